@@ -1,0 +1,84 @@
+# ebpf-log-monitor build.  Quiet by default; V=1 shows the commands.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := build
+SHELL := /bin/bash
+
+# sudo drops /usr/local/go/bin from PATH; keep the machine's Go reachable.
+export PATH := $(PATH):/usr/local/go/bin
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+CLANG ?= $(shell command -v clang-19 || command -v clang)
+BPFTOOL ?= bpftool
+GO ?= go
+ARCH := x86
+
+BIN := bin/ebpf-log-monitor
+BPF_OBJ := monitor/log_monitor.bpf.o
+BPF_SRC := bpf/log_monitor.bpf.c $(wildcard bpf/*.h)
+GO_SRC := $(shell find . -name '*.go' -not -path './bench/*' 2>/dev/null) go.mod go.sum
+
+include libbpf/libbpf.mk
+
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I bpf
+CGO_ENV := CGO_ENABLED=1 CGO_CFLAGS="$(LIBBPF_CFLAGS)" CGO_LDFLAGS="$(LIBBPF_STATIC_LIBS)"
+GO_LDFLAGS := -linkmode external -extldflags '-static' -X main.version=$(VERSION)
+GO_TAGS := netgo,osusergo
+
+# Test knobs: FUZZTIME bounds each fuzz target in `make test`.
+FUZZTIME ?= 10s
+
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf
+
+all: build
+
+deps:
+	$(Q)scripts/deps.sh
+
+bpf: $(BPF_OBJ)
+
+$(BPF_OBJ): $(BPF_SRC)
+	@echo "  CLANG   $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c bpf/log_monitor.bpf.c -o $@
+
+build: $(BIN)
+
+$(BIN): $(BPF_OBJ) $(GO_SRC) | libbpf-check
+	@echo "  GO      $@ ($(VERSION))"
+	$(Q)mkdir -p bin
+	$(Q)$(CGO_ENV) $(GO) build -tags $(GO_TAGS) -ldflags "$(GO_LDFLAGS)" -o $@ .
+	$(Q)file $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked" >&2; exit 1; }
+
+# Regenerate bpf/vmlinux.h from this machine's kernel BTF (committed; only
+# needed when a new kernel type is used).
+vmlinux:
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
+
+run: deps build
+	$(Q)./$(BIN) $(ARGS)
+
+vet: $(BPF_OBJ)
+	@echo "  VET"
+	$(Q)$(CGO_ENV) $(GO) vet -tags $(GO_TAGS) ./...
+	$(Q)test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "error: gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# Unit tests and root end-to-end tests against this machine's kernel.  The
+# end-to-end tests fail (never skip) here when they cannot run.
+test: deps build vet
+	@echo "  TEST"
+	$(Q)$(CGO_ENV) E2E_REQUIRED=1 MONITOR_BIN=$(CURDIR)/$(BIN) \
+		$(GO) test -tags $(GO_TAGS) -count=1 ./... 2>&1 | tee /tmp/ebpf-log-monitor-test.log; exit $${PIPESTATUS[0]}
+
+unit: $(BPF_OBJ)
+	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -count=1 ./...
+
+fmt:
+	$(Q)gofmt -w $$(git ls-files '*.go')
+
+clean:
+	$(Q)rm -rf bin $(BPF_OBJ)

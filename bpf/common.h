@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maps and helpers used by every hook family: the event transport, the
+ * loss counters, the common record header and the in-kernel path walker.
+ */
+#ifndef __LOG_MONITOR_COMMON_H
+#define __LOG_MONITOR_COMMON_H
+
+/* The transport: one perf ring per CPU, read by monitor/. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
+/* Per-CPU counters of what the kernel side could not deliver. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 counter)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &counter);
+
+	if (v)
+		*v += 1;
+}
+
+/*
+ * Send @size bytes of @rec.  A full perf ring returns -ENOSPC and is also
+ * counted by perf itself as a lost sample (user space reads that count),
+ * so the two kinds of failure are kept apart.
+ */
+static __always_inline void emit(void *ctx, void *rec, __u64 size)
+{
+	long err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, rec, size);
+
+	if (err == -ENOSPC)
+		stat_inc(STAT_OUTPUT_NOSPC);
+	else if (err)
+		stat_inc(STAT_OUTPUT_ERROR);
+}
+
+static __always_inline void fill_header(struct event_header *h, __u32 type,
+					struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->type = type;
+	h->size = 0;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = BPF_CORE_READ(cred, uid.val);
+	h->gid = BPF_CORE_READ(cred, gid.val);
+	h->euid = BPF_CORE_READ(cred, euid.val);
+	h->egid = BPF_CORE_READ(cred, egid.val);
+	h->flags = 0;
+	h->loginuid = 0;
+	/* loginuid only exists with CONFIG_AUDITSYSCALL */
+	if (bpf_core_field_exists(task->loginuid)) {
+		h->loginuid = BPF_CORE_READ(task, loginuid.val);
+		h->flags |= HDR_F_LOGINUID;
+	}
+	h->pad = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/*
+ * Path walker.  bpf_d_path() is only callable from fentry/LSM programs on a
+ * short list of functions, and this project must run on plain tracepoints,
+ * so the path is rebuilt as d_path() does: follow d_parent up to the root of
+ * the mount, then jump to the mount point in the parent mount, until the
+ * global root.  Names are written right to left into the first half of a
+ * per-CPU buffer; the second half only exists so that a masked offset plus a
+ * masked length can never leave the buffer (what the verifier checks).
+ *
+ * What it misses: paths are relative to the global root, not to a chroot or
+ * a container's root; a path deeper than MAX_PATH_DEPTH or longer than
+ * MAX_PATH_LEN is cut at the top and flagged; a concurrent rename may give a
+ * mix of old and new names (d_path takes rename_lock, we cannot).
+ */
+#define PATH_BUF_LEN (MAX_PATH_LEN * 2)
+#define PATH_MASK (MAX_PATH_LEN - 1)
+#define NAME_MASK 255 /* NAME_MAX */
+
+struct path_buf {
+	char buf[PATH_BUF_LEN];
+	/* The write cursor lives here, not in a register: a value loaded from
+	 * a map is unknown to the verifier, so every loop iteration starts from
+	 * the same state and the walk verifies in linear time instead of
+	 * exploding over the range of the offset. */
+	__u32 off;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_buf);
+} path_scratch SEC(".maps");
+
+/*
+ * walk_path() is a global (non-inlined) function so the verifier checks it
+ * once, not once per caller and per loop state.  Global functions on 5.10
+ * may only take scalars, so the path pointer comes in as a number, the
+ * scratch buffer is looked up inside, and the result is packed:
+ * bits 0-15 start offset, 16-31 length, bit 32 truncated; negative on error.
+ */
+#define WALK_START(r) ((__u32)((r) & 0xFFFF))
+#define WALK_LEN(r) ((__u32)(((r) >> 16) & 0xFFFF))
+#define WALK_TRUNCATED(r) (((r) >> 32) & 1)
+
+__noinline long walk_path(__u64 path_ptr)
+{
+	const struct path *path = (const struct path *)path_ptr;
+	__u32 zero = 0;
+	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	struct dentry *dentry, *mnt_root, *parent;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt, *mnt_parent;
+	__u32 off;
+	long truncated = 1;
+
+	if (!pb)
+		return -1;
+	dentry = BPF_CORE_READ(path, dentry);
+	vfsmnt = BPF_CORE_READ(path, mnt);
+	if (!dentry || !vfsmnt)
+		return -1;
+	mnt = container_of(vfsmnt, struct mount, mnt);
+	mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+
+	pb->off = MAX_PATH_LEN;
+	for (int i = 0; i < MAX_PATH_DEPTH; i++) {
+		if (dentry == mnt_root) {
+			if (mnt == mnt_parent) {
+				truncated = 0; /* the global root */
+				break;
+			}
+			/* cross into the parent mount */
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mnt_parent;
+			mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+
+		struct qstr d_name = BPF_CORE_READ(dentry, d_name);
+		__u32 len = d_name.len & NAME_MASK;
+		__u32 off = pb->off;
+
+		if (off > MAX_PATH_LEN || len + 1 > off)
+			break;
+		off -= len + 1;
+		pb->buf[off & PATH_MASK] = '/';
+		bpf_probe_read_kernel(&pb->buf[(off + 1) & PATH_MASK], len, d_name.name);
+		pb->off = off;
+		/* a dentry that is its own parent but not a mount root belongs
+		 * to an internal mount (pipe, socket, memfd): its name is all
+		 * there is */
+		if (dentry == parent) {
+			truncated = 0;
+			break;
+		}
+		dentry = parent;
+	}
+	off = pb->off;
+	if (off > MAX_PATH_LEN)
+		return -1;
+	if (off == MAX_PATH_LEN) {
+		/* the root itself */
+		off -= 1;
+		pb->buf[off & PATH_MASK] = '/';
+	}
+	return (long)(off & PATH_MASK) | ((long)(MAX_PATH_LEN - off) << 16) | (truncated << 32);
+}
+
+/*
+ * Append the path walk_path() left in the scratch buffer to @dst at @off,
+ * without passing @cap; returns the bytes written.
+ */
+static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long walked)
+{
+	__u32 zero = 0;
+	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	__u32 len = WALK_LEN(walked);
+
+	if (!pb || walked < 0)
+		return 0;
+	if (len > MAX_PATH_LEN)
+		len = MAX_PATH_LEN;
+	if (off > cap)
+		return 0;
+	if (len > cap - off)
+		len = cap - off;
+	if (len > MAX_PATH_LEN)
+		return 0;
+	bpf_probe_read_kernel(&dst[off & EXEC_DATA_MASK], len, &pb->buf[WALK_START(walked) & PATH_MASK]);
+	return len;
+}
+
+#endif /* __LOG_MONITOR_COMMON_H */

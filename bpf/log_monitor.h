@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Record layouts shared by the BPF programs and the Go decoder.
+ *
+ * This header is the one definition of every record that crosses the perf
+ * buffer.  The Go side (monitor/event) mirrors it, and
+ * monitor/internal/layout compiles this very file with cgo so that a test
+ * proves sizes and offsets agree.  Rules for editing:
+ *   - fixed-width types only, no bool, no long, no implicit padding;
+ *   - every record starts with struct event_header;
+ *   - variable-length strings go in data[] after the fixed part, and only
+ *     the bytes used are sent (header.size says how many).
+ */
+#ifndef __LOG_MONITOR_H
+#define __LOG_MONITOR_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TASK_COMM_LEN 16
+#define MAX_PATH_LEN 4096      /* PATH_MAX: longest path we report */
+#define MAX_PATH_DEPTH 64      /* dentries walked before a path is cut */
+#define MAX_ARGS 32            /* argv entries kept (user space enforces) */
+#define MAX_ARGS_SIZE 4096     /* argv bytes copied from the kernel */
+#define MAX_FILENAME_LEN 512   /* the path string a process passed to exec */
+
+/* Most bytes the data[] area of an exec record uses: args, exe, cwd, filename. */
+#define EXEC_DATA_LEN (MAX_ARGS_SIZE + 2 * MAX_PATH_LEN + MAX_FILENAME_LEN)
+/* The buffer behind it is larger, so that an offset masked with
+ * EXEC_DATA_MASK plus one path can never leave it (what the verifier checks).
+ * Only header.size bytes are ever sent. */
+#define EXEC_DATA_MASK (16384 - 1)
+#define EXEC_DATA_BUF (16384 + MAX_PATH_LEN)
+
+enum event_type {
+	EVENT_EXEC = 1,
+	EVENT_EXIT = 2,
+	EVENT_FORK = 3,
+	EVENT_TYPE_MAX,
+};
+
+/* Indexes of the per-CPU "stats" map: what the kernel side failed to send. */
+enum stat_counter {
+	STAT_OUTPUT_NOSPC = 0,   /* perf ring full (perf counts it as lost too) */
+	STAT_OUTPUT_ERROR = 1,   /* any other bpf_perf_event_output failure */
+	STAT_PENDING_FULL = 2,   /* syscall entry not stored: table full */
+	STAT_SCRATCH_MISS = 3,   /* per-CPU scratch lookup failed */
+	STAT_MAX,
+};
+
+/* Flags in event_header.flags. */
+enum header_flags {
+	HDR_F_LOGINUID = 1 << 0, /* loginuid is valid (kernel has audit) */
+};
+
+/* Flags in exec_event.flags. */
+enum exec_flags {
+	EXEC_F_ARGS_TRUNCATED = 1 << 0, /* argv longer than MAX_ARGS_SIZE */
+	EXEC_F_EXE_TRUNCATED = 1 << 1,  /* exe path deeper/longer than we walk */
+	EXEC_F_CWD_TRUNCATED = 1 << 2,
+	EXEC_F_FILENAME_TRUNCATED = 1 << 3,
+	EXEC_F_EXECVEAT = 1 << 4,       /* came through execveat(2) */
+	EXEC_F_NO_SYSCALL = 1 << 5,     /* sched_process_exec without a syscall
+					 * entry we saw (kernel-initiated exec) */
+};
+
+/*
+ * Common header of every record (Tetragon's msg_common idea).  80 bytes.
+ * ts_ns is CLOCK_BOOTTIME; user space converts it to wall-clock time.
+ */
+struct event_header {
+	__u64 ts_ns;
+	__u64 cgroup_id;
+	__u32 type;      /* enum event_type */
+	__u32 size;      /* bytes in this record, header included */
+	__u32 pid;       /* thread-group id */
+	__u32 tid;
+	__u32 ppid;      /* real parent's thread-group id */
+	__u32 uid;
+	__u32 gid;
+	__u32 euid;
+	__u32 egid;
+	__u32 loginuid;
+	__u32 flags;     /* enum header_flags */
+	__u32 pad;
+	char comm[TASK_COMM_LEN];
+};
+
+/*
+ * EVENT_EXEC: a successful exec (from sched_process_exec, argv read from the
+ * new image, so it is what the kernel copied) or a failed one (from the
+ * syscall exit, argv read from the caller's memory).
+ * data[] holds, in order: args (NUL-separated, args_len bytes), exe,
+ * cwd, filename (each exe_len/cwd_len/filename_len bytes, no NUL).
+ */
+struct exec_event {
+	struct event_header hdr;
+	__s32 ret;          /* 0 or -errno */
+	__u32 flags;        /* enum exec_flags */
+	__u16 args_len;
+	__u16 exe_len;
+	__u16 cwd_len;
+	__u16 filename_len;
+	char data[EXEC_DATA_BUF];
+};
+
+#define EXEC_EVENT_FIXED_LEN (sizeof(struct event_header) + 16)
+
+/* EVENT_EXIT: the last thread of a process left. */
+struct exit_event {
+	struct event_header hdr;
+	__u64 lifetime_ns;
+	__u32 exit_code;    /* raw wait status: code << 8 | core 0x80 | signal */
+	__u32 pad;
+};
+
+/* EVENT_FORK: a new process (not a thread); hdr is the parent. */
+struct fork_event {
+	struct event_header hdr;
+	__u32 child_pid;
+	__u32 child_tid;
+};
+
+#endif /* __LOG_MONITOR_H */

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Process lifecycle: exec (successful and failed), exit, fork.
+ *
+ * Why these hooks:
+ *  - sched:sched_process_exec fires once the kernel has committed to the new
+ *    image, for every path into exec (execve, execveat, kernel-started
+ *    helpers, compat calls), after mm->exe_file and the argument pages are
+ *    set.  argv is read from the new mm (what the kernel copied), so a thread
+ *    rewriting the caller's buffers cannot change what we report.
+ *  - syscalls:sys_{enter,exit}_execve{,at} are only used to see failures
+ *    (sched_process_exec never fires for them) and to mark execveat.  They
+ *    miss 32-bit compat calls, which still reach sched_process_exec when
+ *    they succeed.
+ *  - sched:sched_process_exit fires per thread: we report only the last
+ *    thread of a group (signal->live reached zero), i.e. the process exit.
+ *  - raw_tracepoint/sched_process_fork gives the child task, so threads
+ *    (child->tgid != child->pid) can be skipped in the kernel.
+ */
+#ifndef __LOG_MONITOR_PROCESS_H
+#define __LOG_MONITOR_PROCESS_H
+
+/* What sys_enter_execve* saw, kept until the matching exit. */
+struct exec_pending {
+	__u64 filename; /* user pointer */
+	__u64 argv;     /* user pointer */
+	__u32 flags;    /* enum exec_flags */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct exec_pending);
+} exec_pending SEC(".maps");
+
+/* One exec record per CPU: too big for the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_event);
+} exec_scratch SEC(".maps");
+
+static __always_inline int exec_enter(const char *filename, const char *const *argv, __u32 flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct exec_pending p = {
+		.filename = (__u64)filename,
+		.argv = (__u64)argv,
+		.flags = flags,
+	};
+
+	if (bpf_map_update_elem(&exec_pending, &tid, &p, BPF_ANY))
+		stat_inc(STAT_PENDING_FULL);
+	return 0;
+}
+
+/* exe and cwd of the current task, appended at e->data[off]. */
+static __always_inline __u32 append_exe_cwd(struct exec_event *e, struct task_struct *task, __u32 off)
+{
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	long walked;
+	__u32 n;
+
+	e->exe_len = 0;
+	e->cwd_len = 0;
+	if (exe) {
+		walked = walk_path((__u64)&exe->f_path);
+		n = copy_path(e->data, off, MAX_ARGS_SIZE + MAX_PATH_LEN, walked);
+		e->exe_len = n;
+		off += n;
+		if (walked >= 0 && WALK_TRUNCATED(walked))
+			e->flags |= EXEC_F_EXE_TRUNCATED;
+	}
+	if (fs) {
+		walked = walk_path((__u64)&fs->pwd);
+		n = copy_path(e->data, off, MAX_ARGS_SIZE + 2 * MAX_PATH_LEN, walked);
+		e->cwd_len = n;
+		off += n;
+		if (walked >= 0 && WALK_TRUNCATED(walked))
+			e->flags |= EXEC_F_CWD_TRUNCATED;
+	}
+	return off;
+}
+
+static __always_inline void exec_send(void *ctx, struct exec_event *e, __u32 off)
+{
+	__u64 size = EXEC_EVENT_FIXED_LEN + off;
+
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	e->hdr.size = size;
+	emit(ctx, e, size);
+}
+
+/*
+ * Successful exec: argv from the new image's mm->arg_start..arg_end, the
+ * exe the kernel resolved (mm->exe_file; for a script, the interpreter),
+ * the requested filename from the tracepoint (bprm->filename).
+ */
+SEC("tracepoint/sched/sched_process_exec")
+int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0, old_tid = ctx->old_pid;
+	struct exec_pending *pending;
+	struct exec_event *e;
+	__u64 arg_start, arg_end, len;
+	__u32 off = 0;
+	long n;
+
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e) {
+		stat_inc(STAT_SCRATCH_MISS);
+		return 0;
+	}
+	fill_header(&e->hdr, EVENT_EXEC, task);
+	e->ret = 0;
+	e->flags = 0;
+
+	/* a multi-threaded caller has changed tid (de_thread): key by old_pid */
+	pending = bpf_map_lookup_elem(&exec_pending, &old_tid);
+	if (pending) {
+		e->flags |= pending->flags;
+		bpf_map_delete_elem(&exec_pending, &old_tid);
+	} else {
+		e->flags |= EXEC_F_NO_SYSCALL;
+	}
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	len = arg_end - arg_start;
+	if (arg_end < arg_start)
+		len = 0;
+	if (len > MAX_ARGS_SIZE) {
+		len = MAX_ARGS_SIZE;
+		e->flags |= EXEC_F_ARGS_TRUNCATED;
+	}
+	if (len && bpf_probe_read_user(e->data, len, (void *)arg_start) == 0)
+		off = len;
+	e->args_len = off;
+
+	off = append_exe_cwd(e, task, off);
+
+	/* __data_loc: low 16 bits are the offset of the string in the record */
+	n = bpf_probe_read_kernel_str(&e->data[off & EXEC_DATA_MASK], MAX_FILENAME_LEN,
+				      (void *)ctx + (ctx->__data_loc_filename & 0xFFFF));
+	if (n > 0) {
+		e->filename_len = n - 1; /* drop the NUL */
+		if (n == MAX_FILENAME_LEN)
+			e->flags |= EXEC_F_FILENAME_TRUNCATED;
+		off += n - 1;
+	} else {
+		e->filename_len = 0;
+	}
+	exec_send(ctx, e, off);
+	return 0;
+}
+
+/*
+ * Failed exec: the caller's image is still in place, so argv is read from
+ * the pointers it passed.  Successful execs were reported above and their
+ * pending entry is gone by now.
+ */
+static __always_inline int exec_exit(void *ctx, long ret)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct exec_pending *pending;
+	struct exec_event *e;
+	const char *const *argv;
+	const char *arg;
+	__u64 off = 0, pos;
+	long n;
+
+	pending = bpf_map_lookup_elem(&exec_pending, &tid);
+	if (!pending)
+		return 0;
+	if (ret >= 0)
+		goto out;
+
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e) {
+		stat_inc(STAT_SCRATCH_MISS);
+		goto out;
+	}
+	fill_header(&e->hdr, EVENT_EXEC, task);
+	e->ret = ret;
+	e->flags = pending->flags;
+
+	argv = (const char *const *)pending->argv;
+	for (int i = 0; i < MAX_ARGS; i++) {
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			break;
+		if (off >= MAX_ARGS_SIZE) {
+			e->flags |= EXEC_F_ARGS_TRUNCATED;
+			break;
+		}
+		pos = off & (MAX_ARGS_SIZE - 1);
+		barrier_var(pos); /* keep clang from dropping the mask */
+		n = bpf_probe_read_user_str(&e->data[pos], MAX_ARGS_SIZE - pos, arg);
+		if (n <= 0)
+			break;
+		off += n;
+		if (off >= MAX_ARGS_SIZE) {
+			/* the last string may have been cut */
+			e->flags |= EXEC_F_ARGS_TRUNCATED;
+			break;
+		}
+		if (i == MAX_ARGS - 1) {
+			if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i + 1]) == 0 && arg)
+				e->flags |= EXEC_F_ARGS_TRUNCATED;
+		}
+	}
+	if (off > MAX_ARGS_SIZE)
+		off = MAX_ARGS_SIZE;
+	e->args_len = off;
+
+	off = append_exe_cwd(e, task, off);
+
+	n = bpf_probe_read_user_str(&e->data[off & EXEC_DATA_MASK], MAX_FILENAME_LEN,
+				    (const void *)pending->filename);
+	if (n > 0) {
+		e->filename_len = n - 1;
+		if (n == MAX_FILENAME_LEN)
+			e->flags |= EXEC_F_FILENAME_TRUNCATED;
+		off += n - 1;
+	} else {
+		e->filename_len = 0;
+	}
+	exec_send(ctx, e, off);
+out:
+	bpf_map_delete_elem(&exec_pending, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1], 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tracepoint__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2],
+			  EXEC_F_EXECVEAT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int tracepoint__syscalls__sys_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int tracepoint__sched__sched_process_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct exit_event e;
+	__u64 start;
+
+	/* ignore thread exits: only the last thread ends the process */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+
+	fill_header(&e.hdr, EVENT_EXIT, task);
+	e.hdr.size = sizeof(e);
+	start = BPF_CORE_READ(task, group_leader, start_time);
+	e.lifetime_ns = bpf_ktime_get_ns() - start;
+	e.exit_code = BPF_CORE_READ(task, exit_code);
+	e.pad = 0;
+	emit(ctx, &e, sizeof(e));
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_fork")
+int raw_tracepoint__sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	struct fork_event e;
+	__u32 child_pid = BPF_CORE_READ(child, tgid);
+	__u32 child_tid = BPF_CORE_READ(child, pid);
+
+	/* ignore new threads */
+	if (child_pid != child_tid)
+		return 0;
+
+	fill_header(&e.hdr, EVENT_FORK, parent);
+	e.hdr.size = sizeof(e);
+	e.child_pid = child_pid;
+	e.child_tid = child_tid;
+	emit(ctx, &e, sizeof(e));
+	return 0;
+}
+
+#endif /* __LOG_MONITOR_PROCESS_H */

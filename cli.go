@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+// eventNames are the values --events accepts.
+var eventNames = []string{"exec", "exit", "fork"}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "ebpf-log-monitor",
+		Usage:   "security monitor for Linux: process, file, network and privilege events from eBPF",
+		Version: version,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "interval", Aliases: []string{"i"}, Value: 5, Usage: "seconds between stats records (0: only the final one)"},
+			&cli.StringFlag{Name: "log-file", Aliases: []string{"l"}, Usage: "also append records to `FILE` (created 0600)"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
+			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
+			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit", Usage: "comma-separated events to print (" + strings.Join(eventNames, ",") + ", or all)"},
+			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two)"},
+			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
+			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
+			&cli.BoolFlag{Name: "debug", Usage: "show the monitor's debug log, libbpf's messages and verifier logs (also LOG_LEVEL=debug)"},
+		},
+		HideHelpCommand: true,
+		Action:          action,
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return err
+		},
+	}
+}
+
+// parseConfig validates flags into a monitor.Config.
+func parseConfig(c *cli.Context) (monitor.Config, error) {
+	var cfg monitor.Config
+	if c.Args().Len() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", c.Args().First())
+	}
+	format, err := output.ParseFormat(c.String("format"))
+	if err != nil {
+		return cfg, err
+	}
+	sev, err := record.ParseSeverity(c.String("severity"))
+	if err != nil {
+		return cfg, err
+	}
+	interval := c.Int("interval")
+	if interval < 0 {
+		return cfg, fmt.Errorf("invalid interval %d: must be >= 0 seconds", interval)
+	}
+	pages := c.Int("perf-pages")
+	if pages <= 0 || pages&(pages-1) != 0 {
+		return cfg, fmt.Errorf("invalid --perf-pages %d: must be a power of two", pages)
+	}
+	maxProcs := c.Int("max-processes")
+	if maxProcs < 16 {
+		return cfg, fmt.Errorf("invalid --max-processes %d: must be at least 16", maxProcs)
+	}
+	events, err := parseEvents(c.String("events"))
+	if err != nil {
+		return cfg, err
+	}
+	if c.String("log-file") == "" && c.IsSet("log-file") {
+		return cfg, fmt.Errorf("invalid --log-file: empty path")
+	}
+	cfg = monitor.Config{
+		Version:      version,
+		Interval:     time.Duration(interval) * time.Second,
+		LogFile:      c.String("log-file"),
+		Format:       format,
+		MinSeverity:  sev,
+		Events:       events,
+		PerfPages:    pages,
+		BTFFile:      c.String("btf-file"),
+		MaxProcesses: maxProcs,
+		Stdout:       os.Stdout,
+		StdoutTTY:    isatty.IsTerminal(os.Stdout.Fd()),
+	}
+	return cfg, nil
+}
+
+func parseEvents(s string) (map[string]bool, error) {
+	if s == "all" {
+		return nil, nil
+	}
+	m := map[string]bool{}
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		ok := false
+		for _, known := range eventNames {
+			if name == known {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, fmt.Errorf("invalid event %q in --events: use %s or all", name, strings.Join(eventNames, ","))
+		}
+		m[name] = true
+	}
+	return m, nil
+}
+
+// diagLogger is the monitor's own log on stderr (not the event stream).
+func diagLogger(debug bool) zerolog.Logger {
+	level := zerolog.InfoLevel
+	if debug || strings.EqualFold(os.Getenv("LOG_LEVEL"), "debug") {
+		level = zerolog.DebugLevel
+	}
+	w := zerolog.ConsoleWriter{Out: os.Stderr, NoColor: !isatty.IsTerminal(os.Stderr.Fd()), TimeFormat: time.RFC3339}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+func action(c *cli.Context) error {
+	cfg, err := parseConfig(c)
+	if err != nil {
+		return err
+	}
+	cfg.Log = diagLogger(c.Bool("debug"))
+	ctx, stop := signalContext()
+	defer stop()
+	return monitor.Run(ctx, cfg)
+}

@@ -1,0 +1,31 @@
+package monitor
+
+import (
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+// Config is everything Run needs; main fills it from flags.
+type Config struct {
+	Version      string
+	Interval     time.Duration // stats period; 0 disables periodic stats
+	LogFile      string
+	Format       output.Format
+	MinSeverity  record.Severity
+	Events       map[string]bool // event names to print; nil prints all
+	PerfPages    int             // perf buffer pages per CPU (power of two)
+	BTFFile      string          // kernel BTF; default /sys/kernel/btf/vmlinux
+	MaxProcesses int             // process table capacity
+
+	Stdout    io.Writer
+	StdoutTTY bool
+	Log       zerolog.Logger // the monitor's own diagnostics (stderr)
+}
+
+// DefaultBTFFile is where the running kernel exposes its BTF.
+const DefaultBTFFile = "/sys/kernel/btf/vmlinux"

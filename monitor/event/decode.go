@@ -1,0 +1,160 @@
+package event
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+var le = binary.LittleEndian
+
+// ErrShort is returned (wrapped in *DecodeError) for a record shorter than
+// its fixed part or than its header claims.
+var ErrShort = errors.New("record too short")
+
+// ErrMalformed is returned (wrapped) for lengths that do not fit the record.
+var ErrMalformed = errors.New("malformed record")
+
+// ErrUnknownType is returned (wrapped) for a type this decoder does not know.
+var ErrUnknownType = errors.New("unknown record type")
+
+// DecodeError says which record failed and why.
+type DecodeError struct {
+	Type Type
+	Len  int
+	Err  error
+	Info string
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("decode %s record (%d bytes): %v: %s", e.Type, e.Len, e.Err, e.Info)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Decoder turns raw records into typed events.  It reuses its structs: a
+// returned event (and its byte slices, which alias the input) is valid only
+// until the next call and until the input buffer is reused.  No reflection,
+// no allocation on the hot path except the argv slice growing once.
+type Decoder struct {
+	exec Exec
+	exit Exit
+	fork Fork
+}
+
+// PeekType returns the record type, or an error if there is no header.
+func PeekType(b []byte) (Type, error) {
+	if len(b) < HeaderSize {
+		return 0, &DecodeError{Len: len(b), Err: ErrShort, Info: "no header"}
+	}
+	return Type(le.Uint32(b[offHdrType:])), nil
+}
+
+func decodeHeader(h *Header, b []byte) {
+	h.TimeNs = le.Uint64(b[offHdrTs:])
+	h.CgroupID = le.Uint64(b[offHdrCgroupID:])
+	h.Type = Type(le.Uint32(b[offHdrType:]))
+	h.Size = le.Uint32(b[offHdrSize:])
+	h.PID = le.Uint32(b[offHdrPid:])
+	h.TID = le.Uint32(b[offHdrTid:])
+	h.PPID = le.Uint32(b[offHdrPpid:])
+	h.UID = le.Uint32(b[offHdrUID:])
+	h.GID = le.Uint32(b[offHdrGID:])
+	h.EUID = le.Uint32(b[offHdrEUID:])
+	h.EGID = le.Uint32(b[offHdrEGID:])
+	h.LoginUID = le.Uint32(b[offHdrLoginUID:])
+	h.Flags = le.Uint32(b[offHdrFlags:])
+	h.Comm = cstring(b[offHdrComm : offHdrComm+TaskCommLen])
+}
+
+// cstring cuts b at its first NUL.
+func cstring(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// Decode decodes one record.  The result is *Exec, *Exit or *Fork.
+func (d *Decoder) Decode(b []byte) (any, error) {
+	t, err := PeekType(b)
+	if err != nil {
+		return nil, err
+	}
+	size := int(le.Uint32(b[offHdrSize:]))
+	// perf pads samples to 8 bytes: the buffer may be longer than the record
+	if size < HeaderSize || size > len(b) {
+		return nil, &DecodeError{Type: t, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("header says %d bytes", size)}
+	}
+	b = b[:size]
+	switch t {
+	case TypeExec:
+		return d.decodeExec(b)
+	case TypeExit:
+		if len(b) < ExitSize {
+			return nil, &DecodeError{Type: t, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", ExitSize)}
+		}
+		e := &d.exit
+		decodeHeader(&e.Header, b)
+		e.LifetimeNs = le.Uint64(b[offExitLifetime:])
+		e.ExitCode = le.Uint32(b[offExitCode:])
+		return e, nil
+	case TypeFork:
+		if len(b) < ForkSize {
+			return nil, &DecodeError{Type: t, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", ForkSize)}
+		}
+		e := &d.fork
+		decodeHeader(&e.Header, b)
+		e.ChildPID = le.Uint32(b[offForkChildPid:])
+		e.ChildTID = le.Uint32(b[offForkChildTid:])
+		return e, nil
+	}
+	return nil, &DecodeError{Type: t, Len: len(b), Err: ErrUnknownType, Info: fmt.Sprintf("type %d", uint32(t))}
+}
+
+func (d *Decoder) decodeExec(b []byte) (*Exec, error) {
+	if len(b) < ExecFixedSize {
+		return nil, &DecodeError{Type: TypeExec, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", ExecFixedSize)}
+	}
+	e := &d.exec
+	decodeHeader(&e.Header, b)
+	e.Ret = int32(le.Uint32(b[offExecRet:]))
+	e.Flags = le.Uint32(b[offExecFlags:])
+	argsLen := int(le.Uint16(b[offExecArgsLen:]))
+	exeLen := int(le.Uint16(b[offExecExeLen:]))
+	cwdLen := int(le.Uint16(b[offExecCwdLen:]))
+	fnLen := int(le.Uint16(b[offExecFilenameLen:]))
+	data := b[offExecData:]
+	if argsLen+exeLen+cwdLen+fnLen > len(data) {
+		return nil, &DecodeError{Type: TypeExec, Len: len(b), Err: ErrMalformed,
+			Info: fmt.Sprintf("lengths %d+%d+%d+%d exceed %d data bytes", argsLen, exeLen, cwdLen, fnLen, len(data))}
+	}
+	args := data[:argsLen]
+	data = data[argsLen:]
+	e.Exe, data = data[:exeLen], data[exeLen:]
+	e.Cwd, data = data[:cwdLen], data[cwdLen:]
+	e.Filename = data[:fnLen]
+	e.Args = splitArgs(e.Args[:0], args, &e.Flags)
+	return e, nil
+}
+
+// splitArgs splits NUL-separated argv, keeping at most MaxArgs entries and
+// flagging truncation when more were present.
+func splitArgs(dst [][]byte, b []byte, flags *uint32) [][]byte {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, 0)
+		var a []byte
+		if i < 0 {
+			a, b = b, nil // cut by the size cap: no NUL
+		} else {
+			a, b = b[:i], b[i+1:]
+		}
+		if len(dst) == MaxArgs {
+			*flags |= ExecFlagArgsTruncated
+			break
+		}
+		dst = append(dst, a)
+	}
+	return dst
+}

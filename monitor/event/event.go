@@ -1,0 +1,163 @@
+// Package event holds the Go mirror of bpf/log_monitor.h and the decoder of
+// the records the kernel sends.  It is pure Go: no cgo, no BPF, so it builds
+// and tests anywhere.  monitor/internal/layout proves the offsets below match
+// the C header.
+package event
+
+// Type is enum event_type in bpf/log_monitor.h.
+type Type uint32
+
+const (
+	TypeExec Type = 1
+	TypeExit Type = 2
+	TypeFork Type = 3
+)
+
+func (t Type) String() string {
+	switch t {
+	case TypeExec:
+		return "exec"
+	case TypeExit:
+		return "exit"
+	case TypeFork:
+		return "fork"
+	}
+	return "unknown"
+}
+
+// Sizes and limits shared with the C header.
+const (
+	TaskCommLen    = 16
+	MaxPathLen     = 4096
+	MaxArgs        = 32
+	MaxArgsSize    = 4096
+	MaxFilenameLen = 512
+)
+
+// Header flags (enum header_flags).
+const (
+	HdrFlagLoginUID = 1 << 0
+)
+
+// Exec flags (enum exec_flags).
+const (
+	ExecFlagArgsTruncated     = 1 << 0
+	ExecFlagExeTruncated      = 1 << 1
+	ExecFlagCwdTruncated      = 1 << 2
+	ExecFlagFilenameTruncated = 1 << 3
+	ExecFlagExecveat          = 1 << 4
+	ExecFlagNoSyscall         = 1 << 5
+)
+
+// Kernel-side drop counters (enum stat_counter), indexes of the "stats" map.
+const (
+	StatOutputNoSpace = 0
+	StatOutputError   = 1
+	StatPendingFull   = 2
+	StatScratchMiss   = 3
+	StatMax           = 4
+)
+
+// StatNames names each kernel counter for the stats record.
+var StatNames = [StatMax]string{
+	StatOutputNoSpace: "perf_buffer_full",
+	StatOutputError:   "output_error",
+	StatPendingFull:   "pending_table_full",
+	StatScratchMiss:   "scratch_miss",
+}
+
+// Byte offsets of struct event_header and the records (checked against C by
+// monitor/internal/layout).
+const (
+	offHdrTs       = 0
+	offHdrCgroupID = 8
+	offHdrType     = 16
+	offHdrSize     = 20
+	offHdrPid      = 24
+	offHdrTid      = 28
+	offHdrPpid     = 32
+	offHdrUID      = 36
+	offHdrGID      = 40
+	offHdrEUID     = 44
+	offHdrEGID     = 48
+	offHdrLoginUID = 52
+	offHdrFlags    = 56
+	offHdrPad      = 60
+	offHdrComm     = 64
+	HeaderSize     = 80
+
+	offExecRet         = HeaderSize + 0
+	offExecFlags       = HeaderSize + 4
+	offExecArgsLen     = HeaderSize + 8
+	offExecExeLen      = HeaderSize + 10
+	offExecCwdLen      = HeaderSize + 12
+	offExecFilenameLen = HeaderSize + 14
+	offExecData        = HeaderSize + 16
+	ExecFixedSize      = offExecData
+
+	offExitLifetime = HeaderSize + 0
+	offExitCode     = HeaderSize + 8
+	ExitSize        = HeaderSize + 16
+
+	offForkChildPid = HeaderSize + 0
+	offForkChildTid = HeaderSize + 4
+	ForkSize        = HeaderSize + 8
+)
+
+// Header is struct event_header.
+type Header struct {
+	TimeNs   uint64 // CLOCK_BOOTTIME
+	CgroupID uint64
+	Type     Type
+	Size     uint32
+	PID      uint32
+	TID      uint32
+	PPID     uint32
+	UID      uint32
+	GID      uint32
+	EUID     uint32
+	EGID     uint32
+	LoginUID uint32
+	Flags    uint32
+	Comm     []byte // without trailing NULs; aliases the record
+}
+
+// HasLoginUID says whether the kernel reported a login uid.
+func (h *Header) HasLoginUID() bool { return h.Flags&HdrFlagLoginUID != 0 }
+
+// Exec is struct exec_event.  Byte slices alias the decoded record.
+type Exec struct {
+	Header
+	Ret      int32
+	Flags    uint32
+	Args     [][]byte
+	Exe      []byte
+	Cwd      []byte
+	Filename []byte
+}
+
+// ArgsTruncated reports whether argv was cut by a size or count cap.
+func (e *Exec) ArgsTruncated() bool { return e.Flags&ExecFlagArgsTruncated != 0 }
+
+// Exit is struct exit_event.
+type Exit struct {
+	Header
+	LifetimeNs uint64
+	ExitCode   uint32 // wait status: code<<8 | 0x80 core | signal
+}
+
+// Code is the exit code when the process exited normally.
+func (e *Exit) Code() int { return int(e.ExitCode>>8) & 0xff }
+
+// Signal is the terminating signal, or 0.
+func (e *Exit) Signal() int { return int(e.ExitCode & 0x7f) }
+
+// CoreDumped says whether the process dumped core.
+func (e *Exit) CoreDumped() bool { return e.ExitCode&0x80 != 0 }
+
+// Fork is struct fork_event: Header is the parent.
+type Fork struct {
+	Header
+	ChildPID uint32
+	ChildTID uint32
+}

@@ -1,0 +1,100 @@
+// Package layout compiles bpf/log_monitor.h with the C compiler and reports
+// the sizes and offsets it sees, so a test can prove the Go decoder reads
+// the same bytes the BPF programs write.  It exists only for that test.
+package layout
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../../bpf
+#include <stddef.h>
+#include "log_monitor.h"
+
+struct field { const char *name; unsigned long off; };
+static const struct field fields[] = {
+	{"event_header.ts_ns", offsetof(struct event_header, ts_ns)},
+	{"event_header.cgroup_id", offsetof(struct event_header, cgroup_id)},
+	{"event_header.type", offsetof(struct event_header, type)},
+	{"event_header.size", offsetof(struct event_header, size)},
+	{"event_header.pid", offsetof(struct event_header, pid)},
+	{"event_header.tid", offsetof(struct event_header, tid)},
+	{"event_header.ppid", offsetof(struct event_header, ppid)},
+	{"event_header.uid", offsetof(struct event_header, uid)},
+	{"event_header.gid", offsetof(struct event_header, gid)},
+	{"event_header.euid", offsetof(struct event_header, euid)},
+	{"event_header.egid", offsetof(struct event_header, egid)},
+	{"event_header.loginuid", offsetof(struct event_header, loginuid)},
+	{"event_header.flags", offsetof(struct event_header, flags)},
+	{"event_header.pad", offsetof(struct event_header, pad)},
+	{"event_header.comm", offsetof(struct event_header, comm)},
+	{"exec_event.ret", offsetof(struct exec_event, ret)},
+	{"exec_event.flags", offsetof(struct exec_event, flags)},
+	{"exec_event.args_len", offsetof(struct exec_event, args_len)},
+	{"exec_event.exe_len", offsetof(struct exec_event, exe_len)},
+	{"exec_event.cwd_len", offsetof(struct exec_event, cwd_len)},
+	{"exec_event.filename_len", offsetof(struct exec_event, filename_len)},
+	{"exec_event.data", offsetof(struct exec_event, data)},
+	{"exit_event.lifetime_ns", offsetof(struct exit_event, lifetime_ns)},
+	{"exit_event.exit_code", offsetof(struct exit_event, exit_code)},
+	{"fork_event.child_pid", offsetof(struct fork_event, child_pid)},
+	{"fork_event.child_tid", offsetof(struct fork_event, child_tid)},
+};
+static int nfields(void) { return sizeof(fields) / sizeof(fields[0]); }
+static const char *field_name(int i) { return fields[i].name; }
+static unsigned long field_off(int i) { return fields[i].off; }
+static unsigned long hdr_size(void) { return sizeof(struct event_header); }
+static unsigned long exec_fixed(void) { return EXEC_EVENT_FIXED_LEN; }
+static unsigned long exit_size(void) { return sizeof(struct exit_event); }
+static unsigned long fork_size(void) { return sizeof(struct fork_event); }
+*/
+import "C"
+
+// Field is one field's offset as C sees it.
+type Field struct {
+	Name   string
+	Offset uintptr
+}
+
+// Sizes returns sizeof of each record as C sees it.
+func Sizes() map[string]uintptr {
+	return map[string]uintptr{
+		"event_header":         uintptr(C.hdr_size()),
+		"EXEC_EVENT_FIXED_LEN": uintptr(C.exec_fixed()),
+		"exit_event":           uintptr(C.exit_size()),
+		"fork_event":           uintptr(C.fork_size()),
+	}
+}
+
+// Offsets returns the C offsets of every field the decoder reads.
+func Offsets() []Field {
+	n := int(C.nfields())
+	out := make([]Field, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, Field{C.GoString(C.field_name(C.int(i))), uintptr(C.field_off(C.int(i)))})
+	}
+	return out
+}
+
+// Constants returns the header's #defines and enum values the Go side mirrors.
+func Constants() map[string]int64 {
+	return map[string]int64{
+		"TASK_COMM_LEN":             C.TASK_COMM_LEN,
+		"MAX_PATH_LEN":              C.MAX_PATH_LEN,
+		"MAX_ARGS":                  C.MAX_ARGS,
+		"MAX_ARGS_SIZE":             C.MAX_ARGS_SIZE,
+		"MAX_FILENAME_LEN":          C.MAX_FILENAME_LEN,
+		"EVENT_EXEC":                C.EVENT_EXEC,
+		"EVENT_EXIT":                C.EVENT_EXIT,
+		"EVENT_FORK":                C.EVENT_FORK,
+		"HDR_F_LOGINUID":            C.HDR_F_LOGINUID,
+		"EXEC_F_ARGS_TRUNCATED":     C.EXEC_F_ARGS_TRUNCATED,
+		"EXEC_F_EXE_TRUNCATED":      C.EXEC_F_EXE_TRUNCATED,
+		"EXEC_F_CWD_TRUNCATED":      C.EXEC_F_CWD_TRUNCATED,
+		"EXEC_F_FILENAME_TRUNCATED": C.EXEC_F_FILENAME_TRUNCATED,
+		"EXEC_F_EXECVEAT":           C.EXEC_F_EXECVEAT,
+		"EXEC_F_NO_SYSCALL":         C.EXEC_F_NO_SYSCALL,
+		"STAT_OUTPUT_NOSPC":         C.STAT_OUTPUT_NOSPC,
+		"STAT_OUTPUT_ERROR":         C.STAT_OUTPUT_ERROR,
+		"STAT_PENDING_FULL":         C.STAT_PENDING_FULL,
+		"STAT_SCRATCH_MISS":         C.STAT_SCRATCH_MISS,
+		"STAT_MAX":                  C.STAT_MAX,
+	}
+}

@@ -1,0 +1,308 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+
+	bpf "github.com/aquasecurity/libbpfgo"
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+const (
+	tracefsPath     = "/sys/kernel/tracing"
+	tracefsOldPath  = "/sys/kernel/debug/tracing"
+	bpffsPath       = "/sys/fs/bpf"
+	perfMapName     = "events"
+	statsMapName    = "stats"
+	objectNameInMfd = "ebpf-log-monitor.bpf.o"
+)
+
+// hookCapability says what each program gives the user; a program missing
+// here is reported with capability "other".
+var hookCapability = map[string]string{
+	"tracepoint__sched__sched_process_exec":   "exec",
+	"tracepoint__syscalls__sys_enter_execve":  "exec-failures",
+	"tracepoint__syscalls__sys_exit_execve":   "exec-failures",
+	"tracepoint__syscalls__sys_enter_execveat": "exec-failures",
+	"tracepoint__syscalls__sys_exit_execveat":  "exec-failures",
+	"tracepoint__sched__sched_process_exit":   "exit",
+	"raw_tracepoint__sched_process_fork":      "fork",
+}
+
+// loaded is the BPF side once attached; Close releases everything.
+type loaded struct {
+	mod     *bpf.Module
+	links   []*bpf.BPFLink
+	hooks   []record.Hook
+	perf    *bpf.PerfBuffer
+	stats   *bpf.BPFMap
+	memfd   *os.File
+	tracefs string
+}
+
+// preflight checks what the user can fix before anything is loaded.
+func preflight(cfg *Config) error {
+	if os.Geteuid() != 0 {
+		return errorf(ExitPermission, "must run as root: loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (try: sudo %s)", os.Args[0])
+	}
+	btf := cfg.BTFFile
+	if btf == "" {
+		btf = DefaultBTFFile
+	}
+	if _, err := os.Stat(btf); err != nil {
+		if btf == DefaultBTFFile {
+			return errorf(ExitNoBTF, "kernel BTF not found at %s: this kernel was built without CONFIG_DEBUG_INFO_BTF; use a kernel with BTF or pass --btf-file with a BTF file for this kernel", btf)
+		}
+		return errorf(ExitNoBTF, "BTF file %s: %v (give a readable BTF file for the running kernel)", btf, err)
+	}
+	return nil
+}
+
+// ensureTracefs returns a mounted tracefs, mounting it when missing.
+func ensureTracefs(log zerolog.Logger) (string, error) {
+	for _, p := range []string{tracefsPath, tracefsOldPath} {
+		if _, err := os.Stat(p + "/events"); err == nil {
+			return p, nil
+		}
+	}
+	if err := unix.Mount("tracefs", tracefsPath, "tracefs", 0, ""); err != nil {
+		return "", errorf(ExitTracefs, "tracefs is not mounted and mounting it at %s failed: %v (mount it: mount -t tracefs nodev %s)", tracefsPath, err, tracefsPath)
+	}
+	log.Info().Str("path", tracefsPath).Msg("mounted tracefs")
+	return tracefsPath, nil
+}
+
+// ensureBpffs mounts bpffs when missing.  Nothing is pinned (links belong
+// to our file descriptors and die with the process), but bpftool and libbpf
+// expect it; failure is only a warning.
+func ensureBpffs(log zerolog.Logger) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(bpffsPath, &st); err == nil && st.Type == unix.BPF_FS_MAGIC {
+		return
+	}
+	if err := unix.Mount("bpf", bpffsPath, "bpf", 0, ""); err != nil {
+		log.Warn().Err(err).Str("path", bpffsPath).Msg("bpffs not mounted and mount failed; continuing (nothing is pinned)")
+		return
+	}
+	log.Info().Str("path", bpffsPath).Msg("mounted bpffs")
+}
+
+// routeLibbpfLog sends libbpf's own messages to the diagnostics logger at
+// debug level: quiet by default, shown with --debug.
+func routeLibbpfLog(log zerolog.Logger) {
+	bpf.SetLoggerCbs(bpf.Callbacks{
+		Log: func(level int, msg string) {
+			log.Debug().Str("from", "libbpf").Msg(strings.TrimRight(msg, "\n"))
+		},
+	})
+}
+
+// openModule opens the embedded object through a memfd.  libbpfgo's
+// NewModuleFromBufferArgs always raises RLIMIT_MEMLOCK, which fails in many
+// containers and is not needed on kernels >= 5.11 (memcg accounting), so
+// the object is handed over as a file with SkipMemlockBump.
+func openModule(cfg *Config) (*bpf.Module, *os.File, error) {
+	fd, err := unix.MemfdCreate(objectNameInMfd, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, nil, errorf(ExitRuntime, "memfd_create for the BPF object: %v", err)
+	}
+	f := os.NewFile(uintptr(fd), objectNameInMfd)
+	if _, err := f.Write(bpfObject); err != nil {
+		f.Close()
+		return nil, nil, errorf(ExitRuntime, "write BPF object to memfd: %v", err)
+	}
+	args := bpf.NewModuleArgs{
+		BPFObjPath:      fmt.Sprintf("/proc/self/fd/%d", fd),
+		BPFObjName:      objectNameInMfd,
+		SkipMemlockBump: true,
+	}
+	if cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile {
+		args.BTFObjPath = cfg.BTFFile
+	}
+	mod, err := bpf.NewModuleFromFileArgs(args)
+	if err != nil {
+		f.Close()
+		return nil, nil, errorf(ExitRuntime, "open BPF object: %v", err)
+	}
+	return mod, f, nil
+}
+
+// hookOf parses a program's section into how to attach it.
+type hookSpec struct {
+	kind     string // tracepoint | raw_tracepoint
+	category string
+	name     string
+}
+
+func parseSection(sec string) (hookSpec, error) {
+	parts := strings.Split(sec, "/")
+	switch {
+	case len(parts) == 3 && (parts[0] == "tracepoint" || parts[0] == "tp"):
+		return hookSpec{kind: "tracepoint", category: parts[1], name: parts[2]}, nil
+	case len(parts) == 2 && (parts[0] == "raw_tracepoint" || parts[0] == "raw_tp"):
+		return hookSpec{kind: "raw_tracepoint", name: parts[1]}, nil
+	}
+	return hookSpec{}, fmt.Errorf("unsupported section %q", sec)
+}
+
+// available checks that the kernel has the hook before the program is
+// loaded, so a missing tracepoint costs one program, not the whole object.
+func (h hookSpec) available(tracefs string) error {
+	switch h.kind {
+	case "tracepoint":
+		if _, err := os.Stat(fmt.Sprintf("%s/events/%s/%s", tracefs, h.category, h.name)); err != nil {
+			return fmt.Errorf("tracepoint %s:%s not in this kernel", h.category, h.name)
+		}
+	case "raw_tracepoint":
+		// raw tracepoints share names with the tracepoint events; the sched
+		// ones live in events/sched.
+		if _, err := os.Stat(fmt.Sprintf("%s/events/sched/%s", tracefs, h.name)); err != nil &&
+			strings.HasPrefix(h.name, "sched_") {
+			return fmt.Errorf("raw tracepoint %s not in this kernel", h.name)
+		}
+	}
+	return nil
+}
+
+// load opens, loads and attaches every program; optional hooks fail soft.
+func load(cfg *Config, log zerolog.Logger) (*loaded, error) {
+	if err := preflight(cfg); err != nil {
+		return nil, err
+	}
+	tracefs, err := ensureTracefs(log)
+	if err != nil {
+		return nil, err
+	}
+	ensureBpffs(log)
+	routeLibbpfLog(log)
+
+	mod, memfd, err := openModule(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{mod: mod, memfd: memfd, tracefs: tracefs}
+
+	type planned struct {
+		prog *bpf.BPFProg
+		spec hookSpec
+		hook int // index in l.hooks
+	}
+	var plan []planned
+	it := mod.Iterator()
+	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
+		h := record.Hook{Name: prog.SectionName(), Capability: hookCapability[prog.Name()]}
+		if h.Capability == "" {
+			h.Capability = "other"
+		}
+		spec, err := parseSection(prog.SectionName())
+		if err == nil {
+			err = spec.available(tracefs)
+		}
+		if err != nil {
+			h.Reason = err.Error()
+			if aerr := prog.SetAutoload(false); aerr != nil {
+				l.Close()
+				return nil, errorf(ExitRuntime, "disable program %s: %v", prog.Name(), aerr)
+			}
+			l.hooks = append(l.hooks, h)
+			continue
+		}
+		l.hooks = append(l.hooks, h)
+		plan = append(plan, planned{prog: prog, spec: spec, hook: len(l.hooks) - 1})
+	}
+
+	if err := mod.BPFLoadObject(); err != nil {
+		l.Close()
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
+			return nil, errorf(ExitPermission, "the kernel refused to load BPF programs (%v): run as root with CAP_BPF/CAP_SYS_ADMIN; inside a container, allow the bpf syscall; with --debug the verifier log is shown", err)
+		}
+		return nil, errorf(ExitNoHooks, "load BPF programs: %v (run with --debug to see the verifier log)", err)
+	}
+
+	for _, p := range plan {
+		var link *bpf.BPFLink
+		var err error
+		switch p.spec.kind {
+		case "tracepoint":
+			link, err = p.prog.AttachTracepoint(p.spec.category, p.spec.name)
+		case "raw_tracepoint":
+			link, err = p.prog.AttachRawTracepoint(p.spec.name)
+		}
+		if err != nil {
+			l.hooks[p.hook].Reason = err.Error()
+			continue
+		}
+		l.links = append(l.links, link)
+		l.hooks[p.hook].Attached = true
+	}
+	for _, h := range l.hooks {
+		if !h.Attached {
+			log.Warn().Str("hook", h.Name).Str("capability", h.Capability).Str("reason", h.Reason).
+				Msg("hook unavailable on this kernel; continuing without it")
+		}
+	}
+	if len(l.links) == 0 {
+		l.Close()
+		return nil, errorf(ExitNoHooks, "no BPF hook could be attached on this kernel (%d tried); see the warnings above", len(l.hooks))
+	}
+
+	l.stats, err = mod.GetMap(statsMapName)
+	if err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "stats map: %v", err)
+	}
+	return l, nil
+}
+
+// startPerf opens the perf buffer and starts libbpfgo's poll goroutine.
+func (l *loaded) startPerf(pages int, events chan []byte, lost chan uint64) error {
+	pb, err := l.mod.InitPerfBuf(perfMapName, events, lost, pages)
+	if err != nil {
+		return errorf(ExitRuntime, "perf buffer (%d pages per CPU): %v", pages, err)
+	}
+	l.perf = pb
+	pb.Poll(pollTimeoutMs)
+	return nil
+}
+
+// detach destroys every link: no new events are produced after it.
+func (l *loaded) detach() {
+	for _, link := range l.links {
+		link.Destroy()
+	}
+	l.links = nil
+}
+
+// kernelStats sums the per-CPU drop counters.
+func (l *loaded) kernelStats() [statMax]uint64 {
+	var out [statMax]uint64
+	for i := range out {
+		key := uint32(i)
+		v, err := l.stats.GetValue(unsafePointer(&key))
+		if err != nil {
+			continue
+		}
+		for off := 0; off+8 <= len(v); off += 8 {
+			out[i] += leUint64(v[off:])
+		}
+	}
+	return out
+}
+
+// Close releases the perf buffer, links, programs, maps and the memfd.
+func (l *loaded) Close() {
+	if l.mod != nil {
+		l.mod.Close() // perf buffer, remaining links, object
+		l.mod = nil
+	}
+	if l.memfd != nil {
+		l.memfd.Close()
+		l.memfd = nil
+	}
+}

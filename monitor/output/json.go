@@ -1,0 +1,196 @@
+package output
+
+import (
+	"bytes"
+	"encoding/hex"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+// JSON encoding of untrusted bytes (README, "Encoding"): a value that is
+// valid UTF-8 is a JSON string (control characters escaped by zerolog, so
+// each record stays on one line).  A value that is not valid UTF-8 is still
+// written as a string, with invalid bytes shown as U+FFFD, and its exact
+// bytes are given in a sibling field named "<key>_hex" (lower-case hex), so
+// nothing is lost.  For args, "args_hex" is a parallel array, present only
+// when some argument is not valid UTF-8.
+
+func bytesField(e *zerolog.Event, key string, b []byte) *zerolog.Event {
+	e = e.Bytes(key, b)
+	if !utf8.Valid(b) {
+		e = e.Hex(key+"_hex", b)
+	}
+	return e
+}
+
+func bytesDict(d *zerolog.Event, key string, b []byte) *zerolog.Event { return bytesField(d, key, b) }
+
+type argsArray [][]byte
+
+func (a argsArray) MarshalZerologArray(arr *zerolog.Array) {
+	for _, s := range a {
+		arr.Bytes(s)
+	}
+}
+
+type argsHexArray [][]byte
+
+func (a argsHexArray) MarshalZerologArray(arr *zerolog.Array) {
+	for _, s := range a {
+		arr.Str(hex.EncodeToString(s))
+	}
+}
+
+type ancestryArray []record.Ancestor
+
+func (a ancestryArray) MarshalZerologArray(arr *zerolog.Array) {
+	for _, x := range a {
+		arr.Dict(zerolog.Dict().Uint32("pid", x.PID).Str("exe", x.Exe))
+	}
+}
+
+type hooksArray []record.Hook
+
+func (a hooksArray) MarshalZerologArray(arr *zerolog.Array) {
+	for _, h := range a {
+		d := zerolog.Dict().Str("name", h.Name).Str("capability", h.Capability)
+		if h.Attached {
+			d = d.Str("status", "attached")
+		} else {
+			d = d.Str("status", "unavailable").Str("reason", h.Reason)
+		}
+		arr.Dict(d)
+	}
+}
+
+type rulesArray []record.Rule
+
+func (a rulesArray) MarshalZerologArray(arr *zerolog.Array) {
+	for _, r := range a {
+		arr.Dict(zerolog.Dict().Str("name", r.Name).Str("severity", r.Severity.String()).
+			Strs("mitre", r.Mitre).Str("description", r.Description))
+	}
+}
+
+func anyInvalid(args [][]byte) bool {
+	for _, a := range args {
+		if !utf8.Valid(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonEncoder writes records as one JSON object per line with zerolog.
+type jsonEncoder struct {
+	buf bytes.Buffer
+	log zerolog.Logger
+}
+
+func newJSONEncoder() *jsonEncoder {
+	j := &jsonEncoder{}
+	j.log = zerolog.New(&j.buf)
+	return j
+}
+
+// encode returns the line for r; valid until the next call.
+func (j *jsonEncoder) encode(r *record.Record) []byte {
+	j.buf.Reset()
+	e := j.log.Log().
+		Str("time", r.Time.UTC().Format(time.RFC3339Nano)).
+		Str("severity", r.Severity.String()).
+		Str("event", r.Event).
+		Str("category", r.Category)
+	if p := r.Process; p != nil {
+		d := zerolog.Dict().
+			Uint32("pid", p.PID).Uint32("tid", p.TID).Uint32("ppid", p.PPID).
+			Uint32("uid", p.UID).Uint32("gid", p.GID).Uint32("euid", p.EUID).Uint32("egid", p.EGID)
+		if p.HasLoginUID {
+			d = d.Uint32("loginuid", p.LoginUID)
+		}
+		d = bytesDict(d, "comm", p.Comm)
+		d = bytesDict(d, "exe", p.Exe)
+		if p.Args != nil {
+			d = d.Array("args", argsArray(p.Args))
+			if anyInvalid(p.Args) {
+				d = d.Array("args_hex", argsHexArray(p.Args))
+			}
+			d = d.Bool("args_truncated", p.ArgsTruncated)
+		}
+		if p.Cwd != nil {
+			d = bytesDict(d, "cwd", p.Cwd)
+		}
+		d = d.Array("ancestry", ancestryArray(p.Ancestry))
+		e = e.Dict("process", d)
+	}
+	if x := r.Exec; x != nil {
+		d := zerolog.Dict()
+		d = bytesDict(d, "filename", x.Filename)
+		d = d.Int32("ret", x.Ret).Bool("execveat", x.Execveat)
+		if x.FilenameTruncated {
+			d = d.Bool("filename_truncated", true)
+		}
+		e = e.Dict("exec", d)
+	}
+	if x := r.Exit; x != nil {
+		d := zerolog.Dict().Int("code", x.Code)
+		if x.Signal != 0 {
+			d = d.Int("signal", x.Signal).Str("signal_name", SignalName(x.Signal))
+		}
+		d = d.Bool("core_dumped", x.CoreDumped).Int64("lifetime_ns", x.Lifetime.Nanoseconds())
+		e = e.Dict("exit", d)
+	}
+	if x := r.Fork; x != nil {
+		e = e.Dict("fork", zerolog.Dict().Uint32("child_pid", x.ChildPID))
+	}
+	if m := r.Monitor; m != nil {
+		e = e.Dict("monitor", monitorDict(m))
+	}
+	if len(r.Rules) > 0 {
+		e = e.Array("rules", rulesArray(r.Rules))
+	}
+	if r.Error != "" {
+		e = e.Str("error", r.Error)
+	}
+	e.Msg(r.Message)
+	return j.buf.Bytes()
+}
+
+func monitorDict(m *record.Monitor) *zerolog.Event {
+	d := zerolog.Dict()
+	if s := m.Start; s != nil {
+		d = d.Str("version", s.Version).Str("kernel", s.Kernel).Str("transport", s.Transport).
+			Int("perf_pages", s.PerfPages).Int("pid", s.PID).Int("processes_seeded", s.ProcsSeeded).
+			Array("hooks", hooksArray(s.Hooks))
+	}
+	if s := m.Stats; s != nil {
+		ev := zerolog.Dict()
+		for _, k := range sortedKeys(s.Events) {
+			ev = ev.Uint64(k, s.Events[k])
+		}
+		kern := zerolog.Dict()
+		for _, k := range sortedKeys(s.LostKernel) {
+			kern = kern.Uint64(k, s.LostKernel[k])
+		}
+		d = d.Bool("final", s.Final).
+			Float64("interval_s", s.Interval.Seconds()).
+			Float64("uptime_s", s.Uptime.Seconds()).
+			Dict("events", ev).
+			Dict("severity", zerolog.Dict().Uint64("info", s.BySeverity[record.Info]).
+				Uint64("warn", s.BySeverity[record.Warn]).Uint64("critical", s.BySeverity[record.Critical])).
+			Float64("events_per_sec", s.EventsPerSec).
+			Uint64("events_total", s.Total).
+			Dict("lost", zerolog.Dict().
+				Uint64("total", s.Lost()).
+				Uint64("perf_buffer", s.LostPerf).
+				Dict("kernel", kern).
+				Uint64("queue", s.LostQueue).
+				Uint64("decode_errors", s.DecodeErrors)).
+			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions))
+	}
+	return d
+}

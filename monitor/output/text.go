@@ -1,0 +1,237 @@
+package output
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+// textEncoder writes one line per record, readable at a glance:
+//
+//	2026-11-25T18:52:00.123Z INFO  exec   pid=4242 ppid=4100 uid=1000 exe=/usr/bin/id args="id -u" parent=bash
+//
+// Every value that is not plain printable ASCII is quoted and escaped
+// (escape.go), so a record is always exactly one line and no terminal
+// escape from the monitored system reaches the screen.
+type textEncoder struct {
+	buf   []byte
+	color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[1;31m"
+	ansiYellow = "\x1b[33m"
+	ansiGreen  = "\x1b[32m"
+	ansiCyan   = "\x1b[36m"
+)
+
+var sevLabel = [...]string{record.Info: "INFO ", record.Warn: "WARN ", record.Critical: "CRIT "}
+var sevColor = [...]string{record.Info: ansiGreen, record.Warn: ansiYellow, record.Critical: ansiRed}
+
+func (t *textEncoder) encode(r *record.Record) []byte {
+	b := t.buf[:0]
+	if t.color {
+		b = append(b, ansiDim...)
+	}
+	b = r.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	if t.color {
+		b = append(b, ansiReset...)
+	}
+	b = append(b, ' ')
+	sev := "?    "
+	if int(r.Severity) < len(sevLabel) {
+		sev = sevLabel[r.Severity]
+		if t.color {
+			b = append(b, sevColor[r.Severity]...)
+		}
+	}
+	b = append(b, sev...)
+	if t.color {
+		b = append(b, ansiReset...)
+	}
+	b = append(b, ' ')
+	if t.color {
+		b = append(b, ansiBold...)
+	}
+	b = append(b, r.Event...)
+	if t.color {
+		b = append(b, ansiReset...)
+	}
+	for i := len(r.Event); i < 6; i++ {
+		b = append(b, ' ')
+	}
+
+	switch {
+	case r.Monitor != nil:
+		b = t.monitor(b, r)
+	case r.Process != nil:
+		b = t.process(b, r)
+	}
+	if len(r.Rules) > 0 {
+		names := make([]string, len(r.Rules))
+		for i, x := range r.Rules {
+			names[i] = x.Name
+		}
+		b = kv(b, "rules", []byte(strings.Join(names, ",")))
+	}
+	b = append(b, '\n')
+	t.buf = b
+	return b
+}
+
+func kv(b []byte, k string, v []byte) []byte {
+	b = append(b, ' ')
+	b = append(b, k...)
+	b = append(b, '=')
+	return appendValue(b, v)
+}
+
+func kvu(b []byte, k string, v uint64) []byte {
+	b = append(b, ' ')
+	b = append(b, k...)
+	b = append(b, '=')
+	return strconv.AppendUint(b, v, 10)
+}
+
+func kvs(b []byte, k, v string) []byte { return kv(b, k, []byte(v)) }
+
+// appendArgs renders argv as one quoted value; an argument that needs
+// quoting on its own (spaces, quotes, controls, empty) is quoted inside it.
+func appendArgs(b []byte, args [][]byte, truncated bool) []byte {
+	var v []byte
+	for i, a := range args {
+		if i > 0 {
+			v = append(v, ' ')
+		}
+		if needsQuote(a) {
+			v = append(v, '"')
+			v = appendEscaped(v, a)
+			v = append(v, '"')
+		} else {
+			v = append(v, a...)
+		}
+	}
+	if truncated {
+		v = append(v, " ..."...)
+	}
+	b = append(b, " args="...)
+	if len(args) == 1 && !needsQuote(v) {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	b = appendEscaped(b, v)
+	return append(b, '"')
+}
+
+func (t *textEncoder) process(b []byte, r *record.Record) []byte {
+	p := r.Process
+	b = kvu(b, "pid", uint64(p.PID))
+	if p.TID != p.PID {
+		b = kvu(b, "tid", uint64(p.TID))
+	}
+	b = kvu(b, "ppid", uint64(p.PPID))
+	b = kvu(b, "uid", uint64(p.UID))
+	if p.EUID != p.UID {
+		b = kvu(b, "euid", uint64(p.EUID))
+	}
+	if r.Fork != nil {
+		b = kvu(b, "child", uint64(r.Fork.ChildPID))
+	}
+	if len(p.Exe) > 0 {
+		b = kv(b, "exe", p.Exe)
+	} else {
+		b = kv(b, "comm", p.Comm)
+	}
+	if x := r.Exec; x != nil {
+		if x.Ret != 0 {
+			b = kv(b, "filename", x.Filename)
+		}
+		b = appendArgs(b, p.Args, p.ArgsTruncated)
+	}
+	if x := r.Exit; x != nil {
+		if x.Signal != 0 {
+			b = kvs(b, "signal", SignalName(x.Signal))
+			if x.CoreDumped {
+				b = kvs(b, "core", "dumped")
+			}
+		} else {
+			b = kvu(b, "code", uint64(x.Code))
+		}
+		b = kvs(b, "lifetime", x.Lifetime.Round(time.Millisecond).String())
+	}
+	if r.Error != "" {
+		b = kvs(b, "error", r.Error)
+	}
+	if len(p.Ancestry) > 0 {
+		parent := p.Ancestry[0].Exe
+		if parent == "" {
+			parent = strconv.FormatUint(uint64(p.Ancestry[0].PID), 10)
+		} else {
+			parent = filepath.Base(parent)
+		}
+		b = kvs(b, "parent", parent)
+	}
+	return b
+}
+
+func (t *textEncoder) monitor(b []byte, r *record.Record) []byte {
+	m := r.Monitor
+	if s := m.Start; s != nil {
+		attached, unavailable := []string{}, []string{}
+		for _, h := range s.Hooks {
+			if h.Attached {
+				attached = append(attached, h.Name)
+			} else {
+				unavailable = append(unavailable, h.Name+" ("+h.Reason+")")
+			}
+		}
+		b = kvs(b, "version", s.Version)
+		b = kvs(b, "kernel", s.Kernel)
+		b = kvs(b, "transport", s.Transport)
+		b = kvs(b, "hooks", strconv.Itoa(len(attached))+"/"+strconv.Itoa(len(s.Hooks)))
+		if len(unavailable) > 0 {
+			b = kvs(b, "unavailable", strings.Join(unavailable, ", "))
+		}
+		return b
+	}
+	if s := m.Stats; s != nil {
+		if s.Final {
+			b = kvs(b, "final", "true")
+		}
+		b = kvs(b, "events/s", strconv.FormatFloat(s.EventsPerSec, 'f', 1, 64))
+		for _, k := range sortedKeys(s.Events) {
+			b = kvu(b, k, s.Events[k])
+		}
+		b = kvu(b, "total", s.Total)
+		b = kvu(b, "lost", s.Lost())
+		if s.LostPerf > 0 {
+			b = kvu(b, "lost_perf", s.LostPerf)
+		}
+		if s.LostQueue > 0 {
+			b = kvu(b, "lost_queue", s.LostQueue)
+		}
+		for _, k := range sortedKeys(s.LostKernel) {
+			if s.LostKernel[k] > 0 {
+				b = kvu(b, "kernel_"+k, s.LostKernel[k])
+			}
+		}
+		if s.DecodeErrors > 0 {
+			b = kvu(b, "decode_errors", s.DecodeErrors)
+		}
+		b = kvu(b, "procs", uint64(s.ProcTableSize))
+		if s.ProcEvictions > 0 {
+			b = kvu(b, "proc_evictions", s.ProcEvictions)
+		}
+		return b
+	}
+	if r.Message != "" {
+		b = kvs(b, "msg", r.Message)
+	}
+	return b
+}

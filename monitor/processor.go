@@ -1,0 +1,306 @@
+package monitor
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+// processor turns raw records into enriched records.  It is owned by one
+// goroutine: the process table and the counters need no locks.
+type processor struct {
+	cfg     *Config
+	dec     event.Decoder
+	table   *proc.Table
+	outq    chan<- *record.Record
+	started time.Time
+
+	bootOffset int64 // wall ns - boottime ns
+
+	// counters
+	lostPerf      uint64
+	lostQueue     uint64
+	decodeErrors  uint64
+	total         uint64
+	byEvent       map[string]uint64 // this interval
+	bySeverity    [3]uint64         // this interval
+	intervalStart time.Time
+	kernelStats   func() [statMax]uint64
+}
+
+func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
+	max := cfg.MaxProcesses
+	if max <= 0 {
+		max = 16384
+	}
+	p := &processor{
+		cfg:           cfg,
+		table:         proc.NewTable(max),
+		outq:          outq,
+		started:       time.Now(),
+		byEvent:       map[string]uint64{},
+		intervalStart: time.Now(),
+	}
+	p.calibrate()
+	return p
+}
+
+// calibrate maps CLOCK_BOOTTIME (kernel timestamps) to wall-clock time.
+func (p *processor) calibrate() {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return
+	}
+	p.bootOffset = time.Now().UnixNano() - ts.Nano()
+}
+
+func (p *processor) wallTime(bootNs uint64) time.Time {
+	return time.Unix(0, int64(bootNs)+p.bootOffset)
+}
+
+// handle processes one raw record from the perf buffer.
+func (p *processor) handle(b []byte) {
+	ev, err := p.dec.Decode(b)
+	if err != nil {
+		p.decodeErrors++
+		p.cfg.Log.Debug().Err(err).Msg("dropping undecodable record")
+		return
+	}
+	var r *record.Record
+	switch e := ev.(type) {
+	case *event.Exec:
+		r = p.onExec(e)
+	case *event.Exit:
+		r = p.onExit(e)
+	case *event.Fork:
+		r = p.onFork(e)
+	}
+	if r == nil {
+		return
+	}
+	p.total++
+	p.byEvent[r.Event]++
+	p.bySeverity[r.Severity]++
+	if r.Severity < p.cfg.MinSeverity {
+		return
+	}
+	if p.cfg.Events != nil && !p.cfg.Events[r.Event] {
+		return
+	}
+	select {
+	case p.outq <- r:
+	default:
+		p.lostQueue++ // output too slow: never block the perf reader
+	}
+}
+
+// emitMonitor queues the monitor's own records; these wait for room, they
+// are rare and must not be lost.  They ignore --severity and --events.
+func (p *processor) emitMonitor(r *record.Record) {
+	p.outq <- r
+}
+
+// processFrom builds the record's process from the kernel's header and the
+// process table.
+func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
+	rp := &record.Process{
+		PID: h.PID, TID: h.TID, PPID: h.PPID,
+		UID: h.UID, GID: h.GID, EUID: h.EUID, EGID: h.EGID,
+		LoginUID: h.LoginUID, HasLoginUID: h.HasLoginUID(),
+		Comm: h.Comm,
+		Exe:  exe,
+	}
+	var anc [proc.MaxAncestry]proc.Ancestor
+	for _, a := range p.table.Ancestry(anc[:0], h.PID) {
+		rp.Ancestry = append(rp.Ancestry, record.Ancestor{PID: a.PID, Exe: a.Exe})
+	}
+	if rp.Ancestry == nil {
+		rp.Ancestry = []record.Ancestor{}
+	}
+	return rp
+}
+
+// track updates the table entry of the acting process from its header.
+func (p *processor) track(h *event.Header) *proc.Process {
+	e := p.table.Upsert(h.PID)
+	e.PPID = h.PPID
+	e.UID = h.UID
+	e.Comm = string(h.Comm)
+	return e
+}
+
+func (p *processor) onExec(e *event.Exec) *record.Record {
+	entry := p.track(&e.Header)
+	if e.Ret == 0 || entry.Exe == "" {
+		entry.Exe = string(e.Exe)
+	}
+	rp := p.processFrom(&e.Header, e.Exe)
+	rp.Args = append([][]byte{}, e.Args...) // the decoder reuses its slice
+	rp.ArgsTruncated = e.ArgsTruncated()
+	rp.Cwd = e.Cwd
+	r := &record.Record{
+		Time:     p.wallTime(e.TimeNs),
+		Severity: record.Info,
+		Event:    "exec",
+		Category: record.CatProcess,
+		Process:  rp,
+		Exec: &record.Exec{
+			Filename:          e.Filename,
+			Ret:               e.Ret,
+			Execveat:          e.Flags&event.ExecFlagExecveat != 0,
+			FilenameTruncated: e.Flags&event.ExecFlagFilenameTruncated != 0,
+		},
+	}
+	if e.Ret < 0 {
+		r.Error = output.ErrnoName(int(-e.Ret))
+		r.Message = fmt.Sprintf("exec of %q failed: %s", e.Filename, r.Error)
+	} else {
+		r.Message = fmt.Sprintf("process %d executed %s", e.PID, e.Exe)
+	}
+	return r
+}
+
+func (p *processor) onExit(e *event.Exit) *record.Record {
+	var exe []byte
+	if entry := p.table.Get(e.PID); entry != nil {
+		exe = []byte(entry.Exe)
+	}
+	rp := p.processFrom(&e.Header, exe)
+	p.table.Remove(e.PID)
+	x := &record.Exit{
+		Code:       e.Code(),
+		Signal:     e.Signal(),
+		CoreDumped: e.CoreDumped(),
+		Lifetime:   time.Duration(e.LifetimeNs),
+	}
+	r := &record.Record{
+		Time:     p.wallTime(e.TimeNs),
+		Severity: record.Info,
+		Event:    "exit",
+		Category: record.CatProcess,
+		Process:  rp,
+		Exit:     x,
+	}
+	if x.Signal != 0 {
+		r.Message = fmt.Sprintf("process %d killed by %s", e.PID, output.SignalName(x.Signal))
+	} else {
+		r.Message = fmt.Sprintf("process %d exited with code %d", e.PID, x.Code)
+	}
+	return r
+}
+
+func (p *processor) onFork(e *event.Fork) *record.Record {
+	parent := p.track(&e.Header)
+	if parent.Exe == "" {
+		// a process the table did not know (started before the seed, or
+		// evicted): its exe is still readable now, while it runs
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", e.PID)); err == nil {
+			parent.Exe = exe
+		}
+	}
+	p.table.Fork(e.PID, e.ChildPID)
+	return &record.Record{
+		Time:     p.wallTime(e.TimeNs),
+		Severity: record.Info,
+		Event:    "fork",
+		Category: record.CatProcess,
+		Message:  fmt.Sprintf("process %d forked child %d", e.PID, e.ChildPID),
+		Process:  p.processFrom(&e.Header, []byte(parent.Exe)),
+		Fork:     &record.Fork{ChildPID: e.ChildPID},
+	}
+}
+
+func (p *processor) statsRecord(final bool) *record.Record {
+	now := time.Now()
+	interval := now.Sub(p.intervalStart)
+	var n uint64
+	for _, v := range p.byEvent {
+		n += v
+	}
+	s := &record.Stats{
+		Final:         final,
+		Interval:      interval,
+		Uptime:        now.Sub(p.started),
+		Events:        p.byEvent,
+		BySeverity:    p.bySeverity,
+		Total:         p.total,
+		LostPerf:      p.lostPerf,
+		LostQueue:     p.lostQueue,
+		DecodeErrors:  p.decodeErrors,
+		ProcTableSize: p.table.Len(),
+		ProcEvictions: p.table.Evictions(),
+		LostKernel:    map[string]uint64{},
+	}
+	if interval > 0 {
+		s.EventsPerSec = float64(n) / interval.Seconds()
+	}
+	if p.kernelStats != nil {
+		ks := p.kernelStats()
+		for i, v := range ks {
+			s.LostKernel[event.StatNames[i]] = v
+		}
+	}
+	p.byEvent = map[string]uint64{}
+	p.bySeverity = [3]uint64{}
+	p.intervalStart = now
+
+	sev := record.Info
+	msg := "monitor statistics"
+	if final {
+		msg = "monitor stopped"
+	}
+	if s.Lost() > 0 {
+		msg += fmt.Sprintf("; %d events lost since start", s.Lost())
+	}
+	return &record.Record{
+		Time:     now,
+		Severity: sev,
+		Event:    map[bool]string{false: "stats", true: "stop"}[final],
+		Category: record.CatMonitor,
+		Message:  msg,
+		Monitor:  &record.Monitor{Stats: s},
+	}
+}
+
+func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	kernel := unix.ByteSliceToString(uts.Release[:])
+	attached := 0
+	var missing []string
+	for _, h := range l.hooks {
+		if h.Attached {
+			attached++
+		} else {
+			missing = append(missing, h.Name)
+		}
+	}
+	msg := fmt.Sprintf("monitor started: %d of %d hooks attached", attached, len(l.hooks))
+	if len(missing) > 0 {
+		msg += "; unavailable: " + strings.Join(missing, ", ")
+	}
+	return &record.Record{
+		Time:     time.Now(),
+		Severity: record.Info,
+		Event:    "start",
+		Category: record.CatMonitor,
+		Message:  msg,
+		Monitor: &record.Monitor{Start: &record.Start{
+			Version:     cfg.Version,
+			Kernel:      kernel,
+			Transport:   "perf_buffer",
+			PerfPages:   cfg.PerfPages,
+			PID:         os.Getpid(),
+			Hooks:       l.hooks,
+			ProcsSeeded: seeded,
+		}},
+	}
+}

@@ -1,0 +1,179 @@
+// Package record defines what the monitor reports: one Record per event,
+// typed and enriched (process context, ancestry), before any formatting.
+// Capture fills it, detection judges it, output writes it; none of them
+// needs to know the others.
+//
+// Strings that come from the monitored system (paths, argv, comm) are kept
+// as raw bytes: they are attacker-controlled and may be anything.  Output
+// decides how to show them safely and losslessly.
+package record
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Severity orders records: info < warn < critical.
+type Severity uint8
+
+const (
+	Info Severity = iota
+	Warn
+	Critical
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warn:
+		return "warn"
+	case Critical:
+		return "critical"
+	}
+	return "unknown"
+}
+
+// ParseSeverity accepts info, warn (or warning) and critical.
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(s) {
+	case "info":
+		return Info, nil
+	case "warn", "warning":
+		return Warn, nil
+	case "critical":
+		return Critical, nil
+	}
+	return Info, fmt.Errorf("invalid severity %q: use info, warn or critical", s)
+}
+
+// Categories of the JSON schema.
+const (
+	CatProcess   = "process"
+	CatFile      = "file"
+	CatNetwork   = "network"
+	CatSyscall   = "syscall"
+	CatPrivilege = "privilege"
+	CatMonitor   = "monitor"
+)
+
+// Record is one line of output.
+type Record struct {
+	Time     time.Time
+	Severity Severity
+	Event    string // exec, exit, fork, start, stats, stop, ...
+	Category string
+	Message  string
+	Error    string // errno name of a failed operation, e.g. ENOENT
+
+	Process *Process
+	Exec    *Exec
+	Exit    *Exit
+	Fork    *Fork
+	Monitor *Monitor
+	Rules   []Rule
+}
+
+// Process is the acting process and where it came from.
+type Process struct {
+	PID, TID, PPID       uint32
+	UID, GID, EUID, EGID uint32
+	LoginUID             uint32
+	HasLoginUID          bool
+	Comm                 []byte
+	Exe                  []byte
+	Args                 [][]byte
+	ArgsTruncated        bool
+	Cwd                  []byte
+	Ancestry             []Ancestor
+}
+
+// Ancestor is a parent, grandparent, ... of the acting process.
+type Ancestor struct {
+	PID uint32
+	Exe string
+}
+
+// Exec is the payload of an exec event.
+type Exec struct {
+	Filename          []byte // the path the caller passed
+	Ret               int32  // 0 or -errno
+	Execveat          bool
+	FilenameTruncated bool
+}
+
+// Exit is the payload of an exit event.
+type Exit struct {
+	Code       int
+	Signal     int // 0 when exited normally
+	CoreDumped bool
+	Lifetime   time.Duration
+}
+
+// Fork is the payload of a fork event (the process is the parent).
+type Fork struct {
+	ChildPID uint32
+}
+
+// Rule is a detection that matched (filled by the rules stage).
+type Rule struct {
+	Name        string
+	Severity    Severity
+	Mitre       []string
+	Description string
+}
+
+// Monitor is the payload of the monitor's own records.
+type Monitor struct {
+	Start *Start
+	Stats *Stats
+}
+
+// Hook is one BPF program and what became of it.
+type Hook struct {
+	Name       string // e.g. tracepoint/sched/sched_process_exec
+	Capability string // exec, exit, fork, ...
+	Attached   bool
+	Reason     string // why it is unavailable
+}
+
+// Start describes the running monitor once every hook is attached.
+type Start struct {
+	Version     string
+	Kernel      string
+	Transport   string
+	PerfPages   int
+	PID         int
+	Hooks       []Hook
+	ProcsSeeded int
+}
+
+// Stats is the periodic (and final) report.
+type Stats struct {
+	Final         bool
+	Interval      time.Duration
+	Uptime        time.Duration
+	Events        map[string]uint64 // by event name, this interval
+	BySeverity    [3]uint64         // this interval
+	EventsPerSec  float64
+	Total         uint64 // events since start
+	LostPerf      uint64 // perf ring full: samples lost (since start)
+	LostKernel    map[string]uint64
+	LostQueue     uint64 // dropped in user space: output too slow (since start)
+	DecodeErrors  uint64
+	ProcTableSize int
+	ProcEvictions uint64
+}
+
+// Lost is every event lost since start, at any stage.
+func (s *Stats) Lost() uint64 {
+	n := s.LostPerf + s.LostQueue + s.DecodeErrors
+	for k, v := range s.LostKernel {
+		if k == "perf_buffer_full" { // the same samples perf counts as lost
+			continue
+		}
+		n += v
+	}
+	return n
+}

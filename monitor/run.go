@@ -1,0 +1,174 @@
+// Package monitor loads the BPF programs, reads their records from the perf
+// buffer and drives the pipeline:
+//
+//	perf buffer -> decode (event) -> enrich (proc) -> filter -> output
+//
+// One goroutine (libbpfgo's) polls the perf buffer into a channel; one (the
+// processor, Run's own) decodes, keeps the process table and builds records;
+// one writes them.  The processor never blocks on output: a record that
+// does not fit the output queue is counted as lost.
+package monitor
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"time"
+	"unsafe"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+const (
+	pollTimeoutMs  = 100
+	eventsChanLen  = 8192
+	outputQueueLen = 8192
+	statMax        = event.StatMax
+	// after the links are gone, records still in the rings are read until
+	// the channel has been empty this long
+	drainQuiet = 300 * time.Millisecond
+	drainMax   = 2 * time.Second
+)
+
+func unsafePointer(k *uint32) unsafe.Pointer { return unsafe.Pointer(k) }
+func leUint64(b []byte) uint64              { return binary.LittleEndian.Uint64(b) }
+
+// Run monitors until ctx is cancelled, then drains, prints the final stats
+// and detaches everything.  The returned error is an *Error with an exit code.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Log
+	if cfg.PerfPages <= 0 || cfg.PerfPages&(cfg.PerfPages-1) != 0 {
+		return errorf(ExitUsage, "--perf-pages %d: must be a power of two", cfg.PerfPages)
+	}
+
+	// The log file first: a bad path must fail before anything is loaded.
+	var logFile *os.File
+	if cfg.LogFile != "" {
+		f, err := output.OpenLogFile(cfg.LogFile)
+		if err != nil {
+			return &Error{Code: ExitLogFile, Err: err}
+		}
+		logFile = f
+		defer logFile.Close()
+	}
+
+	l, err := load(&cfg, log)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+
+	events := make(chan []byte, eventsChanLen)
+	lost := make(chan uint64, 1024)
+	if err := l.startPerf(cfg.PerfPages, events, lost); err != nil {
+		return err
+	}
+
+	var w *output.Writer
+	if logFile != nil {
+		w = output.NewWriter(cfg.Format, cfg.Stdout, cfg.StdoutTTY, logFile)
+	} else {
+		w = output.NewWriter(cfg.Format, cfg.Stdout, cfg.StdoutTTY, nil)
+	}
+	outq := make(chan *record.Record, outputQueueLen)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		writeLoop(w, outq, log)
+	}()
+
+	p := newProcessor(&cfg, outq)
+	p.kernelStats = l.kernelStats
+	seeded := p.table.SeedFromProc("/proc")
+
+	p.emitMonitor(startRecord(&cfg, l, seeded))
+	log.Debug().Int("hooks", len(l.links)).Int("seeded", seeded).Msg("monitor started")
+
+	var tick <-chan time.Time
+	if cfg.Interval > 0 {
+		t := time.NewTicker(cfg.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	calib := time.NewTicker(10 * time.Second)
+	defer calib.Stop()
+
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case b := <-events:
+			p.handle(b)
+		case n := <-lost:
+			p.lostPerf += n
+		case <-tick:
+			p.emitMonitor(p.statsRecord(false))
+		case <-calib.C:
+			p.calibrate()
+		}
+	}
+
+	// Shutdown: detach (no new records), read what is still in flight,
+	// stop polling, final stats, flush.
+	l.detach()
+	deadline := time.Now().Add(drainMax)
+	quiet := time.NewTimer(drainQuiet)
+drain:
+	for time.Now().Before(deadline) {
+		select {
+		case b := <-events:
+			p.handle(b)
+		case n := <-lost:
+			p.lostPerf += n
+		case <-quiet.C:
+			break drain
+		}
+		if !quiet.Stop() {
+			select {
+			case <-quiet.C:
+			default:
+			}
+		}
+		quiet.Reset(drainQuiet)
+	}
+	l.perf.Stop()
+	for b := range events { // closed by Stop; normally empty by now
+		p.handle(b)
+	}
+	p.emitMonitor(p.statsRecord(true))
+	close(outq)
+	<-writerDone
+	return nil
+}
+
+// writeLoop writes records and flushes whenever the queue is empty, so a
+// line reaches stdout and the log file as soon as there is nothing behind it.
+// A write error is reported once on stderr (with a count at the end); the
+// monitor keeps running.
+func writeLoop(w *output.Writer, outq <-chan *record.Record, log zerolog.Logger) {
+	var errs uint64
+	report := func(err error) {
+		if err == nil {
+			return
+		}
+		if errs == 0 {
+			log.Error().Err(err).Msg("output write failed; continuing (further errors counted)")
+		}
+		errs++
+	}
+	for r := range outq {
+		report(w.Write(r))
+		if len(outq) == 0 {
+			report(w.Flush())
+		}
+	}
+	report(w.Flush())
+	if errs > 1 {
+		log.Error().Uint64("errors", errs).Msg("output write errors")
+	}
+}
