@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"syscall"
 
-
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor"
 )
 

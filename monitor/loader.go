@@ -26,13 +26,13 @@ const (
 // hookCapability says what each program gives the user; a program missing
 // here is reported with capability "other".
 var hookCapability = map[string]string{
-	"tracepoint__sched__sched_process_exec":   "exec",
-	"tracepoint__syscalls__sys_enter_execve":  "exec-failures",
-	"tracepoint__syscalls__sys_exit_execve":   "exec-failures",
+	"tracepoint__sched__sched_process_exec":    "exec",
+	"tracepoint__syscalls__sys_enter_execve":   "exec-failures",
+	"tracepoint__syscalls__sys_exit_execve":    "exec-failures",
 	"tracepoint__syscalls__sys_enter_execveat": "exec-failures",
 	"tracepoint__syscalls__sys_exit_execveat":  "exec-failures",
-	"tracepoint__sched__sched_process_exit":   "exit",
-	"raw_tracepoint__sched_process_fork":      "fork",
+	"tracepoint__sched__sched_process_exit":    "exit",
+	"raw_tracepoint__sched_process_fork":       "fork",
 }
 
 // loaded is the BPF side once attached; Close releases everything.

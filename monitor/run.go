@@ -35,7 +35,7 @@ const (
 )
 
 func unsafePointer(k *uint32) unsafe.Pointer { return unsafe.Pointer(k) }
-func leUint64(b []byte) uint64              { return binary.LittleEndian.Uint64(b) }
+func leUint64(b []byte) uint64               { return binary.LittleEndian.Uint64(b) }
 
 // Run monitors until ctx is cancelled, then drains, prints the final stats
 // and detaches everything.  The returned error is an *Error with an exit code.
