@@ -1,0 +1,241 @@
+// Package e2e runs the real binary as root against this machine's kernel:
+// the BPF programs are loaded, real processes trigger real events, and the
+// tests read the monitor's real output.
+//
+// `make test` sets MONITOR_BIN and E2E_REQUIRED=1: then a missing binary or
+// missing root is a failure, never a skip.  A plain `go test ./...` by a
+// developer without root skips these tests and says why.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var monitorBin string
+
+func TestMain(m *testing.M) {
+	monitorBin = os.Getenv("MONITOR_BIN")
+	required := os.Getenv("E2E_REQUIRED") == "1"
+	why := ""
+	switch {
+	case monitorBin == "":
+		why = "MONITOR_BIN is not set (run `make test`)"
+	case os.Geteuid() != 0:
+		why = "not root: the monitor loads BPF programs (run `sudo make test`)"
+	}
+	if why == "" {
+		if _, err := os.Stat(monitorBin); err != nil {
+			why = fmt.Sprintf("MONITOR_BIN %s: %v", monitorBin, err)
+		}
+	}
+	if why != "" {
+		if required {
+			fmt.Fprintf(os.Stderr, "FAIL: end-to-end tests cannot run: %s\n", why)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "skipping end-to-end tests: %s\n", why)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// rec is one JSON record of the monitor's output.
+type rec map[string]any
+
+func (r rec) str(path ...string) string {
+	v := r.get(path...)
+	s, _ := v.(string)
+	return s
+}
+
+func (r rec) num(path ...string) float64 {
+	v := r.get(path...)
+	f, _ := v.(float64)
+	return f
+}
+
+func (r rec) get(path ...string) any {
+	var cur any = map[string]any(r)
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	return cur
+}
+
+func (r rec) strs(path ...string) []string {
+	arr, _ := r.get(path...).([]any)
+	out := make([]string, 0, len(arr))
+	for _, v := range arr {
+		s, _ := v.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// monitor is a running ebpf-log-monitor.
+type monitor struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
+
+	mu      sync.Mutex
+	records []rec
+	lines   []string
+	bad     []string // lines that were not valid JSON
+	newLine chan struct{}
+	done    chan struct{}
+}
+
+// startMonitor runs the binary with JSON output and waits for its start
+// record.
+func startMonitor(t *testing.T, args ...string) *monitor {
+	t.Helper()
+	args = append([]string{"-f", "json", "--events", "all", "-i", "0"}, args...)
+	m := &monitor{t: t, newLine: make(chan struct{}, 1), done: make(chan struct{})}
+	m.cmd = exec.Command(monitorBin, args...)
+	m.cmd.Stderr = &m.stderr
+	out, err := m.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", monitorBin, err)
+	}
+	go m.read(out)
+	t.Cleanup(func() {
+		if m.cmd.ProcessState == nil {
+			m.cmd.Process.Kill()
+			m.cmd.Wait()
+		}
+	})
+	m.waitFor(t, 30*time.Second, "start record", func(r rec) bool {
+		return r.str("event") == "start" && r.str("category") == "monitor"
+	})
+	return m
+}
+
+func (m *monitor) read(out io.Reader) {
+	defer close(m.done)
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		var r rec
+		m.mu.Lock()
+		m.lines = append(m.lines, line)
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			m.bad = append(m.bad, line)
+		} else {
+			m.records = append(m.records, r)
+		}
+		m.mu.Unlock()
+		select {
+		case m.newLine <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// find returns the records matching pred so far.
+func (m *monitor) find(pred func(rec) bool) []rec {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []rec
+	for _, r := range m.records {
+		if pred(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitFor returns the first record matching pred, failing after timeout.
+func (m *monitor) waitFor(t *testing.T, timeout time.Duration, what string, pred func(rec) bool) rec {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if got := m.find(pred); len(got) > 0 {
+			return got[0]
+		}
+		select {
+		case <-m.newLine:
+		case <-m.done:
+			if got := m.find(pred); len(got) > 0 {
+				return got[0]
+			}
+			t.Fatalf("monitor exited before %s; stderr:\n%s", what, m.stderr.String())
+		case <-deadline:
+			t.Fatalf("no %s within %v; stderr:\n%s\nlast output:\n%s", what, timeout, m.stderr.String(), m.tail(20))
+		}
+	}
+}
+
+func (m *monitor) tail(n int) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	from := len(m.lines) - n
+	if from < 0 {
+		from = 0
+	}
+	return strings.Join(m.lines[from:], "\n")
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (m *monitor) stop(t *testing.T) int {
+	t.Helper()
+	if err := m.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { <-m.done; exited <- m.cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		m.cmd.Process.Kill()
+		t.Fatalf("monitor did not exit within 10s of SIGTERM; stderr:\n%s", m.stderr.String())
+	}
+	return m.cmd.ProcessState.ExitCode()
+}
+
+func (m *monitor) assertAllJSON(t *testing.T) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.bad {
+		t.Errorf("output line is not valid JSON: %q", l)
+	}
+}
+
+func pidIs(pid int) func(rec) bool {
+	return func(r rec) bool { return int(r.num("process", "pid")) == pid }
+}
+
+func and(preds ...func(rec) bool) func(rec) bool {
+	return func(r rec) bool {
+		for _, p := range preds {
+			if !p(r) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func eventIs(name string) func(rec) bool {
+	return func(r rec) bool { return r.str("event") == name }
+}

@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// One monitor serves the process tests: starting it costs a BPF load.
+func TestProcessEvents(t *testing.T) {
+	m := startMonitor(t)
+
+	t.Run("exec of /bin/true with arguments is reported with the resolved exe", func(t *testing.T) {
+		cmd := exec.Command("/bin/true", "a", "b", "c")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		r := m.waitFor(t, 10*time.Second, "exec of /bin/true", and(eventIs("exec"), pidIs(pid)))
+
+		if got, want := r.strs("process", "args"), []string{"/bin/true", "a", "b", "c"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("args = %q, want %q", got, want)
+		}
+		wantExe, _ := filepath.EvalSymlinks("/bin/true") // /usr/bin/true on merged-/usr systems
+		if got := r.str("process", "exe"); got != wantExe {
+			t.Errorf("exe = %q, want %q (the file the kernel ran)", got, wantExe)
+		}
+		if got := r.str("exec", "filename"); got != "/bin/true" {
+			t.Errorf("exec.filename = %q, want the path passed, /bin/true", got)
+		}
+		if got := int(r.num("process", "ppid")); got != os.Getpid() {
+			t.Errorf("ppid = %d, want the test's pid %d", got, os.Getpid())
+		}
+		if r.num("exec", "ret") != 0 || r.str("error") != "" {
+			t.Errorf("successful exec has ret=%v error=%q", r.get("exec", "ret"), r.str("error"))
+		}
+		if r.get("process", "args_truncated") != false {
+			t.Errorf("args_truncated = %v, want false", r.get("process", "args_truncated"))
+		}
+		if r.str("process", "comm") != "true" || r.str("category") != "process" || r.str("severity") != "info" {
+			t.Errorf("comm/category/severity = %q/%q/%q", r.str("process", "comm"), r.str("category"), r.str("severity"))
+		}
+		cwd, _ := os.Getwd()
+		if got := r.str("process", "cwd"); got != cwd {
+			t.Errorf("cwd = %q, want %q", got, cwd)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, r.str("time")); err != nil {
+			t.Errorf("time %q is not RFC 3339: %v", r.str("time"), err)
+		}
+		anc, _ := r.get("process", "ancestry").([]any)
+		if len(anc) == 0 {
+			t.Fatalf("no ancestry in %v", r)
+		}
+		first, _ := anc[0].(map[string]any)
+		if int(first["pid"].(float64)) != os.Getpid() {
+			t.Errorf("ancestry[0] = %v, want the test process %d", first, os.Getpid())
+		}
+		self, _ := os.Executable()
+		if first["exe"] != self {
+			t.Errorf("ancestry[0].exe = %v, want %s", first["exe"], self)
+		}
+
+		exit := m.waitFor(t, 10*time.Second, "exit of /bin/true", and(eventIs("exit"), pidIs(pid)))
+		if exit.num("exit", "code") != 0 || exit.str("process", "exe") != wantExe {
+			t.Errorf("exit = %v", exit)
+		}
+	})
+
+	t.Run("failed exec of a missing path is reported with ENOENT", func(t *testing.T) {
+		missing := fmt.Sprintf("/nonexistent-%d/missing-binary", time.Now().UnixNano())
+		cmd := exec.Command(missing, "x", "y")
+		if err := cmd.Run(); err == nil {
+			t.Fatal("exec of a missing path succeeded")
+		}
+		r := m.waitFor(t, 10*time.Second, "failed exec", func(r rec) bool {
+			return r.str("event") == "exec" && r.str("exec", "filename") == missing
+		})
+		if r.num("exec", "ret") != -2 || r.str("error") != "ENOENT" {
+			t.Errorf("ret=%v error=%q, want -2 ENOENT", r.get("exec", "ret"), r.str("error"))
+		}
+		if got, want := r.strs("process", "args"), []string{missing, "x", "y"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("args = %q, want %q", got, want)
+		}
+		// the failing exec runs in the forked child, whose parent is us
+		if got := int(r.num("process", "ppid")); got != os.Getpid() {
+			t.Errorf("ppid = %d, want %d", got, os.Getpid())
+		}
+	})
+
+	t.Run("exit code and killing signal are reported", func(t *testing.T) {
+		cmd := exec.Command("/bin/sh", "-c", "exit 7")
+		_ = cmd.Run()
+		r := m.waitFor(t, 10*time.Second, "exit 7", and(eventIs("exit"), pidIs(cmd.Process.Pid)))
+		if r.num("exit", "code") != 7 || r.get("exit", "signal") != nil {
+			t.Errorf("exit = %v, want code 7 and no signal", r.get("exit"))
+		}
+		if r.num("exit", "lifetime_ns") <= 0 {
+			t.Errorf("lifetime_ns = %v, want > 0", r.get("exit", "lifetime_ns"))
+		}
+
+		cmd = exec.Command("/bin/sh", "-c", "kill -KILL $$")
+		_ = cmd.Run()
+		r = m.waitFor(t, 10*time.Second, "killed exit", and(eventIs("exit"), pidIs(cmd.Process.Pid)))
+		if r.num("exit", "signal") != float64(syscall.SIGKILL) || r.str("exit", "signal_name") != "SIGKILL" {
+			t.Errorf("exit = %v, want signal 9 SIGKILL", r.get("exit"))
+		}
+	})
+
+	t.Run("fork is reported with the child pid", func(t *testing.T) {
+		cmd := exec.Command("/bin/sh", "-c", "/bin/true & wait $!; echo $!")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		child, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+		r := m.waitFor(t, 10*time.Second, "fork", and(eventIs("fork"), pidIs(cmd.Process.Pid)))
+		if int(r.num("fork", "child_pid")) != child {
+			t.Errorf("fork child_pid = %v, want %d", r.get("fork", "child_pid"), child)
+		}
+		// the child's exec carries the shell in its ancestry
+		e := m.waitFor(t, 10*time.Second, "child exec", and(eventIs("exec"), pidIs(child)))
+		anc, _ := e.get("process", "ancestry").([]any)
+		if len(anc) < 2 || int(anc[0].(map[string]any)["pid"].(float64)) != cmd.Process.Pid ||
+			int(anc[1].(map[string]any)["pid"].(float64)) != os.Getpid() {
+			t.Errorf("ancestry of the child = %v, want [sh %d, test %d, ...]", anc, cmd.Process.Pid, os.Getpid())
+		}
+	})
+
+	t.Run("a thread exiting does not report a process exit", func(t *testing.T) {
+		// the monitor itself runs many threads; none of them may produce an
+		// exit record while it runs
+		if got := m.find(and(eventIs("exit"), pidIs(m.cmd.Process.Pid))); len(got) != 0 {
+			t.Errorf("exit records for the running monitor: %v", got)
+		}
+	})
+
+	t.Run("SIGTERM prints the final stats, exits 0 and detaches every program", func(t *testing.T) {
+		ids := programsOf(t, m.cmd.Process.Pid)
+		if len(ids) == 0 {
+			t.Fatal("bpftool shows no programs owned by the running monitor")
+		}
+		if code := m.stop(t); code != 0 {
+			t.Errorf("exit code %d after SIGTERM, want 0; stderr:\n%s", code, m.stderr.String())
+		}
+		stop := m.find(eventIs("stop"))
+		if len(stop) != 1 || stop[0].get("monitor", "final") != true {
+			t.Fatalf("want one final stop record, got %v", stop)
+		}
+		if stop[0].num("monitor", "lost", "total") != 0 {
+			t.Errorf("events lost in a quiet test run: %v", stop[0].get("monitor", "lost"))
+		}
+		// programs are freed after an RCU grace period: allow a moment
+		var still []int
+		for try := 0; try < 20; try++ {
+			left := allProgramIDs(t)
+			still = still[:0]
+			for _, id := range ids {
+				if left[id] {
+					still = append(still, id)
+				}
+			}
+			if len(still) == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(still) > 0 {
+			t.Errorf("programs %v still loaded 2s after exit", still)
+		}
+		m.assertAllJSON(t)
+	})
+}
+
+type bpftoolProg struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+func bpftoolProgs(t *testing.T) []bpftoolProg {
+	t.Helper()
+	out, err := exec.Command("bpftool", "-j", "prog", "show").Output()
+	if err != nil {
+		t.Fatalf("bpftool prog show: %v", err)
+	}
+	var progs []bpftoolProg
+	if err := json.Unmarshal(out, &progs); err != nil {
+		t.Fatalf("bpftool output: %v", err)
+	}
+	return progs
+}
+
+// programsOf lists the ids of BPF programs whose file descriptors pid
+// holds (from /proc/PID/fdinfo: bpftool's own pid column needs a BPF
+// iterator, which some kernels refuse).
+func programsOf(t *testing.T, pid int) []int {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fdinfo", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	var ids []int
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "prog_id:"); ok {
+				id, _ := strconv.Atoi(strings.TrimSpace(v))
+				if id > 0 && !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+func allProgramIDs(t *testing.T) map[int]bool {
+	ids := map[int]bool{}
+	for _, p := range bpftoolProgs(t) {
+		ids[p.ID] = true
+	}
+	return ids
+}
