@@ -14,6 +14,9 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
 
+// unsetLoginUID is (uid_t)-1: no login session (daemons, boot).
+const unsetLoginUID = ^uint32(0)
+
 // processor turns raw records into enriched records.  It is owned by one
 // goroutine: the process table and the counters need no locks.
 type processor struct {
@@ -34,6 +37,7 @@ type processor struct {
 	bySeverity    [3]uint64         // this interval
 	intervalStart time.Time
 	kernelStats   func() [statMax]uint64
+	lostReported  uint64 // losses already announced in-stream
 }
 
 func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
@@ -114,7 +118,7 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 	rp := &record.Process{
 		PID: h.PID, TID: h.TID, PPID: h.PPID,
 		UID: h.UID, GID: h.GID, EUID: h.EUID, EGID: h.EGID,
-		LoginUID: h.LoginUID, HasLoginUID: h.HasLoginUID(),
+		LoginUID: h.LoginUID, HasLoginUID: h.HasLoginUID() && h.LoginUID != unsetLoginUID,
 		Comm: h.Comm,
 		Exe:  exe,
 	}
@@ -268,6 +272,48 @@ func (p *processor) statsRecord(final bool) *record.Record {
 		Message:  msg,
 		Monitor:  &record.Monitor{Stats: s},
 	}
+}
+
+// checkLoss announces new losses in the stream as a warn record the moment
+// they are seen (called every second), so a quiet log is never silently
+// blind.  Alerts and stats carry the counts too.
+func (p *processor) checkLoss() {
+	s := p.lossSnapshot()
+	lost := s.Lost()
+	if lost <= p.lostReported {
+		return
+	}
+	delta := lost - p.lostReported
+	p.lostReported = lost
+	p.emitMonitor(&record.Record{
+		Time:     time.Now(),
+		Severity: record.Warn,
+		Event:    "loss",
+		Category: record.CatMonitor,
+		Message:  fmt.Sprintf("%d events lost in the last second (%d since start): the log is incomplete", delta, lost),
+		Monitor:  &record.Monitor{Stats: s},
+	})
+}
+
+// lossSnapshot reads every loss counter without resetting interval counts.
+func (p *processor) lossSnapshot() *record.Stats {
+	s := &record.Stats{
+		Uptime:        time.Since(p.started),
+		Events:        map[string]uint64{},
+		Total:         p.total,
+		LostPerf:      p.lostPerf,
+		LostQueue:     p.lostQueue,
+		DecodeErrors:  p.decodeErrors,
+		ProcTableSize: p.table.Len(),
+		ProcEvictions: p.table.Evictions(),
+		LostKernel:    map[string]uint64{},
+	}
+	if p.kernelStats != nil {
+		for i, v := range p.kernelStats() {
+			s.LostKernel[event.StatNames[i]] = v
+		}
+	}
+	return s
 }
 
 func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {

@@ -96,6 +96,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	calib := time.NewTicker(10 * time.Second)
 	defer calib.Stop()
+	lossTick := time.NewTicker(time.Second)
+	defer lossTick.Stop()
 
 loop:
 	for {
@@ -110,6 +112,8 @@ loop:
 			p.emitMonitor(p.statsRecord(false))
 		case <-calib.C:
 			p.calibrate()
+		case <-lossTick.C:
+			p.checkLoss()
 		}
 	}
 
