@@ -28,8 +28,10 @@ struct exec_pending {
 	__u32 pad;
 };
 
+/* LRU: an entry whose exit we never see (task killed inside exec) must not
+ * fill the table for good. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32); /* tid */
 	__type(value, struct exec_pending);
