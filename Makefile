@@ -30,8 +30,6 @@ CGO_ENV := CGO_ENABLED=1 CGO_CFLAGS="$(LIBBPF_CFLAGS)" CGO_LDFLAGS="$(LIBBPF_STA
 GO_LDFLAGS := -linkmode external -extldflags '-static' -X main.version=$(VERSION)
 GO_TAGS := netgo,osusergo
 
-# Test knobs: FUZZTIME bounds each fuzz target in `make test`.
-FUZZTIME ?= 10s
 
 .PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf
 

@@ -90,7 +90,11 @@ func (d *Decoder) Decode(b []byte) (any, error) {
 	b = b[:size]
 	switch t {
 	case TypeExec:
-		return d.decodeExec(b)
+		e, err := d.decodeExec(b)
+		if err != nil {
+			return nil, err // not a typed nil *Exec in the interface
+		}
+		return e, nil
 	case TypeExit:
 		if len(b) < ExitSize {
 			return nil, &DecodeError{Type: t, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", ExitSize)}

@@ -49,7 +49,11 @@ type ancestryArray []record.Ancestor
 
 func (a ancestryArray) MarshalZerologArray(arr *zerolog.Array) {
 	for _, x := range a {
-		arr.Dict(zerolog.Dict().Uint32("pid", x.PID).Str("exe", x.Exe))
+		d := zerolog.Dict().Uint32("pid", x.PID).Str("exe", x.Exe)
+		if !utf8.ValidString(x.Exe) { // an ancestor's path is untrusted too
+			d = d.Hex("exe_hex", []byte(x.Exe))
+		}
+		arr.Dict(d)
 	}
 }
 
