@@ -13,10 +13,11 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
 // eventNames are the values --events accepts.
-var eventNames = []string{"exec", "exit", "fork"}
+var eventNames = []string{"exec", "exit", "fork", "open"}
 
 func newApp() *cli.App {
 	return &cli.App{
@@ -28,7 +29,9 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-file", Aliases: []string{"l"}, Usage: "also append records to `FILE` (created 0600)"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
-			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit", Usage: "comma-separated events to print (" + strings.Join(eventNames, ",") + ", or all)"},
+			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit,open", Usage: "comma-separated events to print (" + strings.Join(eventNames, ",") + ", or all)"},
+			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
+			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
 			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two)"},
 			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
 			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
@@ -72,21 +75,31 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	var watchPaths []watch.Entry
+	for _, p := range c.StringSlice("watch-path") {
+		e, err := watch.Custom(p)
+		if err != nil {
+			return cfg, err
+		}
+		watchPaths = append(watchPaths, e)
+	}
 	if c.String("log-file") == "" && c.IsSet("log-file") {
 		return cfg, fmt.Errorf("invalid --log-file: empty path")
 	}
 	cfg = monitor.Config{
-		Version:      version,
-		Interval:     time.Duration(interval) * time.Second,
-		LogFile:      c.String("log-file"),
-		Format:       format,
-		MinSeverity:  sev,
-		Events:       events,
-		PerfPages:    pages,
-		BTFFile:      c.String("btf-file"),
-		MaxProcesses: maxProcs,
-		Stdout:       os.Stdout,
-		StdoutTTY:    isatty.IsTerminal(os.Stdout.Fd()),
+		Version:        version,
+		Interval:       time.Duration(interval) * time.Second,
+		LogFile:        c.String("log-file"),
+		Format:         format,
+		MinSeverity:    sev,
+		Events:         events,
+		PerfPages:      pages,
+		BTFFile:        c.String("btf-file"),
+		MaxProcesses:   maxProcs,
+		WatchPaths:     watchPaths,
+		NoDefaultWatch: c.Bool("no-default-watch"),
+		Stdout:         os.Stdout,
+		StdoutTTY:      isatty.IsTerminal(os.Stdout.Fd()),
 	}
 	return cfg, nil
 }

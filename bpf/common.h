@@ -13,6 +13,10 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
+/* Our own thread-group id, set before load: the monitor's own file and
+ * network activity is never reported. */
+const volatile __u32 self_tgid = 0;
+
 /* Per-CPU counters of what the kernel side could not deliver. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -86,7 +90,11 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
  * MAX_PATH_LEN is cut at the top and flagged; a concurrent rename may give a
  * mix of old and new names (d_path takes rename_lock, we cannot).
  */
-#define PATH_BUF_LEN (MAX_PATH_LEN * 2)
+/* [0, MAX_PATH_LEN): the walked path, right-aligned; MAX_PATH_LEN: '/';
+ * then a requested relative name (build_path_at); the rest is slack so a
+ * masked offset plus a bounded length stays inside. */
+#define PATH_BUF_LEN (MAX_PATH_LEN * 3)
+#define PATH_START_MASK (2 * MAX_PATH_LEN - 1)
 #define PATH_MASK (MAX_PATH_LEN - 1)
 #define NAME_MASK 255 /* NAME_MAX */
 
@@ -114,6 +122,8 @@ struct {
  * scratch buffer is looked up inside, and the result is packed:
  * bits 0-15 start offset, 16-31 length, bit 32 truncated; negative on error.
  */
+#define WALK_PACK(start, len, trunc) \
+	((long)(start) | ((long)(len) << 16) | ((long)(trunc) << 32))
 #define WALK_START(r) ((__u32)((r) & 0xFFFF))
 #define WALK_LEN(r) ((__u32)(((r) >> 16) & 0xFFFF))
 #define WALK_TRUNCATED(r) (((r) >> 32) & 1)
@@ -205,7 +215,7 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
 		len = cap - off;
 	if (len > MAX_PATH_LEN)
 		return 0;
-	bpf_probe_read_kernel(&dst[off & EXEC_DATA_MASK], len, &pb->buf[WALK_START(walked) & PATH_MASK]);
+	bpf_probe_read_kernel(&dst[off & EXEC_DATA_MASK], len, &pb->buf[WALK_START(walked) & PATH_START_MASK]);
 	return len;
 }
 

@@ -17,5 +17,6 @@
 
 #include "common.h"
 #include "process.h"
+#include "file.h"
 
 char LICENSE[] SEC("license") = "GPL";

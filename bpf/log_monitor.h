@@ -24,6 +24,8 @@
 #define MAX_ARGS 32            /* argv entries kept (user space enforces) */
 #define MAX_ARGS_SIZE 4096     /* argv bytes copied from the kernel */
 #define MAX_FILENAME_LEN 512   /* the path string a process passed to exec */
+#define MAX_REQUESTED_LEN 1024 /* the path string a process passed to open */
+#define WATCH_KEY_LEN 256      /* bytes of a path compared by the watch maps */
 
 /* Most bytes the data[] area of an exec record uses: args, exe, cwd, filename. */
 #define EXEC_DATA_LEN (MAX_ARGS_SIZE + 2 * MAX_PATH_LEN + MAX_FILENAME_LEN)
@@ -37,6 +39,7 @@ enum event_type {
 	EVENT_EXEC = 1,
 	EVENT_EXIT = 2,
 	EVENT_FORK = 3,
+	EVENT_FILE = 4,
 	EVENT_TYPE_MAX,
 };
 
@@ -46,6 +49,9 @@ enum stat_counter {
 	STAT_OUTPUT_ERROR = 1,   /* any other bpf_perf_event_output failure */
 	STAT_PENDING_FULL = 2,   /* syscall entry not stored: table full */
 	STAT_SCRATCH_MISS = 3,   /* per-CPU scratch lookup failed */
+	/* not losses: how much the in-kernel file filter kept back */
+	STAT_FILE_CHECKED = 4,   /* file operations compared with the watch list */
+	STAT_FILE_SENT = 5,      /* ... that matched and were sent */
 	STAT_MAX,
 };
 
@@ -121,5 +127,65 @@ struct fork_event {
 	__u32 child_pid;
 	__u32 child_tid;
 };
+
+/* File operations (file_event.op). */
+enum file_op {
+	FILE_OP_OPEN = 1,
+	FILE_OP_MAX,
+};
+
+/* What an operation does to a file (file_event.access, watch_value.access). */
+enum file_access {
+	ACC_READ = 1 << 0,
+	ACC_WRITE = 1 << 1,   /* opened for writing, or created */
+	ACC_TRUNC = 1 << 2,   /* O_TRUNC, truncate(2) */
+	ACC_CHANGE = 1 << 3,  /* unlink, rename, chmod, chown, link, mknod */
+};
+
+/* Flags in file_event.flags. */
+enum file_flags {
+	FILE_F_RESOLVED = 1 << 0,        /* path from the opened struct file */
+	FILE_F_PATH_TRUNCATED = 1 << 1,
+	FILE_F_REQUESTED_TRUNCATED = 1 << 2,
+};
+
+/*
+ * Key of the watch maps: the first WATCH_KEY_LEN bytes of a path, zero
+ * padded.  The same layout serves the exact-path hash (prefixlen = length in
+ * bits) and the prefix LPM trie.
+ */
+struct watch_key {
+	__u32 prefixlen; /* bits */
+	char path[WATCH_KEY_LEN];
+};
+
+struct watch_value {
+	__u32 access; /* enum file_access bits worth reporting */
+	__u32 id;     /* index in user space's watch list */
+};
+
+/*
+ * EVENT_FILE: an operation on a watched path.  data[] holds path,
+ * requested (the string the process passed) and target (rename/link), each
+ * *_len bytes without NUL.
+ */
+struct file_event {
+	struct event_header hdr;
+	__s32 ret;          /* fd or 0, or -errno */
+	__u32 op;           /* enum file_op */
+	__u32 open_flags;   /* O_* of an open */
+	__u32 mode;         /* create mode, chmod mode */
+	__u32 access;       /* enum file_access of this operation */
+	__u32 flags;        /* enum file_flags */
+	__u32 watch_id;     /* the watch entry that matched */
+	__u32 pad;
+	__u16 path_len;
+	__u16 requested_len;
+	__u16 target_len;
+	__u16 pad2;
+	char data[2 * MAX_PATH_LEN + MAX_REQUESTED_LEN];
+};
+
+#define FILE_EVENT_FIXED_LEN (sizeof(struct event_header) + 40)
 
 #endif /* __LOG_MONITOR_H */

@@ -8,19 +8,22 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
 // Config is everything Run needs; main fills it from flags.
 type Config struct {
-	Version      string
-	Interval     time.Duration // stats period; 0 disables periodic stats
-	LogFile      string
-	Format       output.Format
-	MinSeverity  record.Severity
-	Events       map[string]bool // event names to print; nil prints all
-	PerfPages    int             // perf buffer pages per CPU (power of two)
-	BTFFile      string          // kernel BTF; default /sys/kernel/btf/vmlinux
-	MaxProcesses int             // process table capacity
+	Version        string
+	Interval       time.Duration // stats period; 0 disables periodic stats
+	LogFile        string
+	Format         output.Format
+	MinSeverity    record.Severity
+	Events         map[string]bool // event names to print; nil prints all
+	PerfPages      int             // perf buffer pages per CPU (power of two)
+	BTFFile        string          // kernel BTF; default /sys/kernel/btf/vmlinux
+	MaxProcesses   int             // process table capacity
+	WatchPaths     []watch.Entry   // --watch-path entries, before the defaults
+	NoDefaultWatch bool            // watch only WatchPaths (tests, tuning)
 
 	Stdout    io.Writer
 	StdoutTTY bool
@@ -29,3 +32,15 @@ type Config struct {
 
 // DefaultBTFFile is where the running kernel exposes its BTF.
 const DefaultBTFFile = "/sys/kernel/btf/vmlinux"
+
+// watchEntries is the full watch list: the user's paths first (an entry
+// listed twice keeps its first access mask), then the defaults and every
+// home's SSH directory and history files.
+func (c *Config) watchEntries() []watch.Entry {
+	out := append([]watch.Entry{}, c.WatchPaths...)
+	if !c.NoDefaultWatch {
+		out = append(out, watch.Defaults()...)
+		out = append(out, watch.HomeEntries("/etc/passwd")...)
+	}
+	return out
+}

@@ -1,17 +1,21 @@
 package monitor
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	bpf "github.com/aquasecurity/libbpfgo"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
 const (
@@ -171,7 +175,7 @@ func (h hookSpec) available(tracefs string) error {
 }
 
 // load opens, loads and attaches every program; optional hooks fail soft.
-func load(cfg *Config, log zerolog.Logger) (*loaded, error) {
+func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded, error) {
 	if err := preflight(cfg); err != nil {
 		return nil, err
 	}
@@ -217,12 +221,23 @@ func load(cfg *Config, log zerolog.Logger) (*loaded, error) {
 		plan = append(plan, planned{prog: prog, spec: spec, hook: len(l.hooks) - 1})
 	}
 
+	// never report the monitor's own activity (its log file, /proc reads)
+	if err := mod.InitGlobalVariable("self_tgid", uint32(os.Getpid())); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "set self_tgid: %v", err)
+	}
+
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
 			return nil, errorf(ExitPermission, "the kernel refused to load BPF programs (%v): run as root with CAP_BPF/CAP_SYS_ADMIN; inside a container, allow the bpf syscall; with --debug the verifier log is shown", err)
 		}
 		return nil, errorf(ExitNoHooks, "load BPF programs: %v (run with --debug to see the verifier log)", err)
+	}
+
+	if err := l.loadWatchList(watchList); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "load the watch list into the kernel: %v", err)
 	}
 
 	for _, p := range plan {
@@ -258,6 +273,35 @@ func load(cfg *Config, log zerolog.Logger) (*loaded, error) {
 		return nil, errorf(ExitRuntime, "stats map: %v", err)
 	}
 	return l, nil
+}
+
+// loadWatchList fills the kernel's watch maps.  It runs before the file
+// hooks are attached, so no file event is judged against a partial list.
+func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
+	exactMap, err := l.mod.GetMap("watch_exact")
+	if err != nil {
+		return err
+	}
+	prefixMap, err := l.mod.GetMap("watch_prefix")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		var key [event.WatchKeySize]byte
+		var val [event.WatchValueSize]byte
+		binary.LittleEndian.PutUint32(key[0:], uint32(len(e.Path)*8))
+		copy(key[4:], e.Path)
+		binary.LittleEndian.PutUint32(val[0:], e.Access)
+		binary.LittleEndian.PutUint32(val[4:], e.ID)
+		m := exactMap
+		if e.Prefix {
+			m = prefixMap
+		}
+		if err := m.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&val[0])); err != nil {
+			return fmt.Errorf("watch %s: %w", e.Path, err)
+		}
+	}
+	return nil
 }
 
 // startPerf opens the perf buffer and starts libbpfgo's poll goroutine.

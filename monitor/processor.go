@@ -12,6 +12,8 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
 // unsetLoginUID is (uid_t)-1: no login session (daemons, boot).
@@ -38,6 +40,7 @@ type processor struct {
 	intervalStart time.Time
 	kernelStats   func() [statMax]uint64
 	lostReported  uint64 // losses already announced in-stream
+	watch         []watch.Entry
 }
 
 func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
@@ -86,6 +89,8 @@ func (p *processor) handle(b []byte) {
 		r = p.onExit(e)
 	case *event.Fork:
 		r = p.onFork(e)
+	case *event.File:
+		r = p.onFile(e)
 	}
 	if r == nil {
 		return
@@ -247,10 +252,7 @@ func (p *processor) statsRecord(final bool) *record.Record {
 		s.EventsPerSec = float64(n) / interval.Seconds()
 	}
 	if p.kernelStats != nil {
-		ks := p.kernelStats()
-		for i, v := range ks {
-			s.LostKernel[event.StatNames[i]] = v
-		}
+		p.fillKernelStats(s)
 	}
 	p.byEvent = map[string]uint64{}
 	p.bySeverity = [3]uint64{}
@@ -309,9 +311,7 @@ func (p *processor) lossSnapshot() *record.Stats {
 		LostKernel:    map[string]uint64{},
 	}
 	if p.kernelStats != nil {
-		for i, v := range p.kernelStats() {
-			s.LostKernel[event.StatNames[i]] = v
-		}
+		p.fillKernelStats(s)
 	}
 	return s
 }
@@ -349,4 +349,76 @@ func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
 			ProcsSeeded: seeded,
 		}},
 	}
+}
+
+// onFile reports an access to a watched path (the kernel sent only those).
+func (p *processor) onFile(e *event.File) *record.Record {
+	entry := p.track(&e.Header)
+	if entry.Exe == "" {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", e.PID)); err == nil {
+			entry.Exe = exe
+		}
+	}
+	f := &record.File{
+		Path:          e.Path,
+		RequestedPath: e.Requested,
+		TargetPath:    e.Target,
+		OpenFlags:     e.OpenFlags,
+		FD:            -1,
+		Resolved:      e.Flags&event.FileFlagResolved != 0,
+		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
+	}
+	if int(e.WatchID) < len(p.watch) {
+		w := p.watch[e.WatchID]
+		f.Class, f.Watch = w.Class, w.Path
+	}
+	name := "file"
+	switch e.Op {
+	case event.FileOpOpen:
+		name = "open"
+		f.Operation = openOperation(e.OpenFlags)
+		if e.OpenFlags&unix.O_CREAT != 0 || e.OpenFlags&unix.O_TMPFILE == unix.O_TMPFILE {
+			f.Mode, f.HasMode = e.Mode&0o7777, true
+		}
+		if e.Ret >= 0 {
+			f.FD = e.Ret
+		}
+	}
+	r := &record.Record{
+		Time:     p.wallTime(e.TimeNs),
+		Severity: rules.FileSeverity(f.Class, e.Access, e.UID),
+		Event:    name,
+		Category: record.CatFile,
+		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
+		File:     f,
+	}
+	if e.Ret < 0 {
+		r.Error = output.ErrnoName(int(-e.Ret))
+		r.Message = fmt.Sprintf("%s (%s) of %s failed: %s", name, f.Operation, e.Path, r.Error)
+	} else {
+		r.Message = fmt.Sprintf("%s opened %s for %s", entry.Exe, e.Path, f.Operation)
+	}
+	return r
+}
+
+func openOperation(flags uint32) string {
+	switch flags & unix.O_ACCMODE {
+	case unix.O_WRONLY:
+		return "write"
+	case unix.O_RDWR:
+		return "read-write"
+	}
+	return "read"
+}
+
+// fillKernelStats splits the kernel counters into losses and filter counts.
+func (p *processor) fillKernelStats(s *record.Stats) {
+	ks := p.kernelStats()
+	for i, v := range ks {
+		if i < event.StatLossMax {
+			s.LostKernel[event.StatNames[i]] = v
+		}
+	}
+	s.FileChecked = ks[event.StatFileChecked]
+	s.FileSent = ks[event.StatFileSent]
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
 const (
@@ -56,7 +57,12 @@ func Run(ctx context.Context, cfg Config) error {
 		defer logFile.Close()
 	}
 
-	l, err := load(&cfg, log)
+	entries := cfg.watchEntries()
+	mapEntries, err := watch.MapEntries(entries)
+	if err != nil {
+		return errorf(ExitUsage, "%v", err)
+	}
+	l, err := load(&cfg, mapEntries, log)
 	if err != nil {
 		return err
 	}
@@ -82,6 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 
 	p := newProcessor(&cfg, outq)
+	p.watch = entries
 	p.kernelStats = l.kernelStats
 	seeded := p.table.SeedFromProc("/proc")
 

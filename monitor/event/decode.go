@@ -41,6 +41,7 @@ type Decoder struct {
 	exec Exec
 	exit Exit
 	fork Fork
+	file File
 }
 
 // PeekType returns the record type, or an error if there is no header.
@@ -113,6 +114,12 @@ func (d *Decoder) Decode(b []byte) (any, error) {
 		e.ChildPID = le.Uint32(b[offForkChildPid:])
 		e.ChildTID = le.Uint32(b[offForkChildTid:])
 		return e, nil
+	case TypeFile:
+		e, err := d.decodeFile(b)
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	return nil, &DecodeError{Type: t, Len: len(b), Err: ErrUnknownType, Info: fmt.Sprintf("type %d", uint32(t))}
 }
@@ -140,6 +147,33 @@ func (d *Decoder) decodeExec(b []byte) (*Exec, error) {
 	e.Cwd, data = data[:cwdLen], data[cwdLen:]
 	e.Filename = data[:fnLen]
 	e.Args = splitArgs(e.Args[:0], args, &e.Flags)
+	return e, nil
+}
+
+func (d *Decoder) decodeFile(b []byte) (*File, error) {
+	if len(b) < FileFixedSize {
+		return nil, &DecodeError{Type: TypeFile, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", FileFixedSize)}
+	}
+	e := &d.file
+	decodeHeader(&e.Header, b)
+	e.Ret = int32(le.Uint32(b[offFileRet:]))
+	e.Op = le.Uint32(b[offFileOp:])
+	e.OpenFlags = le.Uint32(b[offFileOpenFlags:])
+	e.Mode = le.Uint32(b[offFileMode:])
+	e.Access = le.Uint32(b[offFileAccess:])
+	e.Flags = le.Uint32(b[offFileFlags:])
+	e.WatchID = le.Uint32(b[offFileWatchID:])
+	pathLen := int(le.Uint16(b[offFilePathLen:]))
+	reqLen := int(le.Uint16(b[offFileRequestedLen:]))
+	tgtLen := int(le.Uint16(b[offFileTargetLen:]))
+	data := b[offFileData:]
+	if pathLen+reqLen+tgtLen > len(data) {
+		return nil, &DecodeError{Type: TypeFile, Len: len(b), Err: ErrMalformed,
+			Info: fmt.Sprintf("lengths %d+%d+%d exceed %d data bytes", pathLen, reqLen, tgtLen, len(data))}
+	}
+	e.Path, data = data[:pathLen], data[pathLen:]
+	e.Requested, data = data[:reqLen], data[reqLen:]
+	e.Target = data[:tgtLen]
 	return e, nil
 }
 

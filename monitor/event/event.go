@@ -11,6 +11,7 @@ const (
 	TypeExec Type = 1
 	TypeExit Type = 2
 	TypeFork Type = 3
+	TypeFile Type = 4
 )
 
 func (t Type) String() string {
@@ -21,6 +22,8 @@ func (t Type) String() string {
 		return "exit"
 	case TypeFork:
 		return "fork"
+	case TypeFile:
+		return "file"
 	}
 	return "unknown"
 }
@@ -32,6 +35,8 @@ const (
 	MaxArgs        = 32
 	MaxArgsSize    = 4096
 	MaxFilenameLen = 512
+	MaxRequested   = 1024
+	WatchKeyLen    = 256
 )
 
 // Header flags (enum header_flags).
@@ -55,7 +60,10 @@ const (
 	StatOutputError   = 1
 	StatPendingFull   = 2
 	StatScratchMiss   = 3
-	StatMax           = 4
+	StatLossMax       = 4 // counters below this index are losses
+	StatFileChecked   = 4
+	StatFileSent      = 5
+	StatMax           = 6
 )
 
 // StatNames names each kernel counter for the stats record.
@@ -64,7 +72,29 @@ var StatNames = [StatMax]string{
 	StatOutputError:   "output_error",
 	StatPendingFull:   "pending_table_full",
 	StatScratchMiss:   "scratch_miss",
+	StatFileChecked:   "file_checked",
+	StatFileSent:      "file_sent",
 }
+
+// File operations (enum file_op).
+const (
+	FileOpOpen = 1
+)
+
+// Access bits (enum file_access).
+const (
+	AccRead   = 1 << 0
+	AccWrite  = 1 << 1
+	AccTrunc  = 1 << 2
+	AccChange = 1 << 3
+)
+
+// File flags (enum file_flags).
+const (
+	FileFlagResolved           = 1 << 0
+	FileFlagPathTruncated      = 1 << 1
+	FileFlagRequestedTruncated = 1 << 2
+)
 
 // Byte offsets of struct event_header and the records (checked against C by
 // monitor/internal/layout).
@@ -102,6 +132,24 @@ const (
 	offForkChildPid = HeaderSize + 0
 	offForkChildTid = HeaderSize + 4
 	ForkSize        = HeaderSize + 8
+
+	offFileRet          = HeaderSize + 0
+	offFileOp           = HeaderSize + 4
+	offFileOpenFlags    = HeaderSize + 8
+	offFileMode         = HeaderSize + 12
+	offFileAccess       = HeaderSize + 16
+	offFileFlags        = HeaderSize + 20
+	offFileWatchID      = HeaderSize + 24
+	offFilePad          = HeaderSize + 28
+	offFilePathLen      = HeaderSize + 32
+	offFileRequestedLen = HeaderSize + 34
+	offFileTargetLen    = HeaderSize + 36
+	offFileData         = HeaderSize + 40
+	FileFixedSize       = offFileData
+
+	// struct watch_key / watch_value (map entries written by user space)
+	WatchKeySize   = 4 + WatchKeyLen
+	WatchValueSize = 8
 )
 
 // Header is struct event_header.
@@ -160,4 +208,19 @@ type Fork struct {
 	Header
 	ChildPID uint32
 	ChildTID uint32
+}
+
+// File is struct file_event.  Byte slices alias the decoded record.
+type File struct {
+	Header
+	Ret       int32
+	Op        uint32
+	OpenFlags uint32
+	Mode      uint32
+	Access    uint32
+	Flags     uint32
+	WatchID   uint32
+	Path      []byte
+	Requested []byte
+	Target    []byte
 }

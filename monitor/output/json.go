@@ -148,6 +148,32 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		d = d.Bool("core_dumped", x.CoreDumped).Int64("lifetime_ns", x.Lifetime.Nanoseconds())
 		e = e.Dict("exit", d)
 	}
+	if x := r.File; x != nil {
+		d := zerolog.Dict()
+		d = bytesDict(d, "path", x.Path)
+		if len(x.RequestedPath) > 0 && !bytes.Equal(x.RequestedPath, x.Path) {
+			d = bytesDict(d, "requested_path", x.RequestedPath)
+		}
+		if len(x.TargetPath) > 0 {
+			d = bytesDict(d, "target_path", x.TargetPath)
+		}
+		d = d.Str("operation", x.Operation)
+		if r.Event == "open" {
+			d = d.Strs("flags", OpenFlagNames(x.OpenFlags))
+		}
+		if x.HasMode {
+			d = d.Str("mode", Octal(x.Mode))
+		}
+		if x.FD >= 0 {
+			d = d.Int32("fd", x.FD)
+		}
+		d = d.Bool("resolved", x.Resolved)
+		if x.PathTruncated {
+			d = d.Bool("path_truncated", true)
+		}
+		d = d.Str("class", x.Class).Str("watch", x.Watch)
+		e = e.Dict("file", d)
+	}
 	if x := r.Fork; x != nil {
 		e = e.Dict("fork", zerolog.Dict().Uint32("child_pid", x.ChildPID))
 	}
@@ -194,7 +220,8 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 				Dict("kernel", kern).
 				Uint64("queue", s.LostQueue).
 				Uint64("decode_errors", s.DecodeErrors)).
-			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions))
+			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions)).
+			Dict("file_filter", zerolog.Dict().Uint64("checked", s.FileChecked).Uint64("sent", s.FileSent))
 	}
 	return d
 }

@@ -154,6 +154,25 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 		}
 		b = appendArgs(b, p.Args, p.ArgsTruncated)
 	}
+	if x := r.File; x != nil {
+		b = kv(b, "path", x.Path)
+		b = kvs(b, "op", x.Operation)
+		if r.Event == "open" {
+			b = kvs(b, "flags", strings.Join(OpenFlagNames(x.OpenFlags), "|"))
+		}
+		if x.HasMode {
+			b = kvs(b, "mode", Octal(x.Mode))
+		}
+		if x.FD >= 0 {
+			b = kvu(b, "fd", uint64(x.FD))
+		}
+		if len(x.RequestedPath) > 0 && string(x.RequestedPath) != string(x.Path) {
+			b = kv(b, "requested", x.RequestedPath)
+		}
+		if len(x.TargetPath) > 0 {
+			b = kv(b, "target", x.TargetPath)
+		}
+	}
 	if x := r.Exit; x != nil {
 		if x.Signal != 0 {
 			b = kvs(b, "signal", SignalName(x.Signal))

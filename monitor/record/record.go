@@ -71,6 +71,7 @@ type Record struct {
 	Exec    *Exec
 	Exit    *Exit
 	Fork    *Fork
+	File    *File
 	Monitor *Monitor
 	Rules   []Rule
 }
@@ -114,6 +115,22 @@ type Exit struct {
 // Fork is the payload of a fork event (the process is the parent).
 type Fork struct {
 	ChildPID uint32
+}
+
+// File is the payload of a file event.
+type File struct {
+	Path          []byte // the file the kernel acted on, absolute
+	RequestedPath []byte // the string the process passed
+	TargetPath    []byte // rename/link: the other end
+	Operation     string // read, write, read-write (open)
+	OpenFlags     uint32 // O_* of an open
+	Mode          uint32 // create mode (when O_CREAT) or chmod mode
+	HasMode       bool
+	FD            int32 // the new descriptor of a successful open, else -1
+	Resolved      bool  // path taken from the opened file, not the string
+	PathTruncated bool
+	Class         string // class of the watch entry that matched
+	Watch         string // the watch entry that matched
 }
 
 // Rule is a detection that matched (filled by the rules stage).
@@ -164,6 +181,8 @@ type Stats struct {
 	DecodeErrors  uint64
 	ProcTableSize int
 	ProcEvictions uint64
+	FileChecked   uint64 // file operations the kernel compared with the watch list
+	FileSent      uint64 // ... that matched and were sent
 }
 
 // Lost is every event lost since start, at any stage.

@@ -36,6 +36,20 @@ static const struct field fields[] = {
 	{"exit_event.exit_code", offsetof(struct exit_event, exit_code)},
 	{"fork_event.child_pid", offsetof(struct fork_event, child_pid)},
 	{"fork_event.child_tid", offsetof(struct fork_event, child_tid)},
+	{"file_event.ret", offsetof(struct file_event, ret)},
+	{"file_event.op", offsetof(struct file_event, op)},
+	{"file_event.open_flags", offsetof(struct file_event, open_flags)},
+	{"file_event.mode", offsetof(struct file_event, mode)},
+	{"file_event.access", offsetof(struct file_event, access)},
+	{"file_event.flags", offsetof(struct file_event, flags)},
+	{"file_event.watch_id", offsetof(struct file_event, watch_id)},
+	{"file_event.pad", offsetof(struct file_event, pad)},
+	{"file_event.path_len", offsetof(struct file_event, path_len)},
+	{"file_event.requested_len", offsetof(struct file_event, requested_len)},
+	{"file_event.target_len", offsetof(struct file_event, target_len)},
+	{"file_event.data", offsetof(struct file_event, data)},
+	{"watch_key.path", offsetof(struct watch_key, path)},
+	{"watch_value.id", offsetof(struct watch_value, id)},
 };
 static int nfields(void) { return sizeof(fields) / sizeof(fields[0]); }
 static const char *field_name(int i) { return fields[i].name; }
@@ -44,6 +58,9 @@ static unsigned long hdr_size(void) { return sizeof(struct event_header); }
 static unsigned long exec_fixed(void) { return EXEC_EVENT_FIXED_LEN; }
 static unsigned long exit_size(void) { return sizeof(struct exit_event); }
 static unsigned long fork_size(void) { return sizeof(struct fork_event); }
+static unsigned long file_fixed(void) { return FILE_EVENT_FIXED_LEN; }
+static unsigned long watch_key_size(void) { return sizeof(struct watch_key); }
+static unsigned long watch_value_size(void) { return sizeof(struct watch_value); }
 */
 import "C"
 
@@ -60,6 +77,9 @@ func Sizes() map[string]uintptr {
 		"EXEC_EVENT_FIXED_LEN": uintptr(C.exec_fixed()),
 		"exit_event":           uintptr(C.exit_size()),
 		"fork_event":           uintptr(C.fork_size()),
+		"FILE_EVENT_FIXED_LEN": uintptr(C.file_fixed()),
+		"watch_key":            uintptr(C.watch_key_size()),
+		"watch_value":          uintptr(C.watch_value_size()),
 	}
 }
 
@@ -76,25 +96,38 @@ func Offsets() []Field {
 // Constants returns the header's #defines and enum values the Go side mirrors.
 func Constants() map[string]int64 {
 	return map[string]int64{
-		"TASK_COMM_LEN":             C.TASK_COMM_LEN,
-		"MAX_PATH_LEN":              C.MAX_PATH_LEN,
-		"MAX_ARGS":                  C.MAX_ARGS,
-		"MAX_ARGS_SIZE":             C.MAX_ARGS_SIZE,
-		"MAX_FILENAME_LEN":          C.MAX_FILENAME_LEN,
-		"EVENT_EXEC":                C.EVENT_EXEC,
-		"EVENT_EXIT":                C.EVENT_EXIT,
-		"EVENT_FORK":                C.EVENT_FORK,
-		"HDR_F_LOGINUID":            C.HDR_F_LOGINUID,
-		"EXEC_F_ARGS_TRUNCATED":     C.EXEC_F_ARGS_TRUNCATED,
-		"EXEC_F_EXE_TRUNCATED":      C.EXEC_F_EXE_TRUNCATED,
-		"EXEC_F_CWD_TRUNCATED":      C.EXEC_F_CWD_TRUNCATED,
-		"EXEC_F_FILENAME_TRUNCATED": C.EXEC_F_FILENAME_TRUNCATED,
-		"EXEC_F_EXECVEAT":           C.EXEC_F_EXECVEAT,
-		"EXEC_F_NO_SYSCALL":         C.EXEC_F_NO_SYSCALL,
-		"STAT_OUTPUT_NOSPC":         C.STAT_OUTPUT_NOSPC,
-		"STAT_OUTPUT_ERROR":         C.STAT_OUTPUT_ERROR,
-		"STAT_PENDING_FULL":         C.STAT_PENDING_FULL,
-		"STAT_SCRATCH_MISS":         C.STAT_SCRATCH_MISS,
-		"STAT_MAX":                  C.STAT_MAX,
+		"TASK_COMM_LEN":              C.TASK_COMM_LEN,
+		"MAX_PATH_LEN":               C.MAX_PATH_LEN,
+		"MAX_ARGS":                   C.MAX_ARGS,
+		"MAX_ARGS_SIZE":              C.MAX_ARGS_SIZE,
+		"MAX_FILENAME_LEN":           C.MAX_FILENAME_LEN,
+		"EVENT_EXEC":                 C.EVENT_EXEC,
+		"EVENT_EXIT":                 C.EVENT_EXIT,
+		"EVENT_FORK":                 C.EVENT_FORK,
+		"HDR_F_LOGINUID":             C.HDR_F_LOGINUID,
+		"EXEC_F_ARGS_TRUNCATED":      C.EXEC_F_ARGS_TRUNCATED,
+		"EXEC_F_EXE_TRUNCATED":       C.EXEC_F_EXE_TRUNCATED,
+		"EXEC_F_CWD_TRUNCATED":       C.EXEC_F_CWD_TRUNCATED,
+		"EXEC_F_FILENAME_TRUNCATED":  C.EXEC_F_FILENAME_TRUNCATED,
+		"EXEC_F_EXECVEAT":            C.EXEC_F_EXECVEAT,
+		"EXEC_F_NO_SYSCALL":          C.EXEC_F_NO_SYSCALL,
+		"STAT_OUTPUT_NOSPC":          C.STAT_OUTPUT_NOSPC,
+		"STAT_OUTPUT_ERROR":          C.STAT_OUTPUT_ERROR,
+		"STAT_PENDING_FULL":          C.STAT_PENDING_FULL,
+		"STAT_SCRATCH_MISS":          C.STAT_SCRATCH_MISS,
+		"STAT_FILE_CHECKED":          C.STAT_FILE_CHECKED,
+		"STAT_FILE_SENT":             C.STAT_FILE_SENT,
+		"STAT_MAX":                   C.STAT_MAX,
+		"EVENT_FILE":                 C.EVENT_FILE,
+		"MAX_REQUESTED_LEN":          C.MAX_REQUESTED_LEN,
+		"WATCH_KEY_LEN":              C.WATCH_KEY_LEN,
+		"FILE_OP_OPEN":               C.FILE_OP_OPEN,
+		"ACC_READ":                   C.ACC_READ,
+		"ACC_WRITE":                  C.ACC_WRITE,
+		"ACC_TRUNC":                  C.ACC_TRUNC,
+		"ACC_CHANGE":                 C.ACC_CHANGE,
+		"FILE_F_RESOLVED":            C.FILE_F_RESOLVED,
+		"FILE_F_PATH_TRUNCATED":      C.FILE_F_PATH_TRUNCATED,
+		"FILE_F_REQUESTED_TRUNCATED": C.FILE_F_REQUESTED_TRUNCATED,
 	}
 }

@@ -1,0 +1,70 @@
+package output
+
+import (
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+var openFlagNames = []struct {
+	bit  uint32
+	name string
+}{
+	{unix.O_CREAT, "O_CREAT"},
+	{unix.O_EXCL, "O_EXCL"},
+	{unix.O_NOCTTY, "O_NOCTTY"},
+	{unix.O_TRUNC, "O_TRUNC"},
+	{unix.O_APPEND, "O_APPEND"},
+	{unix.O_NONBLOCK, "O_NONBLOCK"},
+	{unix.O_DSYNC, "O_DSYNC"},
+	{unix.O_DIRECT, "O_DIRECT"},
+	{unix.O_DIRECTORY, "O_DIRECTORY"},
+	{unix.O_NOFOLLOW, "O_NOFOLLOW"},
+	{unix.O_NOATIME, "O_NOATIME"},
+	{unix.O_CLOEXEC, "O_CLOEXEC"},
+	{unix.O_PATH, "O_PATH"},
+}
+
+// OpenFlagNames names the O_* bits of an open: the access mode first
+// (O_RDONLY, O_WRONLY, O_RDWR), then each set flag; unknown bits in hex.
+func OpenFlagNames(flags uint32) []string {
+	var out []string
+	switch flags & unix.O_ACCMODE {
+	case unix.O_WRONLY:
+		out = append(out, "O_WRONLY")
+	case unix.O_RDWR:
+		out = append(out, "O_RDWR")
+	case unix.O_RDONLY:
+		out = append(out, "O_RDONLY")
+	default:
+		out = append(out, "O_ACCMODE")
+	}
+	rest := flags &^ unix.O_ACCMODE &^ unix.O_LARGEFILE
+	if rest&unix.O_TMPFILE == unix.O_TMPFILE {
+		out = append(out, "O_TMPFILE")
+		rest &^= unix.O_TMPFILE
+	}
+	if rest&unix.O_SYNC == unix.O_SYNC {
+		out = append(out, "O_SYNC")
+		rest &^= unix.O_SYNC
+	}
+	for _, f := range openFlagNames {
+		if rest&f.bit != 0 {
+			out = append(out, f.name)
+			rest &^= f.bit
+		}
+	}
+	if rest != 0 {
+		out = append(out, "0x"+strconv.FormatUint(uint64(rest), 16))
+	}
+	return out
+}
+
+// Octal formats a mode as "0644".
+func Octal(mode uint32) string {
+	s := strconv.FormatUint(uint64(mode), 8)
+	for len(s) < 4 {
+		s = "0" + s
+	}
+	return s
+}

@@ -1,0 +1,214 @@
+// Package watch holds the list of sensitive paths whose access leaves the
+// kernel: the embedded defaults, every user's SSH directory and shell
+// history, and the user's own --watch-path entries.  The list is turned
+// into the BPF watch maps at start; the kernel reports which entry matched
+// by its index, so the entry's class travels with every file event.
+package watch
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+)
+
+// Access bits (the kernel's enum file_access).
+const (
+	Read   = event.AccRead
+	Write  = event.AccWrite
+	Trunc  = event.AccTrunc
+	Change = event.AccChange
+
+	Modify = Write | Trunc | Change
+	All    = Read | Modify
+)
+
+// Classes of watched paths; the first severity assignment and later the
+// rules are based on them.
+const (
+	ClassCredentials = "credentials" // password hashes, sudoers, SSH private keys
+	ClassAccounts    = "accounts"    // passwd, group
+	ClassAuthConfig  = "auth-config" // PAM, sshd, security limits
+	ClassSSH         = "ssh"         // users' .ssh directories
+	ClassPersistence = "persistence" // cron, systemd units, init scripts, profiles
+	ClassPreload     = "preload"     // the dynamic loader's preload and paths
+	ClassKernel      = "kernel"      // /boot, modules, core_pattern, LSM policy
+	ClassLogs        = "logs"        // /var/log (truncation and changes only)
+	ClassHistory     = "history"     // shell history (truncation and changes only)
+	ClassCustom      = "custom"      // --watch-path
+)
+
+// Entry is one watched path.  A Prefix entry ends with "/" and watches
+// everything below that directory.
+type Entry struct {
+	Path   string
+	Prefix bool
+	Access uint32
+	Class  string
+}
+
+func exact(p string, acc uint32, class string) Entry {
+	return Entry{Path: p, Access: acc, Class: class}
+}
+func dir(p string, acc uint32, class string) Entry {
+	return Entry{Path: p, Prefix: true, Access: acc, Class: class}
+}
+
+// Defaults is the embedded watch list.  Reads of passwd and group are
+// everyday events: only their changes are watched.
+func Defaults() []Entry {
+	return []Entry{
+		exact("/etc/shadow", All, ClassCredentials),
+		exact("/etc/shadow-", All, ClassCredentials),
+		exact("/etc/gshadow", All, ClassCredentials),
+		exact("/etc/gshadow-", All, ClassCredentials),
+		exact("/etc/sudoers", All, ClassCredentials),
+		dir("/etc/sudoers.d/", All, ClassCredentials),
+		dir("/etc/ssh/ssh_host_", All, ClassCredentials), // host keys
+		exact("/etc/passwd", Modify, ClassAccounts),
+		exact("/etc/group", Modify, ClassAccounts),
+		dir("/etc/pam.d/", Modify, ClassAuthConfig),
+		dir("/etc/security/", Modify, ClassAuthConfig),
+		dir("/etc/ssh/", Modify, ClassAuthConfig),
+		dir("/root/.ssh/", All, ClassSSH),
+		exact("/etc/ld.so.preload", Modify, ClassPreload),
+		exact("/etc/ld.so.conf", Modify, ClassPreload),
+		dir("/etc/ld.so.conf.d/", Modify, ClassPreload),
+		exact("/etc/crontab", Modify, ClassPersistence),
+		dir("/etc/cron.d/", Modify, ClassPersistence),
+		dir("/etc/cron.hourly/", Modify, ClassPersistence),
+		dir("/etc/cron.daily/", Modify, ClassPersistence),
+		dir("/etc/cron.weekly/", Modify, ClassPersistence),
+		dir("/etc/cron.monthly/", Modify, ClassPersistence),
+		dir("/var/spool/cron/", Modify, ClassPersistence),
+		dir("/etc/systemd/system/", Modify, ClassPersistence),
+		dir("/etc/init.d/", Modify, ClassPersistence),
+		exact("/etc/rc.local", Modify, ClassPersistence),
+		exact("/etc/profile", Modify, ClassPersistence),
+		dir("/etc/profile.d/", Modify, ClassPersistence),
+		exact("/etc/bash.bashrc", Modify, ClassPersistence),
+		exact("/root/.bashrc", Modify, ClassPersistence),
+		exact("/root/.profile", Modify, ClassPersistence),
+		dir("/boot/", Modify, ClassKernel),
+		dir("/lib/modules/", Modify, ClassKernel),
+		exact("/proc/sys/kernel/core_pattern", Write|Trunc, ClassKernel),
+		dir("/sys/kernel/security/", Modify, ClassKernel),
+		dir("/var/log/", Trunc|Change, ClassLogs),
+	}
+}
+
+// historyFiles are the shell and tool histories watched in every home.
+var historyFiles = []string{".bash_history", ".zsh_history", ".sh_history", ".ash_history",
+	".history", ".python_history", ".mysql_history", ".psql_history"}
+
+// HomeEntries watches each account's .ssh directory (all access) and
+// history files (truncation and changes), for the homes listed in the
+// passwd file that exist.  Accounts created later need a restart.
+func HomeEntries(passwdPath string) []Entry {
+	f, err := os.Open(passwdPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	seen := map[string]bool{}
+	var out []Entry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) < 7 {
+			continue
+		}
+		home := filepath.Clean(fields[5])
+		if home == "/" || !filepath.IsAbs(home) || seen[home] {
+			continue
+		}
+		if st, err := os.Stat(home); err != nil || !st.IsDir() {
+			continue
+		}
+		seen[home] = true
+		out = append(out, dir(home+"/.ssh/", All, ClassSSH))
+		for _, h := range historyFiles {
+			out = append(out, exact(home+"/"+h, Trunc|Change, ClassHistory))
+		}
+	}
+	return out
+}
+
+// Custom turns a --watch-path value into an entry: a path ending in "/" or
+// naming an existing directory watches everything below it; all access.
+func Custom(p string) (Entry, error) {
+	if p == "" || !filepath.IsAbs(p) {
+		return Entry{}, fmt.Errorf("--watch-path %q: must be an absolute path", p)
+	}
+	isDir := strings.HasSuffix(p, "/")
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		isDir = true
+	}
+	clean := filepath.Clean(p)
+	if isDir {
+		if clean != "/" {
+			clean += "/"
+		}
+		return dir(clean, All, ClassCustom), nil
+	}
+	return exact(clean, All, ClassCustom), nil
+}
+
+// MapEntry is one key of the BPF watch maps; ID indexes the entry list.
+type MapEntry struct {
+	Path   string
+	Prefix bool
+	Access uint32
+	ID     uint32
+}
+
+// Canonical resolves the symlinks of the longest existing ancestor of p, so
+// that "/lib/modules/" becomes "/usr/lib/modules/" on a merged-/usr system:
+// the kernel reports opened files by their real path.
+func Canonical(p string) string {
+	trail := strings.HasSuffix(p, "/")
+	clean := filepath.Clean(p)
+	rest := ""
+	cur := clean
+	for {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			out := filepath.Join(r, rest)
+			if trail && out != "/" {
+				out += "/"
+			}
+			return out
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+		cur = parent
+	}
+}
+
+// MapEntries expands the list into map keys: each entry under its own path
+// and, when different, its canonical path (failed opens are matched by the
+// string the process passed, successful ones by the real path).  Paths
+// longer than the kernel compares are refused.
+func MapEntries(entries []Entry) ([]MapEntry, error) {
+	var out []MapEntry
+	seen := map[string]bool{}
+	for i, e := range entries {
+		for _, p := range []string{e.Path, Canonical(e.Path)} {
+			if len(p) >= event.WatchKeyLen {
+				return nil, fmt.Errorf("watch path %q: longer than %d bytes", p, event.WatchKeyLen-1)
+			}
+			key := fmt.Sprintf("%t:%s", e.Prefix, p)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, MapEntry{Path: p, Prefix: e.Prefix, Access: e.Access, ID: uint32(i)})
+		}
+	}
+	return out, nil
+}
