@@ -16,8 +16,14 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
-// eventNames are the values --events accepts.
-var eventNames = []string{"exec", "exit", "fork", "open"}
+// eventNames are the values --events accepts; eventGroups name several.
+var eventNames = []string{"exec", "exit", "fork", "open", "unlink", "rmdir", "rename", "chmod",
+	"chown", "truncate", "link", "symlink", "mknod"}
+
+var eventGroups = map[string][]string{
+	"process": {"exec", "exit", "fork"},
+	"file":    {"open", "unlink", "rmdir", "rename", "chmod", "chown", "truncate", "link", "symlink", "mknod"},
+}
 
 func newApp() *cli.App {
 	return &cli.App{
@@ -29,7 +35,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-file", Aliases: []string{"l"}, Usage: "also append records to `FILE` (created 0600)"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
-			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit,open", Usage: "comma-separated events to print (" + strings.Join(eventNames, ",") + ", or all)"},
+			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit,file", Usage: "comma-separated events to print: event names (" + strings.Join(eventNames, ",") + "), groups (process, file), or all"},
 			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
 			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two)"},
@@ -111,6 +117,12 @@ func parseEvents(s string) (map[string]bool, error) {
 	m := map[string]bool{}
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)
+		if group, ok := eventGroups[name]; ok {
+			for _, n := range group {
+				m[n] = true
+			}
+			continue
+		}
 		ok := false
 		for _, known := range eventNames {
 			if name == known {
@@ -118,7 +130,7 @@ func parseEvents(s string) (map[string]bool, error) {
 			}
 		}
 		if !ok {
-			return nil, fmt.Errorf("invalid event %q in --events: use %s or all", name, strings.Join(eventNames, ","))
+			return nil, fmt.Errorf("invalid event %q in --events: use %s, process, file or all", name, strings.Join(eventNames, ","))
 		}
 		m[name] = true
 	}

@@ -45,7 +45,11 @@ func TestParseDefaults(t *testing.T) {
 	if cfg.MinSeverity != record.Info {
 		t.Errorf("MinSeverity = %v, want info", cfg.MinSeverity)
 	}
-	if want := map[string]bool{"exec": true, "exit": true}; !reflect.DeepEqual(cfg.Events, want) {
+	want := map[string]bool{"exec": true, "exit": true}
+	for _, n := range eventGroups["file"] {
+		want[n] = true
+	}
+	if !reflect.DeepEqual(cfg.Events, want) {
 		t.Errorf("Events = %v, want %v", cfg.Events, want)
 	}
 	if cfg.PerfPages != 256 {

@@ -29,13 +29,19 @@
 #define O_CREAT 00000100
 #define O_TRUNC 00001000
 #define O_PATH 010000000
+#define AT_REMOVEDIR 0x200
 
 struct file_pending {
-	__u64 name;  /* user pointer to the requested path */
+	__u64 name;   /* user pointer: the path acted on (0: use fd) */
+	__u64 name2;  /* user pointer: rename/link destination, symlink target */
 	__s32 dfd;
-	__u32 flags; /* O_* */
+	__s32 dfd2;
+	__s32 fd;     /* fchmod, fchown, ftruncate */
+	__u32 flags;  /* O_* of an open; AT_* or RENAME_* */
 	__u32 mode;
-	__u32 op;    /* enum file_op */
+	__u32 op;     /* enum file_op */
+	__u32 uid;    /* chown */
+	__u32 gid;
 };
 
 struct {
@@ -191,6 +197,7 @@ static __always_inline int file_open_enter(__s32 dfd, const char *name, __u32 fl
 	struct file_pending p = {
 		.name = (__u64)name,
 		.dfd = dfd,
+		.fd = -1,
 		.flags = flags,
 		.mode = mode,
 		.op = FILE_OP_OPEN,
@@ -203,6 +210,67 @@ static __always_inline int file_open_enter(__s32 dfd, const char *name, __u32 fl
 	return 0;
 }
 
+/* Entry of every other file operation: @p is filled by the caller. */
+static __always_inline int file_change_enter(struct file_pending *p)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+
+	if ((id >> 32) == self_tgid)
+		return 0;
+	if (bpf_map_update_elem(&file_pending, &tid, p, BPF_ANY))
+		stat_inc(STAT_PENDING_FULL);
+	return 0;
+}
+
+/* Copy the path packed in @walked from the scratch buffer to e->data[off];
+ * returns the bytes copied (at most MAX_PATH_LEN). */
+static __always_inline __u32 put_path(struct file_event *e, struct path_buf *pb, __u64 off,
+				      long walked, __u32 *fflags)
+{
+	__u32 start = WALK_START(walked), len = WALK_LEN(walked);
+
+	if (walked < 0)
+		return 0;
+	if (WALK_TRUNCATED(walked))
+		*fflags |= FILE_F_PATH_TRUNCATED;
+	if (len > MAX_PATH_LEN) {
+		len = MAX_PATH_LEN;
+		*fflags |= FILE_F_PATH_TRUNCATED;
+	}
+	barrier_var(len);
+	len &= FILE_DATA_MASK; /* a bound the verifier keeps */
+	bpf_probe_read_kernel(&e->data[off & FILE_DATA_MASK], len, &pb->buf[start & PATH_START_MASK]);
+	return len;
+}
+
+static __always_inline void send_file_event(void *ctx, struct file_event *e, __u64 off)
+{
+	off += FILE_EVENT_FIXED_LEN;
+	if (off > sizeof(*e))
+		off = sizeof(*e);
+	e->hdr.size = off;
+	emit(ctx, e, off);
+	stat_inc(STAT_FILE_SENT);
+}
+
+static __always_inline void file_event_init(struct file_event *e, struct task_struct *task,
+					    struct file_pending *p, long ret, __u32 access)
+{
+	fill_header(&e->hdr, EVENT_FILE, task);
+	e->ret = ret;
+	e->op = p->op;
+	e->op_flags = p->flags;
+	e->mode = p->mode;
+	e->access = access;
+	e->owner_uid = p->uid;
+	e->owner_gid = p->gid;
+	e->pad = 0;
+	e->pad2 = 0;
+	e->requested_len = 0;
+	e->target_len = 0;
+}
+
 static __always_inline int file_open_exit(void *ctx, long ret)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -210,7 +278,7 @@ static __always_inline int file_open_exit(void *ctx, long ret)
 	struct file_pending *pending, p;
 	struct file_event *e;
 	struct path_buf *pb;
-	__u32 access, fflags = 0, len, start;
+	__u32 access, fflags = 0;
 	__u64 off, m;
 	long walked, n;
 
@@ -246,47 +314,107 @@ static __always_inline int file_open_exit(void *ctx, long ret)
 		stat_inc(STAT_SCRATCH_MISS);
 		return 0;
 	}
-	fill_header(&e->hdr, EVENT_FILE, task);
-	e->ret = ret;
-	e->op = p.op;
-	e->open_flags = p.flags;
-	e->mode = p.mode;
-	e->access = access;
+	file_event_init(e, task, &p, ret, access);
 	e->watch_id = m >> 32;
-	e->pad = 0;
-	e->pad2 = 0;
-	e->target_len = 0;
-	if (WALK_TRUNCATED(walked))
-		fflags |= FILE_F_PATH_TRUNCATED;
+	off = put_path(e, pb, 0, walked, &fflags);
+	e->path_len = off;
 
-	start = WALK_START(walked);
-	len = WALK_LEN(walked);
-	if (len > MAX_PATH_LEN) {
-		len = MAX_PATH_LEN;
-		fflags |= FILE_F_PATH_TRUNCATED;
-	}
-	barrier_var(len);
-	len &= 2 * MAX_PATH_LEN - 1; /* a bound the verifier keeps */
-	bpf_probe_read_kernel(e->data, len, &pb->buf[start & PATH_START_MASK]);
-	e->path_len = len;
-	off = len;
-
-	n = bpf_probe_read_user_str(&e->data[off & (2 * MAX_PATH_LEN - 1)], MAX_REQUESTED_LEN, (void *)p.name);
+	n = bpf_probe_read_user_str(&e->data[off & FILE_DATA_MASK], MAX_REQUESTED_LEN, (void *)p.name);
 	if (n > 0) {
 		e->requested_len = n - 1;
 		if (n == MAX_REQUESTED_LEN)
 			fflags |= FILE_F_REQUESTED_TRUNCATED;
 		off += n - 1;
-	} else {
-		e->requested_len = 0;
 	}
 	e->flags = fflags;
-	off += FILE_EVENT_FIXED_LEN;
-	if (off > sizeof(*e))
-		off = sizeof(*e);
-	e->hdr.size = off;
-	emit(ctx, e, off);
-	stat_inc(STAT_FILE_SENT);
+	send_file_event(ctx, e, off);
+	return 0;
+}
+
+/*
+ * Exit of unlink, rmdir, rename, chmod, chown, truncate, link, symlink and
+ * mknod.  Paths given as strings are joined to their dirfd or the cwd in the
+ * kernel (not through symlinks or ".."); fchmod, fchown and ftruncate are
+ * resolved from their descriptor.  Reported when the path or the other end
+ * (rename/link destination, symlink target) is watched for this access.
+ */
+static __always_inline int file_change_exit(void *ctx, long ret)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct file_pending *pending, p;
+	struct file_event *e;
+	struct path_buf *pb;
+	__u32 access, fflags = 0, len;
+	__u64 off, m1 = 0, m2 = 0;
+	long walked, n;
+
+	pending = bpf_map_lookup_elem(&file_pending, &tid);
+	if (!pending)
+		return 0;
+	p = *pending;
+	bpf_map_delete_elem(&file_pending, &tid);
+	stat_inc(STAT_FILE_CHECKED);
+
+	access = p.op == FILE_OP_TRUNCATE ? ACC_TRUNC : ACC_CHANGE;
+	e = bpf_map_lookup_elem(&file_scratch, &zero);
+	pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!e || !pb) {
+		stat_inc(STAT_SCRATCH_MISS);
+		return 0;
+	}
+
+	/* the path acted on, copied out before the scratch is reused */
+	if (p.name) {
+		walked = build_path_at(base_path(task, p.dfd), p.name);
+	} else {
+		struct file *f = fd_file(task, p.fd);
+
+		walked = f ? walk_path((__u64)&f->f_path) : -1;
+		if (walked >= 0)
+			fflags |= FILE_F_RESOLVED;
+	}
+	if (walked >= 0)
+		m1 = match_path(WALK_START(walked), WALK_LEN(walked));
+	len = put_path(e, pb, 0, walked, &fflags);
+	e->path_len = len;
+	off = len;
+
+	e->requested_len = 0;
+	if (p.name) {
+		n = bpf_probe_read_user_str(&e->data[off & FILE_DATA_MASK], MAX_REQUESTED_LEN,
+					    (void *)p.name);
+		if (n > 0) {
+			e->requested_len = n - 1;
+			if (n == MAX_REQUESTED_LEN)
+				fflags |= FILE_F_REQUESTED_TRUNCATED;
+			off += n - 1;
+		}
+	}
+
+	e->target_len = 0;
+	if (p.name2) {
+		walked = build_path_at(base_path(task, p.dfd2), p.name2);
+		if (walked >= 0) {
+			m2 = match_path(WALK_START(walked), WALK_LEN(walked));
+			len = put_path(e, pb, off, walked, &fflags);
+			e->target_len = len;
+			off += len;
+		}
+	}
+	if (!(((__u32)m1 | (__u32)m2) & access))
+		return 0;
+
+	/* header and fields last: the data above is already in place */
+	__u16 path_len = e->path_len, req_len = e->requested_len, tgt_len = e->target_len;
+
+	file_event_init(e, task, &p, ret, access);
+	e->path_len = path_len;
+	e->requested_len = req_len;
+	e->target_len = tgt_len;
+	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : m2 >> 32;
+	e->flags = fflags;
+	send_file_event(ctx, e, off);
 	return 0;
 }
 
@@ -341,5 +469,83 @@ int tracepoint__syscalls__sys_exit_creat(struct trace_event_raw_sys_exit *ctx)
 {
 	return file_open_exit(ctx, ctx->ret);
 }
+
+/*
+ * Entries of the change operations: one thin program per syscall, since
+ * each lays out its arguments differently.
+ */
+#define CHANGE_ENTER(sc, ...)                                                  \
+	SEC("tracepoint/syscalls/sys_enter_" #sc)                              \
+	int tracepoint__syscalls__sys_enter_##sc(struct trace_event_raw_sys_enter *ctx) \
+	{                                                                      \
+		struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD,   \
+					  .fd = -1, .uid = -1, .gid = -1 };    \
+		__VA_ARGS__;                                                   \
+		return file_change_enter(&p);                                  \
+	}
+
+#define A(i) (ctx->args[i])
+
+CHANGE_ENTER(unlink, p.op = FILE_OP_UNLINK; p.name = A(0))
+CHANGE_ENTER(unlinkat, p.op = (A(2) & AT_REMOVEDIR) ? FILE_OP_RMDIR : FILE_OP_UNLINK;
+	     p.dfd = A(0); p.name = A(1); p.flags = A(2))
+CHANGE_ENTER(rmdir, p.op = FILE_OP_RMDIR; p.name = A(0))
+CHANGE_ENTER(rename, p.op = FILE_OP_RENAME; p.name = A(0); p.name2 = A(1))
+CHANGE_ENTER(renameat, p.op = FILE_OP_RENAME; p.dfd = A(0); p.name = A(1); p.dfd2 = A(2);
+	     p.name2 = A(3))
+CHANGE_ENTER(renameat2, p.op = FILE_OP_RENAME; p.dfd = A(0); p.name = A(1); p.dfd2 = A(2);
+	     p.name2 = A(3); p.flags = A(4))
+CHANGE_ENTER(chmod, p.op = FILE_OP_CHMOD; p.name = A(0); p.mode = A(1))
+CHANGE_ENTER(fchmod, p.op = FILE_OP_CHMOD; p.fd = A(0); p.mode = A(1))
+CHANGE_ENTER(fchmodat, p.op = FILE_OP_CHMOD; p.dfd = A(0); p.name = A(1); p.mode = A(2))
+CHANGE_ENTER(fchmodat2, p.op = FILE_OP_CHMOD; p.dfd = A(0); p.name = A(1); p.mode = A(2);
+	     p.flags = A(3))
+CHANGE_ENTER(chown, p.op = FILE_OP_CHOWN; p.name = A(0); p.uid = A(1); p.gid = A(2))
+CHANGE_ENTER(lchown, p.op = FILE_OP_CHOWN; p.name = A(0); p.uid = A(1); p.gid = A(2))
+CHANGE_ENTER(fchown, p.op = FILE_OP_CHOWN; p.fd = A(0); p.uid = A(1); p.gid = A(2))
+CHANGE_ENTER(fchownat, p.op = FILE_OP_CHOWN; p.dfd = A(0); p.name = A(1); p.uid = A(2);
+	     p.gid = A(3); p.flags = A(4))
+CHANGE_ENTER(truncate, p.op = FILE_OP_TRUNCATE; p.name = A(0))
+CHANGE_ENTER(ftruncate, p.op = FILE_OP_TRUNCATE; p.fd = A(0))
+CHANGE_ENTER(link, p.op = FILE_OP_LINK; p.name = A(0); p.name2 = A(1))
+CHANGE_ENTER(linkat, p.op = FILE_OP_LINK; p.dfd = A(0); p.name = A(1); p.dfd2 = A(2);
+	     p.name2 = A(3); p.flags = A(4))
+/* symlink(target, linkpath): the path acted on is the new link */
+CHANGE_ENTER(symlink, p.op = FILE_OP_SYMLINK; p.name = A(1); p.name2 = A(0))
+CHANGE_ENTER(symlinkat, p.op = FILE_OP_SYMLINK; p.dfd = A(1); p.name = A(2); p.name2 = A(0))
+CHANGE_ENTER(mknod, p.op = FILE_OP_MKNOD; p.name = A(0); p.mode = A(1))
+CHANGE_ENTER(mknodat, p.op = FILE_OP_MKNOD; p.dfd = A(0); p.name = A(1); p.mode = A(2))
+
+#define CHANGE_EXIT(sc)                                                        \
+	SEC("tracepoint/syscalls/sys_exit_" #sc)                               \
+	int tracepoint__syscalls__sys_exit_##sc(struct trace_event_raw_sys_exit *ctx) \
+	{                                                                      \
+		return file_change_exit(ctx, ctx->ret);                        \
+	}
+
+CHANGE_EXIT(unlink)
+CHANGE_EXIT(unlinkat)
+CHANGE_EXIT(rmdir)
+CHANGE_EXIT(rename)
+CHANGE_EXIT(renameat)
+CHANGE_EXIT(renameat2)
+CHANGE_EXIT(chmod)
+CHANGE_EXIT(fchmod)
+CHANGE_EXIT(fchmodat)
+CHANGE_EXIT(fchmodat2)
+CHANGE_EXIT(chown)
+CHANGE_EXIT(lchown)
+CHANGE_EXIT(fchown)
+CHANGE_EXIT(fchownat)
+CHANGE_EXIT(truncate)
+CHANGE_EXIT(ftruncate)
+CHANGE_EXIT(link)
+CHANGE_EXIT(linkat)
+CHANGE_EXIT(symlink)
+CHANGE_EXIT(symlinkat)
+CHANGE_EXIT(mknod)
+CHANGE_EXIT(mknodat)
+
+#undef A
 
 #endif /* __LOG_MONITOR_FILE_H */

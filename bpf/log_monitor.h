@@ -131,6 +131,15 @@ struct fork_event {
 /* File operations (file_event.op). */
 enum file_op {
 	FILE_OP_OPEN = 1,
+	FILE_OP_UNLINK = 2,
+	FILE_OP_RMDIR = 3,
+	FILE_OP_RENAME = 4,
+	FILE_OP_CHMOD = 5,
+	FILE_OP_CHOWN = 6,
+	FILE_OP_TRUNCATE = 7,
+	FILE_OP_LINK = 8,
+	FILE_OP_SYMLINK = 9,
+	FILE_OP_MKNOD = 10,
 	FILE_OP_MAX,
 };
 
@@ -166,26 +175,34 @@ struct watch_value {
 
 /*
  * EVENT_FILE: an operation on a watched path.  data[] holds path,
- * requested (the string the process passed) and target (rename/link), each
- * *_len bytes without NUL.
+ * requested (the string the process passed for path) and target (the other
+ * end of a rename or link, what a symlink points to), each *_len bytes
+ * without NUL.  The buffer is larger than what is ever sent (at most
+ * 2 * MAX_PATH_LEN + MAX_REQUESTED_LEN bytes) so that masked offsets and
+ * lengths stay inside it.
  */
+#define FILE_DATA_BUF (4 * MAX_PATH_LEN)
+#define FILE_DATA_MASK (2 * MAX_PATH_LEN - 1)
+
 struct file_event {
 	struct event_header hdr;
 	__s32 ret;          /* fd or 0, or -errno */
 	__u32 op;           /* enum file_op */
-	__u32 open_flags;   /* O_* of an open */
-	__u32 mode;         /* create mode, chmod mode */
+	__u32 op_flags;     /* O_* of an open; AT_* or RENAME_* of the others */
+	__u32 mode;         /* create, chmod or mknod mode */
 	__u32 access;       /* enum file_access of this operation */
 	__u32 flags;        /* enum file_flags */
 	__u32 watch_id;     /* the watch entry that matched */
+	__u32 owner_uid;    /* chown: new owner, (u32)-1 = unchanged */
+	__u32 owner_gid;
 	__u32 pad;
 	__u16 path_len;
 	__u16 requested_len;
 	__u16 target_len;
 	__u16 pad2;
-	char data[2 * MAX_PATH_LEN + MAX_REQUESTED_LEN];
+	char data[FILE_DATA_BUF];
 };
 
-#define FILE_EVENT_FIXED_LEN (sizeof(struct event_header) + 40)
+#define FILE_EVENT_FIXED_LEN (sizeof(struct event_header) + 48)
 
 #endif /* __LOG_MONITOR_H */

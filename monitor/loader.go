@@ -27,8 +27,8 @@ const (
 	objectNameInMfd = "ebpf-log-monitor.bpf.o"
 )
 
-// hookCapability says what each program gives the user; a program missing
-// here is reported with capability "other".
+// hookCapability says what each program gives the user; a program not
+// listed is reported with capability "other".
 var hookCapability = map[string]string{
 	"tracepoint__sched__sched_process_exec":    "exec",
 	"tracepoint__syscalls__sys_enter_execve":   "exec-failures",
@@ -37,6 +37,19 @@ var hookCapability = map[string]string{
 	"tracepoint__syscalls__sys_exit_execveat":  "exec-failures",
 	"tracepoint__sched__sched_process_exit":    "exit",
 	"raw_tracepoint__sched_process_fork":       "fork",
+}
+
+func init() {
+	for _, sc := range []string{"open", "openat", "openat2", "creat"} {
+		hookCapability["tracepoint__syscalls__sys_enter_"+sc] = "file-open"
+		hookCapability["tracepoint__syscalls__sys_exit_"+sc] = "file-open"
+	}
+	for _, sc := range []string{"unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
+		"chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchown", "fchownat",
+		"truncate", "ftruncate", "link", "linkat", "symlink", "symlinkat", "mknod", "mknodat"} {
+		hookCapability["tracepoint__syscalls__sys_enter_"+sc] = "file-change"
+		hookCapability["tracepoint__syscalls__sys_exit_"+sc] = "file-change"
+	}
 }
 
 // loaded is the BPF side once attached; Close releases everything.

@@ -363,7 +363,7 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		Path:          e.Path,
 		RequestedPath: e.Requested,
 		TargetPath:    e.Target,
-		OpenFlags:     e.OpenFlags,
+		OpenFlags:     e.OpFlags,
 		FD:            -1,
 		Resolved:      e.Flags&event.FileFlagResolved != 0,
 		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
@@ -372,12 +372,20 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		w := p.watch[e.WatchID]
 		f.Class, f.Watch = w.Class, w.Path
 	}
-	name := "file"
+	name := fileOpNames[e.Op]
+	if name == "" {
+		name = "file"
+	}
+	f.Operation = name
 	switch e.Op {
+	case event.FileOpChmod, event.FileOpMknod:
+		f.Mode, f.HasMode = e.Mode, true
+	case event.FileOpChown:
+		f.Owner = &record.Owner{UID: int64(int32(e.OwnerUID)), GID: int64(int32(e.OwnerGID))}
 	case event.FileOpOpen:
 		name = "open"
-		f.Operation = openOperation(e.OpenFlags)
-		if e.OpenFlags&unix.O_CREAT != 0 || e.OpenFlags&unix.O_TMPFILE == unix.O_TMPFILE {
+		f.Operation = openOperation(e.OpFlags)
+		if e.OpFlags&unix.O_CREAT != 0 || e.OpFlags&unix.O_TMPFILE == unix.O_TMPFILE {
 			f.Mode, f.HasMode = e.Mode&0o7777, true
 		}
 		if e.Ret >= 0 {
@@ -392,13 +400,32 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
 		File:     f,
 	}
-	if e.Ret < 0 {
+	switch {
+	case e.Ret < 0:
 		r.Error = output.ErrnoName(int(-e.Ret))
-		r.Message = fmt.Sprintf("%s (%s) of %s failed: %s", name, f.Operation, e.Path, r.Error)
-	} else {
+		r.Message = fmt.Sprintf("%s of %s by %s failed: %s", f.Operation, e.Path, entry.Exe, r.Error)
+	case e.Op == event.FileOpOpen:
 		r.Message = fmt.Sprintf("%s opened %s for %s", entry.Exe, e.Path, f.Operation)
+	case len(e.Target) > 0:
+		r.Message = fmt.Sprintf("%s: %s %s -> %s", entry.Exe, name, e.Path, e.Target)
+	default:
+		r.Message = fmt.Sprintf("%s: %s %s", entry.Exe, name, e.Path)
 	}
 	return r
+}
+
+// fileOpNames are the event names of enum file_op.
+var fileOpNames = map[uint32]string{
+	event.FileOpOpen:     "open",
+	event.FileOpUnlink:   "unlink",
+	event.FileOpRmdir:    "rmdir",
+	event.FileOpRename:   "rename",
+	event.FileOpChmod:    "chmod",
+	event.FileOpChown:    "chown",
+	event.FileOpTruncate: "truncate",
+	event.FileOpLink:     "link",
+	event.FileOpSymlink:  "symlink",
+	event.FileOpMknod:    "mknod",
 }
 
 func openOperation(flags uint32) string {

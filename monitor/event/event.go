@@ -78,7 +78,16 @@ var StatNames = [StatMax]string{
 
 // File operations (enum file_op).
 const (
-	FileOpOpen = 1
+	FileOpOpen     = 1
+	FileOpUnlink   = 2
+	FileOpRmdir    = 3
+	FileOpRename   = 4
+	FileOpChmod    = 5
+	FileOpChown    = 6
+	FileOpTruncate = 7
+	FileOpLink     = 8
+	FileOpSymlink  = 9
+	FileOpMknod    = 10
 )
 
 // Access bits (enum file_access).
@@ -135,16 +144,18 @@ const (
 
 	offFileRet          = HeaderSize + 0
 	offFileOp           = HeaderSize + 4
-	offFileOpenFlags    = HeaderSize + 8
+	offFileOpFlags      = HeaderSize + 8
 	offFileMode         = HeaderSize + 12
 	offFileAccess       = HeaderSize + 16
 	offFileFlags        = HeaderSize + 20
 	offFileWatchID      = HeaderSize + 24
-	offFilePad          = HeaderSize + 28
-	offFilePathLen      = HeaderSize + 32
-	offFileRequestedLen = HeaderSize + 34
-	offFileTargetLen    = HeaderSize + 36
-	offFileData         = HeaderSize + 40
+	offFileOwnerUID     = HeaderSize + 28
+	offFileOwnerGID     = HeaderSize + 32
+	offFilePad          = HeaderSize + 36
+	offFilePathLen      = HeaderSize + 40
+	offFileRequestedLen = HeaderSize + 42
+	offFileTargetLen    = HeaderSize + 44
+	offFileData         = HeaderSize + 48
 	FileFixedSize       = offFileData
 
 	// struct watch_key / watch_value (map entries written by user space)
@@ -215,11 +226,13 @@ type File struct {
 	Header
 	Ret       int32
 	Op        uint32
-	OpenFlags uint32
+	OpFlags   uint32 // O_* of an open; AT_* or RENAME_* of the others
 	Mode      uint32
 	Access    uint32
 	Flags     uint32
 	WatchID   uint32
+	OwnerUID  uint32
+	OwnerGID  uint32
 	Path      []byte
 	Requested []byte
 	Target    []byte

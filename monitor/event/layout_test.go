@@ -39,7 +39,9 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"fork_event.child_tid":     offForkChildTid,
 		"file_event.ret":           offFileRet,
 		"file_event.op":            offFileOp,
-		"file_event.open_flags":    offFileOpenFlags,
+		"file_event.op_flags":      offFileOpFlags,
+		"file_event.owner_uid":     offFileOwnerUID,
+		"file_event.owner_gid":     offFileOwnerGID,
 		"file_event.mode":          offFileMode,
 		"file_event.access":        offFileAccess,
 		"file_event.flags":         offFileFlags,
@@ -76,7 +78,11 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"watch_key":            WatchKeySize,
 		"watch_value":          WatchValueSize,
 	}
-	for name, got := range layout.Sizes() {
+	sizes := layout.Sizes()
+	if len(sizes) != len(wantSize) {
+		t.Errorf("C reports %d sizes, Go mirrors %d", len(sizes), len(wantSize))
+	}
+	for name, got := range sizes {
 		if got != wantSize[name] {
 			t.Errorf("sizeof %s: C %d, Go %d", name, got, wantSize[name])
 		}
@@ -109,6 +115,15 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"MAX_REQUESTED_LEN":          MaxRequested,
 		"WATCH_KEY_LEN":              WatchKeyLen,
 		"FILE_OP_OPEN":               FileOpOpen,
+		"FILE_OP_UNLINK":             FileOpUnlink,
+		"FILE_OP_RMDIR":              FileOpRmdir,
+		"FILE_OP_RENAME":             FileOpRename,
+		"FILE_OP_CHMOD":              FileOpChmod,
+		"FILE_OP_CHOWN":              FileOpChown,
+		"FILE_OP_TRUNCATE":           FileOpTruncate,
+		"FILE_OP_LINK":               FileOpLink,
+		"FILE_OP_SYMLINK":            FileOpSymlink,
+		"FILE_OP_MKNOD":              FileOpMknod,
 		"ACC_READ":                   AccRead,
 		"ACC_WRITE":                  AccWrite,
 		"ACC_TRUNC":                  AccTrunc,
@@ -117,7 +132,11 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"FILE_F_PATH_TRUNCATED":      FileFlagPathTruncated,
 		"FILE_F_REQUESTED_TRUNCATED": FileFlagRequestedTruncated,
 	}
-	for name, got := range layout.Constants() {
+	consts := layout.Constants()
+	if len(consts) != len(wantConst) {
+		t.Errorf("C reports %d constants, Go mirrors %d", len(consts), len(wantConst))
+	}
+	for name, got := range consts {
 		want, ok := wantConst[name]
 		if !ok {
 			t.Errorf("%s: no Go constant", name)

@@ -6,10 +6,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var openFlagNames = []struct {
+type flagName struct {
 	bit  uint32
 	name string
-}{
+}
+
+var openFlagNames = []flagName{
 	{unix.O_CREAT, "O_CREAT"},
 	{unix.O_EXCL, "O_EXCL"},
 	{unix.O_NOCTTY, "O_NOCTTY"},
@@ -67,4 +69,64 @@ func Octal(mode uint32) string {
 		s = "0" + s
 	}
 	return s
+}
+
+// ModeBits names the special bits of a chmod/mknod mode (S_ISUID, S_ISGID,
+// S_ISVTX) and, for mknod, the file type.
+func ModeBits(mode uint32) []string {
+	var out []string
+	switch mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		out = append(out, "S_IFCHR")
+	case unix.S_IFBLK:
+		out = append(out, "S_IFBLK")
+	case unix.S_IFIFO:
+		out = append(out, "S_IFIFO")
+	case unix.S_IFSOCK:
+		out = append(out, "S_IFSOCK")
+	case unix.S_IFREG:
+		out = append(out, "S_IFREG")
+	}
+	if mode&unix.S_ISUID != 0 {
+		out = append(out, "S_ISUID")
+	}
+	if mode&unix.S_ISGID != 0 {
+		out = append(out, "S_ISGID")
+	}
+	if mode&unix.S_ISVTX != 0 {
+		out = append(out, "S_ISVTX")
+	}
+	return out
+}
+
+var renameFlagNames = []flagName{
+	{unix.RENAME_NOREPLACE, "RENAME_NOREPLACE"},
+	{unix.RENAME_EXCHANGE, "RENAME_EXCHANGE"},
+	{unix.RENAME_WHITEOUT, "RENAME_WHITEOUT"},
+}
+
+var atFlagNames = []flagName{
+	{unix.AT_REMOVEDIR, "AT_REMOVEDIR"},
+	{unix.AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"},
+	{unix.AT_SYMLINK_FOLLOW, "AT_SYMLINK_FOLLOW"},
+	{unix.AT_EMPTY_PATH, "AT_EMPTY_PATH"},
+}
+
+// AtFlagNames names the flags of the *at and rename calls; unknown bits in hex.
+func AtFlagNames(event string, flags uint32) []string {
+	names := atFlagNames
+	if event == "rename" {
+		names = renameFlagNames
+	}
+	var out []string
+	for _, n := range names {
+		if flags&n.bit != 0 {
+			out = append(out, n.name)
+			flags &^= n.bit
+		}
+	}
+	if flags != 0 {
+		out = append(out, "0x"+strconv.FormatUint(uint64(flags), 16))
+	}
+	return out
 }

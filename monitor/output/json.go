@@ -160,9 +160,17 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		d = d.Str("operation", x.Operation)
 		if r.Event == "open" {
 			d = d.Strs("flags", OpenFlagNames(x.OpenFlags))
+		} else if x.OpenFlags != 0 {
+			d = d.Strs("flags", AtFlagNames(r.Event, x.OpenFlags))
 		}
 		if x.HasMode {
-			d = d.Str("mode", Octal(x.Mode))
+			d = d.Str("mode", Octal(x.Mode&0o7777))
+			if bits := ModeBits(x.Mode); len(bits) > 0 {
+				d = d.Strs("mode_bits", bits)
+			}
+		}
+		if x.Owner != nil {
+			d = d.Dict("owner", zerolog.Dict().Int64("uid", x.Owner.UID).Int64("gid", x.Owner.GID))
 		}
 		if x.FD >= 0 {
 			d = d.Int32("fd", x.FD)

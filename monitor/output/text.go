@@ -159,9 +159,17 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 		b = kvs(b, "op", x.Operation)
 		if r.Event == "open" {
 			b = kvs(b, "flags", strings.Join(OpenFlagNames(x.OpenFlags), "|"))
+		} else if x.OpenFlags != 0 {
+			b = kvs(b, "flags", strings.Join(AtFlagNames(r.Event, x.OpenFlags), "|"))
 		}
 		if x.HasMode {
-			b = kvs(b, "mode", Octal(x.Mode))
+			b = kvs(b, "mode", Octal(x.Mode&0o7777))
+			if bits := ModeBits(x.Mode); len(bits) > 0 {
+				b = kvs(b, "mode_bits", strings.Join(bits, "|"))
+			}
+		}
+		if x.Owner != nil {
+			b = kvs(b, "owner", strconv.FormatInt(x.Owner.UID, 10)+":"+strconv.FormatInt(x.Owner.GID, 10))
 		}
 		if x.FD >= 0 {
 			b = kvu(b, "fd", uint64(x.FD))

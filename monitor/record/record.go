@@ -122,15 +122,21 @@ type File struct {
 	Path          []byte // the file the kernel acted on, absolute
 	RequestedPath []byte // the string the process passed
 	TargetPath    []byte // rename/link: the other end
-	Operation     string // read, write, read-write (open)
-	OpenFlags     uint32 // O_* of an open
+	Operation     string // read, write, read-write (open); unlink, rename, ... (others)
+	OpenFlags     uint32 // O_* of an open; AT_* or RENAME_* of the others
 	Mode          uint32 // create mode (when O_CREAT) or chmod mode
 	HasMode       bool
-	FD            int32 // the new descriptor of a successful open, else -1
-	Resolved      bool  // path taken from the opened file, not the string
+	FD            int32  // the new descriptor of a successful open, else -1
+	Owner         *Owner // chown
+	Resolved      bool   // path taken from the opened file, not the string
 	PathTruncated bool
 	Class         string // class of the watch entry that matched
 	Watch         string // the watch entry that matched
+}
+
+// Owner is the new owner of a chown; -1 leaves a field unchanged.
+type Owner struct {
+	UID, GID int64
 }
 
 // Rule is a detection that matched (filled by the rules stage).
