@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -328,11 +329,19 @@ func (l *loaded) startPerf(pages int, events chan []byte, lost chan uint64) erro
 	return nil
 }
 
-// detach destroys every link: no new events are produced after it.
+// detach destroys every link: no new events are produced after it.  Each
+// tracepoint detach waits for an RCU grace period (~80 ms here, 4.7 s for
+// 59 links in a row); done concurrently the waits overlap.
 func (l *loaded) detach() {
+	var wg sync.WaitGroup
 	for _, link := range l.links {
-		link.Destroy()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			link.Destroy()
+		}()
 	}
+	wg.Wait()
 	l.links = nil
 }
 

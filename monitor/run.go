@@ -126,7 +126,9 @@ loop:
 
 	// Shutdown: detach (no new records), read what is still in flight,
 	// stop polling, final stats, flush.
+	t0 := time.Now()
 	l.detach()
+	log.Debug().Dur("took", time.Since(t0)).Msg("detached")
 	deadline := time.Now().Add(drainMax)
 	quiet := time.NewTimer(drainQuiet)
 drain:
@@ -147,7 +149,9 @@ drain:
 		}
 		quiet.Reset(drainQuiet)
 	}
+	log.Debug().Dur("took", time.Since(t0)).Msg("drained")
 	l.perf.Stop()
+	log.Debug().Dur("took", time.Since(t0)).Msg("perf buffer stopped")
 	for b := range events { // closed by Stop; normally empty by now
 		p.handle(b)
 	}

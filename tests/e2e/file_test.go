@@ -1,0 +1,246 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func pathIs(p string) func(rec) bool {
+	return func(r rec) bool { return r.str("file", "path") == p }
+}
+
+// runIn runs a command in dir and returns its pid.
+func runIn(t *testing.T, dir string, name string, args ...string) int {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v: %s", name, args, err, out)
+	}
+	return cmd.Process.Pid
+}
+
+// exactlyOne waits for a matching record, then checks no second one came.
+func (m *monitor) exactlyOne(t *testing.T, what string, pred func(rec) bool) rec {
+	t.Helper()
+	r := m.waitFor(t, 10*time.Second, what, pred)
+	time.Sleep(200 * time.Millisecond)
+	if got := m.find(pred); len(got) != 1 {
+		t.Errorf("%s: %d records, want exactly one: %v", what, len(got), got)
+	}
+	return r
+}
+
+func TestSensitiveFileOpens(t *testing.T) {
+	m := startMonitor(t)
+	catExe, _ := filepath.EvalSymlinks("/bin/cat")
+
+	t.Run("cat /etc/shadow is one read of /etc/shadow", func(t *testing.T) {
+		pid := runIn(t, "/", "cat", "/etc/shadow")
+		r := m.exactlyOne(t, "open of /etc/shadow", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
+		if r.str("file", "operation") != "read" || r.str("process", "exe") != catExe {
+			t.Errorf("operation=%q exe=%q, want read %s", r.str("file", "operation"), r.str("process", "exe"), catExe)
+		}
+		if r.str("category") != "file" || r.get("file", "fd") == nil || r.get("file", "resolved") != true {
+			t.Errorf("record = %v", r)
+		}
+		if got := r.strs("file", "flags"); len(got) == 0 || got[0] != "O_RDONLY" {
+			t.Errorf("flags = %v, want O_RDONLY first", got)
+		}
+	})
+
+	deep := filepath.Join(t.TempDir(), "a", "b", "c")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rel, _ := filepath.Rel(deep, "/etc/shadow")
+	link := filepath.Join(t.TempDir(), "x")
+	if err := os.Symlink("/etc/shadow", link); err != nil {
+		t.Fatal(err)
+	}
+	variants := []struct {
+		name, dir, arg string
+	}{
+		{"relative to the cwd (cd /etc && cat shadow)", "/etc", "shadow"},
+		{"through .. from a deep cwd", deep, rel},
+		{"through a symlink", "/", link},
+	}
+	for _, v := range variants {
+		t.Run("path is resolved "+v.name, func(t *testing.T) {
+			pid := runIn(t, v.dir, "cat", v.arg)
+			r := m.exactlyOne(t, "open via "+v.arg, and(eventIs("open"), pidIs(pid)))
+			if r.str("file", "path") != "/etc/shadow" {
+				t.Errorf("path = %q, want /etc/shadow", r.str("file", "path"))
+			}
+			if r.str("file", "requested_path") != v.arg {
+				t.Errorf("requested_path = %q, want %q", r.str("file", "requested_path"), v.arg)
+			}
+		})
+	}
+
+	t.Run("path is resolved through openat(dirfd, \"shadow\")", func(t *testing.T) {
+		dfd, err := unix.Open("/etc", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(dfd)
+		fd, err := unix.Openat(dfd, "shadow", unix.O_RDONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+		r := m.waitFor(t, 10*time.Second, "openat via dirfd", func(r rec) bool {
+			return r.str("event") == "open" && int(r.num("process", "pid")) == os.Getpid() &&
+				r.str("file", "requested_path") == "shadow"
+		})
+		if r.str("file", "path") != "/etc/shadow" || int(r.num("file", "fd")) != fd {
+			t.Errorf("path=%q fd=%v, want /etc/shadow %d", r.str("file", "path"), r.get("file", "fd"), fd)
+		}
+	})
+
+	t.Run("an unprivileged read of /etc/shadow is reported with EACCES", func(t *testing.T) {
+		for _, dir := range []string{"/", "/etc"} {
+			arg := "/etc/shadow"
+			if dir == "/etc" {
+				arg = "shadow" // a failed relative open is joined to the cwd in the kernel
+			}
+			cmd := exec.Command("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "cat", arg)
+			cmd.Dir = dir
+			if err := cmd.Run(); err == nil {
+				t.Fatal("nobody could read /etc/shadow")
+			}
+			r := m.exactlyOne(t, "failed open", and(eventIs("open"), pidIs(cmd.Process.Pid)))
+			if r.str("error") != "EACCES" || r.str("file", "path") != "/etc/shadow" {
+				t.Errorf("error=%q path=%q, want EACCES /etc/shadow", r.str("error"), r.str("file", "path"))
+			}
+			if r.num("process", "uid") != 65534 || r.str("severity") != "warn" {
+				t.Errorf("uid=%v severity=%q, want 65534 warn", r.get("process", "uid"), r.str("severity"))
+			}
+			if r.get("file", "fd") != nil || r.get("file", "resolved") != false {
+				t.Errorf("a failed open has no fd and is not resolved: %v", r.get("file"))
+			}
+		}
+	})
+	m.stop(t)
+	m.assertAllJSON(t)
+}
+
+func TestWatchedPathChanges(t *testing.T) {
+	dir := t.TempDir()
+	m := startMonitor(t, "--watch-path", dir)
+	f := filepath.Join(dir, "f")
+	g := filepath.Join(dir, "g")
+
+	steps := []struct {
+		event string
+		cmd   []string
+		check func(t *testing.T, r rec)
+	}{
+		{"open", []string{"sh", "-c", "echo data > f"}, func(t *testing.T, r rec) {
+			if r.str("file", "path") != f || r.str("file", "operation") != "write" {
+				t.Errorf("file = %v", r.get("file"))
+			}
+		}},
+		{"truncate", []string{"truncate", "-s", "0", "f"}, func(t *testing.T, r rec) {
+			if r.str("file", "path") != f || r.get("file", "resolved") != true {
+				t.Errorf("ftruncate is resolved from its descriptor: %v", r.get("file"))
+			}
+		}},
+		{"chmod", []string{"chmod", "u+s", "f"}, func(t *testing.T, r rec) {
+			if !reflect.DeepEqual(r.strs("file", "mode_bits"), []string{"S_ISUID"}) || !strings.HasPrefix(r.str("file", "mode"), "4") {
+				t.Errorf("mode=%q mode_bits=%v, want set-uid", r.str("file", "mode"), r.strs("file", "mode_bits"))
+			}
+		}},
+		{"chown", []string{"chown", "1:2", "f"}, func(t *testing.T, r rec) {
+			if r.num("file", "owner", "uid") != 1 || r.num("file", "owner", "gid") != 2 {
+				t.Errorf("owner = %v, want 1:2", r.get("file", "owner"))
+			}
+		}},
+		{"rename", []string{"mv", "f", "g"}, func(t *testing.T, r rec) {
+			if r.str("file", "path") != f || r.str("file", "target_path") != g {
+				t.Errorf("rename %q -> %q, want %s -> %s", r.str("file", "path"), r.str("file", "target_path"), f, g)
+			}
+		}},
+		{"unlink", []string{"rm", "g"}, func(t *testing.T, r rec) {
+			if r.str("file", "path") != g || r.str("error") != "" {
+				t.Errorf("unlink = %v error %q", r.get("file"), r.str("error"))
+			}
+		}},
+	}
+	for _, s := range steps {
+		t.Run(s.event+" via "+strings.Join(s.cmd, " "), func(t *testing.T) {
+			pid := runIn(t, dir, s.cmd[0], s.cmd[1:]...)
+			r := m.exactlyOne(t, s.event, and(eventIs(s.event), pidIs(pid)))
+			if r.str("category") != "file" || r.str("file", "class") != "custom" || r.str("severity") != "warn" {
+				t.Errorf("category=%q class=%q severity=%q", r.str("category"), r.str("file", "class"), r.str("severity"))
+			}
+			s.check(t, r)
+		})
+	}
+	m.stop(t)
+	m.assertAllJSON(t)
+}
+
+// A busy machine opens ordinary files all the time: none of those may
+// reach user space.  The monitor's own kernel counters prove the opens
+// were seen and kept back.
+func TestOrdinaryOpensAreFilteredInTheKernel(t *testing.T) {
+	m := startMonitor(t, "-i", "1")
+	statsAfter := func(after time.Time) rec {
+		return m.waitFor(t, 10*time.Second, "stats record", func(r rec) bool {
+			ts, _ := time.Parse(time.RFC3339Nano, r.str("time"))
+			return r.str("event") == "stats" && ts.After(after)
+		})
+	}
+	before := statsAfter(time.Now())
+
+	path := filepath.Join(t.TempDir(), "ordinary")
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const n = 100000
+	for i := 0; i < n; i++ {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+	}
+	after := statsAfter(time.Now().Add(100 * time.Millisecond))
+
+	checked := after.num("monitor", "file_filter", "checked") - before.num("monitor", "file_filter", "checked")
+	sent := after.num("monitor", "file_filter", "sent") - before.num("monitor", "file_filter", "sent")
+	if checked < n {
+		t.Errorf("the kernel checked %v opens, want at least %d: the hook did not see them", checked, n)
+	}
+	if sent > 20 { // other processes may touch watched files meanwhile
+		t.Errorf("the kernel sent %v file events during %d ordinary opens", sent, n)
+	}
+	if got := m.find(func(r rec) bool { return r.str("file", "path") == path }); len(got) != 0 {
+		t.Errorf("%d records for an ordinary file reached the output", len(got))
+	}
+	if lost := after.num("monitor", "lost", "total"); lost != 0 {
+		t.Errorf("lost %v events", lost)
+	}
+	t.Logf("kernel checked %.0f opens, sent %.0f file events", checked, sent)
+	m.stop(t)
+}
+
+func TestMonitorIgnoresItsOwnLogFile(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "monitor.log")
+	m := startMonitor(t, "--watch-path", dir, "-l", logPath)
+	pid := runIn(t, dir, "touch", "marker")
+	m.waitFor(t, 10*time.Second, "open of the marker", and(eventIs("open"), pidIs(pid)))
+	if got := m.find(pathIs(logPath)); len(got) != 0 {
+		t.Errorf("the monitor reported its own log file: %v", got)
+	}
+	m.stop(t)
+}
