@@ -3,7 +3,7 @@
  * File access on watched paths.
  *
  * Why these hooks: only tracepoints load on every kernel we target, so
- * opens are seen at syscalls:sys_{enter,exit}_{open,openat,openat2,creat}.
+ * the file syscalls are seen at raw_syscalls:sys_{enter,exit} (syscalls.h).
  * The entry keeps the arguments; the exit resolves the path and filters:
  *  - a successful open is resolved from the new descriptor's struct file
  *    (walk_path), i.e. the file the kernel actually opened: relative paths,
@@ -418,134 +418,101 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_open")
-int tracepoint__syscalls__sys_enter_open(struct trace_event_raw_sys_enter *ctx)
-{
-	return file_open_enter(AT_FDCWD, (const char *)ctx->args[0], ctx->args[1], ctx->args[2]);
-}
-
-SEC("tracepoint/syscalls/sys_enter_openat")
-int tracepoint__syscalls__sys_enter_openat(struct trace_event_raw_sys_enter *ctx)
-{
-	return file_open_enter(ctx->args[0], (const char *)ctx->args[1], ctx->args[2], ctx->args[3]);
-}
-
-SEC("tracepoint/syscalls/sys_enter_openat2")
-int tracepoint__syscalls__sys_enter_openat2(struct trace_event_raw_sys_enter *ctx)
-{
-	struct open_how how = {};
-
-	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
-	return file_open_enter(ctx->args[0], (const char *)ctx->args[1], how.flags, how.mode);
-}
-
-SEC("tracepoint/syscalls/sys_enter_creat")
-int tracepoint__syscalls__sys_enter_creat(struct trace_event_raw_sys_enter *ctx)
-{
-	return file_open_enter(AT_FDCWD, (const char *)ctx->args[0], O_CREAT | O_WRONLY | O_TRUNC,
-			       ctx->args[1]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_open")
-int tracepoint__syscalls__sys_exit_open(struct trace_event_raw_sys_exit *ctx)
-{
-	return file_open_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat")
-int tracepoint__syscalls__sys_exit_openat(struct trace_event_raw_sys_exit *ctx)
-{
-	return file_open_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int tracepoint__syscalls__sys_exit_openat2(struct trace_event_raw_sys_exit *ctx)
-{
-	return file_open_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_creat")
-int tracepoint__syscalls__sys_exit_creat(struct trace_event_raw_sys_exit *ctx)
-{
-	return file_open_exit(ctx, ctx->ret);
-}
-
 /*
- * Entries of the change operations: one thin program per syscall, since
- * each lays out its arguments differently.
+ * Entry of every file syscall: record what the exit needs.  @a holds the
+ * six syscall arguments.
  */
-#define CHANGE_ENTER(sc, ...)                                                  \
-	SEC("tracepoint/syscalls/sys_enter_" #sc)                              \
-	int tracepoint__syscalls__sys_enter_##sc(struct trace_event_raw_sys_enter *ctx) \
-	{                                                                      \
-		struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD,   \
-					  .fd = -1, .uid = -1, .gid = -1 };    \
-		__VA_ARGS__;                                                   \
-		return file_change_enter(&p);                                  \
+static __always_inline int file_syscall_enter(long nr, const __u64 *a)
+{
+	struct file_pending p = {
+		.dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .uid = -1, .gid = -1,
+	};
+
+	switch (nr) {
+	case NR_open:
+		return file_open_enter(AT_FDCWD, (const char *)a[0], a[1], a[2]);
+	case NR_openat:
+		return file_open_enter(a[0], (const char *)a[1], a[2], a[3]);
+	case NR_openat2: {
+		struct open_how how = {};
+
+		bpf_probe_read_user(&how, sizeof(how), (void *)a[2]);
+		return file_open_enter(a[0], (const char *)a[1], how.flags, how.mode);
 	}
-
-#define A(i) (ctx->args[i])
-
-CHANGE_ENTER(unlink, p.op = FILE_OP_UNLINK; p.name = A(0))
-CHANGE_ENTER(unlinkat, p.op = (A(2) & AT_REMOVEDIR) ? FILE_OP_RMDIR : FILE_OP_UNLINK;
-	     p.dfd = A(0); p.name = A(1); p.flags = A(2))
-CHANGE_ENTER(rmdir, p.op = FILE_OP_RMDIR; p.name = A(0))
-CHANGE_ENTER(rename, p.op = FILE_OP_RENAME; p.name = A(0); p.name2 = A(1))
-CHANGE_ENTER(renameat, p.op = FILE_OP_RENAME; p.dfd = A(0); p.name = A(1); p.dfd2 = A(2);
-	     p.name2 = A(3))
-CHANGE_ENTER(renameat2, p.op = FILE_OP_RENAME; p.dfd = A(0); p.name = A(1); p.dfd2 = A(2);
-	     p.name2 = A(3); p.flags = A(4))
-CHANGE_ENTER(chmod, p.op = FILE_OP_CHMOD; p.name = A(0); p.mode = A(1))
-CHANGE_ENTER(fchmod, p.op = FILE_OP_CHMOD; p.fd = A(0); p.mode = A(1))
-CHANGE_ENTER(fchmodat, p.op = FILE_OP_CHMOD; p.dfd = A(0); p.name = A(1); p.mode = A(2))
-CHANGE_ENTER(fchmodat2, p.op = FILE_OP_CHMOD; p.dfd = A(0); p.name = A(1); p.mode = A(2);
-	     p.flags = A(3))
-CHANGE_ENTER(chown, p.op = FILE_OP_CHOWN; p.name = A(0); p.uid = A(1); p.gid = A(2))
-CHANGE_ENTER(lchown, p.op = FILE_OP_CHOWN; p.name = A(0); p.uid = A(1); p.gid = A(2))
-CHANGE_ENTER(fchown, p.op = FILE_OP_CHOWN; p.fd = A(0); p.uid = A(1); p.gid = A(2))
-CHANGE_ENTER(fchownat, p.op = FILE_OP_CHOWN; p.dfd = A(0); p.name = A(1); p.uid = A(2);
-	     p.gid = A(3); p.flags = A(4))
-CHANGE_ENTER(truncate, p.op = FILE_OP_TRUNCATE; p.name = A(0))
-CHANGE_ENTER(ftruncate, p.op = FILE_OP_TRUNCATE; p.fd = A(0))
-CHANGE_ENTER(link, p.op = FILE_OP_LINK; p.name = A(0); p.name2 = A(1))
-CHANGE_ENTER(linkat, p.op = FILE_OP_LINK; p.dfd = A(0); p.name = A(1); p.dfd2 = A(2);
-	     p.name2 = A(3); p.flags = A(4))
-/* symlink(target, linkpath): the path acted on is the new link */
-CHANGE_ENTER(symlink, p.op = FILE_OP_SYMLINK; p.name = A(1); p.name2 = A(0))
-CHANGE_ENTER(symlinkat, p.op = FILE_OP_SYMLINK; p.dfd = A(1); p.name = A(2); p.name2 = A(0))
-CHANGE_ENTER(mknod, p.op = FILE_OP_MKNOD; p.name = A(0); p.mode = A(1))
-CHANGE_ENTER(mknodat, p.op = FILE_OP_MKNOD; p.dfd = A(0); p.name = A(1); p.mode = A(2))
-
-#define CHANGE_EXIT(sc)                                                        \
-	SEC("tracepoint/syscalls/sys_exit_" #sc)                               \
-	int tracepoint__syscalls__sys_exit_##sc(struct trace_event_raw_sys_exit *ctx) \
-	{                                                                      \
-		return file_change_exit(ctx, ctx->ret);                        \
+	case NR_creat:
+		return file_open_enter(AT_FDCWD, (const char *)a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
+	case NR_unlink:
+		p.op = FILE_OP_UNLINK, p.name = a[0];
+		break;
+	case NR_unlinkat:
+		p.op = (a[2] & AT_REMOVEDIR) ? FILE_OP_RMDIR : FILE_OP_UNLINK;
+		p.dfd = a[0], p.name = a[1], p.flags = a[2];
+		break;
+	case NR_rmdir:
+		p.op = FILE_OP_RMDIR, p.name = a[0];
+		break;
+	case NR_rename:
+		p.op = FILE_OP_RENAME, p.name = a[0], p.name2 = a[1];
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+		p.op = FILE_OP_RENAME, p.dfd = a[0], p.name = a[1], p.dfd2 = a[2], p.name2 = a[3];
+		if (nr == NR_renameat2)
+			p.flags = a[4];
+		break;
+	case NR_chmod:
+		p.op = FILE_OP_CHMOD, p.name = a[0], p.mode = a[1];
+		break;
+	case NR_fchmod:
+		p.op = FILE_OP_CHMOD, p.fd = a[0], p.mode = a[1];
+		break;
+	case NR_fchmodat:
+	case NR_fchmodat2:
+		p.op = FILE_OP_CHMOD, p.dfd = a[0], p.name = a[1], p.mode = a[2];
+		if (nr == NR_fchmodat2)
+			p.flags = a[3];
+		break;
+	case NR_chown:
+	case NR_lchown:
+		p.op = FILE_OP_CHOWN, p.name = a[0], p.uid = a[1], p.gid = a[2];
+		break;
+	case NR_fchown:
+		p.op = FILE_OP_CHOWN, p.fd = a[0], p.uid = a[1], p.gid = a[2];
+		break;
+	case NR_fchownat:
+		p.op = FILE_OP_CHOWN, p.dfd = a[0], p.name = a[1], p.uid = a[2], p.gid = a[3];
+		p.flags = a[4];
+		break;
+	case NR_truncate:
+		p.op = FILE_OP_TRUNCATE, p.name = a[0];
+		break;
+	case NR_ftruncate:
+		p.op = FILE_OP_TRUNCATE, p.fd = a[0];
+		break;
+	case NR_link:
+		p.op = FILE_OP_LINK, p.name = a[0], p.name2 = a[1];
+		break;
+	case NR_linkat:
+		p.op = FILE_OP_LINK, p.dfd = a[0], p.name = a[1], p.dfd2 = a[2], p.name2 = a[3];
+		p.flags = a[4];
+		break;
+	/* symlink(target, linkpath): the path acted on is the new link */
+	case NR_symlink:
+		p.op = FILE_OP_SYMLINK, p.name = a[1], p.name2 = a[0];
+		break;
+	case NR_symlinkat:
+		p.op = FILE_OP_SYMLINK, p.dfd = a[1], p.name = a[2], p.name2 = a[0];
+		break;
+	case NR_mknod:
+		p.op = FILE_OP_MKNOD, p.name = a[0], p.mode = a[1];
+		break;
+	case NR_mknodat:
+		p.op = FILE_OP_MKNOD, p.dfd = a[0], p.name = a[1], p.mode = a[2];
+		break;
+	default:
+		return 0;
 	}
-
-CHANGE_EXIT(unlink)
-CHANGE_EXIT(unlinkat)
-CHANGE_EXIT(rmdir)
-CHANGE_EXIT(rename)
-CHANGE_EXIT(renameat)
-CHANGE_EXIT(renameat2)
-CHANGE_EXIT(chmod)
-CHANGE_EXIT(fchmod)
-CHANGE_EXIT(fchmodat)
-CHANGE_EXIT(fchmodat2)
-CHANGE_EXIT(chown)
-CHANGE_EXIT(lchown)
-CHANGE_EXIT(fchown)
-CHANGE_EXIT(fchownat)
-CHANGE_EXIT(truncate)
-CHANGE_EXIT(ftruncate)
-CHANGE_EXIT(link)
-CHANGE_EXIT(linkat)
-CHANGE_EXIT(symlink)
-CHANGE_EXIT(symlinkat)
-CHANGE_EXIT(mknod)
-CHANGE_EXIT(mknodat)
-
-#undef A
+	return file_change_enter(&p);
+}
 
 #endif /* __LOG_MONITOR_FILE_H */

@@ -15,8 +15,10 @@
 
 #define ENOSPC 28
 
+#include "syscall_nr.h"
 #include "common.h"
 #include "process.h"
 #include "file.h"
+#include "syscalls.h"
 
 char LICENSE[] SEC("license") = "GPL";

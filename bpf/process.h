@@ -8,10 +8,10 @@
  *    helpers, compat calls), after mm->exe_file and the argument pages are
  *    set.  argv is read from the new mm (what the kernel copied), so a thread
  *    rewriting the caller's buffers cannot change what we report.
- *  - syscalls:sys_{enter,exit}_execve{,at} are only used to see failures
- *    (sched_process_exec never fires for them) and to mark execveat.  They
- *    miss 32-bit compat calls, which still reach sched_process_exec when
- *    they succeed.
+ *  - the execve/execveat syscalls (raw_syscalls, syscalls.h) are only used
+ *    to see failures (sched_process_exec never fires for them) and to mark
+ *    execveat.  32-bit compat calls are skipped there; when they succeed
+ *    they still reach sched_process_exec.
  *  - sched:sched_process_exit fires per thread: we report only the last
  *    thread of a group (signal->live reached zero), i.e. the process exit.
  *  - raw_tracepoint/sched_process_fork gives the child task, so threads
@@ -237,31 +237,6 @@ static __always_inline int exec_exit(void *ctx, long ret)
 out:
 	bpf_map_delete_elem(&exec_pending, &tid);
 	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_execve")
-int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
-{
-	return exec_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1], 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_execveat")
-int tracepoint__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
-{
-	return exec_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2],
-			  EXEC_F_EXECVEAT);
-}
-
-SEC("tracepoint/syscalls/sys_exit_execve")
-int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
-{
-	return exec_exit(ctx, ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_execveat")
-int tracepoint__syscalls__sys_exit_execveat(struct trace_event_raw_sys_exit *ctx)
-{
-	return exec_exit(ctx, ctx->ret);
 }
 
 SEC("tracepoint/sched/sched_process_exit")

@@ -31,26 +31,11 @@ const (
 // hookCapability says what each program gives the user; a program not
 // listed is reported with capability "other".
 var hookCapability = map[string]string{
-	"tracepoint__sched__sched_process_exec":    "exec",
-	"tracepoint__syscalls__sys_enter_execve":   "exec-failures",
-	"tracepoint__syscalls__sys_exit_execve":    "exec-failures",
-	"tracepoint__syscalls__sys_enter_execveat": "exec-failures",
-	"tracepoint__syscalls__sys_exit_execveat":  "exec-failures",
-	"tracepoint__sched__sched_process_exit":    "exit",
-	"raw_tracepoint__sched_process_fork":       "fork",
-}
-
-func init() {
-	for _, sc := range []string{"open", "openat", "openat2", "creat"} {
-		hookCapability["tracepoint__syscalls__sys_enter_"+sc] = "file-open"
-		hookCapability["tracepoint__syscalls__sys_exit_"+sc] = "file-open"
-	}
-	for _, sc := range []string{"unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
-		"chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchown", "fchownat",
-		"truncate", "ftruncate", "link", "linkat", "symlink", "symlinkat", "mknod", "mknodat"} {
-		hookCapability["tracepoint__syscalls__sys_enter_"+sc] = "file-change"
-		hookCapability["tracepoint__syscalls__sys_exit_"+sc] = "file-change"
-	}
+	"tracepoint__sched__sched_process_exec": "exec",
+	"tracepoint__sched__sched_process_exit": "exit",
+	"raw_tracepoint__sched_process_fork":    "fork",
+	"raw_tracepoint__sys_enter":             "exec-failures,file",
+	"raw_tracepoint__sys_exit":              "exec-failures,file",
 }
 
 // loaded is the BPF side once attached; Close releases everything.
@@ -178,10 +163,18 @@ func (h hookSpec) available(tracefs string) error {
 			return fmt.Errorf("tracepoint %s:%s not in this kernel", h.category, h.name)
 		}
 	case "raw_tracepoint":
-		// raw tracepoints share names with the tracepoint events; the sched
-		// ones live in events/sched.
-		if _, err := os.Stat(fmt.Sprintf("%s/events/sched/%s", tracefs, h.name)); err != nil &&
-			strings.HasPrefix(h.name, "sched_") {
+		// raw tracepoints share names with the tracepoint events
+		category := ""
+		switch {
+		case strings.HasPrefix(h.name, "sched_"):
+			category = "sched"
+		case h.name == "sys_enter" || h.name == "sys_exit":
+			category = "raw_syscalls"
+		}
+		if category == "" {
+			return nil // let the attach decide
+		}
+		if _, err := os.Stat(fmt.Sprintf("%s/events/%s/%s", tracefs, category, h.name)); err != nil {
 			return fmt.Errorf("raw tracepoint %s not in this kernel", h.name)
 		}
 	}
