@@ -368,9 +368,10 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		Resolved:      e.Flags&event.FileFlagResolved != 0,
 		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
 	}
+	owner := int64(-1)
 	if int(e.WatchID) < len(p.watch) {
 		w := p.watch[e.WatchID]
-		f.Class, f.Watch = w.Class, w.Path
+		f.Class, f.Watch, owner = w.Class, w.Path, w.Owner
 	}
 	name := fileOpNames[e.Op]
 	if name == "" {
@@ -394,7 +395,7 @@ func (p *processor) onFile(e *event.File) *record.Record {
 	}
 	r := &record.Record{
 		Time:     p.wallTime(e.TimeNs),
-		Severity: rules.FileSeverity(f.Class, e.Access, e.UID),
+		Severity: rules.FileSeverity(f.Class, e.Access, e.EUID, owner),
 		Event:    name,
 		Category: record.CatFile,
 		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),

@@ -429,6 +429,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add(exitRecord(shellHeader, 1, 3<<8))
 	f.Add(exitRecord(shellHeader, 1, 0x80|11))
 	f.Add(forkRecord(shellHeader, 5000, 5001))
+	f.Add(fileRecord(shellHeader, catShadow))
+	f.Add(fileRecord(shellHeader, deniedShadow))
+	f.Add(fileRecord(shellHeader, renameIntoCron))
+	f.Add(fileRecord(shellHeader, chownShadow))
 	f.Add([]byte{})
 	f.Add(make([]byte, HeaderSize-1))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -467,6 +471,11 @@ func FuzzDecode(f *testing.F) {
 		case *Exit:
 			inside("comm", e.Comm)
 		case *Fork:
+			inside("comm", e.Comm)
+		case *File:
+			inside("path", e.Path)
+			inside("requested", e.Requested)
+			inside("target", e.Target)
 			inside("comm", e.Comm)
 		default:
 			t.Fatalf("Decode returned %T and no error", ev)

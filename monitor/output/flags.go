@@ -1,6 +1,7 @@
 package output
 
 import (
+	"runtime"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +28,25 @@ var openFlagNames = []flagName{
 	{unix.O_PATH, "O_PATH"},
 }
 
+// oLargeFile is the kernel's O_LARGEFILE on this architecture.  x/sys/unix
+// defines it as 0 on 64-bit targets, where libc has no use for it, yet
+// callers still pass the bit (musl's open() always does).
+var oLargeFile = largeFileBit(runtime.GOARCH)
+
+func largeFileBit(arch string) uint32 {
+	switch arch {
+	case "arm", "arm64":
+		return 0x20000
+	case "ppc64", "ppc64le":
+		return 0x10000
+	case "mips", "mipsle", "mips64", "mips64le":
+		return 0x2000
+	case "sparc64":
+		return 0x40000
+	}
+	return 0x8000 // asm-generic/fcntl.h: x86, riscv, s390, loongarch
+}
+
 // OpenFlagNames names the O_* bits of an open: the access mode first
 // (O_RDONLY, O_WRONLY, O_RDWR), then each set flag; unknown bits in hex.
 func OpenFlagNames(flags uint32) []string {
@@ -41,7 +61,7 @@ func OpenFlagNames(flags uint32) []string {
 	default:
 		out = append(out, "O_ACCMODE")
 	}
-	rest := flags &^ unix.O_ACCMODE &^ unix.O_LARGEFILE
+	rest := flags &^ unix.O_ACCMODE &^ oLargeFile
 	if rest&unix.O_TMPFILE == unix.O_TMPFILE {
 		out = append(out, "O_TMPFILE")
 		rest &^= unix.O_TMPFILE

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
@@ -41,20 +42,23 @@ const (
 	ClassCustom      = "custom"      // --watch-path
 )
 
-// Entry is one watched path.  A Prefix entry ends with "/" and watches
-// everything below that directory.
+// Entry is one watched path.  A Prefix entry matches every path that starts
+// with it: usually a directory ending in "/", or a file-name prefix such as
+// /etc/ssh/ssh_host_ (the host keys).
 type Entry struct {
 	Path   string
 	Prefix bool
 	Access uint32
 	Class  string
+	Owner  int64 // uid owning a home directory entry, -1 otherwise
 }
 
 func exact(p string, acc uint32, class string) Entry {
-	return Entry{Path: p, Access: acc, Class: class}
+	return Entry{Path: p, Access: acc, Class: class, Owner: -1}
 }
+
 func dir(p string, acc uint32, class string) Entry {
-	return Entry{Path: p, Prefix: true, Access: acc, Class: class}
+	return Entry{Path: p, Prefix: true, Access: acc, Class: class, Owner: -1}
 }
 
 // Defaults is the embedded watch list.  Reads of passwd and group are
@@ -73,7 +77,7 @@ func Defaults() []Entry {
 		dir("/etc/pam.d/", Modify, ClassAuthConfig),
 		dir("/etc/security/", Modify, ClassAuthConfig),
 		dir("/etc/ssh/", Modify, ClassAuthConfig),
-		dir("/root/.ssh/", All, ClassSSH),
+		{Path: "/root/.ssh/", Prefix: true, Access: All, Class: ClassSSH, Owner: 0},
 		exact("/etc/ld.so.preload", Modify, ClassPreload),
 		exact("/etc/ld.so.conf", Modify, ClassPreload),
 		dir("/etc/ld.so.conf.d/", Modify, ClassPreload),
@@ -129,9 +133,17 @@ func HomeEntries(passwdPath string) []Entry {
 			continue
 		}
 		seen[home] = true
-		out = append(out, dir(home+"/.ssh/", All, ClassSSH))
+		owner := int64(-1)
+		if uid, err := strconv.ParseUint(fields[2], 10, 32); err == nil {
+			owner = int64(uid)
+		}
+		ssh := dir(home+"/.ssh/", All, ClassSSH)
+		ssh.Owner = owner
+		out = append(out, ssh)
 		for _, h := range historyFiles {
-			out = append(out, exact(home+"/"+h, Trunc|Change, ClassHistory))
+			e := exact(home+"/"+h, Trunc|Change, ClassHistory)
+			e.Owner = owner
+			out = append(out, e)
 		}
 	}
 	return out
