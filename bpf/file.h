@@ -139,6 +139,35 @@ __noinline long build_path_at(__u64 base, __u64 name)
 }
 
 /*
+ * /proc/<pid>/mem and /proc/<pid>/task/<tid>/mem (reading or writing another
+ * process's memory) cannot be a fixed key: when the path has that shape, the
+ * key is rewritten to the pattern PROC_MEM_PATTERN, which user space loads
+ * into the exact map like any other entry.
+ */
+#define PROC_MEM_PATTERN "/proc/*/mem"
+
+static __always_inline struct watch_value *match_proc_mem(struct watch_key *k, __u32 n)
+{
+	const char pattern[] = PROC_MEM_PATTERN;
+	__u32 t;
+
+	if (n < 11 || n > 48)
+		return NULL;
+	if (k->path[0] != '/' || k->path[1] != 'p' || k->path[2] != 'r' || k->path[3] != 'o' ||
+	    k->path[4] != 'c' || k->path[5] != '/')
+		return NULL;
+	t = (n - 4) & 63;
+	if (k->path[t] != '/' || k->path[t + 1] != 'm' || k->path[t + 2] != 'e' ||
+	    k->path[t + 3] != 'm')
+		return NULL;
+	for (int i = 0; i < 64 / 8; i++)
+		((__u64 *)k->path)[i] = 0;
+	__builtin_memcpy(k->path, pattern, sizeof(pattern) - 1);
+	k->prefixlen = (sizeof(pattern) - 1) * 8;
+	return bpf_map_lookup_elem(&watch_exact, k);
+}
+
+/*
  * Look the path up in the watch maps: exact first, then the longest
  * watched prefix.  Returns watch_value.access | id << 32, or 0.
  */
@@ -162,6 +191,8 @@ __noinline __u64 match_path(__u32 start, __u32 len)
 		v = bpf_map_lookup_elem(&watch_exact, k);
 	if (!v)
 		v = bpf_map_lookup_elem(&watch_prefix, k);
+	if (!v && n == len)
+		v = match_proc_mem(k, n);
 	if (!v)
 		return 0;
 	return v->access | ((__u64)v->id << 32);

@@ -1,8 +1,10 @@
 package monitor
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -401,6 +403,9 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
 		File:     f,
 	}
+	if f.Class == watch.ClassProcMem && procMemOwner(e.Path) == e.PID {
+		r.Severity = record.Info // its own memory
+	}
 	switch {
 	case e.Ret < 0:
 		r.Error = output.ErrnoName(int(-e.Ret))
@@ -413,6 +418,22 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		r.Message = fmt.Sprintf("%s: %s %s", entry.Exe, name, e.Path)
 	}
 	return r
+}
+
+// procMemOwner returns the pid in /proc/<pid>/..., or 0.
+func procMemOwner(path []byte) uint32 {
+	rest, ok := bytes.CutPrefix(path, []byte("/proc/"))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(rest, '/'); i > 0 {
+		rest = rest[:i]
+	}
+	v, err := strconv.ParseUint(string(rest), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(v)
 }
 
 // fileOpNames are the event names of enum file_op.

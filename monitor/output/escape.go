@@ -22,6 +22,20 @@ func needsQuote(b []byte) bool {
 	return false
 }
 
+// needsArgQuote is needsQuote for one argument inside an already quoted
+// args value, where '=' is harmless.
+func needsArgQuote(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
 // appendEscaped writes b so that no byte of it can end a line, move the
 // cursor or start a terminal escape sequence: C0 controls, DEL, C1 controls
 // (as runes U+0080..U+009F and as the lone bytes 0x80..0x9f), invalid UTF-8

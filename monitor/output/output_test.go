@@ -538,7 +538,8 @@ func TestTextArgsQuoting(t *testing.T) {
 		{[]string{"ls", "-l"}, false, `args="ls -l"`},
 		{[]string{"echo", "a b"}, false, `args="echo \"a b\""`},
 		{[]string{"echo", ""}, false, `args="echo \"\""`},
-		{[]string{"a=b"}, false, `args="\"a=b\""`},
+		{[]string{"a=b"}, false, `args="a=b"`},
+		{[]string{"dd", "if=/x"}, false, `args="dd if=/x"`},
 		{[]string{"sleep", "9"}, true, `args="sleep 9 ..."`},
 	}
 	for _, tt := range tests {

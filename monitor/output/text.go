@@ -109,7 +109,7 @@ func appendArgs(b []byte, args [][]byte, truncated bool) []byte {
 		if i > 0 {
 			v = append(v, ' ')
 		}
-		if needsQuote(a) {
+		if needsArgQuote(a) {
 			v = append(v, '"')
 			v = appendEscaped(v, a)
 			v = append(v, '"')

@@ -18,6 +18,7 @@ import (
 //     kernel files: warn;
 //   - truncating or changing logs and shell history: warn;
 //   - a --watch-path entry: info for reads, warn for changes;
+//   - opening another process's /proc/<pid>/mem: warn;
 //   - everything else: info.
 func FileSeverity(class string, access uint32, euid uint32, ownerUID int64) record.Severity {
 	modify := access&watch.Modify != 0
@@ -34,6 +35,8 @@ func FileSeverity(class string, access uint32, euid uint32, ownerUID int64) reco
 		if modify {
 			return record.Warn
 		}
+	case watch.ClassProcMem:
+		return record.Warn // the caller decides when it is the process's own
 	case watch.ClassLogs, watch.ClassHistory:
 		if access&(watch.Trunc|watch.Change) != 0 {
 			return record.Warn

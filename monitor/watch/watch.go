@@ -30,16 +30,17 @@ const (
 // Classes of watched paths; the first severity assignment and later the
 // rules are based on them.
 const (
-	ClassCredentials = "credentials" // password hashes, sudoers, SSH private keys
-	ClassAccounts    = "accounts"    // passwd, group
-	ClassAuthConfig  = "auth-config" // PAM, sshd, security limits
-	ClassSSH         = "ssh"         // users' .ssh directories
-	ClassPersistence = "persistence" // cron, systemd units, init scripts, profiles
-	ClassPreload     = "preload"     // the dynamic loader's preload and paths
-	ClassKernel      = "kernel"      // /boot, modules, core_pattern, LSM policy
-	ClassLogs        = "logs"        // /var/log (truncation and changes only)
-	ClassHistory     = "history"     // shell history (truncation and changes only)
-	ClassCustom      = "custom"      // --watch-path
+	ClassCredentials = "credentials"    // password hashes, sudoers, SSH private keys
+	ClassAccounts    = "accounts"       // passwd, group
+	ClassAuthConfig  = "auth-config"    // PAM, sshd, security limits
+	ClassSSH         = "ssh"            // users' .ssh directories
+	ClassPersistence = "persistence"    // cron, systemd units, init scripts, profiles
+	ClassPreload     = "preload"        // the dynamic loader's preload and paths
+	ClassKernel      = "kernel"         // /boot, modules, core_pattern, LSM policy
+	ClassLogs        = "logs"           // /var/log (truncation and changes only)
+	ClassHistory     = "history"        // shell history (truncation and changes only)
+	ClassCustom      = "custom"         // --watch-path
+	ClassProcMem     = "process-memory" // /proc/<pid>/mem
 )
 
 // Entry is one watched path.  A Prefix entry matches every path that starts
@@ -101,8 +102,14 @@ func Defaults() []Entry {
 		exact("/proc/sys/kernel/core_pattern", Write|Trunc, ClassKernel),
 		dir("/sys/kernel/security/", Modify, ClassKernel),
 		dir("/var/log/", Trunc|Change, ClassLogs),
+		// matched by shape in the kernel (bpf/file.h, match_proc_mem)
+		exact(ProcMemPattern, Read|Write, ClassProcMem),
 	}
 }
+
+// ProcMemPattern is the key the kernel looks up for any /proc/<pid>/mem
+// or /proc/<pid>/task/<tid>/mem.
+const ProcMemPattern = "/proc/*/mem"
 
 // historyFiles are the shell and tool histories watched in every home.
 var historyFiles = []string{".bash_history", ".zsh_history", ".sh_history", ".ash_history",

@@ -95,7 +95,7 @@ func TestDefaultsAreAbsoluteAndPrefixesAreDirectories(t *testing.T) {
 	classes := map[string]bool{
 		watch.ClassCredentials: true, watch.ClassAccounts: true, watch.ClassAuthConfig: true,
 		watch.ClassSSH: true, watch.ClassPersistence: true, watch.ClassPreload: true,
-		watch.ClassKernel: true, watch.ClassLogs: true, watch.ClassHistory: true,
+		watch.ClassKernel: true, watch.ClassLogs: true, watch.ClassHistory: true, watch.ClassProcMem: true,
 	}
 	seen := map[watch.Entry]bool{}
 	for _, e := range watch.Defaults() {

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -241,6 +242,31 @@ func TestMonitorIgnoresItsOwnLogFile(t *testing.T) {
 	m.waitFor(t, 10*time.Second, "open of the marker", and(eventIs("open"), pidIs(pid)))
 	if got := m.find(pathIs(logPath)); len(got) != 0 {
 		t.Errorf("the monitor reported its own log file: %v", got)
+	}
+	m.stop(t)
+}
+
+func TestOpeningAnotherProcessMemoryIsReported(t *testing.T) {
+	m := startMonitor(t)
+	target := exec.Command("sleep", "30")
+	if err := target.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { target.Process.Kill(); target.Wait() }()
+	memPath := "/proc/" + strconv.Itoa(target.Process.Pid) + "/mem"
+
+	pid := runIn(t, "/", "dd", "if="+memPath, "of=/dev/null", "bs=1", "count=0")
+	r := m.exactlyOne(t, "open of "+memPath, and(eventIs("open"), pidIs(pid), pathIs(memPath)))
+	if r.str("file", "class") != "process-memory" || r.str("severity") != "warn" {
+		t.Errorf("class=%q severity=%q, want process-memory warn", r.str("file", "class"), r.str("severity"))
+	}
+
+	// a process reading its own memory is routine
+	own := exec.Command("cat", "/proc/self/mem")
+	_ = own.Run() // reading offset 0 fails with EIO; the open succeeds
+	r = m.waitFor(t, 10*time.Second, "open of its own mem", and(eventIs("open"), pidIs(own.Process.Pid)))
+	if r.str("file", "path") != "/proc/"+strconv.Itoa(own.Process.Pid)+"/mem" || r.str("severity") != "info" {
+		t.Errorf("path=%q severity=%q, want its own mem at info", r.str("file", "path"), r.str("severity"))
 	}
 	m.stop(t)
 }
