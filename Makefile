@@ -26,7 +26,7 @@ GO_SRC := $(shell find . -name '*.go' -not -path './bench/*' 2>/dev/null) go.mod
 include libbpf/libbpf.mk
 
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I bpf
-CGO_ENV := CGO_ENABLED=1 CGO_CFLAGS="$(LIBBPF_CFLAGS)" CGO_LDFLAGS="$(LIBBPF_STATIC_LIBS)"
+CGO_ENV = CGO_ENABLED=1 CGO_CFLAGS="$(LIBBPF_CFLAGS)" CGO_LDFLAGS="$(LIBBPF_STATIC_LIBS)"
 GO_LDFLAGS := -linkmode external -extldflags '-static' -X main.version=$(VERSION)
 GO_TAGS := netgo,osusergo
 

@@ -1,4 +1,6 @@
 # libbpf glue: which libbpf the Go binding needs, and how to link it statically.
+# The variables are recursive (=): on a fresh machine libbpf is installed by
+# `make deps` after this file is read.
 #
 # github.com/aquasecurity/libbpfgo v0.7.0-libbpf-1.4 is written against the
 # libbpf 1.4 API.  We link the distribution's static libbpf.a (Debian:
@@ -6,12 +8,12 @@
 # a git submodule, so the version is checked here, before anything is built.
 
 LIBBPF_MIN_VERSION := 1.4.0
-LIBBPF_PACKAGE := libbpf-dev (>= 1.4, from bookworm-backports: apt-get install -t bookworm-backports libbpf-dev)
+LIBBPF_PACKAGE := libbpf-dev (>= 1.4, from bookworm-backports: apt-get install libbpf-dev/bookworm-backports)
 
-LIBBPF_VERSION := $(shell pkg-config --modversion libbpf 2>/dev/null)
-LIBBPF_STATIC_LIBS := $(shell pkg-config --static --libs libbpf 2>/dev/null)
-LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
-LIBBPF_ARCHIVE := $(shell pkg-config --variable=libdir libbpf 2>/dev/null)/libbpf.a
+LIBBPF_VERSION = $(shell pkg-config --modversion libbpf 2>/dev/null)
+LIBBPF_STATIC_LIBS = $(shell pkg-config --static --libs libbpf 2>/dev/null)
+LIBBPF_CFLAGS = $(shell pkg-config --cflags libbpf 2>/dev/null)
+LIBBPF_ARCHIVE = $(shell pkg-config --variable=libdir libbpf 2>/dev/null)/libbpf.a
 
 .PHONY: libbpf-check
 libbpf-check:
