@@ -18,11 +18,12 @@ import (
 
 // eventNames are the values --events accepts; eventGroups name several.
 var eventNames = []string{"exec", "exit", "fork", "open", "unlink", "rmdir", "rename", "chmod",
-	"chown", "truncate", "link", "symlink", "mknod"}
+	"chown", "truncate", "link", "symlink", "mknod", "connect", "accept", "listen", "bind", "send"}
 
 var eventGroups = map[string][]string{
 	"process": {"exec", "exit", "fork"},
 	"file":    {"open", "unlink", "rmdir", "rename", "chmod", "chown", "truncate", "link", "symlink", "mknod"},
+	"network": {"connect", "accept", "listen", "bind", "send"},
 }
 
 func newApp() *cli.App {
@@ -35,9 +36,11 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-file", Aliases: []string{"l"}, Usage: "also append records to `FILE` (created 0600)"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
-			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit,file", Usage: "comma-separated events to print: event names (" + strings.Join(eventNames, ",") + "), groups (process, file), or all"},
+			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit,file,network", Usage: "comma-separated events to print: event names (" + strings.Join(eventNames, ",") + "), groups (process, file, network), or all"},
 			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
+			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
+			&cli.DurationFlag{Name: "fold-window", Value: 10 * time.Second, Usage: "UDP sends to one destination within this window are one event plus a count"},
 			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two)"},
 			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
 			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
@@ -89,6 +92,14 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		}
 		watchPaths = append(watchPaths, e)
 	}
+	for _, p := range c.StringSlice("watch-socket") {
+		if !strings.HasPrefix(p, "/") || len(p) >= 108 {
+			return cfg, fmt.Errorf("invalid --watch-socket %q: an absolute path shorter than 108 bytes", p)
+		}
+	}
+	if c.Duration("fold-window") < 100*time.Millisecond {
+		return cfg, fmt.Errorf("invalid --fold-window %v: must be at least 100ms", c.Duration("fold-window"))
+	}
 	if c.String("log-file") == "" && c.IsSet("log-file") {
 		return cfg, fmt.Errorf("invalid --log-file: empty path")
 	}
@@ -104,6 +115,8 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		MaxProcesses:   maxProcs,
 		WatchPaths:     watchPaths,
 		NoDefaultWatch: c.Bool("no-default-watch"),
+		FoldWindow:     c.Duration("fold-window"),
+		UnixSockets:    c.StringSlice("watch-socket"),
 		Stdout:         os.Stdout,
 		StdoutTTY:      isatty.IsTerminal(os.Stdout.Fd()),
 	}
@@ -130,7 +143,7 @@ func parseEvents(s string) (map[string]bool, error) {
 			}
 		}
 		if !ok {
-			return nil, fmt.Errorf("invalid event %q in --events: use %s, process, file or all", name, strings.Join(eventNames, ","))
+			return nil, fmt.Errorf("invalid event %q in --events: use %s, process, file, network or all", name, strings.Join(eventNames, ","))
 		}
 		m[name] = true
 	}

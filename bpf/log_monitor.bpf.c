@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 
 #include "log_monitor.h"
 
@@ -19,6 +20,7 @@
 #include "common.h"
 #include "process.h"
 #include "file.h"
+#include "net.h"
 #include "syscalls.h"
 
 char LICENSE[] SEC("license") = "GPL";

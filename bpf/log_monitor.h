@@ -40,6 +40,7 @@ enum event_type {
 	EVENT_EXIT = 2,
 	EVENT_FORK = 3,
 	EVENT_FILE = 4,
+	EVENT_NET = 5,
 	EVENT_TYPE_MAX,
 };
 
@@ -52,6 +53,7 @@ enum stat_counter {
 	/* not losses: how much the in-kernel file filter kept back */
 	STAT_FILE_CHECKED = 4,   /* file operations compared with the watch list */
 	STAT_FILE_SENT = 5,      /* ... that matched and were sent */
+	STAT_NET_FOLDED = 6,     /* UDP sends folded into an earlier event */
 	STAT_MAX,
 };
 
@@ -204,5 +206,70 @@ struct file_event {
 };
 
 #define FILE_EVENT_FIXED_LEN (sizeof(struct event_header) + 48)
+
+/* Network operations (net_event.op). */
+enum net_op {
+	NET_OP_CONNECT = 1,
+	NET_OP_ACCEPT = 2,
+	NET_OP_LISTEN = 3,
+	NET_OP_BIND = 4,
+	NET_OP_SEND = 5,   /* UDP sendto/sendmsg with a destination */
+	NET_OP_MAX,
+};
+
+/* Flags in net_event.flags. */
+enum net_flags {
+	NET_F_SYSCALL = 1 << 0,   /* seen at the syscall */
+	NET_F_KERNEL = 1 << 1,    /* seen by the kernel's TCP state change */
+	NET_F_NO_RESULT = 1 << 2, /* no syscall result (kernel view only) */
+	NET_F_FOLDED = 1 << 3,    /* first of a fold window: repeats are counted */
+};
+
+#define UNIX_PATH_LEN 108
+
+/*
+ * EVENT_NET: a connection, accept, listen, bind or UDP send.  Addresses are
+ * in network byte order (IPv4 in the first 4 bytes), ports in host order.
+ * src is the local end, dst the remote end (for accept: the peer).
+ */
+struct net_event {
+	struct event_header hdr;
+	__s32 ret;          /* 0, fd (accept), or -errno */
+	__u32 op;           /* enum net_op */
+	__u32 flags;        /* enum net_flags */
+	__u32 backlog;      /* listen */
+	__u16 family;       /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 protocol;     /* IPPROTO_TCP, IPPROTO_UDP, 0 */
+	__u16 sock_type;    /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 sport;
+	__u16 dport;
+	__u16 unix_path_len;
+	__u32 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	char unix_path[UNIX_PATH_LEN];
+	__u32 pad2;         /* sizeof is a multiple of 8: no hidden tail */
+};
+
+/*
+ * UDP sends are folded per (process, destination): the first is sent as an
+ * event, later ones are only counted here until user space closes the
+ * window and reports the count.
+ */
+struct fold_key {
+	__u32 pid;
+	__u16 family;
+	__u16 port;
+	__u8 addr[16];
+};
+
+struct fold_value {
+	__u64 first_ns;  /* CLOCK_BOOTTIME of the event that opened the window */
+	__u64 last_ns;
+	__u64 count;     /* sends in the window, the first included */
+	__u32 uid;
+	__u16 op;        /* enum net_op of the first */
+	__u16 protocol;
+};
 
 #endif /* __LOG_MONITOR_H */

@@ -4,6 +4,13 @@
 #define __LOG_MONITOR_SYSCALL_NR_H
 
 #define NR_open 2
+#define NR_connect 42
+#define NR_accept 43
+#define NR_sendto 44
+#define NR_sendmsg 46
+#define NR_bind 49
+#define NR_listen 50
+#define NR_accept4 288
 #define NR_execve 59
 #define NR_truncate 76
 #define NR_ftruncate 77

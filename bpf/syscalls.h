@@ -45,6 +45,8 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	case NR_truncate: case NR_ftruncate:
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
+	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
+	case NR_sendto: case NR_sendmsg:
 		break;
 	default:
 		return 0;
@@ -65,6 +67,9 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		return exec_enter((const char *)a[0], (const char *const *)a[1], 0);
 	case NR_execveat:
 		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT);
+	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
+	case NR_sendto: case NR_sendmsg:
+		return net_syscall_enter(nr, a);
 	}
 	return file_syscall_enter(nr, a);
 }
@@ -89,6 +94,9 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
 		return file_change_exit(ctx, ret);
+	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
+	case NR_sendto: case NR_sendmsg:
+		return net_exit(ctx, ret);
 	}
 	return 0;
 }

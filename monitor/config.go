@@ -23,7 +23,9 @@ type Config struct {
 	BTFFile        string          // kernel BTF; default /sys/kernel/btf/vmlinux
 	MaxProcesses   int             // process table capacity
 	WatchPaths     []watch.Entry   // --watch-path entries, before the defaults
-	NoDefaultWatch bool            // watch only WatchPaths (tests, tuning)
+	NoDefaultWatch bool
+	FoldWindow     time.Duration // UDP sends to one destination folded this long
+	UnixSockets    []string      // --watch-socket, besides the runtime sockets            // watch only WatchPaths (tests, tuning)
 
 	Stdout    io.Writer
 	StdoutTTY bool

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	bpf "github.com/aquasecurity/libbpfgo"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -34,8 +36,9 @@ var hookCapability = map[string]string{
 	"tracepoint__sched__sched_process_exec": "exec",
 	"tracepoint__sched__sched_process_exit": "exit",
 	"raw_tracepoint__sched_process_fork":    "fork",
-	"raw_tracepoint__sys_enter":             "exec-failures,file",
-	"raw_tracepoint__sys_exit":              "exec-failures,file",
+	"raw_tracepoint__sys_enter":             "exec-failures,file,network",
+	"raw_tracepoint__sys_exit":              "exec-failures,file,network",
+	"tracepoint__sock__inet_sock_set_state": "network-kernel-view",
 }
 
 // loaded is the BPF side once attached; Close releases everything.
@@ -246,6 +249,10 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the watch list into the kernel: %v", err)
 	}
+	if err := l.loadUnixWatch(append(append([]string{}, rules.RuntimeSockets...), cfg.UnixSockets...)); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "load the watched unix sockets into the kernel: %v", err)
+	}
 
 	for _, p := range plan {
 		var link *bpf.BPFLink
@@ -280,6 +287,60 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, errorf(ExitRuntime, "stats map: %v", err)
 	}
 	return l, nil
+}
+
+// loadUnixWatch fills the unix sockets whose connects are reported.
+func (l *loaded) loadUnixWatch(paths []string) error {
+	m, err := l.mod.GetMap("unix_watch")
+	if err != nil {
+		return err
+	}
+	for i, p := range paths {
+		var key [event.UnixPathLen]byte
+		if len(p) >= len(key) {
+			return fmt.Errorf("unix socket path %q too long", p)
+		}
+		copy(key[:], p)
+		val := uint32(i)
+		if err := m.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&val)); err != nil {
+			return fmt.Errorf("unix socket %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// sweepFolds closes the UDP fold windows opened at least window ago and
+// returns those that counted repeats.  Entries are deleted so the next send
+// to that destination is reported again.  (A send counted between the read
+// and the delete is lost from the count: windows are swept once idle or
+// old, where that is rare.)
+func (l *loaded) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
+	m, err := l.mod.GetMap("net_fold")
+	if err != nil {
+		return nil
+	}
+	var out []event.Fold
+	var keys [][]byte
+	it := m.Iterator()
+	for it.Next() {
+		key := append([]byte(nil), it.Key()...)
+		val, err := m.GetValue(unsafe.Pointer(&key[0]))
+		if err != nil {
+			continue
+		}
+		f, err := event.DecodeFold(key, val)
+		if err != nil || nowBoot < f.FirstNs || nowBoot-f.FirstNs < uint64(window) {
+			continue
+		}
+		keys = append(keys, key)
+		if f.Count > 1 {
+			out = append(out, f)
+		}
+	}
+	for _, k := range keys {
+		m.DeleteKey(unsafe.Pointer(&k[0]))
+	}
+	return out
 }
 
 // loadWatchList fills the kernel's watch maps.  It runs before the file

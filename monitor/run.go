@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
@@ -34,6 +35,15 @@ const (
 	drainQuiet = 300 * time.Millisecond
 	drainMax   = 2 * time.Second
 )
+
+// bootNow is CLOCK_BOOTTIME in ns, the kernel's event clock.
+func bootNow() uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0
+	}
+	return uint64(ts.Nano())
+}
 
 func unsafePointer(k *uint32) unsafe.Pointer { return unsafe.Pointer(k) }
 func leUint64(b []byte) uint64               { return binary.LittleEndian.Uint64(b) }
@@ -105,6 +115,17 @@ func Run(ctx context.Context, cfg Config) error {
 	defer calib.Stop()
 	lossTick := time.NewTicker(time.Second)
 	defer lossTick.Stop()
+	foldWindow := cfg.FoldWindow
+	if foldWindow <= 0 {
+		foldWindow = 10 * time.Second
+	}
+	foldTick := time.NewTicker(min(foldWindow/2, time.Second))
+	defer foldTick.Stop()
+	sweep := func() {
+		for _, f := range l.sweepFolds(bootNow(), foldWindow) {
+			p.emit(p.onFoldSummary(f))
+		}
+	}
 
 loop:
 	for {
@@ -121,6 +142,8 @@ loop:
 			p.calibrate()
 		case <-lossTick.C:
 			p.checkLoss()
+		case <-foldTick.C:
+			sweep()
 		}
 	}
 
@@ -155,6 +178,9 @@ drain:
 	for b := range events { // closed by Stop; normally empty by now
 		p.handle(b)
 	}
+	// every open fold window is reported now, whatever its age
+	foldWindow = 0
+	sweep()
 	p.emitMonitor(p.statsRecord(true))
 	close(outq)
 	<-writerDone

@@ -42,6 +42,7 @@ type Decoder struct {
 	exit Exit
 	fork Fork
 	file File
+	net  Net
 }
 
 // PeekType returns the record type, or an error if there is no header.
@@ -113,6 +114,29 @@ func (d *Decoder) Decode(b []byte) (any, error) {
 		decodeHeader(&e.Header, b)
 		e.ChildPID = le.Uint32(b[offForkChildPid:])
 		e.ChildTID = le.Uint32(b[offForkChildTid:])
+		return e, nil
+	case TypeNet:
+		if len(b) < NetSize {
+			return nil, &DecodeError{Type: t, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", NetSize)}
+		}
+		e := &d.net
+		decodeHeader(&e.Header, b)
+		e.Ret = int32(le.Uint32(b[offNetRet:]))
+		e.Op = le.Uint32(b[offNetOp:])
+		e.Flags = le.Uint32(b[offNetFlags:])
+		e.Backlog = le.Uint32(b[offNetBacklog:])
+		e.Family = le.Uint16(b[offNetFamily:])
+		e.Protocol = le.Uint16(b[offNetProtocol:])
+		e.SockType = le.Uint16(b[offNetSockType:])
+		e.Sport = le.Uint16(b[offNetSport:])
+		e.Dport = le.Uint16(b[offNetDport:])
+		copy(e.Saddr[:], b[offNetSaddr:offNetSaddr+16])
+		copy(e.Daddr[:], b[offNetDaddr:offNetDaddr+16])
+		n := int(le.Uint16(b[offNetUnixPathLen:]))
+		if n > UnixPathLen {
+			return nil, &DecodeError{Type: t, Len: len(b), Err: ErrMalformed, Info: fmt.Sprintf("unix path length %d", n)}
+		}
+		e.UnixPath = b[offNetUnixPath : offNetUnixPath+n]
 		return e, nil
 	case TypeFile:
 		e, err := d.decodeFile(b)

@@ -12,6 +12,7 @@ const (
 	TypeExit Type = 2
 	TypeFork Type = 3
 	TypeFile Type = 4
+	TypeNet  Type = 5
 )
 
 func (t Type) String() string {
@@ -24,6 +25,8 @@ func (t Type) String() string {
 		return "fork"
 	case TypeFile:
 		return "file"
+	case TypeNet:
+		return "net"
 	}
 	return "unknown"
 }
@@ -63,7 +66,8 @@ const (
 	StatLossMax       = 4 // counters below this index are losses
 	StatFileChecked   = 4
 	StatFileSent      = 5
-	StatMax           = 6
+	StatNetFolded     = 6
+	StatMax           = 7
 )
 
 // StatNames names each kernel counter for the stats record.
@@ -74,7 +78,28 @@ var StatNames = [StatMax]string{
 	StatScratchMiss:   "scratch_miss",
 	StatFileChecked:   "file_checked",
 	StatFileSent:      "file_sent",
+	StatNetFolded:     "net_folded",
 }
+
+// Network operations (enum net_op).
+const (
+	NetOpConnect = 1
+	NetOpAccept  = 2
+	NetOpListen  = 3
+	NetOpBind    = 4
+	NetOpSend    = 5
+)
+
+// Network flags (enum net_flags).
+const (
+	NetFlagSyscall  = 1 << 0
+	NetFlagKernel   = 1 << 1
+	NetFlagNoResult = 1 << 2
+	NetFlagFolded   = 1 << 3
+)
+
+// UnixPathLen is sizeof(sockaddr_un.sun_path).
+const UnixPathLen = 108
 
 // File operations (enum file_op).
 const (
@@ -158,6 +183,37 @@ const (
 	offFileData         = HeaderSize + 48
 	FileFixedSize       = offFileData
 
+	offNetRet         = HeaderSize + 0
+	offNetOp          = HeaderSize + 4
+	offNetFlags       = HeaderSize + 8
+	offNetBacklog     = HeaderSize + 12
+	offNetFamily      = HeaderSize + 16
+	offNetProtocol    = HeaderSize + 18
+	offNetSockType    = HeaderSize + 20
+	offNetSport       = HeaderSize + 22
+	offNetDport       = HeaderSize + 24
+	offNetUnixPathLen = HeaderSize + 26
+	offNetPad         = HeaderSize + 28
+	offNetSaddr       = HeaderSize + 32
+	offNetDaddr       = HeaderSize + 48
+	offNetUnixPath    = HeaderSize + 64
+	offNetPad2        = offNetUnixPath + UnixPathLen
+	NetSize           = offNetPad2 + 4
+
+	// struct fold_key / fold_value (read by user space)
+	FoldKeySize      = 24
+	FoldValueSize    = 32
+	offFoldKeyPid    = 0
+	offFoldKeyFamily = 4
+	offFoldKeyPort   = 6
+	offFoldKeyAddr   = 8
+	offFoldFirst     = 0
+	offFoldLast      = 8
+	offFoldCount     = 16
+	offFoldUID       = 24
+	offFoldOp        = 28
+	offFoldProtocol  = 30
+
 	// struct watch_key / watch_value (map entries written by user space)
 	WatchKeySize   = 4 + WatchKeyLen
 	WatchValueSize = 8
@@ -236,4 +292,54 @@ type File struct {
 	Path      []byte
 	Requested []byte
 	Target    []byte
+}
+
+// Net is struct net_event.  Addresses are 16 bytes, IPv4 in the first 4.
+type Net struct {
+	Header
+	Ret      int32
+	Op       uint32
+	Flags    uint32
+	Backlog  uint32
+	Family   uint16
+	Protocol uint16
+	SockType uint16
+	Sport    uint16
+	Dport    uint16
+	Saddr    [16]byte
+	Daddr    [16]byte
+	UnixPath []byte
+}
+
+// Fold is one entry of the UDP fold map (key and value decoded).
+type Fold struct {
+	PID      uint32
+	Family   uint16
+	Port     uint16
+	Addr     [16]byte
+	FirstNs  uint64
+	LastNs   uint64
+	Count    uint64
+	UID      uint32
+	Op       uint16
+	Protocol uint16
+}
+
+// DecodeFold decodes a fold map key and value.
+func DecodeFold(key, val []byte) (Fold, error) {
+	var f Fold
+	if len(key) < FoldKeySize || len(val) < FoldValueSize {
+		return f, &DecodeError{Len: len(key) + len(val), Err: ErrShort, Info: "fold entry"}
+	}
+	f.PID = le.Uint32(key[offFoldKeyPid:])
+	f.Family = le.Uint16(key[offFoldKeyFamily:])
+	f.Port = le.Uint16(key[offFoldKeyPort:])
+	copy(f.Addr[:], key[offFoldKeyAddr:offFoldKeyAddr+16])
+	f.FirstNs = le.Uint64(val[offFoldFirst:])
+	f.LastNs = le.Uint64(val[offFoldLast:])
+	f.Count = le.Uint64(val[offFoldCount:])
+	f.UID = le.Uint32(val[offFoldUID:])
+	f.Op = le.Uint16(val[offFoldOp:])
+	f.Protocol = le.Uint16(val[offFoldProtocol:])
+	return f, nil
 }

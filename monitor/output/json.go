@@ -182,6 +182,32 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		d = d.Str("class", x.Class).Str("watch", x.Watch)
 		e = e.Dict("file", d)
 	}
+	if x := r.Network; x != nil {
+		d := zerolog.Dict().Str("family", x.Family)
+		if x.Protocol != "" {
+			d = d.Str("protocol", x.Protocol)
+		}
+		if x.SrcIP.IsValid() {
+			d = d.Str("src_ip", x.SrcIP.String()).Uint16("src_port", x.SrcPort)
+		}
+		if x.DstIP.IsValid() {
+			d = d.Str("dst_ip", x.DstIP.String()).Uint16("dst_port", x.DstPort)
+		}
+		if len(x.UnixPath) > 0 {
+			d = bytesDict(d, "unix_path", x.UnixPath)
+		}
+		d = d.Str("direction", x.Direction).Strs("sources", x.Sources)
+		if r.Event == "listen" {
+			d = d.Int("backlog", x.Backlog)
+		}
+		if x.Folded {
+			d = d.Bool("folded", true)
+		}
+		if x.Count > 0 {
+			d = d.Uint64("count", x.Count)
+		}
+		e = e.Dict("network", d)
+	}
 	if x := r.Fork; x != nil {
 		e = e.Dict("fork", zerolog.Dict().Uint32("child_pid", x.ChildPID))
 	}
@@ -229,7 +255,8 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 				Uint64("queue", s.LostQueue).
 				Uint64("decode_errors", s.DecodeErrors)).
 			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions)).
-			Dict("file_filter", zerolog.Dict().Uint64("checked", s.FileChecked).Uint64("sent", s.FileSent))
+			Dict("file_filter", zerolog.Dict().Uint64("checked", s.FileChecked).Uint64("sent", s.FileSent)).
+			Uint64("udp_sends_folded", s.NetFolded)
 	}
 	return d
 }

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -181,6 +182,31 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 			b = kv(b, "target", x.TargetPath)
 		}
 	}
+	if x := r.Network; x != nil {
+		switch {
+		case len(x.UnixPath) > 0:
+			b = kv(b, "unix", x.UnixPath)
+		case r.Event == "listen" || r.Event == "bind":
+			b = kvs(b, "local", x.Protocol+"/"+endpoint(x.SrcIP, x.SrcPort))
+		case r.Event == "accept":
+			b = kvs(b, "peer", x.Protocol+"/"+endpoint(x.SrcIP, x.SrcPort))
+			b = kvs(b, "local", endpoint(x.DstIP, x.DstPort))
+		default:
+			b = kvs(b, "dst", x.Protocol+"/"+endpoint(x.DstIP, x.DstPort))
+			if x.SrcIP.IsValid() && (x.SrcPort != 0 || !x.SrcIP.IsUnspecified()) {
+				b = kvs(b, "src", endpoint(x.SrcIP, x.SrcPort))
+			}
+		}
+		if r.Event == "listen" {
+			b = kvu(b, "backlog", uint64(x.Backlog))
+		}
+		if x.Count > 0 {
+			b = kvu(b, "count", x.Count)
+		}
+		if len(x.Sources) > 0 {
+			b = kvs(b, "seen", strings.Join(x.Sources, "+"))
+		}
+	}
 	if x := r.Exit; x != nil {
 		if x.Signal != 0 {
 			b = kvs(b, "signal", SignalName(x.Signal))
@@ -261,4 +287,11 @@ func (t *textEncoder) monitor(b []byte, r *record.Record) []byte {
 		b = kvs(b, "msg", r.Message)
 	}
 	return b
+}
+
+func endpoint(ip netip.Addr, port uint16) string {
+	if !ip.IsValid() {
+		return ":" + strconv.Itoa(int(port))
+	}
+	return netip.AddrPortFrom(ip, port).String()
 }

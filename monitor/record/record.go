@@ -10,6 +10,7 @@ package record
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -72,6 +73,7 @@ type Record struct {
 	Exit    *Exit
 	Fork    *Fork
 	File    *File
+	Network *Network
 	Monitor *Monitor
 	Rules   []Rule
 }
@@ -134,6 +136,22 @@ type File struct {
 	Watch         string // the watch entry that matched
 }
 
+// Network is the payload of a network event.
+type Network struct {
+	Family    string // inet, inet6, unix
+	Protocol  string // tcp, udp, or the number; empty for unix
+	SrcIP     netip.Addr
+	SrcPort   uint16
+	DstIP     netip.Addr
+	DstPort   uint16
+	UnixPath  []byte
+	Direction string   // outbound, inbound, listen
+	Sources   []string // syscall, kernel: which hooks saw it
+	Backlog   int      // listen
+	Folded    bool     // UDP: repeats to this destination are counted, not printed
+	Count     uint64   // UDP fold summary: sends in the window, the first included
+}
+
 // Owner is the new owner of a chown; -1 leaves a field unchanged.
 type Owner struct {
 	UID, GID int64
@@ -189,6 +207,7 @@ type Stats struct {
 	ProcEvictions uint64
 	FileChecked   uint64 // file operations the kernel compared with the watch list
 	FileSent      uint64 // ... that matched and were sent
+	NetFolded     uint64 // UDP sends folded into an earlier event
 }
 
 // Lost is every event lost since start, at any stage.

@@ -51,6 +51,31 @@ static const struct field fields[] = {
 	{"file_event.target_len", offsetof(struct file_event, target_len)},
 	{"file_event.data", offsetof(struct file_event, data)},
 	{"watch_key.path", offsetof(struct watch_key, path)},
+	{"net_event.ret", offsetof(struct net_event, ret)},
+	{"net_event.op", offsetof(struct net_event, op)},
+	{"net_event.flags", offsetof(struct net_event, flags)},
+	{"net_event.backlog", offsetof(struct net_event, backlog)},
+	{"net_event.family", offsetof(struct net_event, family)},
+	{"net_event.protocol", offsetof(struct net_event, protocol)},
+	{"net_event.sock_type", offsetof(struct net_event, sock_type)},
+	{"net_event.sport", offsetof(struct net_event, sport)},
+	{"net_event.dport", offsetof(struct net_event, dport)},
+	{"net_event.unix_path_len", offsetof(struct net_event, unix_path_len)},
+	{"net_event.pad", offsetof(struct net_event, pad)},
+	{"net_event.saddr", offsetof(struct net_event, saddr)},
+	{"net_event.daddr", offsetof(struct net_event, daddr)},
+	{"net_event.unix_path", offsetof(struct net_event, unix_path)},
+	{"net_event.pad2", offsetof(struct net_event, pad2)},
+	{"fold_key.pid", offsetof(struct fold_key, pid)},
+	{"fold_key.family", offsetof(struct fold_key, family)},
+	{"fold_key.port", offsetof(struct fold_key, port)},
+	{"fold_key.addr", offsetof(struct fold_key, addr)},
+	{"fold_value.first_ns", offsetof(struct fold_value, first_ns)},
+	{"fold_value.last_ns", offsetof(struct fold_value, last_ns)},
+	{"fold_value.count", offsetof(struct fold_value, count)},
+	{"fold_value.uid", offsetof(struct fold_value, uid)},
+	{"fold_value.op", offsetof(struct fold_value, op)},
+	{"fold_value.protocol", offsetof(struct fold_value, protocol)},
 	{"watch_value.id", offsetof(struct watch_value, id)},
 };
 static int nfields(void) { return sizeof(fields) / sizeof(fields[0]); }
@@ -63,6 +88,9 @@ static unsigned long fork_size(void) { return sizeof(struct fork_event); }
 static unsigned long file_fixed(void) { return FILE_EVENT_FIXED_LEN; }
 static unsigned long watch_key_size(void) { return sizeof(struct watch_key); }
 static unsigned long watch_value_size(void) { return sizeof(struct watch_value); }
+static unsigned long net_size(void) { return sizeof(struct net_event); }
+static unsigned long fold_key_size(void) { return sizeof(struct fold_key); }
+static unsigned long fold_value_size(void) { return sizeof(struct fold_value); }
 */
 import "C"
 
@@ -82,6 +110,9 @@ func Sizes() map[string]uintptr {
 		"FILE_EVENT_FIXED_LEN": uintptr(C.file_fixed()),
 		"watch_key":            uintptr(C.watch_key_size()),
 		"watch_value":          uintptr(C.watch_value_size()),
+		"net_event":            uintptr(C.net_size()),
+		"fold_key":             uintptr(C.fold_key_size()),
+		"fold_value":           uintptr(C.fold_value_size()),
 	}
 }
 
@@ -120,6 +151,18 @@ func Constants() map[string]int64 {
 		"STAT_FILE_CHECKED":          C.STAT_FILE_CHECKED,
 		"STAT_FILE_SENT":             C.STAT_FILE_SENT,
 		"STAT_MAX":                   C.STAT_MAX,
+		"EVENT_NET":                  C.EVENT_NET,
+		"STAT_NET_FOLDED":            C.STAT_NET_FOLDED,
+		"NET_OP_CONNECT":             C.NET_OP_CONNECT,
+		"NET_OP_ACCEPT":              C.NET_OP_ACCEPT,
+		"NET_OP_LISTEN":              C.NET_OP_LISTEN,
+		"NET_OP_BIND":                C.NET_OP_BIND,
+		"NET_OP_SEND":                C.NET_OP_SEND,
+		"NET_F_SYSCALL":              C.NET_F_SYSCALL,
+		"NET_F_KERNEL":               C.NET_F_KERNEL,
+		"NET_F_NO_RESULT":            C.NET_F_NO_RESULT,
+		"NET_F_FOLDED":               C.NET_F_FOLDED,
+		"UNIX_PATH_LEN":              C.UNIX_PATH_LEN,
 		"EVENT_FILE":                 C.EVENT_FILE,
 		"MAX_REQUESTED_LEN":          C.MAX_REQUESTED_LEN,
 		"WATCH_KEY_LEN":              C.WATCH_KEY_LEN,

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Network: outbound connections, listeners, binds, accepts and UDP sends.
+ * In a record, s* is the local end and d* the remote end (user space turns
+ * an accept around: its source is the peer).
+ *
+ * Why these hooks:
+ *  - connect, accept, accept4, listen, bind, sendto and sendmsg are seen at
+ *    raw_syscalls (syscalls.h): the entry keeps the arguments, the exit
+ *    reports with the result (success, EINPROGRESS, ECONNREFUSED, ...),
+ *    the destination from the caller's sockaddr and the local end from the
+ *    socket the kernel bound;
+ *  - sock:inet_sock_set_state, transition to SYN_SENT, is the kernel's own
+ *    view of an outgoing TCP handshake with the 4-tuple it really used.  It
+ *    fires inside the connect syscall, where it only completes the pending
+ *    syscall record (one connection, one event, both sources marked); a
+ *    SYN_SENT with no connect syscall in flight (io_uring, a 32-bit call,
+ *    sendto with MSG_FASTOPEN) is reported on its own, without a source
+ *    port (not chosen yet at SYN_SENT).
+ * UDP sends and UDP connects are folded per (process, destination): the
+ * first is reported, repeats are counted in the fold map until user space
+ * closes the window and reports the count.
+ *
+ * What it misses: sendmmsg; 32-bit compat socket calls other than TCP
+ * connects; unix-domain connects other than to watched sockets.
+ */
+#ifndef __LOG_MONITOR_NET_H
+#define __LOG_MONITOR_NET_H
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define TCP_SYN_SENT 2
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+struct net_pending {
+	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
+	__u32 op;       /* enum net_op */
+	__s32 fd;
+	__u32 addrlen;
+	__u32 backlog;
+	__u32 is_msg;   /* addr is a user_msghdr (sendmsg) */
+	__u32 have_kernel;
+	/* the kernel's view, filled by inet_sock_set_state during connect */
+	__u16 ksport;
+	__u16 kdport;
+	__u8 ksaddr[16];
+	__u8 kdaddr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct net_pending);
+} net_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct net_event);
+} net_scratch SEC(".maps");
+
+/* UDP destinations being folded (see log_monitor.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct fold_key);
+	__type(value, struct fold_value);
+} net_fold SEC(".maps");
+
+/* Unix sockets whose connects are reported (container runtimes, ...). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[UNIX_PATH_LEN]);
+	__type(value, __u32);
+} unix_watch SEC(".maps");
+
+static __always_inline int net_enter(struct net_pending *p)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+
+	if ((id >> 32) == self_tgid)
+		return 0;
+	if (bpf_map_update_elem(&net_pending, &tid, p, BPF_ANY))
+		stat_inc(STAT_PENDING_FULL);
+	return 0;
+}
+
+/* The struct sock behind descriptor @fd, or NULL if it is not a socket. */
+static __always_inline struct sock *fd_sock(struct task_struct *task, long fd)
+{
+	struct file *f = fd_file(task, fd);
+	struct socket *sock;
+	umode_t mode;
+
+	if (!f)
+		return NULL;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* Local end of @sk into e->s*, remote end into e->d*. */
+static __always_inline void net_from_sock(struct net_event *e, struct sock *sk)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->protocol = BPF_CORE_READ(sk, sk_protocol);
+	e->sock_type = BPF_CORE_READ(sk, sk_type);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
+	}
+}
+
+/*
+ * The caller's sockaddr into e->d* (or e->s* for bind).  Returns its family,
+ * or 0 when unreadable.  A unix path goes to e->unix_path.
+ */
+static __always_inline __u16 net_from_sockaddr(struct net_event *e, __u64 uaddr, int local)
+{
+	struct sockaddr_in6 sa = {};
+	__u16 family = 0;
+
+	if (!uaddr || bpf_probe_read_user(&family, sizeof(family), (void *)uaddr))
+		return 0;
+	if (family == AF_UNIX) {
+		long n = bpf_probe_read_user_str(e->unix_path, UNIX_PATH_LEN,
+						 (void *)(uaddr + sizeof(family)));
+
+		e->unix_path_len = n > 1 ? n - 1 : 0;
+		return family;
+	}
+	if (family != AF_INET && family != AF_INET6)
+		return family;
+	bpf_probe_read_user(&sa, family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(sa),
+			    (void *)uaddr);
+	__u8 *addr = local ? e->saddr : e->daddr;
+
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&sa;
+
+		__builtin_memcpy(addr, &sin->sin_addr, 4);
+	} else {
+		__builtin_memcpy(addr, &sa.sin6_addr, 16);
+	}
+	if (local)
+		e->sport = bpf_ntohs(sa.sin6_port);
+	else
+		e->dport = bpf_ntohs(sa.sin6_port);
+	return family;
+}
+
+static __always_inline struct net_event *net_event_new(struct task_struct *task, __u32 op, long ret)
+{
+	__u32 zero = 0;
+	struct net_event *e = bpf_map_lookup_elem(&net_scratch, &zero);
+
+	if (!e) {
+		stat_inc(STAT_SCRATCH_MISS);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->hdr, EVENT_NET, task);
+	e->hdr.size = sizeof(*e);
+	e->op = op;
+	e->ret = ret;
+	return e;
+}
+
+/* Fold a UDP send: returns 1 when it only counted a repeat. */
+static __always_inline int fold_send(struct net_event *e)
+{
+	struct fold_key k = {
+		.pid = e->hdr.pid,
+		.family = e->family,
+		.port = e->dport,
+	};
+	struct fold_value *v, nv = {};
+
+	__builtin_memcpy(k.addr, e->daddr, 16);
+	v = bpf_map_lookup_elem(&net_fold, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		v->last_ns = e->hdr.ts_ns;
+		stat_inc(STAT_NET_FOLDED);
+		return 1;
+	}
+	nv.first_ns = e->hdr.ts_ns;
+	nv.last_ns = e->hdr.ts_ns;
+	nv.count = 1;
+	nv.uid = e->hdr.uid;
+	nv.op = e->op;
+	nv.protocol = e->protocol;
+	bpf_map_update_elem(&net_fold, &k, &nv, BPF_NOEXIST);
+	e->flags |= NET_F_FOLDED;
+	return 0;
+}
+
+static __always_inline int net_exit(void *ctx, long ret)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct net_pending *pending, p;
+	struct net_event *e;
+	struct sock *sk;
+	__u64 uaddr;
+
+	pending = bpf_map_lookup_elem(&net_pending, &tid);
+	if (!pending)
+		return 0;
+	p = *pending;
+	bpf_map_delete_elem(&net_pending, &tid);
+
+	switch (p.op) {
+	case NET_OP_ACCEPT:
+		if (ret < 0)
+			return 0; /* a failed accept says nothing */
+		sk = fd_sock(task, ret);
+		if (!sk)
+			return 0;
+		e = net_event_new(task, p.op, ret);
+		if (!e)
+			return 0;
+		net_from_sock(e, sk);
+		if (e->family != AF_INET && e->family != AF_INET6)
+			return 0;
+		break;
+	case NET_OP_LISTEN:
+		sk = fd_sock(task, p.fd);
+		if (!sk)
+			return 0;
+		e = net_event_new(task, p.op, ret);
+		if (!e)
+			return 0;
+		net_from_sock(e, sk);
+		if (e->family != AF_INET && e->family != AF_INET6)
+			return 0;
+		e->backlog = p.backlog;
+		break;
+	case NET_OP_BIND:
+		e = net_event_new(task, p.op, ret);
+		if (!e)
+			return 0;
+		e->family = net_from_sockaddr(e, p.addr, 1);
+		if ((e->family != AF_INET && e->family != AF_INET6) || e->sport == 0)
+			return 0; /* ephemeral or not inet: not worth a line */
+		sk = fd_sock(task, p.fd);
+		if (sk) {
+			e->protocol = BPF_CORE_READ(sk, sk_protocol);
+			e->sock_type = BPF_CORE_READ(sk, sk_type);
+		}
+		break;
+	case NET_OP_CONNECT:
+	case NET_OP_SEND:
+		uaddr = p.addr;
+		if (p.is_msg) {
+			struct user_msghdr msg = {};
+
+			bpf_probe_read_user(&msg, sizeof(msg), (void *)p.addr);
+			uaddr = (__u64)msg.msg_name;
+		}
+		if (!uaddr)
+			return 0; /* a send on a connected socket: reported at connect */
+		e = net_event_new(task, p.op, ret);
+		if (!e)
+			return 0;
+		e->family = net_from_sockaddr(e, uaddr, 0);
+		if (e->family == AF_UNIX) {
+			if (p.op != NET_OP_CONNECT || !bpf_map_lookup_elem(&unix_watch, e->unix_path))
+				return 0;
+			break;
+		}
+		if (e->family != AF_INET && e->family != AF_INET6)
+			return 0;
+		sk = fd_sock(task, p.fd);
+		if (sk) {
+			e->protocol = BPF_CORE_READ(sk, sk_protocol);
+			e->sock_type = BPF_CORE_READ(sk, sk_type);
+			e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+			if (e->family == AF_INET6)
+				BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+			else
+				BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
+		}
+		if (p.have_kernel) {
+			/* TCP's own view: at SYN_SENT the source address is chosen
+			 * but the port is not yet (inet_hash_connect comes after), so
+			 * the socket, read now, has the final 4-tuple */
+			if (!e->sport)
+				e->sport = p.ksport;
+			e->flags |= NET_F_KERNEL;
+		}
+		if (e->protocol == IPPROTO_UDP && fold_send(e))
+			return 0;
+		if (p.op == NET_OP_SEND && e->protocol != IPPROTO_UDP)
+			return 0; /* TCP Fast Open is reported by the SYN_SENT hook */
+		break;
+	default:
+		return 0;
+	}
+	e->flags |= NET_F_SYSCALL;
+	emit(ctx, e, sizeof(*e));
+	return 0;
+}
+
+/* Entry of the socket syscalls; @a holds the six arguments. */
+static __always_inline int net_syscall_enter(long nr, const __u64 *a)
+{
+	struct net_pending p = { .fd = a[0] };
+
+	switch (nr) {
+	case NR_connect:
+		p.op = NET_OP_CONNECT, p.addr = a[1], p.addrlen = a[2];
+		break;
+	case NR_accept:
+	case NR_accept4:
+		p.op = NET_OP_ACCEPT;
+		break;
+	case NR_listen:
+		p.op = NET_OP_LISTEN, p.backlog = a[1];
+		break;
+	case NR_bind:
+		p.op = NET_OP_BIND, p.addr = a[1], p.addrlen = a[2];
+		break;
+	case NR_sendto:
+		if (!a[4])
+			return 0; /* no destination: a connected socket */
+		p.op = NET_OP_SEND, p.addr = a[4], p.addrlen = a[5];
+		break;
+	case NR_sendmsg:
+		p.op = NET_OP_SEND, p.addr = a[1], p.is_msg = 1;
+		break;
+	default:
+		return 0;
+	}
+	return net_enter(&p);
+}
+
+/*
+ * The kernel starts a TCP handshake.  Inside a connect syscall this only
+ * completes the pending record; otherwise it is the only witness.  (The
+ * address arrays are copied with a helper: the verifier refuses loads
+ * through a ctx pointer plus an offset.)
+ */
+SEC("tracepoint/sock/inet_sock_set_state")
+int tracepoint__sock__inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	struct task_struct *task;
+	struct net_pending *pending;
+	struct net_event *e;
+	__u64 id;
+	__u32 tid;
+
+	if (ctx->newstate != TCP_SYN_SENT || ctx->protocol != IPPROTO_TCP)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if ((id >> 32) == self_tgid)
+		return 0;
+	tid = (__u32)id;
+	pending = bpf_map_lookup_elem(&net_pending, &tid);
+	if (pending && pending->op == NET_OP_CONNECT) {
+		pending->have_kernel = 1;
+		pending->ksport = ctx->sport;
+		pending->kdport = ctx->dport;
+		if (ctx->family == AF_INET6) {
+			bpf_probe_read_kernel(pending->ksaddr, 16, ctx->saddr_v6);
+			bpf_probe_read_kernel(pending->kdaddr, 16, ctx->daddr_v6);
+		} else {
+			bpf_probe_read_kernel(pending->ksaddr, 4, ctx->saddr);
+			bpf_probe_read_kernel(pending->kdaddr, 4, ctx->daddr);
+		}
+		return 0;
+	}
+
+	task = (struct task_struct *)bpf_get_current_task();
+	e = net_event_new(task, NET_OP_CONNECT, 0);
+	if (!e)
+		return 0;
+	e->flags = NET_F_KERNEL | NET_F_NO_RESULT;
+	e->family = ctx->family;
+	e->protocol = IPPROTO_TCP;
+	e->sock_type = 1; /* SOCK_STREAM */
+	e->sport = ctx->sport;
+	e->dport = ctx->dport;
+	if (ctx->family == AF_INET6) {
+		bpf_probe_read_kernel(e->saddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(e->daddr, 16, ctx->daddr_v6);
+	} else {
+		bpf_probe_read_kernel(e->saddr, 4, ctx->saddr);
+		bpf_probe_read_kernel(e->daddr, 4, ctx->daddr);
+	}
+	emit(ctx, e, sizeof(*e));
+	return 0;
+}
+
+#endif /* __LOG_MONITOR_NET_H */
