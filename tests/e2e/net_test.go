@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Everything here stays on loopback.
+
+func dstPortIs(port int) func(rec) bool {
+	return func(r rec) bool { return int(r.num("network", "dst_port")) == port }
+}
+
+func self() func(rec) bool { return pidIs(os.Getpid()) }
+
+// tcpConnect makes a blocking connect(2) (Go's net package never does: it
+// connects non-blocking) and returns the local port and the error.
+func tcpConnect(t *testing.T, family int, sa unix.Sockaddr, flags int) (int, int, error) {
+	t.Helper()
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|flags, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cerr := unix.Connect(fd, sa)
+	local := 0
+	if lsa, err := unix.Getsockname(fd); err == nil {
+		switch a := lsa.(type) {
+		case *unix.SockaddrInet4:
+			local = a.Port
+		case *unix.SockaddrInet6:
+			local = a.Port
+		}
+	}
+	return fd, local, cerr
+}
+
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	switch network {
+	case "udp":
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	default:
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+}
+
+func TestNetworkEvents(t *testing.T) {
+	sockPath := filepath.Join(t.TempDir(), "runtime.sock")
+	m := startMonitor(t, "--fold-window", "1s", "--watch-socket", sockPath)
+
+	for _, c := range []struct {
+		name   string
+		net    string
+		addr   string
+		family int
+		sa     func(port int) unix.Sockaddr
+		ip     string
+	}{
+		{"IPv4", "tcp4", "127.0.0.1:0", unix.AF_INET, func(p int) unix.Sockaddr {
+			return &unix.SockaddrInet4{Port: p, Addr: [4]byte{127, 0, 0, 1}}
+		}, "127.0.0.1"},
+		{"IPv6", "tcp6", "[::1]:0", unix.AF_INET6, func(p int) unix.Sockaddr {
+			return &unix.SockaddrInet6{Port: p, Addr: [16]byte{15: 1}}
+		}, "::1"},
+	} {
+		t.Run("TCP connect to a listener on "+c.ip+" is one event with the 4-tuple, then listen and accept", func(t *testing.T) {
+			l, err := net.Listen(c.net, c.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			port := l.Addr().(*net.TCPAddr).Port
+
+			lr := m.waitFor(t, 10*time.Second, "listen", and(eventIs("listen"), self(), func(r rec) bool {
+				return int(r.num("network", "src_port")) == port
+			}))
+			if lr.str("network", "src_ip") != c.ip || lr.str("network", "direction") != "listen" || lr.num("network", "backlog") <= 0 {
+				t.Errorf("listen = %v", lr.get("network"))
+			}
+
+			fd, local, err := tcpConnect(t, c.family, c.sa(port), 0)
+			if err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+			defer unix.Close(fd)
+			conn, err := l.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.Close()
+
+			r := m.exactlyOne(t, "connect", and(eventIs("connect"), self(), dstPortIs(port)))
+			n := r.get("network").(map[string]any)
+			want := map[string]any{"family": map[string]string{"tcp4": "inet", "tcp6": "inet6"}[c.net],
+				"protocol": "tcp", "dst_ip": c.ip, "src_ip": c.ip, "src_port": float64(local), "direction": "outbound"}
+			for k, v := range want {
+				if n[k] != v {
+					t.Errorf("network.%s = %v, want %v", k, n[k], v)
+				}
+			}
+			if got := r.strs("network", "sources"); !reflect.DeepEqual(got, []string{"syscall", "kernel"}) {
+				t.Errorf("sources = %v, want syscall and kernel merged into one event", got)
+			}
+			if r.str("error") != "" || r.str("category") != "network" {
+				t.Errorf("error=%q category=%q", r.str("error"), r.str("category"))
+			}
+
+			a := m.waitFor(t, 10*time.Second, "accept", and(eventIs("accept"), self(), func(r rec) bool {
+				return int(r.num("network", "src_port")) == local
+			}))
+			if a.str("network", "direction") != "inbound" || int(a.num("network", "dst_port")) != port || a.str("severity") != "info" {
+				t.Errorf("accept = %v severity %s", a.get("network"), a.str("severity"))
+			}
+		})
+	}
+
+	t.Run("connect to a closed port is ECONNREFUSED", func(t *testing.T) {
+		port := freePort(t, "tcp")
+		fd, _, err := tcpConnect(t, unix.AF_INET, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}, 0)
+		unix.Close(fd)
+		if !errors.Is(err, unix.ECONNREFUSED) {
+			t.Fatalf("connect: %v, want ECONNREFUSED", err)
+		}
+		r := m.exactlyOne(t, "refused connect", and(eventIs("connect"), self(), dstPortIs(port)))
+		if r.str("error") != "ECONNREFUSED" {
+			t.Errorf("error = %q, want ECONNREFUSED", r.str("error"))
+		}
+	})
+
+	t.Run("a non-blocking connect is one event, not two", func(t *testing.T) {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		port := l.Addr().(*net.TCPAddr).Port
+		fd, _, err := tcpConnect(t, unix.AF_INET, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}, unix.SOCK_NONBLOCK)
+		defer unix.Close(fd)
+		if !errors.Is(err, unix.EINPROGRESS) && err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		r := m.exactlyOne(t, "non-blocking connect", and(eventIs("connect"), self(), dstPortIs(port)))
+		if err != nil && r.str("error") != "EINPROGRESS" {
+			t.Errorf("error = %q, want EINPROGRESS", r.str("error"))
+		}
+	})
+
+	t.Run("1,000 UDP sends to one destination are one event and one folded count", func(t *testing.T) {
+		port := freePort(t, "udp")
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		to := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+		for i := 0; i < 1000; i++ {
+			if err := unix.Sendto(fd, []byte("x"), 0, to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sum := m.waitFor(t, 10*time.Second, "fold summary", and(eventIs("send"), self(), dstPortIs(port), func(r rec) bool {
+			return r.get("network", "count") != nil
+		}))
+		if sum.num("network", "count") != 1000 {
+			t.Errorf("count = %v, want 1000", sum.get("network", "count"))
+		}
+		time.Sleep(1500 * time.Millisecond) // a second window would have closed by now
+		all := m.find(and(eventIs("send"), self(), dstPortIs(port)))
+		if len(all) != 2 {
+			t.Fatalf("%d send records, want the first send and one summary: %v", len(all), all)
+		}
+		first := all[0]
+		if first.get("network", "folded") != true || first.str("network", "protocol") != "udp" {
+			t.Errorf("first send = %v", first.get("network"))
+		}
+	})
+
+	t.Run("TCP Fast Open without connect() is seen by the kernel hook alone", func(t *testing.T) {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		port := l.Addr().(*net.TCPAddr).Port
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		if err := unix.Sendto(fd, []byte("x"), unix.MSG_FASTOPEN, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			t.Fatalf("TCP Fast Open refused here: %v (net.ipv4.tcp_fastopen must allow clients)", err)
+		}
+		r := m.exactlyOne(t, "fast-open connect", and(eventIs("connect"), self(), dstPortIs(port)))
+		if got := r.strs("network", "sources"); !reflect.DeepEqual(got, []string{"kernel"}) {
+			t.Errorf("sources = %v, want kernel only", got)
+		}
+	})
+
+	t.Run("connect to a watched unix socket is reported, others are not", func(t *testing.T) {
+		l, err := net.Listen("unix", sockPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		other := filepath.Join(filepath.Dir(sockPath), "other.sock")
+		lo, err := net.Listen("unix", other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lo.Close()
+		for _, p := range []string{other, sockPath} {
+			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Connect(fd, &unix.SockaddrUnix{Name: p}); err != nil {
+				t.Fatal(err)
+			}
+			unix.Close(fd)
+		}
+		r := m.exactlyOne(t, "unix connect", and(eventIs("connect"), self(), func(r rec) bool {
+			return r.str("network", "family") == "unix"
+		}))
+		if r.str("network", "unix_path") != sockPath {
+			t.Errorf("unix_path = %q, want %q", r.str("network", "unix_path"), sockPath)
+		}
+	})
+
+	t.Run("a shell dialling out is warn", func(t *testing.T) {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		port := l.Addr().(*net.TCPAddr).Port
+		pid := runIn(t, "/", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+strconv.Itoa(port))
+		r := m.exactlyOne(t, "bash connect", and(eventIs("connect"), pidIs(pid)))
+		if r.str("severity") != "warn" {
+			t.Errorf("severity = %q, want warn for bash dialling out", r.str("severity"))
+		}
+	})
+	m.stop(t)
+	m.assertAllJSON(t)
+}
