@@ -13,6 +13,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -24,6 +25,13 @@ var eventGroups = map[string][]string{
 	"process": {"exec", "exit", "fork"},
 	"file":    {"open", "unlink", "rmdir", "rename", "chmod", "chown", "truncate", "link", "symlink", "mknod"},
 	"network": {"connect", "accept", "listen", "bind", "send"},
+	"syscall": syscalls.Names(),
+}
+
+func init() {
+	eventNames = append(eventNames, "privilege")
+	eventNames = append(eventNames, syscalls.Names()...)
+	eventGroups["privilege"] = []string{"privilege"}
 }
 
 func newApp() *cli.App {
@@ -36,7 +44,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-file", Aliases: []string{"l"}, Usage: "also append records to `FILE` (created 0600)"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
-			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit,file,network", Usage: "comma-separated events to print: event names (" + strings.Join(eventNames, ",") + "), groups (process, file, network), or all"},
+			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Value: "exec,exit,file,network,syscall,privilege", Usage: "comma-separated events to print: event names (exec, open, connect, ptrace, ...), groups (process, file, network, syscall, privilege), or all"},
 			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
 			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
@@ -143,7 +151,7 @@ func parseEvents(s string) (map[string]bool, error) {
 			}
 		}
 		if !ok {
-			return nil, fmt.Errorf("invalid event %q in --events: use %s, process, file, network or all", name, strings.Join(eventNames, ","))
+			return nil, fmt.Errorf("invalid event %q in --events: use %s, process, file, network, syscall, privilege or all", name, strings.Join(eventNames, ","))
 		}
 		m[name] = true
 	}

@@ -18,9 +18,11 @@
 
 #include "syscall_nr.h"
 #include "common.h"
+#include "creds.h"
 #include "process.h"
 #include "file.h"
 #include "net.h"
+#include "syscall.h"
 #include "syscalls.h"
 
 char LICENSE[] SEC("license") = "GPL";

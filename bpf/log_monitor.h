@@ -41,6 +41,8 @@ enum event_type {
 	EVENT_FORK = 3,
 	EVENT_FILE = 4,
 	EVENT_NET = 5,
+	EVENT_SYSCALL = 6,
+	EVENT_PRIV = 7,
 	EVENT_TYPE_MAX,
 };
 
@@ -71,6 +73,8 @@ enum exec_flags {
 	EXEC_F_EXECVEAT = 1 << 4,       /* came through execveat(2) */
 	EXEC_F_NO_SYSCALL = 1 << 5,     /* sched_process_exec without a syscall
 					 * entry we saw (kernel-initiated exec) */
+	EXEC_F_EXE_DELETED = 1 << 6,    /* the executable has no link left
+					 * (deleted, or a memfd) */
 };
 
 /*
@@ -270,6 +274,88 @@ struct fold_value {
 	__u32 uid;
 	__u16 op;        /* enum net_op of the first */
 	__u16 protocol;
+};
+
+/* A task's credentials (struct cred), as compared at every transition. */
+struct cred_snap {
+	__u32 uid, euid, suid, fsuid;
+	__u32 gid, egid, sgid, fsgid;
+	__u64 cap_effective;
+	__u64 cap_permitted;
+};
+
+/*
+ * Security-sensitive syscalls are one table, defined in Go
+ * (monitor/syscalls) and loaded into the "syscall_table" array map indexed
+ * by syscall number: adding a syscall is one line there.
+ */
+#define SYSCALL_TABLE_LEN 512
+#define SC_STR_LEN 256
+
+enum syscall_spec_flags {
+	SC_NONROOT_ONLY = 1 << 0, /* report only when the caller's euid is not 0 */
+	SC_CLONE_NS = 1 << 1,     /* clone/clone3: only with CLONE_NEW* flags */
+	SC_CREDS = 1 << 2,        /* changes credentials: compare before/after */
+	SC_CLONE3 = 1 << 3,       /* flags are in the user struct clone_args */
+	SC_PRCTL = 1 << 4,        /* prctl: only the security-relevant options */
+	SC_PTRACE = 1 << 5,       /* ptrace: only attach, traceme and writes */
+};
+
+struct syscall_spec {
+	__u8 enabled;
+	__u8 str[3];   /* 1-based argument index of a string to copy, 0: none */
+	__u8 fd_arg;   /* 1-based argument index of an fd whose path to resolve */
+	__u8 flags;    /* enum syscall_spec_flags */
+	__u8 deref;    /* 1-based argument index of a pointer: its first 8 bytes
+			* are copied (bpf attr, perf attr, clone_args, cap data) */
+	__u8 pad;
+};
+
+/* Flags in syscall_event.flags. */
+enum syscall_event_flags {
+	SC_F_PATH_TRUNCATED = 1 << 0,
+};
+
+/*
+ * EVENT_SYSCALL: one call of a table syscall, with its raw arguments, its
+ * result, up to three string arguments and the path of one fd argument.
+ * data[] holds str0, str1, str2, path (each *_len bytes, no NUL).
+ */
+struct syscall_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u64 args[6];
+	__u64 deref;        /* first 8 bytes behind the spec's deref argument */
+	__u32 nr;
+	__u32 flags;
+	__u16 str_len[3];
+	__u16 path_len;
+	char data[4 * SC_STR_LEN + MAX_PATH_LEN]; /* room for masked offsets */
+};
+
+#define SYSCALL_EVENT_FIXED_LEN (sizeof(struct event_header) + 80)
+
+/* How a task's credentials changed (priv_event.means). */
+enum priv_means {
+	PRIV_SYSCALL = 1,     /* set*id, setgroups, capset: nr says which */
+	PRIV_EXEC = 2,        /* a set-uid/set-gid or file-capability binary */
+	PRIV_UNEXPLAINED = 3, /* no syscall or exec we saw: commit_creds by an exploit? */
+};
+
+/*
+ * EVENT_PRIV: a task gained privilege (uid/euid/fsuid 0, or capabilities).
+ * For PRIV_EXEC, exe_uid/exe_mode describe the executable (its exec record
+ * precedes this one on the same CPU).
+ */
+struct priv_event {
+	struct event_header hdr;
+	struct cred_snap before;
+	struct cred_snap after;
+	__u32 means;        /* enum priv_means */
+	__u32 nr;           /* the syscall, for PRIV_SYSCALL */
+	__s64 ret;
+	__u32 exe_uid;
+	__u32 exe_mode;
 };
 
 #endif /* __LOG_MONITOR_H */

@@ -26,6 +26,7 @@ struct exec_pending {
 	__u64 argv;     /* user pointer */
 	__u32 flags;    /* enum exec_flags */
 	__u32 pad;
+	struct cred_snap before; /* to see what a set-uid binary changed */
 };
 
 /* LRU: an entry whose exit we never see (task killed inside exec) must not
@@ -54,6 +55,7 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 		.flags = flags,
 	};
 
+	read_creds((struct task_struct *)bpf_get_current_task(), &p.before);
 	if (bpf_map_update_elem(&exec_pending, &tid, &p, BPF_ANY))
 		stat_inc(STAT_PENDING_FULL);
 	return 0;
@@ -110,6 +112,8 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	__u32 zero = 0, old_tid = ctx->old_pid;
 	struct exec_pending *pending;
 	struct exec_event *e;
+	struct cred_snap before = {}, after;
+	int have_before = 0;
 	__u64 arg_start, arg_end, len;
 	__u32 off = 0;
 	long n;
@@ -127,10 +131,14 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	pending = bpf_map_lookup_elem(&exec_pending, &old_tid);
 	if (pending) {
 		e->flags |= pending->flags;
+		before = pending->before;
+		have_before = 1;
 		bpf_map_delete_elem(&exec_pending, &old_tid);
 	} else {
 		e->flags |= EXEC_F_NO_SYSCALL;
 	}
+	if (BPF_CORE_READ(task, mm, exe_file, f_inode, __i_nlink) == 0)
+		e->flags |= EXEC_F_EXE_DELETED;
 
 	arg_start = BPF_CORE_READ(task, mm, arg_start);
 	arg_end = BPF_CORE_READ(task, mm, arg_end);
@@ -159,6 +167,13 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 		e->filename_len = 0;
 	}
 	exec_send(ctx, e, off);
+
+	/* a set-uid/set-gid or file-capability binary: after the exec record,
+	 * on the same CPU, so user space sees them in this order */
+	read_creds(task, &after);
+	if (have_before && creds_gained(&before, &after))
+		emit_priv(ctx, task, &before, &after, PRIV_EXEC, 0, 0);
+	store_creds((__u32)bpf_get_current_pid_tgid(), &after);
 	return 0;
 }
 
@@ -278,6 +293,21 @@ int raw_tracepoint__sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 	e.child_pid = child_pid;
 	e.child_tid = child_tid;
 	emit(ctx, &e, sizeof(e));
+	return 0;
+}
+
+/*
+ * Every new task (threads too) starts with its parent's credentials: record
+ * them, so a later change is compared with what it really had.
+ */
+SEC("raw_tracepoint/task_newtask")
+int raw_tracepoint__task_newtask(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *task = (struct task_struct *)ctx->args[0];
+	struct cred_snap c;
+
+	read_creds(task, &c);
+	store_creds(BPF_CORE_READ(task, pid), &c);
 	return 0;
 }
 

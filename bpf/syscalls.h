@@ -33,6 +33,7 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long nr = ctx->args[1];
+	struct syscall_spec *spec = NULL;
 	__u64 a[6];
 
 	switch (nr) {
@@ -49,7 +50,10 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	case NR_sendto: case NR_sendmsg:
 		break;
 	default:
-		return 0;
+		/* the security-sensitive table (syscall.h): one array lookup */
+		spec = sc_spec(nr);
+		if (!spec)
+			return 0;
 	}
 	if (in_compat_syscall((struct task_struct *)bpf_get_current_task()))
 		return 0;
@@ -62,6 +66,8 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	a[4] = BPF_CORE_READ(regs, r8);
 	a[5] = BPF_CORE_READ(regs, r9);
 
+	if (spec)
+		return sc_enter(nr, a, spec);
 	switch (nr) {
 	case NR_execve:
 		return exec_enter((const char *)a[0], (const char *const *)a[1], 0);
@@ -80,12 +86,15 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = ctx->args[1];
 	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct syscall_spec *spec;
 
 	switch (nr) {
 	case NR_execve: case NR_execveat:
-		return exec_exit(ctx, ret);
+		exec_exit(ctx, ret);
+		break;
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-		return file_open_exit(ctx, ret);
+		file_open_exit(ctx, ret);
+		break;
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
@@ -93,11 +102,21 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	case NR_truncate: case NR_ftruncate:
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
-		return file_change_exit(ctx, ret);
+		file_change_exit(ctx, ret);
+		break;
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg:
-		return net_exit(ctx, ret);
+		net_exit(ctx, ret);
+		break;
+	default:
+		spec = sc_spec(nr);
+		if (!spec)
+			return 0;
+		sc_exit(ctx, ret, nr, spec);
 	}
+	/* every monitored syscall is a chance to notice unexplained root */
+	if ((bpf_get_current_pid_tgid() >> 32) != self_tgid)
+		check_creds(ctx, (struct task_struct *)bpf_get_current_task(), nr);
 	return 0;
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -39,6 +40,7 @@ var hookCapability = map[string]string{
 	"raw_tracepoint__sys_enter":             "exec-failures,file,network",
 	"raw_tracepoint__sys_exit":              "exec-failures,file,network",
 	"tracepoint__sock__inet_sock_set_state": "network-kernel-view",
+	"raw_tracepoint__task_newtask":          "credential-tracking",
 }
 
 // loaded is the BPF side once attached; Close releases everything.
@@ -249,6 +251,10 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the watch list into the kernel: %v", err)
 	}
+	if err := l.loadSyscallTable(); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "load the syscall table into the kernel: %v", err)
+	}
 	if err := l.loadUnixWatch(append(append([]string{}, rules.RuntimeSockets...), cfg.UnixSockets...)); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the watched unix sockets into the kernel: %v", err)
@@ -287,6 +293,26 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, errorf(ExitRuntime, "stats map: %v", err)
 	}
 	return l, nil
+}
+
+// loadSyscallTable writes the kernel half of monitor/syscalls' table.
+func (l *loaded) loadSyscallTable() error {
+	m, err := l.mod.GetMap("syscall_table")
+	if err != nil {
+		return err
+	}
+	for i := range syscalls.Table {
+		spec := &syscalls.Table[i]
+		if spec.Nr >= event.SyscallTableLen {
+			return fmt.Errorf("%s: syscall number %d beyond the table", spec.Name, spec.Nr)
+		}
+		key := spec.Nr
+		val := spec.KernelSpec()
+		if err := m.Update(unsafe.Pointer(&key), unsafe.Pointer(&val[0])); err != nil {
+			return fmt.Errorf("%s: %w", spec.Name, err)
+		}
+	}
+	return nil
 }
 
 // loadUnixWatch fills the unix sockets whose connects are reported.

@@ -16,6 +16,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -34,17 +35,20 @@ type processor struct {
 	bootOffset int64 // wall ns - boottime ns
 
 	// counters
-	lostPerf      uint64
-	lostQueue     uint64
-	decodeErrors  uint64
-	total         uint64
-	byEvent       map[string]uint64 // this interval
-	bySeverity    [3]uint64         // this interval
-	intervalStart time.Time
-	kernelStats   func() [statMax]uint64
-	lostReported  uint64 // losses already announced in-stream
-	watch         []watch.Entry
-	folds         map[foldKey]*record.Process
+	lostPerf         uint64
+	lostQueue        uint64
+	decodeErrors     uint64
+	total            uint64
+	byEvent          map[string]uint64 // this interval
+	bySeverity       [3]uint64         // this interval
+	intervalStart    time.Time
+	kernelStats      func() [statMax]uint64
+	lostReported     uint64 // losses already announced in-stream
+	watch            []watch.Entry
+	folds            map[foldKey]*record.Process
+	userns           map[uint32]bool // made a user namespace while not root
+	calls            map[uint32]map[string]bool
+	syscallsRepeated uint64
 }
 
 func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
@@ -97,6 +101,10 @@ func (p *processor) handle(b []byte) {
 		r = p.onFile(e)
 	case *event.Net:
 		r = p.onNet(e)
+	case *event.Syscall:
+		r = p.onSyscall(e)
+	case *event.Priv:
+		r = p.onPriv(e)
 	}
 	p.emit(r)
 }
@@ -176,6 +184,7 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 			Filename:          e.Filename,
 			Ret:               e.Ret,
 			Execveat:          e.Flags&event.ExecFlagExecveat != 0,
+			ExeDeleted:        e.Flags&event.ExecFlagExeDeleted != 0,
 			FilenameTruncated: e.Flags&event.ExecFlagFilenameTruncated != 0,
 		},
 	}
@@ -195,6 +204,8 @@ func (p *processor) onExit(e *event.Exit) *record.Record {
 	}
 	rp := p.processFrom(&e.Header, exe)
 	p.table.Remove(e.PID)
+	delete(p.userns, e.PID)
+	delete(p.calls, e.PID)
 	x := &record.Exit{
 		Code:       e.Code(),
 		Signal:     e.Signal(),
@@ -227,6 +238,9 @@ func (p *processor) onFork(e *event.Fork) *record.Record {
 		}
 	}
 	p.table.Fork(e.PID, e.ChildPID)
+	if p.userns[e.PID] && len(p.userns) < usernsMax {
+		p.userns[e.ChildPID] = true
+	}
 	return &record.Record{
 		Time:     p.wallTime(e.TimeNs),
 		Severity: record.Info,
@@ -246,18 +260,19 @@ func (p *processor) statsRecord(final bool) *record.Record {
 		n += v
 	}
 	s := &record.Stats{
-		Final:         final,
-		Interval:      interval,
-		Uptime:        now.Sub(p.started),
-		Events:        p.byEvent,
-		BySeverity:    p.bySeverity,
-		Total:         p.total,
-		LostPerf:      p.lostPerf,
-		LostQueue:     p.lostQueue,
-		DecodeErrors:  p.decodeErrors,
-		ProcTableSize: p.table.Len(),
-		ProcEvictions: p.table.Evictions(),
-		LostKernel:    map[string]uint64{},
+		Final:            final,
+		Interval:         interval,
+		Uptime:           now.Sub(p.started),
+		Events:           p.byEvent,
+		BySeverity:       p.bySeverity,
+		Total:            p.total,
+		LostPerf:         p.lostPerf,
+		LostQueue:        p.lostQueue,
+		DecodeErrors:     p.decodeErrors,
+		ProcTableSize:    p.table.Len(),
+		ProcEvictions:    p.table.Evictions(),
+		LostKernel:       map[string]uint64{},
+		SyscallsRepeated: p.syscallsRepeated,
 	}
 	if interval > 0 {
 		s.EventsPerSec = float64(n) / interval.Seconds()
@@ -624,4 +639,207 @@ func (p *processor) isService(e *proc.Process) bool {
 		return true
 	}
 	return rules.IsServiceExe(e.Exe)
+}
+
+// usernsMax bounds the processes remembered as having made a user
+// namespace while not root.
+const usernsMax = 4096
+
+// onSyscall reports a call of a security-sensitive syscall.
+func (p *processor) onSyscall(e *event.Syscall) *record.Record {
+	spec := syscalls.Lookup(e.Nr)
+	if spec == nil {
+		return nil
+	}
+	if spec.Name == "syslog" && !syscalls.SyslogClears(e.Args[0]) {
+		return nil // reading the kernel log is everyday; clearing it is not
+	}
+	entry := p.track(&e.Header)
+	if entry.Exe == "" {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", e.PID)); err == nil {
+			entry.Exe = exe
+		}
+	}
+	call := syscalls.Call{Args: e.Args, Deref: e.Deref, Strs: e.Strs, Path: e.Path, Ret: e.Ret}
+	s := &record.Syscall{Name: spec.Name, Nr: e.Nr, Group: spec.Group, Args: spec.Decode(&call), Ret: e.Ret}
+	switch spec.Name {
+	case "ptrace":
+		s.TargetPID = uint32(e.Args[1])
+	case "process_vm_readv", "process_vm_writev":
+		s.TargetPID = uint32(e.Args[0])
+	}
+	if s.TargetPID != 0 {
+		s.TargetExe = p.exeOf(s.TargetPID)
+	}
+	r := &record.Record{
+		Time:     p.wallTime(e.TimeNs),
+		Event:    spec.Name,
+		Category: record.CatSyscall,
+		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
+		Syscall:  s,
+		Severity: rules.SyscallSeverity(s, e.EUID, s.TargetPID == e.PID),
+	}
+	if e.Ret < 0 {
+		r.Error = output.ErrnoName(int(-e.Ret))
+		r.Message = fmt.Sprintf("%s called %s: %s", entry.Exe, spec.Name, r.Error)
+	} else {
+		r.Message = fmt.Sprintf("%s called %s", entry.Exe, spec.Name)
+	}
+	if s.TargetPID != 0 {
+		r.Message += fmt.Sprintf(" on pid %d (%s)", s.TargetPID, s.TargetExe)
+	}
+	p.trackUserns(e, spec, r)
+	if p.repeated(e.PID, spec.Name, s.Args, r.Error) {
+		return nil
+	}
+	return r
+}
+
+// repeated says whether this process already made the same call (same
+// syscall, first two arguments and outcome): a tool such as bpftool makes
+// hundreds of identical bpf() calls; the first is reported, the others are
+// counted (syscalls_repeated in the stats).  Forgotten at the process's exit.
+func (p *processor) repeated(pid uint32, name string, args []record.Arg, errName string) bool {
+	key := name + "/" + errName
+	for i, a := range args {
+		if i == 2 {
+			break
+		}
+		key += fmt.Sprintf("/%v", a.Value)
+	}
+	if p.calls == nil {
+		p.calls = map[uint32]map[string]bool{}
+	}
+	seen := p.calls[pid]
+	if seen == nil {
+		if len(p.calls) >= usernsMax {
+			for k := range p.calls {
+				delete(p.calls, k)
+				break
+			}
+		}
+		seen = map[string]bool{}
+		p.calls[pid] = seen
+	}
+	if seen[key] {
+		p.syscallsRepeated++
+		return true
+	}
+	if len(seen) < 256 {
+		seen[key] = true
+	}
+	return false
+}
+
+// trackUserns remembers processes that made a user namespace while not
+// root, and reports their use of its root for mounts, setns, modules or
+// capabilities: the usual first step of a container escape or a kernel
+// exploit.
+func (p *processor) trackUserns(e *event.Syscall, spec *syscalls.Spec, r *record.Record) {
+	if p.userns == nil {
+		p.userns = map[uint32]bool{}
+	}
+	switch spec.Name {
+	case "unshare", "clone", "clone3":
+		flags := e.Args[0]
+		if spec.Name == "clone3" {
+			flags = e.Deref
+		}
+		if flags&syscalls.CloneNewUser == 0 || e.UID == 0 || e.Ret < 0 || len(p.userns) >= usernsMax {
+			return
+		}
+		pid := e.PID
+		if spec.Name != "unshare" {
+			pid = uint32(e.Ret) // the child lives in the new namespace
+		}
+		p.userns[pid] = true
+	case "mount", "umount2", "setns", "init_module", "finit_module", "capset", "pivot_root",
+		"chroot", "move_mount", "fsmount":
+		if !p.userns[e.PID] {
+			return
+		}
+		priv := &record.Privilege{Means: "userns", Syscall: spec.Name, ExeUID: -1,
+			Before: credsOf(&e.Header), After: credsOf(&e.Header)}
+		p.emit(&record.Record{
+			Time:     r.Time,
+			Severity: rules.PrivilegeSeverity(priv, string(r.Process.Exe)),
+			Event:    "privilege",
+			Category: record.CatPrivilege,
+			Message: fmt.Sprintf("%s (uid %d) used its user namespace's root for %s", r.Process.Exe,
+				e.UID, spec.Name),
+			Process: r.Process,
+			Priv:    priv,
+			Error:   r.Error,
+		})
+	}
+}
+
+func credsOf(h *event.Header) record.Creds {
+	return record.Creds{UID: h.UID, EUID: h.EUID, GID: h.GID, EGID: h.EGID, SUID: h.UID, FSUID: h.EUID}
+}
+
+// exeOf returns a process's executable from the table, else from /proc.
+func (p *processor) exeOf(pid uint32) string {
+	if e := p.table.Get(pid); e != nil && e.Exe != "" {
+		return e.Exe
+	}
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	return exe
+}
+
+var privMeans = map[uint32]string{event.PrivSyscall: "syscall", event.PrivExec: "exec", event.PrivUnexplained: "unexplained"}
+
+// onPriv reports a task that gained privilege.
+func (p *processor) onPriv(e *event.Priv) *record.Record {
+	entry := p.track(&e.Header)
+	if entry.Exe == "" {
+		entry.Exe = p.exeOf(e.PID)
+	}
+	priv := &record.Privilege{
+		Means:   privMeans[e.Means],
+		Before:  record.Creds(e.Before),
+		After:   record.Creds(e.After),
+		Gained:  gained(&e.Before, &e.After),
+		ExeUID:  int64(int32(e.ExeUID)),
+		ExeMode: e.ExeMode,
+	}
+	if e.Means == event.PrivSyscall || e.Means == event.PrivUnexplained {
+		if spec := syscalls.Lookup(e.Nr); spec != nil {
+			priv.Syscall = spec.Name
+		}
+	}
+	r := &record.Record{
+		Time:     p.wallTime(e.TimeNs),
+		Severity: rules.PrivilegeSeverity(priv, entry.Exe),
+		Event:    "privilege",
+		Category: record.CatPrivilege,
+		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
+		Priv:     priv,
+	}
+	switch priv.Means {
+	case "exec":
+		r.Message = fmt.Sprintf("%s gained %s by exec (owner uid %d, mode %s)", entry.Exe,
+			strings.Join(priv.Gained, ", "), priv.ExeUID, output.Octal(e.ExeMode&0o7777))
+	case "syscall":
+		r.Message = fmt.Sprintf("%s gained %s through %s", entry.Exe, strings.Join(priv.Gained, ", "), priv.Syscall)
+	default:
+		r.Message = fmt.Sprintf("%s gained %s with no set*id, capset or privileged exec seen: kernel exploit?",
+			entry.Exe, strings.Join(priv.Gained, ", "))
+	}
+	return r
+}
+
+// gained lists what after has that before had not.
+func gained(b, a *event.Creds) []string {
+	var out []string
+	if a.UID == 0 && b.UID != 0 {
+		out = append(out, "uid 0")
+	}
+	if a.EUID == 0 && b.EUID != 0 {
+		out = append(out, "euid 0")
+	}
+	if a.FSUID == 0 && b.FSUID != 0 {
+		out = append(out, "fsuid 0")
+	}
+	return append(out, syscalls.CapNames(a.CapEffective&^b.CapEffective)...)
 }

@@ -43,6 +43,8 @@ type Decoder struct {
 	fork Fork
 	file File
 	net  Net
+	sys  Syscall
+	priv Priv
 }
 
 // PeekType returns the record type, or an error if there is no header.
@@ -114,6 +116,26 @@ func (d *Decoder) Decode(b []byte) (any, error) {
 		decodeHeader(&e.Header, b)
 		e.ChildPID = le.Uint32(b[offForkChildPid:])
 		e.ChildTID = le.Uint32(b[offForkChildTid:])
+		return e, nil
+	case TypeSyscall:
+		e, err := d.decodeSyscall(b)
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
+	case TypePriv:
+		if len(b) < PrivSize {
+			return nil, &DecodeError{Type: t, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", PrivSize)}
+		}
+		e := &d.priv
+		decodeHeader(&e.Header, b)
+		decodeCreds(&e.Before, b[offPrivBefore:])
+		decodeCreds(&e.After, b[offPrivAfter:])
+		e.Means = le.Uint32(b[offPrivMeans:])
+		e.Nr = le.Uint32(b[offPrivNr:])
+		e.Ret = int64(le.Uint64(b[offPrivRet:]))
+		e.ExeUID = le.Uint32(b[offPrivExeUID:])
+		e.ExeMode = le.Uint32(b[offPrivExeMode:])
 		return e, nil
 	case TypeNet:
 		if len(b) < NetSize {
@@ -200,6 +222,51 @@ func (d *Decoder) decodeFile(b []byte) (*File, error) {
 	e.Path, data = data[:pathLen], data[pathLen:]
 	e.Requested, data = data[:reqLen], data[reqLen:]
 	e.Target = data[:tgtLen]
+	return e, nil
+}
+
+func decodeCreds(c *Creds, b []byte) {
+	c.UID = le.Uint32(b[0:])
+	c.EUID = le.Uint32(b[4:])
+	c.SUID = le.Uint32(b[8:])
+	c.FSUID = le.Uint32(b[12:])
+	c.GID = le.Uint32(b[16:])
+	c.EGID = le.Uint32(b[20:])
+	c.SGID = le.Uint32(b[24:])
+	c.FSGID = le.Uint32(b[28:])
+	c.CapEffective = le.Uint64(b[32:])
+	c.CapPermitted = le.Uint64(b[40:])
+}
+
+func (d *Decoder) decodeSyscall(b []byte) (*Syscall, error) {
+	if len(b) < SyscallFixedSize {
+		return nil, &DecodeError{Type: TypeSyscall, Len: len(b), Err: ErrShort, Info: fmt.Sprintf("need %d bytes", SyscallFixedSize)}
+	}
+	e := &d.sys
+	decodeHeader(&e.Header, b)
+	e.Ret = int64(le.Uint64(b[offSysRet:]))
+	for i := range e.Args {
+		e.Args[i] = le.Uint64(b[offSysArgs+8*i:])
+	}
+	e.Deref = le.Uint64(b[offSysDeref:])
+	e.Nr = le.Uint32(b[offSysNr:])
+	e.Flags = le.Uint32(b[offSysFlags:])
+	data := b[offSysData:]
+	var lens [3]int
+	total := 0
+	for i := range lens {
+		lens[i] = int(le.Uint16(b[offSysStrLen+2*i:]))
+		total += lens[i]
+	}
+	pathLen := int(le.Uint16(b[offSysPathLen:]))
+	if total+pathLen > len(data) {
+		return nil, &DecodeError{Type: TypeSyscall, Len: len(b), Err: ErrMalformed,
+			Info: fmt.Sprintf("lengths %v+%d exceed %d data bytes", lens, pathLen, len(data))}
+	}
+	for i, n := range lens {
+		e.Strs[i], data = data[:n], data[n:]
+	}
+	e.Path = data[:pathLen]
 	return e, nil
 }
 

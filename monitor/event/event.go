@@ -8,11 +8,13 @@ package event
 type Type uint32
 
 const (
-	TypeExec Type = 1
-	TypeExit Type = 2
-	TypeFork Type = 3
-	TypeFile Type = 4
-	TypeNet  Type = 5
+	TypeExec    Type = 1
+	TypeExit    Type = 2
+	TypeFork    Type = 3
+	TypeFile    Type = 4
+	TypeNet     Type = 5
+	TypeSyscall Type = 6
+	TypePriv    Type = 7
 )
 
 func (t Type) String() string {
@@ -27,6 +29,10 @@ func (t Type) String() string {
 		return "file"
 	case TypeNet:
 		return "net"
+	case TypeSyscall:
+		return "syscall"
+	case TypePriv:
+		return "priv"
 	}
 	return "unknown"
 }
@@ -55,6 +61,7 @@ const (
 	ExecFlagFilenameTruncated = 1 << 3
 	ExecFlagExecveat          = 1 << 4
 	ExecFlagNoSyscall         = 1 << 5
+	ExecFlagExeDeleted        = 1 << 6
 )
 
 // Kernel-side drop counters (enum stat_counter), indexes of the "stats" map.
@@ -96,6 +103,30 @@ const (
 	NetFlagKernel   = 1 << 1
 	NetFlagNoResult = 1 << 2
 	NetFlagFolded   = 1 << 3
+)
+
+// Syscall table (struct syscall_spec) and events.
+const (
+	SyscallTableLen = 512
+	ScStrLen        = 256
+
+	ScNonRootOnly = 1 << 0
+	ScCloneNS     = 1 << 1
+	ScCreds       = 1 << 2
+	ScClone3      = 1 << 3
+	ScPrctl       = 1 << 4
+	ScPtrace      = 1 << 5
+
+	ScFlagPathTruncated = 1 << 0
+
+	SyscallSpecSize = 8
+)
+
+// Privilege means (enum priv_means).
+const (
+	PrivSyscall     = 1
+	PrivExec        = 2
+	PrivUnexplained = 3
 )
 
 // UnixPathLen is sizeof(sockaddr_un.sun_path).
@@ -213,6 +244,26 @@ const (
 	offFoldUID       = 24
 	offFoldOp        = 28
 	offFoldProtocol  = 30
+
+	offSysRet        = HeaderSize + 0
+	offSysArgs       = HeaderSize + 8
+	offSysDeref      = HeaderSize + 56
+	offSysNr         = HeaderSize + 64
+	offSysFlags      = HeaderSize + 68
+	offSysStrLen     = HeaderSize + 72
+	offSysPathLen    = HeaderSize + 78
+	offSysData       = HeaderSize + 80
+	SyscallFixedSize = offSysData
+
+	CredSnapSize   = 48
+	offPrivBefore  = HeaderSize + 0
+	offPrivAfter   = HeaderSize + CredSnapSize
+	offPrivMeans   = HeaderSize + 2*CredSnapSize
+	offPrivNr      = offPrivMeans + 4
+	offPrivRet     = offPrivMeans + 8
+	offPrivExeUID  = offPrivMeans + 16
+	offPrivExeMode = offPrivMeans + 20
+	PrivSize       = offPrivMeans + 24
 
 	// struct watch_key / watch_value (map entries written by user space)
 	WatchKeySize   = 4 + WatchKeyLen
@@ -342,4 +393,36 @@ func DecodeFold(key, val []byte) (Fold, error) {
 	f.Op = le.Uint16(val[offFoldOp:])
 	f.Protocol = le.Uint16(val[offFoldProtocol:])
 	return f, nil
+}
+
+// Syscall is struct syscall_event: one call of a table syscall.
+type Syscall struct {
+	Header
+	Ret   int64
+	Args  [6]uint64
+	Deref uint64
+	Nr    uint32
+	Flags uint32
+	Strs  [3][]byte
+	Path  []byte
+}
+
+// Creds is struct cred_snap.
+type Creds struct {
+	UID, EUID, SUID, FSUID uint32
+	GID, EGID, SGID, FSGID uint32
+	CapEffective           uint64
+	CapPermitted           uint64
+}
+
+// Priv is struct priv_event: a task gained privilege.
+type Priv struct {
+	Header
+	Before  Creds
+	After   Creds
+	Means   uint32
+	Nr      uint32
+	Ret     int64
+	ExeUID  uint32
+	ExeMode uint32
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/caps"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
 
@@ -138,6 +139,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if x.FilenameTruncated {
 			d = d.Bool("filename_truncated", true)
 		}
+		if x.ExeDeleted {
+			d = d.Bool("exe_deleted", true)
+		}
 		e = e.Dict("exec", d)
 	}
 	if x := r.Exit; x != nil {
@@ -208,6 +212,25 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		}
 		e = e.Dict("network", d)
 	}
+	if x := r.Syscall; x != nil {
+		d := zerolog.Dict().Str("name", x.Name).Uint32("nr", x.Nr).Str("group", x.Group).Int64("ret", x.Ret).
+			Dict("args", argsDict(x.Args))
+		if x.TargetPID != 0 {
+			d = d.Uint32("target_pid", x.TargetPID).Str("target_exe", x.TargetExe)
+		}
+		e = e.Dict("syscall", d)
+	}
+	if x := r.Priv; x != nil {
+		d := zerolog.Dict().Str("means", x.Means)
+		if x.Syscall != "" {
+			d = d.Str("syscall", x.Syscall)
+		}
+		d = d.Strs("gained", x.Gained).Dict("before", credsDict(&x.Before)).Dict("after", credsDict(&x.After))
+		if x.Means == "exec" {
+			d = d.Int64("exe_uid", x.ExeUID).Str("exe_mode", Octal(x.ExeMode&0o7777))
+		}
+		e = e.Dict("privilege", d)
+	}
 	if x := r.Fork; x != nil {
 		e = e.Dict("fork", zerolog.Dict().Uint32("child_pid", x.ChildPID))
 	}
@@ -222,6 +245,35 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 	}
 	e.Msg(r.Message)
 	return j.buf.Bytes()
+}
+
+// argsDict writes decoded syscall arguments; values are of a few known
+// types (record.Arg), switched on without reflection.
+func argsDict(args []record.Arg) *zerolog.Event {
+	d := zerolog.Dict()
+	for _, a := range args {
+		switch v := a.Value.(type) {
+		case string:
+			d = d.Str(a.Key, v)
+		case []byte:
+			d = bytesDict(d, a.Key, v)
+		case int64:
+			d = d.Int64(a.Key, v)
+		case uint64:
+			d = d.Uint64(a.Key, v)
+		case []string:
+			d = d.Strs(a.Key, v)
+		case bool:
+			d = d.Bool(a.Key, v)
+		}
+	}
+	return d
+}
+
+func credsDict(c *record.Creds) *zerolog.Event {
+	return zerolog.Dict().Uint32("uid", c.UID).Uint32("euid", c.EUID).Uint32("suid", c.SUID).
+		Uint32("fsuid", c.FSUID).Uint32("gid", c.GID).Uint32("egid", c.EGID).
+		Strs("cap_effective", caps.Names(c.CapEffective))
 }
 
 func monitorDict(m *record.Monitor) *zerolog.Event {
@@ -256,7 +308,8 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 				Uint64("decode_errors", s.DecodeErrors)).
 			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions)).
 			Dict("file_filter", zerolog.Dict().Uint64("checked", s.FileChecked).Uint64("sent", s.FileSent)).
-			Uint64("udp_sends_folded", s.NetFolded)
+			Uint64("udp_sends_folded", s.NetFolded).
+			Uint64("syscalls_repeated", s.SyscallsRepeated)
 	}
 	return d
 }

@@ -207,6 +207,32 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 			b = kvs(b, "seen", strings.Join(x.Sources, "+"))
 		}
 	}
+	if x := r.Syscall; x != nil {
+		for _, a := range x.Args {
+			b = textArg(b, a)
+		}
+		if x.TargetPID != 0 {
+			b = kvu(b, "target", uint64(x.TargetPID))
+			b = kvs(b, "target_exe", x.TargetExe)
+		}
+		if r.Error == "" {
+			b = append(b, " ret="...)
+			b = strconv.AppendInt(b, x.Ret, 10)
+		}
+	}
+	if x := r.Priv; x != nil {
+		b = kvs(b, "means", x.Means)
+		if x.Syscall != "" {
+			b = kvs(b, "syscall", x.Syscall)
+		}
+		b = kvs(b, "gained", strings.Join(x.Gained, ","))
+		b = kvs(b, "before", credsText(&x.Before))
+		b = kvs(b, "after", credsText(&x.After))
+		if x.Means == "exec" {
+			b = kvs(b, "exe_owner", strconv.FormatInt(x.ExeUID, 10))
+			b = kvs(b, "exe_mode", Octal(x.ExeMode&0o7777))
+		}
+	}
 	if x := r.Exit; x != nil {
 		if x.Signal != 0 {
 			b = kvs(b, "signal", SignalName(x.Signal))
@@ -294,4 +320,27 @@ func endpoint(ip netip.Addr, port uint16) string {
 		return ":" + strconv.Itoa(int(port))
 	}
 	return netip.AddrPortFrom(ip, port).String()
+}
+
+func textArg(b []byte, a record.Arg) []byte {
+	switch v := a.Value.(type) {
+	case string:
+		return kvs(b, a.Key, v)
+	case []byte:
+		return kv(b, a.Key, v)
+	case int64:
+		return kvs(b, a.Key, strconv.FormatInt(v, 10))
+	case uint64:
+		return kvu(b, a.Key, v)
+	case []string:
+		return kvs(b, a.Key, strings.Join(v, "|"))
+	case bool:
+		return kvs(b, a.Key, strconv.FormatBool(v))
+	}
+	return b
+}
+
+func credsText(c *record.Creds) string {
+	return "uid=" + strconv.FormatUint(uint64(c.UID), 10) + ",euid=" + strconv.FormatUint(uint64(c.EUID), 10) +
+		",suid=" + strconv.FormatUint(uint64(c.SUID), 10) + ",caps=0x" + strconv.FormatUint(c.CapEffective, 16)
 }

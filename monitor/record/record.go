@@ -74,6 +74,8 @@ type Record struct {
 	Fork    *Fork
 	File    *File
 	Network *Network
+	Syscall *Syscall
+	Priv    *Privilege
 	Monitor *Monitor
 	Rules   []Rule
 }
@@ -104,6 +106,7 @@ type Exec struct {
 	Ret               int32  // 0 or -errno
 	Execveat          bool
 	FilenameTruncated bool
+	ExeDeleted        bool // the executable has no link: deleted, or a memfd
 }
 
 // Exit is the payload of an exit event.
@@ -152,6 +155,44 @@ type Network struct {
 	Count     uint64   // UDP fold summary: sends in the window, the first included
 }
 
+// Arg is one decoded syscall argument.  Value is int64, uint64, string,
+// []byte (untrusted text from the process) or []string (flag names).
+type Arg struct {
+	Key   string
+	Value any
+}
+
+// Syscall is the payload of a security-sensitive syscall event.
+type Syscall struct {
+	Name  string
+	Nr    uint32
+	Group string // debugging, kernel, namespaces, credentials, fileless
+	Args  []Arg
+	Ret   int64
+	// TargetPID/TargetExe: the process acted on (ptrace, process_vm_*)
+	TargetPID uint32
+	TargetExe string
+}
+
+// Creds are a task's credentials at one moment.
+type Creds struct {
+	UID, EUID, SUID, FSUID uint32
+	GID, EGID, SGID, FSGID uint32
+	CapEffective           uint64
+	CapPermitted           uint64
+}
+
+// Privilege is the payload of a privilege event: what was gained and how.
+type Privilege struct {
+	Means   string // syscall, exec, unexplained, userns
+	Syscall string // the syscall, for means syscall (and userns)
+	Before  Creds
+	After   Creds
+	Gained  []string // "uid 0", "euid 0", "fsuid 0", CAP_* names
+	ExeUID  int64    // owner of the executable (exec), -1 when unknown
+	ExeMode uint32
+}
+
 // Owner is the new owner of a chown; -1 leaves a field unchanged.
 type Owner struct {
 	UID, GID int64
@@ -192,22 +233,23 @@ type Start struct {
 
 // Stats is the periodic (and final) report.
 type Stats struct {
-	Final         bool
-	Interval      time.Duration
-	Uptime        time.Duration
-	Events        map[string]uint64 // by event name, this interval
-	BySeverity    [3]uint64         // this interval
-	EventsPerSec  float64
-	Total         uint64 // events since start
-	LostPerf      uint64 // perf ring full: samples lost (since start)
-	LostKernel    map[string]uint64
-	LostQueue     uint64 // dropped in user space: output too slow (since start)
-	DecodeErrors  uint64
-	ProcTableSize int
-	ProcEvictions uint64
-	FileChecked   uint64 // file operations the kernel compared with the watch list
-	FileSent      uint64 // ... that matched and were sent
-	NetFolded     uint64 // UDP sends folded into an earlier event
+	Final            bool
+	Interval         time.Duration
+	Uptime           time.Duration
+	Events           map[string]uint64 // by event name, this interval
+	BySeverity       [3]uint64         // this interval
+	EventsPerSec     float64
+	Total            uint64 // events since start
+	LostPerf         uint64 // perf ring full: samples lost (since start)
+	LostKernel       map[string]uint64
+	LostQueue        uint64 // dropped in user space: output too slow (since start)
+	DecodeErrors     uint64
+	ProcTableSize    int
+	ProcEvictions    uint64
+	FileChecked      uint64 // file operations the kernel compared with the watch list
+	FileSent         uint64 // ... that matched and were sent
+	NetFolded        uint64 // UDP sends folded into an earlier event
+	SyscallsRepeated uint64 // identical syscall events of one process not printed again
 }
 
 // Lost is every event lost since start, at any stage.

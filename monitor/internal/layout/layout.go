@@ -51,6 +51,28 @@ static const struct field fields[] = {
 	{"file_event.target_len", offsetof(struct file_event, target_len)},
 	{"file_event.data", offsetof(struct file_event, data)},
 	{"watch_key.path", offsetof(struct watch_key, path)},
+	{"syscall_event.ret", offsetof(struct syscall_event, ret)},
+	{"syscall_event.args", offsetof(struct syscall_event, args)},
+	{"syscall_event.deref", offsetof(struct syscall_event, deref)},
+	{"syscall_event.nr", offsetof(struct syscall_event, nr)},
+	{"syscall_event.flags", offsetof(struct syscall_event, flags)},
+	{"syscall_event.str_len", offsetof(struct syscall_event, str_len)},
+	{"syscall_event.path_len", offsetof(struct syscall_event, path_len)},
+	{"syscall_event.data", offsetof(struct syscall_event, data)},
+	{"priv_event.before", offsetof(struct priv_event, before)},
+	{"priv_event.after", offsetof(struct priv_event, after)},
+	{"priv_event.means", offsetof(struct priv_event, means)},
+	{"priv_event.nr", offsetof(struct priv_event, nr)},
+	{"priv_event.ret", offsetof(struct priv_event, ret)},
+	{"priv_event.exe_uid", offsetof(struct priv_event, exe_uid)},
+	{"priv_event.exe_mode", offsetof(struct priv_event, exe_mode)},
+	{"cred_snap.cap_effective", offsetof(struct cred_snap, cap_effective)},
+	{"cred_snap.cap_permitted", offsetof(struct cred_snap, cap_permitted)},
+	{"cred_snap.fsgid", offsetof(struct cred_snap, fsgid)},
+	{"syscall_spec.str", offsetof(struct syscall_spec, str)},
+	{"syscall_spec.fd_arg", offsetof(struct syscall_spec, fd_arg)},
+	{"syscall_spec.flags", offsetof(struct syscall_spec, flags)},
+	{"syscall_spec.deref", offsetof(struct syscall_spec, deref)},
 	{"net_event.ret", offsetof(struct net_event, ret)},
 	{"net_event.op", offsetof(struct net_event, op)},
 	{"net_event.flags", offsetof(struct net_event, flags)},
@@ -89,6 +111,10 @@ static unsigned long file_fixed(void) { return FILE_EVENT_FIXED_LEN; }
 static unsigned long watch_key_size(void) { return sizeof(struct watch_key); }
 static unsigned long watch_value_size(void) { return sizeof(struct watch_value); }
 static unsigned long net_size(void) { return sizeof(struct net_event); }
+static unsigned long sys_fixed(void) { return SYSCALL_EVENT_FIXED_LEN; }
+static unsigned long priv_size(void) { return sizeof(struct priv_event); }
+static unsigned long cred_size(void) { return sizeof(struct cred_snap); }
+static unsigned long spec_size(void) { return sizeof(struct syscall_spec); }
 static unsigned long fold_key_size(void) { return sizeof(struct fold_key); }
 static unsigned long fold_value_size(void) { return sizeof(struct fold_value); }
 */
@@ -103,16 +129,20 @@ type Field struct {
 // Sizes returns sizeof of each record as C sees it.
 func Sizes() map[string]uintptr {
 	return map[string]uintptr{
-		"event_header":         uintptr(C.hdr_size()),
-		"EXEC_EVENT_FIXED_LEN": uintptr(C.exec_fixed()),
-		"exit_event":           uintptr(C.exit_size()),
-		"fork_event":           uintptr(C.fork_size()),
-		"FILE_EVENT_FIXED_LEN": uintptr(C.file_fixed()),
-		"watch_key":            uintptr(C.watch_key_size()),
-		"watch_value":          uintptr(C.watch_value_size()),
-		"net_event":            uintptr(C.net_size()),
-		"fold_key":             uintptr(C.fold_key_size()),
-		"fold_value":           uintptr(C.fold_value_size()),
+		"event_header":            uintptr(C.hdr_size()),
+		"EXEC_EVENT_FIXED_LEN":    uintptr(C.exec_fixed()),
+		"exit_event":              uintptr(C.exit_size()),
+		"fork_event":              uintptr(C.fork_size()),
+		"FILE_EVENT_FIXED_LEN":    uintptr(C.file_fixed()),
+		"watch_key":               uintptr(C.watch_key_size()),
+		"watch_value":             uintptr(C.watch_value_size()),
+		"net_event":               uintptr(C.net_size()),
+		"SYSCALL_EVENT_FIXED_LEN": uintptr(C.sys_fixed()),
+		"priv_event":              uintptr(C.priv_size()),
+		"cred_snap":               uintptr(C.cred_size()),
+		"syscall_spec":            uintptr(C.spec_size()),
+		"fold_key":                uintptr(C.fold_key_size()),
+		"fold_value":              uintptr(C.fold_value_size()),
 	}
 }
 
@@ -151,6 +181,21 @@ func Constants() map[string]int64 {
 		"STAT_FILE_CHECKED":          C.STAT_FILE_CHECKED,
 		"STAT_FILE_SENT":             C.STAT_FILE_SENT,
 		"STAT_MAX":                   C.STAT_MAX,
+		"EVENT_SYSCALL":              C.EVENT_SYSCALL,
+		"EVENT_PRIV":                 C.EVENT_PRIV,
+		"EXEC_F_EXE_DELETED":         C.EXEC_F_EXE_DELETED,
+		"SYSCALL_TABLE_LEN":          C.SYSCALL_TABLE_LEN,
+		"SC_STR_LEN":                 C.SC_STR_LEN,
+		"SC_NONROOT_ONLY":            C.SC_NONROOT_ONLY,
+		"SC_CLONE_NS":                C.SC_CLONE_NS,
+		"SC_CREDS":                   C.SC_CREDS,
+		"SC_CLONE3":                  C.SC_CLONE3,
+		"SC_PTRACE":                  C.SC_PTRACE,
+		"SC_PRCTL":                   C.SC_PRCTL,
+		"SC_F_PATH_TRUNCATED":        C.SC_F_PATH_TRUNCATED,
+		"PRIV_SYSCALL":               C.PRIV_SYSCALL,
+		"PRIV_EXEC":                  C.PRIV_EXEC,
+		"PRIV_UNEXPLAINED":           C.PRIV_UNEXPLAINED,
 		"EVENT_NET":                  C.EVENT_NET,
 		"STAT_NET_FOLDED":            C.STAT_NET_FOLDED,
 		"NET_OP_CONNECT":             C.NET_OP_CONNECT,

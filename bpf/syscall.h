@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Security-sensitive syscalls, driven by one table.
+ *
+ * The table lives in Go (monitor/syscalls/table.go): for each syscall number
+ * whether it is reported, which arguments are strings to copy, which is an
+ * fd whose path to resolve, and a filter.  User space writes it into the
+ * syscall_table array before the hooks attach; the code here is generic.
+ * The entry keeps the arguments (and the credentials, for set*id and
+ * capset), the exit reports them with the result: a failed attempt is
+ * evidence too.
+ */
+#ifndef __LOG_MONITOR_SYSCALL_H
+#define __LOG_MONITOR_SYSCALL_H
+
+#define CLONE_NS_MASK (0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | \
+		       0x10000000 | 0x20000000 | 0x40000000 | 0x00000080)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCALL_TABLE_LEN);
+	__type(key, __u32);
+	__type(value, struct syscall_spec);
+} syscall_table SEC(".maps");
+
+struct sc_pending {
+	__u64 args[6];
+	__u32 nr;
+	__u32 pad;
+	struct cred_snap before;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct sc_pending);
+} sc_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct syscall_event);
+} sc_scratch SEC(".maps");
+
+static __always_inline struct syscall_spec *sc_spec(long nr)
+{
+	__u32 key = nr;
+
+	if (nr < 0 || nr >= SYSCALL_TABLE_LEN)
+		return NULL;
+	struct syscall_spec *spec = bpf_map_lookup_elem(&syscall_table, &key);
+
+	return spec && spec->enabled ? spec : NULL;
+}
+
+static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec *spec)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct sc_pending p = { .nr = nr };
+
+	if ((id >> 32) == self_tgid)
+		return 0;
+	if (spec->flags & SC_PRCTL) {
+		switch (a[0]) {
+		case 4:          /* PR_SET_DUMPABLE */
+		case 15:         /* PR_SET_NAME */
+		case 22:         /* PR_SET_SECCOMP */
+		case 47:         /* PR_CAP_AMBIENT */
+		case 0x59616d61: /* PR_SET_PTRACER */
+			break;
+		default:
+			return 0;
+		}
+	}
+	if (spec->flags & SC_PTRACE) {
+		/* a tracer's PTRACE_SYSCALL/GETREGS loop is two calls per traced
+		 * syscall: only taking control and writing are worth a line */
+		switch (a[0]) {
+		case 0:      /* PTRACE_TRACEME */
+		case 4:      /* PTRACE_POKETEXT */
+		case 5:      /* PTRACE_POKEDATA */
+		case 6:      /* PTRACE_POKEUSER */
+		case 13:     /* PTRACE_SETREGS */
+		case 16:     /* PTRACE_ATTACH */
+		case 0x4205: /* PTRACE_SETREGSET */
+		case 0x4206: /* PTRACE_SEIZE */
+			break;
+		default:
+			return 0;
+		}
+	}
+	if (spec->flags & SC_CLONE_NS) {
+		__u64 flags = a[0];
+
+		if (spec->flags & SC_CLONE3)
+			bpf_probe_read_user(&flags, sizeof(flags), (void *)a[0]);
+		if (!(flags & CLONE_NS_MASK))
+			return 0; /* an ordinary fork or thread */
+	}
+	for (int i = 0; i < 6; i++)
+		p.args[i] = a[i];
+	if (spec->flags & SC_CREDS)
+		read_creds((struct task_struct *)bpf_get_current_task(), &p.before);
+	if (bpf_map_update_elem(&sc_pending, &tid, &p, BPF_ANY))
+		stat_inc(STAT_PENDING_FULL);
+	return 0;
+}
+
+static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_spec *spec)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct sc_pending *pending;
+	struct syscall_event *e;
+	__u64 off = 0;
+	long n;
+
+	pending = bpf_map_lookup_elem(&sc_pending, &tid);
+	if (!pending || pending->nr != nr)
+		return 0;
+
+	if (spec->flags & SC_CREDS) {
+		struct cred_snap cur;
+
+		read_creds(task, &cur);
+		if (creds_gained(&pending->before, &cur))
+			emit_priv(ctx, task, &pending->before, &cur, PRIV_SYSCALL, nr, ret);
+		store_creds(tid, &cur);
+	}
+
+	if ((spec->flags & SC_NONROOT_ONLY) && BPF_CORE_READ(task, cred, euid.val) == 0)
+		goto out;
+
+	e = bpf_map_lookup_elem(&sc_scratch, &zero);
+	if (!e) {
+		stat_inc(STAT_SCRATCH_MISS);
+		goto out;
+	}
+	fill_header(&e->hdr, EVENT_SYSCALL, task);
+	e->ret = ret;
+	e->nr = nr;
+	e->flags = 0;
+	for (int i = 0; i < 6; i++)
+		e->args[i] = pending->args[i];
+	e->deref = 0;
+	if (spec->deref >= 1 && spec->deref <= 6) {
+		void *ptr = (void *)pending->args[(spec->deref - 1) & 7];
+
+		if (ptr)
+			bpf_probe_read_user(&e->deref, sizeof(e->deref), ptr);
+	}
+	for (int i = 0; i < 3; i++) {
+		__u32 idx = spec->str[i];
+
+		e->str_len[i] = 0;
+		if (idx < 1 || idx > 6)
+			continue;
+		void *ptr = (void *)pending->args[(idx - 1) & 7];
+
+		if (!ptr)
+			continue;
+		n = bpf_probe_read_user_str(&e->data[off & (4 * SC_STR_LEN - 1)], SC_STR_LEN, ptr);
+		if (n > 1) {
+			e->str_len[i] = n - 1;
+			off += n - 1;
+		}
+	}
+	e->path_len = 0;
+	if (spec->fd_arg >= 1 && spec->fd_arg <= 6) {
+		struct file *f = fd_file(task, (int)pending->args[(spec->fd_arg - 1) & 7]);
+		long walked = f ? walk_path((__u64)&f->f_path) : -1;
+
+		if (walked >= 0) {
+			__u32 zero2 = 0;
+			struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero2);
+			__u32 len = WALK_LEN(walked);
+
+			if (pb) {
+				if (len > MAX_PATH_LEN - 1) {
+					len = MAX_PATH_LEN - 1;
+					e->flags |= SC_F_PATH_TRUNCATED;
+				}
+				barrier_var(len);
+				len &= MAX_PATH_LEN - 1;
+				bpf_probe_read_kernel(&e->data[off & (4 * SC_STR_LEN - 1)], len,
+						      &pb->buf[WALK_START(walked) & PATH_START_MASK]);
+				e->path_len = len;
+				off += len;
+			}
+		}
+	}
+	off += SYSCALL_EVENT_FIXED_LEN;
+	if (off > sizeof(*e))
+		off = sizeof(*e);
+	e->hdr.size = off;
+	emit(ctx, e, off);
+out:
+	bpf_map_delete_elem(&sc_pending, &tid);
+	return 0;
+}
+
+#endif /* __LOG_MONITOR_SYSCALL_H */
