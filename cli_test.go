@@ -45,9 +45,11 @@ func TestParseDefaults(t *testing.T) {
 	if cfg.MinSeverity != record.Info {
 		t.Errorf("MinSeverity = %v, want info", cfg.MinSeverity)
 	}
-	want := map[string]bool{"exec": true, "exit": true}
-	for _, n := range eventGroups["file"] {
-		want[n] = true
+	want := map[string]bool{"exec": true, "exit": true, "privilege": true}
+	for _, g := range []string{"file", "network", "syscall"} {
+		for _, n := range eventGroups[g] {
+			want[n] = true
+		}
 	}
 	if !reflect.DeepEqual(cfg.Events, want) {
 		t.Errorf("Events = %v, want %v", cfg.Events, want)
