@@ -1,0 +1,214 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	helperOnce sync.Once
+	helperPath string
+	helperErr  error
+)
+
+// helper builds tests/e2e/helper once into a directory every user can read.
+func helper(t *testing.T) string {
+	t.Helper()
+	helperOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "e2e-helper-")
+		if err != nil {
+			helperErr = err
+			return
+		}
+		os.Chmod(dir, 0o755)
+		helperPath = filepath.Join(dir, "helper")
+		cmd := exec.Command("go", "build", "-o", helperPath, "./helper")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			helperErr = err
+			helperPath = string(out)
+		}
+	})
+	if helperErr != nil {
+		t.Fatalf("build the test helper: %v: %s", helperErr, helperPath)
+	}
+	return helperPath
+}
+
+var nobody = []string{"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"}
+
+// run runs a command (errors are allowed: attempts are the point) and
+// returns its pid and output.
+func run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	out, _ := cmd.CombinedOutput()
+	if cmd.Process == nil {
+		t.Fatalf("%v did not start", args)
+	}
+	return cmd.Process.Pid, string(out)
+}
+
+func num(v any) float64 { f, _ := v.(float64); return f }
+
+func TestSyscallsAndPrivilege(t *testing.T) {
+	h := helper(t)
+	m := startMonitor(t)
+
+	t.Run("a set-uid-root binary run by nobody is a critical privilege gain", func(t *testing.T) {
+		dir, err := os.MkdirTemp("", "e2e-suid-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		os.Chmod(dir, 0o755)
+		suid := filepath.Join(dir, "suid-helper")
+		copyFile(t, h, suid, 0o755)
+		if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
+			t.Fatal(err)
+		}
+		pid, out := run(t, append(nobody, suid, "print-id")...)
+		if strings.TrimSpace(out) != "65534 0" {
+			t.Fatalf("the set-uid copy did not run as euid 0: %q", out)
+		}
+		r := m.exactlyOne(t, "privilege", and(eventIs("privilege"), pidIs(pid)))
+		if r.str("severity") != "critical" || r.str("privilege", "means") != "exec" || r.str("category") != "privilege" {
+			t.Errorf("severity=%q means=%q", r.str("severity"), r.str("privilege", "means"))
+		}
+		if r.num("privilege", "before", "euid") != 65534 || r.num("privilege", "after", "euid") != 0 {
+			t.Errorf("before=%v after=%v, want euid 65534 -> 0", r.get("privilege", "before"), r.get("privilege", "after"))
+		}
+		if r.str("process", "exe") != suid || r.num("privilege", "exe_uid") != 0 || r.str("privilege", "exe_mode") != "4755" {
+			t.Errorf("exe=%q exe_uid=%v exe_mode=%q", r.str("process", "exe"), r.get("privilege", "exe_uid"), r.str("privilege", "exe_mode"))
+		}
+	})
+
+	t.Run("setuid(0) by nobody is an EPERM attempt, not an escalation", func(t *testing.T) {
+		pid, out := run(t, append(nobody, h, "setuid0")...)
+		if !strings.Contains(out, "operation not permitted") {
+			t.Fatalf("setuid(0) as nobody: %q", out)
+		}
+		r := m.exactlyOne(t, "setuid", and(eventIs("setuid"), pidIs(pid)))
+		if r.str("error") != "EPERM" || r.num("syscall", "args", "uid") != 0 || r.str("category") != "syscall" {
+			t.Errorf("error=%q args=%v", r.str("error"), r.get("syscall", "args"))
+		}
+		time.Sleep(200 * time.Millisecond)
+		if got := m.find(and(eventIs("privilege"), pidIs(pid))); len(got) != 0 {
+			t.Errorf("a failed setuid(0) raised privilege events: %v", got)
+		}
+	})
+
+	t.Run("root dropping to uid 1000 is an info syscall event and no alert", func(t *testing.T) {
+		pid, out := run(t, h, "setresuid-drop")
+		if out != "" {
+			t.Fatalf("setresuid: %q", out)
+		}
+		r := m.exactlyOne(t, "setresuid", and(eventIs("setresuid"), pidIs(pid)))
+		if r.str("severity") != "info" || r.num("syscall", "ret") != 0 || r.num("syscall", "args", "euid") != 1000 {
+			t.Errorf("severity=%q syscall=%v", r.str("severity"), r.get("syscall"))
+		}
+		time.Sleep(200 * time.Millisecond)
+		if got := m.find(and(eventIs("privilege"), pidIs(pid))); len(got) != 0 {
+			t.Errorf("dropping privileges raised privilege events: %v", got)
+		}
+	})
+
+	t.Run("ptrace(PTRACE_ATTACH) names the target and its exe", func(t *testing.T) {
+		target := exec.Command("sleep", "30")
+		if err := target.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { target.Process.Kill(); target.Wait() }()
+		pid, out := run(t, h, "ptrace-attach", strconv.Itoa(target.Process.Pid))
+		if out != "" {
+			t.Fatalf("ptrace: %q", out)
+		}
+		r := m.exactlyOne(t, "ptrace attach", and(eventIs("ptrace"), pidIs(pid)))
+		sleepExe, _ := filepath.EvalSymlinks("/bin/sleep")
+		if r.str("syscall", "args", "request") != "PTRACE_ATTACH" || int(r.num("syscall", "target_pid")) != target.Process.Pid ||
+			r.str("syscall", "target_exe") != sleepExe || r.str("severity") != "warn" {
+			t.Errorf("ptrace = %v severity %q", r.get("syscall"), r.str("severity"))
+		}
+	})
+
+	t.Run("unshare -U -r by nobody is a namespace event, and its root mounting is flagged", func(t *testing.T) {
+		pid, out := run(t, append(nobody, "unshare", "-U", "-r", "true")...)
+		if out != "" {
+			t.Fatalf("unshare: %q", out)
+		}
+		r := m.exactlyOne(t, "unshare", and(eventIs("unshare"), pidIs(pid)))
+		flags := r.strs("syscall", "args", "flags")
+		if len(flags) != 1 || flags[0] != "CLONE_NEWUSER" || r.num("process", "uid") != 65534 {
+			t.Errorf("flags=%v uid=%v", flags, r.get("process", "uid"))
+		}
+		time.Sleep(200 * time.Millisecond)
+		if got := m.find(and(eventIs("privilege"), pidIs(pid))); len(got) != 0 {
+			t.Errorf("a user namespace alone raised privilege events: %v", got)
+		}
+
+		pid, _ = run(t, append(nobody, "unshare", "-U", "-r", "-m", "mount", "-t", "tmpfs", "e2e", "/mnt")...)
+		m.waitFor(t, 10*time.Second, "mount", and(eventIs("mount"), pidIs(pid)))
+		m.waitFor(t, 10*time.Second, "userns privilege", and(eventIs("privilege"), pidIs(pid)))
+		// unshare -m makes its mounts private (one mount), then mount(8)
+		// mounts the tmpfs (another): each is the namespace's root at work
+		for _, p := range m.find(and(eventIs("privilege"), pidIs(pid))) {
+			if p.str("privilege", "means") != "userns" || p.str("privilege", "syscall") != "mount" || p.str("severity") != "warn" {
+				t.Errorf("privilege = %v severity %q", p.get("privilege"), p.str("severity"))
+			}
+		}
+	})
+
+	t.Run("memfd_create and an exec of the memfd", func(t *testing.T) {
+		pid, _ := run(t, h, "memfd-exec")
+		r := m.exactlyOne(t, "memfd_create", and(eventIs("memfd_create"), pidIs(pid)))
+		if r.str("syscall", "args", "name") != "e2e-memfd" {
+			t.Errorf("memfd_create args = %v", r.get("syscall", "args"))
+		}
+		e := m.waitFor(t, 10*time.Second, "exec of the memfd", and(eventIs("exec"), pidIs(pid), func(r rec) bool {
+			return strings.HasPrefix(r.str("process", "exe"), "/memfd:")
+		}))
+		if e.str("process", "exe") != "/memfd:e2e-memfd" || e.get("exec", "exe_deleted") != true || e.get("exec", "execveat") != true {
+			t.Errorf("exe=%q exec=%v", e.str("process", "exe"), e.get("exec"))
+		}
+	})
+
+	t.Run("bpftool prog list is a bpf syscall event", func(t *testing.T) {
+		pid, _ := run(t, "bpftool", "prog", "list")
+		r := m.waitFor(t, 10*time.Second, "bpf", and(eventIs("bpf"), pidIs(pid), func(r rec) bool {
+			return r.str("syscall", "args", "cmd") == "BPF_PROG_GET_NEXT_ID"
+		}))
+		if r.str("syscall", "group") != "kernel" {
+			t.Errorf("syscall = %v", r.get("syscall"))
+		}
+		if n := len(m.find(and(eventIs("bpf"), pidIs(pid)))); n > 20 {
+			t.Errorf("%d bpf lines for one bpftool run: identical calls should be printed once", n)
+		}
+	})
+
+	t.Run("finit_module of an invalid fd is recorded with its errno", func(t *testing.T) {
+		pid, out := run(t, h, "finit-module")
+		if strings.Contains(out, "<nil>") {
+			t.Fatalf("finit_module succeeded?! %q", out)
+		}
+		r := m.exactlyOne(t, "finit_module", and(eventIs("finit_module"), pidIs(pid)))
+		if r.str("error") == "" || r.str("severity") != "warn" {
+			t.Errorf("error=%q severity=%q", r.str("error"), r.str("severity"))
+		}
+	})
+
+	t.Run("no unexplained privilege gain during the whole test", func(t *testing.T) {
+		for _, r := range m.find(eventIs("privilege")) {
+			if r.str("privilege", "means") == "unexplained" {
+				t.Errorf("unexplained privilege gain: %v", r)
+			}
+		}
+	})
+	m.stop(t)
+	m.assertAllJSON(t)
+}
