@@ -219,4 +219,18 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
 	return len;
 }
 
+/* The struct file behind descriptor @fd of @task, or NULL. */
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
 #endif /* __LOG_MONITOR_COMMON_H */

@@ -81,20 +81,6 @@ struct {
 	__type(value, struct file_event);
 } file_scratch SEC(".maps");
 
-/* The struct file behind descriptor @fd of @task, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *task, long fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *f = NULL;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
-
 /* The directory a relative path of @dfd is resolved against. */
 static __always_inline __u64 base_path(struct task_struct *task, __s32 dfd)
 {
@@ -168,6 +154,33 @@ static __always_inline struct watch_value *match_proc_mem(struct watch_key *k, _
 }
 
 /*
+ * A cgroup v1 release_agent file, wherever the hierarchy is mounted: writing
+ * it is the classic container escape.  Same trick as above: any path ending
+ * in "/release_agent" is looked up as RELEASE_AGENT_PATTERN.
+ */
+#define RELEASE_AGENT_PATTERN "*/release_agent"
+
+static __always_inline struct watch_value *match_release_agent(struct watch_key *k, __u32 n)
+{
+	const char suffix[] = "/release_agent";
+	const char pattern[] = RELEASE_AGENT_PATTERN;
+	__u32 t;
+
+	if (n < sizeof(suffix) - 1 || n > WATCH_KEY_LEN - 1)
+		return NULL;
+	t = (n - (sizeof(suffix) - 1)) & (WATCH_KEY_LEN - 1);
+	for (int i = 0; i < sizeof(suffix) - 1; i++) {
+		if (k->path[(t + i) & (WATCH_KEY_LEN - 1)] != suffix[i])
+			return NULL;
+	}
+	for (int i = 0; i < WATCH_KEY_LEN / 8; i++)
+		((__u64 *)k->path)[i] = 0;
+	__builtin_memcpy(k->path, pattern, sizeof(pattern) - 1);
+	k->prefixlen = (sizeof(pattern) - 1) * 8;
+	return bpf_map_lookup_elem(&watch_exact, k);
+}
+
+/*
  * Look the path up in the watch maps: exact first, then the longest
  * watched prefix.  Returns watch_value.access | id << 32, or 0.
  */
@@ -193,6 +206,8 @@ __noinline __u64 match_path(__u32 start, __u32 len)
 		v = bpf_map_lookup_elem(&watch_prefix, k);
 	if (!v && n == len)
 		v = match_proc_mem(k, n);
+	if (!v && n == len)
+		v = match_release_agent(k, n);
 	if (!v)
 		return 0;
 	return v->access | ((__u64)v->id << 32);

@@ -101,6 +101,56 @@ static __always_inline void exec_send(void *ctx, struct exec_event *e, __u32 off
 }
 
 /*
+ * Does the new image's environment set LD_PRELOAD?  The variables are read
+ * one string at a time (the helper finds each NUL, so the verifier sees a
+ * short loop), up to MAX_ENV_VARS of them.  A global function, verified once.
+ */
+#define MAX_ENV_VARS 64
+
+__noinline int env_has_ld_preload(__u64 start, __u64 end)
+{
+	const char needle[] = "LD_PRELOAD=";
+	__u32 zero = 0;
+	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	__u64 p = start;
+
+	if (!pb)
+		return 0;
+	for (int i = 0; i < MAX_ENV_VARS; i++) {
+		long n;
+		int j;
+
+		if (p >= end)
+			break;
+		n = bpf_probe_read_user_str(pb->buf, MAX_PATH_LEN, (void *)p);
+		if (n <= 0)
+			break;
+		p += n;
+		for (j = 0; j < sizeof(needle) - 1; j++) {
+			if (pb->buf[j] != needle[j])
+				break;
+		}
+		if (j == sizeof(needle) - 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* Mark which of fds 0-2 are sockets: a shell talking to a socket. */
+static __always_inline __u32 stdio_sockets(struct task_struct *task)
+{
+	__u32 flags = 0;
+
+	for (int fd = 0; fd < 3; fd++) {
+		struct file *f = fd_file(task, fd);
+
+		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & 00170000) == 0140000)
+			flags |= EXEC_F_STDIN_SOCK << fd;
+	}
+	return flags;
+}
+
+/*
  * Successful exec: argv from the new image's mm->arg_start..arg_end, the
  * exe the kernel resolved (mm->exe_file; for a script, the interpreter),
  * the requested filename from the tracepoint (bprm->filename).
@@ -139,6 +189,9 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	}
 	if (BPF_CORE_READ(task, mm, exe_file, f_inode, __i_nlink) == 0)
 		e->flags |= EXEC_F_EXE_DELETED;
+	e->flags |= stdio_sockets(task);
+	if (env_has_ld_preload(BPF_CORE_READ(task, mm, env_start), BPF_CORE_READ(task, mm, env_end)))
+		e->flags |= EXEC_F_LD_PRELOAD;
 
 	arg_start = BPF_CORE_READ(task, mm, arg_start);
 	arg_end = BPF_CORE_READ(task, mm, arg_end);

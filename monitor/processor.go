@@ -185,6 +185,8 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 			Ret:               e.Ret,
 			Execveat:          e.Flags&event.ExecFlagExecveat != 0,
 			ExeDeleted:        e.Flags&event.ExecFlagExeDeleted != 0,
+			StdioSockets:      stdioSockets(e.Flags),
+			LDPreload:         e.Flags&event.ExecFlagLDPreload != 0,
 			FilenameTruncated: e.Flags&event.ExecFlagFilenameTruncated != 0,
 		},
 	}
@@ -842,4 +844,14 @@ func gained(b, a *event.Creds) []string {
 		out = append(out, "fsuid 0")
 	}
 	return append(out, syscalls.CapNames(a.CapEffective&^b.CapEffective)...)
+}
+
+func stdioSockets(flags uint32) []string {
+	var out []string
+	for i, name := range []string{"stdin", "stdout", "stderr"} {
+		if flags&(event.ExecFlagStdinSock<<i) != 0 {
+			out = append(out, name)
+		}
+	}
+	return out
 }

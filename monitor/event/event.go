@@ -62,6 +62,10 @@ const (
 	ExecFlagExecveat          = 1 << 4
 	ExecFlagNoSyscall         = 1 << 5
 	ExecFlagExeDeleted        = 1 << 6
+	ExecFlagStdinSock         = 1 << 7
+	ExecFlagStdoutSock        = 1 << 8
+	ExecFlagStderrSock        = 1 << 9
+	ExecFlagLDPreload         = 1 << 10
 )
 
 // Kernel-side drop counters (enum stat_counter), indexes of the "stats" map.

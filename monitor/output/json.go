@@ -142,6 +142,12 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if x.ExeDeleted {
 			d = d.Bool("exe_deleted", true)
 		}
+		if len(x.StdioSockets) > 0 {
+			d = d.Strs("stdio_sockets", x.StdioSockets)
+		}
+		if x.LDPreload {
+			d = d.Bool("ld_preload", true)
+		}
 		e = e.Dict("exec", d)
 	}
 	if x := r.Exit; x != nil {
@@ -239,6 +245,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 	}
 	if len(r.Rules) > 0 {
 		e = e.Array("rules", rulesArray(r.Rules))
+	}
+	if r.Repeats > 0 {
+		e = e.Uint64("repeats", r.Repeats)
 	}
 	if r.Error != "" {
 		e = e.Str("error", r.Error)

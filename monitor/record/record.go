@@ -78,6 +78,7 @@ type Record struct {
 	Priv    *Privilege
 	Monitor *Monitor
 	Rules   []Rule
+	Repeats uint64 // a fold summary: the same rules fired this many more times
 }
 
 // Process is the acting process and where it came from.
@@ -106,7 +107,9 @@ type Exec struct {
 	Ret               int32  // 0 or -errno
 	Execveat          bool
 	FilenameTruncated bool
-	ExeDeleted        bool // the executable has no link: deleted, or a memfd
+	ExeDeleted        bool     // the executable has no link: deleted, or a memfd
+	StdioSockets      []string // which of stdin, stdout, stderr are sockets
+	LDPreload         bool     // LD_PRELOAD is set in the new environment
 }
 
 // Exit is the payload of an exit event.
