@@ -12,7 +12,9 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
@@ -49,6 +51,8 @@ func newApp() *cli.App {
 			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
 			&cli.DurationFlag{Name: "fold-window", Value: 10 * time.Second, Usage: "UDP sends to one destination within this window are one event plus a count"},
+			&cli.StringFlag{Name: "policy", Aliases: []string{"p"}, Usage: "security policy `FILE` (YAML; replaces the embedded default; SIGHUP reloads it)"},
+			&cli.BoolFlag{Name: "print-default-policy", Usage: "print the embedded default policy and exit"},
 			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two)"},
 			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
 			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
@@ -169,10 +173,22 @@ func diagLogger(debug bool) zerolog.Logger {
 }
 
 func action(c *cli.Context) error {
+	if c.Bool("print-default-policy") {
+		_, err := os.Stdout.Write(policy.DefaultYAML())
+		return err
+	}
 	cfg, err := parseConfig(c)
 	if err != nil {
 		return err
 	}
+	if path := c.String("policy"); path != "" {
+		p, err := policy.Load(path, rules.Names())
+		if err != nil {
+			return &monitor.Error{Code: monitor.ExitPolicy, Err: fmt.Errorf("policy: %w", err)}
+		}
+		cfg.Policy, cfg.PolicyPath = p, path
+	}
+	cfg.Reload = hangups()
 	cfg.Log = diagLogger(c.Bool("debug"))
 	ctx, stop := signalContext()
 	defer stop()

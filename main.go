@@ -38,6 +38,22 @@ func run(args []string) int {
 	return monitor.ExitUsage
 }
 
+// hangups delivers SIGHUP (reload the policy) without blocking the sender.
+func hangups() <-chan struct{} {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		for range ch {
+			select {
+			case out <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
+	return out
+}
+
 // signalContext is cancelled by the first SIGINT/SIGTERM; a second one
 // exits at once.
 func signalContext() (context.Context, func()) {

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
@@ -25,7 +26,10 @@ type Config struct {
 	WatchPaths     []watch.Entry   // --watch-path entries, before the defaults
 	NoDefaultWatch bool
 	FoldWindow     time.Duration // UDP sends to one destination folded this long
-	UnixSockets    []string      // --watch-socket, besides the runtime sockets            // watch only WatchPaths (tests, tuning)
+	UnixSockets    []string      // --watch-socket, besides the runtime sockets
+	Policy         *policy.Policy
+	PolicyPath     string          // "" for the embedded default
+	Reload         <-chan struct{} // SIGHUP: reload the policy            // watch only WatchPaths (tests, tuning)
 
 	Stdout    io.Writer
 	StdoutTTY bool
@@ -39,8 +43,19 @@ const DefaultBTFFile = "/sys/kernel/btf/vmlinux"
 // listed twice keeps its first access mask), then the defaults and every
 // home's SSH directory and history files.
 func (c *Config) watchEntries() []watch.Entry {
-	out := append([]watch.Entry{}, c.WatchPaths...)
-	if !c.NoDefaultWatch {
+	return watchEntries(c.WatchPaths, c.Policy, c.NoDefaultWatch)
+}
+
+func watchEntries(flags []watch.Entry, p *policy.Policy, noDefault bool) []watch.Entry {
+	out := append([]watch.Entry{}, flags...)
+	if p != nil {
+		for _, path := range p.WatchPaths {
+			if e, err := watch.Custom(path); err == nil {
+				out = append(out, e)
+			}
+		}
+	}
+	if !noDefault {
 		out = append(out, watch.Defaults()...)
 		out = append(out, watch.HomeEntries("/etc/passwd")...)
 	}

@@ -12,6 +12,7 @@ const (
 	ExitNoHooks    = 5 // nothing could be loaded or attached
 	ExitLogFile    = 6 // the log file cannot be opened
 	ExitTracefs    = 7 // tracefs missing and cannot be mounted
+	ExitPolicy     = 8 // the policy file is invalid
 )
 
 // Error is an error with the exit code the process should end with.

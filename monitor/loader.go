@@ -255,7 +255,11 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the syscall table into the kernel: %v", err)
 	}
-	if err := l.loadUnixWatch(append(append([]string{}, rules.RuntimeSockets...), cfg.UnixSockets...)); err != nil {
+	sockets := append(append([]string{}, rules.RuntimeSockets...), cfg.UnixSockets...)
+	if cfg.Policy != nil {
+		sockets = append(sockets, cfg.Policy.WatchSockets...)
+	}
+	if err := l.loadUnixWatch(sockets); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the watched unix sockets into the kernel: %v", err)
 	}
@@ -367,6 +371,26 @@ func (l *loaded) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
 		m.DeleteKey(unsafe.Pointer(&k[0]))
 	}
 	return out
+}
+
+// reloadWatchList empties the watch maps and fills them again (policy
+// reload).  Between the two, watched files are briefly not reported.
+func (l *loaded) reloadWatchList(entries []watch.MapEntry) error {
+	for _, name := range []string{"watch_exact", "watch_prefix"} {
+		m, err := l.mod.GetMap(name)
+		if err != nil {
+			return err
+		}
+		var keys [][]byte
+		it := m.Iterator()
+		for it.Next() {
+			keys = append(keys, append([]byte(nil), it.Key()...))
+		}
+		for _, k := range keys {
+			m.DeleteKey(unsafe.Pointer(&k[0]))
+		}
+	}
+	return l.loadWatchList(entries)
 }
 
 // loadWatchList fills the kernel's watch maps.  It runs before the file

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/netinfo"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
@@ -45,6 +46,10 @@ type processor struct {
 	kernelStats      func() [statMax]uint64
 	lostReported     uint64 // losses already announced in-stream
 	watch            []watch.Entry
+	engine           *rules.Engine
+	tracker          *analytics.Tracker
+	alerts           map[string]*alertFold
+	alertsFolded     uint64
 	folds            map[foldKey]*record.Process
 	userns           map[uint32]bool // made a user namespace while not root
 	calls            map[uint32]map[string]bool
@@ -109,11 +114,30 @@ func (p *processor) handle(b []byte) {
 	p.emit(r)
 }
 
-// emit counts a record and queues it unless filtered out; it never blocks.
+// emit judges a record (rules, analytics), folds a repeated alert, and
+// queues it.
 func (p *processor) emit(r *record.Record) {
 	if r == nil {
 		return
 	}
+	if p.engine != nil {
+		p.engine.Evaluate(r)
+	}
+	if len(r.Rules) > 0 {
+		now := time.Now()
+		if p.tracker != nil {
+			p.tracker.Alert(r, now)
+		}
+		if p.foldAlert(r, now) {
+			return
+		}
+	}
+	p.queue(r)
+}
+
+// queue counts a record and sends it to output unless filtered out; it
+// never blocks.
+func (p *processor) queue(r *record.Record) {
 	p.total++
 	p.byEvent[r.Event]++
 	p.bySeverity[r.Severity]++
@@ -206,6 +230,9 @@ func (p *processor) onExit(e *event.Exit) *record.Record {
 	}
 	rp := p.processFrom(&e.Header, exe)
 	p.table.Remove(e.PID)
+	if p.tracker != nil {
+		p.tracker.Exited(e.PID)
+	}
 	delete(p.userns, e.PID)
 	delete(p.calls, e.PID)
 	x := &record.Exit{
@@ -275,6 +302,16 @@ func (p *processor) statsRecord(final bool) *record.Record {
 		ProcEvictions:    p.table.Evictions(),
 		LostKernel:       map[string]uint64{},
 		SyscallsRepeated: p.syscallsRepeated,
+		AlertsFolded:     p.alertsFolded,
+	}
+	if p.tracker != nil {
+		top := 5
+		if p.engine != nil {
+			top = p.engine.Policy().Top
+		}
+		s.Top = p.tracker.Top(top, now)
+		s.Tracked = p.tracker.Len()
+		s.TrackedEvicted = p.tracker.Evictions()
 	}
 	if interval > 0 {
 		s.EventsPerSec = float64(n) / interval.Seconds()
@@ -401,6 +438,7 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		w := p.watch[e.WatchID]
 		f.Class, f.Watch, owner = w.Class, w.Path, w.Owner
 	}
+	f.WatchOwner = owner
 	name := fileOpNames[e.Op]
 	if name == "" {
 		name = "file"
@@ -423,14 +461,11 @@ func (p *processor) onFile(e *event.File) *record.Record {
 	}
 	r := &record.Record{
 		Time:     p.wallTime(e.TimeNs),
-		Severity: rules.FileSeverity(f.Class, e.Access, e.EUID, owner),
+		Severity: record.Info,
 		Event:    name,
 		Category: record.CatFile,
 		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
 		File:     f,
-	}
-	if f.Class == watch.ClassProcMem && procMemOwner(e.Path) == e.PID {
-		r.Severity = record.Info // its own memory
 	}
 	switch {
 	case e.Ret < 0:
@@ -541,7 +576,7 @@ func (p *processor) onNet(e *event.Net) *record.Record {
 		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
 		Network:  n,
 	}
-	r.Severity = rules.NetSeverity(name, entry.Exe, n, p.isService(entry))
+	r.Severity = record.Info
 	if n.Folded {
 		p.rememberFold(e, r.Process)
 	}
@@ -612,7 +647,7 @@ func (p *processor) onFoldSummary(f event.Fold) *record.Record {
 		Message: fmt.Sprintf("%d UDP %ss to %s by %s in %s (the first was reported alone)", f.Count, name,
 			netinfo.Endpoint(n.DstIP, n.DstPort), exe, time.Duration(f.LastNs-f.FirstNs).Round(time.Millisecond)),
 	}
-	r.Severity = rules.NetSeverity(name, exe, n, false)
+	r.Severity = record.Info
 	return r
 }
 
@@ -679,7 +714,7 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		Category: record.CatSyscall,
 		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
 		Syscall:  s,
-		Severity: rules.SyscallSeverity(s, e.EUID, s.TargetPID == e.PID),
+		Severity: record.Info,
 	}
 	if e.Ret < 0 {
 		r.Error = output.ErrnoName(int(-e.Ret))
@@ -764,7 +799,7 @@ func (p *processor) trackUserns(e *event.Syscall, spec *syscalls.Spec, r *record
 			Before: credsOf(&e.Header), After: credsOf(&e.Header)}
 		p.emit(&record.Record{
 			Time:     r.Time,
-			Severity: rules.PrivilegeSeverity(priv, string(r.Process.Exe)),
+			Severity: record.Info,
 			Event:    "privilege",
 			Category: record.CatPrivilege,
 			Message: fmt.Sprintf("%s (uid %d) used its user namespace's root for %s", r.Process.Exe,
@@ -812,7 +847,7 @@ func (p *processor) onPriv(e *event.Priv) *record.Record {
 	}
 	r := &record.Record{
 		Time:     p.wallTime(e.TimeNs),
-		Severity: rules.PrivilegeSeverity(priv, entry.Exe),
+		Severity: record.Info,
 		Event:    "privilege",
 		Category: record.CatPrivilege,
 		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
@@ -854,4 +889,53 @@ func stdioSockets(flags uint32) []string {
 		}
 	}
 	return out
+}
+
+// alertFold is an alert seen once in the fold window; repeats are counted.
+type alertFold struct {
+	first *record.Record
+	since time.Time
+	count uint64
+}
+
+// foldAlert says whether r repeats an alert (same rules, same process)
+// already printed within the policy's fold window: a loop does not flood
+// the log.  The count is reported when the window closes (sweepAlerts).
+func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
+	key := strconv.FormatUint(uint64(r.Process.PID), 10) + "/" + r.Event
+	for _, rule := range r.Rules {
+		key += "/" + rule.Name
+	}
+	if p.alerts == nil {
+		p.alerts = map[string]*alertFold{}
+	}
+	if a := p.alerts[key]; a != nil {
+		a.count++
+		p.alertsFolded++
+		return true
+	}
+	if len(p.alerts) < 16384 {
+		p.alerts[key] = &alertFold{first: r, since: now}
+	}
+	return false
+}
+
+// sweepAlerts closes fold windows older than window (all when window is 0)
+// and reports each repeated alert once with its count.
+func (p *processor) sweepAlerts(now time.Time, window time.Duration) {
+	for key, a := range p.alerts {
+		if window > 0 && now.Sub(a.since) < window {
+			continue
+		}
+		delete(p.alerts, key)
+		if a.count == 0 {
+			continue
+		}
+		sum := *a.first
+		sum.Time = now
+		sum.Repeats = a.count
+		sum.Message = fmt.Sprintf("%s (repeated %d more times in %s)", a.first.Message, a.count,
+			now.Sub(a.since).Round(time.Second))
+		p.queue(&sum)
+	}
 }

@@ -19,9 +19,12 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -67,6 +70,9 @@ func Run(ctx context.Context, cfg Config) error {
 		defer logFile.Close()
 	}
 
+	if cfg.Policy == nil {
+		cfg.Policy = policy.Default(rules.Names())
+	}
 	entries := cfg.watchEntries()
 	mapEntries, err := watch.MapEntries(entries)
 	if err != nil {
@@ -97,8 +103,13 @@ func Run(ctx context.Context, cfg Config) error {
 		writeLoop(w, outq, log)
 	}()
 
+	if cfg.Policy == nil {
+		cfg.Policy = policy.Default(rules.Names())
+	}
 	p := newProcessor(&cfg, outq)
 	p.watch = entries
+	p.engine = rules.NewEngine(cfg.Policy)
+	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.kernelStats
 	seeded := p.table.SeedFromProc("/proc")
 
@@ -125,6 +136,7 @@ func Run(ctx context.Context, cfg Config) error {
 		for _, f := range l.sweepFolds(bootNow(), foldWindow) {
 			p.emit(p.onFoldSummary(f))
 		}
+		p.sweepAlerts(time.Now(), p.engine.Policy().FoldWindow)
 	}
 
 loop:
@@ -144,6 +156,8 @@ loop:
 			p.checkLoss()
 		case <-foldTick.C:
 			sweep()
+		case <-cfg.Reload:
+			p.emitMonitor(reloadPolicy(&cfg, l, p, log))
 		}
 	}
 
@@ -180,11 +194,52 @@ drain:
 	}
 	// every open fold window is reported now, whatever its age
 	foldWindow = 0
-	sweep()
+	for _, f := range l.sweepFolds(bootNow(), 0) {
+		p.emit(p.onFoldSummary(f))
+	}
+	p.sweepAlerts(time.Now(), 0)
 	p.emitMonitor(p.statsRecord(true))
 	close(outq)
 	<-writerDone
 	return nil
+}
+
+// reloadPolicy re-reads the policy file (SIGHUP).  A bad file is refused
+// and the running policy kept; either way a monitor record says what
+// happened.
+func reloadPolicy(cfg *Config, l *loaded, p *processor, log zerolog.Logger) *record.Record {
+	r := &record.Record{Time: time.Now(), Event: "policy", Category: record.CatMonitor}
+	if cfg.PolicyPath == "" {
+		r.Message = "SIGHUP: no --policy file, the embedded default stays in force"
+		return r
+	}
+	np, err := policy.Load(cfg.PolicyPath, rules.Names())
+	if err != nil {
+		log.Error().Err(err).Msg("policy reload refused; the running policy stays in force")
+		r.Severity = record.Warn
+		r.Error = "EINVAL"
+		r.Message = "policy reload refused, the running policy stays in force: " + err.Error()
+		return r
+	}
+	entries := watchEntries(cfg.WatchPaths, np, cfg.NoDefaultWatch)
+	mapEntries, err := watch.MapEntries(entries)
+	if err == nil {
+		err = l.reloadWatchList(mapEntries)
+	}
+	if err == nil {
+		err = l.loadUnixWatch(append(append(append([]string{}, rules.RuntimeSockets...), cfg.UnixSockets...), np.WatchSockets...))
+	}
+	if err != nil {
+		r.Severity = record.Warn
+		r.Message = "policy reloaded, but the kernel's watch list could not be updated: " + err.Error()
+	} else {
+		r.Message = "policy reloaded from " + cfg.PolicyPath
+	}
+	cfg.Policy = np
+	p.watch = entries
+	p.engine.SetPolicy(np)
+	p.tracker.Configure(np.HalfLife, np.MaxTracked)
+	return r
 }
 
 // writeLoop writes records and flushes whenever the queue is empty, so a

@@ -256,6 +256,21 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 	return j.buf.Bytes()
 }
 
+type suspectsArray []record.Suspect
+
+func (a suspectsArray) MarshalZerologArray(arr *zerolog.Array) {
+	for i, x := range a {
+		rules := zerolog.Dict()
+		for _, rc := range x.Rules {
+			rules = rules.Uint64(rc.Name, rc.Count)
+		}
+		arr.Dict(zerolog.Dict().Int("rank", i+1).Uint32("pid", x.PID).Str("exe", x.Exe).Uint32("uid", x.UID).
+			Float64("score", x.Score).Dict("rules", rules).
+			Str("first_seen", x.First.UTC().Format(time.RFC3339Nano)).
+			Str("last_seen", x.Last.UTC().Format(time.RFC3339Nano)).Bool("alive", x.Alive))
+	}
+}
+
 // argsDict writes decoded syscall arguments; values are of a few known
 // types (record.Arg), switched on without reflection.
 func argsDict(args []record.Arg) *zerolog.Event {
@@ -318,7 +333,10 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions)).
 			Dict("file_filter", zerolog.Dict().Uint64("checked", s.FileChecked).Uint64("sent", s.FileSent)).
 			Uint64("udp_sends_folded", s.NetFolded).
-			Uint64("syscalls_repeated", s.SyscallsRepeated)
+			Uint64("syscalls_repeated", s.SyscallsRepeated).
+			Uint64("alerts_folded", s.AlertsFolded).
+			Dict("analytics", zerolog.Dict().Int("tracked", s.Tracked).Uint64("evicted", s.TrackedEvicted)).
+			Array("top", suspectsArray(s.Top))
 	}
 	return d
 }

@@ -307,6 +307,14 @@ func (t *textEncoder) monitor(b []byte, r *record.Record) []byte {
 		if s.ProcEvictions > 0 {
 			b = kvu(b, "proc_evictions", s.ProcEvictions)
 		}
+		if s.AlertsFolded > 0 {
+			b = kvu(b, "alerts_folded", s.AlertsFolded)
+		}
+		// the ranking: one more line per suspect, so each stays greppable
+		for i, x := range s.Top {
+			b = append(b, '\n')
+			b = t.topLine(b, r, i+1, &x)
+		}
 		return b
 	}
 	if r.Message != "" {
@@ -343,4 +351,28 @@ func textArg(b []byte, a record.Arg) []byte {
 func credsText(c *record.Creds) string {
 	return "uid=" + strconv.FormatUint(uint64(c.UID), 10) + ",euid=" + strconv.FormatUint(uint64(c.EUID), 10) +
 		",suid=" + strconv.FormatUint(uint64(c.SUID), 10) + ",caps=0x" + strconv.FormatUint(c.CapEffective, 16)
+}
+
+// topLine renders one suspect of the analytics' ranking.
+func (t *textEncoder) topLine(b []byte, r *record.Record, rank int, x *record.Suspect) []byte {
+	b = r.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, " INFO  top    #"...)
+	b = strconv.AppendInt(b, int64(rank), 10)
+	b = kvs(b, "score", strconv.FormatFloat(x.Score, 'f', 1, 64))
+	b = kvu(b, "pid", uint64(x.PID))
+	b = kvs(b, "exe", x.Exe)
+	b = kvu(b, "uid", uint64(x.UID))
+	rules := make([]string, len(x.Rules))
+	for i, rc := range x.Rules {
+		rules[i] = rc.Name + "x" + strconv.FormatUint(rc.Count, 10)
+	}
+	b = kvs(b, "rules", strings.Join(rules, ","))
+	b = kvs(b, "first", x.First.UTC().Format("15:04:05"))
+	b = kvs(b, "last", x.Last.UTC().Format("15:04:05"))
+	if x.Alive {
+		b = kvs(b, "alive", "yes")
+	} else {
+		b = kvs(b, "alive", "no")
+	}
+	return b
 }

@@ -140,6 +140,7 @@ type File struct {
 	PathTruncated bool
 	Class         string // class of the watch entry that matched
 	Watch         string // the watch entry that matched
+	WatchOwner    int64  // uid owning the watched home directory, -1 if none
 }
 
 // Network is the payload of a network event.
@@ -253,6 +254,27 @@ type Stats struct {
 	FileSent         uint64 // ... that matched and were sent
 	NetFolded        uint64 // UDP sends folded into an earlier event
 	SyscallsRepeated uint64 // identical syscall events of one process not printed again
+	AlertsFolded     uint64 // alerts folded into an earlier one (same rules, same process)
+	Top              []Suspect
+	Tracked          int    // processes with a risk score
+	TrackedEvicted   uint64 // scored processes dropped for room
+}
+
+// Suspect is one entry of the analytics' ranking.
+type Suspect struct {
+	PID         uint32
+	Exe         string
+	UID         uint32
+	Score       float64
+	Rules       []RuleCount
+	First, Last time.Time
+	Alive       bool
+}
+
+// RuleCount is how often a rule fired for a suspect (and its children).
+type RuleCount struct {
+	Name  string
+	Count uint64
 }
 
 // Lost is every event lost since start, at any stage.

@@ -3,16 +3,7 @@ package rules
 import (
 	"path/filepath"
 	"strings"
-
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
-
-// SuspiciousPorts are ports used by miners' pools, reverse shells and
-// common backdoors.
-var SuspiciousPorts = map[uint16]bool{
-	1337: true, 3333: true, 4444: true, 5555: true, 6666: true, 7777: true,
-	9999: true, 14444: true, 14433: true, 31337: true, 45560: true, 45700: true,
-}
 
 // RuntimeSockets are container-runtime API sockets: talking to one is
 // root on the host.
@@ -65,32 +56,4 @@ func IsServiceExe(exe string) bool {
 		return true
 	}
 	return serviceNames[base] || strings.HasPrefix(base, "systemd-")
-}
-
-// NetSeverity is the first assignment for a network event:
-//   - a shell or interpreter connecting or sending out: warn;
-//   - a connection to, or a listener on, a miner-pool or reverse-shell port: warn;
-//   - a connect to a container-runtime socket: warn;
-//   - a listener opened by a process that is not a service: warn;
-//   - everything else (accepts, binds, ordinary connects): info.
-func NetSeverity(event, exe string, n *record.Network, service bool) record.Severity {
-	switch event {
-	case "connect", "send":
-		if len(n.UnixPath) > 0 {
-			for _, s := range RuntimeSockets {
-				if string(n.UnixPath) == s {
-					return record.Warn
-				}
-			}
-			return record.Info
-		}
-		if IsInterpreter(exe) || SuspiciousPorts[n.DstPort] {
-			return record.Warn
-		}
-	case "listen":
-		if !service || SuspiciousPorts[n.SrcPort] {
-			return record.Warn
-		}
-	}
-	return record.Info
 }

@@ -164,8 +164,12 @@ var mountFlags = []named{
 }
 
 func mountArgs(c *Call) []record.Arg {
+	flags := c.Args[3] & 0xffffffff
+	if flags&0xffff0000 == 0xc0ed0000 { // MS_MGC_VAL of old programs: the kernel drops it
+		flags &^= 0xffff0000
+	}
 	return []record.Arg{arg("source", c.Strs[0]), arg("target", c.Strs[1]), arg("fstype", c.Strs[2]),
-		arg("flags", flagNames(c.Args[3]&0xffffffff, mountFlags))}
+		arg("flags", flagNames(flags, mountFlags))}
 }
 
 var umountFlags = []named{{1, "MNT_FORCE"}, {2, "MNT_DETACH"}, {4, "MNT_EXPIRE"}, {8, "UMOUNT_NOFOLLOW"}}
