@@ -902,7 +902,10 @@ type alertFold struct {
 // already printed within the policy's fold window: a loop does not flood
 // the log.  The count is reported when the window closes (sweepAlerts).
 func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
-	key := strconv.FormatUint(uint64(r.Process.PID), 10) + "/" + r.Event
+	// the message names the object (path, destination, target): two
+	// different files read by one process are two alerts, the same file
+	// read in a loop is one
+	key := strconv.FormatUint(uint64(r.Process.PID), 10) + "/" + r.Event + "/" + r.Message
 	for _, rule := range r.Rules {
 		key += "/" + rule.Name
 	}

@@ -385,7 +385,7 @@ func TestJSONStatsCountsLosses(t *testing.T) {
 	r.Monitor.Stats.LostQueue, r.Monitor.Stats.DecodeErrors, r.Monitor.Stats.ProcEvictions = 4, 5, 6
 	m := jsonObject(t, r)
 	mon := obj(t, m, "monitor")
-	wantKeys(t, "monitor", mon, "final", "file_filter", "udp_sends_folded", "syscalls_repeated", "interval_s", "uptime_s", "events", "severity",
+	wantKeys(t, "monitor", mon, "final", "file_filter", "udp_sends_folded", "syscalls_repeated", "alerts_folded", "analytics", "top", "interval_s", "uptime_s", "events", "severity",
 		"events_per_sec", "events_total", "lost", "process_table")
 	want(t, "final", mon["final"], false)
 	want(t, "interval_s", mon["interval_s"], 5.0)
