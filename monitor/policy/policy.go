@@ -256,6 +256,13 @@ func (c *checker) rules(n *yaml.Node, p *Policy) {
 			c.fail(k.Line, "unknown rule %q (see --print-default-policy for the names)", k.Value)
 			continue
 		}
+		// yaml.v3 ignores KnownFields inside Node.Decode: check by hand
+		if !c.keys(v, "rules."+k.Value, "enabled", "severity", "allow") {
+			continue
+		}
+		if a := mapValue(v, "allow"); a != nil && !c.keys(a, "rules."+k.Value+".allow", "exe", "user", "parent") {
+			continue
+		}
 		var fr fileRule
 		if err := v.Decode(&fr); err != nil {
 			var te *yaml.TypeError
@@ -284,6 +291,43 @@ func (c *checker) rules(n *yaml.Node, p *Policy) {
 		r.Allow = c.allow(&fr.Allow)
 		p.Rules[k.Value] = r
 	}
+}
+
+// keys fails on any key of mapping n not in allowed.
+func (c *checker) keys(n *yaml.Node, where string, allowed ...string) bool {
+	if n.Kind != yaml.MappingNode {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return true
+		}
+		c.fail(n.Line, "%s: want a map", where)
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		ok := false
+		for _, a := range allowed {
+			if k.Value == a {
+				ok = true
+			}
+		}
+		if !ok {
+			c.fail(k.Line, "unknown key %q in %s", k.Value, where)
+			return false
+		}
+	}
+	return true
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func (c *checker) allow(a *fileAllow) Allow {
