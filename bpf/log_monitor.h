@@ -303,6 +303,7 @@ enum syscall_spec_flags {
 	SC_CLONE3 = 1 << 3,       /* flags are in the user struct clone_args */
 	SC_PRCTL = 1 << 4,        /* prctl: only the security-relevant options */
 	SC_PTRACE = 1 << 5,       /* ptrace: only attach, traceme and writes */
+	SC_SELF_TARGET = 1 << 6,  /* only when the first argument is our pid */
 };
 
 struct syscall_spec {

@@ -63,6 +63,8 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 
 	if ((id >> 32) == self_tgid)
 		return 0;
+	if ((spec->flags & SC_SELF_TARGET) && (__u32)a[0] != self_tgid)
+		return 0; /* a signal to someone else */
 	if (spec->flags & SC_PRCTL) {
 		switch (a[0]) {
 		case 4:          /* PR_SET_DUMPABLE */

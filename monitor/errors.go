@@ -13,6 +13,7 @@ const (
 	ExitLogFile    = 6 // the log file cannot be opened
 	ExitTracefs    = 7 // tracefs missing and cannot be mounted
 	ExitPolicy     = 8 // the policy file is invalid
+	ExitKernel     = 9 // the kernel is older than the monitor supports
 )
 
 // Error is an error with the exit code the process should end with.

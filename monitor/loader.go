@@ -54,10 +54,33 @@ type loaded struct {
 	tracefs string
 }
 
+const minKernelMajor, minKernelMinor = 5, 8
+
+// kernelTooOld reads uname's release; a release it cannot parse passes
+// (the load then tells).  MONITOR_FAKE_KERNEL overrides it for tests.
+func kernelTooOld() (string, bool) {
+	rel := os.Getenv("MONITOR_FAKE_KERNEL")
+	if rel == "" {
+		var uts unix.Utsname
+		if err := unix.Uname(&uts); err != nil {
+			return "", true
+		}
+		rel = unix.ByteSliceToString(uts.Release[:])
+	}
+	var major, minor int
+	if n, _ := fmt.Sscanf(rel, "%d.%d", &major, &minor); n != 2 {
+		return rel, true
+	}
+	return rel, major > minKernelMajor || (major == minKernelMajor && minor >= minKernelMinor)
+}
+
 // preflight checks what the user can fix before anything is loaded.
 func preflight(cfg *Config) error {
 	if os.Geteuid() != 0 {
 		return errorf(ExitPermission, "must run as root: loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (try: sudo %s)", os.Args[0])
+	}
+	if rel, ok := kernelTooOld(); !ok {
+		return errorf(ExitKernel, "kernel %s is older than %d.%d, the oldest this monitor supports (BPF CO-RE with BTF, raw tracepoints, bpf_ktime_get_boot_ns): upgrade the kernel", rel, minKernelMajor, minKernelMinor)
 	}
 	btf := cfg.BTFFile
 	if btf == "" {

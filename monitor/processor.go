@@ -45,6 +45,8 @@ type processor struct {
 	intervalStart    time.Time
 	kernelStats      func() [statMax]uint64
 	lostReported     uint64 // losses already announced in-stream
+	lostAtInterval   uint64 // lostSoFar() when the stats interval began
+	lostKernelSeen   uint64 // kernel-side losses as of the last check
 	watch            []watch.Entry
 	engine           *rules.Engine
 	tracker          *analytics.Tracker
@@ -125,6 +127,7 @@ func (p *processor) emit(r *record.Record) {
 	}
 	if len(r.Rules) > 0 {
 		now := time.Now()
+		r.Degraded = p.lostSoFar() > p.lostAtInterval
 		if p.tracker != nil {
 			p.tracker.Alert(r, now)
 		}
@@ -322,6 +325,7 @@ func (p *processor) statsRecord(final bool) *record.Record {
 	p.byEvent = map[string]uint64{}
 	p.bySeverity = [3]uint64{}
 	p.intervalStart = now
+	p.lostAtInterval = p.lostSoFar()
 
 	sev := record.Info
 	msg := "monitor statistics"
@@ -352,6 +356,7 @@ func (p *processor) checkLoss() {
 	}
 	delta := lost - p.lostReported
 	p.lostReported = lost
+	p.lostKernelSeen = lost - (p.lostPerf + p.lostQueue + p.decodeErrors)
 	p.emitMonitor(&record.Record{
 		Time:     time.Now(),
 		Severity: record.Warn,
@@ -360,6 +365,12 @@ func (p *processor) checkLoss() {
 		Message:  fmt.Sprintf("%d events lost in the last second (%d since start): the log is incomplete", delta, lost),
 		Monitor:  &record.Monitor{Stats: s},
 	})
+}
+
+// lostSoFar is every loss known without reading the kernel's counters
+// (those are refreshed once a second by checkLoss).
+func (p *processor) lostSoFar() uint64 {
+	return p.lostPerf + p.lostQueue + p.decodeErrors + p.lostKernelSeen
 }
 
 // lossSnapshot reads every loss counter without resetting interval counts.

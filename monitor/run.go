@@ -67,7 +67,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return &Error{Code: ExitLogFile, Err: err}
 		}
 		logFile = f
-		defer logFile.Close()
+		defer func() { logFile.Close() }() // the writer may have reopened it
 	}
 
 	if cfg.Policy == nil {
@@ -97,10 +97,11 @@ func Run(ctx context.Context, cfg Config) error {
 		w = output.NewWriter(cfg.Format, cfg.Stdout, cfg.StdoutTTY, nil)
 	}
 	outq := make(chan *record.Record, outputQueueLen)
+	reopen := make(chan struct{}, 1)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		writeLoop(w, outq, log)
+		writeLoop(w, outq, reopen, cfg.LogFile, &logFile, log)
 	}()
 
 	if cfg.Policy == nil {
@@ -157,6 +158,10 @@ loop:
 		case <-foldTick.C:
 			sweep()
 		case <-cfg.Reload:
+			select {
+			case reopen <- struct{}{}:
+			default:
+			}
 			p.emitMonitor(reloadPolicy(&cfg, l, p, log))
 		}
 	}
@@ -242,29 +247,75 @@ func reloadPolicy(cfg *Config, l *loaded, p *processor, log zerolog.Logger) *rec
 	return r
 }
 
+// sinkHealth reports a sink's write failures on stderr once per condition
+// (a new error message), with a count when it recovers.
+type sinkHealth struct {
+	name     string
+	lastErr  string
+	failures uint64
+}
+
+func (h *sinkHealth) note(err error, log zerolog.Logger) {
+	if err == nil {
+		if h.failures > 0 {
+			log.Warn().Str("sink", h.name).Uint64("failed_writes", h.failures).
+				Msg("writes resumed; buffered lines were written")
+			h.failures, h.lastErr = 0, ""
+		}
+		return
+	}
+	h.failures++
+	if msg := err.Error(); msg != h.lastErr {
+		h.lastErr = msg
+		log.Error().Str("sink", h.name).Err(err).
+			Msg("write failed; the monitor keeps running and retries (lines are buffered up to 4 MiB)")
+	}
+}
+
 // writeLoop writes records and flushes whenever the queue is empty, so a
 // line reaches stdout and the log file as soon as there is nothing behind it.
-// A write error is reported once on stderr (with a count at the end); the
-// monitor keeps running.
-func writeLoop(w *output.Writer, outq <-chan *record.Record, log zerolog.Logger) {
-	var errs uint64
-	report := func(err error) {
-		if err == nil {
-			return
+// A write error never stops the monitor.  reopen asks for the log file to
+// be opened again (logrotate's create mode, SIGHUP).
+func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struct{}, logPath string,
+	logFile **os.File, log zerolog.Logger) {
+	file := &sinkHealth{name: "log file"}
+	stdout := &sinkHealth{name: "stdout"}
+	flush := func() {
+		ferr, serr := w.Flush()
+		if *logFile != nil {
+			file.note(ferr, log)
 		}
-		if errs == 0 {
-			log.Error().Err(err).Msg("output write failed; continuing (further errors counted)")
-		}
-		errs++
+		stdout.note(serr, log)
 	}
-	for r := range outq {
-		report(w.Write(r))
-		if len(outq) == 0 {
-			report(w.Flush())
+	for {
+		select {
+		case r, ok := <-outq:
+			if !ok {
+				flush()
+				if _, dropped := w.Dropped(); dropped > 0 {
+					log.Error().Uint64("lines", dropped).Msg("log file lines dropped after repeated write failures")
+				}
+				return
+			}
+			w.Write(r)
+			if len(outq) == 0 {
+				flush()
+			}
+		case <-reopen:
+			if logPath == "" {
+				continue
+			}
+			f, err := output.OpenLogFile(logPath)
+			if err != nil {
+				log.Error().Err(err).Msg("reopening the log file failed; still writing to the old one")
+				continue
+			}
+			if err := w.SetFile(f); err != nil {
+				file.note(err, log)
+			}
+			(*logFile).Close()
+			*logFile = f
+			log.Info().Str("path", logPath).Msg("log file reopened")
 		}
-	}
-	report(w.Flush())
-	if errs > 1 {
-		log.Error().Uint64("errors", errs).Msg("output write errors")
 	}
 }

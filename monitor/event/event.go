@@ -120,6 +120,7 @@ const (
 	ScClone3      = 1 << 3
 	ScPrctl       = 1 << 4
 	ScPtrace      = 1 << 5
+	ScSelfTarget  = 1 << 6
 
 	ScFlagPathTruncated = 1 << 0
 

@@ -179,6 +179,7 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"SC_CREDS":                   ScCreds,
 		"SC_CLONE3":                  ScClone3,
 		"SC_PTRACE":                  ScPtrace,
+		"SC_SELF_TARGET":             ScSelfTarget,
 		"SC_PRCTL":                   ScPrctl,
 		"SC_F_PATH_TRUNCATED":        ScFlagPathTruncated,
 		"PRIV_SYSCALL":               PrivSyscall,

@@ -249,6 +249,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 	if r.Repeats > 0 {
 		e = e.Uint64("repeats", r.Repeats)
 	}
+	if r.Degraded {
+		e = e.Bool("degraded", true)
+	}
 	if r.Error != "" {
 		e = e.Str("error", r.Error)
 	}

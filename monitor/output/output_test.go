@@ -155,11 +155,11 @@ func writeLines(t *testing.T, format output.Format, tty bool, rs ...*record.Reco
 	var out bytes.Buffer
 	w := output.NewWriter(format, &out, tty, nil)
 	for _, r := range rs {
-		if err := w.Write(r); err != nil {
+		if ferr, err := w.Write(r); ferr != nil || err != nil {
 			t.Fatalf("Write: %v", err)
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if ferr, err := w.Flush(); ferr != nil || err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
 	return out.String()
@@ -665,11 +665,11 @@ func TestTextColourOnlyOnATerminal(t *testing.T) {
 	var stdout, file bytes.Buffer
 	w := output.NewWriter(output.FormatText, &stdout, true, &file)
 	for _, r := range []*record.Record{simpleExec(), startRecord()} {
-		if err := w.Write(r); err != nil {
+		if ferr, err := w.Write(r); ferr != nil || err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if ferr, err := w.Flush(); ferr != nil || err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stdout.String(), "\x1b[32mINFO ") {
@@ -692,11 +692,11 @@ func TestWriterSendsTheSameLineToStdoutAndFile(t *testing.T) {
 		var stdout, file bytes.Buffer
 		w := output.NewWriter(format, &stdout, false, &file)
 		for _, r := range []*record.Record{simpleExec(), exitRecord(record.Exit{Code: 1}), statsRecord()} {
-			if err := w.Write(r); err != nil {
+			if ferr, err := w.Write(r); ferr != nil || err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := w.Flush(); err != nil {
+		if ferr, err := w.Flush(); ferr != nil || err != nil {
 			t.Fatal(err)
 		}
 		if stdout.String() != file.String() || strings.Count(file.String(), "\n") != 3 {
@@ -715,15 +715,52 @@ func (brokenFile) Write([]byte) (int, error) { return 0, errors.New("disk full")
 func TestLogFileErrorsDoNotStopStdout(t *testing.T) {
 	var stdout bytes.Buffer
 	w := output.NewWriter(output.FormatText, &stdout, false, brokenFile{})
-	_ = w.Write(simpleExec())
-	if err := w.Flush(); err == nil {
-		t.Error("Flush hid the file error")
-	}
-	if w.FileErrors == 0 {
-		t.Error("FileErrors not counted")
+	w.Write(simpleExec())
+	ferr, serr := w.Flush()
+	if ferr == nil || serr != nil {
+		t.Errorf("Flush = %v, %v: want the file's error only", ferr, serr)
 	}
 	if strings.Count(stdout.String(), "\n") != 1 {
 		t.Errorf("stdout = %q, want the line", stdout.String())
+	}
+}
+
+// A failing file keeps its lines and writes them, whole, once it works.
+type flakyFile struct {
+	fail bool
+	got  bytes.Buffer
+}
+
+func (f *flakyFile) Write(b []byte) (int, error) {
+	if f.fail {
+		return 0, errors.New("no space left on device")
+	}
+	return f.got.Write(b)
+}
+
+func TestLogFileResumesWithNothingLostAfterAFailure(t *testing.T) {
+	var stdout bytes.Buffer
+	f := &flakyFile{fail: true}
+	w := output.NewWriter(output.FormatJSON, &stdout, false, f)
+	for i := 0; i < 3; i++ {
+		w.Write(simpleExec())
+		if ferr, _ := w.Flush(); ferr == nil {
+			t.Fatal("the failure was not reported")
+		}
+	}
+	f.fail = false
+	w.Write(simpleExec())
+	if ferr, _ := w.Flush(); ferr != nil {
+		t.Fatal(ferr)
+	}
+	if got := strings.Count(f.got.String(), "\n"); got != 4 {
+		t.Errorf("file got %d lines after recovering, want all 4", got)
+	}
+	if f.got.String() != stdout.String() {
+		t.Errorf("file and stdout differ:\n%s\n%s", f.got.String(), stdout.String())
+	}
+	if _, dropped := w.Dropped(); dropped != 0 {
+		t.Errorf("dropped %d lines", dropped)
 	}
 }
 

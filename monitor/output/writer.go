@@ -3,7 +3,7 @@
 package output
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -48,24 +48,65 @@ func OpenLogFile(path string) (*os.File, error) {
 	return f, nil
 }
 
+// lineSink collects whole lines and writes them with one write(2) per
+// flush, so a reader of the file never sees half a record (the file is
+// opened O_APPEND: each write lands at the end, whole).  When the sink
+// fails (disk full, permissions), lines are kept up to maxPending bytes and
+// retried at the next flush; past that the oldest are dropped and counted.
+type lineSink struct {
+	w       io.Writer
+	buf     []byte
+	Dropped uint64 // lines dropped because the sink kept failing
+}
+
+const (
+	flushAt    = 64 << 10
+	maxPending = 4 << 20
+)
+
+func (s *lineSink) write(line []byte) error {
+	s.buf = append(s.buf, line...)
+	if len(s.buf) >= flushAt {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *lineSink) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	n, err := s.w.Write(s.buf)
+	if n > 0 {
+		// keep what was not written, from the start of a line when we can
+		s.buf = s.buf[:copy(s.buf, s.buf[n:])]
+	}
+	if err != nil && len(s.buf) > maxPending {
+		cut := len(s.buf) - maxPending
+		if i := bytes.IndexByte(s.buf[cut:], '\n'); i >= 0 {
+			cut += i + 1
+		}
+		s.Dropped += uint64(bytes.Count(s.buf[:cut], []byte{'\n'}))
+		s.buf = s.buf[:copy(s.buf, s.buf[cut:])]
+	}
+	return err
+}
+
 // Writer formats each record once per sink style and writes whole lines.
 // It is used by one goroutine.
 type Writer struct {
-	json    *jsonEncoder
-	text    *textEncoder // plain text (file, or stdout when not a tty)
-	color   *textEncoder // coloured text for a terminal
-	format  Format
-	stdout  *bufio.Writer
-	file    *bufio.Writer
-	fileRaw io.Writer
-
-	FileErrors uint64
+	json   *jsonEncoder
+	text   *textEncoder // plain text (file, or stdout when not a tty)
+	color  *textEncoder // coloured text for a terminal
+	format Format
+	stdout *lineSink
+	file   *lineSink
 }
 
 // NewWriter writes to stdout (colour when stdoutTTY and text) and to file
 // when not nil.
 func NewWriter(format Format, stdout io.Writer, stdoutTTY bool, file io.Writer) *Writer {
-	w := &Writer{format: format, stdout: bufio.NewWriterSize(stdout, 64<<10)}
+	w := &Writer{format: format, stdout: &lineSink{w: stdout}}
 	switch format {
 	case FormatJSON:
 		w.json = newJSONEncoder()
@@ -76,10 +117,34 @@ func NewWriter(format Format, stdout io.Writer, stdoutTTY bool, file io.Writer) 
 		}
 	}
 	if file != nil {
-		w.file = bufio.NewWriterSize(file, 64<<10)
-		w.fileRaw = file
+		w.file = &lineSink{w: file}
 	}
 	return w
+}
+
+// SetFile replaces the log file (SIGHUP after a rotation): what is still
+// buffered goes to the old file first.  The caller closes the old file.
+func (w *Writer) SetFile(file io.Writer) error {
+	var err error
+	if w.file != nil {
+		err = w.file.flush()
+		file := &lineSink{w: file, buf: w.file.buf, Dropped: w.file.Dropped}
+		if err == nil {
+			file.buf = nil
+		}
+		w.file = file
+		return err
+	}
+	w.file = &lineSink{w: file}
+	return nil
+}
+
+// Dropped is how many lines the sinks had to drop after failing to write.
+func (w *Writer) Dropped() (stdout, file uint64) {
+	if w.file != nil {
+		file = w.file.Dropped
+	}
+	return w.stdout.Dropped, file
 }
 
 // Line returns the encoded line for r without writing it (tests, tools).
@@ -90,41 +155,46 @@ func (w *Writer) Line(r *record.Record) []byte {
 	return w.text.encode(r)
 }
 
-// Write writes r to every sink.  Errors from the file do not stop stdout.
-func (w *Writer) Write(r *record.Record) error {
+// SinkError says which sink failed.
+type SinkError struct {
+	Sink string // stdout or file
+	Err  error
+}
+
+func (e *SinkError) Error() string { return e.Sink + ": " + e.Err.Error() }
+func (e *SinkError) Unwrap() error { return e.Err }
+
+// Write writes r to every sink.  A failing file does not stop stdout.
+func (w *Writer) Write(r *record.Record) (fileErr, stdoutErr error) {
 	var line []byte
 	if w.json != nil {
 		line = w.json.encode(r)
 	} else {
 		line = w.text.encode(r)
 	}
-	var err error
 	if w.file != nil {
-		if _, ferr := w.file.Write(line); ferr != nil {
-			w.FileErrors++
-			err = ferr
+		if err := w.file.write(line); err != nil {
+			fileErr = &SinkError{Sink: "file", Err: err}
 		}
 	}
 	if w.color != nil {
 		line = w.color.encode(r)
 	}
-	if _, serr := w.stdout.Write(line); serr != nil && err == nil {
-		err = serr
+	if err := w.stdout.write(line); err != nil {
+		stdoutErr = &SinkError{Sink: "stdout", Err: err}
 	}
-	return err
+	return fileErr, stdoutErr
 }
 
 // Flush pushes buffered lines to the sinks.
-func (w *Writer) Flush() error {
-	var err error
+func (w *Writer) Flush() (fileErr, stdoutErr error) {
 	if w.file != nil {
-		if ferr := w.file.Flush(); ferr != nil {
-			w.FileErrors++
-			err = ferr
+		if err := w.file.flush(); err != nil {
+			fileErr = &SinkError{Sink: "file", Err: err}
 		}
 	}
-	if serr := w.stdout.Flush(); serr != nil && err == nil {
-		err = serr
+	if err := w.stdout.flush(); err != nil {
+		stdoutErr = &SinkError{Sink: "stdout", Err: err}
 	}
-	return err
+	return fileErr, stdoutErr
 }

@@ -79,6 +79,9 @@ type Record struct {
 	Monitor *Monitor
 	Rules   []Rule
 	Repeats uint64 // a fold summary: the same rules fired this many more times
+	// Degraded: events were lost in the interval this alert was raised in,
+	// so what led to it (or followed it) may be missing.
+	Degraded bool
 }
 
 // Process is the acting process and where it came from.

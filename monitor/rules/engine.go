@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -24,6 +25,7 @@ type Def struct {
 // Ctx is what a condition may consult besides the record.
 type Ctx struct {
 	Policy *policy.Policy
+	Self   uint32 // the monitor's own pid
 }
 
 // Engine judges records against the rules and the policy.  It is used by
@@ -31,10 +33,13 @@ type Ctx struct {
 type Engine struct {
 	defs   []Def
 	policy *policy.Policy
+	self   uint32
 }
 
 // NewEngine returns an engine with the built-in rules.
-func NewEngine(p *policy.Policy) *Engine { return &Engine{defs: Builtin, policy: p} }
+func NewEngine(p *policy.Policy) *Engine {
+	return &Engine{defs: Builtin, policy: p, self: uint32(os.Getpid())}
+}
 
 // SetPolicy replaces the policy (SIGHUP).
 func (e *Engine) SetPolicy(p *policy.Policy) { e.policy = p }
@@ -58,7 +63,7 @@ func (e *Engine) Evaluate(r *record.Record) {
 	if r.Process == nil || r.Category == record.CatMonitor {
 		return
 	}
-	c := &Ctx{Policy: e.policy}
+	c := &Ctx{Policy: e.policy, Self: e.self}
 	exe := string(r.Process.Exe)
 	parent := ""
 	if len(r.Process.Ancestry) > 0 {
@@ -354,6 +359,24 @@ var Builtin = []Def{
 				return true
 			case "userfaultfd":
 				return r.Process.EUID != 0
+			}
+			return false
+		}},
+	{Name: "monitor-tampering", Severity: record.Critical, Mitre: []string{"T1562.001"},
+		Description: "a signal or ptrace aimed at the monitor itself, or BPF programs detached",
+		Match: func(r *record.Record, c *Ctx) bool {
+			s := r.Syscall
+			if s == nil {
+				return false
+			}
+			switch s.Name {
+			case "kill", "tkill", "tgkill":
+				return true // the kernel reports only those aimed at the monitor
+			case "ptrace", "process_vm_writev", "process_vm_readv":
+				return c.Self != 0 && s.TargetPID == c.Self
+			case "bpf":
+				cmd := syscallArg(s, "cmd")
+				return cmd == "BPF_LINK_DETACH" || cmd == "BPF_PROG_DETACH"
 			}
 			return false
 		}},

@@ -2,6 +2,9 @@ package syscalls
 
 import (
 	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/caps"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -252,4 +255,16 @@ var keyctlOps = []named{{0, "GET_KEYRING_ID"}, {1, "JOIN_SESSION_KEYRING"}, {2, 
 
 func keyctlArgs(c *Call) []record.Arg {
 	return []record.Arg{arg("op", enumName(c.Args[0], keyctlOps))}
+}
+
+// signalArgs decodes kill-like calls: the target pid and the signal name.
+func signalArgs(pidArg, sigArg int) func(c *Call) []record.Arg {
+	return func(c *Call) []record.Arg {
+		sig := int(c.Args[sigArg])
+		name := unix.SignalName(syscall.Signal(sig))
+		if name == "" {
+			name = strconv.Itoa(sig)
+		}
+		return []record.Arg{arg("pid", int64(int32(c.Args[pidArg]))), arg("signal", name)}
+	}
 }

@@ -21,6 +21,9 @@ import (
 // table entry needs a line here: the test fails until it has one.
 var unixNr = map[string]uint32{
 	"ptrace":            unix.SYS_PTRACE,
+	"kill":              unix.SYS_KILL,
+	"tkill":             unix.SYS_TKILL,
+	"tgkill":            unix.SYS_TGKILL,
 	"process_vm_readv":  unix.SYS_PROCESS_VM_READV,
 	"process_vm_writev": unix.SYS_PROCESS_VM_WRITEV,
 	"init_module":       unix.SYS_INIT_MODULE,

@@ -38,6 +38,10 @@ var Table = []Spec{
 	{Nr: 101, Name: "ptrace", Group: "debugging", Flags: event.ScPtrace, Args: ptraceArgs},
 	{Nr: 310, Name: "process_vm_readv", Group: "debugging", Args: pidArg},
 	{Nr: 311, Name: "process_vm_writev", Group: "debugging", Args: pidArg},
+	// signals to the monitor itself (the kernel only reports those)
+	{Nr: 62, Name: "kill", Group: "monitor", Flags: event.ScSelfTarget, Args: signalArgs(0, 1)},
+	{Nr: 200, Name: "tkill", Group: "monitor", Flags: event.ScSelfTarget, Args: signalArgs(0, 1)},
+	{Nr: 234, Name: "tgkill", Group: "monitor", Flags: event.ScSelfTarget, Args: signalArgs(0, 2)},
 	// kernel
 	{Nr: 175, Name: "init_module", Group: "kernel", Str: [3]uint8{3}, Args: strArgs("params")},
 	{Nr: 313, Name: "finit_module", Group: "kernel", Str: [3]uint8{2}, FdArg: 1, Args: finitModuleArgs},

@@ -195,6 +195,7 @@ func Constants() map[string]int64 {
 		"SC_CREDS":                   C.SC_CREDS,
 		"SC_CLONE3":                  C.SC_CLONE3,
 		"SC_PTRACE":                  C.SC_PTRACE,
+		"SC_SELF_TARGET":             C.SC_SELF_TARGET,
 		"SC_PRCTL":                   C.SC_PRCTL,
 		"SC_F_PATH_TRUNCATED":        C.SC_F_PATH_TRUNCATED,
 		"PRIV_SYSCALL":               C.PRIV_SYSCALL,
