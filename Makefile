@@ -31,7 +31,10 @@ GO_LDFLAGS := -linkmode external -extldflags '-static' -X main.version=$(VERSION
 GO_TAGS := netgo,osusergo
 
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf
+# Fuzzing: each target runs this long in `make test` (longer: make fuzz FUZZTIME=10m).
+FUZZTIME ?= 10s
+
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz
 
 all: build
 
@@ -71,6 +74,13 @@ test: deps build vet
 	@echo "  TEST"
 	$(Q)$(CGO_ENV) E2E_REQUIRED=1 MONITOR_BIN=$(CURDIR)/$(BIN) \
 		$(GO) test -tags $(GO_TAGS) -count=1 ./... 2>&1 | tee /tmp/ebpf-log-monitor-test.log; exit $${PIPESTATUS[0]}
+	$(Q)$(MAKE) --no-print-directory fuzz
+
+# The decoder and the policy parser take untrusted input: no input may panic.
+fuzz: $(BPF_OBJ)
+	@echo "  FUZZ    $(FUZZTIME) each"
+	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./monitor/event
+	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./monitor/policy
 
 unit: $(BPF_OBJ)
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -count=1 ./...
