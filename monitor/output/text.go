@@ -103,30 +103,30 @@ func kvu(b []byte, k string, v uint64) []byte {
 func kvs(b []byte, k, v string) []byte { return kv(b, k, []byte(v)) }
 
 // appendArgs renders argv as one quoted value; an argument that needs
-// quoting on its own (spaces, quotes, controls, empty) is quoted inside it.
+// quoting on its own (spaces, quotes, controls, empty) is quoted inside it
+// with \" and escaped once, so strconv.Unquote of the value gives the
+// arguments joined by spaces, inner quotes included.
 func appendArgs(b []byte, args [][]byte, truncated bool) []byte {
-	var v []byte
+	b = append(b, " args="...)
+	if len(args) == 1 && !truncated && !needsQuote(args[0]) {
+		return append(b, args[0]...)
+	}
+	b = append(b, '"')
 	for i, a := range args {
 		if i > 0 {
-			v = append(v, ' ')
+			b = append(b, ' ')
 		}
 		if needsArgQuote(a) {
-			v = append(v, '"')
-			v = appendEscaped(v, a)
-			v = append(v, '"')
+			b = append(b, '\\', '"')
+			b = appendEscaped(b, a)
+			b = append(b, '\\', '"')
 		} else {
-			v = append(v, a...)
+			b = appendEscaped(b, a)
 		}
 	}
 	if truncated {
-		v = append(v, " ..."...)
+		b = append(b, " ..."...)
 	}
-	b = append(b, " args="...)
-	if len(args) == 1 && !needsQuote(v) {
-		return append(b, v...)
-	}
-	b = append(b, '"')
-	b = appendEscaped(b, v)
 	return append(b, '"')
 }
 

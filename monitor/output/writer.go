@@ -72,13 +72,33 @@ func (s *lineSink) write(line []byte) error {
 	return nil
 }
 
+// truncater is a file whose tail can be cut back: a write that stops in
+// the middle of a line (disk full) is undone to the last whole line.
+type truncater interface {
+	Seek(offset int64, whence int) (int64, error)
+	Truncate(size int64) error
+}
+
 func (s *lineSink) flush() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
+	var end int64 = -1
+	f, canCut := s.w.(truncater)
+	if canCut {
+		if off, err := f.Seek(0, io.SeekEnd); err == nil {
+			end = off
+		}
+	}
 	n, err := s.w.Write(s.buf)
+	if err != nil && n > 0 && end >= 0 {
+		// cut the half line written before the failure; it is retried whole
+		whole := bytes.LastIndexByte(s.buf[:n], '\n') + 1
+		if f.Truncate(end+int64(whole)) == nil {
+			n = whole
+		}
+	}
 	if n > 0 {
-		// keep what was not written, from the start of a line when we can
 		s.buf = s.buf[:copy(s.buf, s.buf[n:])]
 	}
 	if err != nil && len(s.buf) > maxPending {
