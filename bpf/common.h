@@ -16,6 +16,17 @@ struct {
 /* Our own thread-group id, set before load: the monitor's own file and
  * network activity is never reported. */
 const volatile __u32 self_tgid = 0;
+/* and its process group: kill(-pgid) reaches it too */
+const volatile __u32 self_pgid = 0;
+
+/* The monitor's own thread ids (tkill takes a thread id): the loader
+ * writes those running at start, task_newtask adds the later ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} self_tids SEC(".maps");
 
 /* Per-CPU counters of what the kernel side could not deliver. */
 struct {

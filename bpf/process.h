@@ -361,6 +361,12 @@ int raw_tracepoint__task_newtask(struct bpf_raw_tracepoint_args *ctx)
 
 	read_creds(task, &c);
 	store_creds(BPF_CORE_READ(task, pid), &c);
+	if (BPF_CORE_READ(task, tgid) == self_tgid) {
+		__u32 tid = BPF_CORE_READ(task, pid);
+		__u8 one = 1;
+
+		bpf_map_update_elem(&self_tids, &tid, &one, BPF_ANY);
+	}
 	return 0;
 }
 

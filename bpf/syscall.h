@@ -63,8 +63,16 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 
 	if ((id >> 32) == self_tgid)
 		return 0;
-	if ((spec->flags & SC_SELF_TARGET) && (__u32)a[0] != self_tgid)
-		return 0; /* a signal to someone else */
+	if (spec->flags & SC_SELF_TARGET) {
+		/* kill(pid) and tgkill(tgid): the process; tkill(tid): any of its
+		 * threads; kill(-pgid) its group; kill(-1) everyone */
+		__s32 target = a[0];
+		__u32 tid = target;
+
+		if (target != (__s32)self_tgid && !bpf_map_lookup_elem(&self_tids, &tid) &&
+		    target != -1 && !(target < -1 && (__u32)-target == self_pgid))
+			return 0; /* a signal to someone else */
+	}
 	if (spec->flags & SC_PRCTL) {
 		switch (a[0]) {
 		case 4:          /* PR_SET_DUMPABLE */
@@ -174,6 +182,11 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	if (spec->fd_arg >= 1 && spec->fd_arg <= 6) {
 		struct file *f = fd_file(task, (int)pending->args[(spec->fd_arg - 1) & 7]);
 		long walked = f ? walk_path((__u64)&f->f_path) : -1;
+
+		/* a namespace fd (setns) has no useful path: its inode number
+		 * names the namespace, as in /proc/<pid>/ns/net -> net:[inode] */
+		if (f && !spec->deref)
+			e->deref = BPF_CORE_READ(f, f_inode, i_ino);
 
 		if (walked >= 0) {
 			__u32 zero2 = 0;

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -261,6 +262,10 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_tgid: %v", err)
 	}
+	if err := mod.InitGlobalVariable("self_pgid", uint32(unix.Getpgrp())); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "set self_pgid: %v", err)
+	}
 
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()
@@ -273,6 +278,10 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	if err := l.loadWatchList(watchList); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the watch list into the kernel: %v", err)
+	}
+	if err := l.loadSelfTids(); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "record the monitor's threads: %v", err)
 	}
 	if err := l.loadSyscallTable(); err != nil {
 		l.Close()
@@ -320,6 +329,31 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, errorf(ExitRuntime, "stats map: %v", err)
 	}
 	return l, nil
+}
+
+// loadSelfTids writes the monitor's running threads into self_tids (the
+// kernel adds those created later).
+func (l *loaded) loadSelfTids() error {
+	m, err := l.mod.GetMap("self_tids")
+	if err != nil {
+		return err
+	}
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	one := uint8(1)
+	for _, e := range ents {
+		tid, err := strconv.ParseUint(e.Name(), 10, 32)
+		if err != nil {
+			continue
+		}
+		key := uint32(tid)
+		if err := m.Update(unsafe.Pointer(&key), unsafe.Pointer(&one)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadSyscallTable writes the kernel half of monitor/syscalls' table.

@@ -20,7 +20,8 @@ import (
 // Weights of one alert by severity.
 var weight = [...]float64{record.Info: 1, record.Warn: 10, record.Critical: 40}
 
-// propagation: an ancestor at distance d gets weight/2^(d-1), up to maxDepth.
+// propagation: an ancestor at distance d (the parent is 1) gets weight/2^d,
+// up to maxDepth.
 const maxDepth = 3
 
 // Entry is one scored process.
@@ -122,7 +123,9 @@ func (t *Tracker) Alert(r *record.Record, now time.Time) {
 		w += weight[rule.Severity]
 	}
 	p := r.Process
-	t.add(t.entry(p.PID, string(p.Exe), p.UID, now), w, r.Rules, now)
+	e := t.entry(p.PID, string(p.Exe), p.UID, now)
+	e.UID = p.UID // it may have been scored first as an ancestor, uid unknown
+	t.add(e, w, r.Rules, now)
 	for d, a := range p.Ancestry {
 		if d >= maxDepth || a.PID <= 1 {
 			break

@@ -15,8 +15,9 @@ const (
 	AFInet  = 2
 	AFInet6 = 10
 
-	ProtoTCP = 6
-	ProtoUDP = 17
+	ProtoTCP   = 6
+	ProtoUDP   = 17
+	ProtoMPTCP = 262 // Go >= 1.24 listens with MPTCP by default
 )
 
 // Family names an address family: inet, inet6, unix.
@@ -39,6 +40,8 @@ func Protocol(p uint16) string {
 		return "tcp"
 	case ProtoUDP:
 		return "udp"
+	case ProtoMPTCP:
+		return "mptcp"
 	case 0:
 		return ""
 	}

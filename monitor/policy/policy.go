@@ -250,12 +250,19 @@ func (c *checker) rules(n *yaml.Node, p *Policy) {
 		c.fail(n.Line, "rules: want a map of rule names")
 		return
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !c.known[k.Value] {
 			c.fail(k.Line, "unknown rule %q (see --print-default-policy for the names)", k.Value)
 			continue
 		}
+		// a yaml.Node keeps duplicate keys: the second would silently win
+		if line, dup := seen[k.Value]; dup {
+			c.fail(k.Line, "rule %q already defined at line %d", k.Value, line)
+			continue
+		}
+		seen[k.Value] = k.Line
 		// yaml.v3 ignores KnownFields inside Node.Decode: check by hand
 		if !c.keys(v, "rules."+k.Value, "enabled", "severity", "allow") {
 			continue

@@ -281,13 +281,21 @@ type RuleCount struct {
 }
 
 // Lost is every event lost since start, at any stage.
+//
+// A full perf ring is counted twice, by perf (its lost records, read from
+// the ring) and by our program (perf_buffer_full, -ENOSPC from the output
+// helper): the same samples, so the larger of the two is taken.  The
+// kernel's count is exact; perf's notifications can still be in flight at
+// shutdown.
 func (s *Stats) Lost() uint64 {
-	n := s.LostPerf + s.LostQueue + s.DecodeErrors
+	perf := s.LostPerf
+	n := s.LostQueue + s.DecodeErrors
 	for k, v := range s.LostKernel {
-		if k == "perf_buffer_full" { // the same samples perf counts as lost
+		if k == "perf_buffer_full" {
+			perf = max(perf, v)
 			continue
 		}
 		n += v
 	}
-	return n
+	return n + perf
 }

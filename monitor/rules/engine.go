@@ -28,6 +28,29 @@ type Ctx struct {
 	Self   uint32 // the monitor's own pid
 }
 
+// NsOther says whether a successful setns entered a namespace other than
+// those the caller came from.  The caller itself has switched by now, so
+// the namespace's inode number is compared with its parent's
+// /proc/<ppid>/ns links, read now (a parent already gone counts as other).
+func (c *Ctx) NsOther(r *record.Record) bool {
+	ino, _ := syscallArg(r.Syscall, "ns_inode").(uint64)
+	if ino == 0 {
+		return true
+	}
+	dir := "/proc/" + strconv.FormatUint(uint64(r.Process.PPID), 10) + "/ns/"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return true
+	}
+	want := ":[" + strconv.FormatUint(ino, 10) + "]"
+	for _, e := range ents {
+		if link, err := os.Readlink(dir + e.Name()); err == nil && strings.HasSuffix(link, want) {
+			return false
+		}
+	}
+	return true
+}
+
 // Engine judges records against the rules and the policy.  It is used by
 // one goroutine; SetPolicy swaps the policy between records.
 type Engine struct {
@@ -307,7 +330,7 @@ var Builtin = []Def{
 			return !isService(r, c) || c.Policy.SuspiciousPorts[r.Network.SrcPort]
 		}},
 	{Name: "container-escape", Severity: record.Critical, Mitre: []string{"T1611"},
-		Description: "a write to release_agent or core_pattern, a connect to a container runtime socket, or setns into another namespace",
+		Description: "a write to release_agent or core_pattern, a connect to a container runtime socket, or setns into another process's namespace",
 		Match: func(r *record.Record, c *Ctx) bool {
 			if f := r.File; f != nil && fileModifies(f, r.Event) {
 				p := string(f.Path)
@@ -320,7 +343,7 @@ var Builtin = []Def{
 					}
 				}
 			}
-			return r.Syscall != nil && r.Syscall.Name == "setns" && r.Error == ""
+			return r.Syscall != nil && r.Syscall.Name == "setns" && r.Error == "" && c.NsOther(r)
 		}},
 	{Name: "credential-hunting", Severity: record.Warn, Mitre: []string{"T1552"},
 		Description: "a command line naming private keys, cloud or cluster credentials, or /etc/shadow",

@@ -2,8 +2,11 @@ package rules_test
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 )
 
@@ -58,3 +61,42 @@ var (
 	anyAddr   = netip.MustParseAddr("0.0.0.0")
 	remote    = netip.MustParseAddr("203.0.113.7")
 )
+
+func TestEveryRuntimeSocketConnectIsAContainerEscape(t *testing.T) {
+	e := rules.NewEngine(policy.Default(rules.Names()))
+	for _, sock := range rules.RuntimeSockets {
+		r := connectUnixRec(proc(100, 1000, "/usr/bin/curl", "curl", "--unix-socket", sock, "http://x/"), sock)
+		e.Evaluate(&r)
+		if got := ruleNames(&r); !slices.Equal(got, []string{"container-escape"}) || r.Severity != record.Critical {
+			t.Errorf("connect to %s: rules = %q severity %v, want container-escape at critical", sock, got, r.Severity)
+		}
+	}
+	// a bind or listen on the socket is the runtime itself, not a client
+	r := connectUnixRec(proc(100, 0, "/usr/bin/dockerd"), "/run/docker.sock")
+	r.Event, r.Network.Direction = "bind", "listen"
+	e.Evaluate(&r)
+	if len(r.Rules) != 0 {
+		t.Errorf("dockerd binding its socket: rules = %q, want none", ruleNames(&r))
+	}
+}
+
+func TestOutboundToASuspiciousPortFromThePolicy(t *testing.T) {
+	p, err := policy.Parse("test.yaml", []byte("network:\n  suspicious_ports: [8443]\n"), rules.Names())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := rules.NewEngine(p)
+	for _, tt := range []struct {
+		port uint16
+		want []string
+	}{
+		{8443, []string{"suspicious-outbound"}},
+		{4444, nil}, // the policy's list replaces the default one
+	} {
+		r := connectRec(proc(100, 1000, "/usr/bin/curl"), remote, tt.port)
+		e.Evaluate(&r)
+		if got := ruleNames(&r); !slices.Equal(got, tt.want) {
+			t.Errorf("curl to port %d: rules = %q, want %q", tt.port, got, tt.want)
+		}
+	}
+}

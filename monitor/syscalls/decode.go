@@ -203,8 +203,10 @@ func unshareArgs(c *Call) []record.Arg {
 	return []record.Arg{arg("flags", flagNames(c.Args[0]&0xffffffff, cloneFlags))}
 }
 
+// setns: the kernel gives the namespace's inode number (the nsfs file has
+// no path), as /proc/<pid>/ns/<type> links show it: "net:[4026531840]".
 func setnsArgs(c *Call) []record.Arg {
-	return []record.Arg{arg("ns", c.Path), arg("nstype", flagNames(c.Args[1]&0xffffffff, cloneFlags))}
+	return []record.Arg{arg("ns_inode", c.Deref), arg("nstype", flagNames(c.Args[1]&0xffffffff, cloneFlags))}
 }
 
 // clone(flags, ...): the low byte of flags is the exit signal.

@@ -14,7 +14,7 @@ import (
 // Call is what the kernel reported of one call.
 type Call struct {
 	Args  [6]uint64
-	Deref uint64    // the 8 bytes behind Spec.Deref's pointer
+	Deref uint64    // the 8 bytes behind Spec.Deref's pointer; else the FdArg's inode number
 	Strs  [3][]byte // the Spec.Str arguments, in order
 	Path  []byte    // the path of the Spec.FdArg descriptor
 	Ret   int64

@@ -102,14 +102,20 @@ func Defaults() []Entry {
 		exact("/proc/sys/kernel/core_pattern", Write|Trunc, ClassKernel),
 		dir("/sys/kernel/security/", Modify, ClassKernel),
 		dir("/var/log/", Trunc|Change, ClassLogs),
-		// matched by shape in the kernel (bpf/file.h, match_proc_mem)
+		// matched by shape in the kernel (bpf/file.h, match_proc_mem and
+		// match_release_agent)
 		exact(ProcMemPattern, Read|Write, ClassProcMem),
+		exact(ReleaseAgentPattern, Modify, ClassKernel),
 	}
 }
 
 // ProcMemPattern is the key the kernel looks up for any /proc/<pid>/mem
 // or /proc/<pid>/task/<tid>/mem.
 const ProcMemPattern = "/proc/*/mem"
+
+// ReleaseAgentPattern is the key the kernel looks up for any path ending
+// in /release_agent (cgroup v1: the classic container escape).
+const ReleaseAgentPattern = "*/release_agent"
 
 // historyFiles are the shell and tool histories watched in every home.
 var historyFiles = []string{".bash_history", ".zsh_history", ".sh_history", ".ash_history",

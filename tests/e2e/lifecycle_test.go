@@ -181,7 +181,7 @@ func TestTextOutputIsOneLinePerEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := waitLine("exec line", func(l string) bool { return strings.Contains(l, marker) })
-	for _, want := range []string{" INFO  exec   pid=", " exe=/usr/bin/true ", `\"two words\"`, `line\\nbreak`, `esc\\x1b[2J`, " parent="} {
+	for _, want := range []string{" INFO  exec   pid=", " exe=/usr/bin/true ", `\"two words\"`, `line\nbreak`, `esc\x1b[2J`, " parent="} {
 		if !strings.Contains(l, want) {
 			t.Errorf("exec line %q lacks %q", l, want)
 		}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,7 +48,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "skipping end-to-end tests: %s\n", why)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if helperPath != "" && helperErr == nil {
+		os.RemoveAll(filepath.Dir(helperPath)) // the helper built by priv_test.go
+	}
+	os.Exit(code)
 }
 
 // rec is one JSON record of the monitor's output.

@@ -4,7 +4,9 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 	"unsafe"
@@ -14,7 +16,8 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: helper print-id|setuid0|setresuid-drop|ptrace-attach PID|memfd-exec|finit-module")
+		fmt.Fprintln(os.Stderr, "usage: helper print-id|setuid0|setresuid-drop|ptrace-attach PID|memfd-exec|finit-module|"+
+			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -28,6 +31,8 @@ func main() {
 			fail(err)
 		}
 	case "ptrace-attach":
+		// ptrace requests must come from the thread that attached
+		runtime.LockOSThread()
 		pid, err := strconv.Atoi(os.Args[2])
 		if err != nil {
 			fail(err)
@@ -57,6 +62,38 @@ func main() {
 		// an invalid descriptor: the attempt is what is recorded, nothing loads
 		err := unix.FinitModule(9999, "", 0)
 		fmt.Println("finit_module:", err)
+	case "listen":
+		// a TCP listener on loopback (127.0.0.1:0 unless given), closed at once
+		addr := "127.0.0.1:0"
+		if len(os.Args) > 2 {
+			addr = os.Args[2]
+		}
+		l, err := net.Listen("tcp4", addr)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+	case "iopl0":
+		// level 0 grants nothing; kernels without CONFIG_X86_IOPL_IOPERM
+		// refuse it with ENOSYS, and the attempt is recorded either way
+		err := unix.Iopl(0)
+		fmt.Println("iopl(0):", err)
+	case "setns-invalid":
+		// an invalid descriptor: the call fails with EBADF, no namespace changes
+		err := unix.Setns(9999, unix.CLONE_NEWNET)
+		fmt.Println("setns:", err)
+	case "vm-readv":
+		// read one byte at address 0 of another process: EFAULT, nothing read
+		pid, err := strconv.Atoi(os.Args[2])
+		if err != nil {
+			fail(err)
+		}
+		buf := make([]byte, 1)
+		local := []unix.Iovec{{Base: &buf[0], Len: 1}}
+		remote := []unix.RemoteIovec{{Base: 0, Len: 1}}
+		_, err = unix.ProcessVMReadv(pid, local, remote, 0)
+		fmt.Println("process_vm_readv:", err)
 	default:
 		fail(fmt.Errorf("unknown action %q", os.Args[1]))
 	}

