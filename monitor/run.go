@@ -272,6 +272,21 @@ func (h *sinkHealth) note(err error, log zerolog.Logger) {
 	}
 }
 
+// logFileGone says why path no longer names the open file, or "".
+func logFileGone(path string, f *os.File) string {
+	var open, named unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &open); err != nil {
+		return ""
+	}
+	if err := unix.Lstat(path, &named); err != nil {
+		return "removed"
+	}
+	if open.Ino != named.Ino || open.Dev != named.Dev {
+		return "replaced"
+	}
+	return ""
+}
+
 // writeLoop writes records and flushes whenever the queue is empty, so a
 // line reaches stdout and the log file as soon as there is nothing behind it.
 // A write error never stops the monitor.  reopen asks for the log file to
@@ -280,6 +295,23 @@ func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struc
 	logFile **os.File, log zerolog.Logger) {
 	file := &sinkHealth{name: "log file"}
 	stdout := &sinkHealth{name: "stdout"}
+	// a log file removed or replaced behind our back (rm, a rotation
+	// without SIGHUP) is noticed within a second and opened again
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	reopenFile := func(why string) {
+		f, err := output.OpenLogFile(logPath)
+		if err != nil {
+			file.note(err, log)
+			return
+		}
+		if err := w.SetFile(f); err != nil {
+			file.note(err, log)
+		}
+		(*logFile).Close()
+		*logFile = f
+		log.Info().Str("path", logPath).Str("why", why).Msg("log file reopened")
+	}
 	flush := func() {
 		ferr, serr := w.Flush()
 		if *logFile != nil {
@@ -302,20 +334,16 @@ func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struc
 				flush()
 			}
 		case <-reopen:
-			if logPath == "" {
+			if logPath != "" {
+				reopenFile("SIGHUP")
+			}
+		case <-check.C:
+			if logPath == "" || *logFile == nil {
 				continue
 			}
-			f, err := output.OpenLogFile(logPath)
-			if err != nil {
-				log.Error().Err(err).Msg("reopening the log file failed; still writing to the old one")
-				continue
+			if why := logFileGone(logPath, *logFile); why != "" {
+				reopenFile(why)
 			}
-			if err := w.SetFile(f); err != nil {
-				file.note(err, log)
-			}
-			(*logFile).Close()
-			*logFile = f
-			log.Info().Str("path", logPath).Msg("log file reopened")
 		}
 	}
 }

@@ -378,3 +378,38 @@ func TestSignalToTheMonitorIsCritical(t *testing.T) {
 	}
 	m.stop(t)
 }
+
+// A log file removed behind the monitor's back is created again within a
+// second, and the following lines go to it.
+func TestRemovedLogFileIsRecreated(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "monitor.log")
+	m := startMonitor(t, "-l", log)
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, err := os.Stat(log); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the removed log file was not created again")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pid := runIn(t, "/", "/bin/true", "after-removal")
+	m.waitFor(t, 10*time.Second, "exec", and(eventIs("exec"), pidIs(pid)))
+	m.stop(t)
+	found := false
+	for _, r := range logLines(t, log) {
+		if r["event"] == "exec" && int(num(rec(r).get("process", "pid"))) == pid {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the exec after the removal is not in the new log file")
+	}
+	if !strings.Contains(m.stderr.String(), "removed") {
+		t.Errorf("stderr does not say the file was removed:\n%s", m.stderr.String())
+	}
+}
