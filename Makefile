@@ -34,7 +34,7 @@ GO_TAGS := netgo,osusergo
 # Fuzzing: each target runs this long in `make test` (longer: make fuzz FUZZTIME=10m).
 FUZZTIME ?= 10s
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench
 
 all: build
 
@@ -84,6 +84,14 @@ fuzz: $(BPF_OBJ)
 
 unit: $(BPF_OBJ)
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -count=1 ./...
+
+# Benchmark against no monitor, auditd and libbpf-tools (installed here if
+# missing); prints ratios and writes bench/results.json.  Not part of test.
+BENCH_ARGS ?=
+bench: deps build
+	$(Q)for p in auditd libbpf-tools; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
+	$(Q)$(GO) run ./bench -monitor $(BIN) $(BENCH_ARGS)
 
 fmt:
 	$(Q)gofmt -w $$(git ls-files '*.go')

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -53,9 +54,12 @@ func newApp() *cli.App {
 			&cli.DurationFlag{Name: "fold-window", Value: 10 * time.Second, Usage: "UDP sends to one destination within this window are one event plus a count"},
 			&cli.StringFlag{Name: "policy", Aliases: []string{"p"}, Usage: "security policy `FILE` (YAML; replaces the embedded default; SIGHUP reloads it)"},
 			&cli.BoolFlag{Name: "print-default-policy", Usage: "print the embedded default policy and exit"},
-			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two)"},
+			&cli.StringFlag{Name: "transport", Value: "ringbuf", Usage: "kernel to user transport: ringbuf (BPF ring buffer, batched wakeups) or perf (perf buffer, a wakeup per record)"},
+			&cli.IntFlag{Name: "ring-size", Value: 8, Usage: "BPF ring buffer size in MiB (power of two)"},
+			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two; --transport perf)"},
 			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
 			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (benchmarking)"},
 			&cli.BoolFlag{Name: "debug", Usage: "show the monitor's debug log, libbpf's messages and verifier logs (also LOG_LEVEL=debug)"},
 		},
 		HideHelpCommand: true,
@@ -87,6 +91,17 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 	pages := c.Int("perf-pages")
 	if pages <= 0 || pages&(pages-1) != 0 {
 		return cfg, fmt.Errorf("invalid --perf-pages %d: must be a power of two", pages)
+	}
+	transport := c.String("transport")
+	if transport != "ringbuf" && transport != "perf" {
+		return cfg, fmt.Errorf("invalid --transport %q: use ringbuf or perf", transport)
+	}
+	ringMB := c.Int("ring-size")
+	if ringMB <= 0 || ringMB > 1024 || ringMB&(ringMB-1) != 0 {
+		return cfg, fmt.Errorf("invalid --ring-size %d: a power of two from 1 to 1024 (MiB)", ringMB)
+	}
+	if c.IsSet("perf-pages") && !c.IsSet("transport") {
+		transport = "perf" // asking for perf pages means the perf buffer
 	}
 	maxProcs := c.Int("max-processes")
 	if maxProcs < 16 {
@@ -123,6 +138,8 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		MinSeverity:    sev,
 		Events:         events,
 		PerfPages:      pages,
+		Transport:      transport,
+		RingSizeMB:     ringMB,
 		BTFFile:        c.String("btf-file"),
 		MaxProcesses:   maxProcs,
 		WatchPaths:     watchPaths,
@@ -189,6 +206,17 @@ func action(c *cli.Context) error {
 		cfg.Policy, cfg.PolicyPath = p, path
 	}
 	cfg.Reload = hangups()
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cfg.Log = diagLogger(c.Bool("debug"))
 	ctx, stop := signalContext()
 	defer stop()

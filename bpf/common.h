@@ -6,7 +6,19 @@
 #ifndef __LOG_MONITOR_COMMON_H
 #define __LOG_MONITOR_COMMON_H
 
-/* The transport: one perf ring per CPU, read by monitor/. */
+/* The transport, chosen at load: the BPF ring buffer (one ring shared by
+ * all CPUs, records reserved in order, wakeups batched) or the perf buffer
+ * (one ring per CPU, a wakeup per record). */
+const volatile __u32 use_ringbuf = 0;
+/* wake the reader only once this much is waiting: it also polls every
+ * 100 ms, so a quiet trickle is never stuck */
+const volatile __u64 ringbuf_wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* resized by the loader */
+} ringbuf SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(__u32));
@@ -51,7 +63,18 @@ static __always_inline void stat_inc(__u32 counter)
  */
 static __always_inline void emit(void *ctx, void *rec, __u64 size)
 {
-	long err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, rec, size);
+	long err;
+
+	if (use_ringbuf) {
+		__u64 flags = BPF_RB_NO_WAKEUP;
+
+		if (bpf_ringbuf_query(&ringbuf, BPF_RB_AVAIL_DATA) + size >= ringbuf_wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+		if (bpf_ringbuf_output(&ringbuf, rec, size, flags))
+			stat_inc(STAT_OUTPUT_NOSPC); /* the ring is full */
+		return;
+	}
+	err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, rec, size);
 
 	if (err == -ENOSPC)
 		stat_inc(STAT_OUTPUT_NOSPC);

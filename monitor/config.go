@@ -21,6 +21,8 @@ type Config struct {
 	MinSeverity    record.Severity
 	Events         map[string]bool // event names to print; nil prints all
 	PerfPages      int             // perf buffer pages per CPU (power of two)
+	Transport      string          // ring_buffer transport unless "perf"
+	RingSizeMB     int             // BPF ring buffer size in MiB (power of two)
 	BTFFile        string          // kernel BTF; default /sys/kernel/btf/vmlinux
 	MaxProcesses   int             // process table capacity
 	WatchPaths     []watch.Entry   // --watch-path entries, before the defaults

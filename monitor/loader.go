@@ -262,6 +262,22 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_tgid: %v", err)
 	}
+	useRing := uint32(0)
+	ringBytes := uint32(4096)
+	if cfg.Transport != "perf" {
+		useRing = 1
+		ringBytes = uint32(cfg.RingSizeMB) << 20
+	}
+	if err := mod.InitGlobalVariable("use_ringbuf", useRing); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "set use_ringbuf: %v", err)
+	}
+	if rm, err := mod.GetMap("ringbuf"); err == nil {
+		if err := rm.SetMaxEntries(ringBytes); err != nil {
+			l.Close()
+			return nil, errorf(ExitRuntime, "ring buffer size %d: %v", ringBytes, err)
+		}
+	}
 	if err := mod.InitGlobalVariable("self_pgid", uint32(unix.Getpgrp())); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_pgid: %v", err)
@@ -477,6 +493,20 @@ func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
 		}
 	}
 	return nil
+}
+
+// startRing opens the BPF ring buffer reader.
+func (l *loaded) startRing() (*ringReader, error) {
+	m, err := l.mod.GetMap("ringbuf")
+	if err != nil {
+		return nil, errorf(ExitRuntime, "ring buffer: %v", err)
+	}
+	r, err := newRingReader(m.FileDescriptor())
+	if err != nil {
+		return nil, errorf(ExitRuntime, "ring buffer: %v", err)
+	}
+	r.start()
+	return r, nil
 }
 
 // startPerf opens the perf buffer and starts libbpfgo's poll goroutine.

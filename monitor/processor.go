@@ -418,7 +418,7 @@ func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
 		Monitor: &record.Monitor{Start: &record.Start{
 			Version:     cfg.Version,
 			Kernel:      kernel,
-			Transport:   "perf_buffer",
+			Transport:   transportName(cfg.Transport),
 			PerfPages:   cfg.PerfPages,
 			PID:         os.Getpid(),
 			Hooks:       l.hooks,
@@ -952,4 +952,11 @@ func (p *processor) sweepAlerts(now time.Time, window time.Duration) {
 			now.Sub(a.since).Round(time.Second))
 		p.queue(&sum)
 	}
+}
+
+func transportName(t string) string {
+	if t == "perf" {
+		return "perf_buffer"
+	}
+	return "ring_buffer"
 }

@@ -86,8 +86,18 @@ func Run(ctx context.Context, cfg Config) error {
 
 	events := make(chan []byte, eventsChanLen)
 	lost := make(chan uint64, 1024)
-	if err := l.startPerf(cfg.PerfPages, events, lost); err != nil {
-		return err
+	var ring *ringReader
+	var batches <-chan []byte
+	if cfg.Transport == "perf" {
+		if err := l.startPerf(cfg.PerfPages, events, lost); err != nil {
+			return err
+		}
+	} else {
+		r, err := l.startRing()
+		if err != nil {
+			return err
+		}
+		ring, batches = r, r.out
 	}
 
 	var w *output.Writer
@@ -147,6 +157,8 @@ loop:
 			break loop
 		case b := <-events:
 			p.handle(b)
+		case b := <-batches:
+			splitBatch(b, p.handle)
 		case n := <-lost:
 			p.lostPerf += n
 		case <-tick:
@@ -171,32 +183,40 @@ loop:
 	t0 := time.Now()
 	l.detach()
 	log.Debug().Dur("took", time.Since(t0)).Msg("detached")
-	deadline := time.Now().Add(drainMax)
-	quiet := time.NewTimer(drainQuiet)
-drain:
-	for time.Now().Before(deadline) {
-		select {
-		case b := <-events:
-			p.handle(b)
-		case n := <-lost:
-			p.lostPerf += n
-		case <-quiet.C:
-			break drain
+	if ring != nil {
+		ring.shutdown() // a last read, then out is closed
+		for b := range ring.out {
+			splitBatch(b, p.handle)
 		}
-		if !quiet.Stop() {
+		ring.free()
+		p.lostQueue += ring.dropped
+	} else {
+		deadline := time.Now().Add(drainMax)
+		quiet := time.NewTimer(drainQuiet)
+	drain:
+		for time.Now().Before(deadline) {
 			select {
+			case b := <-events:
+				p.handle(b)
+			case n := <-lost:
+				p.lostPerf += n
 			case <-quiet.C:
-			default:
+				break drain
 			}
+			if !quiet.Stop() {
+				select {
+				case <-quiet.C:
+				default:
+				}
+			}
+			quiet.Reset(drainQuiet)
 		}
-		quiet.Reset(drainQuiet)
+		l.perf.Stop()
+		for b := range events { // closed by Stop; normally empty by now
+			p.handle(b)
+		}
 	}
 	log.Debug().Dur("took", time.Since(t0)).Msg("drained")
-	l.perf.Stop()
-	log.Debug().Dur("took", time.Since(t0)).Msg("perf buffer stopped")
-	for b := range events { // closed by Stop; normally empty by now
-		p.handle(b)
-	}
 	// every open fold window is reported now, whatever its age
 	foldWindow = 0
 	for _, f := range l.sweepFolds(bootNow(), 0) {
@@ -287,8 +307,8 @@ func logFileGone(path string, f *os.File) string {
 	return ""
 }
 
-// writeLoop writes records and flushes whenever the queue is empty, so a
-// line reaches stdout and the log file as soon as there is nothing behind it.
+// writeLoop writes records and flushes them every 100 ms, so a line
+// reaches stdout and the log file well within a second, in few writes.
 // A write error never stops the monitor.  reopen asks for the log file to
 // be opened again (logrotate's create mode, SIGHUP).
 func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struct{}, logPath string,
@@ -299,6 +319,11 @@ func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struc
 	// without SIGHUP) is noticed within a second and opened again
 	check := time.NewTicker(time.Second)
 	defer check.Stop()
+	// lines are flushed every 100 ms (and when 64 KiB are waiting): one
+	// write per batch, not per record, and well within a second of the event
+	flushTick := time.NewTicker(100 * time.Millisecond)
+	defer flushTick.Stop()
+	pending := false
 	reopenFile := func(why string) {
 		f, err := output.OpenLogFile(logPath)
 		if err != nil {
@@ -330,8 +355,15 @@ func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struc
 				return
 			}
 			w.Write(r)
-			if len(outq) == 0 {
+			pending = true
+			if r.Category == record.CatMonitor {
+				flush() // start, stats, loss, stop: at once
+				pending = false
+			}
+		case <-flushTick.C:
+			if pending {
 				flush()
+				pending = false
 			}
 		case <-reopen:
 			if logPath != "" {
