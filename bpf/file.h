@@ -74,6 +74,59 @@ struct {
 	__type(value, struct watch_key);
 } watch_scratch SEC(".maps");
 
+/*
+ * Verdict cache: most opens are of the same few ordinary files, and walking
+ * a path costs ~2 us.  The verdict (match_path's result) is kept per opened
+ * dentry, keyed also by its mount, parent and inode so a dentry address
+ * reused for another file misses.  Anything that can move a path under a
+ * cached dentry -- a rename, a mount change, a new watch list -- bumps the
+ * generation, which invalidates every verdict at once.  What it cannot see
+ * (a rename through io_uring or a 32-bit call) could leave a stale verdict
+ * until the next generation: README, known limits.
+ */
+struct verdict_key {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 parent;
+	__u64 ino;
+};
+
+struct verdict_value {
+	__u64 gen;
+	__u64 match; /* match_path's result */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct verdict_key);
+	__type(value, struct verdict_value);
+} path_verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} verdict_gen SEC(".maps");
+
+static __always_inline __u64 current_gen(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&verdict_gen, &zero);
+
+	return g ? *g : 0;
+}
+
+static __always_inline void bump_gen(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&verdict_gen, &zero);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -340,17 +393,35 @@ static __always_inline int file_open_exit(void *ctx, long ret)
 	stat_inc(STAT_FILE_CHECKED);
 	if (ret >= 0) {
 		struct file *f = fd_file(task, ret);
+		struct verdict_key vk = {};
+		struct verdict_value *vv, nv;
+		__u64 gen = current_gen();
 
 		if (!f)
 			return 0;
+		vk.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+		vk.mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+		vk.parent = (__u64)BPF_CORE_READ(f, f_path.dentry, d_parent);
+		vk.ino = BPF_CORE_READ(f, f_inode, i_ino);
+		vv = bpf_map_lookup_elem(&path_verdicts, &vk);
+		if (vv && vv->gen == gen && !((__u32)vv->match & access)) {
+			stat_inc(STAT_FILE_CACHED);
+			return 0; /* known not to be watched for this access */
+		}
 		walked = walk_path((__u64)&f->f_path);
 		fflags |= FILE_F_RESOLVED;
+		if (walked < 0)
+			return 0;
+		m = match_path(WALK_START(walked), WALK_LEN(walked));
+		nv.gen = gen;
+		nv.match = m;
+		bpf_map_update_elem(&path_verdicts, &vk, &nv, BPF_ANY);
 	} else {
 		walked = build_path_at(base_path(task, p.dfd), p.name);
+		if (walked < 0)
+			return 0;
+		m = match_path(WALK_START(walked), WALK_LEN(walked));
 	}
-	if (walked < 0)
-		return 0;
-	m = match_path(WALK_START(walked), WALK_LEN(walked));
 	if (!((__u32)m & access))
 		return 0;
 
@@ -403,6 +474,8 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	stat_inc(STAT_FILE_CHECKED);
 
 	access = p.op == FILE_OP_TRUNCATE ? ACC_TRUNC : ACC_CHANGE;
+	if (p.op == FILE_OP_RENAME && ret == 0)
+		bump_gen(); /* paths below a renamed directory moved */
 	e = bpf_map_lookup_elem(&file_scratch, &zero);
 	pb = bpf_map_lookup_elem(&path_scratch, &zero);
 	if (!e || !pb) {

@@ -4,7 +4,8 @@
  *
  * Every program here is a thin entry point named after its section; the
  * logic lives in the topic headers (process.h, ...).  Records are defined in
- * log_monitor.h and travel to user space through the "events" perf buffer.
+ * log_monitor.h and travel to user space through the ring buffer (or the
+ * "events" perf buffer).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

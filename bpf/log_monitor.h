@@ -56,6 +56,7 @@ enum stat_counter {
 	STAT_FILE_CHECKED = 4,   /* file operations compared with the watch list */
 	STAT_FILE_SENT = 5,      /* ... that matched and were sent */
 	STAT_NET_FOLDED = 6,     /* UDP sends folded into an earlier event */
+	STAT_FILE_CACHED = 7,    /* opens judged from the verdict cache, no walk */
 	STAT_MAX,
 };
 

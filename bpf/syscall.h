@@ -131,6 +131,9 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	pending = bpf_map_lookup_elem(&sc_pending, &tid);
 	if (!pending || pending->nr != nr)
 		return 0;
+	/* a mount change moves paths: cached open verdicts are stale */
+	if (ret == 0 && (nr == NR_mount || nr == NR_umount2 || nr == NR_move_mount || nr == NR_pivot_root))
+		bump_gen();
 
 	if (spec->flags & SC_CREDS) {
 		struct cred_snap cur;

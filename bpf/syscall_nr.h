@@ -4,6 +4,10 @@
 #define __LOG_MONITOR_SYSCALL_NR_H
 
 #define NR_open 2
+#define NR_pivot_root 155
+#define NR_mount 165
+#define NR_umount2 166
+#define NR_move_mount 429
 #define NR_connect 42
 #define NR_accept 43
 #define NR_sendto 44

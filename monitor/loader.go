@@ -463,7 +463,26 @@ func (l *loaded) reloadWatchList(entries []watch.MapEntry) error {
 			m.DeleteKey(unsafe.Pointer(&k[0]))
 		}
 	}
-	return l.loadWatchList(entries)
+	if err := l.loadWatchList(entries); err != nil {
+		return err
+	}
+	return l.bumpVerdicts()
+}
+
+// bumpVerdicts invalidates the kernel's cached open verdicts (the watch
+// list changed).
+func (l *loaded) bumpVerdicts() error {
+	m, err := l.mod.GetMap("verdict_gen")
+	if err != nil {
+		return err
+	}
+	key := uint32(0)
+	v, err := m.GetValue(unsafe.Pointer(&key))
+	if err != nil {
+		return err
+	}
+	gen := binary.LittleEndian.Uint64(v) + 1
+	return m.Update(unsafe.Pointer(&key), unsafe.Pointer(&gen))
 }
 
 // loadWatchList fills the kernel's watch maps.  It runs before the file

@@ -543,6 +543,7 @@ func (p *processor) fillKernelStats(s *record.Stats) {
 	s.FileChecked = ks[event.StatFileChecked]
 	s.FileSent = ks[event.StatFileSent]
 	s.NetFolded = ks[event.StatNetFolded]
+	s.FileCached = ks[event.StatFileCached]
 }
 
 // onNet reports a connection, accept, listen, bind or UDP send.

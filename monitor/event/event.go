@@ -78,7 +78,8 @@ const (
 	StatFileChecked   = 4
 	StatFileSent      = 5
 	StatNetFolded     = 6
-	StatMax           = 7
+	StatFileCached    = 7
+	StatMax           = 8
 )
 
 // StatNames names each kernel counter for the stats record.
@@ -90,6 +91,7 @@ var StatNames = [StatMax]string{
 	StatFileChecked:   "file_checked",
 	StatFileSent:      "file_sent",
 	StatNetFolded:     "net_folded",
+	StatFileCached:    "file_cached",
 }
 
 // Network operations (enum net_op).

@@ -187,6 +187,7 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"PRIV_UNEXPLAINED":           PrivUnexplained,
 		"EVENT_NET":                  int64(TypeNet),
 		"STAT_NET_FOLDED":            StatNetFolded,
+		"STAT_FILE_CACHED":           StatFileCached,
 		"NET_OP_CONNECT":             NetOpConnect,
 		"NET_OP_ACCEPT":              NetOpAccept,
 		"NET_OP_LISTEN":              NetOpListen,

@@ -255,6 +255,7 @@ type Stats struct {
 	ProcEvictions    uint64
 	FileChecked      uint64 // file operations the kernel compared with the watch list
 	FileSent         uint64 // ... that matched and were sent
+	FileCached       uint64 // ... judged from the verdict cache, without a walk
 	NetFolded        uint64 // UDP sends folded into an earlier event
 	SyscallsRepeated uint64 // identical syscall events of one process not printed again
 	AlertsFolded     uint64 // alerts folded into an earlier one (same rules, same process)

@@ -270,3 +270,37 @@ func TestOpeningAnotherProcessMemoryIsReported(t *testing.T) {
 	}
 	m.stop(t)
 }
+
+// The kernel caches "not watched" verdicts per opened file (keyed by the
+// file's dentry, parent, mount and inode); renaming the file's directory
+// under a watched one changes none of those, so the rename must invalidate
+// the cache or the next open would be missed.
+func TestVerdictCacheFollowsRenames(t *testing.T) {
+	watched := t.TempDir()
+	m := startMonitor(t, "--watch-path", watched)
+	dir := filepath.Join(t.TempDir(), "dir")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // cached as not watched
+		if b, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || len(b) != 1 {
+			t.Fatal(err)
+		}
+	}
+	moved := filepath.Join(watched, "dir")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	pid := runIn(t, "/", "cat", filepath.Join(moved, "f"))
+	r := m.exactlyOne(t, "open after the rename", and(eventIs("open"), pidIs(pid)))
+	if r.str("file", "path") != filepath.Join(moved, "f") {
+		t.Errorf("path = %q, want %q", r.str("file", "path"), filepath.Join(moved, "f"))
+	}
+	m.stop(t)
+	if cached := m.find(eventIs("stop"))[0].num("monitor", "file_filter", "cached"); cached == 0 {
+		t.Errorf("the verdict cache was never used (file_filter.cached = 0)")
+	}
+}

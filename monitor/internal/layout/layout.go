@@ -203,6 +203,7 @@ func Constants() map[string]int64 {
 		"PRIV_UNEXPLAINED":           C.PRIV_UNEXPLAINED,
 		"EVENT_NET":                  C.EVENT_NET,
 		"STAT_NET_FOLDED":            C.STAT_NET_FOLDED,
+		"STAT_FILE_CACHED":           C.STAT_FILE_CACHED,
 		"NET_OP_CONNECT":             C.NET_OP_CONNECT,
 		"NET_OP_ACCEPT":              C.NET_OP_ACCEPT,
 		"NET_OP_LISTEN":              C.NET_OP_LISTEN,
