@@ -26,6 +26,8 @@ var (
 	lossPhase  = flag.Duration("loss-phase", 10*time.Second, "length of one step of the zero-loss rate search")
 	outPath    = flag.String("out", "bench/results.json", "JSON results")
 	peers      = flag.Bool("peers", true, "also measure auditd and libbpf-tools")
+	only       = flag.String("only", "", "measure only the workloads whose name contains this")
+	noLoss     = flag.Bool("no-loss-search", false, "skip the zero-loss rate search")
 )
 
 // sample is one measured phase.
@@ -88,6 +90,9 @@ func main() {
 	}
 	var all []sample
 	for _, j := range jobs {
+		if *only != "" && !strings.Contains(j.w.name, *only) {
+			continue
+		}
 		for r := 0; r < *rounds; r++ {
 			for _, o := range observers {
 				s, err := measure(o, j.w, j.rate, *phase)
@@ -101,7 +106,10 @@ func main() {
 			}
 		}
 	}
-	zl := zeroLoss(&ours{bin: *monitorBin, dir: dir}, *lossPhase)
+	var zl []lossStep
+	if !*noLoss {
+		zl = zeroLoss(&ours{bin: *monitorBin, dir: dir}, *lossPhase)
+	}
 	report(all, zl)
 }
 

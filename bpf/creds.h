@@ -112,10 +112,15 @@ static __always_inline void store_creds(__u32 tid, const struct cred_snap *c)
 static __always_inline void check_creds(void *ctx, struct task_struct *task, __u32 nr)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	const struct cred *c = BPF_CORE_READ(task, cred);
 	struct cred_snap cur, *old;
 
-	read_creds(task, &cur);
 	old = bpf_map_lookup_elem(&task_creds, &tid);
+	/* the common case in three reads: nothing that matters changed */
+	if (old && BPF_CORE_READ(c, euid.val) == old->euid && BPF_CORE_READ(c, uid.val) == old->uid &&
+	    BPF_CORE_READ(c, fsuid.val) == old->fsuid)
+		return;
+	read_creds(task, &cur);
 	if (!old) {
 		store_creds(tid, &cur); /* first sight: nothing to compare */
 		return;

@@ -88,7 +88,7 @@ struct verdict_key {
 	__u64 dentry;
 	__u64 mnt;
 	__u64 parent;
-	__u64 ino;
+	__u64 ino; /* the inode's address */
 };
 
 struct verdict_value {
@@ -399,10 +399,13 @@ static __always_inline int file_open_exit(void *ctx, long ret)
 
 		if (!f)
 			return 0;
-		vk.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-		vk.mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
-		vk.parent = (__u64)BPF_CORE_READ(f, f_path.dentry, d_parent);
-		vk.ino = BPF_CORE_READ(f, f_inode, i_ino);
+		struct path fp;
+
+		BPF_CORE_READ_INTO(&fp, f, f_path); /* dentry and mount in one read */
+		vk.dentry = (__u64)fp.dentry;
+		vk.mnt = (__u64)fp.mnt;
+		vk.parent = (__u64)BPF_CORE_READ(fp.dentry, d_parent);
+		vk.ino = (__u64)BPF_CORE_READ(f, f_inode); /* the inode itself */
 		vv = bpf_map_lookup_elem(&path_verdicts, &vk);
 		if (vv && vv->gen == gen && !((__u32)vv->match & access)) {
 			stat_inc(STAT_FILE_CACHED);

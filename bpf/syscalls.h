@@ -58,13 +58,19 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (in_compat_syscall((struct task_struct *)bpf_get_current_task()))
 		return 0;
 
-	/* x86-64 syscall arguments: rdi, rsi, rdx, r10, r8, r9 */
-	a[0] = BPF_CORE_READ(regs, di);
-	a[1] = BPF_CORE_READ(regs, si);
-	a[2] = BPF_CORE_READ(regs, dx);
-	a[3] = BPF_CORE_READ(regs, r10);
-	a[4] = BPF_CORE_READ(regs, r8);
-	a[5] = BPF_CORE_READ(regs, r9);
+	/* x86-64 syscall arguments: rdi, rsi, rdx, r10, r8, r9; the user
+	 * registers are copied in one helper call (x86-64's pt_regs layout is
+	 * ABI, not a kernel detail that CO-RE would have to relocate) */
+	struct pt_regs r;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), regs))
+		return 0;
+	a[0] = r.di;
+	a[1] = r.si;
+	a[2] = r.dx;
+	a[3] = r.r10;
+	a[4] = r.r8;
+	a[5] = r.r9;
 
 	if (spec)
 		return sc_enter(nr, a, spec);
@@ -114,7 +120,12 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			return 0;
 		sc_exit(ctx, ret, nr, spec);
 	}
-	/* every monitored syscall is a chance to notice unexplained root */
+	/* every monitored syscall but the opens (the most frequent by far) is
+	 * a chance to notice unexplained root */
+	switch (nr) {
+	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
+		return 0;
+	}
 	if ((bpf_get_current_pid_tgid() >> 32) != self_tgid)
 		check_creds(ctx, (struct task_struct *)bpf_get_current_task(), nr);
 	return 0;
