@@ -477,6 +477,17 @@ func FuzzDecode(f *testing.F) {
 			inside("requested", e.Requested)
 			inside("target", e.Target)
 			inside("comm", e.Comm)
+		case *Net:
+			inside("unix path", e.UnixPath)
+			inside("comm", e.Comm)
+		case *Syscall:
+			for _, str := range e.Strs {
+				inside("string argument", str)
+			}
+			inside("path", e.Path)
+			inside("comm", e.Comm)
+		case *Priv:
+			inside("comm", e.Comm)
 		default:
 			t.Fatalf("Decode returned %T and no error", ev)
 		}
