@@ -430,11 +430,7 @@ func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
 // onFile reports an access to a watched path (the kernel sent only those).
 func (p *processor) onFile(e *event.File) *record.Record {
 	entry := p.track(&e.Header)
-	if entry.Exe == "" {
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", e.PID)); err == nil {
-			entry.Exe = exe
-		}
-	}
+	p.knowExe(entry)
 	f := &record.File{
 		Path:          e.Path,
 		RequestedPath: e.Requested,
@@ -549,11 +545,7 @@ func (p *processor) fillKernelStats(s *record.Stats) {
 // onNet reports a connection, accept, listen, bind or UDP send.
 func (p *processor) onNet(e *event.Net) *record.Record {
 	entry := p.track(&e.Header)
-	if entry.Exe == "" {
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", e.PID)); err == nil {
-			entry.Exe = exe
-		}
-	}
+	p.knowExe(entry)
 	n := &record.Network{
 		Family:    netinfo.Family(e.Family),
 		Protocol:  netinfo.Protocol(e.Protocol),
@@ -704,11 +696,7 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		return nil // reading the kernel log is everyday; clearing it is not
 	}
 	entry := p.track(&e.Header)
-	if entry.Exe == "" {
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", e.PID)); err == nil {
-			entry.Exe = exe
-		}
-	}
+	p.knowExe(entry)
 	call := syscalls.Call{Args: e.Args, Deref: e.Deref, Strs: e.Strs, Path: e.Path, Ret: e.Ret}
 	s := &record.Syscall{Name: spec.Name, Nr: e.Nr, Group: spec.Group, Args: spec.Decode(&call), Ret: e.Ret}
 	switch spec.Name {
@@ -827,6 +815,14 @@ func credsOf(h *event.Header) record.Creds {
 	return record.Creds{UID: h.UID, EUID: h.EUID, GID: h.GID, EGID: h.EGID, SUID: h.UID, FSUID: h.EUID}
 }
 
+// knowExe fills a table entry's exe from /proc when the table has none (a
+// process that started before the monitor, or was evicted).
+func (p *processor) knowExe(e *proc.Process) {
+	if e.Exe == "" {
+		e.Exe, _ = os.Readlink(fmt.Sprintf("/proc/%d/exe", e.PID))
+	}
+}
+
 // exeOf returns a process's executable from the table, else from /proc.
 func (p *processor) exeOf(pid uint32) string {
 	if e := p.table.Get(pid); e != nil && e.Exe != "" {
@@ -841,9 +837,7 @@ var privMeans = map[uint32]string{event.PrivSyscall: "syscall", event.PrivExec: 
 // onPriv reports a task that gained privilege.
 func (p *processor) onPriv(e *event.Priv) *record.Record {
 	entry := p.track(&e.Header)
-	if entry.Exe == "" {
-		entry.Exe = p.exeOf(e.PID)
-	}
+	p.knowExe(entry)
 	priv := &record.Privilege{
 		Means:   privMeans[e.Means],
 		Before:  record.Creds(e.Before),

@@ -292,21 +292,9 @@ func TestSIGKILLLeavesNothingAttached(t *testing.T) {
 	}
 	m.cmd.Process.Kill()
 	m.cmd.Wait()
-	var still []int
-	for try := 0; try < 30; try++ {
-		left := allProgramIDs(t)
-		still = still[:0]
-		for _, id := range ids {
-			if left[id] {
-				still = append(still, id)
-			}
-		}
-		if len(still) == 0 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	if still := programsStillLoaded(t, ids, 3*time.Second); len(still) > 0 {
+		t.Errorf("programs %v still loaded 3 s after SIGKILL", still)
 	}
-	t.Errorf("programs %v still loaded 3 s after SIGKILL", still)
 }
 
 // Under an exec storm SIGTERM still stops the monitor within 2 s, with the

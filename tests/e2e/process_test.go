@@ -157,22 +157,7 @@ func TestProcessEvents(t *testing.T) {
 		if stop[0].num("monitor", "lost", "total") != 0 {
 			t.Errorf("events lost in a quiet test run: %v", stop[0].get("monitor", "lost"))
 		}
-		// programs are freed after an RCU grace period: allow a moment
-		var still []int
-		for try := 0; try < 20; try++ {
-			left := allProgramIDs(t)
-			still = still[:0]
-			for _, id := range ids {
-				if left[id] {
-					still = append(still, id)
-				}
-			}
-			if len(still) == 0 {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if len(still) > 0 {
+		if still := programsStillLoaded(t, ids, 2*time.Second); len(still) > 0 {
 			t.Errorf("programs %v still loaded 2s after exit", still)
 		}
 		m.assertAllJSON(t)
@@ -225,6 +210,26 @@ func programsOf(t *testing.T, pid int) []int {
 		}
 	}
 	return ids
+}
+
+// programsStillLoaded waits up to d for programs to be freed (after an RCU
+// grace period) and returns those still loaded.
+func programsStillLoaded(t *testing.T, ids []int, d time.Duration) []int {
+	t.Helper()
+	var still []int
+	for deadline := time.Now().Add(d); ; {
+		left := allProgramIDs(t)
+		still = still[:0]
+		for _, id := range ids {
+			if left[id] {
+				still = append(still, id)
+			}
+		}
+		if len(still) == 0 || time.Now().After(deadline) {
+			return still
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func allProgramIDs(t *testing.T) map[int]bool {
