@@ -249,6 +249,9 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
 		len = cap - off;
 	if (len > MAX_PATH_LEN)
 		return 0;
+	/* the mask is what older verifiers check (they lose the off <= cap
+	 * bound above); the barrier keeps clang from proving it redundant */
+	barrier_var(off);
 	bpf_probe_read_kernel(&dst[off & EXEC_DATA_MASK], len, &pb->buf[WALK_START(walked) & PATH_START_MASK]);
 	return len;
 }

@@ -61,11 +61,18 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	return 0;
 }
 
-/* exe and cwd of the current task, appended at e->data[off]. */
-static __always_inline __u32 append_exe_cwd(struct exec_event *e, struct task_struct *task, __u32 off)
+/*
+ * exe and cwd of the current task, appended after the args_len bytes of
+ * argv. The offset is reloaded from the record on purpose: the callers'
+ * clamps leave the 6.1 verifier with an impossible range (umin > umax) on
+ * a dead path it does not prune, and it then rejects the pointer
+ * arithmetic; a fresh load is just "some u16", which copy_path bounds.
+ */
+static __always_inline __u32 append_exe_cwd(struct exec_event *e, struct task_struct *task)
 {
 	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	__u32 off = *(volatile __u16 *)&e->args_len;
 	long walked;
 	__u32 n;
 
@@ -206,7 +213,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 		off = len;
 	e->args_len = off;
 
-	off = append_exe_cwd(e, task, off);
+	off = append_exe_cwd(e, task);
 
 	/* __data_loc: low 16 bits are the offset of the string in the record */
 	n = bpf_probe_read_kernel_str(&e->data[off & EXEC_DATA_MASK], MAX_FILENAME_LEN,
@@ -289,7 +296,7 @@ static __always_inline int exec_exit(void *ctx, long ret)
 		off = MAX_ARGS_SIZE;
 	e->args_len = off;
 
-	off = append_exe_cwd(e, task, off);
+	off = append_exe_cwd(e, task);
 
 	n = bpf_probe_read_user_str(&e->data[off & EXEC_DATA_MASK], MAX_FILENAME_LEN,
 				    (const void *)pending->filename);

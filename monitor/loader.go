@@ -285,8 +285,13 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			return nil, errorf(ExitPermission, "the kernel refused to load BPF programs (%v): run as root with CAP_BPF/CAP_SYS_ADMIN; inside a container, allow the bpf syscall; with --debug the verifier log is shown", err)
+		// EPERM is a missing privilege; EACCES is the verifier saying no,
+		// which no capability fixes (a kernel this build does not handle).
+		if errors.Is(err, syscall.EPERM) {
+			return nil, errorf(ExitPermission, "the kernel refused to load BPF programs (%v): run as root with CAP_BPF/CAP_SYS_ADMIN; inside a container, allow the bpf syscall", err)
+		}
+		if errors.Is(err, syscall.EACCES) {
+			return nil, errorf(ExitNoHooks, "the kernel's BPF verifier rejected a program (%v): please report it with the kernel version and the log of --debug", err)
 		}
 		return nil, errorf(ExitNoHooks, "load BPF programs: %v (run with --debug to see the verifier log)", err)
 	}
