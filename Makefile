@@ -34,7 +34,7 @@ GO_TAGS := netgo,osusergo
 # Fuzzing: each target runs this long in `make test` (longer: make fuzz FUZZTIME=10m).
 FUZZTIME ?= 10s
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest
 
 all: build
 
@@ -92,6 +92,12 @@ bench: deps build
 	$(Q)for p in auditd libbpf-tools; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
 	$(Q)$(GO) run ./bench -monitor $(BIN) $(BENCH_ARGS)
+
+# The e2e suite inside Debian's 5.10, 6.1 and 6.12 kernels under QEMU
+# (vmtest/README.md). Slow (software emulation); not part of test.
+VMTEST_KERNELS ?=
+vmtest: deps
+	$(Q)./vmtest/matrix.sh $(VMTEST_KERNELS)
 
 fmt:
 	$(Q)gofmt -w $$(git ls-files '*.go')

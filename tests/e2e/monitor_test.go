@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	if helperPath != "" && helperErr == nil {
+	if helperPath != "" && helperErr == nil && os.Getenv("E2E_HELPER") == "" {
 		os.RemoveAll(filepath.Dir(helperPath)) // the helper built by priv_test.go
 	}
 	os.Exit(code)

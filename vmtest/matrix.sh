@@ -1,0 +1,77 @@
+#!/bin/bash
+# matrix.sh [KERNEL-PACKAGE...]
+#
+# Runs the end-to-end suite (tests/e2e) inside Debian's own kernels under
+# QEMU, one boot per kernel, and prints a table. Default kernels: the newest
+# Debian 5.10 (bullseye), 6.1 (bookworm) and 6.12 (bookworm-backports)
+# generic amd64 images. The monitor, the test binary and the test helper are
+# built once on the host; the guest sees the host's tree read-only with a
+# throw-away overlay, so nothing is compiled under emulation.
+#
+# A kernel passes when every e2e test passes and its dmesg holds no WARNING,
+# BUG or Call Trace after the run. Logs: $VMTEST_OUT (default
+# /tmp/vmtest/out)/<release>.{log,dmesg}. Exit status: 0 if all pass.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+OUT=${VMTEST_OUT:-/tmp/vmtest/out}
+KDIRS=${VMTEST_KDIRS:-/tmp/vmtest/k}
+RUN_FILTER=${VMTEST_RUN:-.}
+export VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-30m}
+cd "$ROOT"
+
+"$ROOT/vmtest/deps.sh" || exit 1
+
+newest() { apt-cache search --names-only "$1" | cut -d' ' -f1 | sort -V | tail -1; }
+if [ $# -eq 0 ]; then
+  set -- "$(newest '^linux-image-5\.10\.0-[0-9]+-amd64$')" \
+         "$(newest '^linux-image-6\.1\.0-[0-9]+-amd64$')" \
+         "$(newest '^linux-image-6\.12\.[0-9]+\+deb12-amd64$')"
+fi
+
+echo "vmtest: building the monitor, the e2e test binary and its helper"
+make -s build || exit 1
+go test -c -o bin/e2e.test ./tests/e2e || exit 1
+CGO_ENABLED=0 go build -o bin/e2e-helper ./tests/e2e/helper || exit 1
+
+GODIR=$(dirname "$(readlink -f "$(command -v go)")")  # a benign-workload test runs go
+mkdir -p "$OUT"
+rows=()
+fail=0
+for pkg in "$@"; do
+  [ -n "$pkg" ] || { echo "vmtest: a default kernel package was not found (apt-get update?)"; fail=1; continue; }
+  rel=${pkg#linux-image-}
+  [ -d "$KDIRS/$rel/boot" ] || "$ROOT/vmtest/get-kernel.sh" "$pkg" "$KDIRS" >/dev/null || {
+    rows+=("| $rel | - | - | cannot download $pkg |"); fail=1; continue; }
+  log=$OUT/$rel.log dmesg=$OUT/$rel.dmesg
+  rm -f "$log" "$dmesg"
+  echo "vmtest: $rel ..."
+  t0=$(date +%s)
+  "$ROOT/vmtest/run-in-vm.sh" -w "$OUT" "$rel" "
+    cd tests/e2e || exit 126
+    ip link set lo up || exit 126
+    export PATH=\$PATH:$GODIR
+    dmesg -C
+    E2E_FLOOD_OPENS=${E2E_FLOOD_OPENS:-20000} E2E_REQUIRED=1 MONITOR_BIN=$ROOT/bin/ebpf-log-monitor E2E_HELPER=$ROOT/bin/e2e-helper \
+      $ROOT/bin/e2e.test -test.v -test.count=1 -test.timeout=${VMTEST_TIMEOUT:-30m} -test.run '$RUN_FILTER' > $log 2>&1
+    rc=\$?
+    dmesg > $dmesg
+    exit \$rc"
+  rc=$?
+  secs=$(( $(date +%s) - t0 ))
+  pass=$(grep -c '^--- PASS' "$log" 2>/dev/null)
+  failed=$(grep '^--- FAIL' "$log" 2>/dev/null | awk '{print $3}' | tr '\n' ' ')
+  warn=$(grep -cE 'WARNING:|BUG:|Call Trace' "$dmesg" 2>/dev/null)
+  note="ok"
+  if [ "$rc" != 0 ] || [ -n "$failed" ] || [ "${warn:-0}" != 0 ]; then
+    fail=1
+    note="rc=$rc${failed:+ failed: $failed}"
+    [ "${warn:-0}" != 0 ] && note+=" dmesg: $warn kernel warnings"
+  fi
+  rows+=("| $rel | ${pass:-0} | ${secs}s | $note |")
+done
+
+echo
+echo "| kernel | e2e tests passed | wall time | result |"
+echo "|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+exit $fail
