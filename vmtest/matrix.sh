@@ -9,8 +9,8 @@
 # throw-away overlay, so nothing is compiled under emulation.
 #
 # A kernel passes when every e2e test passes and its dmesg holds no WARNING,
-# BUG or Call Trace after the run. Logs: $VMTEST_OUT (default
-# /tmp/vmtest/out)/<release>.{log,dmesg}. Exit status: 0 if all pass.
+# BUG, Call Trace or panic after the run (dmesg and console). Logs: $VMTEST_OUT
+# (default /tmp/vmtest/out)/<release>.{log,dmesg,console}. Exit status: 0 if all pass.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 OUT=${VMTEST_OUT:-/tmp/vmtest/out}
@@ -46,7 +46,7 @@ for pkg in "$@"; do
   rm -f "$log" "$dmesg"
   echo "vmtest: $rel ..."
   t0=$(date +%s)
-  "$ROOT/vmtest/run-in-vm.sh" -w "$OUT" "$rel" "
+  VM_CONSOLE=$OUT/$rel.console "$ROOT/vmtest/run-in-vm.sh" -w "$OUT" "$rel" "
     cd tests/e2e || exit 126
     ip link set lo up || exit 126
     export PATH=\$PATH:$GODIR
@@ -60,7 +60,7 @@ for pkg in "$@"; do
   secs=$(( $(date +%s) - t0 ))
   pass=$(grep -c '^--- PASS' "$log" 2>/dev/null)
   failed=$(grep '^--- FAIL' "$log" 2>/dev/null | awk '{print $3}' | tr '\n' ' ')
-  warn=$(grep -cE 'WARNING:|BUG:|Call Trace' "$dmesg" 2>/dev/null)
+  warn=$(cat "$dmesg" "$OUT/$rel.console" 2>/dev/null | grep -cE 'WARNING:|BUG:|Call Trace|Kernel panic')
   note="ok"
   if [ "$rc" != 0 ] || [ -n "$failed" ] || [ "${warn:-0}" != 0 ]; then
     fail=1

@@ -23,6 +23,7 @@
 #   VM_LSM=lockdown,capability,landlock,yama,bpf   (lsm= boot parameter; "bpf" enables BPF
 #            LSM, needed on 5.10 whose CONFIG_LSM lacks it; VM_LSM=none keeps the kernel default)
 #   VM_APPEND='...'  extra kernel command line;  VM_VERBOSE=1 print guest console log
+#   VM_CONSOLE=FILE  copy the guest console log (kernel messages, oopses) to FILE
 #
 # Exit status: the command's status; 124 = host-side timeout; 125 = VM/boot failure.
 set -uo pipefail
@@ -207,6 +208,7 @@ QRC=$?
 T1=$(date +%s.%N)
 UP=$(cat "$RUN/uptime" 2>/dev/null || echo "?")
 log "kernel=$REL accel=$ACCEL guest-uptime-at-command-start=${UP}s total-wall=$(awk "BEGIN{printf \"%.1f\", $T1-$T0}")s"
+[ -n "${VM_CONSOLE:-}" ] && cp "$RUN/console.log" "$VM_CONSOLE"   # keep oopses for later
 [ "${VM_VERBOSE:-0}" = 1 ] && { log "---- guest console ----"; cat "$RUN/console.log" >&2; }
 if [ -f "$RUN/rc" ]; then exit "$(cat "$RUN/rc")"; fi
 log "no exit status from guest (qemu rc=$QRC); last console lines:"
