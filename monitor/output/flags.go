@@ -70,14 +70,20 @@ func OpenFlagNames(flags uint32) []string {
 		out = append(out, "O_SYNC")
 		rest &^= unix.O_SYNC
 	}
-	for _, f := range openFlagNames {
-		if rest&f.bit != 0 {
-			out = append(out, f.name)
-			rest &^= f.bit
+	return appendBits(out, rest, openFlagNames)
+}
+
+// appendBits appends the name of each bit of flags found in names, then
+// whatever is left over in hex, so no set bit is ever dropped silently.
+func appendBits(out []string, flags uint32, names []flagName) []string {
+	for _, n := range names {
+		if flags&n.bit != 0 {
+			out = append(out, n.name)
+			flags &^= n.bit
 		}
 	}
-	if rest != 0 {
-		out = append(out, "0x"+strconv.FormatUint(uint64(rest), 16))
+	if flags != 0 {
+		out = append(out, "0x"+strconv.FormatUint(uint64(flags), 16))
 	}
 	return out
 }
@@ -138,15 +144,5 @@ func AtFlagNames(event string, flags uint32) []string {
 	if event == "rename" {
 		names = renameFlagNames
 	}
-	var out []string
-	for _, n := range names {
-		if flags&n.bit != 0 {
-			out = append(out, n.name)
-			flags &^= n.bit
-		}
-	}
-	if flags != 0 {
-		out = append(out, "0x"+strconv.FormatUint(uint64(flags), 16))
-	}
-	return out
+	return appendBits(nil, flags, names)
 }
