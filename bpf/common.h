@@ -82,6 +82,16 @@ static __always_inline void emit(void *ctx, void *rec, __u64 size)
 		stat_inc(STAT_OUTPUT_ERROR);
 }
 
+#define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
+
+/* Whether @task is inside a 32-bit (int 0x80 / sysenter) syscall. */
+static __always_inline int in_compat_syscall(struct task_struct *task)
+{
+	if (!bpf_core_field_exists(task->thread_info.status))
+		return 0;
+	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+}
+
 static __always_inline void fill_header(struct event_header *h, __u32 type,
 					struct task_struct *task)
 {
@@ -106,6 +116,8 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 		h->loginuid = BPF_CORE_READ(task, loginuid.val);
 		h->flags |= HDR_F_LOGINUID;
 	}
+	if (in_compat_syscall(task))
+		h->flags |= HDR_F_COMPAT;
 	h->pad = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }

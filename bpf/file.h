@@ -15,9 +15,9 @@
  * Only paths in the watch maps leave the kernel; everything else costs a
  * walk and two map lookups.
  *
- * What it misses: io_uring opens and 32-bit compat calls (no syscall
- * tracepoint fires for them; the kernel-matrix issue adds
- * security_file_open where the kernel allows it), and open_by_handle_at.
+ * What it misses: io_uring opens (no syscall at all), and
+ * open_by_handle_at.  32-bit compat calls arrive here translated
+ * (syscalls.h).
  */
 #ifndef __LOG_MONITOR_FILE_H
 #define __LOG_MONITOR_FILE_H

@@ -63,6 +63,7 @@ enum stat_counter {
 /* Flags in event_header.flags. */
 enum header_flags {
 	HDR_F_LOGINUID = 1 << 0, /* loginuid is valid (kernel has audit) */
+	HDR_F_COMPAT = 1 << 1,   /* made by a 32-bit syscall (int 0x80) */
 };
 
 /* Flags in exec_event.flags. */
@@ -80,6 +81,8 @@ enum exec_flags {
 	EXEC_F_STDOUT_SOCK = 1 << 8,
 	EXEC_F_STDERR_SOCK = 1 << 9,
 	EXEC_F_LD_PRELOAD = 1 << 10,    /* LD_PRELOAD= in the new environment */
+	EXEC_F_COMPAT = 1 << 11,        /* the execve was an i386 syscall (the
+					 * header's HDR_F_COMPAT says so too) */
 };
 
 /*
@@ -295,6 +298,10 @@ struct cred_snap {
  * by syscall number: adding a syscall is one line there.
  */
 #define SYSCALL_TABLE_LEN 512
+/* i386 syscall number -> x86-64 number (monitor/syscalls/compat.go);
+ * socketcall(2) maps to COMPAT_SOCKETCALL, decoded in the kernel */
+#define COMPAT_TABLE_LEN 512
+#define COMPAT_SOCKETCALL 1000
 #define SC_STR_LEN 256
 
 enum syscall_spec_flags {

@@ -188,6 +188,9 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	pending = bpf_map_lookup_elem(&exec_pending, &old_tid);
 	if (pending) {
 		e->flags |= pending->flags;
+		/* a 64-bit image cleared TS_COMPAT: the call was still i386 */
+		if (pending->flags & EXEC_F_COMPAT)
+			e->hdr.flags |= HDR_F_COMPAT;
 		before = pending->before;
 		have_before = 1;
 		bpf_map_delete_elem(&exec_pending, &old_tid);
@@ -237,6 +240,20 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	return 0;
 }
 
+/* argv[i] of an exec caller: 64-bit pointers, or 32-bit ones for an i386
+ * execve (read in the syscall's own context, so TS_COMPAT tells). */
+static __always_inline long argv_at(__u64 argv, __u32 i, __u32 ptr_size, const char **arg)
+{
+	__u32 p32 = 0;
+	long err;
+
+	if (ptr_size == 8)
+		return bpf_probe_read_user(arg, sizeof(*arg), (void *)(argv + i * 8));
+	err = bpf_probe_read_user(&p32, sizeof(p32), (void *)(argv + i * 4));
+	*arg = (const char *)(__u64)p32;
+	return err;
+}
+
 /*
  * Failed exec: the caller's image is still in place, so argv is read from
  * the pointers it passed.  Successful execs were reported above and their
@@ -248,9 +265,9 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_pending *pending;
 	struct exec_event *e;
-	const char *const *argv;
 	const char *arg;
-	__u64 off = 0, pos;
+	__u64 off = 0, pos, argv;
+	__u32 ptr_size;
 	long n;
 
 	pending = bpf_map_lookup_elem(&exec_pending, &tid);
@@ -268,9 +285,10 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	e->ret = ret;
 	e->flags = pending->flags;
 
-	argv = (const char *const *)pending->argv;
+	argv = pending->argv;
+	ptr_size = in_compat_syscall(task) ? 4 : 8;
 	for (int i = 0; i < MAX_ARGS; i++) {
-		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+		if (argv_at(argv, i, ptr_size, &arg) || !arg)
 			break;
 		if (off >= MAX_ARGS_SIZE) {
 			e->flags |= EXEC_F_ARGS_TRUNCATED;
@@ -288,7 +306,7 @@ static __always_inline int exec_exit(void *ctx, long ret)
 			break;
 		}
 		if (i == MAX_ARGS - 1) {
-			if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i + 1]) == 0 && arg)
+			if (argv_at(argv, i + 1, ptr_size, &arg) == 0 && arg)
 				e->flags |= EXEC_F_ARGS_TRUNCATED;
 		}
 	}

@@ -13,29 +13,29 @@
  *  - one program to load and verify.
  * The cost for an unrelated syscall is this switch (a few compares).
  *
- * What it misses: 32-bit compat syscalls, whose numbers differ (skipped:
- * the kernel-matrix issue adds the i386 table); x32 numbers never match.
+ * 32-bit programs (int 0x80, sysenter) enter the same two tracepoints with
+ * i386 numbers: when the task is in a compat syscall, the number is
+ * translated through compat_syscalls (filled from monitor/syscalls/compat.go)
+ * and the arguments are read from the i386 registers, so the same handlers
+ * run and the events carry HDR_F_COMPAT.  The per-syscall tracepoints
+ * (syscalls:sys_enter_X) never fire for compat calls; these do.
+ *
+ * What it misses: x32 numbers; compat sendmsg (another msghdr layout) and
+ * the 16-bit uid calls (README: known limits).
  */
 #ifndef __LOG_MONITOR_SYSCALLS_H
 #define __LOG_MONITOR_SYSCALLS_H
 
-#define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, COMPAT_TABLE_LEN);
+	__type(key, __u32);   /* i386 number */
+	__type(value, __u32); /* x86-64 number, 0: not hooked */
+} compat_syscalls SEC(".maps");
 
-static __always_inline int in_compat_syscall(struct task_struct *task)
+/* The calls with a handler of their own (not in syscall_table). */
+static __always_inline int has_handler(long nr)
 {
-	if (!bpf_core_field_exists(task->thread_info.status))
-		return 0;
-	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
-}
-
-SEC("raw_tracepoint/sys_enter")
-int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	long nr = ctx->args[1];
-	struct syscall_spec *spec = NULL;
-	__u64 a[6];
-
 	switch (nr) {
 	case NR_execve: case NR_execveat:
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
@@ -48,37 +48,121 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	case NR_mknod: case NR_mknodat:
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg:
-		break;
-	default:
-		/* the security-sensitive table (syscall.h): one array lookup */
+	case COMPAT_SOCKETCALL:
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The x86-64 number the syscall @nr of the current task is handled as, or
+ * -1 when it is none of ours.  The common case, an unrelated native call,
+ * costs the switch and two array lookups; the task's compat status is only
+ * read when the number means something in one of the two tables.
+ */
+static __always_inline long our_nr(long nr)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 key = nr, *native = NULL;
+
+	if (nr >= 0 && nr < COMPAT_TABLE_LEN)
+		native = bpf_map_lookup_elem(&compat_syscalls, &key);
+	if (!has_handler(nr) && !sc_spec(nr)) {
+		if (!native || !*native)
+			return -1;
+		return in_compat_syscall(task) ? *native : -1;
+	}
+	if (!in_compat_syscall(task))
+		return nr;
+	return native && *native ? *native : -1;
+}
+
+/* i386 socketcall(call, args): which call, and its arguments (32-bit words
+ * in user memory) widened into @a.  Returns the x86-64 number or -1. */
+#define SYS_BIND 2
+#define SYS_CONNECT 3
+#define SYS_LISTEN 4
+#define SYS_ACCEPT 5
+#define SYS_SENDTO 11
+#define SYS_ACCEPT4 18
+
+static __always_inline long socketcall_args(__u64 *a)
+{
+	__u32 w[6] = {};
+	long nr;
+	__u32 n;
+
+	switch (a[0]) {
+	case SYS_BIND: nr = NR_bind, n = 3; break;
+	case SYS_CONNECT: nr = NR_connect, n = 3; break;
+	case SYS_LISTEN: nr = NR_listen, n = 2; break;
+	case SYS_ACCEPT: nr = NR_accept, n = 3; break;
+	case SYS_SENDTO: nr = NR_sendto, n = 6; break;
+	case SYS_ACCEPT4: nr = NR_accept4, n = 4; break;
+	default: return -1;
+	}
+	/* only the words the call has: the array may end at a page edge */
+	if (bpf_probe_read_user(w, n * sizeof(w[0]) & 31, (void *)a[1]))
+		return -1;
+	for (int i = 0; i < 6; i++)
+		a[i] = w[i];
+	return nr;
+}
+
+SEC("raw_tracepoint/sys_enter")
+int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long raw = ctx->args[1];
+	long nr = our_nr(raw);
+	struct syscall_spec *spec = NULL;
+	struct pt_regs r;
+	__u64 a[6];
+
+	if (nr < 0)
+		return 0;
+	/* the user registers are copied in one helper call (x86's pt_regs
+	 * layout is ABI, not a kernel detail CO-RE would have to relocate) */
+	if (bpf_probe_read_kernel(&r, sizeof(r), regs))
+		return 0;
+	if (nr != raw) {
+		/* i386: ebx, ecx, edx, esi, edi, ebp; 32-bit values, pointers
+		 * zero-extended (an int argument such as AT_FDCWD is narrowed
+		 * back by the handler's __s32) */
+		a[0] = (__u32)r.bx;
+		a[1] = (__u32)r.cx;
+		a[2] = (__u32)r.dx;
+		a[3] = (__u32)r.si;
+		a[4] = (__u32)r.di;
+		a[5] = (__u32)r.bp;
+		if (nr == COMPAT_SOCKETCALL) {
+			nr = socketcall_args(a);
+			if (nr < 0)
+				return 0;
+		}
+	} else {
+		/* x86-64: rdi, rsi, rdx, r10, r8, r9 */
+		a[0] = r.di;
+		a[1] = r.si;
+		a[2] = r.dx;
+		a[3] = r.r10;
+		a[4] = r.r8;
+		a[5] = r.r9;
+	}
+
+	if (!has_handler(nr)) {
 		spec = sc_spec(nr);
 		if (!spec)
 			return 0;
-	}
-	if (in_compat_syscall((struct task_struct *)bpf_get_current_task()))
-		return 0;
-
-	/* x86-64 syscall arguments: rdi, rsi, rdx, r10, r8, r9; the user
-	 * registers are copied in one helper call (x86-64's pt_regs layout is
-	 * ABI, not a kernel detail that CO-RE would have to relocate) */
-	struct pt_regs r;
-
-	if (bpf_probe_read_kernel(&r, sizeof(r), regs))
-		return 0;
-	a[0] = r.di;
-	a[1] = r.si;
-	a[2] = r.dx;
-	a[3] = r.r10;
-	a[4] = r.r8;
-	a[5] = r.r9;
-
-	if (spec)
 		return sc_enter(nr, a, spec);
+	}
+	__u32 compat = nr != raw ? EXEC_F_COMPAT : 0;
+
 	switch (nr) {
 	case NR_execve:
-		return exec_enter((const char *)a[0], (const char *const *)a[1], 0);
+		return exec_enter((const char *)a[0], (const char *const *)a[1], compat);
 	case NR_execveat:
-		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT);
+		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT | compat);
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg:
 		return net_syscall_enter(nr, a);
@@ -91,9 +175,11 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = ctx->args[1];
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = our_nr(BPF_CORE_READ(regs, orig_ax));
 	struct syscall_spec *spec;
 
+	if (nr < 0)
+		return 0;
 	switch (nr) {
 	case NR_execve: case NR_execveat:
 		exec_exit(ctx, ret);
@@ -111,7 +197,7 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		file_change_exit(ctx, ret);
 		break;
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
-	case NR_sendto: case NR_sendmsg:
+	case NR_sendto: case NR_sendmsg: case COMPAT_SOCKETCALL:
 		net_exit(ctx, ret);
 		break;
 	default:

@@ -394,6 +394,19 @@ func (l *loaded) loadSyscallTable() error {
 			return fmt.Errorf("%s: %w", spec.Name, err)
 		}
 	}
+	c, err := l.mod.GetMap("compat_syscalls")
+	if err != nil {
+		return err
+	}
+	for _, cc := range syscalls.Compat {
+		if cc.Nr32 >= event.CompatTableLen {
+			return fmt.Errorf("%s: i386 number %d beyond the table", cc.Name, cc.Nr32)
+		}
+		key, val := cc.Nr32, cc.Nr
+		if err := c.Update(unsafe.Pointer(&key), unsafe.Pointer(&val)); err != nil {
+			return fmt.Errorf("compat %s: %w", cc.Name, err)
+		}
+	}
 	return nil
 }
 

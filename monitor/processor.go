@@ -170,8 +170,9 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 		PID: h.PID, TID: h.TID, PPID: h.PPID,
 		UID: h.UID, GID: h.GID, EUID: h.EUID, EGID: h.EGID,
 		LoginUID: h.LoginUID, HasLoginUID: h.HasLoginUID() && h.LoginUID != unsetLoginUID,
-		Comm: h.Comm,
-		Exe:  exe,
+		Comm:   h.Comm,
+		Exe:    exe,
+		Compat: h.Compat(),
 	}
 	var anc [proc.MaxAncestry]proc.Ancestor
 	for _, a := range p.table.Ancestry(anc[:0], h.PID) {

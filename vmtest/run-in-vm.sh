@@ -180,7 +180,7 @@ ACCEL=${VM_ACCEL:-auto}
 if [ "$ACCEL" = auto ]; then
   if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then ACCEL=kvm; else ACCEL=tcg; fi
 fi
-if [ "$ACCEL" = kvm ]; then ACC=(-accel kvm -cpu host); else ACC=(-accel tcg,thread=multi -cpu max); fi
+if [ "$ACCEL" = kvm ]; then ACC=(-accel kvm -cpu host); else ACC=(-accel "tcg,thread=${VM_TCG_THREAD:-multi}" -cpu max); fi
 
 RWL=""; VIRTFS=(); n=0
 for d in "${RW[@]}"; do

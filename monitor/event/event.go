@@ -51,6 +51,7 @@ const (
 // Header flags (enum header_flags).
 const (
 	HdrFlagLoginUID = 1 << 0
+	HdrFlagCompat   = 1 << 1
 )
 
 // Exec flags (enum exec_flags).
@@ -66,6 +67,7 @@ const (
 	ExecFlagStdoutSock        = 1 << 8
 	ExecFlagStderrSock        = 1 << 9
 	ExecFlagLDPreload         = 1 << 10
+	ExecFlagCompat            = 1 << 11
 )
 
 // Kernel-side drop counters (enum stat_counter), indexes of the "stats" map.
@@ -113,8 +115,10 @@ const (
 
 // Syscall table (struct syscall_spec) and events.
 const (
-	SyscallTableLen = 512
-	ScStrLen        = 256
+	SyscallTableLen  = 512
+	CompatTableLen   = 512
+	CompatSocketcall = 1000
+	ScStrLen         = 256
 
 	ScNonRootOnly = 1 << 0
 	ScCloneNS     = 1 << 1
@@ -297,6 +301,9 @@ type Header struct {
 
 // HasLoginUID says whether the kernel reported a login uid.
 func (h *Header) HasLoginUID() bool { return h.Flags&HdrFlagLoginUID != 0 }
+
+// Compat says whether the event came from a 32-bit (i386 ABI) syscall.
+func (h *Header) Compat() bool { return h.Flags&HdrFlagCompat != 0 }
 
 // Exec is struct exec_event.  Byte slices alias the decoded record.
 type Exec struct {

@@ -118,6 +118,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			d = d.Uint32("loginuid", p.LoginUID)
 		}
 		d = bytesDict(d, "comm", p.Comm)
+		if p.Compat {
+			d = d.Bool("compat", true)
+		}
 		d = bytesDict(d, "exe", p.Exe)
 		if p.Args != nil {
 			d = d.Array("args", argsArray(p.Args))

@@ -294,6 +294,15 @@ func TestJSONExecHasTheDocumentedSchema(t *testing.T) {
 	want(t, "exec.execveat", x["execveat"], true)
 }
 
+func TestJSONCompatOnlyWhenSet(t *testing.T) {
+	r := simpleExec()
+	if _, ok := obj(t, jsonObject(t, r), "process")["compat"]; ok {
+		t.Error("compat present on a 64-bit event")
+	}
+	r.Process.Compat = true
+	want(t, "process.compat", obj(t, jsonObject(t, r), "process")["compat"], true)
+}
+
 func TestJSONProcessWithoutLoginUIDOrCwdOmitsThem(t *testing.T) {
 	p := obj(t, jsonObject(t, simpleExec()), "process")
 	for _, k := range []string{"loginuid", "cwd", "exe_hex", "comm_hex", "args_hex"} {
@@ -483,6 +492,8 @@ func TestTextLines(t *testing.T) {
 	warned.Rules = []record.Rule{{Name: "a"}, {Name: "b"}}
 	crit := simpleExec()
 	crit.Severity = record.Critical
+	compat := simpleExec()
+	compat.Process.Compat = true
 
 	tests := []struct {
 		name string
@@ -516,6 +527,8 @@ func TestTextLines(t *testing.T) {
 			`WARN  exec   pid=4242 ppid=4100 uid=1000 exe=/usr/bin/id args="id -u" parent=bash rules=a,b`},
 		{"critical", crit,
 			`CRIT  exec   pid=4242 ppid=4100 uid=1000 exe=/usr/bin/id args="id -u" parent=bash`},
+		{"an i386 syscall says so", compat,
+			`INFO  exec   pid=4242 ppid=4100 uid=1000 exe=/usr/bin/id abi=i386 args="id -u" parent=bash`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

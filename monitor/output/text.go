@@ -149,6 +149,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	} else {
 		b = kv(b, "comm", p.Comm)
 	}
+	if p.Compat {
+		b = kvs(b, "abi", "i386")
+	}
 	if x := r.Exec; x != nil {
 		if x.Ret != 0 {
 			b = kv(b, "filename", x.Filename)

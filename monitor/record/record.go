@@ -90,6 +90,7 @@ type Process struct {
 	UID, GID, EUID, EGID uint32
 	LoginUID             uint32
 	HasLoginUID          bool
+	Compat               bool // acting through the 32-bit syscall ABI
 	Comm                 []byte
 	Exe                  []byte
 	Args                 [][]byte
