@@ -170,6 +170,7 @@ enum file_flags {
 	FILE_F_RESOLVED = 1 << 0,        /* path from the opened struct file */
 	FILE_F_PATH_TRUNCATED = 1 << 1,
 	FILE_F_REQUESTED_TRUNCATED = 1 << 2,
+	FILE_F_IO_URING = 1 << 3,        /* submitted through io_uring */
 };
 
 /*

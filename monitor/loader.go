@@ -42,6 +42,7 @@ var hookCapability = map[string]string{
 	"raw_tracepoint__sys_exit":              "exec-failures,file,network",
 	"tracepoint__sock__inet_sock_set_state": "network-kernel-view",
 	"raw_tracepoint__task_newtask":          "credential-tracking",
+	"raw_tracepoint__io_uring_complete":     "file-io_uring",
 }
 
 // loaded is the BPF side once attached; Close releases everything.
@@ -57,9 +58,13 @@ type loaded struct {
 
 const minKernelMajor, minKernelMinor = 5, 8
 
-// kernelTooOld reads uname's release; a release it cannot parse passes
+// kernelTooOld reports whether the kernel is at least the oldest we support
+// (true: fine), with its release.
+func kernelTooOld() (string, bool) { return kernelAtLeast(minKernelMajor, minKernelMinor) }
+
+// kernelAtLeast reads uname's release; a release it cannot parse passes
 // (the load then tells).  MONITOR_FAKE_KERNEL overrides it for tests.
-func kernelTooOld() (string, bool) {
+func kernelAtLeast(wantMajor, wantMinor int) (string, bool) {
 	rel := os.Getenv("MONITOR_FAKE_KERNEL")
 	if rel == "" {
 		var uts unix.Utsname
@@ -72,7 +77,7 @@ func kernelTooOld() (string, bool) {
 	if n, _ := fmt.Sscanf(rel, "%d.%d", &major, &minor); n != 2 {
 		return rel, true
 	}
-	return rel, major > minKernelMajor || (major == minKernelMajor && minor >= minKernelMinor)
+	return rel, major > wantMajor || (major == wantMajor && minor >= wantMinor)
 }
 
 // preflight checks what the user can fix before anything is loaded.
@@ -199,6 +204,13 @@ func (h hookSpec) available(tracefs string) error {
 			category = "sched"
 		case h.name == "sys_enter" || h.name == "sys_exit":
 			category = "raw_syscalls"
+		case strings.HasPrefix(h.name, "io_uring_"):
+			category = "io_uring"
+			// the request pointer is the tracepoint's second argument
+			// from 6.0 on; before, the program would read garbage
+			if rel, ok := kernelAtLeast(6, 0); !ok {
+				return fmt.Errorf("io_uring_complete carries no request before Linux 6.0 (kernel %s): io_uring opens are not seen", rel)
+			}
 		}
 		if category == "" {
 			return nil // let the attach decide

@@ -439,6 +439,7 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		OpenFlags:     e.OpFlags,
 		FD:            -1,
 		Resolved:      e.Flags&event.FileFlagResolved != 0,
+		IOUring:       e.Flags&event.FileFlagIOUring != 0,
 		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
 	}
 	owner := int64(-1)

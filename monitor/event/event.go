@@ -170,6 +170,7 @@ const (
 	FileFlagResolved           = 1 << 0
 	FileFlagPathTruncated      = 1 << 1
 	FileFlagRequestedTruncated = 1 << 2
+	FileFlagIOUring            = 1 << 3
 )
 
 // Byte offsets of struct event_header and the records (checked against C by

@@ -222,6 +222,7 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"FILE_F_RESOLVED":            FileFlagResolved,
 		"FILE_F_PATH_TRUNCATED":      FileFlagPathTruncated,
 		"FILE_F_REQUESTED_TRUNCATED": FileFlagRequestedTruncated,
+		"FILE_F_IO_URING":            FileFlagIOUring,
 	}
 	consts := layout.Constants()
 	if len(consts) != len(wantConst) {

@@ -189,6 +189,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			d = d.Int32("fd", x.FD)
 		}
 		d = d.Bool("resolved", x.Resolved)
+		if x.IOUring {
+			d = d.Str("via", "io_uring")
+		}
 		if x.PathTruncated {
 			d = d.Bool("path_truncated", true)
 		}

@@ -161,6 +161,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	if x := r.File; x != nil {
 		b = kv(b, "path", x.Path)
 		b = kvs(b, "op", x.Operation)
+		if x.IOUring {
+			b = kvs(b, "via", "io_uring")
+		}
 		if r.Event == "open" {
 			b = kvs(b, "flags", strings.Join(OpenFlagNames(x.OpenFlags), "|"))
 		} else if x.OpenFlags != 0 {

@@ -141,6 +141,7 @@ type File struct {
 	FD            int32  // the new descriptor of a successful open, else -1
 	Owner         *Owner // chown
 	Resolved      bool   // path taken from the opened file, not the string
+	IOUring       bool   // submitted through io_uring, not a syscall
 	PathTruncated bool
 	Class         string // class of the watch entry that matched
 	Watch         string // the watch entry that matched
