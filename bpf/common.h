@@ -118,6 +118,11 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 	}
 	if (in_compat_syscall(task))
 		h->flags |= HDR_F_COMPAT;
+	/* only events that leave the kernel get here: four reads are cheap */
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+
+	if (exe && BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
+		h->flags |= HDR_F_EXE_DELETED;
 	h->pad = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }

@@ -64,6 +64,8 @@ enum stat_counter {
 enum header_flags {
 	HDR_F_LOGINUID = 1 << 0, /* loginuid is valid (kernel has audit) */
 	HDR_F_COMPAT = 1 << 1,   /* made by a 32-bit syscall (int 0x80) */
+	HDR_F_EXE_DELETED = 1 << 2, /* the task's executable has no link left
+				     * (deleted after start, or a memfd) */
 };
 
 /* Flags in exec_event.flags. */

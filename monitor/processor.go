@@ -173,6 +173,8 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 		Comm:   h.Comm,
 		Exe:    exe,
 		Compat: h.Compat(),
+
+		ExeDeleted: h.ExeDeleted(),
 	}
 	var anc [proc.MaxAncestry]proc.Ancestor
 	for _, a := range p.table.Ancestry(anc[:0], h.PID) {

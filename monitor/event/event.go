@@ -50,8 +50,9 @@ const (
 
 // Header flags (enum header_flags).
 const (
-	HdrFlagLoginUID = 1 << 0
-	HdrFlagCompat   = 1 << 1
+	HdrFlagLoginUID   = 1 << 0
+	HdrFlagCompat     = 1 << 1
+	HdrFlagExeDeleted = 1 << 2
 )
 
 // Exec flags (enum exec_flags).
@@ -305,6 +306,9 @@ func (h *Header) HasLoginUID() bool { return h.Flags&HdrFlagLoginUID != 0 }
 
 // Compat says whether the event came from a 32-bit (i386 ABI) syscall.
 func (h *Header) Compat() bool { return h.Flags&HdrFlagCompat != 0 }
+
+// ExeDeleted says whether the task's executable had no link left.
+func (h *Header) ExeDeleted() bool { return h.Flags&HdrFlagExeDeleted != 0 }
 
 // Exec is struct exec_event.  Byte slices alias the decoded record.
 type Exec struct {

@@ -153,6 +153,7 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"EVENT_FORK":                 int64(TypeFork),
 		"HDR_F_LOGINUID":             HdrFlagLoginUID,
 		"HDR_F_COMPAT":               HdrFlagCompat,
+		"HDR_F_EXE_DELETED":          HdrFlagExeDeleted,
 		"COMPAT_TABLE_LEN":           CompatTableLen,
 		"COMPAT_SOCKETCALL":          CompatSocketcall,
 		"EXEC_F_ARGS_TRUNCATED":      ExecFlagArgsTruncated,

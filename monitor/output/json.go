@@ -122,6 +122,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			d = d.Bool("compat", true)
 		}
 		d = bytesDict(d, "exe", p.Exe)
+		if p.ExeDeleted {
+			d = d.Bool("exe_deleted", true)
+		}
 		if p.Args != nil {
 			d = d.Array("args", argsArray(p.Args))
 			if anyInvalid(p.Args) {

@@ -149,6 +149,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	} else {
 		b = kv(b, "comm", p.Comm)
 	}
+	if p.ExeDeleted {
+		b = kvs(b, "exe_deleted", "true")
+	}
 	if p.Compat {
 		b = kvs(b, "abi", "i386")
 	}

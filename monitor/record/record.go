@@ -91,6 +91,7 @@ type Process struct {
 	LoginUID             uint32
 	HasLoginUID          bool
 	Compat               bool // acting through the 32-bit syscall ABI
+	ExeDeleted           bool // its executable had no link left (deleted, memfd)
 	Comm                 []byte
 	Exe                  []byte
 	Args                 [][]byte

@@ -169,6 +169,7 @@ func Constants() map[string]int64 {
 		"EVENT_FORK":                 C.EVENT_FORK,
 		"HDR_F_LOGINUID":             C.HDR_F_LOGINUID,
 		"HDR_F_COMPAT":               C.HDR_F_COMPAT,
+		"HDR_F_EXE_DELETED":          C.HDR_F_EXE_DELETED,
 		"COMPAT_TABLE_LEN":           C.COMPAT_TABLE_LEN,
 		"COMPAT_SOCKETCALL":          C.COMPAT_SOCKETCALL,
 		"EXEC_F_ARGS_TRUNCATED":      C.EXEC_F_ARGS_TRUNCATED,

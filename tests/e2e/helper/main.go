@@ -23,6 +23,22 @@ func main() {
 	switch os.Args[1] {
 	case "print-id":
 		fmt.Println(os.Getuid(), os.Geteuid())
+	case "open-race":
+		openRace()
+	case "delete-self-read":
+		// the malware habit: start, delete the binary, then act
+		self, err := os.Executable()
+		if err != nil {
+			fail(err)
+		}
+		if err := os.Remove(self); err != nil {
+			fail(err)
+		}
+		f, err := os.Open(os.Args[2])
+		if err != nil {
+			fail(err)
+		}
+		f.Close()
 	case "setuid0":
 		err := syscall.Setuid(0)
 		fmt.Println("setuid(0):", err)
@@ -118,4 +134,60 @@ func execveatEmptyPath(fd int, argv []string) error {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "helper:", err)
 	os.Exit(1)
+}
+
+// openRace opens a path buffer N times while another thread flips it
+// between /etc/shadow and /etc/passwd (same length), and prints how many
+// opens really got /etc/shadow (by inode): a monitor that reads the path
+// string after the call reports the wrong file.
+func openRace() {
+	n, err := strconv.Atoi(os.Args[2])
+	if err != nil {
+		fail(err)
+	}
+	var shadow unix.Stat_t
+	if err := unix.Stat("/etc/shadow", &shadow); err != nil {
+		fail(err)
+	}
+	buf := []byte("/etc/shadow\x00")
+	names := [2][]byte{[]byte("/etc/shadow"), []byte("/etc/passwd")}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				close(done)
+				return
+			default:
+			}
+			copy(buf, names[i&1])
+		}
+	}()
+	runtime.LockOSThread()
+	fdcwd := unix.AT_FDCWD
+	atFDCWD := uintptr(fdcwd) // AT_FDCWD, sign-extended
+	got := 0
+	for i := 0; i < n; i++ {
+		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&buf[0])),
+			uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
+		if errno == unix.ENOENT {
+			continue // caught mid-copy: a name that is neither
+		}
+		if errno != 0 {
+			fail(errno)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(int(fd), &st); err != nil {
+			fail(err)
+		}
+		if st.Ino == shadow.Ino && st.Dev == shadow.Dev {
+			got++
+		}
+		unix.Close(int(fd))
+	}
+	close(stop)
+	<-done
+	fmt.Println(got)
 }
