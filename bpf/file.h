@@ -375,7 +375,8 @@ static __always_inline void file_event_init(struct file_event *e, struct task_st
  * opened, or for a failure the requested name joined to its base, against
  * the watch list and send an event.  @fflags: FILE_F_* the caller knows.
  */
-static __always_inline int file_open_result(void *ctx, struct file_pending *pp, long ret, __u32 fflags)
+static __always_inline int file_open_result(void *ctx, struct file_pending *pp, long ret,
+					    struct file *opened, __u32 fflags)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file_pending p = *pp;
@@ -390,7 +391,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		return 0;
 	stat_inc(STAT_FILE_CHECKED);
 	if (ret >= 0) {
-		struct file *f = fd_file(task, ret);
+		struct file *f = opened ? opened : fd_file(task, ret);
 		struct verdict_key vk = {};
 		struct verdict_value *vv, nv;
 		__u64 gen = current_gen();
@@ -459,7 +460,7 @@ static __always_inline int file_open_exit(void *ctx, long ret)
 		return 0;
 	p = *pending;
 	bpf_map_delete_elem(&file_pending, &tid);
-	return file_open_result(ctx, &p, ret, 0);
+	return file_open_result(ctx, &p, ret, NULL, 0);
 }
 
 /*
@@ -501,7 +502,33 @@ int raw_tracepoint__io_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	p.flags = BPF_CORE_READ(op, how.flags);
 	p.mode = BPF_CORE_READ(op, how.mode);
-	return file_open_result(ctx, &p, res, FILE_F_IO_URING);
+	return file_open_result(ctx, &p, res, NULL, FILE_F_IO_URING);
+}
+
+/*
+ * security_file_open, where the kernel has kprobes (most distribution
+ * kernels; not the host this was written on): every open of a file passes
+ * here with the struct file the kernel resolved, whatever started it -- an
+ * io_uring request on any kernel, a syscall table we do not decode, a
+ * kernel-internal open on a process's behalf.  Opens inside an open
+ * syscall are left to its exit, which knows the fd and the result; the
+ * others are reported from here (FILE_F_LSM_HOOK: no fd, and an LSM may
+ * still refuse the open after this point).  When this hook is attached the
+ * loader leaves io_uring_complete out: one event per open.
+ */
+SEC("kprobe/security_file_open")
+int BPF_KPROBE(kprobe__security_file_open, struct file *file)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
+
+	if ((id >> 32) == self_tgid)
+		return 0;
+	if (bpf_map_lookup_elem(&file_pending, &tid))
+		return 0; /* the syscall's exit reports it */
+	p.flags = BPF_CORE_READ(file, f_flags);
+	return file_open_result(ctx, &p, 0, file, FILE_F_LSM_HOOK);
 }
 
 /*

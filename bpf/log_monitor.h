@@ -173,6 +173,8 @@ enum file_flags {
 	FILE_F_PATH_TRUNCATED = 1 << 1,
 	FILE_F_REQUESTED_TRUNCATED = 1 << 2,
 	FILE_F_IO_URING = 1 << 3,        /* submitted through io_uring */
+	FILE_F_LSM_HOOK = 1 << 4,        /* seen at security_file_open, outside
+					  * an open syscall: no fd */
 };
 
 /*

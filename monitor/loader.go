@@ -43,6 +43,17 @@ var hookCapability = map[string]string{
 	"tracepoint__sock__inet_sock_set_state": "network-kernel-view",
 	"raw_tracepoint__task_newtask":          "credential-tracking",
 	"raw_tracepoint__io_uring_complete":     "file-io_uring",
+	"kprobe__security_file_open":            "file-any-open",
+}
+
+// kprobePMU is where the kernel exposes kprobes to perf_event_open; absent
+// when kprobes are not built in.
+const kprobePMU = "/sys/bus/event_source/devices/kprobe"
+
+// supersededBy names, for a program, the hook that does its job better
+// when that hook is available: it is then not loaded.
+var supersededBy = map[string]string{
+	"raw_tracepoint__io_uring_complete": "kprobe/security_file_open",
 }
 
 // loaded is the BPF side once attached; Close releases everything.
@@ -172,7 +183,7 @@ func openModule(cfg *Config) (*bpf.Module, *os.File, error) {
 
 // hookOf parses a program's section into how to attach it.
 type hookSpec struct {
-	kind     string // tracepoint | raw_tracepoint
+	kind     string // tracepoint | raw_tracepoint | kprobe
 	category string
 	name     string
 }
@@ -184,6 +195,8 @@ func parseSection(sec string) (hookSpec, error) {
 		return hookSpec{kind: "tracepoint", category: parts[1], name: parts[2]}, nil
 	case len(parts) == 2 && (parts[0] == "raw_tracepoint" || parts[0] == "raw_tp"):
 		return hookSpec{kind: "raw_tracepoint", name: parts[1]}, nil
+	case len(parts) == 2 && parts[0] == "kprobe":
+		return hookSpec{kind: "kprobe", name: parts[1]}, nil
 	}
 	return hookSpec{}, fmt.Errorf("unsupported section %q", sec)
 }
@@ -192,6 +205,10 @@ func parseSection(sec string) (hookSpec, error) {
 // loaded, so a missing tracepoint costs one program, not the whole object.
 func (h hookSpec) available(tracefs string) error {
 	switch h.kind {
+	case "kprobe":
+		if _, err := os.Stat(kprobePMU); err != nil {
+			return fmt.Errorf("kprobes are not built into this kernel (no %s)", kprobePMU)
+		}
 	case "tracepoint":
 		if _, err := os.Stat(fmt.Sprintf("%s/events/%s/%s", tracefs, h.category, h.name)); err != nil {
 			return fmt.Errorf("tracepoint %s:%s not in this kernel", h.category, h.name)
@@ -246,6 +263,16 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		hook int // index in l.hooks
 	}
 	var plan []planned
+	// which sections can attach here, before deciding what each replaces
+	usable := map[string]bool{}
+	for it, prog := mod.Iterator(), (*bpf.BPFProg)(nil); ; {
+		if prog = it.NextProgram(); prog == nil {
+			break
+		}
+		if spec, err := parseSection(prog.SectionName()); err == nil && spec.available(tracefs) == nil {
+			usable[prog.SectionName()] = true
+		}
+	}
 	it := mod.Iterator()
 	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
 		h := record.Hook{Name: prog.SectionName(), Capability: hookCapability[prog.Name()]}
@@ -255,6 +282,10 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		spec, err := parseSection(prog.SectionName())
 		if err == nil {
 			err = spec.available(tracefs)
+		}
+		if by := supersededBy[prog.Name()]; err == nil && usable[by] {
+			err = fmt.Errorf("superseded by %s", by)
+			h.Superseded = true
 		}
 		if err != nil {
 			h.Reason = err.Error()
@@ -337,6 +368,8 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 			link, err = p.prog.AttachTracepoint(p.spec.category, p.spec.name)
 		case "raw_tracepoint":
 			link, err = p.prog.AttachRawTracepoint(p.spec.name)
+		case "kprobe":
+			link, err = p.prog.AttachKprobe(p.spec.name)
 		}
 		if err != nil {
 			l.hooks[p.hook].Reason = err.Error()
@@ -346,7 +379,7 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.hooks[p.hook].Attached = true
 	}
 	for _, h := range l.hooks {
-		if !h.Attached {
+		if !h.Attached && !h.Superseded {
 			log.Warn().Str("hook", h.Name).Str("capability", h.Capability).Str("reason", h.Reason).
 				Msg("hook unavailable on this kernel; continuing without it")
 		}

@@ -430,6 +430,17 @@ func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
 	}
 }
 
+// fileVia names the path an operation took when it was not a syscall.
+func fileVia(flags uint32) string {
+	switch {
+	case flags&event.FileFlagIOUring != 0:
+		return "io_uring"
+	case flags&event.FileFlagLSMHook != 0:
+		return "security_file_open"
+	}
+	return ""
+}
+
 // onFile reports an access to a watched path (the kernel sent only those).
 func (p *processor) onFile(e *event.File) *record.Record {
 	entry := p.track(&e.Header)
@@ -441,7 +452,7 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		OpenFlags:     e.OpFlags,
 		FD:            -1,
 		Resolved:      e.Flags&event.FileFlagResolved != 0,
-		IOUring:       e.Flags&event.FileFlagIOUring != 0,
+		Via:           fileVia(e.Flags),
 		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
 	}
 	owner := int64(-1)
@@ -466,7 +477,7 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		if e.OpFlags&unix.O_CREAT != 0 || e.OpFlags&unix.O_TMPFILE == unix.O_TMPFILE {
 			f.Mode, f.HasMode = e.Mode&0o7777, true
 		}
-		if e.Ret >= 0 {
+		if e.Ret >= 0 && e.Flags&event.FileFlagLSMHook == 0 {
 			f.FD = e.Ret
 		}
 	}

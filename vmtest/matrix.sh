@@ -35,6 +35,12 @@ CGO_ENABLED=0 go build -o bin/e2e-helper ./tests/e2e/helper || exit 1
 gcc -m32 -static -nostdlib -ffreestanding -fno-pic -no-pie -fno-stack-protector -O1 \
   -o bin/e2e-compat32 tests/e2e/compat32/compat32.c || exit 1
 gcc -O1 -o bin/e2e-uring tests/e2e/uring/uring.c || exit 1
+# the guests run a private copy: rebuilding bin/ on the host during a
+# matrix run must not change what a guest is testing
+STAGE=$(mktemp -d /tmp/vmtest-bin.XXXXXX)
+chmod 755 "$STAGE"
+cp bin/ebpf-log-monitor bin/e2e.test bin/e2e-helper bin/e2e-compat32 bin/e2e-uring "$STAGE"/
+trap 'rm -rf "$STAGE"' EXIT
 # One host thread for all vCPUs: with multi-threaded TCG, the kernel's live
 # patching of its own text (static keys flipped when the monitor attaches
 # a tracepoint) races other vCPUs' translated code -- an "Oops: int3" in
@@ -60,8 +66,8 @@ for pkg in "$@"; do
     ip link set lo up || exit 126
     export PATH=\$PATH:$GODIR
     dmesg -C
-    E2E_FLOOD_OPENS=${E2E_FLOOD_OPENS:-20000} E2E_REQUIRED=1 MONITOR_BIN=$ROOT/bin/ebpf-log-monitor E2E_HELPER=$ROOT/bin/e2e-helper E2E_COMPAT32=$ROOT/bin/e2e-compat32 E2E_URING=$ROOT/bin/e2e-uring \
-      $ROOT/bin/e2e.test -test.v -test.count=1 -test.timeout=${VMTEST_TIMEOUT:-30m} -test.run '$RUN_FILTER' > $log 2>&1
+    E2E_FLOOD_OPENS=${E2E_FLOOD_OPENS:-20000} E2E_REQUIRED=1 MONITOR_BIN=$STAGE/ebpf-log-monitor E2E_HELPER=$STAGE/e2e-helper E2E_COMPAT32=$STAGE/e2e-compat32 E2E_URING=$STAGE/e2e-uring \
+      $STAGE/e2e.test -test.v -test.count=1 -test.timeout=${VMTEST_TIMEOUT:-30m} -test.run '$RUN_FILTER' > $log 2>&1
     rc=\$?
     dmesg > $dmesg
     exit \$rc"

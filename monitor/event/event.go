@@ -172,6 +172,7 @@ const (
 	FileFlagPathTruncated      = 1 << 1
 	FileFlagRequestedTruncated = 1 << 2
 	FileFlagIOUring            = 1 << 3
+	FileFlagLSMHook            = 1 << 4
 )
 
 // Byte offsets of struct event_header and the records (checked against C by

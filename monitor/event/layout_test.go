@@ -224,6 +224,7 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"FILE_F_PATH_TRUNCATED":      FileFlagPathTruncated,
 		"FILE_F_REQUESTED_TRUNCATED": FileFlagRequestedTruncated,
 		"FILE_F_IO_URING":            FileFlagIOUring,
+		"FILE_F_LSM_HOOK":            FileFlagLSMHook,
 	}
 	consts := layout.Constants()
 	if len(consts) != len(wantConst) {

@@ -63,9 +63,12 @@ type hooksArray []record.Hook
 func (a hooksArray) MarshalZerologArray(arr *zerolog.Array) {
 	for _, h := range a {
 		d := zerolog.Dict().Str("name", h.Name).Str("capability", h.Capability)
-		if h.Attached {
+		switch {
+		case h.Attached:
 			d = d.Str("status", "attached")
-		} else {
+		case h.Superseded:
+			d = d.Str("status", "superseded").Str("reason", h.Reason)
+		default:
 			d = d.Str("status", "unavailable").Str("reason", h.Reason)
 		}
 		arr.Dict(d)
@@ -192,8 +195,8 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			d = d.Int32("fd", x.FD)
 		}
 		d = d.Bool("resolved", x.Resolved)
-		if x.IOUring {
-			d = d.Str("via", "io_uring")
+		if x.Via != "" {
+			d = d.Str("via", x.Via)
 		}
 		if x.PathTruncated {
 			d = d.Bool("path_truncated", true)

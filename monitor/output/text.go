@@ -164,8 +164,8 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	if x := r.File; x != nil {
 		b = kv(b, "path", x.Path)
 		b = kvs(b, "op", x.Operation)
-		if x.IOUring {
-			b = kvs(b, "via", "io_uring")
+		if x.Via != "" {
+			b = kvs(b, "via", x.Via)
 		}
 		if r.Event == "open" {
 			b = kvs(b, "flags", strings.Join(OpenFlagNames(x.OpenFlags), "|"))
@@ -271,18 +271,22 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 func (t *textEncoder) monitor(b []byte, r *record.Record) []byte {
 	m := r.Monitor
 	if s := m.Start; s != nil {
-		attached, unavailable := []string{}, []string{}
+		attached, unavailable, wanted := []string{}, []string{}, 0
 		for _, h := range s.Hooks {
-			if h.Attached {
+			switch {
+			case h.Attached:
 				attached = append(attached, h.Name)
-			} else {
+			case h.Superseded:
+				continue // not needed here: not a missing hook
+			default:
 				unavailable = append(unavailable, h.Name+" ("+h.Reason+")")
 			}
+			wanted++
 		}
 		b = kvs(b, "version", s.Version)
 		b = kvs(b, "kernel", s.Kernel)
 		b = kvs(b, "transport", s.Transport)
-		b = kvs(b, "hooks", strconv.Itoa(len(attached))+"/"+strconv.Itoa(len(s.Hooks)))
+		b = kvs(b, "hooks", strconv.Itoa(len(attached))+"/"+strconv.Itoa(wanted))
 		if len(unavailable) > 0 {
 			b = kvs(b, "unavailable", strings.Join(unavailable, ", "))
 		}

@@ -142,7 +142,7 @@ type File struct {
 	FD            int32  // the new descriptor of a successful open, else -1
 	Owner         *Owner // chown
 	Resolved      bool   // path taken from the opened file, not the string
-	IOUring       bool   // submitted through io_uring, not a syscall
+	Via           string // "" (a syscall), "io_uring" or "security_file_open"
 	PathTruncated bool
 	Class         string // class of the watch entry that matched
 	Watch         string // the watch entry that matched
@@ -227,7 +227,8 @@ type Hook struct {
 	Name       string // e.g. tracepoint/sched/sched_process_exec
 	Capability string // exec, exit, fork, ...
 	Attached   bool
-	Reason     string // why it is unavailable
+	Superseded bool   // not loaded: a better hook does its job here
+	Reason     string // why it is unavailable or superseded
 }
 
 // Start describes the running monitor once every hook is attached.

@@ -179,22 +179,39 @@ func TestIOUringIsSeen(t *testing.T) {
 	if h == nil {
 		t.Fatal("the start record does not list raw_tracepoint/io_uring_complete")
 	}
+	kp := hookStatus(m, t, "kprobe/security_file_open")
+	if kp == nil {
+		t.Fatal("the start record does not list kprobe/security_file_open")
+	}
 	t.Run("IORING_OP_OPENAT of /etc/shadow", func(t *testing.T) {
 		pid, out := run(t, u, "open", "/etc/shadow")
 		if strings.TrimSpace(out) == "" || strings.HasPrefix(out, "-") {
 			t.Fatalf("the io_uring open failed: %q", out)
 		}
-		if h["status"] != "attached" {
+		var via string
+		switch {
+		case kp["status"] == "attached":
+			// every open passes security_file_open: io_uring_complete
+			// is not needed and must say so
+			via = "security_file_open"
+			if h["status"] != "superseded" {
+				t.Errorf("io_uring_complete = %v, want superseded by the kprobe", h)
+			}
+		case h["status"] == "attached":
+			via = "io_uring"
+		default:
 			if reason, _ := h["reason"].(string); !strings.Contains(reason, "io_uring") {
-				t.Errorf("io_uring hook not attached and the reason does not say so: %v", h)
+				t.Errorf("no hook sees io_uring opens and the start record does not say why: %v / %v", h, kp)
 			}
 			t.Logf("known gap on this kernel, reported at start: %v", h["reason"])
 			return
 		}
 		r := m.exactlyOne(t, "io_uring open", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
-		if r.str("file", "via") != "io_uring" || r.str("file", "operation") != "read" ||
-			r.num("file", "fd") < 3 || r.str("severity") != "warn" {
-			t.Errorf("file=%v severity=%q", r.get("file"), r.str("severity"))
+		if r.str("file", "via") != via || r.str("file", "operation") != "read" || r.str("severity") != "warn" {
+			t.Errorf("file=%v severity=%q, want via=%s", r.get("file"), r.str("severity"), via)
+		}
+		if fd := r.get("file", "fd"); (via == "io_uring") != (fd != nil && num(fd) >= 3) {
+			t.Errorf("fd = %v: the completion knows the fd, the kprobe does not", fd)
 		}
 	})
 
