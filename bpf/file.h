@@ -289,26 +289,6 @@ static __always_inline __u32 open_access(__u32 flags)
 	return acc;
 }
 
-static __always_inline int file_open_enter(__s32 dfd, const char *name, __u32 flags, __u32 mode)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct file_pending p = {
-		.name = (__u64)name,
-		.dfd = dfd,
-		.fd = -1,
-		.flags = flags,
-		.mode = mode,
-		.op = FILE_OP_OPEN,
-	};
-
-	if ((id >> 32) == self_tgid)
-		return 0;
-	if (bpf_map_update_elem(&file_pending, &tid, &p, BPF_ANY))
-		stat_inc(STAT_PENDING_FULL);
-	return 0;
-}
-
 /* Entry of every other file operation: @p is filled by the caller. */
 static __always_inline int file_change_enter(struct file_pending *p)
 {
@@ -450,16 +430,52 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 	return 0;
 }
 
-static __always_inline int file_open_exit(void *ctx, long ret)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct file_pending *pending, p;
+/*
+ * The user registers an x86 syscall's arguments came in, bx to di: a
+ * syscall does not change them, so an open's exit reads its arguments back
+ * instead of carrying them from the entry in a map (a hash update, lookup
+ * and delete per open: most of what an ordinary open used to cost us).
+ * pt_regs' layout is ABI; one 80-byte read covers both ABIs.
+ */
+struct arg_regs {
+	__u64 bx, r11, r10, r9, r8, ax, cx, dx, si, di;
+};
 
-	pending = bpf_map_lookup_elem(&file_pending, &tid);
-	if (!pending)
+static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct pt_regs *regs, int compat)
+{
+	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
+	struct arg_regs r;
+	__u64 a0, a1, a2, a3;
+
+	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	p = *pending;
-	bpf_map_delete_elem(&file_pending, &tid);
+	if (bpf_probe_read_kernel(&r, sizeof(r), &regs->bx))
+		return 0;
+	if (compat) {
+		a0 = (__u32)r.bx, a1 = (__u32)r.cx, a2 = (__u32)r.dx, a3 = (__u32)r.si;
+	} else {
+		a0 = r.di, a1 = r.si, a2 = r.dx, a3 = r.r10;
+	}
+	switch (nr) {
+	case NR_open:
+		p.name = a0, p.flags = a1, p.mode = a2;
+		break;
+	case NR_openat:
+		p.dfd = a0, p.name = a1, p.flags = a2, p.mode = a3;
+		break;
+	case NR_openat2: {
+		struct open_how how = {};
+
+		bpf_probe_read_user(&how, sizeof(how), (void *)a2);
+		p.dfd = a0, p.name = a1, p.flags = how.flags, p.mode = how.mode;
+		break;
+	}
+	case NR_creat:
+		p.name = a0, p.flags = O_CREAT | O_WRONLY | O_TRUNC, p.mode = a1;
+		break;
+	default:
+		return 0;
+	}
 	return file_open_result(ctx, &p, ret, NULL, 0);
 }
 
@@ -503,32 +519,6 @@ int raw_tracepoint__io_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 	p.flags = BPF_CORE_READ(op, how.flags);
 	p.mode = BPF_CORE_READ(op, how.mode);
 	return file_open_result(ctx, &p, res, NULL, FILE_F_IO_URING);
-}
-
-/*
- * security_file_open, where the kernel has kprobes (most distribution
- * kernels; not the host this was written on): every open of a file passes
- * here with the struct file the kernel resolved, whatever started it -- an
- * io_uring request on any kernel, a syscall table we do not decode, a
- * kernel-internal open on a process's behalf.  Opens inside an open
- * syscall are left to its exit, which knows the fd and the result; the
- * others are reported from here (FILE_F_LSM_HOOK: no fd, and an LSM may
- * still refuse the open after this point).  When this hook is attached the
- * loader leaves io_uring_complete out: one event per open.
- */
-SEC("kprobe/security_file_open")
-int BPF_KPROBE(kprobe__security_file_open, struct file *file)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
-
-	if ((id >> 32) == self_tgid)
-		return 0;
-	if (bpf_map_lookup_elem(&file_pending, &tid))
-		return 0; /* the syscall's exit reports it */
-	p.flags = BPF_CORE_READ(file, f_flags);
-	return file_open_result(ctx, &p, 0, file, FILE_F_LSM_HOOK);
 }
 
 /*
@@ -631,18 +621,8 @@ static __always_inline int file_syscall_enter(long nr, const __u64 *a)
 	};
 
 	switch (nr) {
-	case NR_open:
-		return file_open_enter(AT_FDCWD, (const char *)a[0], a[1], a[2]);
-	case NR_openat:
-		return file_open_enter(a[0], (const char *)a[1], a[2], a[3]);
-	case NR_openat2: {
-		struct open_how how = {};
-
-		bpf_probe_read_user(&how, sizeof(how), (void *)a[2]);
-		return file_open_enter(a[0], (const char *)a[1], how.flags, how.mode);
-	}
-	case NR_creat:
-		return file_open_enter(AT_FDCWD, (const char *)a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
+	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
+		return 0; /* the exit reads the arguments back (file_open_exit) */
 	case NR_unlink:
 		p.op = FILE_OP_UNLINK, p.name = a[0];
 		break;

@@ -25,5 +25,6 @@
 #include "net.h"
 #include "syscall.h"
 #include "syscalls.h"
+#include "kprobes.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -114,11 +114,19 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long raw = ctx->args[1];
-	long nr = our_nr(raw);
 	struct syscall_spec *spec = NULL;
 	struct pt_regs r;
 	__u64 a[6];
+	long nr;
 
+	/* the most frequent calls we hook have nothing to do at entry: their
+	 * exit reads the arguments back (file_open_exit); an i386 call with
+	 * one of these numbers is none we hook either */
+	switch (raw) {
+	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
+		return 0;
+	}
+	nr = our_nr(raw);
 	if (nr < 0)
 		return 0;
 	/* the user registers are copied in one helper call (x86's pt_regs
@@ -175,7 +183,8 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = ctx->args[1];
-	long nr = our_nr(BPF_CORE_READ(regs, orig_ax));
+	long raw = BPF_CORE_READ(regs, orig_ax);
+	long nr = our_nr(raw);
 	struct syscall_spec *spec;
 
 	if (nr < 0)
@@ -185,8 +194,7 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		exec_exit(ctx, ret);
 		break;
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-		file_open_exit(ctx, ret);
-		break;
+		return file_open_exit(ctx, ret, nr, regs, nr != raw);
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
@@ -206,12 +214,8 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			return 0;
 		sc_exit(ctx, ret, nr, spec);
 	}
-	/* every monitored syscall but the opens (the most frequent by far) is
-	 * a chance to notice unexplained root */
-	switch (nr) {
-	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-		return 0;
-	}
+	/* every monitored syscall but the opens (the most frequent by far,
+	 * returned above) is a chance to notice unexplained root */
 	if ((bpf_get_current_pid_tgid() >> 32) != self_tgid)
 		check_creds(ctx, (struct task_struct *)bpf_get_current_task(), nr);
 	return 0;

@@ -283,7 +283,9 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		if err == nil {
 			err = spec.available(tracefs)
 		}
-		if by := supersededBy[prog.Name()]; err == nil && usable[by] {
+		// superseded first: whether this one could load does not
+		// matter when a better hook does its job
+		if by := supersededBy[prog.Name()]; usable[by] {
 			err = fmt.Errorf("superseded by %s", by)
 			h.Superseded = true
 		}

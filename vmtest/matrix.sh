@@ -48,6 +48,21 @@ trap 'rm -rf "$STAGE"' EXIT
 # without our programs' code on the stack (vmtest/README.md, Results).
 export VM_TCG_THREAD=${VM_TCG_THREAD:-single}
 
+# "capability|hook|status" lines of a start record
+hooks_of() {
+  grep -m1 '"event":"start"' "$1" 2>/dev/null |
+    grep -o '{"name":"[^"]*","capability":"[^"]*","status":"[^"]*"' |
+    sed -E 's/\{"name":"([^"]*)","capability":"([^"]*)","status":"([^"]*)"/\2|\1|\3/'
+}
+
+# The host's own kernel, for the table (its tests are make test's)
+HOST_REL=$(uname -r)
+"$STAGE/ebpf-log-monitor" -f json > "$OUT/host.start" 2>/dev/null & mp=$!
+for i in $(seq 60); do grep -q '"event":"start"' "$OUT/host.start" && break; sleep 0.5; done
+kill -TERM $mp; wait $mp
+kernels=("host $HOST_REL")
+starts=("$OUT/host.start")
+
 GODIR=$(dirname "$(readlink -f "$(command -v go)")")  # a benign-workload test runs go
 mkdir -p "$OUT"
 rows=()
@@ -66,6 +81,10 @@ for pkg in "$@"; do
     ip link set lo up || exit 126
     export PATH=\$PATH:$GODIR
     dmesg -C
+    # the start record: which hook serves each capability on this kernel
+    $STAGE/ebpf-log-monitor -f json > $OUT/$rel.start 2>/dev/null & mp=\$!
+    for i in \$(seq 60); do grep -q '\"event\":\"start\"' $OUT/$rel.start && break; sleep 0.5; done
+    kill -TERM \$mp; wait \$mp
     E2E_FLOOD_OPENS=${E2E_FLOOD_OPENS:-20000} E2E_REQUIRED=1 MONITOR_BIN=$STAGE/ebpf-log-monitor E2E_HELPER=$STAGE/e2e-helper E2E_COMPAT32=$STAGE/e2e-compat32 E2E_URING=$STAGE/e2e-uring \
       $STAGE/e2e.test -test.v -test.count=1 -test.timeout=${VMTEST_TIMEOUT:-30m} -test.run '$RUN_FILTER' > $log 2>&1
     rc=\$?
@@ -83,10 +102,30 @@ for pkg in "$@"; do
     [ "${warn:-0}" != 0 ] && note+=" dmesg: $warn kernel warnings"
   fi
   rows+=("| $rel | ${pass:-0} | ${secs}s | $note |")
+  kernels+=("$rel")
+  starts+=("$OUT/$rel.start")
 done
 
 echo
 echo "| kernel | e2e tests passed | wall time | result |"
 echo "|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+
+# capability x kernel: the hook in use (superseded and missing ones say so)
+echo
+header="| capability |"; sep="|---|"
+for k in "${kernels[@]}"; do header+=" $k |"; sep+="---|"; done
+echo "$header"; echo "$sep"
+caps=$(for f in "${starts[@]}"; do hooks_of "$f"; done | cut -d'|' -f1 | awk '!seen[$0]++')
+for c in $caps; do
+  line="| $c |"
+  for f in "${starts[@]}"; do
+    cell=$(hooks_of "$f" | awk -F'|' -v c="$c" '$1==c {
+      if ($3=="attached") out = out (out?"<br>":"") "`" $2 "`";
+      else out = out (out?"<br>":"") $3 }
+      END { print out }')
+    line+=" ${cell:--} |"
+  done
+  echo "$line"
+done
 exit $fail

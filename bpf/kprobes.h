@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hooks on kernel functions, loaded only where the kernel has kprobes (most
+ * distribution kernels; not every one: the loader checks for the kprobe
+ * PMU and reports the hook unavailable otherwise).  They close gaps the
+ * tracepoints leave; the tracepoint programs stay the baseline.
+ */
+#ifndef __LOG_MONITOR_KPROBES_H
+#define __LOG_MONITOR_KPROBES_H
+
+/*
+ * The syscall the current task is in: orig_ax of its user registers, at the
+ * top of its kernel stack.  bpf_task_pt_regs() finds them from 5.15; before,
+ * x86-64's layout is used (THREAD_SIZE 16 KiB, no padding above pt_regs).
+ */
+#define X86_64_THREAD_SIZE 16384
+
+static __always_inline long task_syscall_nr(void)
+{
+	struct pt_regs *regs;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	else
+		regs = (struct pt_regs *)((__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), stack) +
+					  X86_64_THREAD_SIZE) - 1;
+	return BPF_CORE_READ(regs, orig_ax);
+}
+
+/*
+ * security_file_open, where the kernel has kprobes (most distribution
+ * kernels; not the host this was written on): every open of a file passes
+ * here with the struct file the kernel resolved, whatever started it -- an
+ * io_uring request on any kernel, a syscall table we do not decode, a
+ * kernel-internal open on a process's behalf.  Opens inside an open
+ * syscall are left to its exit, which knows the fd and the result; the
+ * others are reported from here (FILE_F_LSM_HOOK: no fd, and an LSM may
+ * still refuse the open after this point).  When this hook is attached the
+ * loader leaves io_uring_complete out: one event per open.
+ */
+SEC("kprobe/security_file_open")
+int BPF_KPROBE(kprobe__security_file_open, struct file *file)
+{
+	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
+
+	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	switch (our_nr(task_syscall_nr())) {
+	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
+		return 0; /* the syscall's exit reports it, with the fd */
+	}
+	p.flags = BPF_CORE_READ(file, f_flags);
+	return file_open_result(ctx, &p, 0, file, FILE_F_LSM_HOOK);
+}
+
+#endif /* __LOG_MONITOR_KPROBES_H */
