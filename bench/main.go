@@ -28,6 +28,9 @@ var (
 	peers      = flag.Bool("peers", true, "also measure auditd and libbpf-tools")
 	only       = flag.String("only", "", "measure only the workloads whose name contains this")
 	noLoss     = flag.Bool("no-loss-search", false, "skip the zero-loss rate search")
+	churnFor   = flag.Duration("churn", 0, "instead: run the mixed load this long under the monitor and sample its RSS (memory growth)")
+	churnRate  = flag.Int("churn-rate", 600, "ops/s of the churn run")
+	churnOut   = flag.String("churn-out", "bench/churn.json", "JSON results of the churn run")
 )
 
 // sample is one measured phase.
@@ -59,6 +62,10 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	ordinary := ordinaryFile(dir)
+	if *churnFor > 0 {
+		churn(*monitorBin, dir, *churnRate, *churnFor, 10*time.Second, ordinary)
+		return
+	}
 
 	observers := []observer{none{}, &ours{bin: *monitorBin, dir: dir}}
 	if *peers {
@@ -234,6 +241,7 @@ func (none) stop() (uint64, uint64, error) { return 0, 0, nil }
 // ours runs ebpf-log-monitor with JSON output to a file.
 type ours struct {
 	bin, dir string
+	interval string // -i; "0" (no stats records) when empty
 	cmd      *exec.Cmd
 	out      string
 	pages    string
@@ -247,7 +255,11 @@ func (o *ours) start() error {
 	if err != nil {
 		return err
 	}
-	args := []string{"-f", "json", "-i", "0"}
+	iv := o.interval
+	if iv == "" {
+		iv = "0"
+	}
+	args := []string{"-f", "json", "-i", iv}
 	if o.pages != "" {
 		args = append(args, "--perf-pages", o.pages)
 	}
