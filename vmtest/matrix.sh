@@ -55,6 +55,7 @@ hooks_of() {
     sed -E 's/\{"name":"([^"]*)","capability":"([^"]*)","status":"([^"]*)"/\2|\1|\3/'
 }
 
+mkdir -p "$OUT"
 # The host's own kernel, for the table (its tests are make test's)
 HOST_REL=$(uname -r)
 "$STAGE/ebpf-log-monitor" -f json > "$OUT/host.start" 2>/dev/null & mp=$!
@@ -64,7 +65,6 @@ kernels=("host $HOST_REL")
 starts=("$OUT/host.start")
 
 GODIR=$(dirname "$(readlink -f "$(command -v go)")")  # a benign-workload test runs go
-mkdir -p "$OUT"
 rows=()
 fail=0
 for pkg in "$@"; do
