@@ -9,9 +9,9 @@
  * the exit of every monitored syscall and at fork: a task that became root
  * with none of (a) or (b) in between changed credentials behind the
  * kernel's back, the signature of a kernel exploit (PRIV_UNEXPLAINED).
- * Where the kernel allows it, the kernel-matrix issue adds a hook on
- * commit_creds itself, which sees the change when it happens, not at the
- * task's next monitored syscall.
+ * Where the kernel has kprobes, a hook on commit_creds itself (kprobes.h)
+ * sees the change when it happens, not at the task's next monitored
+ * syscall.
  */
 #ifndef __LOG_MONITOR_CREDS_H
 #define __LOG_MONITOR_CREDS_H
@@ -30,10 +30,8 @@ struct {
 	__type(value, struct priv_event);
 } priv_scratch SEC(".maps");
 
-static __always_inline void read_creds(struct task_struct *task, struct cred_snap *s)
+static __always_inline void read_cred(const struct cred *c, struct cred_snap *s)
 {
-	const struct cred *c = BPF_CORE_READ(task, cred);
-
 	s->uid = BPF_CORE_READ(c, uid.val);
 	s->euid = BPF_CORE_READ(c, euid.val);
 	s->suid = BPF_CORE_READ(c, suid.val);
@@ -47,6 +45,11 @@ static __always_inline void read_creds(struct task_struct *task, struct cred_sna
 	s->cap_permitted = 0;
 	bpf_probe_read_kernel(&s->cap_effective, 8, __builtin_preserve_access_index(&c->cap_effective));
 	bpf_probe_read_kernel(&s->cap_permitted, 8, __builtin_preserve_access_index(&c->cap_permitted));
+}
+
+static __always_inline void read_creds(struct task_struct *task, struct cred_snap *s)
+{
+	read_cred(BPF_CORE_READ(task, cred), s);
 }
 
 /* Did @a become root where @b was not (uid, euid or fsuid 0)? */

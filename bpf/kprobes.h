@@ -53,4 +53,46 @@ int BPF_KPROBE(kprobe__security_file_open, struct file *file)
 	return file_open_result(ctx, &p, 0, file, FILE_F_LSM_HOOK);
 }
 
+/*
+ * commit_creds: every credential change of a task ends here, so a gain of
+ * root is seen as it happens, with the syscall it happened in -- what a
+ * kernel exploit's commit_creds(prepare_kernel_cred(0)) cannot avoid.  The
+ * explained paths are left to the handlers that report them with their
+ * context: set*id, setgroups and capset (the syscall table's SC_CREDS
+ * calls, reported at their exit) and exec (sched_process_exec).  Anything
+ * else that makes a task root is PRIV_UNEXPLAINED_AT_COMMIT, and the new
+ * credentials are stored so the syscall-exit check does not report the
+ * same change again.
+ */
+SEC("kprobe/commit_creds")
+int BPF_KPROBE(kprobe__commit_creds, const struct cred *new)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct cred_snap before, after;
+	struct syscall_spec *spec;
+	long raw, nr;
+
+	if ((id >> 32) == self_tgid)
+		return 0;
+	raw = task_syscall_nr();
+	nr = our_nr(raw);
+	switch (nr) {
+	case NR_execve: case NR_execveat:
+		return 0;
+	}
+	spec = sc_spec(nr);
+	if (spec && (spec->flags & SC_CREDS))
+		return 0;
+	read_creds(task, &before);
+	read_cred(new, &after);
+	if (!creds_gained_root(&before, &after))
+		return 0;
+	/* the number as the task made the call: any syscall can be the
+	 * exploited one, most are none we hook */
+	emit_priv(ctx, task, &before, &after, PRIV_UNEXPLAINED_AT_COMMIT, raw, 0);
+	store_creds((__u32)id, &after);
+	return 0;
+}
+
 #endif /* __LOG_MONITOR_KPROBES_H */

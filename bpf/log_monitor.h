@@ -358,6 +358,8 @@ enum priv_means {
 	PRIV_SYSCALL = 1,     /* set*id, setgroups, capset: nr says which */
 	PRIV_EXEC = 2,        /* a set-uid/set-gid or file-capability binary */
 	PRIV_UNEXPLAINED = 3, /* no syscall or exec we saw: commit_creds by an exploit? */
+	PRIV_UNEXPLAINED_AT_COMMIT = 4, /* the same, caught in commit_creds itself
+					 * (kprobe), as it happens; nr: the syscall */
 };
 
 /*

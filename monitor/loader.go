@@ -44,6 +44,7 @@ var hookCapability = map[string]string{
 	"raw_tracepoint__task_newtask":          "credential-tracking",
 	"raw_tracepoint__io_uring_complete":     "file-io_uring",
 	"kprobe__security_file_open":            "file-any-open",
+	"kprobe__commit_creds":                  "privilege-at-commit",
 }
 
 // kprobePMU is where the kernel exposes kprobes to perf_event_open; absent

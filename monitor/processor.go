@@ -847,7 +847,8 @@ func (p *processor) exeOf(pid uint32) string {
 	return exe
 }
 
-var privMeans = map[uint32]string{event.PrivSyscall: "syscall", event.PrivExec: "exec", event.PrivUnexplained: "unexplained"}
+var privMeans = map[uint32]string{event.PrivSyscall: "syscall", event.PrivExec: "exec",
+	event.PrivUnexplained: "unexplained", event.PrivUnexplainedAtCommit: "unexplained"}
 
 // onPriv reports a task that gained privilege.
 func (p *processor) onPriv(e *event.Priv) *record.Record {
@@ -862,6 +863,16 @@ func (p *processor) onPriv(e *event.Priv) *record.Record {
 		ExeMode: e.ExeMode,
 	}
 	if e.Means == event.PrivSyscall || e.Means == event.PrivUnexplained {
+		if spec := syscalls.Lookup(e.Nr); spec != nil {
+			priv.Syscall = spec.Name
+		}
+	}
+	switch e.Means {
+	case event.PrivUnexplained:
+		priv.SeenAt = "syscall_exit" // noticed at the task's next monitored syscall
+	case event.PrivUnexplainedAtCommit:
+		priv.SeenAt = "commit_creds" // caught as it happened
+		priv.SyscallNr = int64(int32(e.Nr))
 		if spec := syscalls.Lookup(e.Nr); spec != nil {
 			priv.Syscall = spec.Name
 		}

@@ -136,9 +136,10 @@ const (
 
 // Privilege means (enum priv_means).
 const (
-	PrivSyscall     = 1
-	PrivExec        = 2
-	PrivUnexplained = 3
+	PrivSyscall             = 1
+	PrivExec                = 2
+	PrivUnexplained         = 3
+	PrivUnexplainedAtCommit = 4
 )
 
 // UnixPathLen is sizeof(sockaddr_un.sun_path).

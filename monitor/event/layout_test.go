@@ -154,6 +154,7 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"HDR_F_LOGINUID":             HdrFlagLoginUID,
 		"HDR_F_COMPAT":               HdrFlagCompat,
 		"HDR_F_EXE_DELETED":          HdrFlagExeDeleted,
+		"PRIV_UNEXPLAINED_AT_COMMIT": PrivUnexplainedAtCommit,
 		"COMPAT_TABLE_LEN":           CompatTableLen,
 		"COMPAT_SOCKETCALL":          CompatSocketcall,
 		"EXEC_F_ARGS_TRUNCATED":      ExecFlagArgsTruncated,

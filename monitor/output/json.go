@@ -247,6 +247,12 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if x.Means == "exec" {
 			d = d.Int64("exe_uid", x.ExeUID).Str("exe_mode", Octal(x.ExeMode&0o7777))
 		}
+		if x.SeenAt != "" {
+			d = d.Str("seen_at", x.SeenAt)
+		}
+		if x.SeenAt == "commit_creds" {
+			d = d.Int64("syscall_nr", x.SyscallNr)
+		}
 		e = e.Dict("privilege", d)
 	}
 	if x := r.Fork; x != nil {

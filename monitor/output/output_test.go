@@ -294,6 +294,22 @@ func TestJSONExecHasTheDocumentedSchema(t *testing.T) {
 	want(t, "exec.execveat", x["execveat"], true)
 }
 
+func TestJSONUnexplainedSaysWhereItWasSeen(t *testing.T) {
+	r := &record.Record{Time: t0, Severity: record.Critical, Event: "privilege", Category: record.CatPrivilege,
+		Process: simpleExec().Process,
+		Priv: &record.Privilege{Means: "unexplained", Gained: []string{"uid 0"}, ExeUID: -1,
+			SeenAt: "commit_creds", SyscallNr: 16}}
+	p := obj(t, jsonObject(t, r), "privilege")
+	want(t, "privilege.seen_at", p["seen_at"], "commit_creds")
+	want(t, "privilege.syscall_nr", p["syscall_nr"], 16)
+	r.Priv.SeenAt = "syscall_exit"
+	p = obj(t, jsonObject(t, r), "privilege")
+	want(t, "privilege.seen_at", p["seen_at"], "syscall_exit")
+	if _, ok := p["syscall_nr"]; ok {
+		t.Error("syscall_nr without commit_creds")
+	}
+}
+
 func TestJSONCompatOnlyWhenSet(t *testing.T) {
 	r := simpleExec()
 	if _, ok := obj(t, jsonObject(t, r), "process")["compat"]; ok {

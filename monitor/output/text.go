@@ -241,6 +241,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 			b = kvs(b, "exe_owner", strconv.FormatInt(x.ExeUID, 10))
 			b = kvs(b, "exe_mode", Octal(x.ExeMode&0o7777))
 		}
+		if x.SeenAt != "" {
+			b = kvs(b, "seen_at", x.SeenAt)
+		}
 	}
 	if x := r.Exit; x != nil {
 		if x.Signal != 0 {

@@ -201,6 +201,11 @@ type Privilege struct {
 	Gained  []string // "uid 0", "euid 0", "fsuid 0", CAP_* names
 	ExeUID  int64    // owner of the executable (exec), -1 when unknown
 	ExeMode uint32
+	// unexplained only: where it was noticed, "commit_creds" (as it
+	// happened, SyscallNr = the x86-64 number of the call it happened in)
+	// or "syscall_exit" (at the task's next monitored syscall)
+	SeenAt    string
+	SyscallNr int64
 }
 
 // Owner is the new owner of a chown; -1 leaves a field unchanged.

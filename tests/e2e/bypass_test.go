@@ -334,3 +334,29 @@ func TestExecVariantsResolveTheExe(t *testing.T) {
 		}
 	})
 }
+
+// TestKprobeHooksAttachWhereKprobesExist: on a kernel with kprobes (the
+// Debian guests of make vmtest) the security_file_open and commit_creds
+// hooks must attach, not just be tried; without kprobes (this project's
+// build host) the start record must say so for each.
+func TestKprobeHooksAttachWhereKprobesExist(t *testing.T) {
+	m := startMonitor(t)
+	defer m.stop(t)
+	_, err := os.Stat("/sys/bus/event_source/devices/kprobe")
+	haveKprobes := err == nil
+	for _, name := range []string{"kprobe/security_file_open", "kprobe/commit_creds"} {
+		h := hookStatus(m, t, name)
+		if h == nil {
+			t.Errorf("%s is not in the start record", name)
+			continue
+		}
+		reason, _ := h["reason"].(string)
+		switch {
+		case haveKprobes && h["status"] != "attached":
+			t.Errorf("%s: %v on a kernel with kprobes", name, h)
+		case !haveKprobes && (h["status"] != "unavailable" || !strings.Contains(reason, "kprobes")):
+			t.Errorf("%s: %v on a kernel without kprobes, want unavailable with the reason", name, h)
+		}
+	}
+	t.Logf("kprobes on this kernel: %v", haveKprobes)
+}
