@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,21 +82,7 @@ func TestI386SyscallsAreSeen(t *testing.T) {
 		})
 	}
 
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := l.Addr().(*net.TCPAddr).Port
+	_, port := loopbackListener(t, nil)
 	for mode, name := range map[string]string{"connect": "socketcall(SYS_CONNECT)", "connect2": "connect"} {
 		t.Run("i386 "+name, func(t *testing.T) {
 			pid, out := run(t, c32, mode, strconv.Itoa(port))
@@ -216,17 +201,7 @@ func TestIOUringIsSeen(t *testing.T) {
 	})
 
 	t.Run("IORING_OP_CONNECT to a loopback listener", func(t *testing.T) {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		go func() {
-			if c, err := l.Accept(); err == nil {
-				c.Close()
-			}
-		}()
-		port := l.Addr().(*net.TCPAddr).Port
+		_, port := loopbackListener(t, nil)
 		pid, out := run(t, u, "connect", strconv.Itoa(port))
 		if strings.TrimSpace(out) != "0" {
 			t.Fatalf("the io_uring connect failed: %q", out)
