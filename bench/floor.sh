@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- bin/ebpf-log-monitor
 T=$(mktemp -d)
 trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-floor' EXIT
-gcc -O2 -o "$T/openloop" bench/openloop.c
+gcc -O2 -o "$T/openloop" bench/floor/openloop.c
 CLANG=$(command -v clang-19 || command -v clang)
 "$CLANG" -g -O2 -target bpf -I bpf -c bench/floor/empty.bpf.c -o "$T/empty.bpf.o"
 echo x > "$T/ordinary"

@@ -92,6 +92,33 @@ static __always_inline int in_compat_syscall(struct task_struct *task)
 	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 }
 
+/*
+ * The hot path (every syscall whose number means something to us) wants
+ * the current task without a helper call per field: from 5.11 the task
+ * is a BTF pointer whose fields are plain loads, from 5.15 so are its
+ * user registers.  The checks are CO-RE constants: on an older kernel the
+ * branch is dead before the verifier sees it, and the probe-read path runs.
+ */
+#define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
+#define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
+
+static __always_inline int current_in_compat(void)
+{
+	if (!bpf_core_field_exists(((struct task_struct *)0)->thread_info.status))
+		return 0;
+	if (HAVE_CURRENT_TASK_BTF)
+		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+	return in_compat_syscall((struct task_struct *)bpf_get_current_task());
+}
+
+/* orig_ax of the user registers @regs (the current task's): the syscall. */
+static __always_inline long current_syscall_nr(struct pt_regs *regs)
+{
+	if (HAVE_TASK_PT_REGS)
+		return ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
+	return BPF_CORE_READ(regs, orig_ax);
+}
+
 static __always_inline void fill_header(struct event_header *h, __u32 type,
 					struct task_struct *task)
 {
@@ -273,16 +300,30 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
 	return len;
 }
 
-/* The struct file behind descriptor @fd of @task, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+/* The struct file behind descriptor @fd of the current task, or NULL.
+ * (The entry itself is read with a helper: a variable index into a BTF
+ * pointer is not a load the verifier allows.) */
+static __always_inline struct file *fd_file(long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds;
 	struct file *f = NULL;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	if (HAVE_CURRENT_TASK_BTF) {
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+
+		if (fd >= fdt->max_fds)
+			return NULL;
+		fds = fdt->fd;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+
+		if (fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		fds = BPF_CORE_READ(fdt, fd);
+	}
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
 }

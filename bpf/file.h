@@ -142,7 +142,7 @@ static __always_inline __u64 base_path(struct task_struct *task, __s32 dfd)
 
 		return fs ? (__u64)&fs->pwd : 0;
 	}
-	struct file *f = fd_file(task, dfd);
+	struct file *f = fd_file(dfd);
 
 	return f ? (__u64)&f->f_path : 0;
 }
@@ -371,7 +371,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		return 0;
 	stat_inc(STAT_FILE_CHECKED);
 	if (ret >= 0) {
-		struct file *f = opened ? opened : fd_file(task, ret);
+		struct file *f = opened ? opened : fd_file(ret);
 		struct verdict_key vk = {};
 		struct verdict_value *vv, nv;
 		__u64 gen = current_gen();
@@ -449,8 +449,14 @@ static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct p
 
 	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	if (bpf_probe_read_kernel(&r, sizeof(r), &regs->bx))
+	if (HAVE_TASK_PT_REGS) {
+		/* the same registers, as plain loads (5.15+) */
+		struct pt_regs *u = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+		r.bx = u->bx, r.cx = u->cx, r.dx = u->dx, r.si = u->si, r.di = u->di, r.r10 = u->r10;
+	} else if (bpf_probe_read_kernel(&r, sizeof(r), &regs->bx)) {
 		return 0;
+	}
 	if (compat) {
 		a0 = (__u32)r.bx, a1 = (__u32)r.cx, a2 = (__u32)r.dx, a3 = (__u32)r.si;
 	} else {
@@ -560,7 +566,7 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	if (p.name) {
 		walked = build_path_at(base_path(task, p.dfd), p.name);
 	} else {
-		struct file *f = fd_file(task, p.fd);
+		struct file *f = fd_file(p.fd);
 
 		walked = f ? walk_path((__u64)&f->f_path) : -1;
 		if (walked >= 0)

@@ -96,7 +96,7 @@ static __always_inline int net_enter(struct net_pending *p)
 /* The struct sock behind descriptor @fd, or NULL if it is not a socket. */
 static __always_inline struct sock *fd_sock(struct task_struct *task, long fd)
 {
-	struct file *f = fd_file(task, fd);
+	struct file *f = fd_file(fd);
 	struct socket *sock;
 	umode_t mode;
 

@@ -149,7 +149,7 @@ static __always_inline __u32 stdio_sockets(struct task_struct *task)
 	__u32 flags = 0;
 
 	for (int fd = 0; fd < 3; fd++) {
-		struct file *f = fd_file(task, fd);
+		struct file *f = fd_file(fd);
 
 		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & 00170000) == 0140000)
 			flags |= EXEC_F_STDIN_SOCK << fd;

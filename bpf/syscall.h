@@ -183,7 +183,7 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	}
 	e->path_len = 0;
 	if (spec->fd_arg >= 1 && spec->fd_arg <= 6) {
-		struct file *f = fd_file(task, (int)pending->args[(spec->fd_arg - 1) & 7]);
+		struct file *f = fd_file((int)pending->args[(spec->fd_arg - 1) & 7]);
 		long walked = f ? walk_path((__u64)&f->f_path) : -1;
 
 		/* a namespace fd (setns) has no useful path: its inode number

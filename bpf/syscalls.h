@@ -62,7 +62,6 @@ static __always_inline int has_handler(long nr)
  */
 static __always_inline long our_nr(long nr)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 key = nr, *native = NULL;
 
 	if (nr >= 0 && nr < COMPAT_TABLE_LEN)
@@ -70,9 +69,9 @@ static __always_inline long our_nr(long nr)
 	if (!has_handler(nr) && !sc_spec(nr)) {
 		if (!native || !*native)
 			return -1;
-		return in_compat_syscall(task) ? *native : -1;
+		return current_in_compat() ? *native : -1;
 	}
-	if (!in_compat_syscall(task))
+	if (!current_in_compat())
 		return nr;
 	return native && *native ? *native : -1;
 }
@@ -183,7 +182,7 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = ctx->args[1];
-	long raw = BPF_CORE_READ(regs, orig_ax);
+	long raw = current_syscall_nr(regs);
 	long nr = our_nr(raw);
 	struct syscall_spec *spec;
 
