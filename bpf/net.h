@@ -42,7 +42,8 @@ struct net_pending {
 	__s32 fd;
 	__u32 addrlen;
 	__u32 backlog;
-	__u32 is_msg;   /* addr is a user_msghdr (sendmsg) */
+	__u32 is_msg;   /* addr is a user_msghdr (sendmsg): 1, or an i386
+			 * compat_msghdr (32-bit msg_name first): 2 */
 	__u32 have_kernel;
 	/* the kernel's view, filled by inet_sock_set_state during connect */
 	__u16 ksport;
@@ -267,11 +268,16 @@ static __always_inline int net_exit(void *ctx, long ret)
 	case NET_OP_CONNECT:
 	case NET_OP_SEND:
 		uaddr = p.addr;
-		if (p.is_msg) {
+		if (p.is_msg == 1) {
 			struct user_msghdr msg = {};
 
 			bpf_probe_read_user(&msg, sizeof(msg), (void *)p.addr);
 			uaddr = (__u64)msg.msg_name;
+		} else if (p.is_msg == 2) {
+			__u32 name32 = 0;
+
+			bpf_probe_read_user(&name32, sizeof(name32), (void *)p.addr);
+			uaddr = name32;
 		}
 		if (!uaddr)
 			return 0; /* a send on a connected socket: reported at connect */
@@ -318,7 +324,7 @@ static __always_inline int net_exit(void *ctx, long ret)
 }
 
 /* Entry of the socket syscalls; @a holds the six arguments. */
-static __always_inline int net_syscall_enter(long nr, const __u64 *a)
+static __always_inline int net_syscall_enter(long nr, const __u64 *a, int compat)
 {
 	struct net_pending p = { .fd = a[0] };
 
@@ -342,7 +348,7 @@ static __always_inline int net_syscall_enter(long nr, const __u64 *a)
 		p.op = NET_OP_SEND, p.addr = a[4], p.addrlen = a[5];
 		break;
 	case NR_sendmsg:
-		p.op = NET_OP_SEND, p.addr = a[1], p.is_msg = 1;
+		p.op = NET_OP_SEND, p.addr = a[1], p.is_msg = compat ? 2 : 1;
 		break;
 	default:
 		return 0;

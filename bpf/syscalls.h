@@ -20,8 +20,8 @@
  * run and the events carry HDR_F_COMPAT.  The per-syscall tracepoints
  * (syscalls:sys_enter_X) never fire for compat calls; these do.
  *
- * What it misses: x32 numbers; compat sendmsg (another msghdr layout) and
- * the 16-bit uid calls (README: known limits).
+ * What it misses: x32 numbers and the 16-bit uid calls (README: known
+ * limits).  compat sendmsg's msghdr has 32-bit pointers: net.h reads it so.
  */
 #ifndef __LOG_MONITOR_SYSCALLS_H
 #define __LOG_MONITOR_SYSCALLS_H
@@ -83,6 +83,7 @@ static __always_inline long our_nr(long nr)
 #define SYS_LISTEN 4
 #define SYS_ACCEPT 5
 #define SYS_SENDTO 11
+#define SYS_SENDMSG 16
 #define SYS_ACCEPT4 18
 
 static __always_inline long socketcall_args(__u64 *a)
@@ -97,6 +98,7 @@ static __always_inline long socketcall_args(__u64 *a)
 	case SYS_LISTEN: nr = NR_listen, n = 2; break;
 	case SYS_ACCEPT: nr = NR_accept, n = 3; break;
 	case SYS_SENDTO: nr = NR_sendto, n = 6; break;
+	case SYS_SENDMSG: nr = NR_sendmsg, n = 3; break;
 	case SYS_ACCEPT4: nr = NR_accept4, n = 4; break;
 	default: return -1;
 	}
@@ -172,7 +174,7 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT | compat);
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg:
-		return net_syscall_enter(nr, a);
+		return net_syscall_enter(nr, a, nr != raw);
 	}
 	return file_syscall_enter(nr, a);
 }

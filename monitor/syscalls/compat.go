@@ -8,9 +8,9 @@ package syscalls
 // serves both ABIs and events carry compat=true.
 //
 // Left out on purpose: the 16-bit uid calls (setuid, chown, ... without
-// "32": their ids are 16 bits wide) and sendmsg (struct compat_msghdr has
-// another layout). socketcall(2) is translated separately in the kernel:
-// CompatSocketcall stands for it.
+// "32": their ids are 16 bits wide). sendmsg's struct compat_msghdr has
+// 32-bit pointers; the kernel side reads it so. socketcall(2) is
+// translated separately in the kernel: CompatSocketcall stands for it.
 var Compat = []CompatCall{
 	// process and files
 	{5, 2, "open"}, {8, 85, "creat"}, {9, 86, "link"}, {10, 87, "unlink"},
@@ -23,7 +23,7 @@ var Compat = []CompatCall{
 	{358, 322, "execveat"}, {437, 437, "openat2"}, {452, 452, "fchmodat2"},
 	// network
 	{361, 49, "bind"}, {362, 42, "connect"}, {363, 50, "listen"},
-	{364, 288, "accept4"}, {369, 44, "sendto"},
+	{364, 288, "accept4"}, {369, 44, "sendto"}, {370, 46, "sendmsg"},
 	// the security-sensitive table
 	{26, 101, "ptrace"}, {347, 310, "process_vm_readv"}, {348, 311, "process_vm_writev"},
 	{37, 62, "kill"}, {238, 200, "tkill"}, {270, 234, "tgkill"},

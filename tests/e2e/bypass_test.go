@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,6 +93,23 @@ func TestI386SyscallsAreSeen(t *testing.T) {
 			}
 			if got := r.strs("network", "sources"); len(got) == 0 || got[0] != "syscall" {
 				t.Errorf("sources = %v, want the syscall first", got)
+			}
+		})
+	}
+
+	for mode, name := range map[string]string{"sendmsg": "socketcall(SYS_SENDMSG)", "sendmsg2": "sendmsg"} {
+		t.Run("i386 UDP "+name, func(t *testing.T) {
+			c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			port := c.LocalAddr().(*net.UDPAddr).Port
+			pid, out := run(t, c32, mode, strconv.Itoa(port))
+			r := m.waitFor(t, 10*time.Second, "i386 sendmsg", and(eventIs("send"), pidIs(pid), dstPortIs(port)))
+			if !compatIs(r) || r.str("network", "protocol") != "udp" || r.str("network", "dst_ip") != "127.0.0.1" {
+				t.Errorf("compat=%v network=%v (program said %q): the i386 msghdr has 32-bit pointers",
+					r.get("process", "compat"), r.get("network"), out)
 			}
 		})
 	}

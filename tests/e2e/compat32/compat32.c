@@ -11,6 +11,8 @@
  *   compat32 connect2 PORT      socket(2), connect(2) (the direct i386 calls, Linux >= 4.3)
  *   compat32 exec PATH ARG...   execve(2)
  *   compat32 setuid UID         setuid32(2)
+ *   compat32 sendmsg PORT       a UDP datagram to 127.0.0.1:PORT by socketcall(SYS_SENDMSG)
+ *   compat32 sendmsg2 PORT      the same by sendmsg(2) (i386 struct msghdr: 32-bit pointers)
  *
  * Exit status: 0 when the call succeeded (connect: also EINPROGRESS is not
  * used, the socket blocks), else the errno.
@@ -24,8 +26,10 @@
 #define NR_openat 295
 #define NR_socket 359
 #define NR_connect 362
+#define NR_sendmsg 370
 #define SYS_SOCKET 1
 #define SYS_CONNECT 3
+#define SYS_SENDMSG 16
 #define AT_FDCWD -100
 
 static long sc3(long nr, long a, long b, long c)
@@ -104,6 +108,41 @@ static long do_connect(long port, int direct)
 	return sc3(NR_socketcall, SYS_CONNECT, (long)args, 0);
 }
 
+struct iovec32 {
+	void *base;
+	unsigned long len;
+};
+
+struct msghdr32 {
+	void *name;
+	int namelen;
+	struct iovec32 *iov;
+	unsigned long iovlen;
+	void *control;
+	unsigned long controllen;
+	unsigned int flags;
+};
+
+static long do_sendmsg(long port, int direct)
+{
+	struct sockaddr_in4 sa = { 2 /* AF_INET */, 0, 0, {0} };
+	char byte = 'x';
+	struct iovec32 iov = { &byte, 1 };
+	struct msghdr32 msg = { &sa, sizeof(sa), &iov, 1, 0, 0, 0 };
+	long args[3], fd;
+
+	sa.port = (unsigned short)(((port & 0xff) << 8) | ((port >> 8) & 0xff));
+	sa.addr = 0x0100007f;
+	args[0] = 2, args[1] = 2 /* SOCK_DGRAM */, args[2] = 0;
+	fd = sc3(NR_socketcall, SYS_SOCKET, (long)args, 0);
+	if (fd < 0)
+		return fd;
+	if (direct)
+		return sc3(NR_sendmsg, fd, (long)&msg, 0);
+	args[0] = fd, args[1] = (long)&msg, args[2] = 0;
+	return sc3(NR_socketcall, SYS_SENDMSG, (long)args, 0);
+}
+
 __attribute__((used)) void cmain(long *sp)
 {
 	long argc = sp[0];
@@ -111,7 +150,7 @@ __attribute__((used)) void cmain(long *sp)
 	char **envp = argv + argc + 1;
 
 	if (argc < 3) {
-		say("usage: compat32 open|openat|connect|connect2|exec|setuid ARG...\n");
+		say("usage: compat32 open|openat|connect|connect2|exec|setuid|sendmsg|sendmsg2 ARG...\n");
 		exit_with(-22);
 	}
 	if (streq(argv[1], "open"))
@@ -122,6 +161,10 @@ __attribute__((used)) void cmain(long *sp)
 		exit_with(do_connect(atoi_(argv[2]), 0));
 	if (streq(argv[1], "connect2"))
 		exit_with(do_connect(atoi_(argv[2]), 1));
+	if (streq(argv[1], "sendmsg"))
+		exit_with(do_sendmsg(atoi_(argv[2]), 0));
+	if (streq(argv[1], "sendmsg2"))
+		exit_with(do_sendmsg(atoi_(argv[2]), 1));
 	if (streq(argv[1], "setuid"))
 		exit_with(sc3(NR_setuid32, atoi_(argv[2]), 0, 0));
 	if (streq(argv[1], "exec"))
