@@ -4,7 +4,9 @@
  *
  * Why these hooks: only tracepoints load on every kernel we target, so
  * the file syscalls are seen at raw_syscalls:sys_{enter,exit} (syscalls.h).
- * The entry keeps the arguments; the exit resolves the path and filters:
+ * The entry of a change (unlink, rename, ...) keeps its arguments in
+ * file_pending; an open keeps nothing (its exit reads the argument
+ * registers back: file_open_exit).  The exit resolves the path and filters:
  *  - a successful open is resolved from the new descriptor's struct file
  *    (walk_path), i.e. the file the kernel actually opened: relative paths,
  *    "..", dirfds and symlinks all end up as the real absolute path, and a
@@ -13,11 +15,12 @@
  *    the dirfd's or the cwd's resolved path in the kernel, without
  *    resolving ".." or symlinks (README: known limits).
  * Only paths in the watch maps leave the kernel; everything else costs a
- * walk and two map lookups.
+ * descriptor lookup and a verdict-cache lookup (a walk on a miss).
  *
- * What it misses: io_uring opens (no syscall at all), and
- * open_by_handle_at.  32-bit compat calls arrive here translated
- * (syscalls.h).
+ * io_uring opens pass no syscall: io_uring_complete below (6.0+), or the
+ * security_file_open kprobe (kprobes.h) where kprobes exist.  32-bit
+ * compat calls arrive here translated (syscalls.h).  What it misses:
+ * open_by_handle_at.
  */
 #ifndef __LOG_MONITOR_FILE_H
 #define __LOG_MONITOR_FILE_H
