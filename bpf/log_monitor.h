@@ -307,6 +307,8 @@ struct cred_snap {
  * socketcall(2) maps to COMPAT_SOCKETCALL, decoded in the kernel */
 #define COMPAT_TABLE_LEN 512
 #define COMPAT_SOCKETCALL 1000
+/* set in a compat_syscalls value: the i386 call takes 16-bit uids/gids */
+#define COMPAT_ID16 0x8000
 #define SC_STR_LEN 256
 
 enum syscall_spec_flags {

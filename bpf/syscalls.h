@@ -20,8 +20,10 @@
  * run and the events carry HDR_F_COMPAT.  The per-syscall tracepoints
  * (syscalls:sys_enter_X) never fire for compat calls; these do.
  *
- * What it misses: x32 numbers and the 16-bit uid calls (README: known
- * limits).  compat sendmsg's msghdr has 32-bit pointers: net.h reads it so.
+ * compat sendmsg's msghdr has 32-bit pointers: net.h reads it so.  The
+ * 16-bit-id calls (setuid, chown, ... without "32") have their -1 widened.
+ *
+ * What it misses: x32 numbers (README: known limits).
  */
 #ifndef __LOG_MONITOR_SYSCALLS_H
 #define __LOG_MONITOR_SYSCALLS_H
@@ -69,11 +71,28 @@ static __always_inline long our_nr(long nr)
 	if (!has_handler(nr) && !sc_spec(nr)) {
 		if (!native || !*native)
 			return -1;
-		return current_in_compat() ? *native : -1;
+		return current_in_compat() ? (*native & ~COMPAT_ID16) : -1;
 	}
 	if (!current_in_compat())
 		return nr;
-	return native && *native ? *native : -1;
+	return native && *native ? (*native & ~COMPAT_ID16) : -1;
+}
+
+/* An i386 16-bit-id call (setuid, chown, ... without "32"): its -1 is
+ * 0xffff; widen it to the 32-bit -1 the handlers and decoders know. */
+static __always_inline void widen_ids16(long raw, __u64 *a)
+{
+	__u32 key = raw, *v;
+
+	if (raw < 0 || raw >= COMPAT_TABLE_LEN)
+		return;
+	v = bpf_map_lookup_elem(&compat_syscalls, &key);
+	if (!v || !(*v & COMPAT_ID16))
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (a[i] == 0xffff)
+			a[i] = 0xffffffff;
+	}
 }
 
 /* i386 socketcall(call, args): which call, and its arguments (32-bit words
@@ -149,6 +168,7 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 			if (nr < 0)
 				return 0;
 		}
+		widen_ids16(raw, a);
 	} else {
 		/* x86-64: rdi, rsi, rdx, r10, r8, r9 */
 		a[0] = r.di;

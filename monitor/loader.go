@@ -450,7 +450,7 @@ func (l *loaded) loadSyscallTable() error {
 		if cc.Nr32 >= event.CompatTableLen {
 			return fmt.Errorf("%s: i386 number %d beyond the table", cc.Name, cc.Nr32)
 		}
-		key, val := cc.Nr32, cc.Nr
+		key, val := cc.Nr32, cc.KernelValue()
 		if err := c.Update(unsafe.Pointer(&key), unsafe.Pointer(&val)); err != nil {
 			return fmt.Errorf("compat %s: %w", cc.Name, err)
 		}

@@ -119,6 +119,7 @@ const (
 	SyscallTableLen  = 512
 	CompatTableLen   = 512
 	CompatSocketcall = 1000
+	CompatID16       = 0x8000
 	ScStrLen         = 256
 
 	ScNonRootOnly = 1 << 0

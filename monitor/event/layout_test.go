@@ -157,6 +157,7 @@ func TestLayoutMatchesCHeader(t *testing.T) {
 		"PRIV_UNEXPLAINED_AT_COMMIT": PrivUnexplainedAtCommit,
 		"COMPAT_TABLE_LEN":           CompatTableLen,
 		"COMPAT_SOCKETCALL":          CompatSocketcall,
+		"COMPAT_ID16":                CompatID16,
 		"EXEC_F_ARGS_TRUNCATED":      ExecFlagArgsTruncated,
 		"EXEC_F_EXE_TRUNCATED":       ExecFlagExeTruncated,
 		"EXEC_F_CWD_TRUNCATED":       ExecFlagCwdTruncated,

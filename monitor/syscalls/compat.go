@@ -1,5 +1,7 @@
 package syscalls
 
+import "github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+
 // Compat maps the i386 numbers of the calls the monitor hooks to their
 // x86-64 twins (arch/x86/entry/syscalls/syscall_{32,64}.tbl). A 32-bit
 // program (int 0x80, or sysenter) enters the same raw_syscalls tracepoints
@@ -7,41 +9,47 @@ package syscalls
 // the compat_syscalls map loaded from this list, so one set of handlers
 // serves both ABIs and events carry compat=true.
 //
-// Left out on purpose: the 16-bit uid calls (setuid, chown, ... without
-// "32": their ids are 16 bits wide). sendmsg's struct compat_msghdr has
-// 32-bit pointers; the kernel side reads it so. socketcall(2) is
-// translated separately in the kernel: CompatSocketcall stands for it.
+// The 16-bit uid calls (setuid, chown, ... without "32", what classic
+// i386 shellcode calls: setuid(0) is eax=23) are the same calls with ids
+// 16 bits wide: ID16 marks them, and the kernel side widens 0xffff (-1).
+// sendmsg's struct compat_msghdr has 32-bit pointers; the kernel side
+// reads it so. socketcall(2) is translated separately in the kernel:
+// CompatSocketcall stands for it.
 var Compat = []CompatCall{
 	// process and files
-	{5, 2, "open"}, {8, 85, "creat"}, {9, 86, "link"}, {10, 87, "unlink"},
-	{11, 59, "execve"}, {14, 133, "mknod"}, {15, 90, "chmod"}, {38, 82, "rename"},
-	{40, 84, "rmdir"}, {83, 88, "symlink"}, {92, 76, "truncate"}, {93, 77, "ftruncate"},
-	{94, 91, "fchmod"}, {198, 94, "lchown"}, {207, 93, "fchown"}, {212, 92, "chown"},
-	{295, 257, "openat"}, {297, 259, "mknodat"}, {298, 260, "fchownat"},
-	{301, 263, "unlinkat"}, {302, 264, "renameat"}, {303, 265, "linkat"},
-	{304, 266, "symlinkat"}, {306, 268, "fchmodat"}, {353, 316, "renameat2"},
-	{358, 322, "execveat"}, {437, 437, "openat2"}, {452, 452, "fchmodat2"},
+	{5, 2, "open", false}, {8, 85, "creat", false}, {9, 86, "link", false}, {10, 87, "unlink", false},
+	{11, 59, "execve", false}, {14, 133, "mknod", false}, {15, 90, "chmod", false}, {38, 82, "rename", false},
+	{40, 84, "rmdir", false}, {83, 88, "symlink", false}, {92, 76, "truncate", false}, {93, 77, "ftruncate", false},
+	{94, 91, "fchmod", false}, {198, 94, "lchown", false}, {207, 93, "fchown", false}, {212, 92, "chown", false},
+	{295, 257, "openat", false}, {297, 259, "mknodat", false}, {298, 260, "fchownat", false},
+	{301, 263, "unlinkat", false}, {302, 264, "renameat", false}, {303, 265, "linkat", false},
+	{304, 266, "symlinkat", false}, {306, 268, "fchmodat", false}, {353, 316, "renameat2", false},
+	{358, 322, "execveat", false}, {437, 437, "openat2", false}, {452, 452, "fchmodat2", false},
 	// network
-	{361, 49, "bind"}, {362, 42, "connect"}, {363, 50, "listen"},
-	{364, 288, "accept4"}, {369, 44, "sendto"}, {370, 46, "sendmsg"},
+	{361, 49, "bind", false}, {362, 42, "connect", false}, {363, 50, "listen", false},
+	{364, 288, "accept4", false}, {369, 44, "sendto", false}, {370, 46, "sendmsg", false},
 	// the security-sensitive table
-	{26, 101, "ptrace"}, {347, 310, "process_vm_readv"}, {348, 311, "process_vm_writev"},
-	{37, 62, "kill"}, {238, 200, "tkill"}, {270, 234, "tgkill"},
-	{128, 175, "init_module"}, {350, 313, "finit_module"}, {129, 176, "delete_module"},
-	{283, 246, "kexec_load"}, {357, 321, "bpf"}, {336, 298, "perf_event_open"},
-	{110, 172, "iopl"}, {101, 173, "ioperm"}, {88, 169, "reboot"}, {87, 167, "swapon"},
-	{103, 103, "syslog"}, {51, 163, "acct"}, {79, 164, "settimeofday"},
-	{264, 227, "clock_settime"}, {74, 170, "sethostname"}, {121, 171, "setdomainname"},
-	{21, 165, "mount"}, {52, 166, "umount2"}, {432, 432, "fsmount"}, {429, 429, "move_mount"},
-	{217, 155, "pivot_root"}, {61, 161, "chroot"}, {310, 272, "unshare"}, {346, 308, "setns"},
-	{120, 56, "clone"}, {435, 435, "clone3"},
-	{213, 105, "setuid"}, {214, 106, "setgid"}, {203, 113, "setreuid"}, {204, 114, "setregid"},
-	{208, 117, "setresuid"}, {210, 119, "setresgid"}, {215, 122, "setfsuid"},
-	{216, 123, "setfsgid"}, {206, 116, "setgroups"}, {185, 126, "capset"}, {172, 157, "prctl"},
-	{356, 319, "memfd_create"}, {374, 323, "userfaultfd"}, {136, 135, "personality"},
-	{288, 250, "keyctl"}, {342, 304, "open_by_handle_at"},
+	{26, 101, "ptrace", false}, {347, 310, "process_vm_readv", false}, {348, 311, "process_vm_writev", false},
+	{37, 62, "kill", false}, {238, 200, "tkill", false}, {270, 234, "tgkill", false},
+	{128, 175, "init_module", false}, {350, 313, "finit_module", false}, {129, 176, "delete_module", false},
+	{283, 246, "kexec_load", false}, {357, 321, "bpf", false}, {336, 298, "perf_event_open", false},
+	{110, 172, "iopl", false}, {101, 173, "ioperm", false}, {88, 169, "reboot", false}, {87, 167, "swapon", false},
+	{103, 103, "syslog", false}, {51, 163, "acct", false}, {79, 164, "settimeofday", false},
+	{264, 227, "clock_settime", false}, {74, 170, "sethostname", false}, {121, 171, "setdomainname", false},
+	{21, 165, "mount", false}, {52, 166, "umount2", false}, {432, 432, "fsmount", false}, {429, 429, "move_mount", false},
+	{217, 155, "pivot_root", false}, {61, 161, "chroot", false}, {310, 272, "unshare", false}, {346, 308, "setns", false},
+	{120, 56, "clone", false}, {435, 435, "clone3", false},
+	{213, 105, "setuid", false}, {214, 106, "setgid", false}, {203, 113, "setreuid", false}, {204, 114, "setregid", false},
+	{208, 117, "setresuid", false}, {210, 119, "setresgid", false}, {215, 122, "setfsuid", false},
+	{216, 123, "setfsgid", false}, {206, 116, "setgroups", false}, {185, 126, "capset", false}, {172, 157, "prctl", false},
+	{23, 105, "setuid", true}, {46, 106, "setgid", true}, {70, 113, "setreuid", true},
+	{71, 114, "setregid", true}, {164, 117, "setresuid", true}, {170, 119, "setresgid", true},
+	{138, 122, "setfsuid", true}, {139, 123, "setfsgid", true}, {81, 116, "setgroups", true},
+	{182, 92, "chown", true}, {16, 94, "lchown", true}, {95, 93, "fchown", true},
+	{356, 319, "memfd_create", false}, {374, 323, "userfaultfd", false}, {136, 135, "personality", false},
+	{288, 250, "keyctl", false}, {342, 304, "open_by_handle_at", false},
 	// socketcall(SYS_CONNECT, ...) and friends, decoded in the kernel
-	{102, CompatSocketcall, "socketcall"},
+	{102, CompatSocketcall, "socketcall", false},
 }
 
 // CompatSocketcall is the number the kernel side gives an i386 socketcall
@@ -52,4 +60,13 @@ const CompatSocketcall = 1000
 type CompatCall struct {
 	Nr32, Nr uint32
 	Name     string // the x86-64 name; the i386 one may end in "32"
+	ID16     bool   // the i386 call takes 16-bit uids/gids
+}
+
+// KernelValue is what the compat_syscalls map holds for c.
+func (c CompatCall) KernelValue() uint32 {
+	if c.ID16 {
+		return c.Nr | event.CompatID16
+	}
+	return c.Nr
 }

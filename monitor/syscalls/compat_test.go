@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 )
 
 // unistd reads "#define __NR_name nr" lines of a kernel uapi header.
@@ -37,12 +39,15 @@ func TestCompatNumbersMatchTheKernelHeaders(t *testing.T) {
 	n64 := unistd(t, "/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
 	seen32 := map[uint32]bool{}
 	for _, c := range Compat {
+		if c.KernelValue()&^event.CompatID16 != c.Nr || (c.KernelValue()&event.CompatID16 != 0) != c.ID16 {
+			t.Errorf("%s: kernel value %#x", c.Name, c.KernelValue())
+		}
 		if seen32[c.Nr32] {
 			t.Errorf("i386 %d listed twice", c.Nr32)
 		}
 		seen32[c.Nr32] = true
 		got32, ok := n32[c.Name+"32"]
-		if !ok {
+		if !ok || c.ID16 {
 			got32, ok = n32[c.Name]
 		}
 		if !ok || got32 != c.Nr32 {

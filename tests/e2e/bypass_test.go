@@ -133,13 +133,15 @@ func TestI386SyscallsAreSeen(t *testing.T) {
 		}
 	})
 
-	t.Run("setuid32(0) by nobody", func(t *testing.T) {
-		pid, _ := run(t, append(nobody, c32, "setuid", "0")...)
-		r := m.exactlyOne(t, "setuid", and(eventIs("setuid"), pidIs(pid)))
-		if !compatIs(r) || r.str("error") != "EPERM" || r.num("syscall", "args", "uid") != 0 {
-			t.Errorf("compat=%v error=%q args=%v", r.get("process", "compat"), r.str("error"), r.get("syscall", "args"))
-		}
-	})
+	for _, mode := range []string{"setuid", "setuid16"} {
+		t.Run(mode+"(0) by nobody", func(t *testing.T) {
+			pid, _ := run(t, append(nobody, c32, mode, "0")...)
+			r := m.exactlyOne(t, "setuid", and(eventIs("setuid"), pidIs(pid)))
+			if !compatIs(r) || r.str("error") != "EPERM" || r.num("syscall", "args", "uid") != 0 {
+				t.Errorf("compat=%v error=%q args=%v", r.get("process", "compat"), r.str("error"), r.get("syscall", "args"))
+			}
+		})
+	}
 }
 
 func equalStrs(a, b []string) bool {

@@ -11,6 +11,7 @@
  *   compat32 connect2 PORT      socket(2), connect(2) (the direct i386 calls, Linux >= 4.3)
  *   compat32 exec PATH ARG...   execve(2)
  *   compat32 setuid UID         setuid32(2)
+ *   compat32 setuid16 UID       the legacy setuid(2), 16-bit ids (classic shellcode: eax=23)
  *   compat32 sendmsg PORT       a UDP datagram to 127.0.0.1:PORT by socketcall(SYS_SENDMSG)
  *   compat32 sendmsg2 PORT      the same by sendmsg(2) (i386 struct msghdr: 32-bit pointers)
  *
@@ -23,6 +24,7 @@
 #define NR_execve 11
 #define NR_socketcall 102
 #define NR_setuid32 213
+#define NR_setuid16 23
 #define NR_openat 295
 #define NR_socket 359
 #define NR_connect 362
@@ -150,7 +152,7 @@ __attribute__((used)) void cmain(long *sp)
 	char **envp = argv + argc + 1;
 
 	if (argc < 3) {
-		say("usage: compat32 open|openat|connect|connect2|exec|setuid|sendmsg|sendmsg2 ARG...\n");
+		say("usage: compat32 open|openat|connect|connect2|exec|setuid|setuid16|sendmsg|sendmsg2 ARG...\n");
 		exit_with(-22);
 	}
 	if (streq(argv[1], "open"))
@@ -165,6 +167,8 @@ __attribute__((used)) void cmain(long *sp)
 		exit_with(do_sendmsg(atoi_(argv[2]), 0));
 	if (streq(argv[1], "sendmsg2"))
 		exit_with(do_sendmsg(atoi_(argv[2]), 1));
+	if (streq(argv[1], "setuid16"))
+		exit_with(sc3(NR_setuid16, atoi_(argv[2]), 0, 0));
 	if (streq(argv[1], "setuid"))
 		exit_with(sc3(NR_setuid32, atoi_(argv[2]), 0, 0));
 	if (streq(argv[1], "exec"))
