@@ -84,14 +84,6 @@ static __always_inline void emit(void *ctx, void *rec, __u64 size)
 
 #define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 
-/* Whether @task is inside a 32-bit (int 0x80 / sysenter) syscall. */
-static __always_inline int in_compat_syscall(struct task_struct *task)
-{
-	if (!bpf_core_field_exists(task->thread_info.status))
-		return 0;
-	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
-}
-
 /*
  * The hot path (every syscall whose number means something to us) wants
  * the current task without a helper call per field: from 5.11 the task
@@ -102,13 +94,17 @@ static __always_inline int in_compat_syscall(struct task_struct *task)
 #define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
 #define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
 
+/* Whether the current task is inside a 32-bit (int 0x80 / sysenter) syscall. */
 static __always_inline int current_in_compat(void)
 {
+	struct task_struct *task;
+
 	if (!bpf_core_field_exists(((struct task_struct *)0)->thread_info.status))
 		return 0;
 	if (HAVE_CURRENT_TASK_BTF)
 		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
-	return in_compat_syscall((struct task_struct *)bpf_get_current_task());
+	task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 }
 
 /* orig_ax of the user registers @regs (the current task's): the syscall. */
@@ -117,6 +113,40 @@ static __always_inline long current_syscall_nr(struct pt_regs *regs)
 	if (HAVE_TASK_PT_REGS)
 		return ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
 	return BPF_CORE_READ(regs, orig_ax);
+}
+
+/*
+ * The six arguments of the current syscall, from its user registers @regs:
+ * x86-64 rdi, rsi, rdx, r10, r8, r9; i386 ebx, ecx, edx, esi, edi, ebp, as
+ * 32-bit values, pointers zero-extended (an int such as AT_FDCWD is narrowed
+ * back by the handler's __s32).  A syscall does not change these registers,
+ * so its exit can read them as well as its entry.  Without BTF registers
+ * (before 5.15), one read of bp..di covers both ABIs (pt_regs' layout is
+ * ABI, not a kernel detail CO-RE would relocate).  Returns 0, -1 on a fault.
+ */
+struct arg_regs {
+	__u64 bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
+};
+
+static __always_inline int syscall_args(struct pt_regs *regs, int compat, __u64 *a)
+{
+	struct arg_regs r;
+
+	if (HAVE_TASK_PT_REGS) {
+		struct pt_regs *u = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+		r.bp = u->bp, r.bx = u->bx, r.cx = u->cx, r.dx = u->dx, r.si = u->si, r.di = u->di;
+		r.r10 = u->r10, r.r8 = u->r8, r.r9 = u->r9;
+	} else if (bpf_probe_read_kernel(&r, sizeof(r), &regs->bp)) {
+		return -1;
+	}
+	if (compat) {
+		a[0] = (__u32)r.bx, a[1] = (__u32)r.cx, a[2] = (__u32)r.dx;
+		a[3] = (__u32)r.si, a[4] = (__u32)r.di, a[5] = (__u32)r.bp;
+	} else {
+		a[0] = r.di, a[1] = r.si, a[2] = r.dx, a[3] = r.r10, a[4] = r.r8, a[5] = r.r9;
+	}
+	return 0;
 }
 
 static __always_inline void fill_header(struct event_header *h, __u32 type,
@@ -143,7 +173,7 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 		h->loginuid = BPF_CORE_READ(task, loginuid.val);
 		h->flags |= HDR_F_LOGINUID;
 	}
-	if (in_compat_syscall(task))
+	if (current_in_compat())
 		h->flags |= HDR_F_COMPAT;
 	/* only events that leave the kernel get here: four reads are cheap */
 	struct file *exe = BPF_CORE_READ(task, mm, exe_file);

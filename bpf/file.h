@@ -434,53 +434,36 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 }
 
 /*
- * The user registers an x86 syscall's arguments came in, bx to di: a
- * syscall does not change them, so an open's exit reads its arguments back
- * instead of carrying them from the entry in a map (a hash update, lookup
- * and delete per open: most of what an ordinary open used to cost us).
- * pt_regs' layout is ABI; one 80-byte read covers both ABIs.
+ * An open's exit reads its arguments back from the user registers
+ * (syscall_args) instead of carrying them from the entry in a map: a hash
+ * update, lookup and delete per open were most of what an ordinary open
+ * used to cost us.
  */
-struct arg_regs {
-	__u64 bx, r11, r10, r9, r8, ax, cx, dx, si, di;
-};
-
 static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct pt_regs *regs, int compat)
 {
 	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
-	struct arg_regs r;
-	__u64 a0, a1, a2, a3;
+	__u64 a[6];
 
 	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	if (HAVE_TASK_PT_REGS) {
-		/* the same registers, as plain loads (5.15+) */
-		struct pt_regs *u = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-		r.bx = u->bx, r.cx = u->cx, r.dx = u->dx, r.si = u->si, r.di = u->di, r.r10 = u->r10;
-	} else if (bpf_probe_read_kernel(&r, sizeof(r), &regs->bx)) {
+	if (syscall_args(regs, compat, a))
 		return 0;
-	}
-	if (compat) {
-		a0 = (__u32)r.bx, a1 = (__u32)r.cx, a2 = (__u32)r.dx, a3 = (__u32)r.si;
-	} else {
-		a0 = r.di, a1 = r.si, a2 = r.dx, a3 = r.r10;
-	}
 	switch (nr) {
 	case NR_open:
-		p.name = a0, p.flags = a1, p.mode = a2;
+		p.name = a[0], p.flags = a[1], p.mode = a[2];
 		break;
 	case NR_openat:
-		p.dfd = a0, p.name = a1, p.flags = a2, p.mode = a3;
+		p.dfd = a[0], p.name = a[1], p.flags = a[2], p.mode = a[3];
 		break;
 	case NR_openat2: {
 		struct open_how how = {};
 
-		bpf_probe_read_user(&how, sizeof(how), (void *)a2);
-		p.dfd = a0, p.name = a1, p.flags = how.flags, p.mode = how.mode;
+		bpf_probe_read_user(&how, sizeof(how), (void *)a[2]);
+		p.dfd = a[0], p.name = a[1], p.flags = how.flags, p.mode = how.mode;
 		break;
 	}
 	case NR_creat:
-		p.name = a0, p.flags = O_CREAT | O_WRONLY | O_TRUNC, p.mode = a1;
+		p.name = a[0], p.flags = O_CREAT | O_WRONLY | O_TRUNC, p.mode = a[1];
 		break;
 	default:
 		return 0;

@@ -9,22 +9,21 @@
 #define __LOG_MONITOR_KPROBES_H
 
 /*
- * The syscall the current task is in: orig_ax of its user registers, at the
- * top of its kernel stack.  bpf_task_pt_regs() finds them from 5.15; before,
- * x86-64's layout is used (THREAD_SIZE 16 KiB, no padding above pt_regs).
+ * The syscall the current task is in.  A kprobe gets no user registers: from
+ * 5.15 current_syscall_nr finds them (bpf_task_pt_regs); before, they are at
+ * the top of the task's kernel stack (x86-64: THREAD_SIZE 16 KiB, no
+ * padding above pt_regs).
  */
 #define X86_64_THREAD_SIZE 16384
 
 static __always_inline long task_syscall_nr(void)
 {
-	struct pt_regs *regs;
+	struct task_struct *task;
 
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
-		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	else
-		regs = (struct pt_regs *)((__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), stack) +
-					  X86_64_THREAD_SIZE) - 1;
-	return BPF_CORE_READ(regs, orig_ax);
+	if (HAVE_TASK_PT_REGS)
+		return current_syscall_nr(NULL);
+	task = (struct task_struct *)bpf_get_current_task();
+	return current_syscall_nr((struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) + X86_64_THREAD_SIZE) - 1);
 }
 
 /*
@@ -45,7 +44,9 @@ int BPF_KPROBE(kprobe__security_file_open, struct file *file)
 
 	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	switch (our_nr(task_syscall_nr())) {
+	int compat;
+
+	switch (our_nr(task_syscall_nr(), &compat)) {
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
 		return 0; /* the syscall's exit reports it, with the fd */
 	}
@@ -72,11 +73,12 @@ int BPF_KPROBE(kprobe__commit_creds, const struct cred *new)
 	struct cred_snap before, after;
 	struct syscall_spec *spec;
 	long raw, nr;
+	int compat;
 
 	if ((id >> 32) == self_tgid)
 		return 0;
 	raw = task_syscall_nr();
-	nr = our_nr(raw);
+	nr = our_nr(raw, &compat);
 	switch (nr) {
 	case NR_execve: case NR_execveat:
 		return 0;

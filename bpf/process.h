@@ -286,7 +286,7 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	e->flags = pending->flags;
 
 	argv = pending->argv;
-	ptr_size = in_compat_syscall(task) ? 4 : 8;
+	ptr_size = current_in_compat() ? 4 : 8;
 	for (int i = 0; i < MAX_ARGS; i++) {
 		if (argv_at(argv, i, ptr_size, &arg) || !arg)
 			break;

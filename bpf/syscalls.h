@@ -62,19 +62,21 @@ static __always_inline int has_handler(long nr)
  * costs the switch and two array lookups; the task's compat status is only
  * read when the number means something in one of the two tables.
  */
-static __always_inline long our_nr(long nr)
+static __always_inline long our_nr(long nr, int *compat)
 {
 	__u32 key = nr, *native = NULL;
+	int hooked = has_handler(nr) || sc_spec(nr);
 
+	*compat = 0;
 	if (nr >= 0 && nr < COMPAT_TABLE_LEN)
 		native = bpf_map_lookup_elem(&compat_syscalls, &key);
-	if (!has_handler(nr) && !sc_spec(nr)) {
-		if (!native || !*native)
-			return -1;
-		return current_in_compat() ? (*native & ~COMPAT_ID16) : -1;
-	}
+	if (!hooked && (!native || !*native))
+		return -1;
 	if (!current_in_compat())
-		return nr;
+		return hooked ? nr : -1;
+	/* i386: some numbers are the same in both tables (openat2, clone3,
+	 * ...), so the ABI is this flag, never "the number changed" */
+	*compat = 1;
 	return native && *native ? (*native & ~COMPAT_ID16) : -1;
 }
 
@@ -135,8 +137,8 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long raw = ctx->args[1];
 	struct syscall_spec *spec = NULL;
-	struct pt_regs r;
 	__u64 a[6];
+	int compat;
 	long nr;
 
 	/* the most frequent calls we hook have nothing to do at entry: their
@@ -146,38 +148,18 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
 		return 0;
 	}
-	nr = our_nr(raw);
+	nr = our_nr(raw, &compat);
 	if (nr < 0)
 		return 0;
-	/* the user registers are copied in one helper call (x86's pt_regs
-	 * layout is ABI, not a kernel detail CO-RE would have to relocate) */
-	if (bpf_probe_read_kernel(&r, sizeof(r), regs))
+	if (syscall_args(regs, compat, a))
 		return 0;
-	if (nr != raw) {
-		/* i386: ebx, ecx, edx, esi, edi, ebp; 32-bit values, pointers
-		 * zero-extended (an int argument such as AT_FDCWD is narrowed
-		 * back by the handler's __s32) */
-		a[0] = (__u32)r.bx;
-		a[1] = (__u32)r.cx;
-		a[2] = (__u32)r.dx;
-		a[3] = (__u32)r.si;
-		a[4] = (__u32)r.di;
-		a[5] = (__u32)r.bp;
-		if (nr == COMPAT_SOCKETCALL) {
-			nr = socketcall_args(a);
-			if (nr < 0)
-				return 0;
-		}
-		widen_ids16(raw, a);
-	} else {
-		/* x86-64: rdi, rsi, rdx, r10, r8, r9 */
-		a[0] = r.di;
-		a[1] = r.si;
-		a[2] = r.dx;
-		a[3] = r.r10;
-		a[4] = r.r8;
-		a[5] = r.r9;
+	if (nr == COMPAT_SOCKETCALL) {
+		nr = socketcall_args(a);
+		if (nr < 0)
+			return 0;
 	}
+	if (compat)
+		widen_ids16(raw, a);
 
 	if (!has_handler(nr)) {
 		spec = sc_spec(nr);
@@ -185,16 +167,16 @@ int raw_tracepoint__sys_enter(struct bpf_raw_tracepoint_args *ctx)
 			return 0;
 		return sc_enter(nr, a, spec);
 	}
-	__u32 compat = nr != raw ? EXEC_F_COMPAT : 0;
+	__u32 exec_compat = compat ? EXEC_F_COMPAT : 0;
 
 	switch (nr) {
 	case NR_execve:
-		return exec_enter((const char *)a[0], (const char *const *)a[1], compat);
+		return exec_enter((const char *)a[0], (const char *const *)a[1], exec_compat);
 	case NR_execveat:
-		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT | compat);
+		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT | exec_compat);
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg:
-		return net_syscall_enter(nr, a, nr != raw);
+		return net_syscall_enter(nr, a, compat);
 	}
 	return file_syscall_enter(nr, a);
 }
@@ -205,8 +187,9 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = ctx->args[1];
 	long raw = current_syscall_nr(regs);
-	long nr = our_nr(raw);
 	struct syscall_spec *spec;
+	int compat;
+	long nr = our_nr(raw, &compat);
 
 	if (nr < 0)
 		return 0;
@@ -215,7 +198,7 @@ int raw_tracepoint__sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		exec_exit(ctx, ret);
 		break;
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-		return file_open_exit(ctx, ret, nr, regs, nr != raw);
+		return file_open_exit(ctx, ret, nr, regs, compat);
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
