@@ -263,26 +263,30 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		spec hookSpec
 		hook int // index in l.hooks
 	}
-	var plan []planned
-	// which sections can attach here, before deciding what each replaces
-	usable := map[string]bool{}
-	for it, prog := mod.Iterator(), (*bpf.BPFProg)(nil); ; {
-		if prog = it.NextProgram(); prog == nil {
-			break
-		}
-		if spec, err := parseSection(prog.SectionName()); err == nil && spec.available(tracefs) == nil {
-			usable[prog.SectionName()] = true
-		}
+	type candidate struct {
+		prog *bpf.BPFProg
+		spec hookSpec
+		err  error // why it cannot attach here
 	}
+	// every program's availability first: a program's fate can depend on
+	// another's (supersededBy)
+	var cands []candidate
+	usable := map[string]bool{}
 	it := mod.Iterator()
 	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
-		h := record.Hook{Name: prog.SectionName(), Capability: hookCapability[prog.Name()]}
-		if h.Capability == "" {
-			h.Capability = "other"
-		}
 		spec, err := parseSection(prog.SectionName())
 		if err == nil {
 			err = spec.available(tracefs)
+		}
+		usable[prog.SectionName()] = err == nil
+		cands = append(cands, candidate{prog, spec, err})
+	}
+	var plan []planned
+	for _, c := range cands {
+		prog, spec, err := c.prog, c.spec, c.err
+		h := record.Hook{Name: prog.SectionName(), Capability: hookCapability[prog.Name()]}
+		if h.Capability == "" {
+			h.Capability = "other"
 		}
 		// superseded first: whether this one could load does not
 		// matter when a better hook does its job

@@ -139,21 +139,8 @@ rules:
 // port, run a dropped binary from /tmp and delete it -- ranks first in the
 // analytics, above a process that read /etc/shadow once.
 func TestAttackChainRanksFirst(t *testing.T) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	_, lport := loopbackListener(t, nil)
+	port := strconv.Itoa(lport)
 	drop := filepath.Join(os.TempDir(), "e2e-dropper-"+strconv.Itoa(os.Getpid()))
 	defer os.Remove(drop)
 

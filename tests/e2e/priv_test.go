@@ -51,6 +51,30 @@ func helper(t *testing.T) string {
 
 var nobody = []string{"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"}
 
+// nobodyRunsSetuidCopy copies the helper to a new temporary directory as a
+// set-uid-root file (not a system binary, not a known helper), runs it as
+// nobody with print-id and returns its pid and path, after checking that it
+// really ran with euid 0.
+func nobodyRunsSetuidCopy(t *testing.T, h, prefix string) (int, string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	suid := filepath.Join(dir, "suid-helper")
+	copyFile(t, h, suid, 0o755)
+	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	pid, out := run(t, append(nobody, suid, "print-id")...)
+	if strings.TrimSpace(out) != "65534 0" {
+		t.Fatalf("the set-uid copy did not run as euid 0: %q", out)
+	}
+	return pid, suid
+}
+
 // run runs a command (errors are allowed: attempts are the point) and
 // returns its pid and output.
 func run(t *testing.T, args ...string) (int, string) {
@@ -70,21 +94,7 @@ func TestSyscallsAndPrivilege(t *testing.T) {
 	m := startMonitor(t)
 
 	t.Run("a set-uid-root binary run by nobody is a critical privilege gain", func(t *testing.T) {
-		dir, err := os.MkdirTemp("", "e2e-suid-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		os.Chmod(dir, 0o755)
-		suid := filepath.Join(dir, "suid-helper")
-		copyFile(t, h, suid, 0o755)
-		if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
-			t.Fatal(err)
-		}
-		pid, out := run(t, append(nobody, suid, "print-id")...)
-		if strings.TrimSpace(out) != "65534 0" {
-			t.Fatalf("the set-uid copy did not run as euid 0: %q", out)
-		}
+		pid, suid := nobodyRunsSetuidCopy(t, h, "e2e-suid-")
 		r := m.exactlyOne(t, "privilege", and(eventIs("privilege"), pidIs(pid)))
 		if r.str("severity") != "critical" || r.str("privilege", "means") != "exec" || r.str("category") != "privilege" {
 			t.Errorf("severity=%q means=%q", r.str("severity"), r.str("privilege", "means"))

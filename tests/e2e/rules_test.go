@@ -396,28 +396,14 @@ func TestRules(t *testing.T) {
 	})
 
 	t.Run("privilege-escalation: nobody runs a set-uid-root copy from /tmp; mount (a helper) does not fire", func(t *testing.T) {
-		dir, err := os.MkdirTemp("", "e2e-rules-suid-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		os.Chmod(dir, 0o755)
-		suid := filepath.Join(dir, "suid-helper")
-		copyFile(t, h, suid, 0o755)
-		if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
-			t.Fatal(err)
-		}
-		pid, out := run(t, append(nobody, suid, "print-id")...)
-		if strings.TrimSpace(out) != "65534 0" {
-			t.Fatalf("the set-uid copy did not run as euid 0: %q", out)
-		}
+		pid, _ := nobodyRunsSetuidCopy(t, h, "e2e-rules-suid-")
 		r := wait(t, "privilege record", eventIs("privilege"), pidIs(pid))
 		assertFired(t, r, "privilege-escalation")
 		assertNotFired(t, r, "privilege-gain")
 
 		// /usr/bin/mount is set-uid root, in a system directory and a
 		// privilege helper: the gain is recorded, no rule fires
-		pid, out = run(t, append(nobody, "mount", "--version")...)
+		pid, out := run(t, append(nobody, "mount", "--version")...)
 		if !strings.Contains(out, "mount") {
 			t.Fatalf("mount --version: %q", out)
 		}
