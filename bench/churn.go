@@ -36,26 +36,44 @@ func vmRSS(pid int) uint64 {
 	return 0
 }
 
-// lastStats reads the newest stats record the monitor wrote.
-func lastStats(path string) (procs, events float64) {
-	f, err := os.Open(path)
+// statsTail follows the monitor's output and keeps its newest stats
+// record; each call reads only what was written since the last one (the
+// file grows by hundreds of MiB over a churn run).
+type statsTail struct {
+	path          string
+	off           int64
+	procs, events float64
+}
+
+func (s *statsTail) update() (procs, events float64) {
+	f, err := os.Open(s.path)
 	if err != nil {
-		return 0, 0
+		return s.procs, s.events
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var last map[string]any
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), `"event":"stats"`) {
-			json.Unmarshal(sc.Bytes(), &last)
+	if _, err := f.Seek(s.off, 0); err != nil {
+		return s.procs, s.events
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			break // EOF, or a line still being written: read it next time
+		}
+		s.off += int64(len(line))
+		if !strings.Contains(string(line), `"event":"stats"`) {
+			continue
+		}
+		var last map[string]any
+		if json.Unmarshal(line, &last) != nil {
+			continue
+		}
+		if m, ok := last["monitor"].(map[string]any); ok {
+			pt, _ := m["process_table"].(map[string]any)
+			s.procs, s.events = num(pt["size"]), num(m["events_total"])
 		}
 	}
-	if m, ok := last["monitor"].(map[string]any); ok {
-		pt, _ := m["process_table"].(map[string]any)
-		return num(pt["size"]), num(m["events_total"])
-	}
-	return 0, 0
+	return s.procs, s.events
 }
 
 // churn runs the mixed workload (execs: new pids all the time, opens,
@@ -70,10 +88,11 @@ func churn(bin, dir string, rate int, d, step time.Duration, ordinary string) {
 	pid := o.cmd.Process.Pid
 	var samples []churnSample
 	var ops uint64
+	tail := &statsTail{path: o.out}
 	t0 := time.Now()
 	for time.Since(t0) < d {
 		ops += mixed(ordinary)(rate, step)
-		procs, events := lastStats(o.out)
+		procs, events := tail.update()
 		s := churnSample{At: time.Since(t0).Seconds(), RSSkB: vmRSS(pid), Ops: ops, Procs: procs, Events: events}
 		samples = append(samples, s)
 		fmt.Fprintf(os.Stderr, "  churn t=%4.0fs rss=%6.1f MiB ops=%d procs=%.0f events=%.0f\n",
