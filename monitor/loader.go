@@ -70,10 +70,6 @@ type loaded struct {
 
 const minKernelMajor, minKernelMinor = 5, 8
 
-// kernelTooOld reports whether the kernel is at least the oldest we support
-// (true: fine), with its release.
-func kernelTooOld() (string, bool) { return kernelAtLeast(minKernelMajor, minKernelMinor) }
-
 // kernelAtLeast reads uname's release; a release it cannot parse passes
 // (the load then tells).  MONITOR_FAKE_KERNEL overrides it for tests.
 func kernelAtLeast(wantMajor, wantMinor int) (string, bool) {
@@ -97,7 +93,7 @@ func preflight(cfg *Config) error {
 	if os.Geteuid() != 0 {
 		return errorf(ExitPermission, "must run as root: loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (try: sudo %s)", os.Args[0])
 	}
-	if rel, ok := kernelTooOld(); !ok {
+	if rel, ok := kernelAtLeast(minKernelMajor, minKernelMinor); !ok {
 		return errorf(ExitKernel, "kernel %s is older than %d.%d, the oldest this monitor supports (BPF CO-RE with BTF, raw tracepoints, bpf_ktime_get_boot_ns): upgrade the kernel", rel, minKernelMajor, minKernelMinor)
 	}
 	btf := cfg.BTFFile
