@@ -30,6 +30,10 @@ struct {
 const volatile __u32 self_tgid = 0;
 /* and its process group: kill(-pgid) reaches it too */
 const volatile __u32 self_pgid = 0;
+/* The kernel has the bpf_rdonly_cast kfunc (6.2+): set by the loader from
+ * the kernel's BTF; the kfunc is weak, so without it the object still loads
+ * and the branches that use it are dead. */
+const volatile __u32 have_rdonly_cast = 0;
 
 /* The monitor's own thread ids (tkill takes a thread id): the loader
  * writes those running at start, task_newtask adds the later ones. */
@@ -92,7 +96,6 @@ static __always_inline void emit(void *ctx, void *rec, __u64 size)
  * branch is dead before the verifier sees it, and the probe-read path runs.
  */
 #define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
-#define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
 
 /* Whether the current task is inside a 32-bit (int 0x80 / sysenter) syscall. */
 static __always_inline int current_in_compat(void)
@@ -107,46 +110,24 @@ static __always_inline int current_in_compat(void)
 	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 }
 
-/* orig_ax of the user registers @regs (the current task's): the syscall. */
-static __always_inline long current_syscall_nr(struct pt_regs *regs)
-{
-	if (HAVE_TASK_PT_REGS)
-		return ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
-	return BPF_CORE_READ(regs, orig_ax);
-}
-
 /*
- * The six arguments of the current syscall, from its user registers @regs:
- * x86-64 rdi, rsi, rdx, r10, r8, r9; i386 ebx, ecx, edx, esi, edi, ebp, as
- * 32-bit values, pointers zero-extended (an int such as AT_FDCWD is narrowed
- * back by the handler's __s32).  A syscall does not change these registers,
- * so its exit can read them as well as its entry.  Without BTF registers
- * (before 5.15), one read of bp..di covers both ABIs (pt_regs' layout is
- * ABI, not a kernel detail CO-RE would relocate).  Returns 0, -1 on a fault.
+ * The six arguments of the current syscall, from its user registers @regs
+ * (a BTF pointer: the context of the tp_btf syscall programs, so each
+ * register is one plain load, no helper call): x86-64 rdi, rsi, rdx, r10,
+ * r8, r9; i386 ebx, ecx, edx, esi, edi, ebp, as 32-bit values, pointers
+ * zero-extended (an int such as AT_FDCWD is narrowed back by the handler's
+ * __s32).  A syscall does not change these registers, so its exit can read
+ * them as well as its entry.
  */
-struct arg_regs {
-	__u64 bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
-};
-
-static __always_inline int syscall_args(struct pt_regs *regs, int compat, __u64 *a)
+static __always_inline void syscall_args(struct pt_regs *regs, int compat, __u64 *a)
 {
-	struct arg_regs r;
-
-	if (HAVE_TASK_PT_REGS) {
-		struct pt_regs *u = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-		r.bp = u->bp, r.bx = u->bx, r.cx = u->cx, r.dx = u->dx, r.si = u->si, r.di = u->di;
-		r.r10 = u->r10, r.r8 = u->r8, r.r9 = u->r9;
-	} else if (bpf_probe_read_kernel(&r, sizeof(r), &regs->bp)) {
-		return -1;
-	}
 	if (compat) {
-		a[0] = (__u32)r.bx, a[1] = (__u32)r.cx, a[2] = (__u32)r.dx;
-		a[3] = (__u32)r.si, a[4] = (__u32)r.di, a[5] = (__u32)r.bp;
+		a[0] = (__u32)regs->bx, a[1] = (__u32)regs->cx, a[2] = (__u32)regs->dx;
+		a[3] = (__u32)regs->si, a[4] = (__u32)regs->di, a[5] = (__u32)regs->bp;
 	} else {
-		a[0] = r.di, a[1] = r.si, a[2] = r.dx, a[3] = r.r10, a[4] = r.r8, a[5] = r.r9;
+		a[0] = regs->di, a[1] = regs->si, a[2] = regs->dx;
+		a[3] = regs->r10, a[4] = regs->r8, a[5] = regs->r9;
 	}
-	return 0;
 }
 
 static __always_inline void fill_header(struct event_header *h, __u32 type,

@@ -10,20 +10,23 @@
 
 /*
  * The syscall the current task is in.  A kprobe gets no user registers: from
- * 5.15 current_syscall_nr finds them (bpf_task_pt_regs); before, they are at
- * the top of the task's kernel stack (x86-64: THREAD_SIZE 16 KiB, no
- * padding above pt_regs).
+ * 5.15 bpf_task_pt_regs finds them; before, they are at the top of the
+ * task's kernel stack (x86-64: THREAD_SIZE 16 KiB, no padding above
+ * pt_regs).
  */
 #define X86_64_THREAD_SIZE 16384
+#define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
 
 static __always_inline long task_syscall_nr(void)
 {
 	struct task_struct *task;
+	struct pt_regs *regs;
 
 	if (HAVE_TASK_PT_REGS)
-		return current_syscall_nr(NULL);
+		return ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
 	task = (struct task_struct *)bpf_get_current_task();
-	return current_syscall_nr((struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) + X86_64_THREAD_SIZE) - 1);
+	regs = (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) + X86_64_THREAD_SIZE) - 1;
+	return BPF_CORE_READ(regs, orig_ax);
 }
 
 /*

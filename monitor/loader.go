@@ -38,8 +38,8 @@ var hookCapability = map[string]string{
 	"tracepoint__sched__sched_process_exec": "exec",
 	"tracepoint__sched__sched_process_exit": "exit",
 	"raw_tracepoint__sched_process_fork":    "fork",
-	"raw_tracepoint__sys_enter":             "exec-failures,file,network",
-	"raw_tracepoint__sys_exit":              "exec-failures,file,network",
+	"tp_btf__sys_enter":                     "exec-failures,file,network",
+	"tp_btf__sys_exit":                      "exec-failures,file,network",
 	"tracepoint__sock__inet_sock_set_state": "network-kernel-view",
 	"raw_tracepoint__task_newtask":          "credential-tracking",
 	"raw_tracepoint__io_uring_complete":     "file-io_uring",
@@ -180,7 +180,7 @@ func openModule(cfg *Config) (*bpf.Module, *os.File, error) {
 
 // hookOf parses a program's section into how to attach it.
 type hookSpec struct {
-	kind     string // tracepoint | raw_tracepoint | kprobe
+	kind     string // tracepoint | raw_tracepoint | tp_btf | kprobe
 	category string
 	name     string
 }
@@ -192,6 +192,8 @@ func parseSection(sec string) (hookSpec, error) {
 		return hookSpec{kind: "tracepoint", category: parts[1], name: parts[2]}, nil
 	case len(parts) == 2 && (parts[0] == "raw_tracepoint" || parts[0] == "raw_tp"):
 		return hookSpec{kind: "raw_tracepoint", name: parts[1]}, nil
+	case len(parts) == 2 && parts[0] == "tp_btf":
+		return hookSpec{kind: "tp_btf", name: parts[1]}, nil
 	case len(parts) == 2 && parts[0] == "kprobe":
 		return hookSpec{kind: "kprobe", name: parts[1]}, nil
 	}
@@ -210,7 +212,7 @@ func (h hookSpec) available(tracefs string) error {
 		if _, err := os.Stat(fmt.Sprintf("%s/events/%s/%s", tracefs, h.category, h.name)); err != nil {
 			return fmt.Errorf("tracepoint %s:%s not in this kernel", h.category, h.name)
 		}
-	case "raw_tracepoint":
+	case "raw_tracepoint", "tp_btf":
 		// raw tracepoints share names with the tracepoint events
 		category := ""
 		switch {
@@ -328,6 +330,18 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_pgid: %v", err)
 	}
+	// direct loads instead of probe reads on every ordinary open (6.2+);
+	// unknown (no readable BTF): the probe reads, which work everywhere
+	rdonlyCast := uint32(0)
+	if ok, err := kernelHasFunc("bpf_rdonly_cast"); err != nil {
+		log.Debug().Err(err).Msg("kfunc bpf_rdonly_cast not checked; struct file is read with probe reads")
+	} else if ok {
+		rdonlyCast = 1
+	}
+	if err := mod.InitGlobalVariable("have_rdonly_cast", rdonlyCast); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "set have_rdonly_cast: %v", err)
+	}
 
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()
@@ -371,6 +385,8 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 			link, err = p.prog.AttachTracepoint(p.spec.category, p.spec.name)
 		case "raw_tracepoint":
 			link, err = p.prog.AttachRawTracepoint(p.spec.name)
+		case "tp_btf":
+			link, err = p.prog.AttachGeneric() // the target is in the program's BTF
 		case "kprobe":
 			link, err = p.prog.AttachKprobe(p.spec.name)
 		}
