@@ -339,4 +339,29 @@ static __always_inline struct file *fd_file(long fd)
 	return f;
 }
 
+/*
+ * fd_file for reading fields, on every open's exit: where bpf_rdonly_cast
+ * exists, the slot's address is viewed as element 0 of files_struct's
+ * fd_array (an array of struct file *, whatever table the slot is really
+ * in) and read with a plain, fault-checked load instead of a helper call.
+ * The result is a BTF pointer: fields only, it cannot be handed on as a
+ * number (to walk_path, a map); use fd_file for that.
+ */
+static __always_inline struct file *fd_file_view(long fd)
+{
+	if (have_rdonly_cast && HAVE_CURRENT_TASK_BTF && fd >= 0) {
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+		struct file **fds = fdt->fd;
+
+		if (fd >= fdt->max_fds)
+			return NULL;
+		struct files_struct *slot = bpf_core_cast(
+			(void *)&fds[fd] - bpf_core_field_offset(struct files_struct, fd_array),
+			struct files_struct);
+
+		return slot->fd_array[0];
+	}
+	return fd_file(fd);
+}
+
 #endif /* __LOG_MONITOR_COMMON_H */

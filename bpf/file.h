@@ -402,7 +402,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		return 0;
 	stat_inc(STAT_FILE_CHECKED);
 	if (ret >= 0) {
-		struct file *f = opened ? opened : fd_file(ret);
+		struct file *f = opened ? opened : fd_file_view(ret);
 		struct verdict_key vk = {};
 		struct verdict_value *vv, nv;
 		__u64 gen = current_gen();
@@ -415,6 +415,13 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 			stat_inc(STAT_FILE_CACHED);
 			return 0; /* known not to be watched for this access */
 		}
+		/* a number walk_path takes; and the key again from it, so a
+		 * thread swapping the descriptor meanwhile cannot file one
+		 * file's verdict under another's key */
+		f = opened ? opened : fd_file(ret);
+		if (!f)
+			return 0;
+		verdict_key_of(f, &vk);
 		walked = walk_path((__u64)&f->f_path);
 		fflags |= FILE_F_RESOLVED;
 		if (walked < 0)
