@@ -22,7 +22,7 @@ import (
 var (
 	monitorBin = flag.String("monitor", "bin/ebpf-log-monitor", "the monitor binary")
 	phase      = flag.Duration("phase", 5*time.Second, "length of one measured phase")
-	rounds     = flag.Int("rounds", 2, "alternating rounds per workload and observer")
+	rounds     = flag.Int("rounds", 3, "alternating rounds per workload and observer (slowdown: median of per-round ratios)")
 	lossPhase  = flag.Duration("loss-phase", 10*time.Second, "length of one step of the zero-loss rate search")
 	outPath    = flag.String("out", "bench/results.json", "JSON results")
 	peers      = flag.Bool("peers", true, "also measure auditd and libbpf-tools")
@@ -45,6 +45,10 @@ type sample struct {
 	Events    uint64  `json:"events"`
 	Lost      uint64  `json:"lost"`
 	PeakRSSkB uint64  `json:"peak_rss_kb"`
+	// against the run with no observer in the same round: the VM's speed
+	// drifts by tens of percent over minutes, so rounds are compared
+	// within themselves and the median is reported
+	SlowdownPct float64 `json:"slowdown_pct"`
 }
 
 func main() {
@@ -101,15 +105,21 @@ func main() {
 			continue
 		}
 		for r := 0; r < *rounds; r++ {
+			base := 0.0 // this round's ops/s with no observer
 			for _, o := range observers {
 				s, err := measure(o, j.w, j.rate, *phase)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "bench: %s %s: %v\n", j.w.name, o.name(), err)
 					continue
 				}
+				if o.name() == "none" {
+					base = s.OpsPerSec
+				} else if base > 0 {
+					s.SlowdownPct = (1 - s.OpsPerSec/base) * 100
+				}
 				all = append(all, s)
-				fmt.Fprintf(os.Stderr, "  %-14s rate=%-6s %-13s %9.0f ops/s cpu=%.2fs events=%d lost=%d\n",
-					s.Workload, rateName(s.Rate), s.Observer, s.OpsPerSec, s.CPUSec, s.Events, s.Lost)
+				fmt.Fprintf(os.Stderr, "  %-14s rate=%-6s %-13s %9.0f ops/s slowdown=%5.1f%% cpu=%.2fs events=%d lost=%d\n",
+					s.Workload, rateName(s.Rate), s.Observer, s.OpsPerSec, s.SlowdownPct, s.CPUSec, s.Events, s.Lost)
 			}
 		}
 	}
@@ -485,6 +495,7 @@ func report(all []sample, zl []lossStep) {
 		obs  string
 	}
 	agg := map[key]*sample{}
+	slowdowns := map[key][]float64{}
 	var order []key
 	for _, s := range all {
 		k := key{s.Workload, s.Rate, s.Observer}
@@ -494,6 +505,7 @@ func report(all []sample, zl []lossStep) {
 			agg[k] = a
 			order = append(order, k)
 		}
+		slowdowns[k] = append(slowdowns[k], s.SlowdownPct)
 		a.Ops += s.Ops
 		a.OpsPerSec += s.OpsPerSec / float64(*rounds)
 		a.CPUSec += s.CPUSec
@@ -510,11 +522,7 @@ func report(all []sample, zl []lossStep) {
 	var rows []map[string]any
 	for _, k := range order {
 		a := agg[k]
-		base := agg[key{k.w, k.rate, "none"}]
-		slow := 0.0
-		if base != nil && base.OpsPerSec > 0 {
-			slow = (1 - a.OpsPerSec/base.OpsPerSec) * 100
-		}
+		slow := median(slowdowns[k])
 		events := a.Events
 		if events == 0 { // peers do not report a count: per workload operation
 			events = a.Ops
@@ -564,4 +572,17 @@ func report(all []sample, zl []lossStep) {
 		fail(err)
 	}
 	fmt.Println("results written to", *outPath)
+}
+
+// median of xs (the mean of the middle two for an even count); 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	v := append([]float64(nil), xs...)
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
