@@ -51,6 +51,7 @@ type processor struct {
 	engine           *rules.Engine
 	tracker          *analytics.Tracker
 	alerts           map[string]*alertFold
+	alertKey         []byte // foldAlert's key buffer, reused
 	alertsFolded     uint64
 	folds            map[foldKey]*record.Process
 	userns           map[uint32]bool // made a user namespace while not root
@@ -177,11 +178,10 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 		ExeDeleted: h.ExeDeleted(),
 	}
 	var anc [proc.MaxAncestry]proc.Ancestor
-	for _, a := range p.table.Ancestry(anc[:0], h.PID) {
-		rp.Ancestry = append(rp.Ancestry, record.Ancestor{PID: a.PID, Exe: a.Exe})
-	}
-	if rp.Ancestry == nil {
-		rp.Ancestry = []record.Ancestor{}
+	chain := p.table.Ancestry(anc[:0], h.PID)
+	rp.Ancestry = make([]record.Ancestor, len(chain)) // one allocation, never nil
+	for i, a := range chain {
+		rp.Ancestry[i] = record.Ancestor{PID: a.PID, Exe: a.Exe}
 	}
 	return rp
 }
@@ -191,7 +191,9 @@ func (p *processor) track(h *event.Header) *proc.Process {
 	e := p.table.Upsert(h.PID)
 	e.PPID = h.PPID
 	e.UID = h.UID
-	e.Comm = string(h.Comm)
+	if e.Comm != string(h.Comm) { // compared without a copy; copied when it changed
+		e.Comm = string(h.Comm)
+	}
 	return e
 }
 
@@ -937,20 +939,24 @@ func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
 	// the message names the object (path, destination, target): two
 	// different files read by one process are two alerts, the same file
 	// read in a loop is one
-	key := strconv.FormatUint(uint64(r.Process.PID), 10) + "/" + r.Event + "/" + r.Message
+	// built in a reused buffer: a repeat (the common case in a storm) is
+	// looked up without allocating; the key is copied only when stored
+	key := strconv.AppendUint(p.alertKey[:0], uint64(r.Process.PID), 10)
+	key = append(append(append(append(key, '/'), r.Event...), '/'), r.Message...)
 	for _, rule := range r.Rules {
-		key += "/" + rule.Name
+		key = append(append(key, '/'), rule.Name...)
 	}
+	p.alertKey = key
 	if p.alerts == nil {
 		p.alerts = map[string]*alertFold{}
 	}
-	if a := p.alerts[key]; a != nil {
+	if a := p.alerts[string(key)]; a != nil {
 		a.count++
 		p.alertsFolded++
 		return true
 	}
 	if len(p.alerts) < 16384 {
-		p.alerts[key] = &alertFold{first: r, since: now}
+		p.alerts[string(key)] = &alertFold{first: r, since: now}
 	}
 	return false
 }

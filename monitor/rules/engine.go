@@ -56,16 +56,28 @@ func (c *Ctx) NsOther(r *record.Record) bool {
 type Engine struct {
 	defs   []Def
 	policy *policy.Policy
+	cfgs   []*policy.Rule // the policy's entry for defs[i], or nil
+	ctx    Ctx
 	self   uint32
 }
 
 // NewEngine returns an engine with the built-in rules.
 func NewEngine(p *policy.Policy) *Engine {
-	return &Engine{defs: Builtin, policy: p, self: uint32(os.Getpid())}
+	e := &Engine{defs: Builtin, self: uint32(os.Getpid())}
+	e.SetPolicy(p)
+	return e
 }
 
-// SetPolicy replaces the policy (SIGHUP).
-func (e *Engine) SetPolicy(p *policy.Policy) { e.policy = p }
+// SetPolicy replaces the policy (SIGHUP).  Each rule's entry is looked up
+// here once, not for every record.
+func (e *Engine) SetPolicy(p *policy.Policy) {
+	e.policy = p
+	e.cfgs = make([]*policy.Rule, len(e.defs))
+	for i, d := range e.defs {
+		e.cfgs[i] = p.Rules[d.Name]
+	}
+	e.ctx = Ctx{Policy: p, Self: e.self}
+}
 
 // Policy is the policy in force.
 func (e *Engine) Policy() *policy.Policy { return e.policy }
@@ -86,20 +98,23 @@ func (e *Engine) Evaluate(r *record.Record) {
 	if r.Process == nil || r.Category == record.CatMonitor {
 		return
 	}
-	c := &Ctx{Policy: e.policy, Self: e.self}
-	exe := string(r.Process.Exe)
+	c := &e.ctx
+	exe := "" // copied from the record only for a rule that matched
 	parent := ""
 	if len(r.Process.Ancestry) > 0 {
 		parent = r.Process.Ancestry[0].Exe
 	}
 	for i := range e.defs {
 		d := &e.defs[i]
-		cfg := e.policy.Rules[d.Name]
+		cfg := e.cfgs[i]
 		if cfg != nil && !cfg.Enabled {
 			continue
 		}
 		if !d.Match(r, c) {
 			continue
+		}
+		if exe == "" {
+			exe = string(r.Process.Exe)
 		}
 		if e.policy.Allow.Allows(exe, r.Process.UID, parent) {
 			continue
