@@ -438,6 +438,23 @@ func pidOfComm(comm string) int {
 
 // libbpfTools runs execsnoop and opensnoop (and tcpconnect where kprobes
 // exist) from Debian's libbpf-tools, output to /dev/null.
+// libbpfAlive: the libbpf-tools that started at least once (tcpconnect
+// needs kprobes); a workload whose tool never ran gets no CPU ratio.
+var libbpfAlive = map[string]bool{}
+
+// libbpfToolFor names the libbpf-tools program that observes a workload.
+func libbpfToolFor(workload string) []string {
+	switch {
+	case strings.HasPrefix(workload, "exec"):
+		return []string{"execsnoop"}
+	case strings.HasPrefix(workload, "open"):
+		return []string{"opensnoop"}
+	case workload == "connect":
+		return []string{"tcpconnect"}
+	}
+	return []string{"execsnoop", "opensnoop", "tcpconnect"}
+}
+
 type libbpfTools struct {
 	tools []string
 	cmds  []*exec.Cmd
@@ -475,6 +492,9 @@ func (l *libbpfTools) start() error {
 		}
 	}
 	l.cmds = alive
+	for _, c := range alive {
+		libbpfAlive[filepath.Base(c.Path)] = true
+	}
 	if len(alive) == 0 {
 		return fmt.Errorf("no tool could start")
 	}
@@ -593,6 +613,18 @@ func report(all []sample, zl []lossStep) {
 			p := agg[key{k.w, k.rate, peer}]
 			if p == nil || p.Ops == 0 || a.Ops == 0 || p.CPUSec == 0 {
 				continue
+			}
+			if peer == "libbpf-tools" {
+				missing := ""
+				for _, t := range libbpfToolFor(k.w) {
+					if !libbpfAlive[t] {
+						missing += " " + t
+					}
+				}
+				if missing != "" {
+					fmt.Printf("  %-14s %-6s vs %-13s none:%s did not run\n", k.w, rateName(k.rate), peer, missing)
+					continue
+				}
 			}
 			ours := a.CPUSec / float64(a.Ops)
 			theirs := p.CPUSec / float64(p.Ops)
