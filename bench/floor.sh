@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/floor.sh [MONITOR...]: open+close pairs of an ordinary file in a C
 # loop, alternating: no observer, two empty raw_syscalls programs (the
-# floor of any design on these hooks), and each monitor binary given
+# floor of any design on these hooks), one empty sys_exit program (the
+# floor of a design without entry programs), and each monitor binary given
 # (default bin/ebpf-log-monitor).  ROUNDS rounds (default 7) of N pairs
 # (default 500,000); prints each run, then per observer the median time
 # and the median over rounds of its slowdown against the run with no
@@ -18,17 +19,22 @@ trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-floor' EXIT
 gcc -O2 -o "$T/openloop" bench/floor/openloop.c
 CLANG=$(command -v clang-19 || command -v clang)
 "$CLANG" -g -O2 -target bpf -I bpf -c bench/floor/empty.bpf.c -o "$T/empty.bpf.o"
+"$CLANG" -g -O2 -target bpf -I bpf -c bench/floor/empty-exit.bpf.c -o "$T/empty-exit.bpf.o"
 echo x > "$T/ordinary"
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 loop() { local s e; s=$(date +%s%N); "$T/openloop" "$T/ordinary" "$N"; e=$(date +%s%N); echo $(((e - s) / 1000)); }
 declare -A runs ratios
-names=(none empty)
+names=(none empty empty-exit)
 for m in "$@"; do names+=("$(basename "$m")"); done
 for round in $(seq "$ROUNDS"); do
   t=$(loop); none=$t; runs[none]+=" $t"; echo "round $round none  $t us"
   bpftool prog loadall "$T/empty.bpf.o" /sys/fs/bpf/elm-floor autoattach
   t=$(loop); runs[empty]+=" $t"; ratios[empty]+=" $(echo "scale=4; ($t / $none - 1) * 100" | bc)"
   echo "round $round empty $t us"
+  rm -rf /sys/fs/bpf/elm-floor
+  bpftool prog loadall "$T/empty-exit.bpf.o" /sys/fs/bpf/elm-floor autoattach
+  t=$(loop); runs[empty-exit]+=" $t"; ratios[empty-exit]+=" $(echo "scale=4; ($t / $none - 1) * 100" | bc)"
+  echo "round $round empty-exit $t us"
   rm -rf /sys/fs/bpf/elm-floor
   for m in "$@"; do
     n=$(basename "$m")
