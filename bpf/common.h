@@ -91,9 +91,10 @@ static __always_inline void emit(void *ctx, void *rec, __u64 size)
 /*
  * The hot path (every syscall whose number means something to us) wants
  * the current task without a helper call per field: from 5.11 the task
- * is a BTF pointer whose fields are plain loads, from 5.15 so are its
- * user registers.  The checks are CO-RE constants: on an older kernel the
- * branch is dead before the verifier sees it, and the probe-read path runs.
+ * is a BTF pointer whose fields are plain loads (its user registers come
+ * typed in the tp_btf context on every kernel).  The check is a CO-RE
+ * constant: on an older kernel the branch is dead before the verifier sees
+ * it, and the probe-read path runs.
  */
 #define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
 
