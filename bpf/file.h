@@ -93,8 +93,11 @@ struct {
  * compares, where a hash map lookup was a call that hashed and compared 32
  * bytes (65 of the ~125 ns an ordinary open cost us, measured with
  * bpf_stats).  Per CPU, so no other CPU can tear a slot while it is read or
- * written (a program does not run nested in itself on one CPU), and the
- * verdict can never be another file's.  8,192 slots of 48 bytes per CPU.
+ * written; on its own CPU the table is only used from task context (a
+ * syscall's exit, security_file_open, an io_uring open's completion), and
+ * a task-context program is not interrupted by another that uses it.  The
+ * whole key is compared, so a verdict can never be another file's.  8,192
+ * slots of 48 bytes per CPU.
  */
 #define VERDICT_SLOTS 8192
 
