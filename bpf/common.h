@@ -98,17 +98,39 @@ static __always_inline void emit(void *ctx, void *rec, __u64 size)
  */
 #define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
 
-/* Whether the current task is inside a 32-bit (int 0x80 / sysenter) syscall. */
-static __always_inline int current_in_compat(void)
+/*
+ * The current task as a BTF pointer, or NULL before 5.11 (the callers then
+ * use helpers).  A helper call costs about 12 ns here (bench/README): the
+ * hot path fetches the task once and hands it on.
+ */
+static __always_inline struct task_struct *current_btf(void)
 {
-	struct task_struct *task;
+	return HAVE_CURRENT_TASK_BTF ? bpf_get_current_task_btf() : NULL;
+}
 
+/* Whether the current task (@t from current_btf) is inside a 32-bit
+ * (int 0x80 / sysenter) syscall. */
+static __always_inline int task_in_compat(struct task_struct *t)
+{
 	if (!bpf_core_field_exists(((struct task_struct *)0)->thread_info.status))
 		return 0;
-	if (HAVE_CURRENT_TASK_BTF)
-		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
-	task = (struct task_struct *)bpf_get_current_task();
-	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+	if (t)
+		return t->thread_info.status & TS_COMPAT;
+	t = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(t, thread_info.status) & TS_COMPAT;
+}
+
+static __always_inline int current_in_compat(void)
+{
+	return task_in_compat(current_btf());
+}
+
+/* Whether the current task (@t from current_btf) is the monitor itself. */
+static __always_inline int task_is_self(struct task_struct *t)
+{
+	if (t)
+		return t->tgid == self_tgid;
+	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
 }
 
 /*
@@ -341,17 +363,20 @@ static __always_inline struct file *fd_file(long fd)
 }
 
 /*
- * fd_file for reading fields, on every open's exit: where bpf_rdonly_cast
+ * fd_file for reading fields, on every open's exit (@t: the current task
+ * from current_btf, or NULL to fetch it): where bpf_rdonly_cast
  * exists, the slot's address is viewed as element 0 of files_struct's
  * fd_array (an array of struct file *, whatever table the slot is really
  * in) and read with a plain, fault-checked load instead of a helper call.
  * The result is a BTF pointer: fields only, it cannot be handed on as a
  * number (to walk_path, a map); use fd_file for that.
  */
-static __always_inline struct file *fd_file_view(long fd)
+static __always_inline struct file *fd_file_view(struct task_struct *t, long fd)
 {
 	if (have_rdonly_cast && HAVE_CURRENT_TASK_BTF && fd >= 0) {
-		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+		if (!t)
+			t = bpf_get_current_task_btf();
+		struct fdtable *fdt = t->files->fdt;
 		struct file **fds = fdt->fd;
 
 		if (fd >= fdt->max_fds)

@@ -422,7 +422,7 @@ static __always_inline void file_event_init(struct file_event *e, struct task_st
  * the watch list and send an event.  @fflags: FILE_F_* the caller knows.
  */
 static __always_inline int file_open_result(void *ctx, struct file_pending *pp, long ret,
-					    struct file *opened, __u32 fflags)
+					    struct file *opened, __u32 fflags, struct task_struct *cur)
 {
 	struct task_struct *task;
 	struct file_pending p = *pp;
@@ -437,7 +437,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		return 0;
 	stat_inc(STAT_FILE_CHECKED);
 	if (ret >= 0) {
-		struct file *f = opened ? opened : fd_file_view(ret);
+		struct file *f = opened ? opened : fd_file_view(cur, ret);
 		struct verdict_key vk = {};
 		struct verdict_slot *vs;
 		__u64 gen = current_gen(), mix;
@@ -508,12 +508,13 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
  * update, lookup and delete per open were most of what an ordinary open
  * used to cost us.
  */
-static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct pt_regs *regs, int compat)
+static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct pt_regs *regs, int compat,
+					  struct task_struct *task)
 {
 	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
 	__u64 a[6];
 
-	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if (task_is_self(task))
 		return 0;
 	syscall_args(regs, compat, a);
 	switch (nr) {
@@ -536,7 +537,7 @@ static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct p
 	default:
 		return 0;
 	}
-	return file_open_result(ctx, &p, ret, NULL, 0);
+	return file_open_result(ctx, &p, ret, NULL, 0, task);
 }
 
 /*
@@ -578,7 +579,7 @@ int raw_tracepoint__io_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	p.flags = BPF_CORE_READ(op, how.flags);
 	p.mode = BPF_CORE_READ(op, how.mode);
-	return file_open_result(ctx, &p, res, NULL, FILE_F_IO_URING);
+	return file_open_result(ctx, &p, res, NULL, FILE_F_IO_URING, NULL);
 }
 
 /*

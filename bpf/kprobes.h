@@ -47,14 +47,15 @@ int BPF_KPROBE(kprobe__security_file_open, struct file *file)
 
 	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
+	struct task_struct *cur;
 	int compat;
 
-	switch (our_nr(task_syscall_nr(), &compat)) {
+	switch (our_nr(task_syscall_nr(), &compat, &cur)) {
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
 		return 0; /* the syscall's exit reports it, with the fd */
 	}
 	p.flags = BPF_CORE_READ(file, f_flags);
-	return file_open_result(ctx, &p, 0, file, FILE_F_LSM_HOOK);
+	return file_open_result(ctx, &p, 0, file, FILE_F_LSM_HOOK, NULL);
 }
 
 /*
@@ -75,13 +76,14 @@ int BPF_KPROBE(kprobe__commit_creds, const struct cred *new)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct cred_snap before, after;
 	struct syscall_spec *spec;
+	struct task_struct *cur;
 	long raw, nr;
 	int compat;
 
 	if ((id >> 32) == self_tgid)
 		return 0;
 	raw = task_syscall_nr();
-	nr = our_nr(raw, &compat);
+	nr = our_nr(raw, &compat, &cur);
 	switch (nr) {
 	case NR_execve: case NR_execveat:
 		return 0;

@@ -66,20 +66,23 @@ static __always_inline int has_handler(long nr)
 /*
  * The x86-64 number the syscall @nr of the current task is handled as, or
  * -1 when it is none of ours.  The common case, an unrelated native call,
- * costs the switch and two array lookups; the task's compat status is only
- * read when the number means something in one of the two tables.
+ * costs the switch and two array lookups; the task (*@task, from
+ * current_btf) and its compat status are only fetched when the number
+ * means something in one of the two tables.
  */
-static __always_inline long our_nr(long nr, int *compat)
+static __always_inline long our_nr(long nr, int *compat, struct task_struct **task)
 {
 	__u32 key = nr, *native = NULL;
 	int hooked = has_handler(nr) || sc_spec(nr);
 
 	*compat = 0;
+	*task = NULL;
 	if (nr >= 0 && nr < COMPAT_TABLE_LEN)
 		native = bpf_map_lookup_elem(&compat_syscalls, &key);
 	if (!hooked && (!native || !*native))
 		return -1;
-	if (!current_in_compat())
+	*task = current_btf(); /* the handlers reuse it */
+	if (!task_in_compat(*task))
 		return hooked ? nr : -1;
 	/* i386: some numbers are the same in both tables (openat2, clone3,
 	 * ...), so the ABI is this flag, never "the number changed" */
@@ -142,6 +145,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
 {
 	struct syscall_spec *spec = NULL;
+	struct task_struct *task;
 	__u64 a[6];
 	int compat;
 	long nr;
@@ -153,7 +157,7 @@ int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
 		return 0;
 	}
-	nr = our_nr(raw, &compat);
+	nr = our_nr(raw, &compat, &task);
 	if (nr < 0)
 		return 0;
 	syscall_args(regs, compat, a);
@@ -189,8 +193,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 {
 	struct syscall_spec *spec;
+	struct task_struct *task;
 	int compat;
-	long nr = our_nr(regs->orig_ax, &compat);
+	long nr = our_nr(regs->orig_ax, &compat, &task);
 
 	if (nr < 0)
 		return 0;
@@ -199,7 +204,7 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 		exec_exit(ctx, ret);
 		break;
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-		return file_open_exit(ctx, ret, nr, regs, compat);
+		return file_open_exit(ctx, ret, nr, regs, compat, task);
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
