@@ -334,58 +334,61 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
 	return len;
 }
 
-/* The struct file behind descriptor @fd of the current task, or NULL.
- * (The entry itself is read with a helper: a variable index into a BTF
- * pointer is not a load the verifier allows.) */
-static __always_inline struct file *fd_file(long fd)
+/*
+ * The address of descriptor @fd's slot in the current task's table (@t:
+ * the task from current_btf, or NULL to fetch it), or 0.  The slot itself
+ * is not read here: a variable index into a BTF pointer is not a load the
+ * verifier allows.
+ */
+static __always_inline __u64 fd_slot(struct task_struct *t, long fd)
 {
-	struct file **fds;
-	struct file *f = NULL;
+	struct fdtable *fdt;
 
 	if (fd < 0)
-		return NULL;
+		return 0;
 	if (HAVE_CURRENT_TASK_BTF) {
-		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
-
+		if (!t)
+			t = bpf_get_current_task_btf();
+		fdt = t->files->fdt;
 		if (fd >= fdt->max_fds)
-			return NULL;
-		fds = fdt->fd;
-	} else {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-
-		if (fd >= BPF_CORE_READ(fdt, max_fds))
-			return NULL;
-		fds = BPF_CORE_READ(fdt, fd);
+			return 0;
+		return (__u64)&fdt->fd[fd];
 	}
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	t = (struct task_struct *)bpf_get_current_task();
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	return (__u64)&BPF_CORE_READ(fdt, fd)[fd];
+}
+
+/* The struct file behind descriptor @fd of the current task, or NULL. */
+static __always_inline struct file *fd_file(long fd)
+{
+	__u64 slot = fd_slot(NULL, fd);
+	struct file *f = NULL;
+
+	if (slot)
+		bpf_probe_read_kernel(&f, sizeof(f), (void *)slot);
 	return f;
 }
 
 /*
- * fd_file for reading fields, on every open's exit (@t: the current task
- * from current_btf, or NULL to fetch it): where bpf_rdonly_cast
- * exists, the slot's address is viewed as element 0 of files_struct's
- * fd_array (an array of struct file *, whatever table the slot is really
- * in) and read with a plain, fault-checked load instead of a helper call.
- * The result is a BTF pointer: fields only, it cannot be handed on as a
- * number (to walk_path, a map); use fd_file for that.
+ * fd_file for reading fields, on every open's exit (@t as for fd_slot):
+ * where bpf_rdonly_cast exists, the slot's address is viewed as element 0
+ * of files_struct's fd_array (an array of struct file *, whatever table
+ * the slot is really in) and read with a plain, fault-checked load instead
+ * of a helper call.  The result is a BTF pointer: fields only, it cannot be
+ * handed on as a number (to walk_path, a map); use fd_file for that.
  */
 static __always_inline struct file *fd_file_view(struct task_struct *t, long fd)
 {
-	if (have_rdonly_cast && HAVE_CURRENT_TASK_BTF && fd >= 0) {
-		if (!t)
-			t = bpf_get_current_task_btf();
-		struct fdtable *fdt = t->files->fdt;
-		struct file **fds = fdt->fd;
+	if (have_rdonly_cast && HAVE_CURRENT_TASK_BTF) {
+		__u64 slot = fd_slot(t, fd);
 
-		if (fd >= fdt->max_fds)
+		if (!slot)
 			return NULL;
-		struct files_struct *slot = bpf_core_cast(
-			(void *)&fds[fd] - bpf_core_field_offset(struct files_struct, fd_array),
-			struct files_struct);
-
-		return slot->fd_array[0];
+		return bpf_core_cast((void *)slot - bpf_core_field_offset(struct files_struct, fd_array),
+				     struct files_struct)->fd_array[0];
 	}
 	return fd_file(fd);
 }

@@ -226,7 +226,7 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 	}
 	/* every monitored syscall but the opens (the most frequent by far,
 	 * returned above) is a chance to notice unexplained root */
-	if ((bpf_get_current_pid_tgid() >> 32) != self_tgid)
+	if (!task_is_self(task))
 		check_creds(ctx, (struct task_struct *)bpf_get_current_task(), nr);
 	return 0;
 }

@@ -8,8 +8,6 @@ import (
 	"os"
 )
 
-const kernelBTFPath = "/sys/kernel/btf/vmlinux"
-
 // kernelHasFunc says whether the running kernel's BTF names the function
 // name: how the loader learns which kfuncs the BPF programs may call (a
 // kfunc the kernel lacks must stay on a dead branch).  It streams the BTF
@@ -18,7 +16,9 @@ const kernelBTFPath = "/sys/kernel/btf/vmlinux"
 // allocator did not reuse it for libbpf's own load a moment later.  A
 // kernel symbol name is present in the strings only if the kernel has it.
 func kernelHasFunc(name string) (bool, error) {
-	f, err := os.Open(kernelBTFPath)
+	// the running kernel's own BTF, whatever --btf-file says: a kernel
+	// without it has no kfuncs
+	f, err := os.Open(DefaultBTFFile)
 	if err != nil {
 		return false, err
 	}
