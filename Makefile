@@ -3,8 +3,13 @@
 .DEFAULT_GOAL := build
 SHELL := /bin/bash
 
-# sudo drops /usr/local/go/bin from PATH; keep the machine's Go reachable.
-export PATH := $(PATH):/usr/local/go/bin
+# The go command: /usr/local/go's, else the golang-1.23-go that `make deps`
+# installs from bookworm-backports, else any on PATH (sudo drops
+# /usr/local/go/bin from it).  GOTOOLCHAIN pins the exact toolchain go.mod
+# names; an older go command fetches it from the Go module proxy.
+export PATH := /usr/local/go/bin:/usr/lib/go-1.23/bin:$(PATH)
+GO_VERSION := $(shell sed -n 's/^go //p' go.mod)
+export GOTOOLCHAIN := go$(GO_VERSION)
 
 ifeq ($(V),1)
 Q :=
@@ -16,6 +21,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL ?= bpftool
 GO ?= go
+# the pinned toolchain's gofmt, not whichever one PATH finds first
+GOFMT = $(shell $(GO) env GOROOT)/bin/gofmt
 ARCH := x86
 
 BIN := bin/ebpf-log-monitor
@@ -37,7 +44,7 @@ GO_TAGS := netgo,osusergo
 # while a worker is busy (go.dev/issue/75804, fixed in Go 1.27); seen here.
 FUZZTIME ?= 200000x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest test-fresh
 
 all: build
 
@@ -69,7 +76,7 @@ run: deps build
 vet: $(BPF_OBJ)
 	@echo "  VET"
 	$(Q)$(CGO_ENV) $(GO) vet -tags $(GO_TAGS) ./...
-	$(Q)test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "error: gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(Q)test -z "$$($(GOFMT) -l $$(git ls-files '*.go'))" || { echo "error: gofmt needed:"; $(GOFMT) -l $$(git ls-files '*.go'); exit 1; }
 
 # Unit tests and root end-to-end tests against this machine's kernel.  The
 # end-to-end tests fail (never skip) here when they cannot run.
@@ -84,6 +91,11 @@ fuzz: $(BPF_OBJ)
 	@echo "  FUZZ    $(FUZZTIME) each"
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./monitor/event
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./monitor/policy
+
+# The README's `sudo make test` from a clean clone of HEAD in a fresh Debian 12
+# container on this kernel (installs and starts Docker if needed).
+test-fresh:
+	$(Q)scripts/test-fresh.sh
 
 unit: $(BPF_OBJ)
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -count=1 ./...
@@ -103,7 +115,7 @@ vmtest: deps
 	$(Q)./vmtest/matrix.sh $(VMTEST_KERNELS)
 
 fmt:
-	$(Q)gofmt -w $$(git ls-files '*.go')
+	$(Q)$(GOFMT) -w $$(git ls-files '*.go')
 
 clean:
 	$(Q)rm -rf bin $(BPF_OBJ)

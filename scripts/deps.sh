@@ -76,9 +76,28 @@ if [ -f "$LIBELF_A" ] && [ "${elf_syms:-0}" -gt 0 ]; then
 fi
 pkg-config --atleast-version=1.4.0 libbpf || die "libbpf $(pkg-config --modversion libbpf 2>/dev/null || echo none) is older than 1.4 after install"
 
-# Go toolchain: the machine's, at /usr/local/go, is expected (go.mod names the version).
-GO=$(command -v go || echo /usr/local/go/bin/go)
-[ -x "$GO" ] || die "Go not found: install Go $(sed -n 's/^go //p' go.mod) into /usr/local/go (https://go.dev/doc/install)"
+# Go toolchain.  Any go command >= 1.21 will do: GOTOOLCHAIN=go<version in
+# go.mod> (exported here and by the Makefile) makes it fetch that exact
+# toolchain from the Go module proxy, checked against the checksum database.
+# A machine without one gets golang-1.23-go from bookworm-backports, so
+# nothing comes from outside Debian and the module proxy.  The search order
+# is the Makefile's PATH order.
+GO_WANT=$(sed -n 's/^go //p' go.mod)
+go_ok() { [ -x "$1" ] && GOTOOLCHAIN=local "$1" env GOVERSION 2>/dev/null | grep -Eq '^go1\.(2[1-9]|[3-9][0-9])'; }
+GO=
+for g in /usr/local/go/bin/go /usr/lib/go-1.23/bin/go "$(command -v go || true)"; do
+	if [ -n "$g" ] && go_ok "$g"; then GO=$g; break; fi
+done
+if [ -z "$GO" ]; then
+	apt_update
+	log "installing golang-1.23-go from bookworm-backports (it fetches go$GO_WANT from the module proxy)"
+	apt-get install -y -qq --no-install-recommends golang-1.23-go/bookworm-backports ca-certificates >/dev/null \
+		|| die "could not install golang-1.23-go from bookworm-backports"
+	GO=/usr/lib/go-1.23/bin/go
+fi
+export GOTOOLCHAIN="go$GO_WANT"
+"$GO" version >/dev/null \
+	|| die "$GO could not fetch go$GO_WANT from the module proxy (behind a TLS-intercepting proxy, point SSL_CERT_FILE at its CA bundle: see README)"
 
 # Go modules (from the module proxy; cached after the first run).
 "$GO" mod download || die "go mod download failed"

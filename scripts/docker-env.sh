@@ -1,0 +1,66 @@
+#!/bin/bash
+# Sourced by the scripts that build images or run containers: makes sure a
+# Docker engine answers, and picks the client that speaks to it.
+#
+# Debian's docker.io (20.10: dockerd, containerd, runc, BuildKit built in) is
+# installed when no engine answers.  Without systemd as pid 1 nothing starts
+# dockerd, so it is started here, logging to /var/log/ebpf-log-monitor-dockerd.log,
+# and left running for the next caller.  Nothing is pulled from a registry:
+# debian:bookworm, when the engine lacks it, is made with debootstrap from
+# Debian's mirror and imported (base_image).
+
+docker_log() { printf 'docker: %s\n' "$*" >&2; }
+docker_die() { printf 'docker: error: %s\n' "$*" >&2; exit 1; }
+
+# The engine's own client when Debian's is installed: a newer stand-alone
+# client needs the buildx plugin for BuildKit, 20.10's has it built in.
+DOCKER=${DOCKER:-}
+pick_client() {
+	[ -n "$DOCKER" ] && return
+	if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=$(command -v docker || true); fi
+}
+
+ensure_docker() {
+	pick_client
+	if [ -n "$DOCKER" ] && "$DOCKER" info >/dev/null 2>&1; then return; fi
+	if ! command -v dockerd >/dev/null; then
+		[ "$(id -u)" -eq 0 ] || docker_die "no Docker engine: run as root to install Debian's docker.io"
+		docker_log "installing docker.io"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends docker.io >/dev/null \
+			|| docker_die "apt-get install docker.io failed"
+		DOCKER=
+		pick_client
+	fi
+	if ! "$DOCKER" info >/dev/null 2>&1; then
+		docker_log "starting dockerd (log: /var/log/ebpf-log-monitor-dockerd.log)"
+		setsid dockerd >>/var/log/ebpf-log-monitor-dockerd.log 2>&1 </dev/null &
+		local i
+		for i in $(seq 1 120); do
+			"$DOCKER" info >/dev/null 2>&1 && return
+			kill -0 $! 2>/dev/null || docker_die "dockerd exited: $(tail -3 /var/log/ebpf-log-monitor-dockerd.log)"
+			sleep 0.5
+		done
+		docker_die "dockerd did not answer within 60 s: $(tail -3 /var/log/ebpf-log-monitor-dockerd.log)"
+	fi
+}
+
+# base_image: debian:bookworm in the engine's store.  Pulled where a registry
+# answers; where none does, debootstrap --variant=minbase (what the official
+# image is made of) from Debian's mirror, imported once and kept.
+base_image() {
+	"$DOCKER" image inspect debian:bookworm >/dev/null 2>&1 && return
+	if timeout 60 "$DOCKER" pull -q debian:bookworm >/dev/null 2>&1; then return; fi
+	command -v debootstrap >/dev/null || {
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } \
+		|| docker_die "apt-get install debootstrap failed"
+	local root
+	root=$(mktemp -d /var/tmp/ebpf-log-monitor-bookworm.XXXXXX)
+	docker_log "no registry: building debian:bookworm with debootstrap in $root"
+	debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$root.log" 2>&1 \
+		|| { tail -5 "$root.log" >&2; rm -rf "$root"; docker_die "debootstrap failed (log: $root.log)"; }
+	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+	tar -C "$root" -c . | "$DOCKER" import -c 'CMD ["bash"]' - debian:bookworm >/dev/null \
+		|| docker_die "docker import failed"
+	rm -rf "$root" "$root.log"
+}
