@@ -48,7 +48,8 @@ docker_log "sudo make test from a clean clone of $(git rev-parse --short HEAD) i
 	"$IMAGE" bash -euo pipefail -c '
 		useradd -m -s /bin/bash dev
 		echo "dev ALL=(ALL) NOPASSWD: ALL" >/etc/sudoers.d/dev
-		su dev -c "git -c safe.directory=/src/.git clone -q /src /home/dev/ebpf-log-monitor"
+		git clone -q /src /home/dev/ebpf-log-monitor   # /src is root'"'"'s: dev may not read it
+		chown -R dev: /home/dev/ebpf-log-monitor
 		cd /home/dev/ebpf-log-monitor
 		su dev -c "sudo make test"
 	'
