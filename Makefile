@@ -21,8 +21,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL ?= bpftool
 GO ?= go
-# the pinned toolchain's gofmt, not whichever one PATH finds first
-GOFMT = $(shell $(GO) env GOROOT)/bin/gofmt
+# The pinned toolchain's gofmt, not whichever one PATH finds first.  Found in
+# the recipe's shell: make 4.3 does not pass the exported PATH to $(shell).
+GOFMT = "$$($(GO) env GOROOT)/bin/gofmt"
 ARCH := x86
 
 BIN := bin/ebpf-log-monitor
