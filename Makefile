@@ -33,7 +33,7 @@ GO_SRC := $(shell find . -name '*.go' -not -path './bench/*' 2>/dev/null) go.mod
 
 include libbpf/libbpf.mk
 
-BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I bpf
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I bpf -fdebug-prefix-map=$(CURDIR)=.
 CGO_ENV = CGO_ENABLED=1 CGO_CFLAGS="$(LIBBPF_CFLAGS)" CGO_LDFLAGS="$(LIBBPF_STATIC_LIBS)"
 GO_LDFLAGS := -linkmode external -extldflags '-static' -X main.version=$(VERSION)
 GO_TAGS := netgo,osusergo
@@ -63,7 +63,7 @@ build: $(BIN)
 $(BIN): $(BPF_OBJ) $(GO_SRC) | libbpf-check
 	@echo "  GO      $@ ($(VERSION))"
 	$(Q)mkdir -p bin
-	$(Q)$(CGO_ENV) $(GO) build -tags $(GO_TAGS) -ldflags "$(GO_LDFLAGS)" -o $@ .
+	$(Q)$(CGO_ENV) $(GO) build -trimpath -tags $(GO_TAGS) -ldflags "$(GO_LDFLAGS)" -o $@ .
 	$(Q)file $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked" >&2; exit 1; }
 
 # Regenerate bpf/vmlinux.h from this machine's kernel BTF (committed; only
