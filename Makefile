@@ -63,7 +63,7 @@ build: $(BIN)
 $(BIN): $(BPF_OBJ) $(GO_SRC) | libbpf-check
 	@echo "  GO      $@ ($(VERSION))"
 	$(Q)mkdir -p bin
-	$(Q)$(CGO_ENV) $(GO) build -trimpath -tags $(GO_TAGS) -ldflags "$(GO_LDFLAGS)" -o $@ .
+	$(Q)$(CGO_ENV) $(GO) build -trimpath -buildvcs=false -tags $(GO_TAGS) -ldflags "$(GO_LDFLAGS)" -o $@ .
 	$(Q)file $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked" >&2; exit 1; }
 
 # Regenerate bpf/vmlinux.h from this machine's kernel BTF (committed; only
