@@ -35,7 +35,7 @@ include libbpf/libbpf.mk
 
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I bpf -fdebug-prefix-map=$(CURDIR)=.
 CGO_ENV = CGO_ENABLED=1 CGO_CFLAGS="$(LIBBPF_CFLAGS)" CGO_LDFLAGS="$(LIBBPF_STATIC_LIBS)"
-GO_LDFLAGS := -linkmode external -extldflags '-static' -buildid= -X main.version=$(VERSION)
+GO_LDFLAGS := -linkmode external -extldflags '-static' -s -w -buildid= -X main.version=$(VERSION)
 GO_TAGS := netgo,osusergo
 
 
