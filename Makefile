@@ -45,7 +45,8 @@ GO_TAGS := netgo,osusergo
 # while a worker is busy (go.dev/issue/75804, fixed in Go 1.27); seen here.
 FUZZTIME ?= 200000x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest test-fresh
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest test-fresh \
+	package test-install
 
 all: build
 
@@ -98,6 +99,26 @@ fuzz: $(BPF_OBJ)
 test-fresh:
 	$(Q)scripts/test-fresh.sh
 
+# dist/*.deb and dist/*.rpm (packaging/nfpm.yaml).  The package version is the
+# tag (v1.2.3 -> 1.2.3) or, untagged, 0.0.0~git<commits>.<hash>, which sorts
+# below any release.
+NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+PKG_VERSION = $(shell t=$$(git describe --tags --match 'v[0-9]*' --exact-match 2>/dev/null); \
+	if [ -n "$$t" ]; then echo "$${t#v}"; else echo "0.0.0~git$$(git rev-list --count HEAD).$$(git rev-parse --short HEAD)"; fi)
+package: $(BIN)
+	$(Q)mkdir -p dist
+	$(Q)for p in deb rpm; do \
+		PKG_VERSION='$(PKG_VERSION)' $(GO) run $(NFPM) package -f packaging/nfpm.yaml -p $$p -t dist/ >/dev/null || exit 1; done
+	@ls dist/*$(subst ~,?,$(PKG_VERSION))* | sed 's/^/  PKG     /'
+
+print-pkg-version:
+	@echo '$(PKG_VERSION)'
+
+# Every install path README gives, built and checked on this machine's Docker
+# engine: Dockerfile.build, the runtime image, the .deb in a fresh container.
+test-install: $(BIN) package
+	$(Q)scripts/test-install.sh
+
 unit: $(BPF_OBJ)
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -count=1 ./...
 
@@ -119,4 +140,4 @@ fmt:
 	$(Q)$(GOFMT) -w $$(git ls-files '*.go')
 
 clean:
-	$(Q)rm -rf bin $(BPF_OBJ)
+	$(Q)rm -rf bin dist $(BPF_OBJ)

@@ -79,3 +79,36 @@ SRC
 		|| docker_die "docker import failed"
 	rm -rf "$root" "$root.log"
 }
+
+# What a container needs to run the monitor against the host (the caps one by
+# one: --privileged needs CAP_SYS_RESOURCE, which some hosts, this VM among
+# them, do not have).  CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON,
+# which Docker 20.10 does not know by name.  seccomp is off because the tests
+# call unshare, mount, ptrace, bpf and init_module on purpose.
+MONITOR_RUN_FLAGS=(
+	--pid host --network host
+	-v /sys/kernel:/sys/kernel -v /sys/fs/bpf:/sys/fs/bpf
+	--security-opt seccomp=unconfined --security-opt apparmor=unconfined
+	--cap-add SYS_ADMIN --cap-add SYS_PTRACE --cap-add NET_ADMIN --cap-add IPC_LOCK
+	--cap-add DAC_READ_SEARCH --cap-add SYS_MODULE --cap-add SYSLOG
+)
+
+# fresh_image: ebpf-log-monitor-fresh:bookworm, debian:bookworm plus git, make
+# and sudo (tests/fresh/Dockerfile), as a new user's machine.
+FRESH_IMAGE=ebpf-log-monitor-fresh:bookworm
+fresh_image() {
+	base_image
+	"$DOCKER" build -q -t "$FRESH_IMAGE" tests/fresh >/dev/null || docker_die "docker build tests/fresh"
+}
+
+# CA_BUNDLE: a CA bundle for a TLS-intercepting proxy (default: this host's,
+# when it has one; CA_BUNDLE= for none).  ca_mount gives the docker run
+# flags that put it, read-only, as one more file in /etc/ssl/certs, where Go
+# finds it (as it would a corporate CA) whatever sudo does to the environment.
+CA_BUNDLE=${CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}
+ca_mount() {
+	CA_FLAGS=()
+	if [ -n "$CA_BUNDLE" ] && [ -f "$CA_BUNDLE" ]; then
+		CA_FLAGS=(-v "$(realpath "$CA_BUNDLE"):/etc/ssl/certs/zz-host-ca-bundle.pem:ro")
+	fi
+}

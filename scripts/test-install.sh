@@ -19,7 +19,6 @@ fail() { printf 'test-install: FAIL: %s\n' "$*" >&2; exit 1; }
 ensure_docker
 base_image
 export DOCKER_BUILDKIT=1
-CA_BUNDLE=${CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}
 work=$(mktemp -d /tmp/ebpf-log-monitor-install.XXXXXX)
 containers=()
 cleanup() {
@@ -98,9 +97,28 @@ test_image() {
 	log "ok: image of $size bytes reported the host's /bin/true $marker and stopped cleanly"
 }
 
+test_package() {
+	log "make package: the .deb in a fresh Debian 12 container (tests/fresh/package.sh)"
+	ls dist/*.deb dist/*.rpm >/dev/null 2>&1 || fail "no dist/*.deb and dist/*.rpm: make package first"
+	fresh_image
+	local pkgs=$work/dist
+	mkdir -p "$pkgs"
+	# this tree's packages only, whatever older ones dist/ holds
+	local v
+	v=$(make --no-print-directory -s print-pkg-version)
+	cp dist/*"$v"*.deb dist/*"$v"*.rpm "$pkgs"/ || fail "no package of version $v in dist/"
+	local c=ebpf-log-monitor-package-$$
+	containers+=("$c")
+	"$DOCKER" run --rm --name "$c" "${MONITOR_RUN_FLAGS[@]}" \
+		-v "$pkgs:/dist:ro" -v "$PWD/tests/fresh/package.sh:/package.sh:ro" \
+		"$FRESH_IMAGE" /package.sh || fail "package checks"
+	log "ok: package $v"
+}
+
 case "${1:-all}" in
 build) test_build ;;
 image) test_image ;;
-all) test_build; test_image ;;
+package) test_package ;;
+all) test_build; test_image; test_package ;;
 *) fail "usage: $0 [build|image|package|all]" ;;
 esac
