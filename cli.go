@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -57,6 +58,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "transport", Value: "ringbuf", Usage: "kernel to user transport: ringbuf (BPF ring buffer, batched wakeups) or perf (perf buffer, a wakeup per record)"},
 			&cli.IntFlag{Name: "ring-size", Value: 8, Usage: "BPF ring buffer size in MiB (power of two)"},
 			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two; --transport perf)"},
+			&cli.StringFlag{Name: "metrics-addr", Usage: "serve /healthz (200 while the BPF programs are attached and the event loop runs, else 503 with the reason) on `ADDR`, e.g. 127.0.0.1:9464"},
 			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
 			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (benchmarking)"},
@@ -130,6 +132,11 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 	if c.String("log-file") == "" && c.IsSet("log-file") {
 		return cfg, fmt.Errorf("invalid --log-file: empty path")
 	}
+	if a := c.String("metrics-addr"); a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return cfg, fmt.Errorf("invalid --metrics-addr %q: HOST:PORT, e.g. 127.0.0.1:9464 (%v)", a, err)
+		}
+	}
 	cfg = monitor.Config{
 		Version:        version,
 		Interval:       time.Duration(interval) * time.Second,
@@ -146,6 +153,7 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		NoDefaultWatch: c.Bool("no-default-watch"),
 		FoldWindow:     c.Duration("fold-window"),
 		UnixSockets:    c.StringSlice("watch-socket"),
+		MetricsAddr:    c.String("metrics-addr"),
 		Stdout:         os.Stdout,
 		StdoutTTY:      isatty.IsTerminal(os.Stdout.Fd()),
 	}

@@ -115,6 +115,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"unknown event", []string{"--events", "bogus"}, `invalid event "bogus"`},
 		{"empty event in the list", []string{"--events", "exec,,exit"}, `invalid event ""`},
 		{"empty log file", []string{"-l", ""}, "empty path"},
+		{"metrics address without a port", []string{"--metrics-addr", "localhost"}, "invalid --metrics-addr"},
 		{"unexpected argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"unknown flag", []string{"--nope"}, "nope"},
 	}

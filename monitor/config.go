@@ -31,7 +31,8 @@ type Config struct {
 	UnixSockets    []string      // --watch-socket, besides the runtime sockets
 	Policy         *policy.Policy
 	PolicyPath     string          // "" for the embedded default
-	Reload         <-chan struct{} // SIGHUP: reload the policy            // watch only WatchPaths (tests, tuning)
+	Reload         <-chan struct{} // SIGHUP: reload the policy
+	MetricsAddr    string          // --metrics-addr: serve /healthz there; "" for none
 
 	Stdout    io.Writer
 	StdoutTTY bool

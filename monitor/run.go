@@ -21,6 +21,7 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/health"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -70,6 +71,22 @@ func Run(ctx context.Context, cfg Config) error {
 		defer func() { logFile.Close() }() // the writer may have reopened it
 	}
 
+	// The health listener next, for the same reason.
+	healthState := health.New()
+	if cfg.MetricsAddr != "" {
+		srv, err := health.Listen(cfg.MetricsAddr, healthState)
+		if err != nil {
+			return errorf(ExitUsage, "--metrics-addr %s: %v", cfg.MetricsAddr, err)
+		}
+		defer srv.Close()
+		go func() {
+			if err := srv.Serve(); err != nil {
+				log.Error().Err(err).Str("addr", cfg.MetricsAddr).Msg("health server stopped")
+			}
+		}()
+		log.Info().Str("addr", srv.Addr().String()).Msg("serving /healthz")
+	}
+
 	if cfg.Policy == nil {
 		cfg.Policy = policy.Default(rules.Names())
 	}
@@ -83,6 +100,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer l.Close()
+	healthState.Attached(len(l.links))
 
 	events := make(chan []byte, eventsChanLen)
 	lost := make(chan uint64, 1024)
@@ -150,6 +168,7 @@ func Run(ctx context.Context, cfg Config) error {
 		p.sweepAlerts(time.Now(), p.engine.Policy().FoldWindow)
 	}
 
+	healthState.Beat()
 loop:
 	for {
 		select {
@@ -167,6 +186,7 @@ loop:
 			p.calibrate()
 		case <-lossTick.C:
 			p.checkLoss()
+			healthState.Beat()
 		case <-foldTick.C:
 			sweep()
 		case <-cfg.Reload:
@@ -181,6 +201,7 @@ loop:
 	// Shutdown: detach (no new records), read what is still in flight,
 	// stop polling, final stats, flush.
 	t0 := time.Now()
+	healthState.Attached(0)
 	l.detach()
 	log.Debug().Dur("took", time.Since(t0)).Msg("detached")
 	if ring != nil {

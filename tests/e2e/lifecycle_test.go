@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,6 +50,12 @@ func TestStartupErrorsHaveOneLineAndDistinctExitCodes(t *testing.T) {
 	copyFile(t, monitorBin, unpriv, 0o755)
 	os.Chmod(filepath.Dir(unpriv), 0o755)
 
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+
 	cases := []struct {
 		name     string
 		cmd      []string
@@ -59,6 +69,7 @@ func TestStartupErrorsHaveOneLineAndDistinctExitCodes(t *testing.T) {
 		{"missing BTF file", []string{monitorBin, "--btf-file", "/nonexistent/vmlinux"}, 4, "BTF file /nonexistent/vmlinux"},
 		{"log file in a missing directory", []string{monitorBin, "-l", "/nonexistent-dir/monitor.log"}, 6, "log file /nonexistent-dir/monitor.log"},
 		{"log file is a symlink", []string{monitorBin, "-l", link}, 6, "symlink"},
+		{"health address in use", []string{monitorBin, "--metrics-addr", busy.Addr().String()}, 2, "address already in use"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -199,5 +210,39 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	}
 	if err := os.WriteFile(to, b, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// /healthz answers 200 with the number of attached programs while the
+// monitor runs: what a liveness probe (deploy/) and a load balancer read.
+func TestHealthzIsOKWhileTheProgramsAreAttached(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the monitor takes the port
+	m := startMonitor(t, "--metrics-addr", addr)
+	start := m.waitFor(t, time.Second, "start record", eventIs("start"))
+	attached := 0
+	for _, h := range start.get("monitor", "hooks").([]any) {
+		if h.(map[string]any)["status"] == "attached" {
+			attached++
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz: %v; stderr:\n%s", err, m.stderr.String())
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := fmt.Sprintf("ok: %d BPF programs attached\n", attached); resp.StatusCode != 200 || string(body) != want {
+		t.Errorf("GET /healthz: %d %q, want 200 %q", resp.StatusCode, body, want)
+	}
+	if code := m.stop(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Errorf("/healthz still answers after the monitor stopped")
 	}
 }
