@@ -3,11 +3,10 @@
 #
 #   docker build -t ebpf-log-monitor .
 #
-# and monitor the host from inside it (README, "Install: container image"):
-#
-#   docker run -d --name ebpf-log-monitor --pid host --cap-add SYS_ADMIN --cap-add SYS_PTRACE \
-#       --cap-add DAC_READ_SEARCH -v /sys/kernel:/sys/kernel:ro -v /sys/fs/bpf:/sys/fs/bpf \
-#       ebpf-log-monitor -f json
+# and monitor the host from inside it with the `docker run` line of README,
+# "Install: Container image" (make test-install runs that very line): the
+# host's pid namespace, /sys/kernel and bpffs, three capabilities, not
+# privileged.
 FROM scratch
 COPY bin/ebpf-log-monitor /usr/bin/ebpf-log-monitor
 COPY monitor/policy/default.yaml /etc/ebpf-log-monitor/policy.yaml

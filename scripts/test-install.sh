@@ -83,11 +83,16 @@ test_image() {
 	size=$("$DOCKER" image inspect -f '{{.Size}}' ebpf-log-monitor:test)
 	local c=ebpf-log-monitor-image-$$
 	containers+=("$c")
-	# README, "Container image": keep the two in step.
-	"$DOCKER" run -d --name "$c" --pid host \
-		--cap-add SYS_ADMIN --cap-add SYS_PTRACE --cap-add DAC_READ_SEARCH \
-		-v /sys/kernel:/sys/kernel:ro -v /sys/fs/bpf:/sys/fs/bpf \
-		ebpf-log-monitor:test -f json >/dev/null
+	# README's docker run line itself, with this container's name and image
+	local line
+	line=$(awk '/^docker run -d --name ebpf-log-monitor /{on=1} on{print; if ($0 !~ /\\$/) exit}' README.md |
+		sed 's/\\$//' | tr '\n' ' ')
+	[ -n "$line" ] || fail "README has no 'docker run -d --name ebpf-log-monitor' line"
+	line=${line/--name ebpf-log-monitor /--name $c }
+	[[ $line == *" ebpf-log-monitor -f json "* ]] || fail "README's docker run line does not end in 'ebpf-log-monitor -f json': $line"
+	line=${line/ ebpf-log-monitor -f json / ebpf-log-monitor:test -f json }
+	log "$line"
+	eval "${line/#docker/\"\$DOCKER\"}" >/dev/null || fail "README's docker run line failed"
 	wait_log "$c" '"event":"start"' 60
 	local marker=image-test-$$-$RANDOM
 	/bin/true "$marker"
