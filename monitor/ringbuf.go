@@ -65,6 +65,7 @@ import (
 	"fmt"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -79,17 +80,45 @@ type ringReader struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	dropped uint64
+
+	// poll reads the ring into batch (lm_ring_read) and after waits out a
+	// back-off (time.After); tests replace both.
+	poll  func(timeoutMs int) error
+	after func(time.Duration) <-chan time.Time
+
+	mu       sync.Mutex
+	pollErr  error  // the last poll error while polls fail, nil once one succeeds
+	pollErrs uint64 // poll errors in all
+}
+
+// newBatch allocates the C batch that lm_on_sample fills.
+func newBatch() *C.struct_lm_batch {
+	return (*C.struct_lm_batch)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_lm_batch{}))))
 }
 
 func newRingReader(mapFD int) (*ringReader, error) {
-	b := (*C.struct_lm_batch)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_lm_batch{}))))
+	b := newBatch()
 	rb, err := C.lm_ring_new(C.int(mapFD), b)
 	if rb == nil {
 		C.free(unsafe.Pointer(b))
 		return nil, fmt.Errorf("ring_buffer__new: %v", err)
 	}
-	return &ringReader{rb: rb, batch: b, out: make(chan []byte, 64), stop: make(chan struct{})}, nil
+	r := &ringReader{rb: rb, batch: b, out: make(chan []byte, 64), stop: make(chan struct{}), after: time.After}
+	r.poll = func(timeoutMs int) error {
+		if n := C.lm_ring_read(r.rb, C.int(timeoutMs)); n < 0 && syscall.Errno(-n) != syscall.EINTR {
+			return fmt.Errorf("ring buffer poll: %w", syscall.Errno(-n))
+		}
+		return nil
+	}
+	return r, nil
 }
+
+// Poll errors back off from 10 ms to 1 s, so that a broken ring costs no CPU;
+// the error is kept for the monitor to report (failing) until a poll works.
+const (
+	pollBackoffMin = 10 * time.Millisecond
+	pollBackoffMax = time.Second
+)
 
 // start polls every 100 ms at most (sooner when the kernel wakes us).
 func (r *ringReader) start() {
@@ -97,30 +126,47 @@ func (r *ringReader) start() {
 	go func() {
 		defer r.wg.Done()
 		defer close(r.out)
+		backoff := time.Duration(0)
 		for {
 			select {
 			case <-r.stop:
 				r.read(0) // what is left
 				return
-			default:
+			case <-r.after(backoff):
 			}
-			r.read(100)
+			if err := r.read(100); err != nil {
+				backoff = min(max(2*backoff, pollBackoffMin), pollBackoffMax)
+			} else {
+				backoff = 0
+			}
 		}
 	}()
 }
 
-func (r *ringReader) read(timeoutMs int) {
-	n := C.lm_ring_read(r.rb, C.int(timeoutMs))
-	if n < 0 && syscall.Errno(-n) != syscall.EINTR {
-		return
+func (r *ringReader) read(timeoutMs int) error {
+	err := r.poll(timeoutMs)
+	r.mu.Lock()
+	r.pollErr = err
+	if err != nil {
+		r.pollErrs++
 	}
+	r.mu.Unlock()
 	if r.batch.len == 0 {
-		return
+		return err
 	}
 	buf := C.GoBytes(unsafe.Pointer(r.batch.buf), C.int(r.batch.len))
 	r.batch.len = 0
 	r.dropped = uint64(r.batch.dropped)
 	r.out <- buf
+	return err
+}
+
+// failing returns the poll error while polls fail (nil once one works) and
+// how many polls have failed in all.
+func (r *ringReader) failing() (error, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pollErr, r.pollErrs
 }
 
 // shutdown asks for a last read; out is closed after it.  The processor
@@ -136,7 +182,9 @@ func (r *ringReader) shutdown() {
 // free releases the ring once out is drained and closed.
 func (r *ringReader) free() {
 	r.wg.Wait()
-	C.ring_buffer__free(r.rb)
+	if r.rb != nil {
+		C.ring_buffer__free(r.rb)
+	}
 	C.free(unsafe.Pointer(r.batch.buf))
 	C.free(unsafe.Pointer(r.batch))
 }

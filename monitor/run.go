@@ -169,6 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	healthState.Beat()
+	var readerErr error
 loop:
 	for {
 		select {
@@ -187,6 +188,9 @@ loop:
 		case <-lossTick.C:
 			p.checkLoss()
 			healthState.Beat()
+			if ring != nil {
+				readerErr = checkReader(ring, readerErr, healthState, log)
+			}
 		case <-foldTick.C:
 			sweep()
 		case <-cfg.Reload:
@@ -248,6 +252,20 @@ loop:
 	close(outq)
 	<-writerDone
 	return nil
+}
+
+// checkReader reports a ring reader whose polls fail: on stderr when it
+// starts failing and when it recovers, and in /healthz while it fails.
+func checkReader(r *ringReader, prev error, h *health.State, log zerolog.Logger) error {
+	err, n := r.failing()
+	h.Reader(err)
+	switch {
+	case err != nil && (prev == nil || err.Error() != prev.Error()):
+		log.Error().Err(err).Uint64("poll_errors", n).Msg("the ring buffer reader is failing; retrying with back-off")
+	case err == nil && prev != nil:
+		log.Warn().Uint64("poll_errors", n).Msg("the ring buffer reader works again")
+	}
+	return err
 }
 
 // reloadPolicy re-reads the policy file (SIGHUP).  A bad file is refused

@@ -7,7 +7,9 @@
 # The container is what the monitor needs on any host, no more: the host's
 # pid and network namespaces, /sys/kernel (BTF, tracefs, debugfs) and bpffs,
 # and capabilities added one by one (MONITOR_RUN_FLAGS, scripts/docker-env.sh).
-# CA_BUNDLE: see scripts/docker-env.sh.
+# Tests that need Docker get the host's engine through its socket (Docker
+# cannot run inside this unprivileged container; the pid namespace is shared,
+# so the pids they see are right).  CA_BUNDLE: see scripts/docker-env.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/docker-env.sh
@@ -22,6 +24,7 @@ trap '"$DOCKER" rm -f "$name" >/dev/null 2>&1 || true' EXIT
 docker_log "sudo make test from a clean clone of $(git rev-parse --short HEAD) in $FRESH_IMAGE"
 "$DOCKER" run --rm --name "$name" "${MONITOR_RUN_FLAGS[@]}" "${CA_FLAGS[@]}" \
 	-v "$PWD:/src:ro" -e CI="${CI:-}" \
+	-v /var/run/docker.sock:/var/run/docker.sock \
 	"$FRESH_IMAGE" bash -euo pipefail -c '
 		useradd -m -s /bin/bash dev
 		echo "dev ALL=(ALL) NOPASSWD: ALL" >/etc/sudoers.d/dev

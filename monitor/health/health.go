@@ -21,9 +21,10 @@ const Stale = 5 * time.Second
 
 // State is written by the monitor and read by the handler.
 type State struct {
-	hooks atomic.Int32 // attached BPF programs; 0 before attach and after detach
-	beat  atomic.Int64 // the event loop's last beat, unix nanoseconds
-	now   func() time.Time
+	hooks  atomic.Int32 // attached BPF programs; 0 before attach and after detach
+	beat   atomic.Int64 // the event loop's last beat, unix nanoseconds
+	reader atomic.Pointer[error]
+	now    func() time.Time
 }
 
 // New returns a State that reports "starting" until the first beat.
@@ -35,10 +36,23 @@ func (s *State) Attached(n int) { s.hooks.Store(int32(n)) }
 // Beat records that the event loop is alive.
 func (s *State) Beat() { s.beat.Store(s.now().UnixNano()) }
 
+// Reader records the kernel buffer reader's state: nil while it reads, or
+// the error its polls keep failing with.
+func (s *State) Reader(err error) {
+	if err == nil {
+		s.reader.Store(nil)
+	} else {
+		s.reader.Store(&err)
+	}
+}
+
 // Check returns nil when healthy, or why not.
 func (s *State) Check() error {
 	if s.hooks.Load() == 0 {
 		return errors.New("no BPF program attached")
+	}
+	if err := s.reader.Load(); err != nil {
+		return fmt.Errorf("the kernel buffer reader is failing: %v", *err)
 	}
 	b := s.beat.Load()
 	if b == 0 {

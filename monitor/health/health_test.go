@@ -1,6 +1,7 @@
 package health
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +40,14 @@ func TestHealthzFollowsHooksAndTheEventLoop(t *testing.T) {
 		t.Fatalf("stalled loop: %d %q", code, body)
 	}
 	s.Beat()
+	s.Reader(errors.New("ring buffer poll: bad file descriptor"))
+	if code, body := get(t, s); code != 503 || body != "unhealthy: the kernel buffer reader is failing: ring buffer poll: bad file descriptor\n" {
+		t.Fatalf("failing reader: %d %q", code, body)
+	}
+	s.Reader(nil)
+	if code, _ := get(t, s); code != 200 {
+		t.Fatalf("reader recovered: %d", code)
+	}
 	s.Attached(0)
 	if code, body := get(t, s); code != 503 || !strings.Contains(body, "no BPF program attached") {
 		t.Fatalf("detached: %d %q", code, body)
