@@ -57,7 +57,16 @@ type processor struct {
 	userns           map[uint32]bool // made a user namespace while not root
 	calls            map[uint32]map[string]bool
 	syscallsRepeated uint64
+
+	// the monitor's own records that found the output queue full, oldest
+	// first, sent before anything else when room comes (flushMonitor)
+	pendingMonitor []*record.Record
 }
+
+// maxPendingMonitor bounds the monitor records kept while output is stalled:
+// past it the oldest is dropped and counted as queue loss.  At one stats
+// record per interval that is minutes of stall.
+const maxPendingMonitor = 256
 
 func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
 	max := cfg.MaxProcesses
@@ -151,17 +160,53 @@ func (p *processor) queue(r *record.Record) {
 	if p.cfg.Events != nil && !p.cfg.Events[r.Event] {
 		return
 	}
+	if len(p.pendingMonitor) > 0 && !p.flushMonitor() {
+		p.lostQueue++ // monitor records still wait: keep the order
+		return
+	}
 	select {
 	case p.outq <- r:
 	default:
-		p.lostQueue++ // output too slow: never block the perf reader
+		p.lostQueue++ // output too slow: never block the reader
 	}
 }
 
-// emitMonitor queues the monitor's own records; these wait for room, they
-// are rare and must not be lost.  They ignore --severity and --events.
+// emitMonitor queues the monitor's own records.  They ignore --severity and
+// --events, and are not lost to a slow output: what finds the queue full
+// waits in pendingMonitor, and goes out first when room comes.  It never
+// blocks, so a stalled stdout does not stall capture.
 func (p *processor) emitMonitor(r *record.Record) {
-	p.outq <- r
+	p.pendingMonitor = append(p.pendingMonitor, r)
+	if n := len(p.pendingMonitor) - maxPendingMonitor; n > 0 {
+		p.pendingMonitor = p.pendingMonitor[n:]
+		p.lostQueue += uint64(n)
+	}
+	p.flushMonitor()
+}
+
+// flushMonitor sends the waiting monitor records in order, as far as the
+// queue has room; it reports whether all went.
+func (p *processor) flushMonitor() bool {
+	for len(p.pendingMonitor) > 0 {
+		select {
+		case p.outq <- p.pendingMonitor[0]:
+			p.pendingMonitor[0] = nil
+			p.pendingMonitor = p.pendingMonitor[1:]
+		default:
+			return false
+		}
+	}
+	p.pendingMonitor = nil
+	return true
+}
+
+// drainMonitor sends every waiting monitor record, waiting for room: only
+// at shutdown, once nothing is captured any more.
+func (p *processor) drainMonitor() {
+	for _, r := range p.pendingMonitor {
+		p.outq <- r
+	}
+	p.pendingMonitor = nil
 }
 
 // processFrom builds the record's process from the kernel's header and the

@@ -186,6 +186,7 @@ loop:
 		case <-calib.C:
 			p.calibrate()
 		case <-lossTick.C:
+			p.flushMonitor()
 			p.checkLoss()
 			healthState.Beat()
 			if ring != nil {
@@ -249,6 +250,7 @@ loop:
 	}
 	p.sweepAlerts(time.Now(), 0)
 	p.emitMonitor(p.statsRecord(true))
+	p.drainMonitor()
 	close(outq)
 	<-writerDone
 	return nil
