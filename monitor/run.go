@@ -142,6 +142,8 @@ func Run(ctx context.Context, cfg Config) error {
 	p.kernelStats = l.kernelStats
 	seeded := p.table.SeedFromProc("/proc")
 
+	// healthy from the start record on: whoever reads it may ask /healthz
+	healthState.Beat()
 	p.emitMonitor(startRecord(&cfg, l, seeded))
 	log.Debug().Int("hooks", len(l.links)).Int("seeded", seeded).Msg("monitor started")
 
@@ -168,7 +170,6 @@ func Run(ctx context.Context, cfg Config) error {
 		p.sweepAlerts(time.Now(), p.engine.Policy().FoldWindow)
 	}
 
-	healthState.Beat()
 	var readerErr error
 loop:
 	for {
