@@ -55,7 +55,6 @@ type processor struct {
 	alertsFolded     uint64
 	folds            map[foldKey]*record.Process
 	userns           map[uint32]bool // made a user namespace while not root
-	calls            map[uint32]map[string]bool
 	syscallsRepeated uint64
 
 	// the monitor's own records that found the output queue full, oldest
@@ -144,6 +143,11 @@ func (p *processor) emit(r *record.Record) {
 		if p.foldAlert(r, now) {
 			return
 		}
+	} else if r.Syscall != nil && p.foldAlert(r, time.Now()) {
+		// a tool that repeats a call (bpftool makes hundreds of identical
+		// bpf() calls) is one record per fold window, then a count
+		p.syscallsRepeated++
+		return
 	}
 	p.queue(r)
 }
@@ -287,7 +291,6 @@ func (p *processor) onExit(e *event.Exit) *record.Record {
 		p.tracker.Exited(e.PID)
 	}
 	delete(p.userns, e.PID)
-	delete(p.calls, e.PID)
 	x := &record.Exit{
 		Code:       e.Code(),
 		Signal:     e.Signal(),
@@ -788,46 +791,7 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		r.Message += fmt.Sprintf(" on pid %d (%s)", s.TargetPID, s.TargetExe)
 	}
 	p.trackUserns(e, spec, r)
-	if p.repeated(e.PID, spec.Name, s.Args, r.Error) {
-		return nil
-	}
 	return r
-}
-
-// repeated says whether this process already made the same call (same
-// syscall, first two arguments and outcome): a tool such as bpftool makes
-// hundreds of identical bpf() calls; the first is reported, the others are
-// counted (syscalls_repeated in the stats).  Forgotten at the process's exit.
-func (p *processor) repeated(pid uint32, name string, args []record.Arg, errName string) bool {
-	key := name + "/" + errName
-	for i, a := range args {
-		if i == 2 {
-			break
-		}
-		key += fmt.Sprintf("/%v", a.Value)
-	}
-	if p.calls == nil {
-		p.calls = map[uint32]map[string]bool{}
-	}
-	seen := p.calls[pid]
-	if seen == nil {
-		if len(p.calls) >= usernsMax {
-			for k := range p.calls {
-				delete(p.calls, k)
-				break
-			}
-		}
-		seen = map[string]bool{}
-		p.calls[pid] = seen
-	}
-	if seen[key] {
-		p.syscallsRepeated++
-		return true
-	}
-	if len(seen) < 256 {
-		seen[key] = true
-	}
-	return false
 }
 
 // trackUserns remembers processes that made a user namespace while not
@@ -977,9 +941,10 @@ type alertFold struct {
 	count uint64
 }
 
-// foldAlert says whether r repeats an alert (same rules, same process)
-// already printed within the policy's fold window: a loop does not flood
-// the log.  The count is reported when the window closes (sweepAlerts).
+// foldAlert says whether r repeats an alert (same rules, same process), or
+// a syscall record (same call, first two arguments and outcome), already
+// printed within the policy's fold window: a loop does not flood the log,
+// and the same call after the window is reported again.  The count is reported when the window closes (sweepAlerts).
 func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
 	// the message names the object (path, destination, target): two
 	// different files read by one process are two alerts, the same file
@@ -988,6 +953,17 @@ func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
 	// looked up without allocating; the key is copied only when stored
 	key := strconv.AppendUint(p.alertKey[:0], uint64(r.Process.PID), 10)
 	key = append(append(append(append(key, '/'), r.Event...), '/'), r.Message...)
+	if r.Syscall != nil {
+		// the message does not show a call's arguments: the first two
+		// (command and type, request and target) tell calls apart
+		for i, a := range r.Syscall.Args {
+			if i == 2 {
+				break
+			}
+			key = append(key, '/')
+			key = fmt.Appendf(key, "%v", a.Value)
+		}
+	}
 	for _, rule := range r.Rules {
 		key = append(append(key, '/'), rule.Name...)
 	}

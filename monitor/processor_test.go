@@ -6,7 +6,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 )
 
 func newTestProcessor(outq chan *record.Record) *processor {
@@ -70,5 +73,58 @@ func TestMonitorRecordsWaitingAreBounded(t *testing.T) {
 	}
 	if len(p.pendingMonitor) != maxPendingMonitor || p.lostQueue != 44 {
 		t.Errorf("%d waiting, %d lost; want %d and 44", len(p.pendingMonitor), p.lostQueue, maxPendingMonitor)
+	}
+}
+
+// bpfProgLoad is a process's bpf(BPF_PROG_LOAD) of a kprobe program.
+func bpfProgLoad(pid uint32) *event.Syscall {
+	return &event.Syscall{
+		Header: event.Header{Type: event.TypeSyscall, PID: pid, TID: pid, PPID: 1, Comm: []byte("loader")},
+		Nr:     321, Args: [6]uint64{5}, Deref: 2, Ret: 3,
+	}
+}
+
+// The same call by the same process within the fold window is one record
+// and then a count; after the window it is reported, and judged, again.
+// Before, repeated() dropped it for the rest of the process's life, ahead
+// of the rules: a second program load never alerted.
+func TestRepeatedCallsFoldPerWindowNotForever(t *testing.T) {
+	outq := make(chan *record.Record, 16)
+	p := newTestProcessor(outq)
+	pol := policy.Default(rules.Names())
+	p.engine = rules.NewEngine(pol)
+	loads := func() (alerts []*record.Record) {
+		for {
+			select {
+			case r := <-outq:
+				if r.Syscall != nil && r.Syscall.Name == "bpf" {
+					alerts = append(alerts, r)
+				}
+			default:
+				return alerts
+			}
+		}
+	}
+
+	p.emit(p.onSyscall(bpfProgLoad(4242)))
+	p.emit(p.onSyscall(bpfProgLoad(4242)))
+	p.emit(p.onSyscall(bpfProgLoad(4242)))
+	got := loads()
+	if len(got) != 1 || len(got[0].Rules) == 0 {
+		t.Fatalf("3 identical loads in the window: %d records (%v), want 1 alert", len(got), got)
+	}
+
+	// the window closes: one summary with the count
+	p.sweepAlerts(time.Now().Add(pol.FoldWindow), pol.FoldWindow)
+	got = loads()
+	if len(got) != 1 || got[0].Repeats != 2 {
+		t.Fatalf("after the window: %v, want one summary with 2 repeats", got)
+	}
+
+	// the same call later is a new alert
+	p.emit(p.onSyscall(bpfProgLoad(4242)))
+	got = loads()
+	if len(got) != 1 || len(got[0].Rules) == 0 || got[0].Repeats != 0 {
+		t.Fatalf("the same load after the window: %v, want a new alert", got)
 	}
 }

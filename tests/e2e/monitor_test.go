@@ -92,11 +92,30 @@ func (r rec) strs(path ...string) []string {
 	return out
 }
 
+// lockedBuffer is a bytes.Buffer the monitor's stderr may be copied into
+// while a test reads it: exec.Cmd writes from its own goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // monitor is a running ebpf-log-monitor.
 type monitor struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stderr bytes.Buffer
+	stderr lockedBuffer
 
 	mu      sync.Mutex
 	records []rec
