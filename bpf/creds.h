@@ -16,8 +16,15 @@
 #ifndef __LOG_MONITOR_CREDS_H
 #define __LOG_MONITOR_CREDS_H
 
+/*
+ * Live tasks only: an entry is made when the task is created (or first seen)
+ * and deleted when it exits (process.h).  Not an LRU: an evicted entry would
+ * make that task's next root gain a "first sight" and pass unseen.  When the
+ * table is full a new task goes untracked, and that is counted
+ * (STAT_CREDS_FULL, reported as a loss).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32); /* tid */
 	__type(value, struct cred_snap);
@@ -104,7 +111,14 @@ static __always_inline void emit_priv(void *ctx, struct task_struct *task,
 
 static __always_inline void store_creds(__u32 tid, const struct cred_snap *c)
 {
-	bpf_map_update_elem(&task_creds, &tid, c, BPF_ANY);
+	if (bpf_map_update_elem(&task_creds, &tid, c, BPF_ANY))
+		stat_inc(STAT_CREDS_FULL);
+}
+
+/* the task is gone: its tid may be reused by a task with other credentials */
+static __always_inline void forget_creds(__u32 tid)
+{
+	bpf_map_delete_elem(&task_creds, &tid);
 }
 
 /*

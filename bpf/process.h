@@ -339,6 +339,9 @@ int tracepoint__sched__sched_process_exit(struct trace_event_raw_sched_process_t
 	struct exit_event e;
 	__u64 start;
 
+	/* every task, thread or not, leaves the credential table */
+	forget_creds(BPF_CORE_READ(task, pid));
+
 	/* ignore thread exits: only the last thread ends the process */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bufio"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,4 +231,76 @@ func TestSyscallsAndPrivilege(t *testing.T) {
 	})
 	m.stop(t)
 	m.assertAllJSON(t)
+}
+
+// credsKeys returns the tids the monitor's task_creds map holds now.
+func credsKeys(t *testing.T) map[int]bool {
+	t.Helper()
+	out, err := exec.Command("bpftool", "-j", "map", "dump", "name", "task_creds").Output()
+	if err != nil {
+		t.Fatalf("bpftool map dump name task_creds: %v", err)
+	}
+	var entries []struct {
+		Key       any `json:"key"`
+		Formatted struct {
+			Key int `json:"key"`
+		} `json:"formatted"`
+	}
+	if err := json.Unmarshal(out, &entries); err != nil {
+		t.Fatalf("bpftool output: %v: %.200s", err, out)
+	}
+	keys := map[int]bool{}
+	for _, e := range entries {
+		keys[e.Formatted.Key] = true
+	}
+	return keys
+}
+
+// A task's credentials leave the kernel's table when it exits.  Before, the
+// table was an LRU never cleaned: a thread-heavy process evicted other
+// tasks' entries, and their next root gain then passed as a "first sight".
+func TestCredentialTableHoldsLiveTasksOnly(t *testing.T) {
+	h := helper(t)
+	startMonitor(t)
+	cmd := exec.Command(h, "threads", "64")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var tids []int
+	sc := bufio.NewScanner(stdout)
+	for len(tids) < 64 && sc.Scan() {
+		tid, err := strconv.Atoi(sc.Text())
+		if err != nil {
+			t.Fatalf("helper printed %q", sc.Text())
+		}
+		tids = append(tids, tid)
+	}
+	if len(tids) != 64 {
+		t.Fatalf("helper printed %d tids", len(tids))
+	}
+	live := credsKeys(t)
+	for _, tid := range tids {
+		if !live[tid] {
+			t.Fatalf("thread %d, alive, is not in task_creds (%d entries): the test would prove nothing", tid, len(live))
+		}
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	// every thread has passed sched_process_exit before the wait returns
+	after := credsKeys(t)
+	for _, tid := range tids {
+		if after[tid] {
+			t.Errorf("thread %d exited but is still in task_creds", tid)
+		}
+	}
 }

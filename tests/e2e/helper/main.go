@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -21,6 +22,26 @@ func main() {
 		os.Exit(2)
 	}
 	switch os.Args[1] {
+	case "threads":
+		// N threads, each printing its tid once it runs, then all exit
+		n, err := strconv.Atoi(os.Args[2])
+		if err != nil {
+			fail(err)
+		}
+		tids := make(chan int)
+		release := make(chan struct{})
+		for i := 0; i < n; i++ {
+			go func() {
+				runtime.LockOSThread() // a thread of its own, never handed back
+				tids <- unix.Gettid()
+				<-release
+			}()
+		}
+		for i := 0; i < n; i++ {
+			fmt.Println(<-tids)
+		}
+		io.Copy(io.Discard, os.Stdin) // until the test closes stdin
+		close(release)
 	case "print-id":
 		fmt.Println(os.Getuid(), os.Geteuid())
 	case "open-race":
