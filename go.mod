@@ -4,10 +4,11 @@ go 1.26.8
 
 require (
 	github.com/aquasecurity/libbpfgo v0.7.0-libbpf-1.4
+	github.com/cilium/ebpf v0.22.0
 	github.com/mattn/go-isatty v0.0.20
 	github.com/rs/zerolog v1.35.1
 	github.com/urfave/cli/v2 v2.27.7
-	golang.org/x/sys v0.29.0
+	golang.org/x/sys v0.43.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ebpf-log-monitor: kernel side.
+ * ebpf-log-monitor: kernel side, one object.
  *
- * Every program here is a thin entry point named after its section; the
- * logic lives in the topic headers (process.h, ...).  Records are defined in
- * log_monitor.h and travel to user space through the ring buffer (or the
- * "events" perf buffer).
+ * This file only puts the topic headers together: each program, a thin
+ * entry point named after its section, lives in the header of its topic
+ * (process.h, file.h, net.h, syscall.h, kprobes.h), with the helpers it
+ * calls.  Records are defined in log_monitor.h and travel to user space
+ * through the ring buffer (or the "events" perf buffer).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,3 +29,26 @@
 #include "kprobes.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * Named here so that every type user space decodes is in the object's BTF,
+ * also those the programs only keep on the stack and the enums: the Go
+ * decoder's layout test reads them there.  No program reads this.
+ */
+const volatile struct btf_anchor {
+	struct exit_event exit_event; /* by value: a pointer would be a forward declaration */
+	struct fork_event fork_event;
+	enum sizes sizes;
+	enum event_type event_type;
+	enum stat_counter stat_counter;
+	enum header_flags header_flags;
+	enum exec_flags exec_flags;
+	enum file_op file_op;
+	enum file_access file_access;
+	enum file_flags file_flags;
+	enum net_op net_op;
+	enum net_flags net_flags;
+	enum syscall_spec_flags syscall_spec_flags;
+	enum syscall_event_flags syscall_event_flags;
+	enum priv_means priv_means;
+} btf_anchor = {};

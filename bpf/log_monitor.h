@@ -2,10 +2,11 @@
 /*
  * Record layouts shared by the BPF programs and the Go decoder.
  *
- * This header is the one definition of every record that crosses the perf
- * buffer.  The Go side (monitor/event) mirrors it, and
- * monitor/internal/layout compiles this very file with cgo so that a test
- * proves sizes and offsets agree.  Rules for editing:
+ * This header is the one definition of every record that crosses the ring
+ * (or perf) buffer, and of the map entries user space writes.  The Go
+ * decoder (monitor/event) mirrors it, and monitor/event/btf_test.go checks
+ * every field offset, size and enum value against the compiled object's BTF,
+ * both ways.  Rules for editing:
  *   - fixed-width types only, no bool, no long, no implicit padding;
  *   - every record starts with struct event_header;
  *   - variable-length strings go in data[] after the fixed part, and only
@@ -18,14 +19,35 @@
 #include <linux/types.h>
 #endif
 
-#define TASK_COMM_LEN 16
-#define MAX_PATH_LEN 4096      /* PATH_MAX: longest path we report */
-#define MAX_PATH_DEPTH 64      /* dentries walked before a path is cut */
-#define MAX_ARGS 32            /* argv entries kept (user space enforces) */
-#define MAX_ARGS_SIZE 4096     /* argv bytes copied from the kernel */
-#define MAX_FILENAME_LEN 512   /* the path string a process passed to exec */
-#define MAX_REQUESTED_LEN 1024 /* the path string a process passed to open */
-#define WATCH_KEY_LEN 256      /* bytes of a path compared by the watch maps */
+/*
+ * Every record, enum and size user space reads is in the BPF object's BTF
+ * (sizes as enums rather than #defines; types the programs keep on the stack
+ * are named in log_monitor.bpf.c's btf_anchor), and monitor/event's
+ * TestLayoutMatchesTheObjectsBTF compares each field, size and value with
+ * the Go decoder's: a field or value added on one side only fails it.
+ */
+#define TASK_COMM_LEN 16 /* the kernel's (vmlinux.h has it); checked through event_header */
+enum sizes {
+	MAX_PATH_LEN = 4096,      /* PATH_MAX: longest path we report */
+	MAX_PATH_DEPTH = 64,      /* dentries walked before a path is cut */
+	MAX_ARGS = 32,            /* argv entries kept (user space enforces) */
+	MAX_ARGS_SIZE = 4096,     /* argv bytes copied from the kernel */
+	MAX_FILENAME_LEN = 512,   /* the path string a process passed to exec */
+	MAX_REQUESTED_LEN = 1024, /* the path string a process passed to open */
+	WATCH_KEY_LEN = 256,      /* bytes of a path compared by the watch maps */
+	UNIX_PATH_LEN = 108,      /* sizeof(sockaddr_un.sun_path) */
+	/* security-sensitive syscalls: one table, defined in Go
+	 * (monitor/syscalls), loaded into the "syscall_table" array map indexed
+	 * by syscall number */
+	SYSCALL_TABLE_LEN = 512,
+	/* i386 syscall number -> x86-64 number (monitor/syscalls/compat.go);
+	 * socketcall(2) maps to COMPAT_SOCKETCALL, decoded in the kernel */
+	COMPAT_TABLE_LEN = 512,
+	COMPAT_SOCKETCALL = 1000,
+	/* set in a compat_syscalls value: the i386 call takes 16-bit uids/gids */
+	COMPAT_ID16 = 0x8000,
+	SC_STR_LEN = 256,
+};
 
 /* Most bytes the data[] area of an exec record uses: args, exe, cwd, filename. */
 #define EXEC_DATA_LEN (MAX_ARGS_SIZE + 2 * MAX_PATH_LEN + MAX_FILENAME_LEN)
@@ -52,11 +74,12 @@ enum stat_counter {
 	STAT_OUTPUT_ERROR = 1,   /* any other bpf_perf_event_output failure */
 	STAT_PENDING_FULL = 2,   /* syscall entry not stored: table full */
 	STAT_SCRATCH_MISS = 3,   /* per-CPU scratch lookup failed */
+	STAT_CREDS_FULL = 4,     /* a task's credentials not stored (table full): its gains go unseen */
 	/* not losses: how much the in-kernel file filter kept back */
-	STAT_FILE_CHECKED = 4,   /* file operations compared with the watch list */
-	STAT_FILE_SENT = 5,      /* ... that matched and were sent */
-	STAT_NET_FOLDED = 6,     /* UDP sends folded into an earlier event */
-	STAT_FILE_CACHED = 7,    /* opens judged from the verdict cache, no walk */
+	STAT_FILE_CHECKED = 5,   /* file operations compared with the watch list */
+	STAT_FILE_SENT = 6,      /* ... that matched and were sent */
+	STAT_NET_FOLDED = 7,     /* UDP sends folded into an earlier event */
+	STAT_FILE_CACHED = 8,    /* opens judged from the verdict cache, no walk */
 	STAT_MAX,
 };
 
@@ -242,7 +265,6 @@ enum net_flags {
 	NET_F_FOLDED = 1 << 3,    /* first of a fold window: repeats are counted */
 };
 
-#define UNIX_PATH_LEN 108
 
 /*
  * EVENT_NET: a connection, accept, listen, bind or UDP send.  Addresses are
@@ -300,16 +322,8 @@ struct cred_snap {
 /*
  * Security-sensitive syscalls are one table, defined in Go
  * (monitor/syscalls) and loaded into the "syscall_table" array map indexed
- * by syscall number: adding a syscall is one line there.
+ * by syscall number (SYSCALL_TABLE_LEN): adding a syscall is one line there.
  */
-#define SYSCALL_TABLE_LEN 512
-/* i386 syscall number -> x86-64 number (monitor/syscalls/compat.go);
- * socketcall(2) maps to COMPAT_SOCKETCALL, decoded in the kernel */
-#define COMPAT_TABLE_LEN 512
-#define COMPAT_SOCKETCALL 1000
-/* set in a compat_syscalls value: the i386 call takes 16-bit uids/gids */
-#define COMPAT_ID16 0x8000
-#define SC_STR_LEN 256
 
 enum syscall_spec_flags {
 	SC_NONROOT_ONLY = 1 << 0, /* report only when the caller's euid is not 0 */

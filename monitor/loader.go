@@ -581,10 +581,10 @@ func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
 	for _, e := range entries {
 		var key [event.WatchKeySize]byte
 		var val [event.WatchValueSize]byte
-		binary.LittleEndian.PutUint32(key[0:], uint32(len(e.Path)*8))
-		copy(key[4:], e.Path)
-		binary.LittleEndian.PutUint32(val[0:], e.Access)
-		binary.LittleEndian.PutUint32(val[4:], e.ID)
+		binary.LittleEndian.PutUint32(key[event.WatchKeyOffPrefixLen:], uint32(len(e.Path)*8))
+		copy(key[event.WatchKeyOffPath:], e.Path)
+		binary.LittleEndian.PutUint32(val[event.WatchValueOffAccess:], e.Access)
+		binary.LittleEndian.PutUint32(val[event.WatchValueOffID:], e.ID)
 		m := exactMap
 		if e.Prefix {
 			m = prefixMap

@@ -226,16 +226,16 @@ func (d *Decoder) decodeFile(b []byte) (*File, error) {
 }
 
 func decodeCreds(c *Creds, b []byte) {
-	c.UID = le.Uint32(b[0:])
-	c.EUID = le.Uint32(b[4:])
-	c.SUID = le.Uint32(b[8:])
-	c.FSUID = le.Uint32(b[12:])
-	c.GID = le.Uint32(b[16:])
-	c.EGID = le.Uint32(b[20:])
-	c.SGID = le.Uint32(b[24:])
-	c.FSGID = le.Uint32(b[28:])
-	c.CapEffective = le.Uint64(b[32:])
-	c.CapPermitted = le.Uint64(b[40:])
+	c.UID = le.Uint32(b[offCredUID:])
+	c.EUID = le.Uint32(b[offCredEUID:])
+	c.SUID = le.Uint32(b[offCredSUID:])
+	c.FSUID = le.Uint32(b[offCredFSUID:])
+	c.GID = le.Uint32(b[offCredGID:])
+	c.EGID = le.Uint32(b[offCredEGID:])
+	c.SGID = le.Uint32(b[offCredSGID:])
+	c.FSGID = le.Uint32(b[offCredFSGID:])
+	c.CapEffective = le.Uint64(b[offCredCapEff:])
+	c.CapPermitted = le.Uint64(b[offCredCapPermitt:])
 }
 
 func (d *Decoder) decodeSyscall(b []byte) (*Syscall, error) {

@@ -1,7 +1,7 @@
 // Package event holds the Go mirror of bpf/log_monitor.h and the decoder of
 // the records the kernel sends.  It is pure Go: no cgo, no BPF, so it builds
-// and tests anywhere.  monitor/internal/layout proves the offsets below match
-// the C header.
+// anywhere.  btf_test.go checks every offset, size and enum value below
+// against the compiled BPF object's BTF, field by field in both directions.
 package event
 
 // Type is enum event_type in bpf/log_monitor.h.
@@ -15,6 +15,7 @@ const (
 	TypeNet     Type = 5
 	TypeSyscall Type = 6
 	TypePriv    Type = 7
+	typeMax     Type = 8 // EVENT_TYPE_MAX
 )
 
 func (t Type) String() string {
@@ -41,6 +42,7 @@ func (t Type) String() string {
 const (
 	TaskCommLen    = 16
 	MaxPathLen     = 4096
+	MaxPathDepth   = 64 // dentries walked before a path is cut
 	MaxArgs        = 32
 	MaxArgsSize    = 4096
 	MaxFilenameLen = 512
@@ -77,12 +79,13 @@ const (
 	StatOutputError   = 1
 	StatPendingFull   = 2
 	StatScratchMiss   = 3
-	StatLossMax       = 4 // counters below this index are losses
-	StatFileChecked   = 4
-	StatFileSent      = 5
-	StatNetFolded     = 6
-	StatFileCached    = 7
-	StatMax           = 8
+	StatCredsFull     = 4
+	StatLossMax       = 5 // counters below this index are losses
+	StatFileChecked   = 5
+	StatFileSent      = 6
+	StatNetFolded     = 7
+	StatFileCached    = 8
+	StatMax           = 9
 )
 
 // StatNames names each kernel counter for the stats record.
@@ -91,6 +94,7 @@ var StatNames = [StatMax]string{
 	StatOutputError:   "output_error",
 	StatPendingFull:   "pending_table_full",
 	StatScratchMiss:   "scratch_miss",
+	StatCredsFull:     "creds_table_full",
 	StatFileChecked:   "file_checked",
 	StatFileSent:      "file_sent",
 	StatNetFolded:     "net_folded",
@@ -104,6 +108,7 @@ const (
 	NetOpListen  = 3
 	NetOpBind    = 4
 	NetOpSend    = 5
+	NetOpMax     = 6 // NET_OP_MAX: every op is below it
 )
 
 // Network flags (enum net_flags).
@@ -158,6 +163,7 @@ const (
 	FileOpLink     = 8
 	FileOpSymlink  = 9
 	FileOpMknod    = 10
+	FileOpMax      = 11 // FILE_OP_MAX: every op is below it
 )
 
 // Access bits (enum file_access).
@@ -177,8 +183,8 @@ const (
 	FileFlagLSMHook            = 1 << 4
 )
 
-// Byte offsets of struct event_header and the records (checked against C by
-// monitor/internal/layout).
+// Byte offsets of struct event_header and the records (checked against the
+// BPF object's BTF by btf_test.go).
 const (
 	offHdrTs       = 0
 	offHdrCgroupID = 8
@@ -227,6 +233,7 @@ const (
 	offFilePathLen      = HeaderSize + 40
 	offFileRequestedLen = HeaderSize + 42
 	offFileTargetLen    = HeaderSize + 44
+	offFilePad2         = HeaderSize + 46
 	offFileData         = HeaderSize + 48
 	FileFixedSize       = offFileData
 
@@ -271,7 +278,19 @@ const (
 	offSysData       = HeaderSize + 80
 	SyscallFixedSize = offSysData
 
-	CredSnapSize   = 48
+	// struct cred_snap, twice in a priv_event
+	CredSnapSize      = 48
+	offCredUID        = 0
+	offCredEUID       = 4
+	offCredSUID       = 8
+	offCredFSUID      = 12
+	offCredGID        = 16
+	offCredEGID       = 20
+	offCredSGID       = 24
+	offCredFSGID      = 28
+	offCredCapEff     = 32
+	offCredCapPermitt = 40
+
 	offPrivBefore  = HeaderSize + 0
 	offPrivAfter   = HeaderSize + CredSnapSize
 	offPrivMeans   = HeaderSize + 2*CredSnapSize
@@ -282,8 +301,21 @@ const (
 	PrivSize       = offPrivMeans + 24
 
 	// struct watch_key / watch_value (map entries written by user space)
-	WatchKeySize   = 4 + WatchKeyLen
-	WatchValueSize = 8
+	WatchKeyOffPrefixLen = 0
+	WatchKeyOffPath      = 4
+	WatchKeySize         = WatchKeyOffPath + WatchKeyLen
+	WatchValueOffAccess  = 0
+	WatchValueOffID      = 4
+	WatchValueSize       = 8
+
+	// struct syscall_spec (the syscall_table map's values, written by
+	// monitor/syscalls)
+	SpecOffEnabled = 0
+	SpecOffStr     = 1 // three bytes: which arguments are strings
+	SpecOffFdArg   = 4
+	SpecOffFlags   = 5
+	SpecOffDeref   = 6
+	SpecOffPad     = 7
 )
 
 // Header is struct event_header.

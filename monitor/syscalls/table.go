@@ -114,7 +114,13 @@ func Names() []string {
 // KernelSpec is the struct syscall_spec bytes the loader writes at index
 // s.Nr of the syscall_table map.
 func (s *Spec) KernelSpec() [event.SyscallSpecSize]byte {
-	return [event.SyscallSpecSize]byte{1, s.Str[0], s.Str[1], s.Str[2], s.FdArg, s.Flags, s.Deref, 0}
+	var b [event.SyscallSpecSize]byte
+	b[event.SpecOffEnabled] = 1
+	copy(b[event.SpecOffStr:event.SpecOffFdArg], s.Str[:])
+	b[event.SpecOffFdArg] = s.FdArg
+	b[event.SpecOffFlags] = s.Flags
+	b[event.SpecOffDeref] = s.Deref
+	return b
 }
 
 // Decode turns a call into named arguments.
