@@ -474,21 +474,39 @@ func (l *loaded) loadSyscallTable() error {
 	return nil
 }
 
-// loadUnixWatch fills the unix sockets whose connects are reported.
+// loadUnixWatch makes paths the unix sockets whose connects are reported:
+// each is written, then any other socket the map still holds (a reload
+// dropped it) is deleted.
 func (l *loaded) loadUnixWatch(paths []string) error {
 	m, err := l.mod.GetMap("unix_watch")
 	if err != nil {
 		return err
 	}
+	keep := map[[event.UnixPathLen]byte]bool{}
 	for i, p := range paths {
 		var key [event.UnixPathLen]byte
 		if len(p) >= len(key) {
 			return fmt.Errorf("unix socket path %q too long", p)
 		}
 		copy(key[:], p)
+		keep[key] = true
 		val := uint32(i)
 		if err := m.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&val)); err != nil {
 			return fmt.Errorf("unix socket %s: %w", p, err)
+		}
+	}
+	var stale [][event.UnixPathLen]byte
+	it := m.Iterator()
+	for it.Next() {
+		var key [event.UnixPathLen]byte
+		copy(key[:], it.Key())
+		if !keep[key] {
+			stale = append(stale, key)
+		}
+	}
+	for _, k := range stale {
+		if err := m.DeleteKey(unsafe.Pointer(&k[0])); err != nil {
+			return fmt.Errorf("unix_watch: delete a stale socket: %w", err)
 		}
 	}
 	return nil
@@ -528,25 +546,43 @@ func (l *loaded) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
 	return out
 }
 
-// reloadWatchList empties the watch maps and fills them again (policy
-// reload).  Between the two, watched files are briefly not reported.
+// reloadWatchList brings the watch maps to entries (policy reload): the new
+// keys are written first, then the keys entries lacks are deleted, so an
+// entry kept across the reload is watched throughout.  Cached verdicts are
+// then dropped.
 func (l *loaded) reloadWatchList(entries []watch.MapEntry) error {
+	stale := map[string][][]byte{}
 	for _, name := range []string{"watch_exact", "watch_prefix"} {
 		m, err := l.mod.GetMap(name)
 		if err != nil {
 			return err
 		}
-		var keys [][]byte
+		var have [][]byte
 		it := m.Iterator()
 		for it.Next() {
-			keys = append(keys, append([]byte(nil), it.Key()...))
+			have = append(have, append([]byte(nil), it.Key()...))
 		}
-		for _, k := range keys {
-			m.DeleteKey(unsafe.Pointer(&k[0]))
+		var want []watch.MapEntry
+		for _, e := range entries {
+			if e.Prefix == (name == "watch_prefix") {
+				want = append(want, e)
+			}
 		}
+		stale[name] = watch.StaleKeys(have, want)
 	}
 	if err := l.loadWatchList(entries); err != nil {
 		return err
+	}
+	for name, keys := range stale {
+		m, err := l.mod.GetMap(name)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := m.DeleteKey(unsafe.Pointer(&k[0])); err != nil {
+				return fmt.Errorf("%s: delete a stale key: %w", name, err)
+			}
+		}
 	}
 	return l.bumpVerdicts()
 }
@@ -579,10 +615,8 @@ func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
 		return err
 	}
 	for _, e := range entries {
-		var key [event.WatchKeySize]byte
+		key := e.Key()
 		var val [event.WatchValueSize]byte
-		binary.LittleEndian.PutUint32(key[event.WatchKeyOffPrefixLen:], uint32(len(e.Path)*8))
-		copy(key[event.WatchKeyOffPath:], e.Path)
 		binary.LittleEndian.PutUint32(val[event.WatchValueOffAccess:], e.Access)
 		binary.LittleEndian.PutUint32(val[event.WatchValueOffID:], e.ID)
 		m := exactMap

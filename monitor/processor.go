@@ -44,10 +44,10 @@ type processor struct {
 	bySeverity       [3]uint64         // this interval
 	intervalStart    time.Time
 	kernelStats      func() [statMax]uint64
-	lostReported     uint64 // losses already announced in-stream
-	lostAtInterval   uint64 // lostSoFar() when the stats interval began
-	lostKernelSeen   uint64 // kernel-side losses as of the last check
-	watch            []watch.Entry
+	lostReported     uint64     // losses already announced in-stream
+	lostAtInterval   uint64     // lostSoFar() when the stats interval began
+	lostKernelSeen   uint64     // kernel-side losses as of the last check
+	watch            *watch.IDs // the kernel's watch ids, stable across reloads
 	engine           *rules.Engine
 	tracker          *analytics.Tracker
 	alerts           map[string]*alertFold
@@ -506,8 +506,7 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
 	}
 	owner := int64(-1)
-	if int(e.WatchID) < len(p.watch) {
-		w := p.watch[e.WatchID]
+	if w, ok := p.watch.Lookup(e.WatchID); ok {
 		f.Class, f.Watch, owner = w.Class, w.Path, w.Owner
 	}
 	f.WatchOwner = owner

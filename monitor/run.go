@@ -90,8 +90,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Policy == nil {
 		cfg.Policy = policy.Default(rules.Names())
 	}
-	entries := cfg.watchEntries()
-	mapEntries, err := watch.MapEntries(entries)
+	watchIDs := new(watch.IDs)
+	mapEntries, err := watchIDs.MapEntries(cfg.watchEntries())
 	if err != nil {
 		return errorf(ExitUsage, "%v", err)
 	}
@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Policy = policy.Default(rules.Names())
 	}
 	p := newProcessor(&cfg, outq)
-	p.watch = entries
+	p.watch = watchIDs
 	p.engine = rules.NewEngine(cfg.Policy)
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.kernelStats
@@ -288,8 +288,9 @@ func reloadPolicy(cfg *Config, l *loaded, p *processor, log zerolog.Logger) *rec
 		r.Message = "policy reload refused, the running policy stays in force: " + err.Error()
 		return r
 	}
-	entries := watchEntries(cfg.WatchPaths, np, cfg.NoDefaultWatch)
-	mapEntries, err := watch.MapEntries(entries)
+	// the same ids for the entries kept: records already in the ring keep
+	// naming the entry that matched them
+	mapEntries, err := p.watch.MapEntries(watchEntries(cfg.WatchPaths, np, cfg.NoDefaultWatch))
 	if err == nil {
 		err = l.reloadWatchList(mapEntries)
 	}
@@ -303,7 +304,6 @@ func reloadPolicy(cfg *Config, l *loaded, p *processor, log zerolog.Logger) *rec
 		r.Message = "policy reloaded from " + cfg.PolicyPath
 	}
 	cfg.Policy = np
-	p.watch = entries
 	p.engine.SetPolicy(np)
 	p.tracker.Configure(np.HalfLife, np.MaxTracked)
 	return r

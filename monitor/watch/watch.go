@@ -7,6 +7,7 @@ package watch
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -182,12 +183,93 @@ func Custom(p string) (Entry, error) {
 	return exact(clean, All, ClassCustom), nil
 }
 
-// MapEntry is one key of the BPF watch maps; ID indexes the entry list.
+// MapEntry is one key of the BPF watch maps; ID names its Entry (IDs).
 type MapEntry struct {
 	Path   string
 	Prefix bool
 	Access uint32
 	ID     uint32
+}
+
+// Key is the MapEntry's key in the kernel's watch maps (struct watch_key:
+// the prefix length in bits, then the path).
+func (m MapEntry) Key() [event.WatchKeySize]byte {
+	var k [event.WatchKeySize]byte
+	binary.LittleEndian.PutUint32(k[event.WatchKeyOffPrefixLen:], uint32(len(m.Path)*8))
+	copy(k[event.WatchKeyOffPath:], m.Path)
+	return k
+}
+
+// StaleKeys returns the keys of have that want no longer holds: what a
+// reload deletes once want is in place, so that an entry kept across the
+// reload is never missing from the map.
+func StaleKeys(have [][]byte, want []MapEntry) [][]byte {
+	keep := map[[event.WatchKeySize]byte]bool{}
+	for _, m := range want {
+		keep[m.Key()] = true
+	}
+	var stale [][]byte
+	for _, k := range have {
+		var a [event.WatchKeySize]byte
+		copy(a[:], k)
+		if len(k) != len(a) || !keep[a] {
+			stale = append(stale, k)
+		}
+	}
+	return stale
+}
+
+// IDs names watch entries by the number the kernel reports with a match.
+// The number is stable across policy reloads: an entry kept keeps its id, a
+// new one takes a fresh one, and every id given still names its entry, so a
+// record made before a reload and read after it is judged by the entry that
+// matched it.  Ids are never reused; a reload adds only the entries it adds.
+type IDs struct {
+	byEntry map[Entry]uint32
+	entries []Entry // by id
+}
+
+// Lookup returns the entry id names.
+func (ids *IDs) Lookup(id uint32) (Entry, bool) {
+	if ids == nil || int(id) >= len(ids.entries) {
+		return Entry{}, false
+	}
+	return ids.entries[id], true
+}
+
+func (ids *IDs) id(e Entry) uint32 {
+	if ids.byEntry == nil {
+		ids.byEntry = map[Entry]uint32{}
+	}
+	if id, ok := ids.byEntry[e]; ok {
+		return id
+	}
+	id := uint32(len(ids.entries))
+	ids.byEntry[e] = id
+	ids.entries = append(ids.entries, e)
+	return id
+}
+
+// MapEntries turns entries into the watch maps' keys, each path also in
+// its canonical form (symlinks of its ancestors resolved), with stable ids.
+// The first entry for a key wins.
+func (ids *IDs) MapEntries(entries []Entry) ([]MapEntry, error) {
+	var out []MapEntry
+	seen := map[string]bool{}
+	for _, e := range entries {
+		for _, p := range []string{e.Path, Canonical(e.Path)} {
+			if len(p) >= event.WatchKeyLen {
+				return nil, fmt.Errorf("watch path %q: longer than %d bytes", p, event.WatchKeyLen-1)
+			}
+			key := fmt.Sprintf("%t:%s", e.Prefix, p)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, MapEntry{Path: p, Prefix: e.Prefix, Access: e.Access, ID: ids.id(e)})
+		}
+	}
+	return out, nil
 }
 
 // Canonical resolves the symlinks of the longest existing ancestor of p, so
@@ -215,25 +297,7 @@ func Canonical(p string) string {
 	}
 }
 
-// MapEntries expands the list into map keys: each entry under its own path
-// and, when different, its canonical path (failed opens are matched by the
-// string the process passed, successful ones by the real path).  Paths
-// longer than the kernel compares are refused.
+// MapEntries is (&IDs{}).MapEntries: ids numbered from 0 in entries' order.
 func MapEntries(entries []Entry) ([]MapEntry, error) {
-	var out []MapEntry
-	seen := map[string]bool{}
-	for i, e := range entries {
-		for _, p := range []string{e.Path, Canonical(e.Path)} {
-			if len(p) >= event.WatchKeyLen {
-				return nil, fmt.Errorf("watch path %q: longer than %d bytes", p, event.WatchKeyLen-1)
-			}
-			key := fmt.Sprintf("%t:%s", e.Prefix, p)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			out = append(out, MapEntry{Path: p, Prefix: e.Prefix, Access: e.Access, ID: uint32(i)})
-		}
-	}
-	return out, nil
+	return new(IDs).MapEntries(entries)
 }

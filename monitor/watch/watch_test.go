@@ -316,9 +316,59 @@ func TestMapEntriesDropDuplicatesKeepingTheFirst(t *testing.T) {
 	}
 	want := []watch.MapEntry{
 		{Path: dir + "/passwd", Access: watch.All, ID: 0},
-		{Path: dir + "/passwd", Prefix: true, Access: watch.Read, ID: 2},
+		{Path: dir + "/passwd", Prefix: true, Access: watch.Read, ID: 1}, // ids go to entries in use
 	}
 	checkMapEntries(t, got, want)
+}
+
+// A policy reload keeps the id of every entry it keeps, so that a record
+// made before the reload, read after it, names the entry that matched it;
+// removed entries stay resolvable.  Before, ids were list positions, and a
+// reload that shifted the list made in-flight records name another entry.
+func TestIDsStayAcrossReloads(t *testing.T) {
+	dir := realTempDir(t)
+	a := watch.Entry{Path: dir + "/a", Access: watch.All, Class: watch.ClassCustom, Owner: -1}
+	b := watch.Entry{Path: dir + "/b", Access: watch.Read, Class: watch.ClassAccounts, Owner: -1}
+	c := watch.Entry{Path: dir + "/c", Prefix: true, Access: watch.Modify, Class: watch.ClassCustom, Owner: -1}
+	var ids watch.IDs
+	first, err := ids.MapEntries([]watch.Entry{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := ids.MapEntries([]watch.Entry{c, b}) // a removed, c added first
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first[1].Path != b.Path || second[1].Path != b.Path || first[1].ID != second[1].ID {
+		t.Errorf("b's id: %d before the reload, %d after", first[1].ID, second[1].ID)
+	}
+	if second[0].ID == first[0].ID {
+		t.Errorf("c took a's id %d", first[0].ID)
+	}
+	for _, want := range []struct {
+		id uint32
+		e  watch.Entry
+	}{{first[0].ID, a}, {first[1].ID, b}, {second[0].ID, c}} {
+		if got, ok := ids.Lookup(want.id); !ok || got != want.e {
+			t.Errorf("id %d names %+v (%v), want %+v", want.id, got, ok, want.e)
+		}
+	}
+}
+
+// A reload deletes only the keys the new list lacks, after adding the new
+// ones: an entry kept across it is never missing from the kernel's map.
+// Before, the maps were emptied and refilled.
+func TestStaleKeysKeepWhatStays(t *testing.T) {
+	key := func(path string) []byte {
+		k := watch.MapEntry{Path: path}.Key()
+		return k[:]
+	}
+	have := [][]byte{key("/etc/shadow"), key("/etc/sudoers"), key("/root/.ssh/")}
+	want := []watch.MapEntry{{Path: "/etc/shadow"}, {Path: "/srv/secret"}, {Path: "/root/.ssh/", Prefix: true}}
+	stale := watch.StaleKeys(have, want)
+	if len(stale) != 1 || string(stale[0]) != string(key("/etc/sudoers")) {
+		t.Errorf("stale keys %q, want only /etc/sudoers's", stale)
+	}
 }
 
 func TestMapEntriesRefusePathsTheKernelCannotCompare(t *testing.T) {

@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func hasRule(r rec, name string) bool {
@@ -220,6 +223,95 @@ func TestBenignWorkloadRaisesNoCriticalAlert(t *testing.T) {
 		if ts.After(start) {
 			t.Errorf("critical alert during a benign workload: %s %v: %s", r.str("event"), r.get("rules"), r.str("message"))
 		}
+	}
+	m.stop(t)
+}
+
+// A reload that drops a watched socket and a watched file stops reporting
+// them, and what it keeps is still reported.  Absence is proven by draining
+// to a marker: the kept socket's connect (and the kept file's open) is made
+// after the dropped one's, from the same thread, and the ring buffer keeps
+// that order.  Before, the unix sockets a reload dropped stayed watched.
+func TestReloadDropsTheWatchesItNoLonger(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dir := t.TempDir()
+	dropped, kept := filepath.Join(dir, "dropped.sock"), filepath.Join(dir, "kept.sock")
+	droppedFile, keptFile := filepath.Join(dir, "dropped.txt"), filepath.Join(dir, "kept.txt")
+	for _, p := range []string{droppedFile, keptFile} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{dropped, kept} {
+		l, err := net.Listen("unix", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+	}
+	connect := func(p string) {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func(p string) {
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+	}
+	toSock := func(p string) func(rec) bool {
+		return and(eventIs("connect"), self(), func(r rec) bool { return r.str("network", "unix_path") == p })
+	}
+	ofFile := func(p string) func(rec) bool {
+		return and(eventIs("open"), self(), func(r rec) bool { return r.str("file", "path") == p })
+	}
+
+	path := filepath.Join(dir, "policy.yaml")
+	writePolicy(t, path, "watch:\n  sockets: ["+dropped+"]\n  paths: ["+droppedFile+"]\n")
+	m := startMonitor(t, "--policy", path, "--watch-socket", kept, "--watch-path", keptFile)
+	connect(dropped)
+	connect(kept)
+	open(droppedFile)
+	open(keptFile)
+	m.waitFor(t, 10*time.Second, "open of the kept file", ofFile(keptFile))
+	for _, p := range []func(rec) bool{toSock(dropped), toSock(kept), ofFile(droppedFile)} {
+		if n := len(m.find(p)); n != 1 {
+			t.Fatalf("before the reload: %d records for one watched access, want 1:\n%s", n, m.tail(20))
+		}
+	}
+
+	writePolicy(t, path, "rules: {}\n")
+	m.cmd.Process.Signal(syscall.SIGHUP)
+	reloaded := m.waitFor(t, 10*time.Second, "policy reloaded", func(r rec) bool {
+		return r.str("event") == "policy" && strings.Contains(r.str("message"), "reloaded from")
+	})
+	at, err := time.Parse(time.RFC3339Nano, reloaded.str("time"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterReload := func(r rec) bool {
+		ts, err := time.Parse(time.RFC3339Nano, r.str("time"))
+		return err == nil && ts.After(at)
+	}
+	connect(dropped)
+	open(droppedFile)
+	connect(kept) // the markers
+	open(keptFile)
+	m.waitFor(t, 10*time.Second, "the kept socket's connect after the reload", and(toSock(kept), afterReload))
+	m.waitFor(t, 10*time.Second, "the kept file's open after the reload", and(ofFile(keptFile), afterReload))
+	if n := len(m.find(toSock(dropped))); n != 1 {
+		t.Errorf("the dropped socket: %d connects reported, want only the one before the reload", n)
+	}
+	if n := len(m.find(ofFile(droppedFile))); n != 1 {
+		t.Errorf("the dropped file: %d opens reported, want only the one before the reload", n)
 	}
 	m.stop(t)
 }
