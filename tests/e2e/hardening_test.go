@@ -260,12 +260,13 @@ func TestFullDiskIsReportedOnceAndRecovered(t *testing.T) {
 
 func TestStartupRefusesWhatItCannotRun(t *testing.T) {
 	t.Run("kernel older than 5.8 is exit 9", func(t *testing.T) {
-		cmd := exec.Command(monitorBin)
-		cmd.Env = append(os.Environ(), "MONITOR_FAKE_KERNEL=4.19.0-25-amd64")
+		// the UNAME26 personality: uname says 2.6.x to this process
+		cmd := exec.Command("setarch", "x86_64", "--uname-2.6", monitorBin)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		cmd.Run()
-		if cmd.ProcessState.ExitCode() != 9 || !strings.Contains(stderr.String(), "older than 5.8") {
+		if cmd.ProcessState.ExitCode() != 9 || !strings.Contains(stderr.String(), "kernel 2.6.") ||
+			!strings.Contains(stderr.String(), "older than 5.8") {
 			t.Errorf("exit %d: %s", cmd.ProcessState.ExitCode(), stderr.String())
 		}
 	})
