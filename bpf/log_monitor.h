@@ -70,7 +70,7 @@ enum event_type {
 
 /* Indexes of the per-CPU "stats" map: what the kernel side failed to send. */
 enum stat_counter {
-	STAT_OUTPUT_NOSPC = 0,   /* perf ring full (perf counts it as lost too) */
+	STAT_OUTPUT_NOSPC = 0,   /* the ring buffer, or a perf buffer, was full */
 	STAT_OUTPUT_ERROR = 1,   /* any other bpf_perf_event_output failure */
 	STAT_PENDING_FULL = 2,   /* syscall entry not stored: table full */
 	STAT_SCRATCH_MISS = 3,   /* per-CPU scratch lookup failed */

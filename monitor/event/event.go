@@ -90,7 +90,7 @@ const (
 
 // StatNames names each kernel counter for the stats record.
 var StatNames = [StatMax]string{
-	StatOutputNoSpace: "perf_buffer_full",
+	StatOutputNoSpace: "perf_buffer_full", // either transport's buffer; the name predates the ring buffer
 	StatOutputError:   "output_error",
 	StatPendingFull:   "pending_table_full",
 	StatScratchMiss:   "scratch_miss",
