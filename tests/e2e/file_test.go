@@ -32,7 +32,7 @@ func runIn(t *testing.T, dir string, name string, args ...string) int {
 func (m *monitor) exactlyOne(t *testing.T, what string, pred func(rec) bool) rec {
 	t.Helper()
 	r := m.waitFor(t, 10*time.Second, what, pred)
-	time.Sleep(200 * time.Millisecond)
+	m.drain(t)
 	if got := m.find(pred); len(got) != 1 {
 		t.Errorf("%s: %d records, want exactly one: %v", what, len(got), got)
 	}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -217,6 +218,29 @@ func (m *monitor) tail(n int) string {
 		from = 0
 	}
 	return strings.Join(m.lines[from:], "\n")
+}
+
+var drainSeq atomic.Uint64
+
+// drain returns once the monitor has read every record the kernel made
+// before the call: it runs /bin/true with a unique marker and waits for that
+// exec's record.  The ring buffer keeps the order in which records were
+// made, across CPUs, and one goroutine reads it, so whatever a finished
+// process did is in before the marker.  Assert absence after it, never after
+// a sleep.
+func (m *monitor) drain(t *testing.T) {
+	t.Helper()
+	marker := fmt.Sprintf("e2e-drain-%d-%d", os.Getpid(), drainSeq.Add(1))
+	if err := exec.Command("/bin/true", marker).Run(); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor(t, 10*time.Second, "drain marker "+marker, func(r rec) bool {
+		if r.str("event") != "exec" {
+			return false
+		}
+		args := r.strs("process", "args")
+		return len(args) == 2 && args[1] == marker
+	})
 }
 
 // stop sends SIGTERM and returns the exit code.

@@ -216,7 +216,7 @@ func TestBenignWorkloadRaisesNoCriticalAlert(t *testing.T) {
 	}
 	resp.Body.Close()
 	srv.Close()
-	time.Sleep(500 * time.Millisecond)
+	m.drain(t)
 
 	for _, r := range m.find(func(r rec) bool { return r.str("severity") == "critical" }) {
 		ts, _ := time.Parse(time.RFC3339Nano, r.str("time"))

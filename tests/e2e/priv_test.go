@@ -118,7 +118,7 @@ func TestSyscallsAndPrivilege(t *testing.T) {
 		if r.str("error") != "EPERM" || r.num("syscall", "args", "uid") != 0 || r.str("category") != "syscall" {
 			t.Errorf("error=%q args=%v", r.str("error"), r.get("syscall", "args"))
 		}
-		time.Sleep(200 * time.Millisecond)
+		m.drain(t)
 		if got := m.find(and(eventIs("privilege"), pidIs(pid))); len(got) != 0 {
 			t.Errorf("a failed setuid(0) raised privilege events: %v", got)
 		}
@@ -133,7 +133,7 @@ func TestSyscallsAndPrivilege(t *testing.T) {
 		if r.str("severity") != "info" || r.num("syscall", "ret") != 0 || r.num("syscall", "args", "euid") != 1000 {
 			t.Errorf("severity=%q syscall=%v", r.str("severity"), r.get("syscall"))
 		}
-		time.Sleep(200 * time.Millisecond)
+		m.drain(t)
 		if got := m.find(and(eventIs("privilege"), pidIs(pid))); len(got) != 0 {
 			t.Errorf("dropping privileges raised privilege events: %v", got)
 		}
@@ -167,7 +167,7 @@ func TestSyscallsAndPrivilege(t *testing.T) {
 		if len(flags) != 1 || flags[0] != "CLONE_NEWUSER" || r.num("process", "uid") != 65534 {
 			t.Errorf("flags=%v uid=%v", flags, r.get("process", "uid"))
 		}
-		time.Sleep(200 * time.Millisecond)
+		m.drain(t)
 		if got := m.find(and(eventIs("privilege"), pidIs(pid))); len(got) != 0 {
 			t.Errorf("a user namespace alone raised privilege events: %v", got)
 		}
