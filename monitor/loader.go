@@ -1,25 +1,19 @@
 package monitor
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
-	"unsafe"
 
 	bpf "github.com/aquasecurity/libbpfgo"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -66,74 +60,6 @@ type loaded struct {
 	stats   *bpf.BPFMap
 	memfd   *os.File
 	tracefs string
-}
-
-const minKernelMajor, minKernelMinor = 5, 8
-
-// kernelAtLeast reads uname's release; a release it cannot parse passes
-// (the load then tells).  The e2e test makes it old with setarch
-// --uname-2.6 (the kernel's UNAME26 personality), not with a switch here.
-func kernelAtLeast(wantMajor, wantMinor int) (string, bool) {
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
-		return "", true
-	}
-	rel := unix.ByteSliceToString(uts.Release[:])
-	var major, minor int
-	if n, _ := fmt.Sscanf(rel, "%d.%d", &major, &minor); n != 2 {
-		return rel, true
-	}
-	return rel, major > wantMajor || (major == wantMajor && minor >= wantMinor)
-}
-
-// preflight checks what the user can fix before anything is loaded.
-func preflight(cfg *Config) error {
-	if os.Geteuid() != 0 {
-		return errorf(ExitPermission, "must run as root: loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (try: sudo %s)", os.Args[0])
-	}
-	if rel, ok := kernelAtLeast(minKernelMajor, minKernelMinor); !ok {
-		return errorf(ExitKernel, "kernel %s is older than %d.%d, the oldest this monitor supports (BPF CO-RE with BTF, raw tracepoints, bpf_ktime_get_boot_ns): upgrade the kernel", rel, minKernelMajor, minKernelMinor)
-	}
-	btf := cfg.BTFFile
-	if btf == "" {
-		btf = DefaultBTFFile
-	}
-	if _, err := os.Stat(btf); err != nil {
-		if btf == DefaultBTFFile {
-			return errorf(ExitNoBTF, "kernel BTF not found at %s: this kernel was built without CONFIG_DEBUG_INFO_BTF; use a kernel with BTF or pass --btf-file with a BTF file for this kernel", btf)
-		}
-		return errorf(ExitNoBTF, "BTF file %s: %v (give a readable BTF file for the running kernel)", btf, err)
-	}
-	return nil
-}
-
-// ensureTracefs returns a mounted tracefs, mounting it when missing.
-func ensureTracefs(log zerolog.Logger) (string, error) {
-	for _, p := range []string{tracefsPath, tracefsOldPath} {
-		if _, err := os.Stat(p + "/events"); err == nil {
-			return p, nil
-		}
-	}
-	if err := unix.Mount("tracefs", tracefsPath, "tracefs", 0, ""); err != nil {
-		return "", errorf(ExitTracefs, "tracefs is not mounted and mounting it at %s failed: %v (mount it: mount -t tracefs nodev %s)", tracefsPath, err, tracefsPath)
-	}
-	log.Info().Str("path", tracefsPath).Msg("mounted tracefs")
-	return tracefsPath, nil
-}
-
-// ensureBpffs mounts bpffs when missing.  Nothing is pinned (links belong
-// to our file descriptors and die with the process), but bpftool and libbpf
-// expect it; failure is only a warning.
-func ensureBpffs(log zerolog.Logger) {
-	var st unix.Statfs_t
-	if err := unix.Statfs(bpffsPath, &st); err == nil && st.Type == unix.BPF_FS_MAGIC {
-		return
-	}
-	if err := unix.Mount("bpf", bpffsPath, "bpf", 0, ""); err != nil {
-		log.Warn().Err(err).Str("path", bpffsPath).Msg("bpffs not mounted and mount failed; continuing (nothing is pinned)")
-		return
-	}
-	log.Info().Str("path", bpffsPath).Msg("mounted bpffs")
 }
 
 // routeLibbpfLog sends libbpf's own messages to the diagnostics logger at
@@ -414,220 +340,6 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	return l, nil
 }
 
-// loadSelfTids writes the monitor's running threads into self_tids (the
-// kernel adds those created later).
-func (l *loaded) loadSelfTids() error {
-	m, err := l.mod.GetMap("self_tids")
-	if err != nil {
-		return err
-	}
-	ents, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return err
-	}
-	one := uint8(1)
-	for _, e := range ents {
-		tid, err := strconv.ParseUint(e.Name(), 10, 32)
-		if err != nil {
-			continue
-		}
-		key := uint32(tid)
-		if err := m.Update(unsafe.Pointer(&key), unsafe.Pointer(&one)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// loadSyscallTable writes the kernel half of monitor/syscalls' table.
-func (l *loaded) loadSyscallTable() error {
-	m, err := l.mod.GetMap("syscall_table")
-	if err != nil {
-		return err
-	}
-	for i := range syscalls.Table {
-		spec := &syscalls.Table[i]
-		if spec.Nr >= event.SyscallTableLen {
-			return fmt.Errorf("%s: syscall number %d beyond the table", spec.Name, spec.Nr)
-		}
-		key := spec.Nr
-		val := spec.KernelSpec()
-		if err := m.Update(unsafe.Pointer(&key), unsafe.Pointer(&val[0])); err != nil {
-			return fmt.Errorf("%s: %w", spec.Name, err)
-		}
-	}
-	c, err := l.mod.GetMap("compat_syscalls")
-	if err != nil {
-		return err
-	}
-	for _, cc := range syscalls.Compat {
-		if cc.Nr32 >= event.CompatTableLen {
-			return fmt.Errorf("%s: i386 number %d beyond the table", cc.Name, cc.Nr32)
-		}
-		key, val := cc.Nr32, cc.KernelValue()
-		if err := c.Update(unsafe.Pointer(&key), unsafe.Pointer(&val)); err != nil {
-			return fmt.Errorf("compat %s: %w", cc.Name, err)
-		}
-	}
-	return nil
-}
-
-// loadUnixWatch makes paths the unix sockets whose connects are reported:
-// each is written, then any other socket the map still holds (a reload
-// dropped it) is deleted.
-func (l *loaded) loadUnixWatch(paths []string) error {
-	m, err := l.mod.GetMap("unix_watch")
-	if err != nil {
-		return err
-	}
-	keep := map[[event.UnixPathLen]byte]bool{}
-	for i, p := range paths {
-		var key [event.UnixPathLen]byte
-		if len(p) >= len(key) {
-			return fmt.Errorf("unix socket path %q too long", p)
-		}
-		copy(key[:], p)
-		keep[key] = true
-		val := uint32(i)
-		if err := m.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&val)); err != nil {
-			return fmt.Errorf("unix socket %s: %w", p, err)
-		}
-	}
-	var stale [][event.UnixPathLen]byte
-	it := m.Iterator()
-	for it.Next() {
-		var key [event.UnixPathLen]byte
-		copy(key[:], it.Key())
-		if !keep[key] {
-			stale = append(stale, key)
-		}
-	}
-	for _, k := range stale {
-		if err := m.DeleteKey(unsafe.Pointer(&k[0])); err != nil {
-			return fmt.Errorf("unix_watch: delete a stale socket: %w", err)
-		}
-	}
-	return nil
-}
-
-// sweepFolds closes the UDP fold windows opened at least window ago and
-// returns those that counted repeats.  Entries are deleted so the next send
-// to that destination is reported again.  (A send counted between the read
-// and the delete is lost from the count: windows are swept once idle or
-// old, where that is rare.)
-func (l *loaded) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
-	m, err := l.mod.GetMap("net_fold")
-	if err != nil {
-		return nil
-	}
-	var out []event.Fold
-	var keys [][]byte
-	it := m.Iterator()
-	for it.Next() {
-		key := append([]byte(nil), it.Key()...)
-		val, err := m.GetValue(unsafe.Pointer(&key[0]))
-		if err != nil {
-			continue
-		}
-		f, err := event.DecodeFold(key, val)
-		if err != nil || nowBoot < f.FirstNs || nowBoot-f.FirstNs < uint64(window) {
-			continue
-		}
-		keys = append(keys, key)
-		if f.Count > 1 {
-			out = append(out, f)
-		}
-	}
-	for _, k := range keys {
-		m.DeleteKey(unsafe.Pointer(&k[0]))
-	}
-	return out
-}
-
-// reloadWatchList brings the watch maps to entries (policy reload): the new
-// keys are written first, then the keys entries lacks are deleted, so an
-// entry kept across the reload is watched throughout.  Cached verdicts are
-// then dropped.
-func (l *loaded) reloadWatchList(entries []watch.MapEntry) error {
-	stale := map[string][][]byte{}
-	for _, name := range []string{"watch_exact", "watch_prefix"} {
-		m, err := l.mod.GetMap(name)
-		if err != nil {
-			return err
-		}
-		var have [][]byte
-		it := m.Iterator()
-		for it.Next() {
-			have = append(have, append([]byte(nil), it.Key()...))
-		}
-		var want []watch.MapEntry
-		for _, e := range entries {
-			if e.Prefix == (name == "watch_prefix") {
-				want = append(want, e)
-			}
-		}
-		stale[name] = watch.StaleKeys(have, want)
-	}
-	if err := l.loadWatchList(entries); err != nil {
-		return err
-	}
-	for name, keys := range stale {
-		m, err := l.mod.GetMap(name)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := m.DeleteKey(unsafe.Pointer(&k[0])); err != nil {
-				return fmt.Errorf("%s: delete a stale key: %w", name, err)
-			}
-		}
-	}
-	return l.bumpVerdicts()
-}
-
-// bumpVerdicts invalidates the kernel's cached open verdicts (the watch
-// list changed).
-func (l *loaded) bumpVerdicts() error {
-	m, err := l.mod.GetMap("verdict_gen")
-	if err != nil {
-		return err
-	}
-	key := uint32(0)
-	v, err := m.GetValue(unsafe.Pointer(&key))
-	if err != nil {
-		return err
-	}
-	gen := binary.LittleEndian.Uint64(v) + 1
-	return m.Update(unsafe.Pointer(&key), unsafe.Pointer(&gen))
-}
-
-// loadWatchList fills the kernel's watch maps.  It runs before the file
-// hooks are attached, so no file event is judged against a partial list.
-func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
-	exactMap, err := l.mod.GetMap("watch_exact")
-	if err != nil {
-		return err
-	}
-	prefixMap, err := l.mod.GetMap("watch_prefix")
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		key := e.Key()
-		var val [event.WatchValueSize]byte
-		binary.LittleEndian.PutUint32(val[event.WatchValueOffAccess:], e.Access)
-		binary.LittleEndian.PutUint32(val[event.WatchValueOffID:], e.ID)
-		m := exactMap
-		if e.Prefix {
-			m = prefixMap
-		}
-		if err := m.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&val[0])); err != nil {
-			return fmt.Errorf("watch %s: %w", e.Path, err)
-		}
-	}
-	return nil
-}
-
 // startRing opens the BPF ring buffer reader.
 func (l *loaded) startRing() (*ringReader, error) {
 	m, err := l.mod.GetMap("ringbuf")
@@ -667,22 +379,6 @@ func (l *loaded) detach() {
 	}
 	wg.Wait()
 	l.links = nil
-}
-
-// kernelStats sums the per-CPU drop counters.
-func (l *loaded) kernelStats() [statMax]uint64 {
-	var out [statMax]uint64
-	for i := range out {
-		key := uint32(i)
-		v, err := l.stats.GetValue(unsafePointer(&key))
-		if err != nil {
-			continue
-		}
-		for off := 0; off+8 <= len(v); off += 8 {
-			out[i] += leUint64(v[off:])
-		}
-	}
-	return out
 }
 
 // Close releases the perf buffer, links, programs, maps and the memfd.

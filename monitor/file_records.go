@@ -1,0 +1,126 @@
+// Records of file operations on watched paths.
+
+package monitor
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"golang.org/x/sys/unix"
+)
+
+// fileVia names the path an operation took when it was not a syscall.
+func fileVia(flags uint32) string {
+	switch {
+	case flags&event.FileFlagIOUring != 0:
+		return "io_uring"
+	case flags&event.FileFlagLSMHook != 0:
+		return "security_file_open"
+	}
+	return ""
+}
+
+// onFile reports an access to a watched path (the kernel sent only those).
+func (p *processor) onFile(e *event.File) *record.Record {
+	entry := p.track(&e.Header)
+	p.knowExe(entry)
+	f := &record.File{
+		Path:          e.Path,
+		RequestedPath: e.Requested,
+		TargetPath:    e.Target,
+		OpenFlags:     e.OpFlags,
+		FD:            -1,
+		Resolved:      e.Flags&event.FileFlagResolved != 0,
+		Via:           fileVia(e.Flags),
+		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
+	}
+	owner := int64(-1)
+	if w, ok := p.watch.Lookup(e.WatchID); ok {
+		f.Class, f.Watch, owner = w.Class, w.Path, w.Owner
+	}
+	f.WatchOwner = owner
+	name := fileOpNames[e.Op]
+	if name == "" {
+		name = "file"
+	}
+	f.Operation = name
+	switch e.Op {
+	case event.FileOpChmod, event.FileOpMknod:
+		f.Mode, f.HasMode = e.Mode, true
+	case event.FileOpChown:
+		f.Owner = &record.Owner{UID: int64(int32(e.OwnerUID)), GID: int64(int32(e.OwnerGID))}
+	case event.FileOpOpen:
+		name = "open"
+		f.Operation = openOperation(e.OpFlags)
+		if e.OpFlags&unix.O_CREAT != 0 || e.OpFlags&unix.O_TMPFILE == unix.O_TMPFILE {
+			f.Mode, f.HasMode = e.Mode&0o7777, true
+		}
+		if e.Ret >= 0 && e.Flags&event.FileFlagLSMHook == 0 {
+			f.FD = e.Ret
+		}
+	}
+	r := &record.Record{
+		Time:     p.wallTime(e.TimeNs),
+		Severity: record.Info,
+		Event:    name,
+		Category: record.CatFile,
+		Process:  p.processFrom(&e.Header, []byte(entry.Exe)),
+		File:     f,
+	}
+	switch {
+	case e.Ret < 0:
+		r.Error = output.ErrnoName(int(-e.Ret))
+		r.Message = fmt.Sprintf("%s of %s by %s failed: %s", f.Operation, e.Path, entry.Exe, r.Error)
+	case e.Op == event.FileOpOpen:
+		r.Message = fmt.Sprintf("%s opened %s for %s", entry.Exe, e.Path, f.Operation)
+	case len(e.Target) > 0:
+		r.Message = fmt.Sprintf("%s: %s %s -> %s", entry.Exe, name, e.Path, e.Target)
+	default:
+		r.Message = fmt.Sprintf("%s: %s %s", entry.Exe, name, e.Path)
+	}
+	return r
+}
+
+// procMemOwner returns the pid in /proc/<pid>/..., or 0.
+func procMemOwner(path []byte) uint32 {
+	rest, ok := bytes.CutPrefix(path, []byte("/proc/"))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(rest, '/'); i > 0 {
+		rest = rest[:i]
+	}
+	v, err := strconv.ParseUint(string(rest), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(v)
+}
+
+// fileOpNames are the event names of enum file_op.
+var fileOpNames = map[uint32]string{
+	event.FileOpOpen:     "open",
+	event.FileOpUnlink:   "unlink",
+	event.FileOpRmdir:    "rmdir",
+	event.FileOpRename:   "rename",
+	event.FileOpChmod:    "chmod",
+	event.FileOpChown:    "chown",
+	event.FileOpTruncate: "truncate",
+	event.FileOpLink:     "link",
+	event.FileOpSymlink:  "symlink",
+	event.FileOpMknod:    "mknod",
+}
+
+func openOperation(flags uint32) string {
+	switch flags & unix.O_ACCMODE {
+	case unix.O_WRONLY:
+		return "write"
+	case unix.O_RDWR:
+		return "read-write"
+	}
+	return "read"
+}

@@ -1,0 +1,248 @@
+// The BPF maps user space writes and reads while the monitor runs: the
+// watch lists, the syscall tables, the monitor's own tids, UDP folds and the
+// kernel's counters.
+
+package monitor
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
+)
+
+// loadSelfTids writes the monitor's running threads into self_tids (the
+// kernel adds those created later).
+func (l *loaded) loadSelfTids() error {
+	m, err := l.mod.GetMap("self_tids")
+	if err != nil {
+		return err
+	}
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	one := uint8(1)
+	for _, e := range ents {
+		tid, err := strconv.ParseUint(e.Name(), 10, 32)
+		if err != nil {
+			continue
+		}
+		key := uint32(tid)
+		if err := m.Update(unsafe.Pointer(&key), unsafe.Pointer(&one)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadSyscallTable writes the kernel half of monitor/syscalls' table.
+func (l *loaded) loadSyscallTable() error {
+	m, err := l.mod.GetMap("syscall_table")
+	if err != nil {
+		return err
+	}
+	for i := range syscalls.Table {
+		spec := &syscalls.Table[i]
+		if spec.Nr >= event.SyscallTableLen {
+			return fmt.Errorf("%s: syscall number %d beyond the table", spec.Name, spec.Nr)
+		}
+		key := spec.Nr
+		val := spec.KernelSpec()
+		if err := m.Update(unsafe.Pointer(&key), unsafe.Pointer(&val[0])); err != nil {
+			return fmt.Errorf("%s: %w", spec.Name, err)
+		}
+	}
+	c, err := l.mod.GetMap("compat_syscalls")
+	if err != nil {
+		return err
+	}
+	for _, cc := range syscalls.Compat {
+		if cc.Nr32 >= event.CompatTableLen {
+			return fmt.Errorf("%s: i386 number %d beyond the table", cc.Name, cc.Nr32)
+		}
+		key, val := cc.Nr32, cc.KernelValue()
+		if err := c.Update(unsafe.Pointer(&key), unsafe.Pointer(&val)); err != nil {
+			return fmt.Errorf("compat %s: %w", cc.Name, err)
+		}
+	}
+	return nil
+}
+
+// loadUnixWatch makes paths the unix sockets whose connects are reported:
+// each is written, then any other socket the map still holds (a reload
+// dropped it) is deleted.
+func (l *loaded) loadUnixWatch(paths []string) error {
+	m, err := l.mod.GetMap("unix_watch")
+	if err != nil {
+		return err
+	}
+	keep := map[[event.UnixPathLen]byte]bool{}
+	for i, p := range paths {
+		var key [event.UnixPathLen]byte
+		if len(p) >= len(key) {
+			return fmt.Errorf("unix socket path %q too long", p)
+		}
+		copy(key[:], p)
+		keep[key] = true
+		val := uint32(i)
+		if err := m.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&val)); err != nil {
+			return fmt.Errorf("unix socket %s: %w", p, err)
+		}
+	}
+	var stale [][event.UnixPathLen]byte
+	it := m.Iterator()
+	for it.Next() {
+		var key [event.UnixPathLen]byte
+		copy(key[:], it.Key())
+		if !keep[key] {
+			stale = append(stale, key)
+		}
+	}
+	for _, k := range stale {
+		if err := m.DeleteKey(unsafe.Pointer(&k[0])); err != nil {
+			return fmt.Errorf("unix_watch: delete a stale socket: %w", err)
+		}
+	}
+	return nil
+}
+
+// sweepFolds closes the UDP fold windows opened at least window ago and
+// returns those that counted repeats.  Entries are deleted so the next send
+// to that destination is reported again.  (A send counted between the read
+// and the delete is lost from the count: windows are swept once idle or
+// old, where that is rare.)
+func (l *loaded) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
+	m, err := l.mod.GetMap("net_fold")
+	if err != nil {
+		return nil
+	}
+	var out []event.Fold
+	var keys [][]byte
+	it := m.Iterator()
+	for it.Next() {
+		key := append([]byte(nil), it.Key()...)
+		val, err := m.GetValue(unsafe.Pointer(&key[0]))
+		if err != nil {
+			continue
+		}
+		f, err := event.DecodeFold(key, val)
+		if err != nil || nowBoot < f.FirstNs || nowBoot-f.FirstNs < uint64(window) {
+			continue
+		}
+		keys = append(keys, key)
+		if f.Count > 1 {
+			out = append(out, f)
+		}
+	}
+	for _, k := range keys {
+		m.DeleteKey(unsafe.Pointer(&k[0]))
+	}
+	return out
+}
+
+// reloadWatchList brings the watch maps to entries (policy reload): the new
+// keys are written first, then the keys entries lacks are deleted, so an
+// entry kept across the reload is watched throughout.  Cached verdicts are
+// then dropped.
+func (l *loaded) reloadWatchList(entries []watch.MapEntry) error {
+	stale := map[string][][]byte{}
+	for _, name := range []string{"watch_exact", "watch_prefix"} {
+		m, err := l.mod.GetMap(name)
+		if err != nil {
+			return err
+		}
+		var have [][]byte
+		it := m.Iterator()
+		for it.Next() {
+			have = append(have, append([]byte(nil), it.Key()...))
+		}
+		var want []watch.MapEntry
+		for _, e := range entries {
+			if e.Prefix == (name == "watch_prefix") {
+				want = append(want, e)
+			}
+		}
+		stale[name] = watch.StaleKeys(have, want)
+	}
+	if err := l.loadWatchList(entries); err != nil {
+		return err
+	}
+	for name, keys := range stale {
+		m, err := l.mod.GetMap(name)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := m.DeleteKey(unsafe.Pointer(&k[0])); err != nil {
+				return fmt.Errorf("%s: delete a stale key: %w", name, err)
+			}
+		}
+	}
+	return l.bumpVerdicts()
+}
+
+// bumpVerdicts invalidates the kernel's cached open verdicts (the watch
+// list changed).
+func (l *loaded) bumpVerdicts() error {
+	m, err := l.mod.GetMap("verdict_gen")
+	if err != nil {
+		return err
+	}
+	key := uint32(0)
+	v, err := m.GetValue(unsafe.Pointer(&key))
+	if err != nil {
+		return err
+	}
+	gen := binary.LittleEndian.Uint64(v) + 1
+	return m.Update(unsafe.Pointer(&key), unsafe.Pointer(&gen))
+}
+
+// loadWatchList fills the kernel's watch maps.  It runs before the file
+// hooks are attached, so no file event is judged against a partial list.
+func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
+	exactMap, err := l.mod.GetMap("watch_exact")
+	if err != nil {
+		return err
+	}
+	prefixMap, err := l.mod.GetMap("watch_prefix")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		key := e.Key()
+		var val [event.WatchValueSize]byte
+		binary.LittleEndian.PutUint32(val[event.WatchValueOffAccess:], e.Access)
+		binary.LittleEndian.PutUint32(val[event.WatchValueOffID:], e.ID)
+		m := exactMap
+		if e.Prefix {
+			m = prefixMap
+		}
+		if err := m.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&val[0])); err != nil {
+			return fmt.Errorf("watch %s: %w", e.Path, err)
+		}
+	}
+	return nil
+}
+
+// kernelStats sums the per-CPU drop counters.
+func (l *loaded) kernelStats() [statMax]uint64 {
+	var out [statMax]uint64
+	for i := range out {
+		key := uint32(i)
+		v, err := l.stats.GetValue(unsafePointer(&key))
+		if err != nil {
+			continue
+		}
+		for off := 0; off+8 <= len(v); off += 8 {
+			out[i] += leUint64(v[off:])
+		}
+	}
+	return out
+}

@@ -1,0 +1,178 @@
+// The monitor's own records: start, stats, loss; and the counters behind them.
+
+package monitor
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"golang.org/x/sys/unix"
+)
+
+func (p *processor) statsRecord(final bool) *record.Record {
+	now := time.Now()
+	interval := now.Sub(p.intervalStart)
+	var n uint64
+	for _, v := range p.byEvent {
+		n += v
+	}
+	s := &record.Stats{
+		Final:            final,
+		Interval:         interval,
+		Uptime:           now.Sub(p.started),
+		Events:           p.byEvent,
+		BySeverity:       p.bySeverity,
+		Total:            p.total,
+		LostPerf:         p.lostPerf,
+		LostQueue:        p.lostQueue,
+		DecodeErrors:     p.decodeErrors,
+		ProcTableSize:    p.table.Len(),
+		ProcEvictions:    p.table.Evictions(),
+		LostKernel:       map[string]uint64{},
+		SyscallsRepeated: p.syscallsRepeated,
+		AlertsFolded:     p.alertsFolded,
+	}
+	if p.tracker != nil {
+		top := 5
+		if p.engine != nil {
+			top = p.engine.Policy().Top
+		}
+		s.Top = p.tracker.Top(top, now)
+		s.Tracked = p.tracker.Len()
+		s.TrackedEvicted = p.tracker.Evictions()
+	}
+	if interval > 0 {
+		s.EventsPerSec = float64(n) / interval.Seconds()
+	}
+	if p.kernelStats != nil {
+		p.fillKernelStats(s)
+	}
+	p.byEvent = map[string]uint64{}
+	p.bySeverity = [3]uint64{}
+	p.intervalStart = now
+	p.lostAtInterval = p.lostSoFar()
+
+	sev := record.Info
+	msg := "monitor statistics"
+	if final {
+		msg = "monitor stopped"
+	}
+	if s.Lost() > 0 {
+		msg += fmt.Sprintf("; %d events lost since start", s.Lost())
+	}
+	return &record.Record{
+		Time:     now,
+		Severity: sev,
+		Event:    map[bool]string{false: "stats", true: "stop"}[final],
+		Category: record.CatMonitor,
+		Message:  msg,
+		Monitor:  &record.Monitor{Stats: s},
+	}
+}
+
+// checkLoss announces new losses in the stream as a warn record the moment
+// they are seen (called every second), so a quiet log is never silently
+// blind.  Alerts and stats carry the counts too.
+func (p *processor) checkLoss() {
+	s := p.lossSnapshot()
+	lost := s.Lost()
+	if lost <= p.lostReported {
+		return
+	}
+	delta := lost - p.lostReported
+	p.lostReported = lost
+	p.lostKernelSeen = lost - (p.lostPerf + p.lostQueue + p.decodeErrors)
+	p.emitMonitor(&record.Record{
+		Time:     time.Now(),
+		Severity: record.Warn,
+		Event:    "loss",
+		Category: record.CatMonitor,
+		Message:  fmt.Sprintf("%d events lost in the last second (%d since start): the log is incomplete", delta, lost),
+		Monitor:  &record.Monitor{Stats: s},
+	})
+}
+
+// lostSoFar is every loss known without reading the kernel's counters
+// (those are refreshed once a second by checkLoss).
+func (p *processor) lostSoFar() uint64 {
+	return p.lostPerf + p.lostQueue + p.decodeErrors + p.lostKernelSeen
+}
+
+// lossSnapshot reads every loss counter without resetting interval counts.
+func (p *processor) lossSnapshot() *record.Stats {
+	s := &record.Stats{
+		Uptime:        time.Since(p.started),
+		Events:        map[string]uint64{},
+		Total:         p.total,
+		LostPerf:      p.lostPerf,
+		LostQueue:     p.lostQueue,
+		DecodeErrors:  p.decodeErrors,
+		ProcTableSize: p.table.Len(),
+		ProcEvictions: p.table.Evictions(),
+		LostKernel:    map[string]uint64{},
+	}
+	if p.kernelStats != nil {
+		p.fillKernelStats(s)
+	}
+	return s
+}
+
+func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	kernel := unix.ByteSliceToString(uts.Release[:])
+	attached := 0
+	var missing []string
+	for _, h := range l.hooks {
+		if h.Attached {
+			attached++
+		} else {
+			missing = append(missing, h.Name)
+		}
+	}
+	msg := fmt.Sprintf("monitor started: %d of %d hooks attached", attached, len(l.hooks))
+	if len(missing) > 0 {
+		msg += "; unavailable: " + strings.Join(missing, ", ")
+	}
+	return &record.Record{
+		Time:     time.Now(),
+		Severity: record.Info,
+		Event:    "start",
+		Category: record.CatMonitor,
+		Message:  msg,
+		Monitor: &record.Monitor{Start: &record.Start{
+			Version:     cfg.Version,
+			Kernel:      kernel,
+			Transport:   transportName(cfg.Transport),
+			PerfPages:   cfg.PerfPages,
+			PID:         os.Getpid(),
+			Hooks:       l.hooks,
+			ProcsSeeded: seeded,
+		}},
+	}
+}
+
+// fillKernelStats splits the kernel counters into losses and filter counts.
+func (p *processor) fillKernelStats(s *record.Stats) {
+	ks := p.kernelStats()
+	for i, v := range ks {
+		if i < event.StatLossMax {
+			s.LostKernel[event.StatNames[i]] = v
+		}
+	}
+	s.FileChecked = ks[event.StatFileChecked]
+	s.FileSent = ks[event.StatFileSent]
+	s.NetFolded = ks[event.StatNetFolded]
+	s.FileCached = ks[event.StatFileCached]
+}
+
+func transportName(t string) string {
+	if t == "perf" {
+		return "perf_buffer"
+	}
+	return "ring_buffer"
+}
