@@ -27,7 +27,7 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 	entry := p.track(&e.Header)
 	p.knowExe(entry)
 	call := syscalls.Call{Args: e.Args, Deref: e.Deref, Strs: e.Strs, Path: e.Path, Ret: e.Ret}
-	s := &record.Syscall{Name: spec.Name, Nr: e.Nr, Group: spec.Group, Args: spec.Decode(&call), Ret: e.Ret}
+	s := &record.Syscall{Name: spec.Name, Nr: e.Nr, Group: spec.Group, Args: spec.Decode(&call), Raw: e.Args, Ret: e.Ret}
 	switch spec.Name {
 	case "ptrace":
 		s.TargetPID = uint32(e.Args[1])

@@ -177,8 +177,11 @@ type Syscall struct {
 	Name  string
 	Nr    uint32
 	Group string // debugging, kernel, namespaces, credentials, fileless
-	Args  []Arg
-	Ret   int64
+	Args  []Arg  // decoded for people (names, flags); the sinks print these
+	// Raw: the arguments as the kernel passed them (x86-64 numbering, also
+	// for i386 callers).  Rules compare these, never the display names.
+	Raw [6]uint64
+	Ret int64
 	// TargetPID/TargetExe: the process acted on (ptrace, process_vm_*)
 	TargetPID uint32
 	TargetExe string

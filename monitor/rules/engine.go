@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
@@ -286,7 +288,7 @@ var Builtin = []Def{
 			case "init_module", "finit_module", "kexec_load", "kexec_file_load":
 				return true
 			case "bpf":
-				return syscallArg(s, "cmd") == "BPF_PROG_LOAD"
+				return s.Raw[0] == unix.BPF_PROG_LOAD
 			}
 			return false
 		}},
@@ -301,9 +303,9 @@ var Builtin = []Def{
 			case "process_vm_writev":
 				return true
 			case "ptrace":
-				switch syscallArg(s, "request") {
-				case "PTRACE_ATTACH", "PTRACE_SEIZE", "PTRACE_POKETEXT", "PTRACE_POKEDATA", "PTRACE_POKEUSER",
-					"PTRACE_SETREGS", "PTRACE_SETREGSET":
+				switch s.Raw[0] {
+				case unix.PTRACE_ATTACH, unix.PTRACE_SEIZE, unix.PTRACE_POKETEXT, unix.PTRACE_POKEDATA,
+					unix.PTRACE_POKEUSR, unix.PTRACE_SETREGS, unix.PTRACE_SETREGSET:
 					return true
 				}
 			}
@@ -413,8 +415,7 @@ var Builtin = []Def{
 			case "ptrace", "process_vm_writev", "process_vm_readv":
 				return c.Self != 0 && s.TargetPID == c.Self
 			case "bpf":
-				cmd := syscallArg(s, "cmd")
-				return cmd == "BPF_LINK_DETACH" || cmd == "BPF_PROG_DETACH"
+				return s.Raw[0] == unix.BPF_LINK_DETACH || s.Raw[0] == unix.BPF_PROG_DETACH
 			}
 			return false
 		}},

@@ -11,7 +11,9 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
+	"golang.org/x/sys/unix"
 )
 
 // open(2) flags, as the kernel reports them in File.OpenFlags.
@@ -79,6 +81,16 @@ func sysRec(p *record.Process, name string, target uint32, args ...record.Arg) r
 }
 
 func arg(k string, v any) record.Arg { return record.Arg{Key: k, Value: v} }
+
+// callRec is a syscall record as the processor builds it: the raw
+// arguments, which the rules read, and the decoded ones, which people read.
+func callRec(p *record.Process, nr uint32, target uint32, raw ...uint64) record.Record {
+	spec := syscalls.Lookup(nr)
+	c := syscalls.Call{}
+	copy(c.Args[:], raw)
+	s := &record.Syscall{Name: spec.Name, Nr: nr, Group: spec.Group, Args: spec.Decode(&c), Raw: c.Args, TargetPID: target}
+	return record.Record{Event: spec.Name, Category: record.CatSyscall, Process: p, Syscall: s}
+}
 
 func connectRec(p *record.Process, dst netip.Addr, port uint16) record.Record {
 	return record.Record{Event: "connect", Category: record.CatNetwork, Process: p,
@@ -292,10 +304,10 @@ func ruleCases() []ruleCase {
 
 		// kernel-code-load
 		{"kernel-code-load", "bpf BPF_PROG_GET_NEXT_ID",
-			sysRec(proc(100, 0, "/usr/sbin/bpftool"), "bpf", 0, arg("cmd", "BPF_PROG_GET_NEXT_ID")),
+			callRec(proc(100, 0, "/usr/sbin/bpftool"), unix.SYS_BPF, 0, unix.BPF_PROG_GET_NEXT_ID),
 			nil},
 		{"kernel-code-load", "bpf BPF_PROG_LOAD",
-			sysRec(proc(100, 0, "/usr/local/bin/loader"), "bpf", 0, arg("cmd", "BPF_PROG_LOAD"), arg("prog_type", "kprobe")),
+			callRec(proc(100, 0, "/usr/local/bin/loader"), unix.SYS_BPF, 0, unix.BPF_PROG_LOAD),
 			[]string{"kernel-code-load"}},
 		{"kernel-code-load", "finit_module",
 			sysRec(proc(100, 0, "/usr/local/bin/loader"), "finit_module", 0, arg("fd", int64(3))),
@@ -309,16 +321,16 @@ func ruleCases() []ruleCase {
 
 		// process-injection
 		{"process-injection", "ptrace PTRACE_TRACEME",
-			sysRec(proc(100, alice, "/usr/bin/python3"), "ptrace", 0, arg("request", "PTRACE_TRACEME"), arg("pid", int64(0))),
+			callRec(proc(100, alice, "/usr/bin/python3"), unix.SYS_PTRACE, 0, unix.PTRACE_TRACEME, 0),
 			nil},
 		{"process-injection", "ptrace PTRACE_ATTACH on another process",
-			sysRec(proc(100, alice, "/usr/bin/python3"), "ptrace", 200, arg("request", "PTRACE_ATTACH"), arg("pid", int64(200))),
+			callRec(proc(100, alice, "/usr/bin/python3"), unix.SYS_PTRACE, 200, unix.PTRACE_ATTACH, 200),
 			[]string{"process-injection"}},
 		{"process-injection", "ptrace PTRACE_ATTACH on itself",
-			sysRec(proc(100, alice, "/usr/bin/python3"), "ptrace", 100, arg("request", "PTRACE_ATTACH"), arg("pid", int64(100))),
+			callRec(proc(100, alice, "/usr/bin/python3"), unix.SYS_PTRACE, 100, unix.PTRACE_ATTACH, 100),
 			nil},
 		{"process-injection", "gdb attaching is allowlisted",
-			sysRec(proc(100, alice, "/usr/bin/gdb"), "ptrace", 200, arg("request", "PTRACE_ATTACH"), arg("pid", int64(200))),
+			callRec(proc(100, alice, "/usr/bin/gdb"), unix.SYS_PTRACE, 200, unix.PTRACE_ATTACH, 200),
 			nil},
 		{"process-injection", "process_vm_writev into another process",
 			sysRec(proc(100, alice, "/usr/bin/python3"), "process_vm_writev", 200, arg("pid", int64(200))),
@@ -420,7 +432,7 @@ func ruleCases() []ruleCase {
 			execRec(proc(100, alice, "/usr/bin/find", "find", "/", "-name", "id_rsa")),
 			[]string{"credential-hunting"}},
 		{"credential-hunting", "a private key named on a command line that is not an exec",
-			sysRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/alice/.ssh/id_rsa"), "ptrace", 0, arg("request", "PTRACE_TRACEME")),
+			callRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/alice/.ssh/id_rsa"), unix.SYS_PTRACE, 0, unix.PTRACE_TRACEME),
 			nil},
 
 		// sensitive-config-modified
@@ -467,16 +479,16 @@ func ruleCases() []ruleCase {
 			sysRec(proc(100, 0, "/usr/bin/kill", "kill", "-9", strconv.Itoa(self)), "kill", 0, arg("pid", int64(self)), arg("sig", "SIGKILL")),
 			[]string{"monitor-tampering"}},
 		{"monitor-tampering", "ptrace attach to the monitor",
-			sysRec(proc(100, 0, "/usr/bin/python3"), "ptrace", uint32(self), arg("request", "PTRACE_ATTACH"), arg("pid", int64(self))),
+			callRec(proc(100, 0, "/usr/bin/python3"), unix.SYS_PTRACE, uint32(self), unix.PTRACE_ATTACH, uint64(self)),
 			[]string{"process-injection", "monitor-tampering"}},
 		{"monitor-tampering", "process_vm_readv of another process",
 			sysRec(proc(100, 0, "/usr/bin/python3"), "process_vm_readv", uint32(self)+1, arg("pid", int64(self)+1)),
 			nil},
 		{"monitor-tampering", "BPF links detached",
-			sysRec(proc(100, 0, "/usr/local/bin/x"), "bpf", 0, arg("cmd", "BPF_LINK_DETACH")),
+			callRec(proc(100, 0, "/usr/local/bin/x"), unix.SYS_BPF, 0, unix.BPF_LINK_DETACH),
 			[]string{"monitor-tampering"}},
 		{"monitor-tampering", "bpf listing programs",
-			sysRec(proc(100, 0, "/usr/local/bin/x"), "bpf", 0, arg("cmd", "BPF_PROG_GET_NEXT_ID")),
+			callRec(proc(100, 0, "/usr/local/bin/x"), unix.SYS_BPF, 0, unix.BPF_PROG_GET_NEXT_ID),
 			nil},
 
 		// watched-path-modified
