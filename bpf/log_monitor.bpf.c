@@ -51,4 +51,14 @@ const volatile struct btf_anchor {
 	enum syscall_spec_flags syscall_spec_flags;
 	enum syscall_event_flags syscall_event_flags;
 	enum priv_means priv_means;
-} btf_anchor = {};
+	enum syscall_nr syscall_nr;
+	enum syscall_filters syscall_filters;
+	enum prctl_reported prctl_reported;
+	enum ptrace_reported ptrace_reported;
+	/* string constants: their bytes are in .rodata, where the Go test reads them */
+	char proc_mem_pattern[sizeof(PROC_MEM_PATTERN)];
+	char release_agent_pattern[sizeof(RELEASE_AGENT_PATTERN)];
+} btf_anchor = {
+	.proc_mem_pattern = PROC_MEM_PATTERN,
+	.release_agent_pattern = RELEASE_AGENT_PATTERN,
+};

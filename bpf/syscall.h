@@ -13,8 +13,39 @@
 #ifndef __LOG_MONITOR_SYSCALL_H
 #define __LOG_MONITOR_SYSCALL_H
 
-#define CLONE_NS_MASK (0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | \
-		       0x10000000 | 0x20000000 | 0x40000000 | 0x00000080)
+/*
+ * The values the kernel side filters on, as enums so that they are in the
+ * object's BTF: monitor/syscalls checks each against the kernel's constants
+ * (x/sys/unix) and the rules' lists against them.
+ */
+enum syscall_filters {
+	/* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME */
+	CLONE_NS_MASK = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 |
+			0x10000000 | 0x20000000 | 0x40000000 | 0x00000080,
+};
+
+/* prctl options reported (the rest are everyday) */
+enum prctl_reported {
+	REPORT_PR_SET_DUMPABLE = 4,
+	REPORT_PR_SET_NAME = 15,
+	REPORT_PR_SET_SECCOMP = 22,
+	REPORT_PR_CAP_AMBIENT = 47,
+	REPORT_PR_SET_PTRACER = 0x59616d61,
+};
+
+/* ptrace requests reported: a tracer's PTRACE_SYSCALL/GETREGS loop is two
+ * calls per traced syscall, so only taking control and writing are worth a
+ * line */
+enum ptrace_reported {
+	REPORT_PTRACE_TRACEME = 0,
+	REPORT_PTRACE_POKETEXT = 4,
+	REPORT_PTRACE_POKEDATA = 5,
+	REPORT_PTRACE_POKEUSR = 6,
+	REPORT_PTRACE_SETREGS = 13,
+	REPORT_PTRACE_ATTACH = 16,
+	REPORT_PTRACE_SETREGSET = 0x4205,
+	REPORT_PTRACE_SEIZE = 0x4206,
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -75,28 +106,26 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 	}
 	if (spec->flags & SC_PRCTL) {
 		switch (a[0]) {
-		case 4:          /* PR_SET_DUMPABLE */
-		case 15:         /* PR_SET_NAME */
-		case 22:         /* PR_SET_SECCOMP */
-		case 47:         /* PR_CAP_AMBIENT */
-		case 0x59616d61: /* PR_SET_PTRACER */
+		case REPORT_PR_SET_DUMPABLE:
+		case REPORT_PR_SET_NAME:
+		case REPORT_PR_SET_SECCOMP:
+		case REPORT_PR_CAP_AMBIENT:
+		case REPORT_PR_SET_PTRACER:
 			break;
 		default:
 			return 0;
 		}
 	}
 	if (spec->flags & SC_PTRACE) {
-		/* a tracer's PTRACE_SYSCALL/GETREGS loop is two calls per traced
-		 * syscall: only taking control and writing are worth a line */
 		switch (a[0]) {
-		case 0:      /* PTRACE_TRACEME */
-		case 4:      /* PTRACE_POKETEXT */
-		case 5:      /* PTRACE_POKEDATA */
-		case 6:      /* PTRACE_POKEUSER */
-		case 13:     /* PTRACE_SETREGS */
-		case 16:     /* PTRACE_ATTACH */
-		case 0x4205: /* PTRACE_SETREGSET */
-		case 0x4206: /* PTRACE_SEIZE */
+		case REPORT_PTRACE_TRACEME:
+		case REPORT_PTRACE_POKETEXT:
+		case REPORT_PTRACE_POKEDATA:
+		case REPORT_PTRACE_POKEUSR:
+		case REPORT_PTRACE_SETREGS:
+		case REPORT_PTRACE_ATTACH:
+		case REPORT_PTRACE_SETREGSET:
+		case REPORT_PTRACE_SEIZE:
 			break;
 		default:
 			return 0;

@@ -3,44 +3,48 @@
 #ifndef __LOG_MONITOR_SYSCALL_NR_H
 #define __LOG_MONITOR_SYSCALL_NR_H
 
-#define NR_open 2
-#define NR_pivot_root 155
-#define NR_mount 165
-#define NR_umount2 166
-#define NR_move_mount 429
-#define NR_connect 42
-#define NR_accept 43
-#define NR_sendto 44
-#define NR_sendmsg 46
-#define NR_bind 49
-#define NR_listen 50
-#define NR_accept4 288
-#define NR_execve 59
-#define NR_truncate 76
-#define NR_ftruncate 77
-#define NR_rename 82
-#define NR_rmdir 84
-#define NR_creat 85
-#define NR_link 86
-#define NR_unlink 87
-#define NR_symlink 88
-#define NR_chmod 90
-#define NR_fchmod 91
-#define NR_chown 92
-#define NR_fchown 93
-#define NR_lchown 94
-#define NR_mknod 133
-#define NR_openat 257
-#define NR_mknodat 259
-#define NR_fchownat 260
-#define NR_unlinkat 263
-#define NR_renameat 264
-#define NR_linkat 265
-#define NR_symlinkat 266
-#define NR_fchmodat 268
-#define NR_renameat2 316
-#define NR_execveat 322
-#define NR_openat2 437
-#define NR_fchmodat2 452
+/* an enum, so that the numbers are in the object's BTF: monitor/syscalls
+ * checks each against the kernel's own header */
+enum syscall_nr {
+	NR_open = 2,
+	NR_pivot_root = 155,
+	NR_mount = 165,
+	NR_umount2 = 166,
+	NR_move_mount = 429,
+	NR_connect = 42,
+	NR_accept = 43,
+	NR_sendto = 44,
+	NR_sendmsg = 46,
+	NR_bind = 49,
+	NR_listen = 50,
+	NR_accept4 = 288,
+	NR_execve = 59,
+	NR_truncate = 76,
+	NR_ftruncate = 77,
+	NR_rename = 82,
+	NR_rmdir = 84,
+	NR_creat = 85,
+	NR_link = 86,
+	NR_unlink = 87,
+	NR_symlink = 88,
+	NR_chmod = 90,
+	NR_fchmod = 91,
+	NR_chown = 92,
+	NR_fchown = 93,
+	NR_lchown = 94,
+	NR_mknod = 133,
+	NR_openat = 257,
+	NR_mknodat = 259,
+	NR_fchownat = 260,
+	NR_unlinkat = 263,
+	NR_renameat = 264,
+	NR_linkat = 265,
+	NR_symlinkat = 266,
+	NR_fchmodat = 268,
+	NR_renameat2 = 316,
+	NR_execveat = 322,
+	NR_openat2 = 437,
+	NR_fchmodat2 = 452,
+};
 
 #endif /* __LOG_MONITOR_SYSCALL_NR_H */
