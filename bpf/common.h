@@ -30,10 +30,10 @@ struct {
 const volatile __u32 self_tgid = 0;
 /* and its process group: kill(-pgid) reaches it too */
 const volatile __u32 self_pgid = 0;
-/* The kernel has the bpf_rdonly_cast kfunc (6.2+): set by the loader from
- * the kernel's BTF; the kfunc is weak, so without it the object still loads
- * and the branches that use it are dead. */
-const volatile __u32 have_rdonly_cast = 0;
+/* The kernel has the bpf_rdonly_cast kfunc (6.2+).  vmlinux.h declares it
+ * weak: where the kernel lacks it, libbpf resolves it to 0, this is false
+ * at load time, and the verifier drops the branches that use it. */
+#define have_rdonly_cast bpf_ksym_exists(bpf_rdonly_cast)
 
 /* The monitor's own thread ids (tkill takes a thread id): the loader
  * writes those running at start, task_newtask adds the later ones. */

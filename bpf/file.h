@@ -146,8 +146,8 @@ struct {
 
 /*
  * The cache key of the opened file @f; returns a number mixing it, for the
- * slot (verdict_slot_of).  Where the kernel has bpf_rdonly_cast (6.2+; the
- * loader sets have_rdonly_cast from its BTF), @f becomes a BTF pointer and
+ * slot (verdict_slot_of).  Where the kernel has bpf_rdonly_cast (6.2+;
+ * have_rdonly_cast, resolved at load time), @f becomes a BTF pointer and
  * the fields are plain loads; elsewhere they are three probe reads, each a
  * helper call.  Every successful ordinary open pays this (bench/README).
  */

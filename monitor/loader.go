@@ -254,19 +254,6 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_pgid: %v", err)
 	}
-	// direct loads instead of probe reads on every ordinary open (6.2+);
-	// unknown (no readable BTF): the probe reads, which work everywhere
-	rdonlyCast := uint32(0)
-	if ok, err := kernelHasFunc("bpf_rdonly_cast"); err != nil {
-		log.Debug().Err(err).Msg("kfunc bpf_rdonly_cast not checked; struct file is read with probe reads")
-	} else if ok {
-		rdonlyCast = 1
-	}
-	if err := mod.InitGlobalVariable("have_rdonly_cast", rdonlyCast); err != nil {
-		l.Close()
-		return nil, errorf(ExitRuntime, "set have_rdonly_cast: %v", err)
-	}
-
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()
 		// EPERM is a missing privilege; EACCES is the verifier saying no,
