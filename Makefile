@@ -45,7 +45,7 @@ GO_TAGS := netgo,osusergo
 # while a worker is busy (go.dev/issue/75804, fixed in Go 1.27); seen here.
 FUZZTIME ?= 200000x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest test-fresh \
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest test-fresh bpf-headers \
 	package test-install
 
 all: build
@@ -75,7 +75,15 @@ vmlinux:
 run: deps build
 	$(Q)./$(BIN) $(ARGS)
 
-vet: $(BPF_OBJ)
+# Each BPF header compiles on its own: none leans on what another happened
+# to include before it.
+BPF_HEADERS := $(filter-out bpf/vmlinux.h,$(wildcard bpf/*.h))
+bpf-headers:
+	$(Q)for h in $(BPF_HEADERS); do \
+		echo "#include \"$$(basename $$h)\"" | $(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || \
+		{ echo "error: $$h does not compile on its own" >&2; exit 1; }; done
+
+vet: $(BPF_OBJ) bpf-headers
 	@echo "  VET"
 	$(Q)$(CGO_ENV) $(GO) vet -tags $(GO_TAGS) ./...
 	$(Q)test -z "$$($(GOFMT) -l $$(git ls-files '*.go'))" || { echo "error: gofmt needed:"; $(GOFMT) -l $$(git ls-files '*.go'); exit 1; }

@@ -6,6 +6,8 @@
 #ifndef __LOG_MONITOR_COMMON_H
 #define __LOG_MONITOR_COMMON_H
 
+#include "base.h"
+
 /* The transport, chosen at load: the BPF ring buffer (one ring shared by
  * all CPUs, records reserved in order, wakeups batched) or the perf buffer
  * (one ring per CPU, a wakeup per record). */

@@ -16,6 +16,9 @@
 #ifndef __LOG_MONITOR_CREDS_H
 #define __LOG_MONITOR_CREDS_H
 
+#include "base.h"
+#include "common.h"
+
 /*
  * Live tasks only: an entry is made when the task is created (or first seen)
  * and deleted when it exits (process.h).  Not an LRU: an evicted entry would

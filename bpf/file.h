@@ -25,14 +25,9 @@
 #ifndef __LOG_MONITOR_FILE_H
 #define __LOG_MONITOR_FILE_H
 
-#define AT_FDCWD -100
-#define O_ACCMODE 00000003
-#define O_WRONLY 00000001
-#define O_RDWR 00000002
-#define O_CREAT 00000100
-#define O_TRUNC 00001000
-#define O_PATH 010000000
-#define AT_REMOVEDIR 0x200
+#include "base.h"
+#include "common.h"
+
 
 struct file_pending {
 	__u64 name;   /* user pointer: the path acted on (0: use fd) */
@@ -553,8 +548,6 @@ static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct p
  * before 6.0 (no request in the tracepoint: the loader leaves it out and
  * says so in the start record).
  */
-#define IORING_OP_OPENAT 18
-#define IORING_OP_OPENAT2 28
 
 SEC("raw_tracepoint/io_uring_complete")
 int raw_tracepoint__io_uring_complete(struct bpf_raw_tracepoint_args *ctx)

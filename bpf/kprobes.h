@@ -8,6 +8,12 @@
 #ifndef __LOG_MONITOR_KPROBES_H
 #define __LOG_MONITOR_KPROBES_H
 
+#include "base.h"
+#include "common.h"
+#include "creds.h"
+#include "file.h"
+#include "syscalls.h"
+
 /*
  * The syscall the current task is in.  A kprobe gets no user registers: from
  * 5.15 bpf_task_pt_regs finds them; before, they are at the top of the

@@ -8,17 +8,7 @@
  * calls.  Records are defined in log_monitor.h and travel to user space
  * through the ring buffer (or the "events" perf buffer).
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_endian.h>
-
-#include "log_monitor.h"
-
-#define ENOSPC 28
-
-#include "syscall_nr.h"
+#include "base.h"
 #include "common.h"
 #include "creds.h"
 #include "process.h"

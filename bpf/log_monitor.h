@@ -15,9 +15,7 @@
 #ifndef __LOG_MONITOR_H
 #define __LOG_MONITOR_H
 
-#ifndef __VMLINUX_H__
-#include <linux/types.h>
-#endif
+#include "vmlinux.h" /* __u32 and friends */
 
 /*
  * Every record, enum and size user space reads is in the BPF object's BTF

@@ -27,14 +27,9 @@
 #ifndef __LOG_MONITOR_NET_H
 #define __LOG_MONITOR_NET_H
 
-#define AF_UNIX 1
-#define AF_INET 2
-#define AF_INET6 10
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-#define TCP_SYN_SENT 2
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
+#include "base.h"
+#include "common.h"
+
 
 struct net_pending {
 	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */

@@ -20,6 +20,10 @@
 #ifndef __LOG_MONITOR_PROCESS_H
 #define __LOG_MONITOR_PROCESS_H
 
+#include "base.h"
+#include "common.h"
+#include "creds.h"
+
 /* What sys_enter_execve* saw, kept until the matching exit. */
 struct exec_pending {
 	__u64 filename; /* user pointer */
@@ -151,7 +155,7 @@ static __always_inline __u32 stdio_sockets(struct task_struct *task)
 	for (int fd = 0; fd < 3; fd++) {
 		struct file *f = fd_file(fd);
 
-		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & 00170000) == 0140000)
+		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK)
 			flags |= EXEC_F_STDIN_SOCK << fd;
 	}
 	return flags;

@@ -13,6 +13,11 @@
 #ifndef __LOG_MONITOR_SYSCALL_H
 #define __LOG_MONITOR_SYSCALL_H
 
+#include "base.h"
+#include "common.h"
+#include "creds.h"
+#include "file.h"
+
 /*
  * The values the kernel side filters on, as enums so that they are in the
  * object's BTF: monitor/syscalls checks each against the kernel's constants

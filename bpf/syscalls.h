@@ -35,6 +35,14 @@
 #ifndef __LOG_MONITOR_SYSCALLS_H
 #define __LOG_MONITOR_SYSCALLS_H
 
+#include "base.h"
+#include "common.h"
+#include "creds.h"
+#include "process.h"
+#include "file.h"
+#include "net.h"
+#include "syscall.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, COMPAT_TABLE_LEN);
