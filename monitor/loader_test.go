@@ -1,0 +1,81 @@
+package monitor
+
+import (
+	"bytes"
+	"debug/elf"
+	"strings"
+	"testing"
+)
+
+// objectPrograms returns each program of the embedded BPF object, by
+// function name, with its section (the hook).
+func objectPrograms(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(bpfObject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	progs := map[string]string{}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || elf.ST_BIND(s.Info) != elf.STB_GLOBAL || int(s.Section) >= len(f.Sections) {
+			continue
+		}
+		sec := f.Sections[s.Section]
+		if sec.Flags&elf.SHF_EXECINSTR != 0 && sec.Name != ".text" {
+			progs[s.Name] = sec.Name
+		}
+	}
+	return progs
+}
+
+// Every program of the object is a hook the loader can attach and name: its
+// section parses, and it has a capability for the start record.  Every
+// capability and superseding entry names a program that exists.
+func TestEveryProgramIsAHookTheLoaderKnows(t *testing.T) {
+	progs := objectPrograms(t)
+	if len(progs) < 8 {
+		t.Fatalf("%d programs in the embedded object: %v", len(progs), progs)
+	}
+	for name, sec := range progs {
+		h, err := parseSection(sec)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if want := strings.ReplaceAll(sec, "/", "__"); name != want {
+			t.Errorf("program %s is in section %s: name a program after its section", name, sec)
+		}
+		if hookCapability[name] == "" {
+			t.Errorf("%s (%s %s) has no capability in hookCapability", name, h.kind, h.name)
+		}
+	}
+	for name := range hookCapability {
+		if _, ok := progs[name]; !ok {
+			t.Errorf("hookCapability names %s, which the object does not have", name)
+		}
+	}
+	for name, by := range supersededBy {
+		if _, ok := progs[name]; !ok {
+			t.Errorf("supersededBy names %s, which the object does not have", name)
+		}
+		found := false
+		for _, sec := range progs {
+			found = found || sec == by
+		}
+		if !found {
+			t.Errorf("%s is superseded by %s, which the object does not have", name, by)
+		}
+	}
+}
+
+func TestParseSectionRefusesWhatItCannotAttach(t *testing.T) {
+	for _, sec := range []string{"fentry/do_sys_open", "lsm/file_open", "tracepoint/only-two", "uprobe/x"} {
+		if _, err := parseSection(sec); err == nil {
+			t.Errorf("%s accepted", sec)
+		}
+	}
+}
