@@ -1,12 +1,9 @@
 package monitor
 
 import (
-	"bufio"
 	"bytes"
 	"debug/elf"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -14,7 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -44,45 +40,6 @@ func objectSpec(t *testing.T) *btf.Spec {
 		t.Fatalf("BTF of the embedded BPF object: %v", err)
 	}
 	return spec
-}
-
-// kernelSyscalls reads "#define __NR_name nr" from the copy of Linux 6.12's
-// x86-64 header (monitor/syscalls/testdata).
-func kernelSyscalls(t *testing.T) map[string]uint64 {
-	t.Helper()
-	f, err := os.Open("syscalls/testdata/unistd_64.h")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m := map[string]uint64{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fs := strings.Fields(s.Text())
-		if len(fs) == 3 && fs[0] == "#define" && strings.HasPrefix(fs[1], "__NR_") {
-			if n, err := strconv.ParseUint(fs[2], 10, 32); err == nil {
-				m[strings.TrimPrefix(fs[1], "__NR_")] = n
-			}
-		}
-	}
-	return m
-}
-
-// The syscall numbers the BPF programs dispatch on (bpf/syscall_nr.h), and
-// those of the Go syscall table, are the kernel's.
-func TestSyscallNumbersAreTheKernels(t *testing.T) {
-	nr := kernelSyscalls(t)
-	for name, v := range objectEnum(t, objectSpec(t), "syscall_nr") {
-		name = strings.TrimPrefix(name, "NR_")
-		if k, ok := nr[name]; !ok || k != v {
-			t.Errorf("bpf/syscall_nr.h: %s = %d, the kernel's is %d (found %v)", name, v, k, ok)
-		}
-	}
-	for _, s := range syscalls.Table {
-		if k, ok := nr[s.Name]; !ok || k != uint64(s.Nr) {
-			t.Errorf("monitor/syscalls: %s = %d, the kernel's is %d (found %v)", s.Name, s.Nr, k, ok)
-		}
-	}
 }
 
 // The ptrace requests and prctl options the kernel side reports are the
