@@ -59,7 +59,7 @@ func (p *processor) onExit(e *event.Exit) *record.Record {
 	if p.tracker != nil {
 		p.tracker.Exited(e.PID)
 	}
-	delete(p.userns, e.PID)
+	p.userns.Exit(e.PID)
 	x := &record.Exit{
 		Code:       e.Code(),
 		Signal:     e.Signal(),
@@ -92,9 +92,7 @@ func (p *processor) onFork(e *event.Fork) *record.Record {
 		}
 	}
 	p.table.Fork(e.PID, e.ChildPID)
-	if p.userns[e.PID] && len(p.userns) < usernsMax {
-		p.userns[e.ChildPID] = true
-	}
+	p.userns.Fork(e.PID, e.ChildPID)
 	return &record.Record{
 		Time:     p.wallTime(e.TimeNs),
 		Severity: record.Info,

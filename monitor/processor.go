@@ -46,7 +46,7 @@ type processor struct {
 	alertKey         []byte // foldAlert's key buffer, reused
 	alertsFolded     uint64
 	folds            map[foldKey]*record.Process
-	userns           map[uint32]bool // made a user namespace while not root
+	userns           rules.Userns // the user-namespace sequence detector
 	syscallsRepeated uint64
 
 	// the monitor's own records that found the output queue full, oldest

@@ -180,8 +180,9 @@ type Syscall struct {
 	Args  []Arg  // decoded for people (names, flags); the sinks print these
 	// Raw: the arguments as the kernel passed them (x86-64 numbering, also
 	// for i386 callers).  Rules compare these, never the display names.
-	Raw [6]uint64
-	Ret int64
+	Raw      [6]uint64
+	RawDeref uint64 // the u64 the kernel read behind the argument the table names (clone3's flags, ...)
+	Ret      int64
 	// TargetPID/TargetExe: the process acted on (ptrace, process_vm_*)
 	TargetPID uint32
 	TargetExe string
