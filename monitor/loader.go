@@ -57,7 +57,7 @@ type loaded struct {
 	links   []*bpf.BPFLink
 	hooks   []record.Hook
 	perf    *bpf.PerfBuffer
-	stats   *bpf.BPFMap
+	maps    *kernelMaps // typed handles of the maps user space touches
 	memfd   *os.File
 	tracefs string
 }
@@ -267,15 +267,19 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, errorf(ExitNoHooks, "load BPF programs: %v (run with --debug to see the verifier log)", err)
 	}
 
-	if err := l.loadWatchList(watchList); err != nil {
+	if l.maps, err = resolveMaps(mod); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "%v", err)
+	}
+	if err := l.maps.loadWatchList(watchList); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the watch list into the kernel: %v", err)
 	}
-	if err := l.loadSelfTids(); err != nil {
+	if err := l.maps.loadSelfTids(); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "record the monitor's threads: %v", err)
 	}
-	if err := l.loadSyscallTable(); err != nil {
+	if err := l.maps.loadSyscallTable(); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the syscall table into the kernel: %v", err)
 	}
@@ -283,7 +287,7 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	if cfg.Policy != nil {
 		sockets = append(sockets, cfg.Policy.WatchSockets...)
 	}
-	if err := l.loadUnixWatch(sockets); err != nil {
+	if err := l.maps.loadUnixWatch(sockets); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the watched unix sockets into the kernel: %v", err)
 	}
@@ -319,11 +323,6 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, errorf(ExitNoHooks, "no BPF hook could be attached on this kernel (%d tried); see the warnings above", len(l.hooks))
 	}
 
-	l.stats, err = mod.GetMap(statsMapName)
-	if err != nil {
-		l.Close()
-		return nil, errorf(ExitRuntime, "stats map: %v", err)
-	}
 	return l, nil
 }
 

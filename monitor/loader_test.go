@@ -5,6 +5,8 @@ import (
 	"debug/elf"
 	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf/btf"
 )
 
 // objectPrograms returns each program of the embedded BPF object, by
@@ -77,5 +79,30 @@ func TestParseSectionRefusesWhatItCannotAttach(t *testing.T) {
 		if _, err := parseSection(sec); err == nil {
 			t.Errorf("%s accepted", sec)
 		}
+	}
+}
+
+// Each map the typed layer takes by name is in the embedded object: a map
+// renamed on the BPF side fails here, not at a user's start.
+func TestTypedMapsAreInTheObject(t *testing.T) {
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(bpfObject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds *btf.Datasec
+	if err := spec.TypeByName(".maps", &ds); err != nil {
+		t.Fatalf(".maps in the object's BTF: %v", err)
+	}
+	have := map[string]bool{}
+	for _, v := range ds.Vars {
+		have[v.Type.TypeName()] = true
+	}
+	for name := range mapNames {
+		if !have[name] {
+			t.Errorf("map %s is not in the object (has %v)", name, have)
+		}
+	}
+	if !have["ringbuf"] {
+		t.Error("no ringbuf map")
 	}
 }

@@ -1,12 +1,15 @@
-// The BPF maps user space writes and reads while the monitor runs: the
-// watch lists, the syscall tables, the monitor's own tids, UDP folds and the
-// kernel's counters.
+// The BPF maps user space writes and reads: the watch lists, the syscall
+// tables, the monitor's own tids, UDP folds and the kernel's counters.  One
+// typed handle each, resolved once when the object is loaded; every runtime
+// operation on a map is a method here.
 
 package monitor
 
 import (
 	"encoding/binary"
+
 	"fmt"
+	bpf "github.com/aquasecurity/libbpfgo"
 	"os"
 	"strconv"
 	"time"
@@ -17,13 +20,43 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
+// kernelMaps are the maps user space touches, by role.
+type kernelMaps struct {
+	selfTids, syscallTable, compatSyscalls *bpf.BPFMap
+	watchExact, watchPrefix, verdictGen    *bpf.BPFMap
+	unixWatch, netFold, stats              *bpf.BPFMap
+}
+
+// mapNames are the maps resolveMaps takes from the object, by role.
+var mapNames = map[string]func(*kernelMaps) **bpf.BPFMap{
+	"self_tids":       func(k *kernelMaps) **bpf.BPFMap { return &k.selfTids },
+	"syscall_table":   func(k *kernelMaps) **bpf.BPFMap { return &k.syscallTable },
+	"compat_syscalls": func(k *kernelMaps) **bpf.BPFMap { return &k.compatSyscalls },
+	"watch_exact":     func(k *kernelMaps) **bpf.BPFMap { return &k.watchExact },
+	"watch_prefix":    func(k *kernelMaps) **bpf.BPFMap { return &k.watchPrefix },
+	"verdict_gen":     func(k *kernelMaps) **bpf.BPFMap { return &k.verdictGen },
+	"unix_watch":      func(k *kernelMaps) **bpf.BPFMap { return &k.unixWatch },
+	"net_fold":        func(k *kernelMaps) **bpf.BPFMap { return &k.netFold },
+	statsMapName:      func(k *kernelMaps) **bpf.BPFMap { return &k.stats },
+}
+
+// resolveMaps finds each map of mapNames in the loaded object.
+func resolveMaps(mod *bpf.Module) (*kernelMaps, error) {
+	k := &kernelMaps{}
+	for name, field := range mapNames {
+		m, err := mod.GetMap(name)
+		if err != nil {
+			return nil, fmt.Errorf("map %s: %w", name, err)
+		}
+		*field(k) = m
+	}
+	return k, nil
+}
+
 // loadSelfTids writes the monitor's running threads into self_tids (the
 // kernel adds those created later).
-func (l *loaded) loadSelfTids() error {
-	m, err := l.mod.GetMap("self_tids")
-	if err != nil {
-		return err
-	}
+func (k *kernelMaps) loadSelfTids() error {
+	m := k.selfTids
 	ents, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return err
@@ -43,11 +76,8 @@ func (l *loaded) loadSelfTids() error {
 }
 
 // loadSyscallTable writes the kernel half of monitor/syscalls' table.
-func (l *loaded) loadSyscallTable() error {
-	m, err := l.mod.GetMap("syscall_table")
-	if err != nil {
-		return err
-	}
+func (k *kernelMaps) loadSyscallTable() error {
+	m := k.syscallTable
 	for i := range syscalls.Table {
 		spec := &syscalls.Table[i]
 		if spec.Nr >= event.SyscallTableLen {
@@ -59,10 +89,7 @@ func (l *loaded) loadSyscallTable() error {
 			return fmt.Errorf("%s: %w", spec.Name, err)
 		}
 	}
-	c, err := l.mod.GetMap("compat_syscalls")
-	if err != nil {
-		return err
-	}
+	c := k.compatSyscalls
 	for _, cc := range syscalls.Compat {
 		if cc.Nr32 >= event.CompatTableLen {
 			return fmt.Errorf("%s: i386 number %d beyond the table", cc.Name, cc.Nr32)
@@ -78,11 +105,8 @@ func (l *loaded) loadSyscallTable() error {
 // loadUnixWatch makes paths the unix sockets whose connects are reported:
 // each is written, then any other socket the map still holds (a reload
 // dropped it) is deleted.
-func (l *loaded) loadUnixWatch(paths []string) error {
-	m, err := l.mod.GetMap("unix_watch")
-	if err != nil {
-		return err
-	}
+func (k *kernelMaps) loadUnixWatch(paths []string) error {
+	m := k.unixWatch
 	keep := map[[event.UnixPathLen]byte]bool{}
 	for i, p := range paths {
 		var key [event.UnixPathLen]byte
@@ -118,11 +142,8 @@ func (l *loaded) loadUnixWatch(paths []string) error {
 // to that destination is reported again.  (A send counted between the read
 // and the delete is lost from the count: windows are swept once idle or
 // old, where that is rare.)
-func (l *loaded) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
-	m, err := l.mod.GetMap("net_fold")
-	if err != nil {
-		return nil
-	}
+func (k *kernelMaps) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
+	m := k.netFold
 	var out []event.Fold
 	var keys [][]byte
 	it := m.Iterator()
@@ -151,13 +172,10 @@ func (l *loaded) sweepFolds(nowBoot uint64, window time.Duration) []event.Fold {
 // keys are written first, then the keys entries lacks are deleted, so an
 // entry kept across the reload is watched throughout.  Cached verdicts are
 // then dropped.
-func (l *loaded) reloadWatchList(entries []watch.MapEntry) error {
-	stale := map[string][][]byte{}
-	for _, name := range []string{"watch_exact", "watch_prefix"} {
-		m, err := l.mod.GetMap(name)
-		if err != nil {
-			return err
-		}
+func (k *kernelMaps) reloadWatchList(entries []watch.MapEntry) error {
+	maps := map[bool]*bpf.BPFMap{false: k.watchExact, true: k.watchPrefix}
+	stale := map[bool][][]byte{}
+	for prefix, m := range maps {
 		var have [][]byte
 		it := m.Iterator()
 		for it.Next() {
@@ -165,36 +183,29 @@ func (l *loaded) reloadWatchList(entries []watch.MapEntry) error {
 		}
 		var want []watch.MapEntry
 		for _, e := range entries {
-			if e.Prefix == (name == "watch_prefix") {
+			if e.Prefix == prefix {
 				want = append(want, e)
 			}
 		}
-		stale[name] = watch.StaleKeys(have, want)
+		stale[prefix] = watch.StaleKeys(have, want)
 	}
-	if err := l.loadWatchList(entries); err != nil {
+	if err := k.loadWatchList(entries); err != nil {
 		return err
 	}
-	for name, keys := range stale {
-		m, err := l.mod.GetMap(name)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := m.DeleteKey(unsafe.Pointer(&k[0])); err != nil {
-				return fmt.Errorf("%s: delete a stale key: %w", name, err)
+	for prefix, keys := range stale {
+		for _, key := range keys {
+			if err := maps[prefix].DeleteKey(unsafe.Pointer(&key[0])); err != nil {
+				return fmt.Errorf("%s: delete a stale key: %w", maps[prefix].Name(), err)
 			}
 		}
 	}
-	return l.bumpVerdicts()
+	return k.bumpVerdicts()
 }
 
 // bumpVerdicts invalidates the kernel's cached open verdicts (the watch
 // list changed).
-func (l *loaded) bumpVerdicts() error {
-	m, err := l.mod.GetMap("verdict_gen")
-	if err != nil {
-		return err
-	}
+func (k *kernelMaps) bumpVerdicts() error {
+	m := k.verdictGen
 	key := uint32(0)
 	v, err := m.GetValue(unsafe.Pointer(&key))
 	if err != nil {
@@ -206,15 +217,8 @@ func (l *loaded) bumpVerdicts() error {
 
 // loadWatchList fills the kernel's watch maps.  It runs before the file
 // hooks are attached, so no file event is judged against a partial list.
-func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
-	exactMap, err := l.mod.GetMap("watch_exact")
-	if err != nil {
-		return err
-	}
-	prefixMap, err := l.mod.GetMap("watch_prefix")
-	if err != nil {
-		return err
-	}
+func (k *kernelMaps) loadWatchList(entries []watch.MapEntry) error {
+	exactMap, prefixMap := k.watchExact, k.watchPrefix
 	for _, e := range entries {
 		key := e.Key()
 		var val [event.WatchValueSize]byte
@@ -232,11 +236,11 @@ func (l *loaded) loadWatchList(entries []watch.MapEntry) error {
 }
 
 // kernelStats sums the per-CPU drop counters.
-func (l *loaded) kernelStats() [statMax]uint64 {
+func (k *kernelMaps) kernelStats() [statMax]uint64 {
 	var out [statMax]uint64
 	for i := range out {
 		key := uint32(i)
-		v, err := l.stats.GetValue(unsafePointer(&key))
+		v, err := k.stats.GetValue(unsafePointer(&key))
 		if err != nil {
 			continue
 		}

@@ -139,7 +139,7 @@ func Run(ctx context.Context, cfg Config) error {
 	p.watch = watchIDs
 	p.engine = rules.NewEngine(cfg.Policy)
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
-	p.kernelStats = l.kernelStats
+	p.kernelStats = l.maps.kernelStats
 	seeded := p.table.SeedFromProc("/proc")
 
 	// healthy from the start record on: whoever reads it may ask /healthz
@@ -164,7 +164,7 @@ func Run(ctx context.Context, cfg Config) error {
 	foldTick := time.NewTicker(min(foldWindow/2, time.Second))
 	defer foldTick.Stop()
 	sweep := func() {
-		for _, f := range l.sweepFolds(bootNow(), foldWindow) {
+		for _, f := range l.maps.sweepFolds(bootNow(), foldWindow) {
 			p.emit(p.onFoldSummary(f))
 		}
 		p.sweepAlerts(time.Now(), p.engine.Policy().FoldWindow)
@@ -246,7 +246,7 @@ loop:
 	log.Debug().Dur("took", time.Since(t0)).Msg("drained")
 	// every open fold window is reported now, whatever its age
 	foldWindow = 0
-	for _, f := range l.sweepFolds(bootNow(), 0) {
+	for _, f := range l.maps.sweepFolds(bootNow(), 0) {
 		p.emit(p.onFoldSummary(f))
 	}
 	p.sweepAlerts(time.Now(), 0)
@@ -292,10 +292,10 @@ func reloadPolicy(cfg *Config, l *loaded, p *processor, log zerolog.Logger) *rec
 	// naming the entry that matched them
 	mapEntries, err := p.watch.MapEntries(watchEntries(cfg.WatchPaths, np, cfg.NoDefaultWatch))
 	if err == nil {
-		err = l.reloadWatchList(mapEntries)
+		err = l.maps.reloadWatchList(mapEntries)
 	}
 	if err == nil {
-		err = l.loadUnixWatch(append(append(append([]string{}, rules.RuntimeSockets...), cfg.UnixSockets...), np.WatchSockets...))
+		err = l.maps.loadUnixWatch(append(append(append([]string{}, rules.RuntimeSockets...), cfg.UnixSockets...), np.WatchSockets...))
 	}
 	if err != nil {
 		r.Severity = record.Warn
