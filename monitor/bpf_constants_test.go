@@ -32,6 +32,16 @@ func objectEnum(t *testing.T, spec *btf.Spec, name string) map[string]uint64 {
 	return out
 }
 
+// objectELF opens the object the binary embeds (embed.go) as ELF.
+func objectELF(t *testing.T) *elf.File {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(bpfObject))
+	if err != nil {
+		t.Fatalf("the embedded BPF object: %v", err)
+	}
+	return f
+}
+
 func objectSpec(t *testing.T) *btf.Spec {
 	t.Helper()
 	// the object the binary embeds (embed.go), as it will be loaded
@@ -89,11 +99,7 @@ func TestKernelPatternsAreTheWatchLists(t *testing.T) {
 	if err := spec.TypeByName("btf_anchor", &anchor); err != nil {
 		t.Fatal(err)
 	}
-	f, err := elf.NewFile(bytes.NewReader(bpfObject))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := objectELF(t)
 	syms, err := f.Symbols()
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bytes"
 	"debug/elf"
 	"strings"
 	"testing"
@@ -13,10 +12,7 @@ import (
 // function name, with its section (the hook).
 func objectPrograms(t *testing.T) map[string]string {
 	t.Helper()
-	f, err := elf.NewFile(bytes.NewReader(bpfObject))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := objectELF(t)
 	syms, err := f.Symbols()
 	if err != nil {
 		t.Fatal(err)
@@ -85,12 +81,8 @@ func TestParseSectionRefusesWhatItCannotAttach(t *testing.T) {
 // Each map the typed layer takes by name is in the embedded object: a map
 // renamed on the BPF side fails here, not at a user's start.
 func TestTypedMapsAreInTheObject(t *testing.T) {
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(bpfObject))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ds *btf.Datasec
-	if err := spec.TypeByName(".maps", &ds); err != nil {
+	if err := objectSpec(t).TypeByName(".maps", &ds); err != nil {
 		t.Fatalf(".maps in the object's BTF: %v", err)
 	}
 	have := map[string]bool{}

@@ -20,22 +20,10 @@ func (p *processor) statsRecord(final bool) *record.Record {
 	for _, v := range p.byEvent {
 		n += v
 	}
-	s := &record.Stats{
-		Final:            final,
-		Interval:         interval,
-		Uptime:           now.Sub(p.started),
-		Events:           p.byEvent,
-		BySeverity:       p.bySeverity,
-		Total:            p.total,
-		LostPerf:         p.lostPerf,
-		LostQueue:        p.lostQueue,
-		DecodeErrors:     p.decodeErrors,
-		ProcTableSize:    p.table.Len(),
-		ProcEvictions:    p.table.Evictions(),
-		LostKernel:       map[string]uint64{},
-		SyscallsRepeated: p.syscallsRepeated,
-		AlertsFolded:     p.alertsFolded,
-	}
+	s := p.lossSnapshot()
+	s.Final, s.Interval, s.Uptime = final, interval, now.Sub(p.started)
+	s.Events, s.BySeverity = p.byEvent, p.bySeverity
+	s.SyscallsRepeated, s.AlertsFolded = p.syscallsRepeated, p.alertsFolded
 	if p.tracker != nil {
 		top := 5
 		if p.engine != nil {
@@ -47,9 +35,6 @@ func (p *processor) statsRecord(final bool) *record.Record {
 	}
 	if interval > 0 {
 		s.EventsPerSec = float64(n) / interval.Seconds()
-	}
-	if p.kernelStats != nil {
-		p.fillKernelStats(s)
 	}
 	p.byEvent = map[string]uint64{}
 	p.bySeverity = [3]uint64{}
@@ -102,7 +87,8 @@ func (p *processor) lostSoFar() uint64 {
 	return p.lostPerf + p.lostQueue + p.decodeErrors + p.lostKernelSeen
 }
 
-// lossSnapshot reads every loss counter without resetting interval counts.
+// lossSnapshot reads every loss counter without resetting interval counts;
+// statsRecord adds the interval's counts to it.
 func (p *processor) lossSnapshot() *record.Stats {
 	s := &record.Stats{
 		Uptime:        time.Since(p.started),

@@ -40,10 +40,8 @@ wait_log() {
 	done
 }
 
-# Package versions that go into the binary's bytes, for a difference report.
-build_inputs() {
-	dpkg-query -W -f='${Package} ${Version}\n' clang-19 libbpf-dev libelf-dev zlib1g-dev libzstd-dev libc6-dev gcc-12 linux-libc-dev 2>/dev/null
-}
+# Packages whose versions go into the binary's bytes, for a difference report.
+BUILD_INPUTS=(clang-19 libbpf-dev libelf-dev zlib1g-dev libzstd-dev libc6-dev gcc-12 linux-libc-dev)
 
 test_build() {
 	log "Dockerfile.build"
@@ -65,10 +63,10 @@ test_build() {
 		return
 	fi
 	# Same bytes need the same compiler and libraries: say which differ.
-	build_inputs | sort >"$work/host.v"
-	"$DOCKER" build -q -f Dockerfile.build --target build -t ebpf-log-monitor-build:test . >/dev/null
+	dpkg-query -W -f='${Package} ${Version}\n' "${BUILD_INPUTS[@]}" 2>/dev/null | sort >"$work/host.v"
+	"$DOCKER" build -q -f Dockerfile.build "${secret[@]}" --target build -t ebpf-log-monitor-build:test . >/dev/null
 	"$DOCKER" run --rm ebpf-log-monitor-build:test dpkg-query -W -f='${Package} ${Version}\n' \
-		clang-19 libbpf-dev libelf-dev zlib1g-dev libzstd-dev libc6-dev gcc-12 linux-libc-dev | sort >"$work/image.v"
+		"${BUILD_INPUTS[@]}" | sort >"$work/image.v"
 	if cmp -s "$work/host.v" "$work/image.v"; then
 		fail "Dockerfile.build: sha256 $d, make build: $h, with the same package versions"
 	fi
