@@ -331,6 +331,7 @@ enum syscall_spec_flags {
 	SC_PRCTL = 1 << 4,        /* prctl: only the security-relevant options */
 	SC_PTRACE = 1 << 5,       /* ptrace: only attach, traceme and writes */
 	SC_SELF_TARGET = 1 << 6,  /* only when the first argument is our pid */
+	SC_SYSLOG = 1 << 7,       /* syslog: only the actions that clear the log */
 };
 
 struct syscall_spec {

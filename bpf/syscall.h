@@ -38,6 +38,13 @@ enum prctl_reported {
 	REPORT_PR_SET_PTRACER = 0x59616d61,
 };
 
+/* syslog actions reported: reading the kernel log is everyday, clearing
+ * it is not */
+enum syslog_reported {
+	REPORT_SYSLOG_ACTION_READ_CLEAR = 4,
+	REPORT_SYSLOG_ACTION_CLEAR = 5,
+};
+
 /* ptrace requests reported: a tracer's PTRACE_SYSCALL/GETREGS loop is two
  * calls per traced syscall, so only taking control and writing are worth a
  * line */
@@ -136,6 +143,9 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 			return 0;
 		}
 	}
+	if ((spec->flags & SC_SYSLOG) && a[0] != REPORT_SYSLOG_ACTION_READ_CLEAR &&
+	    a[0] != REPORT_SYSLOG_ACTION_CLEAR)
+		return 0;
 	if (spec->flags & SC_CLONE_NS) {
 		__u64 flags = a[0];
 

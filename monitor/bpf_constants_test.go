@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -64,10 +65,11 @@ func TestKernelFiltersMatchTheRules(t *testing.T) {
 		"PTRACE_SETREGSET": unix.PTRACE_SETREGSET, "PTRACE_SEIZE": unix.PTRACE_SEIZE,
 		"PR_SET_DUMPABLE": unix.PR_SET_DUMPABLE, "PR_SET_NAME": unix.PR_SET_NAME,
 		"PR_SET_SECCOMP": unix.PR_SET_SECCOMP, "PR_CAP_AMBIENT": unix.PR_CAP_AMBIENT,
-		"PR_SET_PTRACER": unix.PR_SET_PTRACER,
+		"PR_SET_PTRACER":           unix.PR_SET_PTRACER,
+		"SYSLOG_ACTION_READ_CLEAR": unix.SYSLOG_ACTION_READ_CLEAR, "SYSLOG_ACTION_CLEAR": unix.SYSLOG_ACTION_CLEAR,
 	}
 	var reported []uint64
-	for _, enum := range []string{"ptrace_reported", "prctl_reported"} {
+	for _, enum := range []string{"ptrace_reported", "prctl_reported", "syslog_reported"} {
 		for name, v := range objectEnum(t, spec, enum) {
 			name = strings.TrimPrefix(name, "REPORT_")
 			if k, ok := kernel[name]; !ok || k != v {
@@ -75,6 +77,9 @@ func TestKernelFiltersMatchTheRules(t *testing.T) {
 			}
 			if enum == "ptrace_reported" {
 				reported = append(reported, v)
+			}
+			if enum == "syslog_reported" && !syscalls.SyslogClears(v) {
+				t.Errorf("the kernel side reports syslog action %#x, which log-tampering does not count as a clear", v)
 			}
 		}
 	}

@@ -4,8 +4,8 @@
 package monitor
 
 import (
+	"encoding/binary"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -18,33 +18,15 @@ type alertFold struct {
 	count uint64
 }
 
-// foldAlert says whether r repeats an alert (same rules, same process), or
-// a syscall record (same call, first two arguments and outcome), already
-// printed within the policy's fold window: a loop does not flood the log,
-// and the same call after the window is reported again.  The count is
-// reported when the window closes (sweepAlerts).
+// foldAlert says whether r repeats an alert (same rules, same process,
+// same object), or a syscall record (same call, arguments and outcome),
+// already printed within the policy's fold window: a loop does not flood
+// the log, and the same call after the window is reported again.  The
+// count is reported when the window closes (sweepAlerts).
 func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
-	// the message names the object (path, destination, target): two
-	// different files read by one process are two alerts, the same file
-	// read in a loop is one
 	// built in a reused buffer: a repeat (the common case in a storm) is
 	// looked up without allocating; the key is copied only when stored
-	key := strconv.AppendUint(p.alertKey[:0], uint64(r.Process.PID), 10)
-	key = append(append(append(append(key, '/'), r.Event...), '/'), r.Message...)
-	if r.Syscall != nil {
-		// the message does not show a call's arguments: the first two
-		// (command and type, request and target) tell calls apart
-		for i, a := range r.Syscall.Args {
-			if i == 2 {
-				break
-			}
-			key = append(key, '/')
-			key = fmt.Appendf(key, "%v", a.Value)
-		}
-	}
-	for _, rule := range r.Rules {
-		key = append(append(key, '/'), rule.Name...)
-	}
+	key := appendFoldKey(p.alertKey[:0], r)
 	p.alertKey = key
 	if p.alerts == nil {
 		p.alerts = map[string]*alertFold{}
@@ -58,6 +40,84 @@ func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
 		p.alerts[string(key)] = &alertFold{first: r, since: now}
 	}
 	return false
+}
+
+// appendFoldKey appends what makes two records the same alert: the
+// process, the event, the outcome, the rules, and the object acted on
+// (the file, the peer, the call's arguments and target, what was gained).
+// Two different files read by one process are two alerts; the same file
+// read in a loop is one.  Fields are typed values, never display text;
+// variable-length ones are prefixed with their length so that no two
+// records share a key by concatenation.
+func appendFoldKey(key []byte, r *record.Record) []byte {
+	key = binary.LittleEndian.AppendUint32(key, r.Process.PID)
+	key = appendField(key, r.Event)
+	key = appendField(key, r.Error)
+	for _, rule := range r.Rules {
+		key = appendField(key, rule.Name)
+	}
+	key = append(key, 0)
+	switch {
+	case r.File != nil:
+		f := r.File
+		key = appendField(key, f.Path)
+		key = appendField(key, f.TargetPath)
+		key = appendField(key, f.Operation)
+	case r.Network != nil:
+		n := r.Network
+		key = appendField(key, n.Direction)
+		key = appendField(key, n.Protocol)
+		key = n.DstIP.AppendTo(append(key, 0))
+		key = binary.LittleEndian.AppendUint16(key, n.DstPort)
+		key = binary.LittleEndian.AppendUint16(key, n.SrcPort)
+		key = appendField(key, n.UnixPath)
+	case r.Syscall != nil:
+		// the decoded arguments, not the raw ones: those hold pointers,
+		// which differ between identical calls
+		s := r.Syscall
+		for _, a := range s.Args {
+			key = appendArg(key, a.Value)
+		}
+		key = binary.LittleEndian.AppendUint32(key, s.TargetPID)
+		key = binary.LittleEndian.AppendUint64(key, uint64(min(s.Ret, 0)))
+	case r.Priv != nil:
+		key = appendField(key, r.Priv.Means)
+		key = appendField(key, r.Priv.Syscall)
+		for _, g := range r.Priv.Gained {
+			key = appendField(key, g)
+		}
+	case r.Exec != nil:
+		key = appendField(key, r.Process.Exe)
+		for _, a := range r.Process.Args {
+			key = appendField(key, a)
+		}
+	}
+	return key
+}
+
+func appendArg(key []byte, v any) []byte {
+	switch v := v.(type) {
+	case int64:
+		return binary.AppendVarint(append(key, 'i'), v)
+	case uint64:
+		return binary.AppendUvarint(append(key, 'u'), v)
+	case string:
+		return appendField(append(key, 's'), v)
+	case []byte:
+		return appendField(append(key, 'b'), v)
+	case []string:
+		key = binary.AppendUvarint(append(key, 'l'), uint64(len(v)))
+		for _, e := range v {
+			key = appendField(key, e)
+		}
+		return key
+	}
+	return fmt.Appendf(append(key, '?'), "%v", v)
+}
+
+func appendField[T ~string | ~[]byte](key []byte, v T) []byte {
+	key = binary.AppendUvarint(key, uint64(len(v)))
+	return append(key, v...)
 }
 
 // sweepAlerts closes fold windows older than window (all when window is 0)

@@ -128,3 +128,46 @@ func TestRepeatedCallsFoldPerWindowNotForever(t *testing.T) {
 		t.Fatalf("the same load after the window: %v, want a new alert", got)
 	}
 }
+
+// Two alerts are one when the process, the rules and the object agree,
+// whatever their messages say; a different file, peer or argument is a
+// different alert.  Before, the key was the English message.
+func TestFoldKeyIsTheObjectNotTheMessage(t *testing.T) {
+	proc := &record.Process{PID: 7, Exe: []byte("/usr/bin/cat")}
+	rule := []record.Rule{{Name: "credential-read"}}
+	file := func(path, msg string) *record.Record {
+		return &record.Record{Event: "open", Message: msg, Process: proc, Rules: rule,
+			File: &record.File{Path: []byte(path), Operation: "read"}}
+	}
+	sys := func(args ...record.Arg) *record.Record {
+		return &record.Record{Event: "bpf", Process: proc, Rules: rule,
+			Syscall: &record.Syscall{Name: "bpf", Args: args, Raw: [6]uint64{5, uint64(len(args)) * 0x7ffd0000}}}
+	}
+	key := func(r *record.Record) string { return string(appendFoldKey(nil, r)) }
+	same := [][2]*record.Record{
+		{file("/etc/shadow", "one wording"), file("/etc/shadow", "another wording")},
+		// pointers differ between identical calls: only decoded values count
+		{sys(record.Arg{Key: "cmd", Value: "BPF_PROG_LOAD"}), {Event: "bpf", Process: proc, Rules: rule,
+			Syscall: &record.Syscall{Name: "bpf", Args: []record.Arg{{Key: "cmd", Value: "BPF_PROG_LOAD"}}, Raw: [6]uint64{5, 1}}}},
+	}
+	for _, c := range same {
+		if key(c[0]) != key(c[1]) {
+			t.Errorf("%q and %q should fold together", c[0].Message, c[1].Message)
+		}
+	}
+	differ := [][2]*record.Record{
+		{file("/etc/shadow", "m"), file("/etc/gshadow", "m")},
+		// no concatenation collides: "ab"+"c" is not "a"+"bc"
+		{{Event: "rename", Process: proc, Rules: rule, File: &record.File{Path: []byte("/ab"), TargetPath: []byte("c")}},
+			{Event: "rename", Process: proc, Rules: rule, File: &record.File{Path: []byte("/a"), TargetPath: []byte("bc")}}},
+		{sys(record.Arg{Key: "cmd", Value: "BPF_PROG_LOAD"}, record.Arg{Key: "prog_type", Value: "KPROBE"}),
+			sys(record.Arg{Key: "cmd", Value: "BPF_PROG_LOAD"}, record.Arg{Key: "prog_type", Value: "XDP"})},
+		{file("/etc/shadow", "m"), {Event: "open", Process: proc, Rules: []record.Rule{{Name: "other"}},
+			File: &record.File{Path: []byte("/etc/shadow"), Operation: "read"}}},
+	}
+	for i, c := range differ {
+		if key(c[0]) == key(c[1]) {
+			t.Errorf("case %d: two different alerts share a fold key", i)
+		}
+	}
+}

@@ -135,7 +135,7 @@ var goEnums = map[string]map[string]int64{
 	},
 	"syscall_spec_flags": {
 		"SC_NONROOT_ONLY": ScNonRootOnly, "SC_CLONE_NS": ScCloneNS, "SC_CREDS": ScCreds, "SC_CLONE3": ScClone3,
-		"SC_PRCTL": ScPrctl, "SC_PTRACE": ScPtrace, "SC_SELF_TARGET": ScSelfTarget,
+		"SC_PRCTL": ScPrctl, "SC_PTRACE": ScPtrace, "SC_SELF_TARGET": ScSelfTarget, "SC_SYSLOG": ScSyslog,
 	},
 	"syscall_event_flags": {"SC_F_PATH_TRUNCATED": ScFlagPathTruncated},
 	"priv_means": {
@@ -149,6 +149,7 @@ var goEnums = map[string]map[string]int64{
 // rules rather than with a Go mirror.
 var checkedElsewhere = map[string]bool{
 	"syscall_nr": true, "syscall_filters": true, "prctl_reported": true, "ptrace_reported": true,
+	"syslog_reported": true,
 }
 
 // Every enum user space mirrors has the same values on both sides, and no

@@ -134,6 +134,7 @@ const (
 	ScPrctl       = 1 << 4
 	ScPtrace      = 1 << 5
 	ScSelfTarget  = 1 << 6
+	ScSyslog      = 1 << 7
 
 	ScFlagPathTruncated = 1 << 0
 

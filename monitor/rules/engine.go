@@ -12,6 +12,7 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -318,7 +319,7 @@ var Builtin = []Def{
 		Description: "a log under /var/log truncated or deleted, a shell history deleted or truncated, or the kernel log cleared",
 		Match: func(r *record.Record, c *Ctx) bool {
 			if r.Syscall != nil && r.Syscall.Name == "syslog" {
-				return true // only clears reach the processor
+				return syscalls.SyslogClears(r.Syscall.Raw[0]) // the kernel reports only clears
 			}
 			f := r.File
 			if f == nil || (f.Class != watch.ClassLogs && f.Class != watch.ClassHistory) {

@@ -356,8 +356,11 @@ func ruleCases() []ruleCase {
 			inHome(fileRec(proc(100, alice, "/usr/bin/truncate"), "truncate", "/home/alice/.bash_history", watch.ClassHistory), alice),
 			[]string{"log-tampering"}},
 		{"log-tampering", "the kernel log cleared",
-			sysRec(proc(100, 0, "/usr/bin/dmesg", "dmesg", "-C"), "syslog", 0, arg("type", "SYSLOG_ACTION_CLEAR")),
+			callRec(proc(100, 0, "/usr/bin/dmesg", "dmesg", "-C"), unix.SYS_SYSLOG, 0, unix.SYSLOG_ACTION_CLEAR),
 			[]string{"log-tampering"}},
+		{"log-tampering", "the kernel log read",
+			callRec(proc(100, 0, "/usr/bin/dmesg", "dmesg"), unix.SYS_SYSLOG, 0, unix.SYSLOG_ACTION_READ_ALL),
+			nil},
 
 		// suspicious-outbound
 		{"suspicious-outbound", "curl connecting to 443",

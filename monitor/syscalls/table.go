@@ -54,7 +54,7 @@ var Table = []Spec{
 	{Nr: 173, Name: "ioperm", Group: "kernel", Args: iopermArgs},
 	{Nr: 169, Name: "reboot", Group: "kernel", Args: hexArg(2, "cmd")},
 	{Nr: 167, Name: "swapon", Group: "kernel", Str: [3]uint8{1}, Args: strArgs("path")},
-	{Nr: 103, Name: "syslog", Group: "kernel", Args: syslogArgs},
+	{Nr: 103, Name: "syslog", Group: "kernel", Flags: event.ScSyslog, Args: syslogArgs},
 	{Nr: 163, Name: "acct", Group: "kernel", Str: [3]uint8{1}, Args: strArgs("path")},
 	{Nr: 164, Name: "settimeofday", Group: "kernel"},
 	{Nr: 227, Name: "clock_settime", Group: "kernel", Args: intArg(0, "clock")},

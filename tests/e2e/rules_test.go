@@ -503,6 +503,27 @@ func TestRules(t *testing.T) {
 		}
 	})
 
+	t.Run("log-tampering: dmesg -C (syslog CLEAR, refused to nobody); dmesg -S reading the log is not reported", func(t *testing.T) {
+		// as nobody: the attempt is refused with EPERM, the host's kernel
+		// log stays, and a failed attempt is evidence too
+		pid, out := run(t, append(nobody, "dmesg", "-C")...)
+		if !strings.Contains(out, "Operation not permitted") {
+			t.Fatalf("dmesg -C as nobody: %q, want it refused", out)
+		}
+		r := wait(t, "syslog CLEAR", eventIs("syslog"), pidIs(pid))
+		if r.str("error") != "EPERM" {
+			t.Errorf("error = %q, want EPERM", r.str("error"))
+		}
+		assertFired(t, r, "log-tampering")
+
+		reader, _ := run(t, append(nobody, "dmesg", "-S")...)
+		wait(t, "exec of dmesg -S", eventIs("exec"), pidIs(reader))
+		m.drain(t)
+		if got := m.find(and(eventIs("syslog"), pidIs(reader))); len(got) > 0 {
+			t.Errorf("reading the kernel log was reported: %v", got)
+		}
+	})
+
 	t.Run("suspicious-outbound: bash dialling out, and a connect to a miner-pool port; the test process to an ordinary port does not fire", func(t *testing.T) {
 		_, port := loopbackListener(t, suspicious)
 		pid := runIn(t, "/", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+strconv.Itoa(port))
