@@ -53,8 +53,10 @@ func newApp() *cli.App {
 			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
 			&cli.DurationFlag{Name: "fold-window", Value: 10 * time.Second, Usage: "UDP sends to one destination within this window are one event plus a count"},
-			&cli.StringFlag{Name: "policy", Aliases: []string{"p"}, Usage: "security policy `FILE` (YAML; replaces the embedded default; SIGHUP reloads it)"},
-			&cli.BoolFlag{Name: "print-default-policy", Usage: "print the embedded default policy and exit"},
+			&cli.StringFlag{Name: "policy", Aliases: []string{"p"}, Usage: "security policy `FILE` (YAML; extends the embedded default; SIGHUP reloads it)"},
+			&cli.StringFlag{Name: "rules-dir", Value: policy.DefaultRulesDir, Usage: "load `DIR`/*.yaml in name order after the policy (rules, lists, macros; SIGHUP reloads them)"},
+			&cli.BoolFlag{Name: "print-default-policy", Usage: "print the embedded default policy (the built-in rules in comments) and exit"},
+			&cli.BoolFlag{Name: "print-default-rules", Usage: "print the built-in rules file and exit"},
 			&cli.StringFlag{Name: "transport", Value: "ringbuf", Usage: "kernel to user transport: ringbuf (BPF ring buffer, batched wakeups) or perf (perf buffer, a wakeup per record)"},
 			&cli.IntFlag{Name: "ring-size", Value: 8, Usage: "BPF ring buffer size in MiB (power of two)"},
 			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two; --transport perf)"},
@@ -199,20 +201,26 @@ func diagLogger(debug bool) zerolog.Logger {
 
 func action(c *cli.Context) error {
 	if c.Bool("print-default-policy") {
-		_, err := os.Stdout.Write(policy.DefaultYAML())
+		_, err := os.Stdout.Write(policy.PrintedDefault())
+		return err
+	}
+	if c.Bool("print-default-rules") {
+		_, err := os.Stdout.Write(policy.BuiltinYAML())
 		return err
 	}
 	cfg, err := parseConfig(c)
 	if err != nil {
 		return err
 	}
-	if path := c.String("policy"); path != "" {
-		p, err := policy.Load(path, rules.Names())
-		if err != nil {
-			return &monitor.Error{Code: monitor.ExitPolicy, Err: fmt.Errorf("policy: %w", err)}
-		}
-		cfg.Policy, cfg.PolicyPath = p, path
+	cfg.PolicyPath, cfg.RulesDir = c.String("policy"), c.String("rules-dir")
+	p, err := policy.Build(cfg.PolicyPath, cfg.RulesDir)
+	if err == nil {
+		_, err = rules.Compile(p)
 	}
+	if err != nil {
+		return &monitor.Error{Code: monitor.ExitPolicy, Err: fmt.Errorf("policy: %w", err)}
+	}
+	cfg.Policy = p
 	cfg.Reload = hangups()
 	if path := c.String("cpuprofile"); path != "" {
 		f, err := os.Create(path)

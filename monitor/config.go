@@ -31,6 +31,7 @@ type Config struct {
 	UnixSockets    []string      // --watch-socket, besides the runtime sockets
 	Policy         *policy.Policy
 	PolicyPath     string          // "" for the embedded default
+	RulesDir       string          // rules files loaded after the policy
 	Reload         <-chan struct{} // SIGHUP: reload the policy
 	MetricsAddr    string          // --metrics-addr: serve /healthz there; "" for none
 

@@ -276,11 +276,12 @@ func checkReader(r *ringReader, prev error, h *health.State, log zerolog.Logger)
 // happened.
 func reloadPolicy(cfg *Config, l *loaded, p *processor, log zerolog.Logger) *record.Record {
 	r := &record.Record{Time: time.Now(), Event: "policy", Category: record.CatMonitor}
-	if cfg.PolicyPath == "" {
-		r.Message = "SIGHUP: no --policy file, the embedded default stays in force"
-		return r
+	np, err := policy.Build(cfg.PolicyPath, cfg.RulesDir)
+	if err == nil {
+		// compiled before anything changes: a rule that does not compile
+		// leaves the running policy whole
+		err = p.engine.SetPolicy(np)
 	}
-	np, err := policy.Load(cfg.PolicyPath, rules.Names())
 	if err != nil {
 		log.Error().Err(err).Msg("policy reload refused; the running policy stays in force")
 		r.Severity = record.Warn
@@ -301,12 +302,22 @@ func reloadPolicy(cfg *Config, l *loaded, p *processor, log zerolog.Logger) *rec
 		r.Severity = record.Warn
 		r.Message = "policy reloaded, but the kernel's watch list could not be updated: " + err.Error()
 	} else {
-		r.Message = "policy reloaded from " + cfg.PolicyPath
+		r.Message = "policy reloaded from " + sources(cfg)
 	}
 	cfg.Policy = np
-	p.engine.SetPolicy(np)
 	p.tracker.Configure(np.HalfLife, np.MaxTracked)
 	return r
+}
+
+func sources(cfg *Config) string {
+	s := "the embedded default"
+	if cfg.PolicyPath != "" {
+		s = cfg.PolicyPath
+	}
+	if cfg.RulesDir != "" {
+		s += " and " + cfg.RulesDir
+	}
+	return s
 }
 
 // sinkHealth reports a sink's write failures on stderr once per condition

@@ -79,8 +79,12 @@ type rulesArray []record.Rule
 
 func (a rulesArray) MarshalZerologArray(arr *zerolog.Array) {
 	for _, r := range a {
-		arr.Dict(zerolog.Dict().Str("name", r.Name).Str("severity", r.Severity.String()).
-			Strs("mitre", r.Mitre).Str("description", r.Description))
+		d := zerolog.Dict().Str("name", r.Name).Str("severity", r.Severity.String()).
+			Strs("mitre", r.Mitre).Str("description", r.Description)
+		if r.Output != "" {
+			d = d.Str("output", r.Output)
+		}
+		arr.Dict(d)
 	}
 }
 

@@ -33,9 +33,12 @@ var defaultYAML []byte
 // --print-default-policy.
 func DefaultYAML() []byte { return defaultYAML }
 
-// Policy is a checked policy.
+// Policy is a checked policy: one file (a layer), or the layers merged
+// (Merge, Build).
 type Policy struct {
 	Rules            map[string]*Rule
+	Lists            map[string]*List
+	Macros           map[string]*Macro
 	Allow            Allow
 	WatchPaths       []string
 	WatchSockets     []string
@@ -47,14 +50,26 @@ type Policy struct {
 	Top              int
 	MaxTracked       int
 	Source           string // file name, or "default"
+	// Complete: the built-in rule definitions are merged in (Build,
+	// Default); a policy from Parse or Load is one layer.
+	Complete bool
+	set      map[string]bool // top-level settings the file gave
 }
 
-// Rule is one rule's settings.
+// Rule is one rule's entry in a layer: its settings (enabled, severity,
+// allowlist), and for a rule the layer defines, its definition.  A later
+// layer changes an earlier layer's rule through Override and Append.
 type Rule struct {
 	Enabled     bool
+	HasEnabled  bool
 	Severity    record.Severity
 	HasSeverity bool
 	Allow       Allow
+	Def         *Def // the definition, when this layer gives one
+	Override    *Def // fields that replace the earlier definition's
+	Append      *Def // fields added to the earlier definition's
+	File        string
+	Line        int
 }
 
 // Allow is an allowlist: by executable, by user (uid) or by parent's
@@ -114,6 +129,9 @@ type fileRule struct {
 	Enabled  *bool     `yaml:"enabled"`
 	Severity yaml.Node `yaml:"severity"`
 	Allow    fileAllow `yaml:"allow"`
+	fileDef  `yaml:",inline"`
+	Override *fileDef `yaml:"override"`
+	Append   *fileDef `yaml:"append"`
 }
 
 type fileAllow struct {
@@ -123,9 +141,11 @@ type fileAllow struct {
 }
 
 type file struct {
-	Rules yaml.Node `yaml:"rules"`
-	Allow fileAllow `yaml:"allow"`
-	Watch struct {
+	Rules  yaml.Node `yaml:"rules"`
+	Lists  yaml.Node `yaml:"lists"`
+	Macros yaml.Node `yaml:"macros"`
+	Allow  fileAllow `yaml:"allow"`
+	Watch  struct {
 		Paths   []yaml.Node `yaml:"paths"`
 		Sockets []yaml.Node `yaml:"sockets"`
 	} `yaml:"watch"`
@@ -184,12 +204,18 @@ func Parse(name string, b []byte, known []string) (*Policy, error) {
 		}
 		return nil, &Error{File: name, Msg: msg}
 	}
-	c := checker{file: name, known: map[string]bool{}}
-	for _, k := range known {
-		c.known[k] = true
+	c := checker{file: name}
+	if known != nil {
+		c.known = map[string]bool{}
+		for _, k := range known {
+			c.known[k] = true
+		}
 	}
 	p := &Policy{
 		Rules:           map[string]*Rule{},
+		Lists:           map[string]*List{},
+		Macros:          map[string]*Macro{},
+		set:             topLevelSet(b),
 		SuspiciousPorts: map[uint16]bool{},
 		FoldWindow:      60 * time.Second,
 		HalfLife:        10 * time.Minute,
@@ -198,6 +224,8 @@ func Parse(name string, b []byte, known []string) (*Policy, error) {
 		Source:          name,
 	}
 	c.rules(&f.Rules, p)
+	c.lists(&f.Lists, p)
+	c.macros(&f.Macros, p)
 	p.Allow = c.allow(&f.Allow)
 	p.WatchPaths = c.paths(f.Watch.Paths, "watch.paths")
 	p.WatchSockets = c.paths(f.Watch.Sockets, "watch.sockets")
@@ -253,7 +281,7 @@ func (c *checker) rules(n *yaml.Node, p *Policy) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if !c.known[k.Value] {
+		if c.known != nil && !c.known[k.Value] && mapValue(v, "condition") == nil {
 			c.fail(k.Line, "unknown rule %q (see --print-default-policy for the names)", k.Value)
 			continue
 		}
@@ -264,7 +292,26 @@ func (c *checker) rules(n *yaml.Node, p *Policy) {
 		}
 		seen[k.Value] = k.Line
 		// yaml.v3 ignores KnownFields inside Node.Decode: check by hand
-		if !c.keys(v, "rules."+k.Value, "enabled", "severity", "allow") {
+		if !c.keys(v, "rules."+k.Value, append([]string{"enabled", "severity", "allow", "override", "append"}, defKeys...)...) {
+			continue
+		}
+		if o := mapValue(v, "override"); o != nil && !c.keys(o, "rules."+k.Value+".override", append([]string{"severity", "enabled"}, defKeys...)...) {
+			continue
+		}
+		// override: severity and enabled are the same as the plain keys
+		if o := mapValue(v, "override"); o != nil {
+			for i := 0; i+1 < len(o.Content); i += 2 {
+				if key := o.Content[i].Value; key == "severity" || key == "enabled" {
+					if mapValue(v, key) != nil {
+						c.fail(o.Content[i].Line, "rules.%s: %s given twice", k.Value, key)
+					}
+					v.Content = append(v.Content, o.Content[i], o.Content[i+1])
+					o.Content = append(o.Content[:i:i], o.Content[i+2:]...)
+					i -= 2
+				}
+			}
+		}
+		if a := mapValue(v, "append"); a != nil && !c.keys(a, "rules."+k.Value+".append", appendKeys...) {
 			continue
 		}
 		if a := mapValue(v, "allow"); a != nil && !c.keys(a, "rules."+k.Value+".allow", "exe", "user", "parent") {
@@ -283,9 +330,16 @@ func (c *checker) rules(n *yaml.Node, p *Policy) {
 			c.fail(v.Line, "rules.%s: %v", k.Value, err)
 			continue
 		}
-		r := &Rule{Enabled: true}
+		r := &Rule{Enabled: true, File: c.file, Line: k.Line}
 		if fr.Enabled != nil {
-			r.Enabled = *fr.Enabled
+			r.Enabled, r.HasEnabled = *fr.Enabled, true
+		}
+		r.Def = c.def(&fr.fileDef, "rules."+k.Value)
+		if fr.Override != nil {
+			r.Override = c.def(fr.Override, "rules."+k.Value+".override")
+		}
+		if fr.Append != nil {
+			r.Append = c.def(fr.Append, "rules."+k.Value+".append")
 		}
 		if fr.Severity.Kind != 0 {
 			s, err := record.ParseSeverity(fr.Severity.Value)

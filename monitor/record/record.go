@@ -223,6 +223,7 @@ type Rule struct {
 	Severity    Severity
 	Mitre       []string
 	Description string
+	Output      string // the rule's output template, filled
 }
 
 // Monitor is the payload of the monitor's own records.

@@ -1,23 +1,27 @@
 package rules
 
 import (
+	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 )
 
-// Def is one built-in rule: a stable name, what it means, its default
-// severity, MITRE ATT&CK techniques and a condition over a typed record.
+// Def is one built-in rule as the tests and README list it: a stable
+// name, what it means, its default severity, MITRE ATT&CK techniques, and
+// its condition (the CEL of policy/rules.yaml, compiled).
 type Def struct {
 	Name        string
 	Description string
@@ -32,416 +36,344 @@ type Ctx struct {
 	Self   uint32 // the monitor's own pid
 }
 
-// NsOther says whether a successful setns entered a namespace other than
-// those the caller came from.  The caller itself has switched by now, so
-// the namespace's inode number is compared with its parent's
-// /proc/<ppid>/ns links, read now (a parent already gone counts as other).
-func (c *Ctx) NsOther(r *record.Record) bool {
-	ino, _ := syscallArg(r.Syscall, "ns_inode").(uint64)
-	if ino == 0 {
-		return true
-	}
-	dir := "/proc/" + strconv.FormatUint(uint64(r.Process.PPID), 10) + "/ns/"
-	ents, err := os.ReadDir(dir)
+// rule is one compiled rule.
+type rule struct {
+	name        string
+	description string
+	severity    record.Severity
+	mitre       []string
+	enabled     bool
+	allow       policy.Allow
+	conds       []cel.Program // the condition, then clauses appended by later layers
+	exceptions  []exception
+	output      []piece
+	order       int
+}
+
+type exception struct {
+	fields []*Field
+	values [][]policy.Pattern
+}
+
+// piece of an output template: text, or a field's value.
+type piece struct {
+	text  string
+	field *Field
+}
+
+// Engine judges records against the rules of a policy.  It is used by one
+// goroutine; SetPolicy swaps the policy between records.
+type Engine struct {
+	policy  *policy.Policy
+	lang    *language
+	byEvent map[string][]*rule
+	any     []*rule // events "*"
+	self    uint32
+	act     activation
+	errors  uint64
+}
+
+// NewEngine returns an engine for a policy that is known to compile (the
+// default, or one Compile accepted); it panics otherwise.
+func NewEngine(p *policy.Policy) *Engine {
+	e, err := Compile(p)
 	if err != nil {
-		return true
+		panic("rules: " + err.Error())
 	}
-	want := ":[" + strconv.FormatUint(ino, 10) + "]"
-	for _, e := range ents {
-		if link, err := os.Readlink(dir + e.Name()); err == nil && strings.HasSuffix(link, want) {
+	return e
+}
+
+// Compile checks and compiles a policy's rules.  A policy that is one
+// layer (Parse, Load) is put over the built-in rules first.
+func Compile(p *policy.Policy) (*Engine, error) {
+	e := &Engine{self: uint32(os.Getpid())}
+	if err := e.SetPolicy(p); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// SetPolicy compiles a policy and, when it compiles, puts it in force
+// (SIGHUP).  On error the running policy stays.
+func (e *Engine) SetPolicy(p *policy.Policy) error {
+	full := p
+	if !p.Complete {
+		var err error
+		if full, err = policy.Merge(policy.Builtin(), p); err != nil {
+			return err
+		}
+	}
+	lang, err := newLanguage(full)
+	if err != nil {
+		return err
+	}
+	byEvent := map[string][]*rule{}
+	var anyEvent []*rule
+	for _, name := range sortedKeys(full.Rules) {
+		pr := full.Rules[name]
+		d := pr.Def
+		if d == nil {
+			return &policy.Error{File: pr.File, Line: pr.Line, Msg: fmt.Sprintf("rule %q has no definition", name)}
+		}
+		ru, err := compileRule(lang, full, name, pr)
+		if err != nil {
+			return err
+		}
+		for _, ev := range expandEvents(full, d.Events) {
+			if ev == "*" {
+				anyEvent = append(anyEvent, ru)
+				continue
+			}
+			byEvent[ev] = append(byEvent[ev], ru)
+		}
+	}
+	byOrder := func(rs []*rule) {
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].order < rs[j].order })
+	}
+	for ev, rs := range byEvent {
+		byEvent[ev] = append(rs, anyEvent...)
+		byOrder(byEvent[ev])
+	}
+	byOrder(anyEvent)
+	e.policy, e.lang, e.byEvent, e.any = p, lang, byEvent, anyEvent
+	e.act = activation{lang: lang, macroVals: make([]ref.Val, len(lang.macros))}
+	return nil
+}
+
+// expandEvents replaces the names of lists with their items.
+func expandEvents(p *policy.Policy, events []string) []string {
+	var out []string
+	for _, ev := range events {
+		if l := p.Lists[ev]; l != nil {
+			out = append(out, l.Items...)
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+var placeholderRE = regexp.MustCompile(`\{([a-z_.]+)\}`)
+
+func compileRule(lang *language, p *policy.Policy, name string, pr *policy.Rule) (*rule, error) {
+	d := pr.Def
+	ru := &rule{name: name, description: d.Description, severity: pr.Severity, mitre: d.Mitre,
+		enabled: pr.Enabled, allow: pr.Allow, order: ruleOrder(pr)}
+	if !pr.HasSeverity {
+		ru.severity = record.Warn
+	}
+	where := fmt.Sprintf("rule %q", name)
+	for _, ev := range expandEvents(p, d.Events) {
+		if ev != "*" && !KnownEvent(ev) {
+			return nil, &policy.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("%s: unknown event %q (events are the JSON's \"event\" values: exec, open, connect, a syscall's name, ...)", where, ev)}
+		}
+	}
+	prg, err := lang.compile(d.Condition, d.File, d.Line, where)
+	if err != nil {
+		return nil, err
+	}
+	ru.conds = append(ru.conds, prg)
+	for _, c := range d.Extra {
+		prg, err := lang.compile(c.Expr, c.File, c.Line, where+" (appended condition)")
+		if err != nil {
+			return nil, err
+		}
+		ru.conds = append(ru.conds, prg)
+	}
+	for _, x := range d.Exceptions {
+		ex := exception{values: x.Values}
+		for _, f := range x.Fields {
+			fd := fieldByName[f]
+			if fd == nil {
+				return nil, &policy.Error{File: x.File, Line: x.Line, Msg: fmt.Sprintf("%s: exception %q: unknown field %q", where, x.Name, f)}
+			}
+			ex.fields = append(ex.fields, fd)
+		}
+		ru.exceptions = append(ru.exceptions, ex)
+	}
+	rest := d.Output
+	for rest != "" {
+		loc := placeholderRE.FindStringSubmatchIndex(rest)
+		if loc == nil {
+			ru.output = append(ru.output, piece{text: rest})
+			break
+		}
+		if loc[0] > 0 {
+			ru.output = append(ru.output, piece{text: rest[:loc[0]]})
+		}
+		f := fieldByName[rest[loc[2]:loc[3]]]
+		if f == nil {
+			return nil, &policy.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("%s: output: unknown field %q", where, rest[loc[2]:loc[3]])}
+		}
+		ru.output = append(ru.output, piece{field: f})
+		rest = rest[loc[1]:]
+	}
+	return ru, nil
+}
+
+// ruleOrder: the built-ins in their file's order, then the others.
+func ruleOrder(r *policy.Rule) int {
+	if r.Def != nil && r.Def.File != "builtin" {
+		return 1<<20 + r.Line
+	}
+	return r.Line
+}
+
+// Policy is the policy in force.
+func (e *Engine) Policy() *policy.Policy { return e.policy }
+
+// EvalErrors counts conditions that failed to evaluate (a map key absent,
+// ...): each counted as no match.
+func (e *Engine) EvalErrors() uint64 { return e.errors }
+
+// InjectionPtraceRequests are the ptrace requests that take control of
+// another process or write into it (process-injection, the list
+// injection_ptrace_requests).  The kernel side must report each (enum
+// ptrace_reported; checked in monitor's tests).
+var InjectionPtraceRequests = func() []uint64 {
+	names := policy.Builtin().Lists["injection_ptrace_requests"].Items
+	var out []uint64
+	for v := uint64(0); v < 0x4300; v++ {
+		if slices.Contains(names, syscalls.PtraceRequest(v)) {
+			out = append(out, v)
+		}
+	}
+	return out
+}()
+
+// Names lists the built-in rule names (for policy checking).
+func Names() []string { return policy.BuiltinNames() }
+
+// Builtin is the built-in rules, in their file's order.
+var Builtin = func() []Def {
+	e := NewEngine(policy.Builtin())
+	var out []Def
+	for _, name := range Names() {
+		var ru *rule
+		for _, rs := range e.byEvent {
+			for _, x := range rs {
+				if x.name == name {
+					ru = x
+				}
+			}
+		}
+		for _, x := range e.any {
+			if x.name == name {
+				ru = x
+			}
+		}
+		out = append(out, Def{Name: name, Description: ru.description, Severity: ru.severity, Mitre: ru.mitre,
+			Match: func(r *record.Record, c *Ctx) bool {
+				e.self = c.Self
+				return e.matches(ru, r)
+			}})
+	}
+	return out
+}()
+
+// Evaluate appends every matching rule to r.Rules and raises r.Severity to
+// the highest of them.  Exceptions, allowlists (global and per rule) and
+// disabled rules are honoured.
+func (e *Engine) Evaluate(r *record.Record) {
+	if r.Process == nil || r.Category == record.CatMonitor {
+		return
+	}
+	rs, ok := e.byEvent[r.Event]
+	if !ok {
+		rs = e.any
+	}
+	if len(rs) == 0 {
+		return
+	}
+	exe := "" // copied from the record only for a rule that matched
+	parent := ""
+	if len(r.Process.Ancestry) > 0 {
+		parent = r.Process.Ancestry[0].Exe
+	}
+	e.act.reset(r, e.self)
+	for _, ru := range rs {
+		if !ru.enabled || !e.matchesIn(ru) {
+			continue
+		}
+		if exe == "" {
+			exe = string(r.Process.Exe)
+		}
+		if e.policy.Allow.Allows(exe, r.Process.UID, parent) || ru.allow.Allows(exe, r.Process.UID, parent) ||
+			e.excepted(ru) {
+			continue
+		}
+		m := record.Rule{Name: ru.name, Severity: ru.severity, Mitre: ru.mitre, Description: ru.description}
+		if len(ru.output) > 0 {
+			m.Output = e.render(ru)
+		}
+		r.Rules = append(r.Rules, m)
+		if ru.severity > r.Severity {
+			r.Severity = ru.severity
+		}
+	}
+}
+
+// matches evaluates a rule's condition alone (Def.Match).
+func (e *Engine) matches(ru *rule, r *record.Record) bool {
+	if r.Process == nil {
+		return false
+	}
+	e.act.reset(r, e.self)
+	return e.matchesIn(ru)
+}
+
+func (e *Engine) matchesIn(ru *rule) bool {
+	for _, prg := range ru.conds {
+		out, _, err := prg.Eval(&e.act)
+		if err != nil {
+			e.errors++
+			return false
+		}
+		if out != types.True {
 			return false
 		}
 	}
 	return true
 }
 
-// Engine judges records against the rules and the policy.  It is used by
-// one goroutine; SetPolicy swaps the policy between records.
-type Engine struct {
-	defs   []Def
-	policy *policy.Policy
-	cfgs   []*policy.Rule // the policy's entry for defs[i], or nil
-	ctx    Ctx
-	self   uint32
-}
-
-// NewEngine returns an engine with the built-in rules.
-func NewEngine(p *policy.Policy) *Engine {
-	e := &Engine{defs: Builtin, self: uint32(os.Getpid())}
-	e.SetPolicy(p)
-	return e
-}
-
-// SetPolicy replaces the policy (SIGHUP).  Each rule's entry is looked up
-// here once, not for every record.
-func (e *Engine) SetPolicy(p *policy.Policy) {
-	e.policy = p
-	e.cfgs = make([]*policy.Rule, len(e.defs))
-	for i, d := range e.defs {
-		e.cfgs[i] = p.Rules[d.Name]
-	}
-	e.ctx = Ctx{Policy: p, Self: e.self}
-}
-
-// Policy is the policy in force.
-func (e *Engine) Policy() *policy.Policy { return e.policy }
-
-// InjectionPtraceRequests are the ptrace requests that take control of
-// another process or write into it (process-injection).  The kernel side
-// must report each (enum ptrace_reported; checked in monitor's tests).
-var InjectionPtraceRequests = []uint64{unix.PTRACE_ATTACH, unix.PTRACE_SEIZE, unix.PTRACE_POKETEXT,
-	unix.PTRACE_POKEDATA, unix.PTRACE_POKEUSR, unix.PTRACE_SETREGS, unix.PTRACE_SETREGSET}
-
-// Names lists the built-in rule names (for policy checking).
-func Names() []string {
-	out := make([]string, len(Builtin))
-	for i, d := range Builtin {
-		out[i] = d.Name
-	}
-	return out
-}
-
-// Evaluate appends every matching rule to r.Rules and raises r.Severity to
-// the highest of them.  Allowlists (global and per rule) and disabled rules
-// are honoured; the policy may change a rule's severity.
-func (e *Engine) Evaluate(r *record.Record) {
-	if r.Process == nil || r.Category == record.CatMonitor {
-		return
-	}
-	c := &e.ctx
-	exe := "" // copied from the record only for a rule that matched
-	parent := ""
-	if len(r.Process.Ancestry) > 0 {
-		parent = r.Process.Ancestry[0].Exe
-	}
-	for i := range e.defs {
-		d := &e.defs[i]
-		cfg := e.cfgs[i]
-		if cfg != nil && !cfg.Enabled {
-			continue
+func (e *Engine) excepted(ru *rule) bool {
+	for _, x := range ru.exceptions {
+		vals := make([]string, len(x.fields))
+		for i, f := range x.fields {
+			vals[i] = text(f.get(&e.act.v))
 		}
-		if !d.Match(r, c) {
-			continue
-		}
-		if exe == "" {
-			exe = string(r.Process.Exe)
-		}
-		if e.policy.Allow.Allows(exe, r.Process.UID, parent) {
-			continue
-		}
-		sev := d.Severity
-		if cfg != nil {
-			if cfg.Allow.Allows(exe, r.Process.UID, parent) {
-				continue
-			}
-			if cfg.HasSeverity {
-				sev = cfg.Severity
-			}
-		}
-		r.Rules = append(r.Rules, record.Rule{Name: d.Name, Severity: sev, Mitre: d.Mitre, Description: d.Description})
-		if sev > r.Severity {
-			r.Severity = sev
-		}
-	}
-}
-
-func base(s []byte) string { return filepath.Base(string(s)) }
-
-func fileModifies(f *record.File, event string) bool {
-	switch event {
-	case "open":
-		return f.Operation != "read" || f.OpenFlags&0o1000 != 0 // O_TRUNC
-	case "":
-		return false
-	}
-	return true // unlink, rename, chmod, chown, truncate, link, symlink, mknod
-}
-
-func fileReads(f *record.File, event string) bool {
-	return event == "open" && (f.Operation == "read" || f.Operation == "read-write")
-}
-
-func isSSHPrivateKey(path string) bool {
-	b := filepath.Base(path)
-	return strings.HasPrefix(b, "id_") && !strings.HasSuffix(b, ".pub")
-}
-
-func syscallArg(s *record.Syscall, key string) any {
-	for _, a := range s.Args {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return nil
-}
-
-// webServices are network services whose children should not be shells
-// (sshd is deliberately absent: its sessions are shells).
-var webServices = map[string]bool{"nginx": true, "apache2": true, "httpd": true, "lighttpd": true,
-	"php-fpm": true, "uwsgi": true, "gunicorn": true, "java": true, "tomcat": true, "mysqld": true,
-	"mariadbd": true, "postgres": true, "redis-server": true, "mongod": true, "caddy": true}
-
-func isWebService(exe string) bool {
-	b := filepath.Base(exe)
-	return webServices[b] || strings.HasPrefix(b, "php-fpm") || strings.HasPrefix(b, "php")
-}
-
-var reverseShellRE = regexp.MustCompile(`/dev/(tcp|udp)/|\bnc(at)?\b.*\s-(e|c)\s|--sh-exec|\bsocat\b.*\bexec:|` +
-	`(python[0-9.]*|perl|ruby|php)\b.*\b(socket|fsockopen|TCPSocket)\b|\bsh -i\b|\bbash -i\b`)
-
-var credentialHuntRE = regexp.MustCompile(`id_(rsa|dsa|ecdsa|ed25519)\b|\.aws/credentials|/etc/shadow\b|` +
-	`\.kube/config|\.git-credentials|\.netrc\b|\.pgpass\b|\.docker/config\.json|wallet\.dat`)
-
-func argsLine(p *record.Process) string {
-	parts := make([]string, len(p.Args))
-	for i, a := range p.Args {
-		parts[i] = string(a)
-	}
-	return strings.Join(parts, " ")
-}
-
-func isService(r *record.Record, c *Ctx) bool {
-	exe := string(r.Process.Exe)
-	return r.Process.PPID == 1 || policy.MatchAny(c.Policy.Services, exe) || IsServiceExe(exe)
-}
-
-// Builtin is the rule set.  Names are stable: policies and users refer to them.
-var Builtin = []Def{
-	{Name: "credential-read", Severity: record.Warn, Mitre: []string{"T1003.008", "T1552.004"},
-		Description: "a credential file (password hashes, sudoers, SSH private key) read by a process not on the allowlist",
-		Match: func(r *record.Record, c *Ctx) bool {
-			f := r.File
-			if f == nil || !fileReads(f, r.Event) {
-				return false
-			}
-			switch f.Class {
-			case watch.ClassCredentials:
-				return true
-			case watch.ClassSSH:
-				return isSSHPrivateKey(string(f.Path)) && int64(r.Process.EUID) != f.WatchOwner
-			}
-			return false
-		}},
-	{Name: "persistence-write", Severity: record.Warn, Mitre: []string{"T1053.003", "T1543.002", "T1098.004"},
-		Description: "a persistence location (cron, systemd units, init scripts, shell profiles, authorized_keys) written, renamed or deleted",
-		Match: func(r *record.Record, c *Ctx) bool {
-			f := r.File
-			if f == nil || !fileModifies(f, r.Event) {
-				return false
-			}
-			p := string(f.Path)
-			return f.Class == watch.ClassPersistence || strings.HasSuffix(p, "/authorized_keys") ||
-				strings.HasSuffix(p, "/authorized_keys2") || strings.HasSuffix(string(f.TargetPath), "/authorized_keys")
-		}},
-	{Name: "preload-injection", Severity: record.Critical, Mitre: []string{"T1574.006"},
-		Description: "/etc/ld.so.preload changed, or a program started with LD_PRELOAD",
-		Match: func(r *record.Record, c *Ctx) bool {
-			if r.File != nil && fileModifies(r.File, r.Event) &&
-				(string(r.File.Path) == "/etc/ld.so.preload" || string(r.File.TargetPath) == "/etc/ld.so.preload") {
-				return true
-			}
-			return r.Exec != nil && r.Exec.LDPreload && r.Exec.Ret == 0
-		}},
-	{Name: "shell-from-service", Severity: record.Critical, Mitre: []string{"T1505.003"},
-		Description: "a shell or interpreter started by a network service (web server, database): a web shell",
-		Match: func(r *record.Record, c *Ctx) bool {
-			if r.Exec == nil || r.Exec.Ret != 0 || len(r.Process.Ancestry) == 0 {
-				return false
-			}
-			return IsInterpreter(string(r.Process.Exe)) && isWebService(r.Process.Ancestry[0].Exe)
-		}},
-	{Name: "reverse-shell", Severity: record.Critical, Mitre: []string{"T1059"},
-		Description: "a shell whose standard input or output is a socket, or a reverse-shell command line",
-		Match: func(r *record.Record, c *Ctx) bool {
-			if r.Exec == nil || r.Exec.Ret != 0 {
-				return false
-			}
-			if IsInterpreter(string(r.Process.Exe)) && len(r.Exec.StdioSockets) > 0 {
-				return true
-			}
-			return reverseShellRE.MatchString(argsLine(r.Process))
-		}},
-	{Name: "exec-from-writable-dir", Severity: record.Warn, Mitre: []string{"T1620", "T1036"},
-		Description: "a program run from /tmp, /var/tmp, /dev/shm, a memfd, or a deleted file",
-		Match: func(r *record.Record, c *Ctx) bool {
-			if r.Exec == nil || r.Exec.Ret != 0 {
-				return false
-			}
-			exe := string(r.Process.Exe)
-			return r.Exec.ExeDeleted || hasAnyPrefix(exe, []string{"/tmp/", "/var/tmp/", "/dev/shm/", "/memfd:"})
-		}},
-	{Name: "privilege-escalation", Severity: record.Critical, Mitre: []string{"T1068"},
-		Description: "root gained outside a privilege helper: an untrusted set-uid binary, set*id by a non-helper, or no explanation (kernel exploit)",
-		Match: func(r *record.Record, c *Ctx) bool {
-			return r.Priv != nil && PrivilegeSeverityWith(r.Priv, string(r.Process.Exe), c.Policy.PrivilegeHelpers) == record.Critical
-		}},
-	{Name: "privilege-gain", Severity: record.Warn, Mitre: []string{"T1548"},
-		Description: "privilege gained through a set-uid or file-capability binary, or a user namespace's root used for mounts, setns, modules or capabilities",
-		Match: func(r *record.Record, c *Ctx) bool {
-			return r.Priv != nil && PrivilegeSeverityWith(r.Priv, string(r.Process.Exe), c.Policy.PrivilegeHelpers) == record.Warn
-		}},
-	{Name: "setuid-bit-set", Severity: record.Warn, Mitre: []string{"T1548.001"},
-		Description: "a set-uid or set-gid bit added by chmod",
-		Match: func(r *record.Record, c *Ctx) bool {
-			return r.Event == "chmod" && r.File != nil && r.File.HasMode && r.File.Mode&0o6000 != 0
-		}},
-	{Name: "kernel-code-load", Severity: record.Warn, Mitre: []string{"T1547.006"},
-		Description: "a kernel module, kexec image or BPF program loaded by a process not on the allowlist",
-		Match: func(r *record.Record, c *Ctx) bool {
-			s := r.Syscall
-			if s == nil {
-				return false
-			}
-			switch s.Name {
-			case "init_module", "finit_module", "kexec_load", "kexec_file_load":
-				return true
-			case "bpf":
-				return s.Raw[0] == unix.BPF_PROG_LOAD
-			}
-			return false
-		}},
-	{Name: "process-injection", Severity: record.Warn, Mitre: []string{"T1055"},
-		Description: "ptrace attach or memory write into another process, or process_vm_writev",
-		Match: func(r *record.Record, c *Ctx) bool {
-			s := r.Syscall
-			if s == nil || s.TargetPID == r.Process.PID {
-				return false
-			}
-			switch s.Name {
-			case "process_vm_writev":
-				return true
-			case "ptrace":
-				return slices.Contains(InjectionPtraceRequests, s.Raw[0])
-			}
-			return false
-		}},
-	{Name: "log-tampering", Severity: record.Warn, Mitre: []string{"T1070"},
-		Description: "a log under /var/log truncated or deleted, a shell history deleted or truncated, or the kernel log cleared",
-		Match: func(r *record.Record, c *Ctx) bool {
-			if r.Syscall != nil && r.Syscall.Name == "syslog" {
-				return syscalls.SyslogClears(r.Syscall.Raw[0]) // the kernel reports only clears
-			}
-			f := r.File
-			if f == nil || (f.Class != watch.ClassLogs && f.Class != watch.ClassHistory) {
-				return false
-			}
-			switch r.Event {
-			case "unlink", "rename", "truncate":
-				return true
-			case "open":
-				return f.OpenFlags&0o1000 != 0 // O_TRUNC
-			}
-			return false
-		}},
-	{Name: "suspicious-outbound", Severity: record.Warn, Mitre: []string{"T1071", "T1496"},
-		Description: "a shell or interpreter connecting out, or a connection to a miner-pool or reverse-shell port",
-		Match: func(r *record.Record, c *Ctx) bool {
-			n := r.Network
-			if n == nil || n.Direction != "outbound" || len(n.UnixPath) > 0 {
-				return false
-			}
-			return IsInterpreter(string(r.Process.Exe)) || c.Policy.SuspiciousPorts[n.DstPort]
-		}},
-	{Name: "unexpected-listener", Severity: record.Warn, Mitre: []string{"T1205"},
-		Description: "a new listening socket opened by a process that is not a service",
-		Match: func(r *record.Record, c *Ctx) bool {
-			if r.Event != "listen" || r.Network == nil || r.Error != "" {
-				return false
-			}
-			return !isService(r, c) || c.Policy.SuspiciousPorts[r.Network.SrcPort]
-		}},
-	{Name: "container-escape", Severity: record.Critical, Mitre: []string{"T1611"},
-		Description: "a write to release_agent or core_pattern, a connect to a container runtime socket, or setns into another process's namespace",
-		Match: func(r *record.Record, c *Ctx) bool {
-			if f := r.File; f != nil && fileModifies(f, r.Event) {
-				p := string(f.Path)
-				return strings.HasSuffix(p, "/release_agent") || p == "/proc/sys/kernel/core_pattern"
-			}
-			if n := r.Network; n != nil && len(n.UnixPath) > 0 && r.Event == "connect" {
-				for _, s := range RuntimeSockets {
-					if string(n.UnixPath) == s {
-						return true
-					}
+	tuples:
+		for _, tuple := range x.values {
+			for i, p := range tuple {
+				if !p.Match(vals[i]) {
+					continue tuples
 				}
 			}
-			return r.Syscall != nil && r.Syscall.Name == "setns" && r.Error == "" && c.NsOther(r)
-		}},
-	{Name: "credential-hunting", Severity: record.Warn, Mitre: []string{"T1552"},
-		Description: "a command line naming private keys, cloud or cluster credentials, or /etc/shadow",
-		Match: func(r *record.Record, c *Ctx) bool {
-			return r.Exec != nil && credentialHuntRE.MatchString(argsLine(r.Process))
-		}},
-	{Name: "sensitive-config-modified", Severity: record.Warn, Mitre: []string{"T1098", "T1556"},
-		Description: "accounts, authentication or loader configuration, or kernel files changed",
-		Match: func(r *record.Record, c *Ctx) bool {
-			f := r.File
-			if f == nil || !fileModifies(f, r.Event) {
-				return false
-			}
-			switch f.Class {
-			case watch.ClassAccounts, watch.ClassAuthConfig, watch.ClassKernel, watch.ClassCredentials:
-				return true
-			case watch.ClassPreload:
-				return string(f.Path) != "/etc/ld.so.preload" // that one is preload-injection
-			}
-			return false
-		}},
-	{Name: "process-memory-access", Severity: record.Warn, Mitre: []string{"T1055.009"},
-		Description: "another process's memory opened through /proc/<pid>/mem",
-		Match: func(r *record.Record, c *Ctx) bool {
-			return r.File != nil && r.File.Class == watch.ClassProcMem && procOwner(r.File.Path) != r.Process.PID
-		}},
-	{Name: "kernel-tampering", Severity: record.Warn, Mitre: []string{"T1014", "T1070.006"},
-		Description: "raw I/O port access, a clock change, a reboot request, open_by_handle_at, or userfaultfd by non-root",
-		Match: func(r *record.Record, c *Ctx) bool {
-			s := r.Syscall
-			if s == nil {
-				return false
-			}
-			switch s.Name {
-			case "iopl", "ioperm", "settimeofday", "clock_settime", "reboot", "open_by_handle_at":
-				return true
-			case "userfaultfd":
-				return r.Process.EUID != 0
-			}
-			return false
-		}},
-	{Name: "monitor-tampering", Severity: record.Critical, Mitre: []string{"T1562.001"},
-		Description: "a signal or ptrace aimed at the monitor itself, or BPF programs detached",
-		Match: func(r *record.Record, c *Ctx) bool {
-			s := r.Syscall
-			if s == nil {
-				return false
-			}
-			switch s.Name {
-			case "kill", "tkill", "tgkill":
-				return true // the kernel reports only those aimed at the monitor
-			case "ptrace", "process_vm_writev", "process_vm_readv":
-				return c.Self != 0 && s.TargetPID == c.Self
-			case "bpf":
-				return s.Raw[0] == unix.BPF_LINK_DETACH || s.Raw[0] == unix.BPF_PROG_DETACH
-			}
-			return false
-		}},
-	{Name: "watched-path-modified", Severity: record.Warn, Mitre: nil,
-		Description: "a path of --watch-path or the policy's watch.paths written, renamed, deleted or re-moded",
-		Match: func(r *record.Record, c *Ctx) bool {
-			return r.File != nil && r.File.Class == watch.ClassCustom && fileModifies(r.File, r.Event)
-		}},
+			return true
+		}
+	}
+	return false
 }
 
-// procOwner returns the pid in /proc/<pid>/..., or 0.
-func procOwner(path []byte) uint32 {
-	rest, ok := strings.CutPrefix(string(path), "/proc/")
-	if !ok {
-		return 0
+// render fills a rule's output template; values from the monitored system
+// are quoted when they hold anything but printable text.
+func (e *Engine) render(ru *rule) string {
+	var b strings.Builder
+	for _, p := range ru.output {
+		if p.field == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		b.WriteString(safe(text(p.field.get(&e.act.v))))
 	}
-	if i := strings.IndexByte(rest, '/'); i > 0 {
-		rest = rest[:i]
+	return b.String()
+}
+
+func safe(s string) string {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == utf8.RuneError || !unicode.IsPrint(c) {
+			return strconv.Quote(s)
+		}
 	}
-	v, err := strconv.ParseUint(rest, 10, 32)
-	if err != nil {
-		return 0
-	}
-	return uint32(v)
+	return s
 }

@@ -2,58 +2,51 @@ package rules
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 )
 
-// RuntimeSockets are container-runtime API sockets: talking to one is
-// root on the host.
-var RuntimeSockets = []string{
-	"/var/run/docker.sock", "/run/docker.sock",
-	"/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock",
-	"/run/crio/crio.sock", "/var/run/crio/crio.sock",
-	"/run/podman/podman.sock", "/var/run/podman/podman.sock",
+// builtinList is a list of the built-in rules file (policy/rules.yaml):
+// the Go code that needs one reads it there, so that it is written once.
+func builtinList(name string) []string {
+	l := policy.Builtin().Lists[name]
+	if l == nil {
+		panic("rules.yaml has no list " + name)
+	}
+	return l.Items
 }
 
-var interpreters = []string{"sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "ash",
-	"busybox", "python", "perl", "ruby", "php", "node", "nodejs", "lua", "tclsh", "nc", "ncat",
-	"netcat", "socat", "telnet", "awk", "gawk"}
+// RuntimeSockets are container-runtime API sockets: talking to one is
+// root on the host (the list runtime_sockets; the kernel is told to report
+// connects to them).
+var RuntimeSockets = builtinList("runtime_sockets")
+
+var (
+	interpreters = builtinList("interpreters")
+	serviceNames = builtinList("service_names")
+	sbinDirs     = builtinList("sbin_dirs")
+)
 
 // IsInterpreter says whether exe is a shell, a scripting language or a
-// netcat: something that should not be dialling out by itself.
+// netcat: something that should not be dialling out by itself (the macro
+// is_interpreter).
 func IsInterpreter(exe string) bool {
+	return slices.Contains(interpreters, strings.TrimRight(filepath.Base(exe), "0123456789."))
+}
+
+// IsServiceExe says whether exe is a daemon binary (in an sbin directory
+// or a known service name; the macro is_service without the policy).
+func IsServiceExe(exe string) bool {
+	if slices.Contains(sbinDirs, filepath.Dir(exe)) {
+		return true
+	}
 	base := filepath.Base(exe)
-	for _, name := range interpreters {
-		if base == name || (strings.HasPrefix(base, name) && isVersion(base[len(name):])) {
+	for _, p := range serviceNames {
+		if matchPattern(p, base) {
 			return true
 		}
 	}
 	return false
-}
-
-// isVersion matches "3", "3.11", "5.36" ... after an interpreter name.
-func isVersion(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
-var serviceNames = map[string]bool{"sshd": true, "nginx": true, "apache2": true, "httpd": true,
-	"postgres": true, "mysqld": true, "mariadbd": true, "redis-server": true, "memcached": true,
-	"dockerd": true, "containerd": true, "dnsmasq": true, "named": true, "chronyd": true,
-	"cupsd": true, "avahi-daemon": true, "systemd": true, "systemd-resolved": true}
-
-// IsServiceExe says whether exe is a daemon binary (in an sbin directory
-// or a known service name).
-func IsServiceExe(exe string) bool {
-	dir, base := filepath.Dir(exe), filepath.Base(exe)
-	if dir == "/usr/sbin" || dir == "/sbin" || dir == "/usr/local/sbin" {
-		return true
-	}
-	return serviceNames[base] || strings.HasPrefix(base, "systemd-")
 }

@@ -1,0 +1,326 @@
+// The rule language: CEL over the record's fields (fields.go), with the
+// policy's lists as constants, macros as named expressions evaluated at
+// most once per record, and helpers CEL lacks (paths, patterns, CIDRs).
+
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+	"github.com/google/cel-go/ext"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
+)
+
+// Helper is one function the language adds to CEL.
+type Helper struct {
+	Signature string
+	Doc       string
+}
+
+// Helpers documents the functions added to CEL (README, "Writing rules").
+var Helpers = []Helper{
+	{"basename(string) -> string", "the last element of a path"},
+	{"dirname(string) -> string", "the path without its last element"},
+	{"strip_version(string) -> string", "a name without a trailing version: python3.11 -> python"},
+	{"string.glob(pattern) -> bool", "shell pattern (* ? [..]); * does not cross /"},
+	{"string.matches_any(list) -> bool", "equals an item, or matches an item written re:<regexp> or with * ? ["},
+	{"string.starts_with_any(list) -> bool", "starts with one of the items"},
+	{"string.ends_with_any(list) -> bool", "ends with one of the items"},
+	{"string.in_cidr(string or list) -> bool", "an IP address inside a CIDR range: network.dst_ip.in_cidr(\"10.0.0.0/8\")"},
+	{"has_bits(int, int) -> bool", "any of the mask's bits set: has_bits(file.mode, 0xc00)"},
+}
+
+func boolFn(f func(string, ref.Val) bool) cel.OverloadOpt {
+	return cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+		s, ok := a.(types.String)
+		if !ok {
+			return types.MaybeNoSuchOverloadErr(a)
+		}
+		return types.Bool(f(string(s), b))
+	})
+}
+
+func strFn(f func(string) string) cel.OverloadOpt {
+	return cel.UnaryBinding(func(a ref.Val) ref.Val {
+		s, ok := a.(types.String)
+		if !ok {
+			return types.MaybeNoSuchOverloadErr(a)
+		}
+		return types.String(f(string(s)))
+	})
+}
+
+// eachString calls f for each string of a CEL list until f says stop.
+func eachString(l ref.Val, f func(string) bool) {
+	lister, ok := l.(traits.Lister)
+	if !ok {
+		return
+	}
+	it := lister.Iterator()
+	for it.HasNext() == types.True {
+		if s, ok := it.Next().(types.String); ok && f(string(s)) {
+			return
+		}
+	}
+}
+
+var patterns sync.Map // pattern text -> func(string) bool
+
+// matchPattern: "re:<regexp>", a glob (with * ? [), or an exact string.
+func matchPattern(p, s string) bool {
+	if m, ok := patterns.Load(p); ok {
+		return m.(func(string) bool)(s)
+	}
+	var m func(string) bool
+	switch {
+	case strings.HasPrefix(p, "re:"):
+		re, err := regexp.Compile(p[3:])
+		if err != nil {
+			m = func(string) bool { return false } // checked at load: never reached
+		} else {
+			m = re.MatchString
+		}
+	case strings.ContainsAny(p, "*?["):
+		m = func(s string) bool { ok, _ := filepath.Match(p, s); return ok }
+	default:
+		m = func(s string) bool { return s == p }
+	}
+	patterns.Store(p, m)
+	return m(s)
+}
+
+func inCIDR(ip string, c ref.Val) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	hit := false
+	check := func(s string) bool {
+		if p, err := netip.ParsePrefix(s); err == nil && p.Contains(a) {
+			hit = true
+		}
+		return hit
+	}
+	if s, ok := c.(types.String); ok {
+		check(string(s))
+	} else {
+		eachString(c, check)
+	}
+	return hit
+}
+
+func helperOptions() []cel.EnvOption {
+	strs := cel.ListType(cel.StringType)
+	return []cel.EnvOption{
+		ext.Strings(),
+		cel.Function("basename", cel.Overload("basename_string", []*cel.Type{cel.StringType}, cel.StringType,
+			strFn(filepath.Base))),
+		cel.Function("dirname", cel.Overload("dirname_string", []*cel.Type{cel.StringType}, cel.StringType,
+			strFn(filepath.Dir))),
+		cel.Function("strip_version", cel.Overload("strip_version_string", []*cel.Type{cel.StringType}, cel.StringType,
+			strFn(func(s string) string { return strings.TrimRight(s, "0123456789.") }))),
+		cel.Function("glob", cel.MemberOverload("string_glob_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType,
+			boolFn(func(s string, p ref.Val) bool {
+				ok, _ := filepath.Match(string(p.(types.String)), s)
+				return ok
+			}))),
+		cel.Function("matches_any", cel.MemberOverload("string_matches_any_list", []*cel.Type{cel.StringType, strs}, cel.BoolType,
+			boolFn(func(s string, l ref.Val) bool {
+				hit := false
+				eachString(l, func(p string) bool { hit = matchPattern(p, s); return hit })
+				return hit
+			}))),
+		cel.Function("starts_with_any", cel.MemberOverload("string_starts_with_any_list", []*cel.Type{cel.StringType, strs}, cel.BoolType,
+			boolFn(func(s string, l ref.Val) bool {
+				hit := false
+				eachString(l, func(p string) bool { hit = strings.HasPrefix(s, p); return hit })
+				return hit
+			}))),
+		cel.Function("ends_with_any", cel.MemberOverload("string_ends_with_any_list", []*cel.Type{cel.StringType, strs}, cel.BoolType,
+			boolFn(func(s string, l ref.Val) bool {
+				hit := false
+				eachString(l, func(p string) bool { hit = strings.HasSuffix(s, p); return hit })
+				return hit
+			}))),
+		cel.Function("in_cidr",
+			cel.MemberOverload("string_in_cidr_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType, boolFn(inCIDR)),
+			cel.MemberOverload("string_in_cidr_list", []*cel.Type{cel.StringType, strs}, cel.BoolType, boolFn(inCIDR))),
+		cel.Function("has_bits", cel.Overload("has_bits_int_int", []*cel.Type{cel.IntType, cel.IntType}, cel.BoolType,
+			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+				x, ok1 := a.(types.Int)
+				m, ok2 := b.(types.Int)
+				if !ok1 || !ok2 {
+					return types.MaybeNoSuchOverloadErr(a)
+				}
+				return types.Bool(x&m != 0)
+			}))),
+	}
+}
+
+// program is a compiled macro: evaluated when a condition first reads it
+// for a record, then remembered for that record.
+type macro struct {
+	name string
+	prg  cel.Program
+	id   int
+}
+
+// language is one policy's compiled vocabulary: fields, lists, the
+// policy's settings and macros.
+type language struct {
+	env    *cel.Env
+	macros map[string]*macro
+}
+
+func policyConstants(p *policy.Policy) []cel.EnvOption {
+	ports := make([]int64, 0, len(p.SuspiciousPorts))
+	for port := range p.SuspiciousPorts {
+		ports = append(ports, int64(port))
+	}
+	sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
+	texts := func(ps []policy.Pattern) ref.Val {
+		out := make([]string, len(ps))
+		for i, x := range ps {
+			out[i] = x.Text
+		}
+		return types.NewStringList(types.DefaultTypeAdapter, out)
+	}
+	return []cel.EnvOption{
+		cel.Constant("policy.suspicious_ports", cel.ListType(cel.IntType), types.DefaultTypeAdapter.NativeToValue(ports)),
+		cel.Constant("policy.services", cel.ListType(cel.StringType), texts(p.Services)),
+		cel.Constant("policy.privilege_helpers", cel.ListType(cel.StringType), texts(p.PrivilegeHelpers)),
+	}
+}
+
+// newLanguage declares the fields, the lists and the policy's settings,
+// then compiles the macros (each may use those before it, in any order).
+func newLanguage(p *policy.Policy) (*language, error) {
+	opts := helperOptions()
+	for _, f := range Fields {
+		opts = append(opts, cel.Variable(f.Name, f.Type))
+	}
+	opts = append(opts, policyConstants(p)...)
+	for _, name := range sortedKeys(p.Lists) {
+		l := p.Lists[name]
+		for _, item := range l.Items {
+			if re, ok := strings.CutPrefix(item, "re:"); ok {
+				if _, err := regexp.Compile(re); err != nil {
+					return nil, &policy.Error{File: l.File, Line: l.Line, Msg: fmt.Sprintf("list %q: bad regular expression %q: %v", name, re, err)}
+				}
+			}
+		}
+		if fieldByName[name] != nil {
+			return nil, &policy.Error{File: l.File, Line: l.Line, Msg: fmt.Sprintf("list %q has the name of a field", name)}
+		}
+		opts = append(opts, cel.Constant(name, cel.ListType(cel.StringType), types.NewStringList(types.DefaultTypeAdapter, l.Items)))
+	}
+	env, err := cel.NewEnv(opts...)
+	if err != nil {
+		return nil, err
+	}
+	lang := &language{env: env, macros: map[string]*macro{}}
+
+	// macros in dependency order: compile those whose references are
+	// declared, declare them, repeat; what is left has a real error
+	pending := sortedKeys(p.Macros)
+	for len(pending) > 0 {
+		var next []string
+		var firstErr error
+		for _, name := range pending {
+			m := p.Macros[name]
+			if p.Lists[name] != nil || fieldByName[name] != nil {
+				return nil, &policy.Error{File: m.File, Line: m.Line, Msg: fmt.Sprintf("macro %q has the name of a list or a field", name)}
+			}
+			ast, iss := lang.env.Compile(m.Expr)
+			if iss.Err() != nil {
+				next = append(next, name)
+				if firstErr == nil {
+					firstErr = celError(m.File, m.Line, "macro "+name, iss.Err())
+				}
+				continue
+			}
+			prg, err := lang.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+			if err != nil {
+				return nil, celError(m.File, m.Line, "macro "+name, err)
+			}
+			lang.macros[name] = &macro{name: name, prg: prg, id: len(lang.macros)}
+			if lang.env, err = lang.env.Extend(cel.Variable(name, ast.OutputType())); err != nil {
+				return nil, err
+			}
+		}
+		if len(next) == len(pending) {
+			return nil, firstErr
+		}
+		pending = next
+	}
+	return lang, nil
+}
+
+// compile checks a condition: it must be a bool.
+func (l *language) compile(expr, file string, line int, what string) (cel.Program, error) {
+	ast, iss := l.env.Compile(expr)
+	if iss.Err() != nil {
+		if name := unknownField(expr, iss.Err().Error()); name != "" {
+			return nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: unknown field %q (README lists the fields)", what, name)}
+		}
+		return nil, celError(file, line, what, iss.Err())
+	}
+	if ast.OutputType() != cel.BoolType {
+		return nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: the condition is a %s, want a bool", what, ast.OutputType())}
+	}
+	prg, err := l.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return nil, celError(file, line, what, err)
+	}
+	return prg, nil
+}
+
+// celError makes one line of a CEL error, at the line of the file where
+// the expression starts.
+func celError(file string, line int, what string, err error) error {
+	msg := err.Error()
+	// "ERROR: <input>:1:5: undeclared reference to 'x'\n | ...\n | ....^"
+	first, _, _ := strings.Cut(msg, "\n")
+	first = strings.TrimPrefix(first, "ERROR: ")
+	first = strings.TrimPrefix(first, "<input>:")
+	return &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: %s", what, first)}
+}
+
+var undeclaredRE = regexp.MustCompile(`undeclared reference to '([a-z_]+)'`)
+
+// unknownField names the field a condition misspelt: CEL reports only the
+// first element of process.exee.
+func unknownField(expr, msg string) string {
+	m := undeclaredRE.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	re := regexp.MustCompile(`\b` + m[1] + `(\.[a-z_]+)+`)
+	for _, name := range re.FindAllString(expr, -1) {
+		if fieldByName[name] == nil {
+			return name
+		}
+	}
+	return ""
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

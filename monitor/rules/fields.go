@@ -1,0 +1,413 @@
+// The fields a condition reads: the JSON output's names (README, "Output
+// schema"), each typed for the CEL checker and read from the record only
+// when a condition asks for it.  A field of a part the record lacks (file.*
+// on an exec) reads as the empty value of its type.
+
+package rules
+
+import (
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
+)
+
+var strType = reflect.TypeOf([]string{})
+
+// Field is one name a condition can read.
+type Field struct {
+	Name string
+	Type *cel.Type
+	Doc  string
+	get  func(v *view) ref.Val
+}
+
+// view is one record as conditions see it.
+type view struct {
+	r    *record.Record
+	self uint32
+}
+
+var (
+	emptyStrings = types.NewStringList(types.DefaultTypeAdapter, nil)
+	emptyMap     = types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{})
+	strList      = cel.ListType(cel.StringType)
+)
+
+func str(b []byte) ref.Val { return types.String(b) }
+func strs(s []string) ref.Val {
+	if len(s) == 0 {
+		return emptyStrings
+	}
+	return types.NewStringList(types.DefaultTypeAdapter, s)
+}
+func u32(x uint32) ref.Val { return types.Int(int64(x)) }
+
+func proc(f func(p *record.Process) ref.Val, zero ref.Val) func(v *view) ref.Val {
+	return func(v *view) ref.Val {
+		if v.r.Process == nil {
+			return zero
+		}
+		return f(v.r.Process)
+	}
+}
+
+func file(f func(x *record.File, v *view) ref.Val, zero ref.Val) func(v *view) ref.Val {
+	return func(v *view) ref.Val {
+		if v.r.File == nil {
+			return zero
+		}
+		return f(v.r.File, v)
+	}
+}
+
+func network(f func(n *record.Network) ref.Val, zero ref.Val) func(v *view) ref.Val {
+	return func(v *view) ref.Val {
+		if v.r.Network == nil {
+			return zero
+		}
+		return f(v.r.Network)
+	}
+}
+
+func sys(f func(s *record.Syscall) ref.Val, zero ref.Val) func(v *view) ref.Val {
+	return func(v *view) ref.Val {
+		if v.r.Syscall == nil {
+			return zero
+		}
+		return f(v.r.Syscall)
+	}
+}
+
+func execf(f func(x *record.Exec) ref.Val, zero ref.Val) func(v *view) ref.Val {
+	return func(v *view) ref.Val {
+		if v.r.Exec == nil {
+			return zero
+		}
+		return f(v.r.Exec)
+	}
+}
+
+func privf(f func(x *record.Privilege) ref.Val, zero ref.Val) func(v *view) ref.Val {
+	return func(v *view) ref.Val {
+		if v.r.Priv == nil {
+			return zero
+		}
+		return f(v.r.Priv)
+	}
+}
+
+var (
+	noStr  = types.String("")
+	noInt  = types.Int(0)
+	noBool = types.False
+)
+
+func creds(prefix string, pick func(p *record.Privilege) *record.Creds) []Field {
+	one := func(name string, get func(c *record.Creds) uint32) Field {
+		return Field{prefix + name, cel.IntType, "", privf(func(x *record.Privilege) ref.Val { return u32(get(pick(x))) }, noInt)}
+	}
+	return []Field{
+		one("uid", func(c *record.Creds) uint32 { return c.UID }),
+		one("euid", func(c *record.Creds) uint32 { return c.EUID }),
+		one("suid", func(c *record.Creds) uint32 { return c.SUID }),
+		one("fsuid", func(c *record.Creds) uint32 { return c.FSUID }),
+		one("gid", func(c *record.Creds) uint32 { return c.GID }),
+		one("egid", func(c *record.Creds) uint32 { return c.EGID }),
+	}
+}
+
+// Fields are every name a condition can read, in the JSON schema's order.
+var Fields = func() []Field {
+	fs := []Field{
+		{"event", cel.StringType, "exec, open, connect, a syscall's name, privilege, ...", func(v *view) ref.Val { return types.String(v.r.Event) }},
+		{"category", cel.StringType, "process, file, network, syscall, privilege", func(v *view) ref.Val { return types.String(v.r.Category) }},
+		{"error", cel.StringType, "errno name of a failed operation, \"\" when it succeeded", func(v *view) ref.Val { return types.String(v.r.Error) }},
+
+		{"process.pid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.PID) }, noInt)},
+		{"process.tid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.TID) }, noInt)},
+		{"process.ppid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.PPID) }, noInt)},
+		{"process.uid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.UID) }, noInt)},
+		{"process.gid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.GID) }, noInt)},
+		{"process.euid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.EUID) }, noInt)},
+		{"process.egid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.EGID) }, noInt)},
+		{"process.loginuid", cel.IntType, "-1 when unset", proc(func(p *record.Process) ref.Val {
+			if !p.HasLoginUID || p.LoginUID == ^uint32(0) {
+				return types.Int(-1)
+			}
+			return u32(p.LoginUID)
+		}, types.Int(-1))},
+		{"process.comm", cel.StringType, "", proc(func(p *record.Process) ref.Val { return str(p.Comm) }, noStr)},
+		{"process.compat", cel.BoolType, "acting through the 32-bit syscall ABI", proc(func(p *record.Process) ref.Val { return types.Bool(p.Compat) }, noBool)},
+		{"process.exe", cel.StringType, "", proc(func(p *record.Process) ref.Val { return str(p.Exe) }, noStr)},
+		{"process.exe_deleted", cel.BoolType, "", proc(func(p *record.Process) ref.Val { return types.Bool(p.ExeDeleted) }, noBool)},
+		{"process.args", strList, "", proc(func(p *record.Process) ref.Val {
+			out := make([]string, len(p.Args))
+			for i, a := range p.Args {
+				out[i] = string(a)
+			}
+			return strs(out)
+		}, emptyStrings)},
+		{"process.args_truncated", cel.BoolType, "", proc(func(p *record.Process) ref.Val { return types.Bool(p.ArgsTruncated) }, noBool)},
+		{"process.cwd", cel.StringType, "", proc(func(p *record.Process) ref.Val { return str(p.Cwd) }, noStr)},
+		{"process.ancestry", strList, "executables of the parent, grandparent, ... (the JSON gives each with its pid)", proc(func(p *record.Process) ref.Val {
+			out := make([]string, len(p.Ancestry))
+			for i, a := range p.Ancestry {
+				out[i] = a.Exe
+			}
+			return strs(out)
+		}, emptyStrings)},
+		// computed for conditions; not in the JSON
+		{"process.parent_exe", cel.StringType, "the parent's executable, \"\" when unknown (not in the JSON: process.ancestry[0])", proc(func(p *record.Process) ref.Val {
+			if len(p.Ancestry) == 0 {
+				return noStr
+			}
+			return types.String(p.Ancestry[0].Exe)
+		}, noStr)},
+		{"process.cmdline", cel.StringType, "the arguments joined by spaces (not in the JSON)", proc(func(p *record.Process) ref.Val {
+			var b strings.Builder
+			for i, a := range p.Args {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				b.Write(a)
+			}
+			return types.String(b.String())
+		}, noStr)},
+
+		{"exec.filename", cel.StringType, "", execf(func(x *record.Exec) ref.Val { return str(x.Filename) }, noStr)},
+		{"exec.ret", cel.IntType, "0 or -errno", execf(func(x *record.Exec) ref.Val { return types.Int(x.Ret) }, noInt)},
+		{"exec.execveat", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.Execveat) }, noBool)},
+		{"exec.exe_deleted", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeDeleted) }, noBool)},
+		{"exec.stdio_sockets", strList, "which of stdin, stdout, stderr are sockets", execf(func(x *record.Exec) ref.Val { return strs(x.StdioSockets) }, emptyStrings)},
+		{"exec.ld_preload", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.LDPreload) }, noBool)},
+
+		{"exit.code", cel.IntType, "", func(v *view) ref.Val {
+			if v.r.Exit == nil {
+				return noInt
+			}
+			return types.Int(v.r.Exit.Code)
+		}},
+		{"exit.signal", cel.IntType, "", func(v *view) ref.Val {
+			if v.r.Exit == nil {
+				return noInt
+			}
+			return types.Int(v.r.Exit.Signal)
+		}},
+		{"fork.child_pid", cel.IntType, "", func(v *view) ref.Val {
+			if v.r.Fork == nil {
+				return noInt
+			}
+			return u32(v.r.Fork.ChildPID)
+		}},
+
+		{"file.path", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return str(x.Path) }, noStr)},
+		{"file.requested_path", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return str(x.RequestedPath) }, noStr)},
+		{"file.target_path", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return str(x.TargetPath) }, noStr)},
+		{"file.operation", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Operation) }, noStr)},
+		{"file.flags", strList, "O_* of an open, AT_*/RENAME_* of the others", file(func(x *record.File, v *view) ref.Val {
+			if v.r.Event == "open" {
+				return strs(output.OpenFlagNames(x.OpenFlags))
+			}
+			return strs(output.AtFlagNames(v.r.Event, x.OpenFlags))
+		}, emptyStrings)},
+		{"file.mode", cel.IntType, "the mode as a number (the JSON writes it in octal), -1 when none", file(func(x *record.File, _ *view) ref.Val {
+			if !x.HasMode {
+				return types.Int(-1)
+			}
+			return types.Int(x.Mode & 0o7777)
+		}, types.Int(-1))},
+		{"file.mode_bits", strList, "", file(func(x *record.File, _ *view) ref.Val {
+			if !x.HasMode {
+				return emptyStrings
+			}
+			return strs(output.ModeBits(x.Mode))
+		}, emptyStrings)},
+		{"file.resolved", cel.BoolType, "", file(func(x *record.File, _ *view) ref.Val { return types.Bool(x.Resolved) }, noBool)},
+		{"file.via", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Via) }, noStr)},
+		{"file.class", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Class) }, noStr)},
+		{"file.watch", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Watch) }, noStr)},
+		{"file.watch_owner", cel.IntType, "uid owning the watched home directory, -1 if none (not in the JSON)", file(func(x *record.File, _ *view) ref.Val { return types.Int(x.WatchOwner) }, types.Int(-1))},
+
+		{"network.family", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Family) }, noStr)},
+		{"network.protocol", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Protocol) }, noStr)},
+		{"network.src_ip", cel.StringType, "", network(func(n *record.Network) ref.Val { return ipString(n.SrcIP.IsValid(), n.SrcIP.String) }, noStr)},
+		{"network.src_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.SrcPort) }, noInt)},
+		{"network.dst_ip", cel.StringType, "", network(func(n *record.Network) ref.Val { return ipString(n.DstIP.IsValid(), n.DstIP.String) }, noStr)},
+		{"network.dst_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.DstPort) }, noInt)},
+		{"network.unix_path", cel.StringType, "", network(func(n *record.Network) ref.Val { return str(n.UnixPath) }, noStr)},
+		{"network.direction", cel.StringType, "outbound, inbound, listen", network(func(n *record.Network) ref.Val { return types.String(n.Direction) }, noStr)},
+		{"network.sources", strList, "", network(func(n *record.Network) ref.Val { return strs(n.Sources) }, emptyStrings)},
+
+		{"syscall.name", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.Name) }, noStr)},
+		{"syscall.nr", cel.IntType, "", sys(func(s *record.Syscall) ref.Val { return u32(s.Nr) }, noInt)},
+		{"syscall.group", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.Group) }, noStr)},
+		{"syscall.ret", cel.IntType, "", sys(func(s *record.Syscall) ref.Val { return types.Int(s.Ret) }, noInt)},
+		{"syscall.args", cel.MapType(cel.StringType, cel.DynType), "the decoded arguments, by name, as in the JSON", sys(func(s *record.Syscall) ref.Val {
+			m := make(map[string]any, len(s.Args))
+			for _, a := range s.Args {
+				switch x := a.Value.(type) {
+				case []byte:
+					m[a.Key] = string(x)
+				case uint64:
+					m[a.Key] = int64(x)
+				default:
+					m[a.Key] = x
+				}
+			}
+			return types.NewStringInterfaceMap(types.DefaultTypeAdapter, m)
+		}, emptyMap)},
+		{"syscall.raw", cel.ListType(cel.IntType), "the six arguments as the kernel passed them (not in the JSON)", sys(func(s *record.Syscall) ref.Val {
+			out := make([]int64, len(s.Raw))
+			for i, a := range s.Raw {
+				out[i] = int64(a)
+			}
+			return types.DefaultTypeAdapter.NativeToValue(out)
+		}, types.DefaultTypeAdapter.NativeToValue([]int64{}))},
+		{"syscall.target_pid", cel.IntType, "", sys(func(s *record.Syscall) ref.Val { return u32(s.TargetPID) }, noInt)},
+		{"syscall.target_exe", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.TargetExe) }, noStr)},
+		{"syscall.enters_other_namespace", cel.BoolType, "setns: the namespace entered is none of the parent's (read from /proc when asked; not in the JSON)", func(v *view) ref.Val {
+			if v.r.Syscall == nil || v.r.Process == nil {
+				return noBool
+			}
+			return types.Bool(nsOther(v.r))
+		}},
+
+		{"privilege.means", cel.StringType, "syscall, exec, unexplained, userns", privf(func(x *record.Privilege) ref.Val { return types.String(x.Means) }, noStr)},
+		{"privilege.syscall", cel.StringType, "", privf(func(x *record.Privilege) ref.Val { return types.String(x.Syscall) }, noStr)},
+		{"privilege.gained", strList, "", privf(func(x *record.Privilege) ref.Val { return strs(x.Gained) }, emptyStrings)},
+		{"privilege.exe_uid", cel.IntType, "owner of the executable (exec), -1 when unknown", privf(func(x *record.Privilege) ref.Val { return types.Int(x.ExeUID) }, types.Int(-1))},
+		{"privilege.exe_mode", cel.IntType, "as a number", privf(func(x *record.Privilege) ref.Val { return types.Int(x.ExeMode & 0o7777) }, noInt)},
+		{"privilege.seen_at", cel.StringType, "", privf(func(x *record.Privilege) ref.Val { return types.String(x.SeenAt) }, noStr)},
+
+		{"monitor.pid", cel.IntType, "the monitor's own pid (not in the JSON)", func(v *view) ref.Val { return u32(v.self) }},
+	}
+	fs = append(fs, creds("privilege.before.", func(p *record.Privilege) *record.Creds { return &p.Before })...)
+	fs = append(fs, creds("privilege.after.", func(p *record.Privilege) *record.Creds { return &p.After })...)
+	return fs
+}()
+
+var fieldByName = func() map[string]*Field {
+	m := make(map[string]*Field, len(Fields))
+	for i := range Fields {
+		m[Fields[i].Name] = &Fields[i]
+	}
+	return m
+}()
+
+// FieldNames lists the fields, sorted.
+func FieldNames() []string {
+	out := make([]string, 0, len(Fields))
+	for _, f := range Fields {
+		out = append(out, f.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func ipString(valid bool, s func() string) ref.Val {
+	if !valid {
+		return noStr
+	}
+	return types.String(s())
+}
+
+// text is a field's value as an exception or an output template shows it.
+func text(val ref.Val) string {
+	switch x := val.(type) {
+	case types.String:
+		return string(x)
+	case types.Int:
+		return strconv.FormatInt(int64(x), 10)
+	case types.Bool:
+		return strconv.FormatBool(bool(x))
+	}
+	if l, ok := val.Value().([]string); ok {
+		return strings.Join(l, ",")
+	}
+	if v, err := val.ConvertToNative(strType); err == nil {
+		return strings.Join(v.([]string), ",")
+	}
+	return ""
+}
+
+// nsOther says whether a successful setns entered a namespace other than
+// those the caller came from.  The caller itself has switched by now, so
+// the namespace's inode number is compared with its parent's
+// /proc/<ppid>/ns links, read now (a parent already gone counts as other).
+func nsOther(r *record.Record) bool {
+	var ino uint64
+	for _, a := range r.Syscall.Args {
+		if a.Key == "ns_inode" {
+			ino, _ = a.Value.(uint64)
+		}
+	}
+	if ino == 0 {
+		return true
+	}
+	dir := "/proc/" + strconv.FormatUint(uint64(r.Process.PPID), 10) + "/ns/"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return true
+	}
+	want := ":[" + strconv.FormatUint(ino, 10) + "]"
+	for _, e := range ents {
+		if link, err := os.Readlink(dir + e.Name()); err == nil && strings.HasSuffix(link, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// activation resolves a condition's names against one record: fields are
+// read when asked, macros evaluated at most once per record.
+type activation struct {
+	v         view
+	lang      *language
+	macroVals []ref.Val // by macro id; nil: not evaluated for this record
+}
+
+func (a *activation) reset(r *record.Record, self uint32) {
+	a.v = view{r: r, self: self}
+	clear(a.macroVals)
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	if f := fieldByName[name]; f != nil {
+		return f.get(&a.v), true
+	}
+	if m := a.lang.macros[name]; m != nil {
+		if v := a.macroVals[m.id]; v != nil {
+			return v, true
+		}
+		out, _, err := m.prg.Eval(a)
+		if err != nil {
+			out = types.WrapErr(err)
+		}
+		a.macroVals[m.id] = out
+		return out, true
+	}
+	return nil, false
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+// recordEvents are the events of records that are not syscalls.
+var recordEvents = []string{"exec", "exit", "fork", "privilege", "open", "unlink", "rmdir", "rename",
+	"chmod", "chown", "truncate", "link", "symlink", "mknod", "connect", "accept", "listen", "bind", "send"}
+
+// KnownEvent says whether records of that event exist.
+func KnownEvent(name string) bool {
+	return slices.Contains(recordEvents, name) || slices.Contains(syscalls.Names(), name)
+}
