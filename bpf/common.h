@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Maps and helpers used by every hook family: the event transport, the
- * loss counters, the common record header and the in-kernel path walker.
+ * Helpers used by every hook family: the event transport, the loss
+ * counters, the common record header and the in-kernel path walker.  Their
+ * maps are in maps.h.
  */
 #ifndef __LOG_MONITOR_COMMON_H
 #define __LOG_MONITOR_COMMON_H
 
 #include "base.h"
+#include "maps.h"
 
 /* The transport, chosen at load: the BPF ring buffer (one ring shared by
  * all CPUs, records reserved in order, wakeups batched) or the perf buffer
@@ -15,17 +17,6 @@ const volatile __u32 use_ringbuf = 0;
 /* wake the reader only once this much is waiting: it also polls every
  * 100 ms, so a quiet trickle is never stuck */
 const volatile __u64 ringbuf_wakeup_bytes = 256 * 1024;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096); /* resized by the loader */
-} ringbuf SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} events SEC(".maps");
 
 /* Our own thread-group id, set before load: the monitor's own file and
  * network activity is never reported. */
@@ -36,23 +27,6 @@ const volatile __u32 self_pgid = 0;
  * weak: where the kernel lacks it, libbpf resolves it to 0, this is false
  * at load time, and the verifier drops the branches that use it. */
 #define have_rdonly_cast bpf_ksym_exists(bpf_rdonly_cast)
-
-/* The monitor's own thread ids (tkill takes a thread id): the loader
- * writes those running at start, task_newtask adds the later ones. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} self_tids SEC(".maps");
-
-/* Per-CPU counters of what the kernel side could not deliver. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
 
 static __always_inline void stat_inc(__u32 counter)
 {
@@ -196,38 +170,19 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
  * so the path is rebuilt as d_path() does: follow d_parent up to the root of
  * the mount, then jump to the mount point in the parent mount, until the
  * global root.  Names are written right to left into the first half of a
- * per-CPU buffer; the second half only exists so that a masked offset plus a
- * masked length can never leave the buffer (what the verifier checks).
+ * per-CPU buffer (path_scratch, maps.h); the second half only exists so
+ * that a masked offset plus a masked length can never leave the buffer
+ * (what the verifier checks).
  *
  * What it misses: paths are relative to the global root, not to a chroot or
  * a container's root; a path deeper than MAX_PATH_DEPTH or longer than
  * MAX_PATH_LEN is cut at the top and flagged; a concurrent rename may give a
  * mix of old and new names (d_path takes rename_lock, we cannot).
  */
-/* [0, MAX_PATH_LEN): the walked path, right-aligned; MAX_PATH_LEN: '/';
- * then a requested relative name (build_path_at); the rest is slack so a
- * masked offset plus a bounded length stays inside. */
-#define PATH_BUF_LEN (MAX_PATH_LEN * 3)
+/* offsets into struct path_buf (its layout: maps.h) */
 #define PATH_START_MASK (2 * MAX_PATH_LEN - 1)
 #define PATH_MASK (MAX_PATH_LEN - 1)
 #define NAME_MASK 255 /* NAME_MAX */
-
-struct path_buf {
-	char buf[PATH_BUF_LEN];
-	/* The write cursor lives here, not in a register: a value loaded from
-	 * a map is unknown to the verifier, so every loop iteration starts from
-	 * the same state and the walk verifies in linear time instead of
-	 * exploding over the range of the offset. */
-	__u32 off;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct path_buf);
-} path_scratch SEC(".maps");
 
 /*
  * walk_path() is a global (non-inlined) function so the verifier checks it

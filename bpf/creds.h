@@ -18,27 +18,7 @@
 
 #include "base.h"
 #include "common.h"
-
-/*
- * Live tasks only: an entry is made when the task is created (or first seen)
- * and deleted when it exits (process.h).  Not an LRU: an evicted entry would
- * make that task's next root gain a "first sight" and pass unseen.  When the
- * table is full a new task goes untracked, and that is counted
- * (STAT_CREDS_FULL, reported as a loss).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32); /* tid */
-	__type(value, struct cred_snap);
-} task_creds SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct priv_event);
-} priv_scratch SEC(".maps");
+#include "maps.h"
 
 static __always_inline void read_cred(const struct cred *c, struct cred_snap *s)
 {

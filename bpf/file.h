@@ -27,94 +27,13 @@
 
 #include "base.h"
 #include "common.h"
-
-
-struct file_pending {
-	__u64 name;   /* user pointer: the path acted on (0: use fd) */
-	__u64 name2;  /* user pointer: rename/link destination, symlink target */
-	__s32 dfd;
-	__s32 dfd2;
-	__s32 fd;     /* fchmod, fchown, ftruncate */
-	__u32 flags;  /* O_* of an open; AT_* or RENAME_* */
-	__u32 mode;
-	__u32 op;     /* enum file_op */
-	__u32 uid;    /* chown */
-	__u32 gid;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32); /* tid */
-	__type(value, struct file_pending);
-} file_pending SEC(".maps");
-
-/* Exact watched paths, and watched directory prefixes (filled at start). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct watch_key);
-	__type(value, struct watch_value);
-} watch_exact SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* required for LPM tries */
-	__type(key, struct watch_key);
-	__type(value, struct watch_value);
-} watch_prefix SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct watch_key);
-} watch_scratch SEC(".maps");
+#include "maps.h"
 
 /*
- * Verdict cache: most opens are of the same few ordinary files, and walking
- * a path costs ~2 us.  The verdict (match_path's result) is kept per opened
- * dentry, with its mount, parent and inode so a dentry address reused for
- * another file misses.  Anything that can move a path under a cached
- * dentry -- a rename, a mount change, a new watch list -- bumps the
- * generation, which invalidates every verdict at once.  What it cannot see
- * (a rename through io_uring or a 32-bit call) could leave a stale verdict
- * until the next generation: README, known limits.
- *
- * It is a direct-mapped table per CPU, like a CPU cache: the key picks one
- * slot, the slot holds the whole key, and a slot holding another file is a
- * miss that overwrites it.  A hit is an inlined array lookup and four
- * compares, where a hash map lookup was a call that hashed and compared 32
- * bytes (65 of the ~125 ns an ordinary open cost us, measured with
- * bpf_stats).  Per CPU, so no other CPU can tear a slot while it is read or
- * written; on its own CPU the table is only used from task context (a
- * syscall's exit, security_file_open, an io_uring open's completion), and
- * a task-context program is not interrupted by another that uses it.  The
- * whole key is compared, so a verdict can never be another file's.  8,192
- * slots of 48 bytes per CPU.
+ * The verdict cache (path_verdicts and verdict_gen, maps.h, where its
+ * design is described): a per-CPU direct-mapped table of match_path's
+ * results per opened file, invalidated all at once by a generation bump.
  */
-#define VERDICT_SLOTS 8192
-
-struct verdict_key {
-	__u64 dentry;
-	__u64 mnt;
-	__u64 parent;
-	__u64 ino; /* the inode's address */
-};
-
-struct verdict_slot {
-	struct verdict_key key;
-	__u64 gen;
-	__u64 match; /* match_path's result */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VERDICT_SLOTS);
-	__type(key, __u32);
-	__type(value, struct verdict_slot);
-} path_verdicts SEC(".maps");
 
 /* The slot for a file whose key mixes to @mix (verdict_key_of): a
  * multiplicative hash, top bits kept. */
@@ -131,13 +50,6 @@ static __always_inline int verdict_key_eq(const struct verdict_key *a, const str
 	return a->dentry == b->dentry && a->mnt == b->mnt && a->parent == b->parent &&
 	       a->ino == b->ino;
 }
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} verdict_gen SEC(".maps");
 
 /*
  * The cache key of the opened file @f; returns a number mixing it, for the
@@ -187,13 +99,6 @@ static __always_inline void bump_gen(void)
 	if (g)
 		__sync_fetch_and_add(g, 1);
 }
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct file_event);
-} file_scratch SEC(".maps");
 
 /* The directory a relative path of @dfd is resolved against. */
 static __always_inline __u64 base_path(struct task_struct *task, __s32 dfd)

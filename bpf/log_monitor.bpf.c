@@ -6,9 +6,11 @@
  * entry point named after its section, lives in the header of its topic
  * (process.h, file.h, net.h, syscall.h, kprobes.h), with the helpers it
  * calls.  Records are defined in log_monitor.h and travel to user space
- * through the ring buffer (or the "events" perf buffer).
+ * through the ring buffer (or the "events" perf buffer); every map is
+ * defined in maps.h.
  */
 #include "base.h"
+#include "maps.h"
 #include "common.h"
 #include "creds.h"
 #include "process.h"

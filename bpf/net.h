@@ -29,53 +29,7 @@
 
 #include "base.h"
 #include "common.h"
-
-
-struct net_pending {
-	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
-	__u32 op;       /* enum net_op */
-	__s32 fd;
-	__u32 addrlen;
-	__u32 backlog;
-	__u32 is_msg;   /* addr is a user_msghdr (sendmsg): 1, or an i386
-			 * compat_msghdr (32-bit msg_name first): 2 */
-	__u32 have_kernel;
-	/* the kernel's view, filled by inet_sock_set_state during connect */
-	__u16 ksport;
-	__u16 kdport;
-	__u8 ksaddr[16];
-	__u8 kdaddr[16];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32); /* tid */
-	__type(value, struct net_pending);
-} net_pending SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct net_event);
-} net_scratch SEC(".maps");
-
-/* UDP destinations being folded (see log_monitor.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct fold_key);
-	__type(value, struct fold_value);
-} net_fold SEC(".maps");
-
-/* Unix sockets whose connects are reported (container runtimes, ...). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, char[UNIX_PATH_LEN]);
-	__type(value, __u32);
-} unix_watch SEC(".maps");
+#include "maps.h"
 
 static __always_inline int net_enter(struct net_pending *p)
 {

@@ -23,32 +23,7 @@
 #include "base.h"
 #include "common.h"
 #include "creds.h"
-
-/* What sys_enter_execve* saw, kept until the matching exit. */
-struct exec_pending {
-	__u64 filename; /* user pointer */
-	__u64 argv;     /* user pointer */
-	__u32 flags;    /* enum exec_flags */
-	__u32 pad;
-	struct cred_snap before; /* to see what a set-uid binary changed */
-};
-
-/* LRU: an entry whose exit we never see (task killed inside exec) must not
- * fill the table for good. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32); /* tid */
-	__type(value, struct exec_pending);
-} exec_pending SEC(".maps");
-
-/* One exec record per CPU: too big for the 512-byte stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exec_event);
-} exec_scratch SEC(".maps");
+#include "maps.h"
 
 static __always_inline int exec_enter(const char *filename, const char *const *argv, __u32 flags)
 {

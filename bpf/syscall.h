@@ -17,6 +17,7 @@
 #include "common.h"
 #include "creds.h"
 #include "file.h"
+#include "maps.h"
 
 /*
  * The values the kernel side filters on, as enums so that they are in the
@@ -58,34 +59,6 @@ enum ptrace_reported {
 	REPORT_PTRACE_SETREGSET = 0x4205,
 	REPORT_PTRACE_SEIZE = 0x4206,
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SYSCALL_TABLE_LEN);
-	__type(key, __u32);
-	__type(value, struct syscall_spec);
-} syscall_table SEC(".maps");
-
-struct sc_pending {
-	__u64 args[6];
-	__u32 nr;
-	__u32 pad;
-	struct cred_snap before;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32); /* tid */
-	__type(value, struct sc_pending);
-} sc_pending SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct syscall_event);
-} sc_scratch SEC(".maps");
 
 static __always_inline struct syscall_spec *sc_spec(long nr)
 {

@@ -42,13 +42,7 @@
 #include "file.h"
 #include "net.h"
 #include "syscall.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, COMPAT_TABLE_LEN);
-	__type(key, __u32);   /* i386 number */
-	__type(value, __u32); /* x86-64 number, 0: not hooked */
-} compat_syscalls SEC(".maps");
+#include "maps.h"
 
 /* The calls with a handler of their own (not in syscall_table). */
 static __always_inline int has_handler(long nr)

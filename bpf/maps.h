@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every map of the object, in one place, grouped by the hook family that
+ * uses it.  User space finds them by name (monitor/maps.go) and tests check
+ * their key and value layouts against the object's BTF: a name, type, size,
+ * key or value changed here must change there too.
+ *
+ * The records and the map entries user space writes are defined in
+ * log_monitor.h; the entries only the kernel side keeps (pending syscall
+ * arguments, the path walker's buffer, the verdict cache) are defined in
+ * the types section below.  Settings stay `const volatile` globals beside
+ * the code that reads them.
+ */
+#ifndef __LOG_MONITOR_MAPS_H
+#define __LOG_MONITOR_MAPS_H
+
+#include "base.h"
+
+/* Types: entries no record or user space shares. */
+
+/* The path walker's buffer (walk_path, common.h).
+ * [0, MAX_PATH_LEN): the walked path, right-aligned; MAX_PATH_LEN: '/';
+ * then a requested relative name (build_path_at); the rest is slack so a
+ * masked offset plus a bounded length stays inside. */
+#define PATH_BUF_LEN (MAX_PATH_LEN * 3)
+
+struct path_buf {
+	char buf[PATH_BUF_LEN];
+	/* The write cursor lives here, not in a register: a value loaded from
+	 * a map is unknown to the verifier, so every loop iteration starts from
+	 * the same state and the walk verifies in linear time instead of
+	 * exploding over the range of the offset. */
+	__u32 off;
+	__u32 pad;
+};
+
+/* What sys_enter_execve* saw, kept until the matching exit. */
+struct exec_pending {
+	__u64 filename; /* user pointer */
+	__u64 argv;     /* user pointer */
+	__u32 flags;    /* enum exec_flags */
+	__u32 pad;
+	struct cred_snap before; /* to see what a set-uid binary changed */
+};
+
+struct file_pending {
+	__u64 name;   /* user pointer: the path acted on (0: use fd) */
+	__u64 name2;  /* user pointer: rename/link destination, symlink target */
+	__s32 dfd;
+	__s32 dfd2;
+	__s32 fd;     /* fchmod, fchown, ftruncate */
+	__u32 flags;  /* O_* of an open; AT_* or RENAME_* */
+	__u32 mode;
+	__u32 op;     /* enum file_op */
+	__u32 uid;    /* chown */
+	__u32 gid;
+};
+
+/* A slot of the verdict cache (path_verdicts, below). */
+#define VERDICT_SLOTS 8192
+
+struct verdict_key {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 parent;
+	__u64 ino; /* the inode's address */
+};
+
+struct verdict_slot {
+	struct verdict_key key;
+	__u64 gen;
+	__u64 match; /* match_path's result */
+};
+
+struct net_pending {
+	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
+	__u32 op;       /* enum net_op */
+	__s32 fd;
+	__u32 addrlen;
+	__u32 backlog;
+	__u32 is_msg;   /* addr is a user_msghdr (sendmsg): 1, or an i386
+			 * compat_msghdr (32-bit msg_name first): 2 */
+	__u32 have_kernel;
+	/* the kernel's view, filled by inet_sock_set_state during connect */
+	__u16 ksport;
+	__u16 kdport;
+	__u8 ksaddr[16];
+	__u8 kdaddr[16];
+};
+
+struct sc_pending {
+	__u64 args[6];
+	__u32 nr;
+	__u32 pad;
+	struct cred_snap before;
+};
+
+/*
+ * Every hook family: the transport to user space and the loss counters
+ * (emit, common.h), the monitor's own threads (task_newtask adds them, the
+ * kill filter of syscall.h reads them) and the path walker's buffer.
+ */
+
+/* The transport: common.h's use_ringbuf picks one at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* resized by the loader */
+} ringbuf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
+/* The monitor's own thread ids (tkill takes a thread id): the loader
+ * writes those running at start, task_newtask adds the later ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} self_tids SEC(".maps");
+
+/* Per-CPU counters of what the kernel side could not deliver. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_buf);
+} path_scratch SEC(".maps");
+
+/*
+ * Credentials (creds.h): stored when a task is created, execs or calls
+ * set*id, checked at every monitored syscall's exit, dropped when it exits;
+ * the commit_creds kprobe (kprobes.h) reports and stores too.
+ */
+
+/*
+ * Live tasks only: an entry is made when the task is created (or first seen)
+ * and deleted when it exits (process.h).  Not an LRU: an evicted entry would
+ * make that task's next root gain a "first sight" and pass unseen.  When the
+ * table is full a new task goes untracked, and that is counted
+ * (STAT_CREDS_FULL, reported as a loss).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tid */
+	__type(value, struct cred_snap);
+} task_creds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct priv_event);
+} priv_scratch SEC(".maps");
+
+/*
+ * Process lifecycle (process.h): execve/execveat at raw_syscalls, and
+ * sched_process_exec.
+ */
+
+/* LRU: an entry whose exit we never see (task killed inside exec) must not
+ * fill the table for good. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct exec_pending);
+} exec_pending SEC(".maps");
+
+/* One exec record per CPU: too big for the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_event);
+} exec_scratch SEC(".maps");
+
+/*
+ * File access (file.h): the file syscalls at raw_syscalls, io_uring_complete
+ * and the security_file_open kprobe (kprobes.h).
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct file_pending);
+} file_pending SEC(".maps");
+
+/* Exact watched paths, and watched directory prefixes (filled at start). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct watch_key);
+	__type(value, struct watch_value);
+} watch_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* required for LPM tries */
+	__type(key, struct watch_key);
+	__type(value, struct watch_value);
+} watch_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct watch_key);
+} watch_scratch SEC(".maps");
+
+/*
+ * Verdict cache: most opens are of the same few ordinary files, and walking
+ * a path costs ~2 us.  The verdict (match_path's result) is kept per opened
+ * dentry, with its mount, parent and inode so a dentry address reused for
+ * another file misses.  Anything that can move a path under a cached
+ * dentry -- a rename, a mount change, a new watch list -- bumps the
+ * generation, which invalidates every verdict at once.  What it cannot see
+ * (a rename through io_uring or a 32-bit call) could leave a stale verdict
+ * until the next generation: README, known limits.
+ *
+ * It is a direct-mapped table per CPU, like a CPU cache: the key picks one
+ * slot, the slot holds the whole key, and a slot holding another file is a
+ * miss that overwrites it.  A hit is an inlined array lookup and four
+ * compares, where a hash map lookup was a call that hashed and compared 32
+ * bytes (65 of the ~125 ns an ordinary open cost us, measured with
+ * bpf_stats).  Per CPU, so no other CPU can tear a slot while it is read or
+ * written; on its own CPU the table is only used from task context (a
+ * syscall's exit, security_file_open, an io_uring open's completion), and
+ * a task-context program is not interrupted by another that uses it.  The
+ * whole key is compared, so a verdict can never be another file's.  8,192
+ * slots of 48 bytes per CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VERDICT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct verdict_slot);
+} path_verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} verdict_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_event);
+} file_scratch SEC(".maps");
+
+/*
+ * Network (net.h): the socket syscalls at raw_syscalls, and
+ * sock:inet_sock_set_state.
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct net_pending);
+} net_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct net_event);
+} net_scratch SEC(".maps");
+
+/* UDP destinations being folded (see log_monitor.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct fold_key);
+	__type(value, struct fold_value);
+} net_fold SEC(".maps");
+
+/* Unix sockets whose connects are reported (container runtimes, ...). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[UNIX_PATH_LEN]);
+	__type(value, __u32);
+} unix_watch SEC(".maps");
+
+/*
+ * Table syscalls (syscall.h): entry and exit at raw_syscalls; the
+ * commit_creds kprobe reads the table too.
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCALL_TABLE_LEN);
+	__type(key, __u32);
+	__type(value, struct syscall_spec);
+} syscall_table SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct sc_pending);
+} sc_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct syscall_event);
+} sc_scratch SEC(".maps");
+
+/*
+ * Syscall dispatch (syscalls.h): the tp_btf sys_enter and sys_exit
+ * programs, and the kprobes (kprobes.h), translate 32-bit compat numbers
+ * through it (our_nr).
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, COMPAT_TABLE_LEN);
+	__type(key, __u32);   /* i386 number */
+	__type(value, __u32); /* x86-64 number, 0: not hooked */
+} compat_syscalls SEC(".maps");
+
+#endif /* __LOG_MONITOR_MAPS_H */
