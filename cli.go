@@ -67,6 +67,7 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "debug", Usage: "show the monitor's debug log, libbpf's messages and verifier logs (also LOG_LEVEL=debug)"},
 		},
 		HideHelpCommand: true,
+		Commands:        []*cli.Command{replayCommand()},
 		Action:          action,
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
 			return err
@@ -237,4 +238,46 @@ func action(c *cli.Context) error {
 	ctx, stop := signalContext()
 	defer stop()
 	return monitor.Run(ctx, cfg)
+}
+
+// replayCommand judges a recorded log again: try rules on last week's
+// records before deploying them.
+func replayCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "replay",
+		Usage:     "judge recorded JSON lines (the monitor's own -f json log) again with the rules, offline",
+		ArgsUsage: "FILE... (- for standard input)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "policy", Aliases: []string{"p"}, Usage: "policy `FILE` to judge with (extends the embedded default)"},
+			&cli.StringFlag{Name: "rules-dir", Value: policy.DefaultRulesDir, Usage: "rules files `DIR`/*.yaml, loaded after the policy"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format of the alerts: text or json"},
+			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "warn", Usage: "lowest severity printed: info, warn or critical"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() == 0 {
+				return fmt.Errorf("replay: name at least one FILE (- for standard input)")
+			}
+			format, err := output.ParseFormat(c.String("format"))
+			if err != nil {
+				return err
+			}
+			sev, err := record.ParseSeverity(c.String("severity"))
+			if err != nil {
+				return err
+			}
+			p, err := policy.Build(c.String("policy"), c.String("rules-dir"))
+			if err == nil {
+				_, err = rules.Compile(p)
+			}
+			if err != nil {
+				return &monitor.Error{Code: monitor.ExitPolicy, Err: fmt.Errorf("policy: %w", err)}
+			}
+			_, err = monitor.Replay(monitor.ReplayConfig{Files: c.Args().Slice(), Policy: p, Format: format,
+				MinSeverity: sev, Out: os.Stdout, Summary: os.Stderr})
+			if err != nil {
+				return &monitor.Error{Code: monitor.ExitRuntime, Err: fmt.Errorf("replay: %w", err)}
+			}
+			return nil
+		},
+	}
 }

@@ -49,6 +49,8 @@ type processor struct {
 	userns           rules.Userns // the user-namespace sequence detector
 	syscallsRepeated uint64
 
+	blocking bool // replay: queue waits for room rather than drop
+
 	// the monitor's own records that found the output queue full, oldest
 	// first, sent before anything else when room comes (flushMonitor)
 	pendingMonitor []*record.Record
@@ -119,7 +121,11 @@ func (p *processor) handle(b []byte) {
 
 // emit judges a record (rules, analytics), folds a repeated alert, and
 // queues it.
-func (p *processor) emit(r *record.Record) {
+func (p *processor) emit(r *record.Record) { p.emitAt(r, time.Now()) }
+
+// emitAt is emit at a given time: now when live, the record's own time in
+// replay.
+func (p *processor) emitAt(r *record.Record, now time.Time) {
 	if r == nil {
 		return
 	}
@@ -127,7 +133,6 @@ func (p *processor) emit(r *record.Record) {
 		p.engine.Evaluate(r)
 	}
 	if len(r.Rules) > 0 {
-		now := time.Now()
 		r.Degraded = p.lostSoFar() > p.lostAtInterval
 		if p.tracker != nil {
 			p.tracker.Alert(r, now)
@@ -135,7 +140,7 @@ func (p *processor) emit(r *record.Record) {
 		if p.foldAlert(r, now) {
 			return
 		}
-	} else if r.Syscall != nil && p.foldAlert(r, time.Now()) {
+	} else if r.Syscall != nil && p.foldAlert(r, now) {
 		// a tool that repeats a call (bpftool makes hundreds of identical
 		// bpf() calls) is one record per fold window, then a count
 		p.syscallsRepeated++
@@ -154,6 +159,10 @@ func (p *processor) queue(r *record.Record) {
 		return
 	}
 	if p.cfg.Events != nil && !p.cfg.Events[r.Event] {
+		return
+	}
+	if p.blocking {
+		p.outq <- r // replay: nothing is captured, nothing may be lost
 		return
 	}
 	if len(p.pendingMonitor) > 0 && !p.flushMonitor() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 )
@@ -30,6 +31,10 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 	if s.TargetPID != 0 {
 		s.TargetExe = p.exeOf(s.TargetPID)
 	}
+	if spec.Name == "setns" && e.Ret == 0 {
+		other := proc.EntersOtherNamespace(nsInode(s), e.Header.PPID)
+		s.EntersOtherNamespace = &other
+	}
 	r := &record.Record{
 		Time:     p.wallTime(e.TimeNs),
 		Event:    spec.Name,
@@ -51,4 +56,15 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		p.emit(d)
 	}
 	return r
+}
+
+// nsInode is the inode of the namespace a setns entered (0 when unknown).
+func nsInode(s *record.Syscall) uint64 {
+	for _, a := range s.Args {
+		if a.Key == "ns_inode" {
+			ino, _ := a.Value.(uint64)
+			return ino
+		}
+	}
+	return 0
 }

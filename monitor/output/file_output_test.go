@@ -16,6 +16,9 @@ import (
 // File records as the processor builds them, by hand.
 
 func fileRecord(event string, uid uint32, exe string, f record.File) *record.Record {
+	if f.WatchOwner == 0 {
+		f.WatchOwner = -1 // not a home directory's entry, as the processor writes it
+	}
 	return &record.Record{
 		Time: t0, Severity: record.Info, Event: event, Category: record.CatFile,
 		Message: exe + ": " + event + " " + string(f.Path),

@@ -206,6 +206,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			d = d.Bool("path_truncated", true)
 		}
 		d = d.Str("class", x.Class).Str("watch", x.Watch)
+		if x.WatchOwner >= 0 {
+			d = d.Int64("watch_owner", x.WatchOwner)
+		}
 		e = e.Dict("file", d)
 	}
 	if x := r.Network; x != nil {
@@ -239,6 +242,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			Dict("args", argsDict(x.Args))
 		if x.TargetPID != 0 {
 			d = d.Uint32("target_pid", x.TargetPID).Str("target_exe", x.TargetExe)
+		}
+		if x.EntersOtherNamespace != nil {
+			d = d.Bool("enters_other_namespace", *x.EntersOtherNamespace)
 		}
 		e = e.Dict("syscall", d)
 	}

@@ -186,6 +186,9 @@ type Syscall struct {
 	// TargetPID/TargetExe: the process acted on (ptrace, process_vm_*)
 	TargetPID uint32
 	TargetExe string
+	// setns that succeeded: the namespace entered is none of the parent's
+	// (read from /proc at the event); nil when not checked
+	EntersOtherNamespace *bool
 }
 
 // Creds are a task's credentials at one moment.

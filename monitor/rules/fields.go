@@ -6,7 +6,6 @@
 package rules
 
 import (
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"github.com/google/cel-go/interpreter"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 )
@@ -54,7 +54,7 @@ func strs(s []string) ref.Val {
 }
 func u32(x uint32) ref.Val { return types.Int(int64(x)) }
 
-func proc(f func(p *record.Process) ref.Val, zero ref.Val) func(v *view) ref.Val {
+func procf(f func(p *record.Process) ref.Val, zero ref.Val) func(v *view) ref.Val {
 	return func(v *view) ref.Val {
 		if v.r.Process == nil {
 			return zero
@@ -135,33 +135,33 @@ var Fields = func() []Field {
 		{"category", cel.StringType, "process, file, network, syscall, privilege", func(v *view) ref.Val { return types.String(v.r.Category) }},
 		{"error", cel.StringType, "errno name of a failed operation, \"\" when it succeeded", func(v *view) ref.Val { return types.String(v.r.Error) }},
 
-		{"process.pid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.PID) }, noInt)},
-		{"process.tid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.TID) }, noInt)},
-		{"process.ppid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.PPID) }, noInt)},
-		{"process.uid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.UID) }, noInt)},
-		{"process.gid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.GID) }, noInt)},
-		{"process.euid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.EUID) }, noInt)},
-		{"process.egid", cel.IntType, "", proc(func(p *record.Process) ref.Val { return u32(p.EGID) }, noInt)},
-		{"process.loginuid", cel.IntType, "-1 when unset", proc(func(p *record.Process) ref.Val {
+		{"process.pid", cel.IntType, "", procf(func(p *record.Process) ref.Val { return u32(p.PID) }, noInt)},
+		{"process.tid", cel.IntType, "", procf(func(p *record.Process) ref.Val { return u32(p.TID) }, noInt)},
+		{"process.ppid", cel.IntType, "", procf(func(p *record.Process) ref.Val { return u32(p.PPID) }, noInt)},
+		{"process.uid", cel.IntType, "", procf(func(p *record.Process) ref.Val { return u32(p.UID) }, noInt)},
+		{"process.gid", cel.IntType, "", procf(func(p *record.Process) ref.Val { return u32(p.GID) }, noInt)},
+		{"process.euid", cel.IntType, "", procf(func(p *record.Process) ref.Val { return u32(p.EUID) }, noInt)},
+		{"process.egid", cel.IntType, "", procf(func(p *record.Process) ref.Val { return u32(p.EGID) }, noInt)},
+		{"process.loginuid", cel.IntType, "-1 when unset", procf(func(p *record.Process) ref.Val {
 			if !p.HasLoginUID || p.LoginUID == ^uint32(0) {
 				return types.Int(-1)
 			}
 			return u32(p.LoginUID)
 		}, types.Int(-1))},
-		{"process.comm", cel.StringType, "", proc(func(p *record.Process) ref.Val { return str(p.Comm) }, noStr)},
-		{"process.compat", cel.BoolType, "acting through the 32-bit syscall ABI", proc(func(p *record.Process) ref.Val { return types.Bool(p.Compat) }, noBool)},
-		{"process.exe", cel.StringType, "", proc(func(p *record.Process) ref.Val { return str(p.Exe) }, noStr)},
-		{"process.exe_deleted", cel.BoolType, "", proc(func(p *record.Process) ref.Val { return types.Bool(p.ExeDeleted) }, noBool)},
-		{"process.args", strList, "", proc(func(p *record.Process) ref.Val {
+		{"process.comm", cel.StringType, "", procf(func(p *record.Process) ref.Val { return str(p.Comm) }, noStr)},
+		{"process.compat", cel.BoolType, "acting through the 32-bit syscall ABI", procf(func(p *record.Process) ref.Val { return types.Bool(p.Compat) }, noBool)},
+		{"process.exe", cel.StringType, "", procf(func(p *record.Process) ref.Val { return str(p.Exe) }, noStr)},
+		{"process.exe_deleted", cel.BoolType, "", procf(func(p *record.Process) ref.Val { return types.Bool(p.ExeDeleted) }, noBool)},
+		{"process.args", strList, "", procf(func(p *record.Process) ref.Val {
 			out := make([]string, len(p.Args))
 			for i, a := range p.Args {
 				out[i] = string(a)
 			}
 			return strs(out)
 		}, emptyStrings)},
-		{"process.args_truncated", cel.BoolType, "", proc(func(p *record.Process) ref.Val { return types.Bool(p.ArgsTruncated) }, noBool)},
-		{"process.cwd", cel.StringType, "", proc(func(p *record.Process) ref.Val { return str(p.Cwd) }, noStr)},
-		{"process.ancestry", strList, "executables of the parent, grandparent, ... (the JSON gives each with its pid)", proc(func(p *record.Process) ref.Val {
+		{"process.args_truncated", cel.BoolType, "", procf(func(p *record.Process) ref.Val { return types.Bool(p.ArgsTruncated) }, noBool)},
+		{"process.cwd", cel.StringType, "", procf(func(p *record.Process) ref.Val { return str(p.Cwd) }, noStr)},
+		{"process.ancestry", strList, "executables of the parent, grandparent, ... (the JSON gives each with its pid)", procf(func(p *record.Process) ref.Val {
 			out := make([]string, len(p.Ancestry))
 			for i, a := range p.Ancestry {
 				out[i] = a.Exe
@@ -169,13 +169,13 @@ var Fields = func() []Field {
 			return strs(out)
 		}, emptyStrings)},
 		// computed for conditions; not in the JSON
-		{"process.parent_exe", cel.StringType, "the parent's executable, \"\" when unknown (not in the JSON: process.ancestry[0])", proc(func(p *record.Process) ref.Val {
+		{"process.parent_exe", cel.StringType, "the parent's executable, \"\" when unknown (not in the JSON: process.ancestry[0])", procf(func(p *record.Process) ref.Val {
 			if len(p.Ancestry) == 0 {
 				return noStr
 			}
 			return types.String(p.Ancestry[0].Exe)
 		}, noStr)},
-		{"process.cmdline", cel.StringType, "the arguments joined by spaces (not in the JSON)", proc(func(p *record.Process) ref.Val {
+		{"process.cmdline", cel.StringType, "the arguments joined by spaces (not in the JSON)", procf(func(p *record.Process) ref.Val {
 			var b strings.Builder
 			for i, a := range p.Args {
 				if i > 0 {
@@ -238,7 +238,7 @@ var Fields = func() []Field {
 		{"file.via", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Via) }, noStr)},
 		{"file.class", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Class) }, noStr)},
 		{"file.watch", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Watch) }, noStr)},
-		{"file.watch_owner", cel.IntType, "uid owning the watched home directory, -1 if none (not in the JSON)", file(func(x *record.File, _ *view) ref.Val { return types.Int(x.WatchOwner) }, types.Int(-1))},
+		{"file.watch_owner", cel.IntType, "uid owning the watched home directory, -1 if none", file(func(x *record.File, _ *view) ref.Val { return types.Int(x.WatchOwner) }, types.Int(-1))},
 
 		{"network.family", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Family) }, noStr)},
 		{"network.protocol", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Protocol) }, noStr)},
@@ -277,11 +277,22 @@ var Fields = func() []Field {
 		}, types.DefaultTypeAdapter.NativeToValue([]int64{}))},
 		{"syscall.target_pid", cel.IntType, "", sys(func(s *record.Syscall) ref.Val { return u32(s.TargetPID) }, noInt)},
 		{"syscall.target_exe", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.TargetExe) }, noStr)},
-		{"syscall.enters_other_namespace", cel.BoolType, "setns: the namespace entered is none of the parent's (read from /proc when asked; not in the JSON)", func(v *view) ref.Val {
-			if v.r.Syscall == nil || v.r.Process == nil {
+		{"syscall.enters_other_namespace", cel.BoolType, "setns that succeeded: the namespace entered is none of the parent's", func(v *view) ref.Val {
+			s := v.r.Syscall
+			switch {
+			case s == nil || v.r.Process == nil:
 				return noBool
+			case s.EntersOtherNamespace != nil:
+				return types.Bool(*s.EntersOtherNamespace)
 			}
-			return types.Bool(nsOther(v.r))
+			// not checked at the event: check now
+			var ino uint64
+			for _, a := range s.Args {
+				if a.Key == "ns_inode" {
+					ino, _ = a.Value.(uint64)
+				}
+			}
+			return types.Bool(proc.EntersOtherNamespace(ino, v.r.Process.PPID))
 		}},
 
 		{"privilege.means", cel.StringType, "syscall, exec, unexplained, userns", privf(func(x *record.Privilege) ref.Val { return types.String(x.Means) }, noStr)},
@@ -340,34 +351,6 @@ func text(val ref.Val) string {
 		return strings.Join(v.([]string), ",")
 	}
 	return ""
-}
-
-// nsOther says whether a successful setns entered a namespace other than
-// those the caller came from.  The caller itself has switched by now, so
-// the namespace's inode number is compared with its parent's
-// /proc/<ppid>/ns links, read now (a parent already gone counts as other).
-func nsOther(r *record.Record) bool {
-	var ino uint64
-	for _, a := range r.Syscall.Args {
-		if a.Key == "ns_inode" {
-			ino, _ = a.Value.(uint64)
-		}
-	}
-	if ino == 0 {
-		return true
-	}
-	dir := "/proc/" + strconv.FormatUint(uint64(r.Process.PPID), 10) + "/ns/"
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return true
-	}
-	want := ":[" + strconv.FormatUint(ino, 10) + "]"
-	for _, e := range ents {
-		if link, err := os.Readlink(dir + e.Name()); err == nil && strings.HasSuffix(link, want) {
-			return false
-		}
-	}
-	return true
 }
 
 // activation resolves a condition's names against one record: fields are
