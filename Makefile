@@ -45,7 +45,7 @@ GO_TAGS := netgo,osusergo
 # while a worker is busy (go.dev/issue/75804, fixed in Go 1.27); seen here.
 FUZZTIME ?= 200000x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench vmtest test-fresh bpf-headers \
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers \
 	package test-install
 
 all: build
@@ -138,7 +138,12 @@ BENCH_ARGS ?=
 bench: deps build
 	$(Q)for p in auditd libbpf-tools; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
-	$(Q)$(GO) run ./bench -monitor $(BIN) $(BENCH_ARGS)
+	$(Q)$(GO) run ./bench -monitor $(BIN) $(if $(BENCH_BASELINE),-baseline $$(bench/baseline.sh $(BENCH_BASELINE))) $(BENCH_ARGS)
+
+# The cost of the rules per record, against the Go rules of an earlier
+# commit (bench/rules.sh; default 7116da2), in one run.
+bench-rules:
+	$(Q)bench/rules.sh $(BENCH_RULES_BASE)
 
 # The e2e suite inside Debian's 5.10, 6.1 and 6.12 kernels under QEMU
 # (vmtest/README.md). Slow (software emulation); not part of test.

@@ -216,7 +216,7 @@ func action(c *cli.Context) error {
 	cfg.PolicyPath, cfg.RulesDir = c.String("policy"), c.String("rules-dir")
 	p, err := policy.Build(cfg.PolicyPath, cfg.RulesDir)
 	if err == nil {
-		_, err = rules.Compile(p)
+		cfg.Engine, err = rules.Compile(p)
 	}
 	if err != nil {
 		return &monitor.Error{Code: monitor.ExitPolicy, Err: fmt.Errorf("policy: %w", err)}

@@ -14,6 +14,7 @@ import (
 
 var (
 	monitorBin = flag.String("monitor", "bin/ebpf-log-monitor", "the monitor binary")
+	baseline   = flag.String("baseline", "", "also measure this monitor `BINARY` (an earlier build), alternating, for ratios in one run")
 	phase      = flag.Duration("phase", 5*time.Second, "length of one measured phase")
 	rounds     = flag.Int("rounds", 3, "alternating rounds per workload and observer (slowdown: median of per-round ratios)")
 	lossPhase  = flag.Duration("loss-phase", 10*time.Second, "length of one step of the zero-loss rate search")
@@ -46,6 +47,9 @@ func main() {
 	}
 
 	observers := []observer{none{}, &ours{bin: *monitorBin, dir: dir}}
+	if *baseline != "" {
+		observers = append(observers, &ours{bin: *baseline, dir: dir, label: "baseline"})
+	}
 	if *peers {
 		if a, err := newAuditd(); err == nil {
 			observers = append(observers, a)

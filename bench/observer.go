@@ -33,16 +33,22 @@ func (none) stop() (uint64, uint64, error) { return 0, 0, nil }
 // ours runs ebpf-log-monitor with JSON output to a file.
 type ours struct {
 	bin, dir string
+	label    string // "" for the monitor under test; "baseline" for -baseline
 	interval string // -i; "0" (no stats records) when empty
 	cmd      *exec.Cmd
 	out      string
 	pages    string
 }
 
-func (o *ours) name() string { return "ebpf-log-monitor" }
+func (o *ours) name() string {
+	if o.label != "" {
+		return o.label
+	}
+	return "ebpf-log-monitor"
+}
 
 func (o *ours) start() error {
-	o.out = filepath.Join(o.dir, "monitor.json")
+	o.out = filepath.Join(o.dir, "monitor"+o.label+".json")
 	f, err := os.Create(o.out)
 	if err != nil {
 		return err

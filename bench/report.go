@@ -69,14 +69,14 @@ func report(all []sample, zl []lossStep) {
 			"cpu_s": a.CPUSec, "events": events, "bpf_run_time_ns": a.BPFns, "bpf_phase_ops": a.BPFOps, "peak_rss_kb": a.PeakRSSkB, "lost": a.Lost})
 	}
 	// ratios ours vs each peer on CPU per event, same workload
-	fmt.Println("\nCPU per event, ebpf-log-monitor vs peers (same workload, same run; <1 is better):")
+	fmt.Println("\nCPU per workload operation, ebpf-log-monitor vs the baseline build and the peers (same workload, same run; <1 is better):")
 	sort.SliceStable(order, func(i, j int) bool { return order[i].w < order[j].w })
 	for _, k := range order {
 		if k.obs != "ebpf-log-monitor" {
 			continue
 		}
 		a := agg[k]
-		for _, peer := range []string{"auditd", "libbpf-tools"} {
+		for _, peer := range []string{"baseline", "auditd", "libbpf-tools"} {
 			p := agg[key{k.w, k.rate, peer}]
 			if p == nil || p.Ops == 0 || a.Ops == 0 || p.CPUSec == 0 {
 				continue

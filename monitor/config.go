@@ -9,6 +9,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -32,6 +33,7 @@ type Config struct {
 	Policy         *policy.Policy
 	PolicyPath     string          // "" for the embedded default
 	RulesDir       string          // rules files loaded after the policy
+	Engine         *rules.Engine   // Policy compiled (nil: compiled at start)
 	Reload         <-chan struct{} // SIGHUP: reload the policy
 	MetricsAddr    string          // --metrics-addr: serve /healthz there; "" for none
 

@@ -137,7 +137,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	p := newProcessor(&cfg, outq)
 	p.watch = watchIDs
-	p.engine = rules.NewEngine(cfg.Policy)
+	p.engine = cfg.Engine
+	if p.engine == nil {
+		p.engine = rules.NewEngine(cfg.Policy)
+	}
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.maps.kernelStats
 	seeded := p.table.SeedFromProc("/proc")

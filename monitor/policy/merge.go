@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed rules.yaml
@@ -22,15 +23,18 @@ var builtinYAML []byte
 // BuiltinYAML is the embedded file of built-in rule definitions.
 func BuiltinYAML() []byte { return builtinYAML }
 
-// Builtin returns the built-in rule definitions, lists and macros.
-func Builtin() *Policy {
+// Builtin returns the built-in rule definitions, lists and macros.  It is
+// parsed once; callers must not change it (Merge copies what it changes).
+func Builtin() *Policy { return builtinOnce() }
+
+var builtinOnce = sync.OnceValue(func() *Policy {
 	p, err := Parse("builtin", builtinYAML, nil)
 	if err != nil {
 		panic("embedded rules: " + err.Error())
 	}
 	p.Complete = true
 	return p
-}
+})
 
 // BuiltinNames lists the built-in rules in the order the file defines
 // them.

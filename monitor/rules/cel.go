@@ -195,7 +195,7 @@ func policyConstants(p *policy.Policy) []cel.EnvOption {
 		for i, x := range ps {
 			out[i] = x.Text
 		}
-		return types.NewStringList(types.DefaultTypeAdapter, out)
+		return constList(out)
 	}
 	return []cel.EnvOption{
 		cel.Constant("policy.suspicious_ports", cel.ListType(cel.IntType), types.DefaultTypeAdapter.NativeToValue(ports)),
@@ -224,7 +224,7 @@ func newLanguage(p *policy.Policy) (*language, error) {
 		if fieldByName[name] != nil {
 			return nil, &policy.Error{File: l.File, Line: l.Line, Msg: fmt.Sprintf("list %q has the name of a field", name)}
 		}
-		opts = append(opts, cel.Constant(name, cel.ListType(cel.StringType), types.NewStringList(types.DefaultTypeAdapter, l.Items)))
+		opts = append(opts, cel.Constant(name, cel.ListType(cel.StringType), constList(l.Items)))
 	}
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
@@ -251,7 +251,7 @@ func newLanguage(p *policy.Policy) (*language, error) {
 				}
 				continue
 			}
-			prg, err := lang.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+			prg, err := lang.env.Program(ast, cel.EvalOptions(cel.OptOptimize), fastMatches())
 			if err != nil {
 				return nil, celError(m.File, m.Line, "macro "+name, err)
 			}
@@ -280,7 +280,7 @@ func (l *language) compile(expr, file string, line int, what string) (cel.Progra
 	if ast.OutputType() != cel.BoolType {
 		return nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: the condition is a %s, want a bool", what, ast.OutputType())}
 	}
-	prg, err := l.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	prg, err := l.env.Program(ast, cel.EvalOptions(cel.OptOptimize), fastMatches())
 	if err != nil {
 		return nil, celError(file, line, what, err)
 	}
@@ -314,6 +314,17 @@ func unknownField(expr, msg string) string {
 		}
 	}
 	return ""
+}
+
+// constList is a list whose elements are CEL values already: reading one
+// (x in list, a helper's loop) allocates nothing, where a list of Go
+// strings converts each element on every read.
+func constList(items []string) ref.Val {
+	vals := make([]ref.Val, len(items))
+	for i, s := range items {
+		vals[i] = types.String(s)
+	}
+	return types.NewRefValList(types.DefaultTypeAdapter, vals)
 }
 
 func sortedKeys[T any](m map[string]T) []string {

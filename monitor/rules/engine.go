@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -51,14 +52,14 @@ type rule struct {
 }
 
 type exception struct {
-	fields []*Field
+	fields []*fieldRef
 	values [][]policy.Pattern
 }
 
 // piece of an output template: text, or a field's value.
 type piece struct {
 	text  string
-	field *Field
+	field *fieldRef
 }
 
 // Engine judges records against the rules of a policy.  It is used by one
@@ -136,7 +137,7 @@ func (e *Engine) SetPolicy(p *policy.Policy) error {
 	}
 	byOrder(anyEvent)
 	e.policy, e.lang, e.byEvent, e.any = p, lang, byEvent, anyEvent
-	e.act = activation{lang: lang, macroVals: make([]ref.Val, len(lang.macros))}
+	e.act = activation{lang: lang, fieldVals: make([]ref.Val, len(Fields)), macroVals: make([]ref.Val, len(lang.macros))}
 	return nil
 }
 
@@ -244,32 +245,40 @@ var InjectionPtraceRequests = func() []uint64 {
 // Names lists the built-in rule names (for policy checking).
 func Names() []string { return policy.BuiltinNames() }
 
-// Builtin is the built-in rules, in their file's order.
+// Builtin is the built-in rules, in their file's order.  Their conditions
+// are compiled when a Match is first called (tests), not at start.
 var Builtin = func() []Def {
-	e := NewEngine(policy.Builtin())
+	p := policy.Builtin()
+	engine := sync.OnceValue(func() *Engine { return NewEngine(p) })
 	var out []Def
 	for _, name := range Names() {
-		var ru *rule
-		for _, rs := range e.byEvent {
-			for _, x := range rs {
-				if x.name == name {
-					ru = x
-				}
-			}
-		}
-		for _, x := range e.any {
-			if x.name == name {
-				ru = x
-			}
-		}
-		out = append(out, Def{Name: name, Description: ru.description, Severity: ru.severity, Mitre: ru.mitre,
-			Match: func(r *record.Record, c *Ctx) bool {
+		r := p.Rules[name]
+		out = append(out, Def{Name: name, Description: r.Def.Description, Severity: r.Severity, Mitre: r.Def.Mitre,
+			Match: func(rec *record.Record, c *Ctx) bool {
+				e := engine()
 				e.self = c.Self
-				return e.matches(ru, r)
+				return e.matches(e.rule(name), rec)
 			}})
 	}
 	return out
 }()
+
+// rule returns the compiled rule of that name, or nil.
+func (e *Engine) rule(name string) *rule {
+	for _, rs := range e.byEvent {
+		for _, r := range rs {
+			if r.name == name {
+				return r
+			}
+		}
+	}
+	for _, r := range e.any {
+		if r.name == name {
+			return r
+		}
+	}
+	return nil
+}
 
 // Evaluate appends every matching rule to r.Rules and raises r.Severity to
 // the highest of them.  Exceptions, allowlists (global and per rule) and
@@ -340,7 +349,7 @@ func (e *Engine) excepted(ru *rule) bool {
 	for _, x := range ru.exceptions {
 		vals := make([]string, len(x.fields))
 		for i, f := range x.fields {
-			vals[i] = text(f.get(&e.act.v))
+			vals[i] = text(e.act.field(f))
 		}
 	tuples:
 		for _, tuple := range x.values {
@@ -364,7 +373,7 @@ func (e *Engine) render(ru *rule) string {
 			b.WriteString(p.text)
 			continue
 		}
-		b.WriteString(safe(text(p.field.get(&e.act.v))))
+		b.WriteString(safe(text(e.act.field(p.field))))
 	}
 	return b.String()
 }

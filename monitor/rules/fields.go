@@ -33,6 +33,12 @@ type Field struct {
 	get  func(v *view) ref.Val
 }
 
+// fieldRef is a field and the index of its value in a record's cache.
+type fieldRef struct {
+	*Field
+	id int
+}
+
 // view is one record as conditions see it.
 type view struct {
 	r    *record.Record
@@ -309,10 +315,10 @@ var Fields = func() []Field {
 	return fs
 }()
 
-var fieldByName = func() map[string]*Field {
-	m := make(map[string]*Field, len(Fields))
+var fieldByName = func() map[string]*fieldRef {
+	m := make(map[string]*fieldRef, len(Fields))
 	for i := range Fields {
-		m[Fields[i].Name] = &Fields[i]
+		m[Fields[i].Name] = &fieldRef{Field: &Fields[i], id: i}
 	}
 	return m
 }()
@@ -358,17 +364,29 @@ func text(val ref.Val) string {
 type activation struct {
 	v         view
 	lang      *language
+	fieldVals []ref.Val // by field id; nil: not read for this record yet
 	macroVals []ref.Val // by macro id; nil: not evaluated for this record
 }
 
 func (a *activation) reset(r *record.Record, self uint32) {
 	a.v = view{r: r, self: self}
+	clear(a.fieldVals)
 	clear(a.macroVals)
+}
+
+// field reads a field once per record: several rules ask for the same.
+func (a *activation) field(f *fieldRef) ref.Val {
+	if v := a.fieldVals[f.id]; v != nil {
+		return v
+	}
+	v := f.get(&a.v)
+	a.fieldVals[f.id] = v
+	return v
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
 	if f := fieldByName[name]; f != nil {
-		return f.get(&a.v), true
+		return a.field(f), true
 	}
 	if m := a.lang.macros[name]; m != nil {
 		if v := a.macroVals[m.id]; v != nil {

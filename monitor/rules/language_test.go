@@ -3,6 +3,7 @@ package rules_test
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -221,5 +222,29 @@ func TestRulesAreIndexedByEvent(t *testing.T) {
 	e.Evaluate(&r)
 	if !slices.Equal(ruleNames(&r), []string{"everything"}) {
 		t.Errorf("exec: %q, want only the \"*\" rule", ruleNames(&r))
+	}
+}
+
+// README's "Writing rules" example is a file users copy: it must load.
+func TestReadmeRulesExampleCompiles(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(b), "## Writing rules")
+	if !ok {
+		t.Fatal("README has no \"Writing rules\" section")
+	}
+	_, block, ok := strings.Cut(after, "```yaml\n")
+	if !ok {
+		t.Fatal("no yaml example in \"Writing rules\"")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	p, err := layer(t, block)
+	if err == nil {
+		_, err = rules.Compile(p)
+	}
+	if err != nil {
+		t.Fatalf("README's example: %v", err)
 	}
 }

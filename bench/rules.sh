@@ -1,0 +1,30 @@
+#!/bin/sh
+# bench/rules.sh [COMMIT]: the cost of judging one record, this tree's rules
+# against those of COMMIT (default 7116da2: the rules in Go, before they
+# became CEL), measured alternately in one run: 5 rounds of each Go
+# benchmark in monitor/rules/evaluate_bench_test.go, which compiles against
+# both trees.  Prints ns per record (median of rounds) and the ratio.
+set -eu
+commit=${1:-7116da2}
+old=/tmp/ebpf-log-monitor-rules-$(git rev-parse --short "$commit")
+if [ ! -d "$old" ]; then
+	git worktree prune
+	git worktree add --detach "$old" "$commit" >/dev/null 2>&1
+fi
+cp monitor/rules/evaluate_bench_test.go "$old/monitor/rules/"
+run() { # dir bench -> ns/record
+	(cd "$1" && BENCH_OLD_RULES=${3:-} go test -run '^$' -bench "^$2\$" -benchtime 1s ./monitor/rules/ 2>/dev/null) |
+		awk '/ns\/record/ { for (i = 1; i < NF; i++) if ($(i+1) == "ns/record") print $i }'
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2 }'; }
+: >/tmp/rules-old; : >/tmp/rules-new; : >/tmp/rules-100
+for i in 1 2 3 4 5; do
+	run "$old" BenchmarkEvaluateDefault 1 >>/tmp/rules-old
+	run . BenchmarkEvaluateDefault >>/tmp/rules-new
+	run . BenchmarkEvaluate100UserRules >>/tmp/rules-100
+done
+o=$(median </tmp/rules-old); n=$(median </tmp/rules-new); h=$(median </tmp/rules-100)
+echo "ns per record (median of 5 rounds, same run):"
+echo "  rules in Go at $commit, default policy: $o"
+echo "  rules in CEL, default policy:           $n ($(awk "BEGIN { printf \"%.2f\", $n / $o }")x)"
+echo "  rules in CEL, default + 100 user rules: $h ($(awk "BEGIN { printf \"%.2f\", $h / $o }")x)"
