@@ -17,14 +17,20 @@ run() { # dir bench -> ns/record
 		awk '/ns\/record/ { for (i = 1; i < NF; i++) if ($(i+1) == "ns/record") print $i }'
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2 }'; }
-: >/tmp/rules-old; : >/tmp/rules-new; : >/tmp/rules-100
+: >/tmp/rules-old; : >/tmp/rules-new; : >/tmp/rules-100; : >/tmp/rules-oldw; : >/tmp/rules-neww
 for i in 1 2 3 4 5; do
 	run "$old" BenchmarkEvaluateDefault 1 >>/tmp/rules-old
 	run . BenchmarkEvaluateDefault >>/tmp/rules-new
 	run . BenchmarkEvaluate100UserRules >>/tmp/rules-100
+	run "$old" BenchmarkEvaluateWatchedOpen 1 >>/tmp/rules-oldw
+	run . BenchmarkEvaluateWatchedOpen >>/tmp/rules-neww
 done
+ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 o=$(median </tmp/rules-old); n=$(median </tmp/rules-new); h=$(median </tmp/rules-100)
+ow=$(median </tmp/rules-oldw); nw=$(median </tmp/rules-neww)
 echo "ns per record (median of 5 rounds, same run):"
-echo "  rules in Go at $commit, default policy: $o"
-echo "  rules in CEL, default policy:           $n ($(awk "BEGIN { printf \"%.2f\", $n / $o }")x)"
-echo "  rules in CEL, default + 100 user rules: $h ($(awk "BEGIN { printf \"%.2f\", $h / $o }")x)"
+echo "  a day's mix, rules in Go at $commit:        $o"
+echo "  a day's mix, rules in CEL:                   $n ($(ratio "$n" "$o")x)"
+echo "  a day's mix, CEL, default + 100 user rules:  $h ($(ratio "$h" "$o")x)"
+echo "  a watched open, rules in Go at $commit:     $ow"
+echo "  a watched open, rules in CEL:                $nw ($(ratio "$nw" "$ow")x)"

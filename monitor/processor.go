@@ -140,6 +140,9 @@ func (p *processor) emitAt(r *record.Record, now time.Time) {
 		if p.foldAlert(r, now) {
 			return
 		}
+		if p.engine != nil {
+			p.engine.Describe(r) // printed: the rules' outputs
+		}
 	} else if r.Syscall != nil && p.foldAlert(r, now) {
 		// a tool that repeats a call (bpftool makes hundreds of identical
 		// bpf() calls) is one record per fold window, then a count

@@ -204,6 +204,7 @@ func (p *processor) replayRepeats(r *record.Record) {
 	}
 	if len(r.Rules) > 0 {
 		r.Repeats = repeats
+		p.engine.Describe(r)
 		p.queue(r)
 	}
 }

@@ -41,24 +41,24 @@ var Helpers = []Helper{
 	{"has_bits(int, int) -> bool", "any of the mask's bits set: has_bits(file.mode, 0xc00)"},
 }
 
-func boolFn(f func(string, ref.Val) bool) cel.OverloadOpt {
-	return cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+func boolFn(f func(string, ref.Val) bool) func(ref.Val, ref.Val) ref.Val {
+	return func(a, b ref.Val) ref.Val {
 		s, ok := a.(types.String)
 		if !ok {
 			return types.MaybeNoSuchOverloadErr(a)
 		}
 		return types.Bool(f(string(s), b))
-	})
+	}
 }
 
-func strFn(f func(string) string) cel.OverloadOpt {
-	return cel.UnaryBinding(func(a ref.Val) ref.Val {
+func strFn(f func(string) string) func(ref.Val) ref.Val {
+	return func(a ref.Val) ref.Val {
 		s, ok := a.(types.String)
 		if !ok {
 			return types.MaybeNoSuchOverloadErr(a)
 		}
 		return types.String(f(string(s)))
-	})
+	}
 }
 
 // eachString calls f for each string of a CEL list until f says stop.
@@ -121,59 +121,73 @@ func inCIDR(ip string, c ref.Val) bool {
 	return hit
 }
 
+// The helpers' implementations, by name: the CEL bindings and the fast
+// path (fast.go) call the same functions.
+var (
+	unaryHelpers = map[string]func(ref.Val) ref.Val{
+		"basename":      strFn(filepath.Base),
+		"dirname":       strFn(filepath.Dir),
+		"strip_version": strFn(func(s string) string { return strings.TrimRight(s, "0123456789.") }),
+	}
+	binaryHelpers = map[string]func(ref.Val, ref.Val) ref.Val{
+		"glob": boolFn(func(s string, p ref.Val) bool {
+			ok, _ := filepath.Match(string(p.(types.String)), s)
+			return ok
+		}),
+		"matches_any": boolFn(func(s string, l ref.Val) bool {
+			hit := false
+			eachString(l, func(p string) bool { hit = matchPattern(p, s); return hit })
+			return hit
+		}),
+		"starts_with_any": boolFn(func(s string, l ref.Val) bool {
+			hit := false
+			eachString(l, func(p string) bool { hit = strings.HasPrefix(s, p); return hit })
+			return hit
+		}),
+		"ends_with_any": boolFn(func(s string, l ref.Val) bool {
+			hit := false
+			eachString(l, func(p string) bool { hit = strings.HasSuffix(s, p); return hit })
+			return hit
+		}),
+		"in_cidr": boolFn(inCIDR),
+		"has_bits": func(a, b ref.Val) ref.Val {
+			x, ok1 := a.(types.Int)
+			m, ok2 := b.(types.Int)
+			if !ok1 || !ok2 {
+				return types.MaybeNoSuchOverloadErr(a)
+			}
+			return types.Bool(x&m != 0)
+		},
+	}
+)
+
 func helperOptions() []cel.EnvOption {
 	strs := cel.ListType(cel.StringType)
+	str, b := cel.StringType, cel.BoolType
+	unary := func(name string) cel.OverloadOpt { return cel.UnaryBinding(unaryHelpers[name]) }
+	binary := func(name string) cel.OverloadOpt { return cel.BinaryBinding(binaryHelpers[name]) }
 	return []cel.EnvOption{
 		ext.Strings(),
-		cel.Function("basename", cel.Overload("basename_string", []*cel.Type{cel.StringType}, cel.StringType,
-			strFn(filepath.Base))),
-		cel.Function("dirname", cel.Overload("dirname_string", []*cel.Type{cel.StringType}, cel.StringType,
-			strFn(filepath.Dir))),
-		cel.Function("strip_version", cel.Overload("strip_version_string", []*cel.Type{cel.StringType}, cel.StringType,
-			strFn(func(s string) string { return strings.TrimRight(s, "0123456789.") }))),
-		cel.Function("glob", cel.MemberOverload("string_glob_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType,
-			boolFn(func(s string, p ref.Val) bool {
-				ok, _ := filepath.Match(string(p.(types.String)), s)
-				return ok
-			}))),
-		cel.Function("matches_any", cel.MemberOverload("string_matches_any_list", []*cel.Type{cel.StringType, strs}, cel.BoolType,
-			boolFn(func(s string, l ref.Val) bool {
-				hit := false
-				eachString(l, func(p string) bool { hit = matchPattern(p, s); return hit })
-				return hit
-			}))),
-		cel.Function("starts_with_any", cel.MemberOverload("string_starts_with_any_list", []*cel.Type{cel.StringType, strs}, cel.BoolType,
-			boolFn(func(s string, l ref.Val) bool {
-				hit := false
-				eachString(l, func(p string) bool { hit = strings.HasPrefix(s, p); return hit })
-				return hit
-			}))),
-		cel.Function("ends_with_any", cel.MemberOverload("string_ends_with_any_list", []*cel.Type{cel.StringType, strs}, cel.BoolType,
-			boolFn(func(s string, l ref.Val) bool {
-				hit := false
-				eachString(l, func(p string) bool { hit = strings.HasSuffix(s, p); return hit })
-				return hit
-			}))),
+		cel.Function("basename", cel.Overload("basename_string", []*cel.Type{str}, str, unary("basename"))),
+		cel.Function("dirname", cel.Overload("dirname_string", []*cel.Type{str}, str, unary("dirname"))),
+		cel.Function("strip_version", cel.Overload("strip_version_string", []*cel.Type{str}, str, unary("strip_version"))),
+		cel.Function("glob", cel.MemberOverload("string_glob_string", []*cel.Type{str, str}, b, binary("glob"))),
+		cel.Function("matches_any", cel.MemberOverload("string_matches_any_list", []*cel.Type{str, strs}, b, binary("matches_any"))),
+		cel.Function("starts_with_any", cel.MemberOverload("string_starts_with_any_list", []*cel.Type{str, strs}, b, binary("starts_with_any"))),
+		cel.Function("ends_with_any", cel.MemberOverload("string_ends_with_any_list", []*cel.Type{str, strs}, b, binary("ends_with_any"))),
 		cel.Function("in_cidr",
-			cel.MemberOverload("string_in_cidr_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType, boolFn(inCIDR)),
-			cel.MemberOverload("string_in_cidr_list", []*cel.Type{cel.StringType, strs}, cel.BoolType, boolFn(inCIDR))),
-		cel.Function("has_bits", cel.Overload("has_bits_int_int", []*cel.Type{cel.IntType, cel.IntType}, cel.BoolType,
-			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
-				x, ok1 := a.(types.Int)
-				m, ok2 := b.(types.Int)
-				if !ok1 || !ok2 {
-					return types.MaybeNoSuchOverloadErr(a)
-				}
-				return types.Bool(x&m != 0)
-			}))),
+			cel.MemberOverload("string_in_cidr_string", []*cel.Type{str, str}, b, binary("in_cidr")),
+			cel.MemberOverload("string_in_cidr_list", []*cel.Type{str, strs}, b, binary("in_cidr"))),
+		cel.Function("has_bits", cel.Overload("has_bits_int_int", []*cel.Type{cel.IntType, cel.IntType}, b, binary("has_bits"))),
 	}
 }
 
-// program is a compiled macro: evaluated when a condition first reads it
+// macro is a compiled macro: evaluated when a condition first reads it
 // for a record, then remembered for that record.
 type macro struct {
 	name string
 	prg  cel.Program
+	fast node
 	id   int
 }
 
@@ -255,7 +269,11 @@ func newLanguage(p *policy.Policy) (*language, error) {
 			if err != nil {
 				return nil, celError(m.File, m.Line, "macro "+name, err)
 			}
-			lang.macros[name] = &macro{name: name, prg: prg, id: len(lang.macros)}
+			fast, err := lang.fastCompile(ast.NativeRep(), ast.NativeRep().Expr())
+			if err != nil {
+				return nil, celError(m.File, m.Line, "macro "+name, err)
+			}
+			lang.macros[name] = &macro{name: name, prg: prg, fast: fast, id: len(lang.macros)}
 			if lang.env, err = lang.env.Extend(cel.Variable(name, ast.OutputType())); err != nil {
 				return nil, err
 			}
@@ -269,22 +287,33 @@ func newLanguage(p *policy.Policy) (*language, error) {
 }
 
 // compile checks a condition: it must be a bool.
-func (l *language) compile(expr, file string, line int, what string) (cel.Program, error) {
+// condition is a compiled condition: the fast form that runs, and
+// cel-go's, which tests compare it with.
+type condition struct {
+	fast node
+	prg  cel.Program
+}
+
+func (l *language) compile(expr, file string, line int, what string) (*condition, *guard, error) {
 	ast, iss := l.env.Compile(expr)
 	if iss.Err() != nil {
 		if name := unknownField(expr, iss.Err().Error()); name != "" {
-			return nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: unknown field %q (README lists the fields)", what, name)}
+			return nil, nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: unknown field %q (README lists the fields)", what, name)}
 		}
-		return nil, celError(file, line, what, iss.Err())
+		return nil, nil, celError(file, line, what, iss.Err())
 	}
 	if ast.OutputType() != cel.BoolType {
-		return nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: the condition is a %s, want a bool", what, ast.OutputType())}
+		return nil, nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: the condition is a %s, want a bool", what, ast.OutputType())}
 	}
 	prg, err := l.env.Program(ast, cel.EvalOptions(cel.OptOptimize), fastMatches())
 	if err != nil {
-		return nil, celError(file, line, what, err)
+		return nil, nil, celError(file, line, what, err)
 	}
-	return prg, nil
+	fast, err := l.fastCompile(ast.NativeRep(), ast.NativeRep().Expr())
+	if err != nil {
+		return nil, nil, celError(file, line, what, err)
+	}
+	return &condition{fast: fast, prg: prg}, guardOf(ast), nil
 }
 
 // celError makes one line of a CEL error, at the line of the file where

@@ -15,9 +15,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
-	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
-	"github.com/google/cel-go/common/types/ref"
 )
 
 // Def is one built-in rule as the tests and README list it: a stable
@@ -45,7 +43,8 @@ type rule struct {
 	mitre       []string
 	enabled     bool
 	allow       policy.Allow
-	conds       []cel.Program // the condition, then clauses appended by later layers
+	conds       []*condition // the condition, then clauses appended by later layers
+	guards      []*guard     // tests that rule a record out before any condition runs
 	exceptions  []exception
 	output      []piece
 	order       int
@@ -69,6 +68,7 @@ type Engine struct {
 	lang    *language
 	byEvent map[string][]*rule
 	any     []*rule // events "*"
+	byName  map[string]*rule
 	self    uint32
 	act     activation
 	errors  uint64
@@ -136,8 +136,17 @@ func (e *Engine) SetPolicy(p *policy.Policy) error {
 		byOrder(byEvent[ev])
 	}
 	byOrder(anyEvent)
-	e.policy, e.lang, e.byEvent, e.any = p, lang, byEvent, anyEvent
-	e.act = activation{lang: lang, fieldVals: make([]ref.Val, len(Fields)), macroVals: make([]ref.Val, len(lang.macros))}
+	byName := map[string]*rule{}
+	for _, rs := range byEvent {
+		for _, ru := range rs {
+			byName[ru.name] = ru
+		}
+	}
+	for _, ru := range anyEvent {
+		byName[ru.name] = ru
+	}
+	e.policy, e.lang, e.byEvent, e.any, e.byName = p, lang, byEvent, anyEvent, byName
+	e.act = newActivation(lang)
 	return nil
 }
 
@@ -169,17 +178,23 @@ func compileRule(lang *language, p *policy.Policy, name string, pr *policy.Rule)
 			return nil, &policy.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("%s: unknown event %q (events are the JSON's \"event\" values: exec, open, connect, a syscall's name, ...)", where, ev)}
 		}
 	}
-	prg, err := lang.compile(d.Condition, d.File, d.Line, where)
+	prg, g, err := lang.compile(d.Condition, d.File, d.Line, where)
 	if err != nil {
 		return nil, err
 	}
 	ru.conds = append(ru.conds, prg)
+	if g != nil {
+		ru.guards = append(ru.guards, g)
+	}
 	for _, c := range d.Extra {
-		prg, err := lang.compile(c.Expr, c.File, c.Line, where+" (appended condition)")
+		prg, g, err := lang.compile(c.Expr, c.File, c.Line, where+" (appended condition)")
 		if err != nil {
 			return nil, err
 		}
 		ru.conds = append(ru.conds, prg)
+		if g != nil {
+			ru.guards = append(ru.guards, g)
+		}
 	}
 	for _, x := range d.Exceptions {
 		ex := exception{values: x.Values}
@@ -264,21 +279,7 @@ var Builtin = func() []Def {
 }()
 
 // rule returns the compiled rule of that name, or nil.
-func (e *Engine) rule(name string) *rule {
-	for _, rs := range e.byEvent {
-		for _, r := range rs {
-			if r.name == name {
-				return r
-			}
-		}
-	}
-	for _, r := range e.any {
-		if r.name == name {
-			return r
-		}
-	}
-	return nil
-}
+func (e *Engine) rule(name string) *rule { return e.byName[name] }
 
 // Evaluate appends every matching rule to r.Rules and raises r.Severity to
 // the highest of them.  Exceptions, allowlists (global and per rule) and
@@ -311,11 +312,7 @@ func (e *Engine) Evaluate(r *record.Record) {
 			e.excepted(ru) {
 			continue
 		}
-		m := record.Rule{Name: ru.name, Severity: ru.severity, Mitre: ru.mitre, Description: ru.description}
-		if len(ru.output) > 0 {
-			m.Output = e.render(ru)
-		}
-		r.Rules = append(r.Rules, m)
+		r.Rules = append(r.Rules, record.Rule{Name: ru.name, Severity: ru.severity, Mitre: ru.mitre, Description: ru.description})
 		if ru.severity > r.Severity {
 			r.Severity = ru.severity
 		}
@@ -332,15 +329,20 @@ func (e *Engine) matches(ru *rule, r *record.Record) bool {
 }
 
 func (e *Engine) matchesIn(ru *rule) bool {
-	for _, prg := range ru.conds {
-		out, _, err := prg.Eval(&e.act)
-		if err != nil {
+	for _, g := range ru.guards {
+		if s, ok := e.act.field(g.field).(types.String); !ok || !g.values[string(s)] {
+			return false
+		}
+	}
+	for _, c := range ru.conds {
+		out := c.fast(&e.act)
+		if out == types.True {
+			continue
+		}
+		if types.IsError(out) {
 			e.errors++
-			return false
 		}
-		if out != types.True {
-			return false
-		}
+		return false
 	}
 	return true
 }
@@ -362,6 +364,21 @@ func (e *Engine) excepted(ru *rule) bool {
 		}
 	}
 	return false
+}
+
+// Describe fills the output template of each rule r matched.  It is apart
+// from Evaluate so that an alert folded into an earlier one (most of a
+// storm) is never rendered: the processor calls it for what it prints.
+func (e *Engine) Describe(r *record.Record) {
+	if r.Process == nil {
+		return
+	}
+	e.act.reset(r, e.self)
+	for i := range r.Rules {
+		if ru := e.byName[r.Rules[i].Name]; ru != nil && len(ru.output) > 0 {
+			r.Rules[i].Output = e.render(ru)
+		}
+	}
 }
 
 // render fills a rule's output template; values from the monitored system

@@ -11,6 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
@@ -51,7 +54,15 @@ var (
 	strList      = cel.ListType(cel.StringType)
 )
 
-func str(b []byte) ref.Val { return types.String(b) }
+// str views a record's bytes as a CEL string without copying them: a
+// record does not change once built, and a value outlives it only as a
+// copy (an output is built into a new string).
+func str(b []byte) ref.Val {
+	if len(b) == 0 {
+		return noStr
+	}
+	return types.String(unsafe.String(&b[0], len(b)))
+}
 func strs(s []string) ref.Val {
 	if len(s) == 0 {
 		return emptyStrings
@@ -223,10 +234,7 @@ var Fields = func() []Field {
 		{"file.target_path", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return str(x.TargetPath) }, noStr)},
 		{"file.operation", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Operation) }, noStr)},
 		{"file.flags", strList, "O_* of an open, AT_*/RENAME_* of the others", file(func(x *record.File, v *view) ref.Val {
-			if v.r.Event == "open" {
-				return strs(output.OpenFlagNames(x.OpenFlags))
-			}
-			return strs(output.AtFlagNames(v.r.Event, x.OpenFlags))
+			return flagNames(v.r.Event == "open", v.r.Event == "rename", x.OpenFlags)
 		}, emptyStrings)},
 		{"file.mode", cel.IntType, "the mode as a number (the JSON writes it in octal), -1 when none", file(func(x *record.File, _ *view) ref.Val {
 			if !x.HasMode {
@@ -364,23 +372,37 @@ func text(val ref.Val) string {
 type activation struct {
 	v         view
 	lang      *language
-	fieldVals []ref.Val // by field id; nil: not read for this record yet
-	macroVals []ref.Val // by macro id; nil: not evaluated for this record
+	gen       uint32    // this record's number: a cached value of another is stale
+	fieldVals []ref.Val // by field id, valid when fieldGen matches
+	fieldGen  []uint32
+	macroVals []ref.Val // by macro id, valid when macroGen matches
+	macroGen  []uint32
 }
 
+func newActivation(lang *language) activation {
+	return activation{lang: lang, fieldVals: make([]ref.Val, len(Fields)), fieldGen: make([]uint32, len(Fields)),
+		macroVals: make([]ref.Val, len(lang.macros)), macroGen: make([]uint32, len(lang.macros))}
+}
+
+// reset starts a record: nothing cached is valid any more (no clearing:
+// the generation moves on).
 func (a *activation) reset(r *record.Record, self uint32) {
 	a.v = view{r: r, self: self}
-	clear(a.fieldVals)
-	clear(a.macroVals)
+	a.gen++
+	if a.gen == 0 { // wrapped: old generations could look current
+		clear(a.fieldGen)
+		clear(a.macroGen)
+		a.gen = 1
+	}
 }
 
 // field reads a field once per record: several rules ask for the same.
 func (a *activation) field(f *fieldRef) ref.Val {
-	if v := a.fieldVals[f.id]; v != nil {
-		return v
+	if a.fieldGen[f.id] == a.gen {
+		return a.fieldVals[f.id]
 	}
 	v := f.get(&a.v)
-	a.fieldVals[f.id] = v
+	a.fieldVals[f.id], a.fieldGen[f.id] = v, a.gen
 	return v
 }
 
@@ -389,20 +411,22 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.field(f), true
 	}
 	if m := a.lang.macros[name]; m != nil {
-		if v := a.macroVals[m.id]; v != nil {
-			return v, true
-		}
-		out, _, err := m.prg.Eval(a)
-		if err != nil {
-			out = types.WrapErr(err)
-		}
-		a.macroVals[m.id] = out
-		return out, true
+		return a.macro(m), true
 	}
 	return nil, false
 }
 
 func (a *activation) Parent() interpreter.Activation { return nil }
+
+// macro evaluates a macro at most once per record.
+func (a *activation) macro(m *macro) ref.Val {
+	if a.macroGen[m.id] == a.gen {
+		return a.macroVals[m.id]
+	}
+	out := m.fast(a)
+	a.macroVals[m.id], a.macroGen[m.id] = out, a.gen
+	return out
+}
 
 // recordEvents are the events of records that are not syscalls.
 var recordEvents = []string{"exec", "exit", "fork", "privilege", "open", "unlink", "rmdir", "rename",
@@ -412,3 +436,37 @@ var recordEvents = []string{"exec", "exit", "fork", "privilege", "open", "unlink
 func KnownEvent(name string) bool {
 	return slices.Contains(recordEvents, name) || slices.Contains(syscalls.Names(), name)
 }
+
+// flagNames are the names of a file record's flags.  The combinations a
+// machine uses are few: each list is built once and kept (up to 4096).
+func flagNames(open, rename bool, flags uint32) ref.Val {
+	key := uint64(flags)
+	switch {
+	case open:
+		key |= 1 << 32
+	case rename:
+		key |= 2 << 32
+	}
+	if v, ok := flagLists.Load(key); ok {
+		return v.(ref.Val)
+	}
+	var names []string
+	switch {
+	case open:
+		names = output.OpenFlagNames(flags)
+	case rename:
+		names = output.AtFlagNames("rename", flags)
+	default:
+		names = output.AtFlagNames("", flags)
+	}
+	v := constList(names)
+	if flagListCount.Add(1) <= 4096 {
+		flagLists.Store(key, v)
+	}
+	return v
+}
+
+var (
+	flagLists     sync.Map // key -> ref.Val
+	flagListCount atomic.Int64
+)

@@ -120,6 +120,10 @@ func TestUserRulesExtendTheBuiltins(t *testing.T) {
 	}
 	r := connectTo(proc(10, 1000, "/usr/bin/curl"), "192.0.2.7", 443)
 	e.Evaluate(&r)
+	if r.Rules[0].Output != "" {
+		t.Errorf("output rendered by Evaluate: %q (Describe renders what is printed)", r.Rules[0].Output)
+	}
+	e.Describe(&r)
 	if len(r.Rules) != 1 || r.Rules[0].Output != "/usr/bin/curl connected to 192.0.2.7:443" || !slices.Equal(r.Rules[0].Mitre, []string{"T1041"}) {
 		t.Errorf("rule = %+v", r.Rules)
 	}
@@ -131,6 +135,7 @@ func TestOutputQuotesHostileValues(t *testing.T) {
 	e := engineFor(t, teamRules)
 	r := connectTo(proc(10, 1000, "/tmp/a\nWARN fake \"line\""), "192.0.2.7", 443)
 	e.Evaluate(&r)
+	e.Describe(&r)
 	if len(r.Rules) == 0 {
 		t.Fatal("no alert")
 	}
@@ -246,5 +251,32 @@ func TestReadmeRulesExampleCompiles(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("README's example: %v", err)
+	}
+}
+
+// The fast evaluation of conditions gives cel-go's answer for every rule
+// (the built-ins and a team's file) on every test record.
+func TestFastEvaluationAgreesWithCEL(t *testing.T) {
+	engines := map[string]*rules.Engine{"default": rules.NewEngine(policy.Default(rules.Names())),
+		"team": engineFor(t, teamRules)}
+	var recs []record.Record
+	for _, tt := range ruleCases() {
+		recs = append(recs, tt.rec)
+	}
+	recs = append(recs, benchRecords()...)
+	recs = append(recs, connectTo(proc(10, 1000, "/usr/bin/curl"), "192.0.2.7", 443),
+		connectTo(proc(10, 0, "/usr/lib/apt/methods/http"), "192.0.2.7", 80))
+	n := 0
+	for name, e := range engines {
+		for i := range recs {
+			r := recs[i]
+			for _, d := range e.Disagreements(&r) {
+				t.Errorf("%s engine, %s record %d: %s", name, r.Event, i, d)
+			}
+			n++
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d records compared", n)
 	}
 }
