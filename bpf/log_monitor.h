@@ -100,7 +100,7 @@ enum exec_flags {
 					 * entry we saw (kernel-initiated exec) */
 	EXEC_F_EXE_DELETED = 1 << 6,    /* the executable has no link left
 					 * (deleted, or a memfd) */
-	EXEC_F_STDIN_SOCK = 1 << 7,     /* fd 0 is a socket (reverse shell?) */
+	EXEC_F_STDIN_SOCK = 1 << 7,     /* fd 0 is an internet socket (reverse shell?) */
 	EXEC_F_STDOUT_SOCK = 1 << 8,
 	EXEC_F_STDERR_SOCK = 1 << 9,
 	EXEC_F_LD_PRELOAD = 1 << 10,    /* LD_PRELOAD= in the new environment */

@@ -122,7 +122,11 @@ __noinline int env_has_ld_preload(__u64 start, __u64 end)
 	return 0;
 }
 
-/* Mark which of fds 0-2 are sockets: a shell talking to a socket. */
+/*
+ * Mark which of fds 0-2 are internet sockets: a shell talking to the
+ * network.  Unix sockets do not count: a service's stdout is the journal's
+ * socket, and a shell that systemd or cron starts is not a reverse shell.
+ */
 static __always_inline __u32 stdio_sockets(struct task_struct *task)
 {
 	__u32 flags = 0;
@@ -130,7 +134,12 @@ static __always_inline __u32 stdio_sockets(struct task_struct *task)
 	for (int fd = 0; fd < 3; fd++) {
 		struct file *f = fd_file(fd);
 
-		if (f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK)
+		if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+			continue;
+		struct socket *sock = BPF_CORE_READ(f, private_data);
+		__u16 family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+
+		if (family == AF_INET || family == AF_INET6)
 			flags |= EXEC_F_STDIN_SOCK << fd;
 	}
 	return flags;

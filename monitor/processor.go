@@ -34,6 +34,8 @@ type processor struct {
 	total            uint64
 	byEvent          map[string]uint64 // this interval
 	bySeverity       [3]uint64         // this interval
+	severityTotal    [3]uint64         // since start
+	lastTop          string            // the last ranking reported (suspects and rule counts)
 	intervalStart    time.Time
 	kernelStats      func() [statMax]uint64
 	lostReported     uint64     // losses already announced in-stream
@@ -158,6 +160,7 @@ func (p *processor) queue(r *record.Record) {
 	p.total++
 	p.byEvent[r.Event]++
 	p.bySeverity[r.Severity]++
+	p.severityTotal[r.Severity]++
 	if r.Severity < p.cfg.MinSeverity {
 		return
 	}

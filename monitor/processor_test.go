@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -169,5 +170,37 @@ func TestFoldKeyIsTheObjectNotTheMessage(t *testing.T) {
 		if key(c[0]) == key(c[1]) {
 			t.Errorf("case %d: two different alerts share a fold key", i)
 		}
+	}
+}
+
+// The console repeats the ranking only when it changed, and the stop
+// record counts severities since start, not over its last interval.
+func TestStatsRankingOnChangeAndTotalsAtStop(t *testing.T) {
+	outq := make(chan *record.Record, 64)
+	p := newTestProcessor(outq)
+	pol := policy.Default(rules.Names())
+	p.engine = rules.NewEngine(pol)
+	p.tracker = analytics.New(pol.HalfLife, pol.MaxTracked)
+	alert := func(pid uint32) {
+		p.emit(p.onSyscall(bpfProgLoad(pid)))
+	}
+	alert(4242)
+	first := p.statsRecord(false).Monitor.Stats
+	if len(first.Top) == 0 || first.TopUnchanged {
+		t.Fatalf("first stats: top %v, unchanged %v; want a ranking, changed", first.Top, first.TopUnchanged)
+	}
+	if second := p.statsRecord(false).Monitor.Stats; !second.TopUnchanged {
+		t.Errorf("nothing happened, yet the ranking is reported as changed")
+	}
+	alert(4343)
+	if third := p.statsRecord(false).Monitor.Stats; third.TopUnchanged {
+		t.Errorf("a new suspect, yet the ranking is reported unchanged")
+	}
+	stop := p.statsRecord(true).Monitor.Stats
+	if stop.TopUnchanged || len(stop.Top) == 0 {
+		t.Errorf("the stop record must carry the ranking")
+	}
+	if stop.BySeverity[record.Warn] < 2 {
+		t.Errorf("stop record severity counts %v: want the totals since start (2 warn alerts at least)", stop.BySeverity)
 	}
 }

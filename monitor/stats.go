@@ -23,6 +23,9 @@ func (p *processor) statsRecord(final bool) *record.Record {
 	s := p.lossSnapshot()
 	s.Final, s.Interval, s.Uptime = final, interval, now.Sub(p.started)
 	s.Events, s.BySeverity = p.byEvent, p.bySeverity
+	if final {
+		s.BySeverity = p.severityTotal // the stop record's counts are totals
+	}
 	s.SyscallsRepeated, s.AlertsFolded = p.syscallsRepeated, p.alertsFolded
 	if p.tracker != nil {
 		top := 5
@@ -30,6 +33,18 @@ func (p *processor) statsRecord(final bool) *record.Record {
 			top = p.engine.Policy().Top
 		}
 		s.Top = p.tracker.Top(top, now)
+		// scores decay all the time: the ranking changed when its
+		// suspects or their rules did
+		var sig strings.Builder
+		for _, x := range s.Top {
+			fmt.Fprintf(&sig, "%d %s", x.PID, x.Exe)
+			for _, rc := range x.Rules {
+				fmt.Fprintf(&sig, " %s=%d", rc.Name, rc.Count)
+			}
+			sig.WriteByte('\n')
+		}
+		s.TopUnchanged = !final && len(s.Top) > 0 && sig.String() == p.lastTop
+		p.lastTop = sig.String()
 		s.Tracked = p.tracker.Len()
 		s.TrackedEvicted = p.tracker.Evictions()
 	}

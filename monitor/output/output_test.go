@@ -899,3 +899,19 @@ func TestErrnoAndSignalNames(t *testing.T) {
 		}
 	}
 }
+
+// A fold summary and an alert raised during losses say so in text too:
+// otherwise a summary reads as a second copy of the alert.
+func TestTextShowsRepeatsAndDegraded(t *testing.T) {
+	r := openShadow()
+	r.Rules = []record.Rule{{Name: "credential-read", Severity: record.Warn}}
+	r.Repeats, r.Degraded = 41, true
+	line := writeLines(t, output.FormatText, false, r)
+	if !strings.Contains(line, " repeats=41") || !strings.Contains(line, " degraded=true") {
+		t.Errorf("text line %q lacks repeats=41 or degraded=true", line)
+	}
+	r.Repeats, r.Degraded = 0, false
+	if line := writeLines(t, output.FormatText, false, r); strings.Contains(line, "repeats=") || strings.Contains(line, "degraded=") {
+		t.Errorf("text line %q shows repeats or degraded for a plain alert", line)
+	}
+}

@@ -81,6 +81,14 @@ func (t *textEncoder) encode(r *record.Record) []byte {
 		}
 		b = kv(b, "rules", []byte(strings.Join(names, ",")))
 	}
+	// a fold summary must not read as a second copy of the alert, nor an
+	// alert raised while events were lost as a complete picture
+	if r.Repeats > 0 {
+		b = kv(b, "repeats", strconv.AppendUint(nil, r.Repeats, 10))
+	}
+	if r.Degraded {
+		b = kv(b, "degraded", []byte("true"))
+	}
 	b = append(b, '\n')
 	t.buf = b
 	return b
@@ -326,7 +334,12 @@ func (t *textEncoder) monitor(b []byte, r *record.Record) []byte {
 		if s.AlertsFolded > 0 {
 			b = kvu(b, "alerts_folded", s.AlertsFolded)
 		}
-		// the ranking: one more line per suspect, so each stays greppable
+		// the ranking: one more line per suspect, so each stays greppable;
+		// on the console only when it changed (JSON always has it)
+		if s.TopUnchanged {
+			b = kvs(b, "top", "unchanged")
+			return b
+		}
 		for i, x := range s.Top {
 			b = append(b, '\n')
 			b = t.topLine(b, r, i+1, &x)

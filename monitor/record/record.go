@@ -261,7 +261,7 @@ type Stats struct {
 	Interval         time.Duration
 	Uptime           time.Duration
 	Events           map[string]uint64 // by event name, this interval
-	BySeverity       [3]uint64         // this interval
+	BySeverity       [3]uint64         // this interval; since start in the final record
 	EventsPerSec     float64
 	Total            uint64 // events since start
 	LostPerf         uint64 // perf ring full: samples lost (since start)
@@ -277,6 +277,7 @@ type Stats struct {
 	SyscallsRepeated uint64 // identical syscall events of one process not printed again
 	AlertsFolded     uint64 // alerts folded into an earlier one (same rules, same process)
 	Top              []Suspect
+	TopUnchanged     bool   // the same suspects and rule counts as in the last stats record
 	Tracked          int    // processes with a risk score
 	TrackedEvicted   uint64 // scored processes dropped for room
 }

@@ -59,6 +59,7 @@ type exception struct {
 type piece struct {
 	text  string
 	field *fieldRef
+	arg   string // {syscall.args.NAME}: a decoded argument
 }
 
 // Engine judges records against the rules of a policy.  It is used by one
@@ -217,9 +218,15 @@ func compileRule(lang *language, p *policy.Policy, name string, pr *policy.Rule)
 		if loc[0] > 0 {
 			ru.output = append(ru.output, piece{text: rest[:loc[0]]})
 		}
-		f := fieldByName[rest[loc[2]:loc[3]]]
+		name := rest[loc[2]:loc[3]]
+		if arg, ok := strings.CutPrefix(name, "syscall.args."); ok && arg != "" {
+			ru.output = append(ru.output, piece{arg: arg})
+			rest = rest[loc[1]:]
+			continue
+		}
+		f := fieldByName[name]
 		if f == nil {
-			return nil, &policy.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("%s: output: unknown field %q", where, rest[loc[2]:loc[3]])}
+			return nil, &policy.Error{File: d.File, Line: d.Line, Msg: fmt.Sprintf("%s: output: unknown field %q", where, name)}
 		}
 		ru.output = append(ru.output, piece{field: f})
 		rest = rest[loc[1]:]
@@ -386,6 +393,16 @@ func (e *Engine) Describe(r *record.Record) {
 func (e *Engine) render(ru *rule) string {
 	var b strings.Builder
 	for _, p := range ru.output {
+		if p.arg != "" {
+			if s := e.act.v.r.Syscall; s != nil {
+				for _, a := range s.Args {
+					if a.Key == p.arg {
+						b.WriteString(safe(argText(a.Value)))
+					}
+				}
+			}
+			continue
+		}
 		if p.field == nil {
 			b.WriteString(p.text)
 			continue
@@ -402,4 +419,16 @@ func safe(s string) string {
 		}
 	}
 	return s
+}
+
+func argText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case []string:
+		return strings.Join(x, "|")
+	}
+	return fmt.Sprint(v)
 }

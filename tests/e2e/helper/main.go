@@ -18,7 +18,7 @@ import (
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: helper print-id|setuid0|setresuid-drop|ptrace-attach PID|memfd-exec|finit-module|"+
-			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID")
+			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID|unix-stdio-exec")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -111,6 +111,19 @@ func main() {
 		}
 		fmt.Println(l.Addr().(*net.TCPAddr).Port)
 		l.Close()
+	case "unix-stdio-exec":
+		// /bin/sh with stdin, stdout and stderr on a unix socket, as a
+		// service's shell writing to the journal: not a reverse shell
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		if err != nil {
+			fail(err)
+		}
+		for fd := 0; fd < 3; fd++ {
+			if err := unix.Dup2(fds[0], fd); err != nil {
+				fail(err)
+			}
+		}
+		fail(unix.Exec("/bin/sh", []string{"/bin/sh", "-c", "true"}, os.Environ()))
 	case "iopl0":
 		// level 0 grants nothing; kernels without CONFIG_X86_IOPL_IOPERM
 		// refuse it with ENOSYS, and the attempt is recorded either way
