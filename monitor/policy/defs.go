@@ -5,7 +5,6 @@
 package policy
 
 import (
-	"bytes"
 	"regexp"
 
 	"gopkg.in/yaml.v3"
@@ -214,27 +213,25 @@ func (c *checker) named(n *yaml.Node, what string, each func(k, v *yaml.Node)) {
 	}
 }
 
-// topLevelSet lists the settings a file gives, so that a later layer
-// replaces only those.
-func topLevelSet(b []byte) map[string]bool {
-	var doc yaml.Node
-	if yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc) != nil || len(doc.Content) == 0 {
-		return map[string]bool{}
+// settingsGiven lists the settings a file gives, so that a later layer
+// replaces only those.  A key given as null counts as not given.
+func settingsGiven(f *file) map[string]bool {
+	given := map[string]bool{
+		"allow":                    f.Allow.Exe != nil || f.Allow.User != nil || f.Allow.Parent != nil,
+		"watch.paths":              f.Watch.Paths != nil,
+		"watch.sockets":            f.Watch.Sockets != nil,
+		"network.suspicious_ports": f.Network.SuspiciousPorts != nil,
+		"network.services":         f.Network.Services != nil,
+		"privilege_helpers":        f.PrivilegeHelpers != nil,
+		"fold_window":              f.FoldWindow.Kind != 0,
+		"analytics.half_life":      f.Analytics.HalfLife.Kind != 0,
+		"analytics.top":            f.Analytics.Top.Kind != 0,
+		"analytics.max_tracked":    f.Analytics.MaxTracked.Kind != 0,
 	}
-	out := map[string]bool{}
-	var walk func(n *yaml.Node, prefix string, depth int)
-	walk = func(n *yaml.Node, prefix string, depth int) {
-		if n.Kind != yaml.MappingNode {
-			return
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := prefix + n.Content[i].Value
-			out[key] = true
-			if depth == 0 && (key == "allow" || key == "watch" || key == "network" || key == "analytics") {
-				walk(n.Content[i+1], key+".", 1)
-			}
+	for k, v := range given {
+		if !v {
+			delete(given, k)
 		}
 	}
-	walk(doc.Content[0], "", 0)
-	return out
+	return given
 }

@@ -215,7 +215,7 @@ func Parse(name string, b []byte, known []string) (*Policy, error) {
 		Rules:           map[string]*Rule{},
 		Lists:           map[string]*List{},
 		Macros:          map[string]*Macro{},
-		set:             topLevelSet(b),
+		set:             settingsGiven(&f),
 		SuspiciousPorts: map[uint16]bool{},
 		FoldWindow:      60 * time.Second,
 		HalfLife:        10 * time.Minute,

@@ -309,3 +309,29 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load of a missing file: %#v, want a *policy.Error for %s with no line", err, missing)
 	}
 }
+
+// A later layer replaces the settings it gives, adds to allowlists and
+// watch lists, and leaves the rest as the layer below had them.
+func TestMergeReplacesOnlyTheSettingsGiven(t *testing.T) {
+	base := policy.Default(nil)
+	over := parse(t, "network:\n  suspicious_ports: [8443]\nwatch:\n  paths: [/srv/x]\nfold_window: 5s\nallow:\n  exe: [/opt/a]\n")
+	m, err := policy.Merge(base, over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.SuspiciousPorts) != 1 || !m.SuspiciousPorts[8443] {
+		t.Errorf("suspicious ports %v, want only 8443", m.SuspiciousPorts)
+	}
+	if m.FoldWindow != 5*time.Second || m.HalfLife != base.HalfLife || m.Top != base.Top {
+		t.Errorf("fold %v half-life %v top %d: want 5s and the base's", m.FoldWindow, m.HalfLife, m.Top)
+	}
+	if !policy.MatchAny(m.Services, "/usr/sbin/x") || !policy.MatchAny(m.PrivilegeHelpers, "/usr/bin/sudo") {
+		t.Error("services or helpers not given, yet not the base's")
+	}
+	if strings.Join(m.WatchPaths, ",") != "/srv/x" || !m.Allow.Allows("/opt/a", 5, "") {
+		t.Errorf("watch %v, allow %+v", m.WatchPaths, m.Allow)
+	}
+	if m2, _ := policy.Merge(base, parse(t, "")); len(m2.SuspiciousPorts) != len(base.SuspiciousPorts) {
+		t.Errorf("an empty layer changed the suspicious ports: %v", m2.SuspiciousPorts)
+	}
+}
