@@ -186,7 +186,6 @@ func helperOptions() []cel.EnvOption {
 // for a record, then remembered for that record.
 type macro struct {
 	name string
-	prg  cel.Program
 	fast node
 	id   int
 }
@@ -265,15 +264,11 @@ func newLanguage(p *policy.Policy) (*language, error) {
 				}
 				continue
 			}
-			prg, err := lang.env.Program(ast, cel.EvalOptions(cel.OptOptimize), fastMatches())
-			if err != nil {
-				return nil, celError(m.File, m.Line, "macro "+name, err)
-			}
 			fast, err := lang.fastCompile(ast.NativeRep(), ast.NativeRep().Expr())
 			if err != nil {
 				return nil, celError(m.File, m.Line, "macro "+name, err)
 			}
-			lang.macros[name] = &macro{name: name, prg: prg, fast: fast, id: len(lang.macros)}
+			lang.macros[name] = &macro{name: name, fast: fast, id: len(lang.macros)}
 			if lang.env, err = lang.env.Extend(cel.Variable(name, ast.OutputType())); err != nil {
 				return nil, err
 			}
@@ -287,11 +282,16 @@ func newLanguage(p *policy.Policy) (*language, error) {
 }
 
 // compile checks a condition: it must be a bool.
-// condition is a compiled condition: the fast form that runs, and
-// cel-go's, which tests compare it with.
+// condition is a compiled condition: the fast form that runs, and the
+// checked expression, which tests run through cel-go to compare.
 type condition struct {
 	fast node
-	prg  cel.Program
+	ast  *cel.Ast
+}
+
+// program plans an expression for cel-go, with the fast matches().
+func (l *language) program(ast *cel.Ast) (cel.Program, error) {
+	return l.env.Program(ast, cel.EvalOptions(cel.OptOptimize), fastMatches())
 }
 
 func (l *language) compile(expr, file string, line int, what string) (*condition, *guard, error) {
@@ -305,15 +305,11 @@ func (l *language) compile(expr, file string, line int, what string) (*condition
 	if ast.OutputType() != cel.BoolType {
 		return nil, nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: the condition is a %s, want a bool", what, ast.OutputType())}
 	}
-	prg, err := l.env.Program(ast, cel.EvalOptions(cel.OptOptimize), fastMatches())
-	if err != nil {
-		return nil, nil, celError(file, line, what, err)
-	}
 	fast, err := l.fastCompile(ast.NativeRep(), ast.NativeRep().Expr())
 	if err != nil {
 		return nil, nil, celError(file, line, what, err)
 	}
-	return &condition{fast: fast, prg: prg}, guardOf(ast), nil
+	return &condition{fast: fast, ast: ast}, guardOf(ast), nil
 }
 
 // celError makes one line of a CEL error, at the line of the file where

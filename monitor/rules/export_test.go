@@ -17,8 +17,12 @@ func (e *Engine) Disagreements(r *record.Record) []string {
 		for i, c := range ru.conds {
 			e.act.reset(r, e.self)
 			fast := c.fast(&e.act)
+			prg, err := e.lang.program(c.ast)
+			if err != nil {
+				return []string{err.Error()}
+			}
 			e.act.reset(r, e.self)
-			slow, _, err := c.prg.Eval(&e.act)
+			slow, _, err := prg.Eval(&e.act)
 			if err != nil {
 				slow = types.WrapErr(err)
 			}

@@ -14,7 +14,6 @@ package rules
 import (
 	"strings"
 
-	"github.com/google/cel-go/cel"
 	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types"
@@ -54,19 +53,15 @@ func (l *language) fastCompile(a *celast.AST, e celast.Expr) (node, error) {
 			return n, err
 		}
 	case celast.ListKind:
-		var elems []node
+		// a list of constants is built once
 		var consts []ref.Val
 		for _, el := range e.AsList().Elements() {
-			if el.Kind() == celast.LiteralKind {
-				consts = append(consts, el.AsLiteral())
+			if el.Kind() != celast.LiteralKind {
+				return l.slow(a, e)
 			}
-			n, err := l.fastCompile(a, el)
-			if err != nil {
-				return nil, err
-			}
-			elems = append(elems, n)
+			consts = append(consts, el.AsLiteral())
 		}
-		if len(consts) == len(elems) && len(e.AsList().OptionalIndices()) == 0 {
+		if len(e.AsList().OptionalIndices()) == 0 {
 			list := types.NewRefValList(types.DefaultTypeAdapter, consts)
 			return func(*activation) ref.Val { return list }, nil
 		}
@@ -74,268 +69,229 @@ func (l *language) fastCompile(a *celast.AST, e celast.Expr) (node, error) {
 	return l.slow(a, e)
 }
 
+// fastCall compiles the calls the fast path knows; nil: it does not.
 func (l *language) fastCall(a *celast.AST, e celast.Expr) (node, error) {
 	call := e.AsCall()
 	args := call.Args()
 	if call.IsMemberFunction() {
 		args = append([]celast.Expr{call.Target()}, args...)
 	}
-	sub := func(i int) (node, error) { return l.fastCompile(a, args[i]) }
-	switch fn := call.FunctionName(); {
-	case fn == operators.LogicalAnd || fn == operators.LogicalOr:
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
+	// the first n arguments, compiled
+	subs := func(n int) ([]node, error) {
+		out := make([]node, n)
+		for i := range out {
+			var err error
+			if out[i], err = l.fastCompile(a, args[i]); err != nil {
+				return nil, err
+			}
 		}
-		y, err := sub(1)
-		if err != nil {
-			return nil, err
-		}
-		if fn == operators.LogicalAnd {
-			return andNode(x, y), nil
-		}
-		return orNode(x, y), nil
+		return out, nil
+	}
+	fn := call.FunctionName()
+	var build func(ns []node) node
+	need := len(args)
+	switch {
+	case fn == operators.LogicalAnd:
+		build = func(ns []node) node { return logicNode(ns[0], ns[1], types.False) }
+	case fn == operators.LogicalOr:
+		build = func(ns []node) node { return logicNode(ns[0], ns[1], types.True) }
 	case fn == operators.LogicalNot && len(args) == 1:
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
-		}
-		return func(a *activation) ref.Val {
-			switch v := x(a).(type) {
-			case types.Bool:
-				return !v
-			case *types.Err:
-				return v
-			}
-			return errNoBool
-		}, nil
-	case fn == operators.Conditional:
-		c, err := sub(0)
-		if err != nil {
-			return nil, err
-		}
-		t, err := sub(1)
-		if err != nil {
-			return nil, err
-		}
-		f, err := sub(2)
-		if err != nil {
-			return nil, err
-		}
-		return func(a *activation) ref.Val {
-			switch v := c(a).(type) {
-			case types.Bool:
-				if v {
-					return t(a)
-				}
-				return f(a)
-			case *types.Err:
-				return v
-			}
-			return errNoBool
-		}, nil
-	case (fn == operators.Equals || fn == operators.NotEquals) && len(args) == 2:
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
-		}
-		y, err := sub(1)
-		if err != nil {
-			return nil, err
-		}
-		eq := fn == operators.Equals
-		return func(a *activation) ref.Val {
-			l, r := x(a), y(a)
-			if ls, ok := l.(types.String); ok {
-				if rs, ok := r.(types.String); ok {
-					return types.Bool((ls == rs) == eq)
-				}
-			}
-			if types.IsError(l) {
-				return l
-			}
-			if types.IsError(r) {
-				return r
-			}
-			v := l.Equal(r)
-			if b, ok := v.(types.Bool); ok && !eq {
-				return !b
-			}
-			return v
-		}, nil
-	case fn == operators.In && len(args) == 2:
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
-		}
-		if set := constStrings(a, args[1]); set != nil {
+		build = func(ns []node) node {
+			x := ns[0]
 			return func(a *activation) ref.Val {
 				switch v := x(a).(type) {
-				case types.String:
-					return types.Bool(set[string(v)])
+				case types.Bool:
+					return !v
 				case *types.Err:
 					return v
 				}
 				return errNoBool
-			}, nil
-		}
-		if args[1].Kind() == celast.ListKind {
-			// x in [a, b, ...] with fields among them: compare one by one
-			var elems []node
-			for _, el := range args[1].AsList().Elements() {
-				n, err := l.fastCompile(a, el)
-				if err != nil {
-					return nil, err
-				}
-				elems = append(elems, n)
 			}
+		}
+	case fn == operators.Conditional:
+		build = func(ns []node) node {
+			c, t, f := ns[0], ns[1], ns[2]
 			return func(a *activation) ref.Val {
-				v := x(a)
-				if types.IsError(v) {
+				switch v := c(a).(type) {
+				case types.Bool:
+					if v {
+						return t(a)
+					}
+					return f(a)
+				case *types.Err:
 					return v
 				}
-				for _, el := range elems {
-					if v.Equal(el(a)) == types.True {
-						return types.True
-					}
-				}
-				return types.False
-			}, nil
-		}
-		y, err := sub(1)
-		if err != nil {
-			return nil, err
-		}
-		return func(a *activation) ref.Val {
-			v, c := x(a), y(a)
-			if types.IsError(v) {
-				return v
-			}
-			if cont, ok := c.(traits.Container); ok {
-				return cont.Contains(v)
-			}
-			if types.IsError(c) {
-				return c
-			}
-			return errNoBool
-		}, nil
-	case (fn == "startsWith" || fn == "endsWith" || fn == "contains") && call.IsMemberFunction() && len(args) == 2:
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
-		}
-		y, err := sub(1)
-		if err != nil {
-			return nil, err
-		}
-		test := strings.HasPrefix
-		switch fn {
-		case "endsWith":
-			test = strings.HasSuffix
-		case "contains":
-			test = strings.Contains
-		}
-		return func(a *activation) ref.Val {
-			s, ok1 := x(a).(types.String)
-			p, ok2 := y(a).(types.String)
-			if !ok1 || !ok2 {
 				return errNoBool
 			}
-			return types.Bool(test(string(s), string(p)))
-		}, nil
+		}
+	case (fn == operators.Equals || fn == operators.NotEquals) && len(args) == 2:
+		eq := fn == operators.Equals
+		build = func(ns []node) node {
+			x, y := ns[0], ns[1]
+			return func(a *activation) ref.Val {
+				l, r := x(a), y(a)
+				if ls, ok := l.(types.String); ok {
+					if rs, ok := r.(types.String); ok {
+						return types.Bool((ls == rs) == eq)
+					}
+				}
+				if types.IsError(l) {
+					return l
+				}
+				if types.IsError(r) {
+					return r
+				}
+				v := l.Equal(r)
+				if b, ok := v.(types.Bool); ok && !eq {
+					return !b
+				}
+				return v
+			}
+		}
+	case fn == operators.In && len(args) == 2:
+		return l.fastIn(a, args)
+	case (fn == "startsWith" || fn == "endsWith" || fn == "contains") && call.IsMemberFunction() && len(args) == 2:
+		test := map[string]func(string, string) bool{"startsWith": strings.HasPrefix, "endsWith": strings.HasSuffix,
+			"contains": strings.Contains}[fn]
+		build = func(ns []node) node {
+			x, y := ns[0], ns[1]
+			return func(a *activation) ref.Val {
+				s, ok1 := x(a).(types.String)
+				p, ok2 := y(a).(types.String)
+				if !ok1 || !ok2 {
+					return errNoBool
+				}
+				return types.Bool(test(string(s), string(p)))
+			}
+		}
 	case fn == "matches" && len(args) == 2 && args[1].Kind() == celast.LiteralKind:
 		p, ok := args[1].AsLiteral().(types.String)
 		if !ok {
-			break
+			return nil, nil
 		}
 		re, err := compileFast(string(p))
 		if err != nil {
 			return nil, err
 		}
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
-		}
-		return func(a *activation) ref.Val {
-			s, ok := x(a).(types.String)
-			if !ok {
-				return errNoBool
+		need = 1
+		build = func(ns []node) node {
+			x := ns[0]
+			return func(a *activation) ref.Val {
+				s, ok := x(a).(types.String)
+				if !ok {
+					return errNoBool
+				}
+				return types.Bool(re.MatchString(string(s)))
 			}
-			return types.Bool(re.MatchString(string(s)))
-		}, nil
+		}
 	case unaryHelpers[fn] != nil && len(args) == 1:
 		f := unaryHelpers[fn]
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
+		build = func(ns []node) node {
+			x := ns[0]
+			return func(a *activation) ref.Val { return f(x(a)) }
 		}
-		return func(a *activation) ref.Val { return f(x(a)) }, nil
 	case binaryHelpers[fn] != nil && len(args) == 2:
 		f := binaryHelpers[fn]
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
+		build = func(ns []node) node {
+			x, y := ns[0], ns[1]
+			return func(a *activation) ref.Val { return f(x(a), y(a)) }
 		}
-		y, err := sub(1)
-		if err != nil {
-			return nil, err
-		}
-		return func(a *activation) ref.Val { return f(x(a), y(a)) }, nil
 	case fn == "size" && len(args) == 1:
-		x, err := sub(0)
-		if err != nil {
-			return nil, err
+		build = func(ns []node) node {
+			x := ns[0]
+			return func(a *activation) ref.Val {
+				switch v := x(a).(type) {
+				case traits.Sizer:
+					return v.Size()
+				case *types.Err:
+					return v
+				}
+				return errNoBool
+			}
 		}
+	default:
+		return nil, nil
+	}
+	ns, err := subs(need)
+	if err != nil {
+		return nil, err
+	}
+	return build(ns), nil
+}
+
+// fastIn compiles x in list: a set lookup for a constant list of strings,
+// one comparison per element for a list literal, Contains otherwise.
+func (l *language) fastIn(a *celast.AST, args []celast.Expr) (node, error) {
+	x, err := l.fastCompile(a, args[0])
+	if err != nil {
+		return nil, err
+	}
+	if set := constStrings(a, args[1]); set != nil {
 		return func(a *activation) ref.Val {
 			switch v := x(a).(type) {
-			case traits.Sizer:
-				return v.Size()
+			case types.String:
+				return types.Bool(set[string(v)])
 			case *types.Err:
 				return v
 			}
 			return errNoBool
 		}, nil
 	}
-	return nil, nil
-}
-
-// andNode and orNode keep CEL's rules: false (true) wins over an error,
-// whichever side it is on.
-func andNode(x, y node) node {
+	if args[1].Kind() == celast.ListKind {
+		var elems []node
+		for _, el := range args[1].AsList().Elements() {
+			n, err := l.fastCompile(a, el)
+			if err != nil {
+				return nil, err
+			}
+			elems = append(elems, n)
+		}
+		return func(a *activation) ref.Val {
+			v := x(a)
+			if types.IsError(v) {
+				return v
+			}
+			for _, el := range elems {
+				if v.Equal(el(a)) == types.True {
+					return types.True
+				}
+			}
+			return types.False
+		}, nil
+	}
+	y, err := l.fastCompile(a, args[1])
+	if err != nil {
+		return nil, err
+	}
 	return func(a *activation) ref.Val {
-		l := x(a)
-		if l == types.False {
-			return types.False
+		v, c := x(a), y(a)
+		if types.IsError(v) {
+			return v
 		}
-		r := y(a)
-		if r == types.False {
-			return types.False
+		if cont, ok := c.(traits.Container); ok {
+			return cont.Contains(v)
 		}
-		if l == types.True && r == types.True {
-			return types.True
-		}
-		if types.IsError(l) {
-			return l
-		}
-		if types.IsError(r) {
-			return r
+		if types.IsError(c) {
+			return c
 		}
 		return errNoBool
-	}
+	}, nil
 }
 
-func orNode(x, y node) node {
+// logicNode is && (stop false) or || (stop true) with CEL's rules: the
+// deciding value wins over an error, whichever side it is on.
+func logicNode(x, y node, stop types.Bool) node {
 	return func(a *activation) ref.Val {
 		l := x(a)
-		if l == types.True {
-			return types.True
+		if l == stop {
+			return stop
 		}
 		r := y(a)
-		if r == types.True {
-			return types.True
+		if r == stop {
+			return stop
 		}
-		if l == types.False && r == types.False {
-			return types.False
+		if l == !stop && r == !stop {
+			return !stop
 		}
 		if types.IsError(l) {
 			return l
@@ -392,7 +348,7 @@ func (l *language) slow(a *celast.AST, e celast.Expr) (node, error) {
 	if iss.Err() != nil {
 		return nil, iss.Err()
 	}
-	prg, err := l.env.Program(ast, cel.EvalOptions(cel.OptOptimize), fastMatches())
+	prg, err := l.program(ast)
 	if err != nil {
 		return nil, err
 	}
