@@ -32,7 +32,8 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		s.TargetExe = p.exeOf(s.TargetPID)
 	}
 	if spec.Name == "setns" && e.Ret == 0 {
-		other := proc.EntersOtherNamespace(nsInode(s), e.Header.PPID)
+		ino, _ := s.Arg("ns_inode").(uint64)
+		other := proc.EntersOtherNamespace(ino, e.Header.PPID)
 		s.EntersOtherNamespace = &other
 	}
 	r := &record.Record{
@@ -56,15 +57,4 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		p.emit(d)
 	}
 	return r
-}
-
-// nsInode is the inode of the namespace a setns entered (0 when unknown).
-func nsInode(s *record.Syscall) uint64 {
-	for _, a := range s.Args {
-		if a.Key == "ns_inode" {
-			ino, _ := a.Value.(uint64)
-			return ino
-		}
-	}
-	return 0
 }

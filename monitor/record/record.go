@@ -191,6 +191,16 @@ type Syscall struct {
 	EntersOtherNamespace *bool
 }
 
+// Arg is the value of the decoded argument named key, or nil.
+func (s *Syscall) Arg(key string) any {
+	for _, a := range s.Args {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return nil
+}
+
 // Creds are a task's credentials at one moment.
 type Creds struct {
 	UID, EUID, SUID, FSUID uint32

@@ -395,10 +395,8 @@ func (e *Engine) render(ru *rule) string {
 	for _, p := range ru.output {
 		if p.arg != "" {
 			if s := e.act.v.r.Syscall; s != nil {
-				for _, a := range s.Args {
-					if a.Key == p.arg {
-						b.WriteString(safe(argText(a.Value)))
-					}
+				if v := s.Arg(p.arg); v != nil {
+					b.WriteString(safe(argText(v)))
 				}
 			}
 			continue

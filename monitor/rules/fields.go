@@ -21,7 +21,6 @@ import (
 	"github.com/google/cel-go/interpreter"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 )
@@ -71,59 +70,29 @@ func strs(s []string) ref.Val {
 }
 func u32(x uint32) ref.Val { return types.Int(int64(x)) }
 
-func procf(f func(p *record.Process) ref.Val, zero ref.Val) func(v *view) ref.Val {
-	return func(v *view) ref.Val {
-		if v.r.Process == nil {
+// part makes the getters of one part of a record (process, file, ...):
+// a part the record lacks reads as zero.
+func part[T any](pick func(r *record.Record) *T) func(f func(x *T) ref.Val, zero ref.Val) func(v *view) ref.Val {
+	return func(f func(x *T) ref.Val, zero ref.Val) func(v *view) ref.Val {
+		return func(v *view) ref.Val {
+			if x := pick(v.r); x != nil {
+				return f(x)
+			}
 			return zero
 		}
-		return f(v.r.Process)
 	}
 }
 
-func file(f func(x *record.File, v *view) ref.Val, zero ref.Val) func(v *view) ref.Val {
-	return func(v *view) ref.Val {
-		if v.r.File == nil {
-			return zero
-		}
-		return f(v.r.File, v)
-	}
-}
-
-func network(f func(n *record.Network) ref.Val, zero ref.Val) func(v *view) ref.Val {
-	return func(v *view) ref.Val {
-		if v.r.Network == nil {
-			return zero
-		}
-		return f(v.r.Network)
-	}
-}
-
-func sys(f func(s *record.Syscall) ref.Val, zero ref.Val) func(v *view) ref.Val {
-	return func(v *view) ref.Val {
-		if v.r.Syscall == nil {
-			return zero
-		}
-		return f(v.r.Syscall)
-	}
-}
-
-func execf(f func(x *record.Exec) ref.Val, zero ref.Val) func(v *view) ref.Val {
-	return func(v *view) ref.Val {
-		if v.r.Exec == nil {
-			return zero
-		}
-		return f(v.r.Exec)
-	}
-}
-
-func privf(f func(x *record.Privilege) ref.Val, zero ref.Val) func(v *view) ref.Val {
-	return func(v *view) ref.Val {
-		if v.r.Priv == nil {
-			return zero
-		}
-		return f(v.r.Priv)
-	}
-}
+var (
+	procf   = part(func(r *record.Record) *record.Process { return r.Process })
+	file    = part(func(r *record.Record) *record.File { return r.File })
+	network = part(func(r *record.Record) *record.Network { return r.Network })
+	sys     = part(func(r *record.Record) *record.Syscall { return r.Syscall })
+	execf   = part(func(r *record.Record) *record.Exec { return r.Exec })
+	privf   = part(func(r *record.Record) *record.Privilege { return r.Priv })
+	exitf   = part(func(r *record.Record) *record.Exit { return r.Exit })
+	forkf   = part(func(r *record.Record) *record.Fork { return r.Fork })
+)
 
 var (
 	noStr  = types.String("")
@@ -210,49 +179,37 @@ var Fields = func() []Field {
 		{"exec.stdio_sockets", strList, "which of stdin, stdout, stderr are sockets", execf(func(x *record.Exec) ref.Val { return strs(x.StdioSockets) }, emptyStrings)},
 		{"exec.ld_preload", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.LDPreload) }, noBool)},
 
-		{"exit.code", cel.IntType, "", func(v *view) ref.Val {
-			if v.r.Exit == nil {
-				return noInt
-			}
-			return types.Int(v.r.Exit.Code)
-		}},
-		{"exit.signal", cel.IntType, "", func(v *view) ref.Val {
-			if v.r.Exit == nil {
-				return noInt
-			}
-			return types.Int(v.r.Exit.Signal)
-		}},
-		{"fork.child_pid", cel.IntType, "", func(v *view) ref.Val {
-			if v.r.Fork == nil {
-				return noInt
-			}
-			return u32(v.r.Fork.ChildPID)
-		}},
+		{"exit.code", cel.IntType, "", exitf(func(x *record.Exit) ref.Val { return types.Int(x.Code) }, noInt)},
+		{"exit.signal", cel.IntType, "", exitf(func(x *record.Exit) ref.Val { return types.Int(x.Signal) }, noInt)},
+		{"fork.child_pid", cel.IntType, "", forkf(func(x *record.Fork) ref.Val { return u32(x.ChildPID) }, noInt)},
 
-		{"file.path", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return str(x.Path) }, noStr)},
-		{"file.requested_path", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return str(x.RequestedPath) }, noStr)},
-		{"file.target_path", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return str(x.TargetPath) }, noStr)},
-		{"file.operation", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Operation) }, noStr)},
-		{"file.flags", strList, "O_* of an open, AT_*/RENAME_* of the others", file(func(x *record.File, v *view) ref.Val {
-			return flagNames(v.r.Event == "open", v.r.Event == "rename", x.OpenFlags)
-		}, emptyStrings)},
-		{"file.mode", cel.IntType, "the mode as a number (the JSON writes it in octal), -1 when none", file(func(x *record.File, _ *view) ref.Val {
+		{"file.path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.Path) }, noStr)},
+		{"file.requested_path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.RequestedPath) }, noStr)},
+		{"file.target_path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.TargetPath) }, noStr)},
+		{"file.operation", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Operation) }, noStr)},
+		{"file.flags", strList, "O_* of an open, AT_*/RENAME_* of the others", func(v *view) ref.Val {
+			if v.r.File == nil {
+				return emptyStrings
+			}
+			return flagNames(v.r.Event == "open", v.r.Event == "rename", v.r.File.OpenFlags)
+		}},
+		{"file.mode", cel.IntType, "the mode as a number (the JSON writes it in octal), -1 when none", file(func(x *record.File) ref.Val {
 			if !x.HasMode {
 				return types.Int(-1)
 			}
 			return types.Int(x.Mode & 0o7777)
 		}, types.Int(-1))},
-		{"file.mode_bits", strList, "", file(func(x *record.File, _ *view) ref.Val {
+		{"file.mode_bits", strList, "", file(func(x *record.File) ref.Val {
 			if !x.HasMode {
 				return emptyStrings
 			}
 			return strs(output.ModeBits(x.Mode))
 		}, emptyStrings)},
-		{"file.resolved", cel.BoolType, "", file(func(x *record.File, _ *view) ref.Val { return types.Bool(x.Resolved) }, noBool)},
-		{"file.via", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Via) }, noStr)},
-		{"file.class", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Class) }, noStr)},
-		{"file.watch", cel.StringType, "", file(func(x *record.File, _ *view) ref.Val { return types.String(x.Watch) }, noStr)},
-		{"file.watch_owner", cel.IntType, "uid owning the watched home directory, -1 if none", file(func(x *record.File, _ *view) ref.Val { return types.Int(x.WatchOwner) }, types.Int(-1))},
+		{"file.resolved", cel.BoolType, "", file(func(x *record.File) ref.Val { return types.Bool(x.Resolved) }, noBool)},
+		{"file.via", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Via) }, noStr)},
+		{"file.class", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Class) }, noStr)},
+		{"file.watch", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Watch) }, noStr)},
+		{"file.watch_owner", cel.IntType, "uid owning the watched home directory, -1 if none", file(func(x *record.File) ref.Val { return types.Int(x.WatchOwner) }, types.Int(-1))},
 
 		{"network.family", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Family) }, noStr)},
 		{"network.protocol", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Protocol) }, noStr)},
@@ -291,23 +248,11 @@ var Fields = func() []Field {
 		}, types.DefaultTypeAdapter.NativeToValue([]int64{}))},
 		{"syscall.target_pid", cel.IntType, "", sys(func(s *record.Syscall) ref.Val { return u32(s.TargetPID) }, noInt)},
 		{"syscall.target_exe", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.TargetExe) }, noStr)},
-		{"syscall.enters_other_namespace", cel.BoolType, "setns that succeeded: the namespace entered is none of the parent's", func(v *view) ref.Val {
-			s := v.r.Syscall
-			switch {
-			case s == nil || v.r.Process == nil:
-				return noBool
-			case s.EntersOtherNamespace != nil:
-				return types.Bool(*s.EntersOtherNamespace)
-			}
-			// not checked at the event: check now
-			var ino uint64
-			for _, a := range s.Args {
-				if a.Key == "ns_inode" {
-					ino, _ = a.Value.(uint64)
-				}
-			}
-			return types.Bool(proc.EntersOtherNamespace(ino, v.r.Process.PPID))
-		}},
+		// enrichment checks it at the event; a record without the check (an
+		// older log) counts as other, as an unknown namespace does there
+		{"syscall.enters_other_namespace", cel.BoolType, "setns that succeeded: the namespace entered is none of the parent's", sys(func(s *record.Syscall) ref.Val {
+			return types.Bool(s.EntersOtherNamespace == nil || *s.EntersOtherNamespace)
+		}, noBool)},
 
 		{"privilege.means", cel.StringType, "syscall, exec, unexplained, userns", privf(func(x *record.Privilege) ref.Val { return types.String(x.Means) }, noStr)},
 		{"privilege.syscall", cel.StringType, "", privf(func(x *record.Privilege) ref.Val { return types.String(x.Syscall) }, noStr)},
