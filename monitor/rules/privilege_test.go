@@ -8,8 +8,17 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 )
 
-func TestPrivilegeSeverityWith(t *testing.T) {
-	helpers := policy.Default(rules.Names()).PrivilegeHelpers
+// privilegeSeverity is the severity the rules give a privilege record:
+// critical from privilege-escalation, warn from privilege-gain, info when
+// neither fires.
+func privilegeSeverity(e *rules.Engine, p *record.Privilege, exe string) record.Severity {
+	r := privRec(proc(100, p.Before.UID, exe), *p)
+	e.Evaluate(&r)
+	return r.Severity
+}
+
+func TestPrivilegeSeverity(t *testing.T) {
+	e := rules.NewEngine(policy.Default(rules.Names()))
 	regain := user1000
 	regain.SUID = 0 // a set-uid root program that dropped to the user and takes root back
 	realRoot := user1000
@@ -62,8 +71,8 @@ func TestPrivilegeSeverityWith(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := rules.PrivilegeSeverityWith(&tt.priv, tt.exe, helpers); got != tt.want {
-				t.Errorf("PrivilegeSeverityWith(%s by %s) = %v, want %v", tt.priv.Means, tt.exe, got, tt.want)
+			if got := privilegeSeverity(e, &tt.priv, tt.exe); got != tt.want {
+				t.Errorf("privilege (%s by %s) = %v, want %v", tt.priv.Means, tt.exe, got, tt.want)
 			}
 		})
 	}
@@ -74,14 +83,19 @@ func TestPrivilegeHelpersComeFromThePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := rules.NewEngine(p)
 	setuid := &record.Privilege{Means: "syscall", Syscall: "setuid", Before: user1000, After: allRoot, ExeUID: -1}
-	if got := rules.PrivilegeSeverityWith(setuid, "/opt/acme/bin/switch", p.PrivilegeHelpers); got != record.Info {
+	if got := privilegeSeverity(e, setuid, "/opt/acme/bin/switch"); got != record.Info {
 		t.Errorf("setuid by a policy helper = %v, want info", got)
 	}
-	if got := rules.PrivilegeSeverityWith(setuid, "/usr/bin/sudo", p.PrivilegeHelpers); got != record.Critical {
+	if got := privilegeSeverity(e, setuid, "/usr/bin/sudo"); got != record.Critical {
 		t.Errorf("setuid by sudo, not a helper in this policy = %v, want critical", got)
 	}
-	if got := rules.PrivilegeSeverityWith(setuid, "/usr/bin/sudo", nil); got != record.Critical {
+	none, err := policy.Parse("test.yaml", []byte("privilege_helpers: []\n"), rules.Names())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := privilegeSeverity(rules.NewEngine(none), setuid, "/usr/bin/sudo"); got != record.Critical {
 		t.Errorf("setuid with no helpers = %v, want critical", got)
 	}
 }
