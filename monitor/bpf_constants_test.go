@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
@@ -69,6 +70,7 @@ func TestKernelFiltersMatchTheRules(t *testing.T) {
 		"SYSLOG_ACTION_READ_CLEAR": unix.SYSLOG_ACTION_READ_CLEAR, "SYSLOG_ACTION_CLEAR": unix.SYSLOG_ACTION_CLEAR,
 	}
 	var reported []uint64
+	var syslogReported []string
 	for _, enum := range []string{"ptrace_reported", "prctl_reported", "syslog_reported"} {
 		for name, v := range objectEnum(t, spec, enum) {
 			name = strings.TrimPrefix(name, "REPORT_")
@@ -78,10 +80,20 @@ func TestKernelFiltersMatchTheRules(t *testing.T) {
 			if enum == "ptrace_reported" {
 				reported = append(reported, v)
 			}
-			if enum == "syslog_reported" && !syscalls.SyslogClears(v) {
-				t.Errorf("the kernel side reports syslog action %#x, which log-tampering does not count as a clear", v)
+			if enum == "syslog_reported" {
+				if !syscalls.SyslogClears(v) {
+					t.Errorf("the kernel side reports syslog action %#x, which the decoder does not count as a clear", v)
+				}
+				syslogReported = append(syslogReported, syslogAction(t, v))
 			}
 		}
+	}
+	// log-tampering's actions are exactly those the kernel reports
+	clears := policy.Builtin().Lists["log_clear_actions"].Items
+	slices.Sort(clears)
+	slices.Sort(syslogReported)
+	if !slices.Equal(clears, syslogReported) {
+		t.Errorf("log-tampering looks for syslog actions %v, the kernel side reports %v", clears, syslogReported)
 	}
 	for _, r := range rules.InjectionPtraceRequests {
 		if !slices.Contains(reported, r) {
@@ -142,4 +154,12 @@ func TestKernelPatternsAreTheWatchLists(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("btf_anchor lacks %v", want)
 	}
+}
+
+// syslogAction is the decoder's name of a syslog(2) action.
+func syslogAction(t *testing.T, v uint64) string {
+	t.Helper()
+	args := syscalls.Lookup(unix.SYS_SYSLOG).Decode(&syscalls.Call{Args: [6]uint64{v}})
+	name, _ := args[0].Value.(string)
+	return name
 }

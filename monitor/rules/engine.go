@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -254,12 +253,13 @@ func (e *Engine) EvalErrors() uint64 { return e.errors }
 // injection_ptrace_requests).  The kernel side must report each (enum
 // ptrace_reported; checked in monitor's tests).
 var InjectionPtraceRequests = func() []uint64 {
-	names := policy.Builtin().Lists["injection_ptrace_requests"].Items
 	var out []uint64
-	for v := uint64(0); v < 0x4300; v++ {
-		if slices.Contains(names, syscalls.PtraceRequest(v)) {
-			out = append(out, v)
+	for _, name := range policy.Builtin().Lists["injection_ptrace_requests"].Items {
+		v, ok := syscalls.PtraceRequestValue(name)
+		if !ok {
+			panic("rules.yaml: injection_ptrace_requests names no ptrace request " + name)
 		}
+		out = append(out, v)
 	}
 	return out
 }()

@@ -93,6 +93,16 @@ func ptraceArgs(c *Call) []record.Arg {
 // PtraceRequest names a ptrace request (rules use it).
 func PtraceRequest(v uint64) string { return enumName(v, ptraceRequests) }
 
+// PtraceRequestValue is the number of a named ptrace request.
+func PtraceRequestValue(name string) (uint64, bool) {
+	for _, n := range ptraceRequests {
+		if n.name == name {
+			return n.v, true
+		}
+	}
+	return 0, false
+}
+
 func finitModuleArgs(c *Call) []record.Arg {
 	return []record.Arg{arg("file", c.Path), arg("params", c.Strs[0]), arg("flags", "0x"+strconv.FormatUint(c.Args[2], 16))}
 }
