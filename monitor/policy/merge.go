@@ -116,10 +116,7 @@ func Merge(base, over *Policy) (*Policy, error) {
 	}
 	out.Source = over.Source
 	out.Complete = base.Complete || over.Complete
-	out.set = map[string]bool{}
-	for k := range base.set {
-		out.set[k] = true
-	}
+	out.set = nil // a merged policy is no layer: only a layer's settings are merged in
 	mergeSettings(&out, over)
 
 	for _, name := range inLineOrder(over.Rules) {
@@ -275,9 +272,6 @@ func mergeSettings(out, over *Policy) {
 	if has("analytics.max_tracked") {
 		out.MaxTracked = over.MaxTracked
 	}
-	for k := range over.set {
-		out.set[k] = true
-	}
 }
 
 func appendAllow(a, b Allow) Allow {
@@ -301,19 +295,11 @@ func appendNew(a, b []string) []string {
 	return a
 }
 
-type lined interface{ *Rule | *List | *Macro }
+type lined interface{ line() int }
 
-func lineOf[T lined](v T) int {
-	switch v := any(v).(type) {
-	case *Rule:
-		return v.Line
-	case *List:
-		return v.Line
-	case *Macro:
-		return v.Line
-	}
-	return 0
-}
+func (r *Rule) line() int  { return r.Line }
+func (l *List) line() int  { return l.Line }
+func (m *Macro) line() int { return m.Line }
 
 // inLineOrder returns the names in the order the file gives them, so that
 // the first error reported is the first in the file.
@@ -323,7 +309,7 @@ func inLineOrder[T lined](m map[string]T) []string {
 		names = append(names, n)
 	}
 	sort.Slice(names, func(i, j int) bool {
-		li, lj := lineOf(m[names[i]]), lineOf(m[names[j]])
+		li, lj := m[names[i]].line(), m[names[j]].line()
 		if li != lj {
 			return li < lj
 		}
