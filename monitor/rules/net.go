@@ -3,7 +3,6 @@ package rules
 import (
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 )
@@ -24,17 +23,9 @@ func builtinList(name string) []string {
 var RuntimeSockets = builtinList("runtime_sockets")
 
 var (
-	interpreters = builtinList("interpreters")
 	serviceNames = builtinList("service_names")
 	sbinDirs     = builtinList("sbin_dirs")
 )
-
-// IsInterpreter says whether exe is a shell, a scripting language or a
-// netcat: something that should not be dialling out by itself (the macro
-// is_interpreter).
-func IsInterpreter(exe string) bool {
-	return slices.Contains(interpreters, strings.TrimRight(filepath.Base(exe), "0123456789."))
-}
 
 // IsServiceExe says whether exe is a daemon binary (in an sbin directory
 // or a known service name; the macro is_service without the policy).

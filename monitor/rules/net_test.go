@@ -30,9 +30,13 @@ func TestIsInterpreter(t *testing.T) {
 		{"/usr/bin/pythonista", false},
 		{"", false},
 	}
+	// the macro the rules use, through a rule that is nothing else
+	e := engineFor(t, "rules:\n  probe:\n    events: [exec]\n    severity: info\n    condition: is_interpreter\n")
 	for _, tt := range tests {
-		if got := rules.IsInterpreter(tt.exe); got != tt.want {
-			t.Errorf("IsInterpreter(%q) = %v, want %v", tt.exe, got, tt.want)
+		r := execRec(proc(100, 1000, tt.exe))
+		e.Evaluate(&r)
+		if got := slices.Contains(ruleNames(&r), "probe"); got != tt.want {
+			t.Errorf("is_interpreter(%q) = %v, want %v", tt.exe, got, tt.want)
 		}
 	}
 }
