@@ -105,6 +105,11 @@ func appendArg(key []byte, v any) []byte {
 		return appendField(append(key, 's'), v)
 	case []byte:
 		return appendField(append(key, 'b'), v)
+	case bool:
+		if v {
+			return append(key, 'T')
+		}
+		return append(key, 'F')
 	case []string:
 		key = binary.AppendUvarint(append(key, 'l'), uint64(len(v)))
 		for _, e := range v {

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
 
 //go:embed rules.yaml
@@ -138,7 +140,7 @@ func Merge(base, over *Policy) (*Policy, error) {
 			}
 			n := *r
 			if !n.HasSeverity {
-				n.Severity, n.HasSeverity = 1, true // warn
+				n.Severity, n.HasSeverity = record.Warn, true
 			}
 			out.Rules[name] = &n
 			continue

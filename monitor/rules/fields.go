@@ -6,7 +6,6 @@
 package rules
 
 import (
-	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,8 +23,6 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 )
-
-var strType = reflect.TypeOf([]string{})
 
 // Field is one name a condition can read.
 type Field struct {
@@ -303,13 +300,9 @@ func text(val ref.Val) string {
 	case types.Bool:
 		return strconv.FormatBool(bool(x))
 	}
-	if l, ok := val.Value().([]string); ok {
-		return strings.Join(l, ",")
-	}
-	if v, err := val.ConvertToNative(strType); err == nil {
-		return strings.Join(v.([]string), ",")
-	}
-	return ""
+	var items []string
+	eachString(val, func(s string) bool { items = append(items, s); return false })
+	return strings.Join(items, ",")
 }
 
 // activation resolves a condition's names against one record: fields are
