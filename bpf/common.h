@@ -129,6 +129,45 @@ static __always_inline void syscall_args(struct pt_regs *regs, int compat, __u64
 	}
 }
 
+/*
+ * The task's mount namespace, and whether its root is that namespace's root.
+ * A chrooted task (debootstrap, dpkg in a build root, an image being
+ * unpacked) names its files from its own root: its paths then say how much
+ * of them is that root (*_root_len), so user space can show both views.
+ * An exiting task may have no fs or nsproxy left: nothing is claimed.
+ */
+static __always_inline void fill_root(struct event_header *h, struct task_struct *task)
+{
+	struct mnt_namespace *ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
+	struct mount *nsroot;
+	struct path root = {};
+
+	h->mnt_ns = 0;
+	if (!ns)
+		return;
+	h->mnt_ns = BPF_CORE_READ(ns, ns.inum);
+	nsroot = BPF_CORE_READ(ns, root);
+	BPF_CORE_READ_INTO(&root, task, fs, root);
+	if (!nsroot || !root.mnt)
+		return;
+	/* The namespace's root mount is the hidden rootfs: "/" is the
+	 * mount stacked on it (on the host, and in a container after
+	 * pivot_root).  The task's root is "/" when climbing from it meets
+	 * only whole mounts, each on the root of the one below. */
+	struct mount *m = container_of(root.mnt, struct mount, mnt);
+	struct dentry *d = root.dentry;
+
+	for (int i = 0; i < 4; i++) {
+		if (d != BPF_CORE_READ(m, mnt.mnt_root))
+			break;
+		if (m == nsroot)
+			return;
+		d = BPF_CORE_READ(m, mnt_mountpoint);
+		m = BPF_CORE_READ(m, mnt_parent);
+	}
+	h->flags |= HDR_F_CHROOT;
+}
+
 static __always_inline void fill_header(struct event_header *h, __u32 type,
 					struct task_struct *task)
 {
@@ -160,7 +199,7 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 
 	if (exe && BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
 		h->flags |= HDR_F_EXE_DELETED;
-	h->pad = 0;
+	fill_root(h, task);
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
@@ -174,8 +213,12 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
  * that a masked offset plus a masked length can never leave the buffer
  * (what the verifier checks).
  *
- * What it misses: paths are relative to the global root, not to a chroot or
- * a container's root; a path deeper than MAX_PATH_DEPTH or longer than
+ * Paths are from the root of the task's mount namespace (a container's own
+ * root, the host's for everything else).  Where the walk passes the task's
+ * own root (a chroot), it notes how many bytes of the path lie above it:
+ * user space shows the path as the task sees it and keeps the longer one.
+ *
+ * What it misses: a path deeper than MAX_PATH_DEPTH or longer than
  * MAX_PATH_LEN is cut at the top and flagged; a concurrent rename may give a
  * mix of old and new names (d_path takes rename_lock, we cannot).
  */
@@ -189,13 +232,17 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
  * once, not once per caller and per loop state.  Global functions on 5.10
  * may only take scalars, so the path pointer comes in as a number, the
  * scratch buffer is looked up inside, and the result is packed:
- * bits 0-15 start offset, 16-31 length, bit 32 truncated; negative on error.
+ * bits 0-15 start offset, 16-31 length, bit 32 truncated, 33-48 the bytes
+ * of the path that are the task's root (0 when the walk never met it);
+ * negative on error.
  */
 #define WALK_PACK(start, len, trunc) \
 	((long)(start) | ((long)(len) << 16) | ((long)(trunc) << 32))
+#define WALK_WITH_ROOT(r, root_len) ((r) | ((long)((root_len) & 0xFFFF) << 33))
 #define WALK_START(r) ((__u32)((r) & 0xFFFF))
 #define WALK_LEN(r) ((__u32)(((r) >> 16) & 0xFFFF))
 #define WALK_TRUNCATED(r) (((r) >> 32) & 1)
+#define WALK_ROOT_LEN(r) ((__u32)(((r) >> 33) & 0xFFFF))
 
 __noinline long walk_path(__u64 path_ptr)
 {
@@ -204,6 +251,8 @@ __noinline long walk_path(__u64 path_ptr)
 	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
 	struct dentry *dentry, *mnt_root, *parent;
 	struct vfsmount *vfsmnt;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct path root = {};
 	struct mount *mnt, *mnt_parent;
 	__u32 off;
 	long truncated = 1;
@@ -218,8 +267,12 @@ __noinline long walk_path(__u64 path_ptr)
 	mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 
+	BPF_CORE_READ_INTO(&root, task, fs, root);
 	pb->off = MAX_PATH_LEN;
+	pb->root_at = 0;
 	for (int i = 0; i < MAX_PATH_DEPTH; i++) {
+		if (dentry == root.dentry && vfsmnt == root.mnt && !pb->root_at)
+			pb->root_at = pb->off;
 		if (dentry == mnt_root) {
 			if (mnt == mnt_parent) {
 				truncated = 0; /* the global root */
@@ -227,6 +280,7 @@ __noinline long walk_path(__u64 path_ptr)
 			}
 			/* cross into the parent mount */
 			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			vfsmnt = (struct vfsmount *)&mnt_parent->mnt;
 			mnt = mnt_parent;
 			mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
@@ -256,12 +310,15 @@ __noinline long walk_path(__u64 path_ptr)
 	off = pb->off;
 	if (off > MAX_PATH_LEN)
 		return -1;
+	/* the task's root is what lies left of where the walk met it */
+	__u32 at = pb->root_at, root_len = at > off && at <= MAX_PATH_LEN ? at - off : 0;
+
 	if (off == MAX_PATH_LEN) {
 		/* the root itself */
 		off -= 1;
 		pb->buf[off & PATH_MASK] = '/';
 	}
-	return (long)(off & PATH_MASK) | ((long)(MAX_PATH_LEN - off) << 16) | (truncated << 32);
+	return WALK_WITH_ROOT(WALK_PACK(off & PATH_MASK, MAX_PATH_LEN - off, truncated), root_len);
 }
 
 /*

@@ -113,11 +113,20 @@ static __always_inline __u64 base_path(struct task_struct *task, __s32 dfd)
 	return f ? (__u64)&f->f_path : 0;
 }
 
+/* The task's root directory, which an absolute name starts from. */
+static __always_inline __u64 root_path(struct task_struct *task)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+
+	return fs ? (__u64)&fs->root : 0;
+}
+
 /*
- * Path of a requested name: the name itself when absolute, else the base
+ * Path of a requested name: the name itself when absolute (after the task's
+ * root, walked from @root, when that is not "/": a chroot), else the base
  * directory's walked path, '/', the name.  Same packed result as walk_path.
  */
-__noinline long build_path_at(__u64 base, __u64 name)
+__noinline long build_path_at(__u64 base, __u64 name, __u64 root)
 {
 	__u32 zero = 0;
 	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
@@ -130,8 +139,19 @@ __noinline long build_path_at(__u64 base, __u64 name)
 	if (n <= 1)
 		return -1;
 	n -= 1; /* drop the NUL */
-	if (pb->buf[MAX_PATH_LEN + 1] == '/' || !base)
-		return WALK_PACK(MAX_PATH_LEN + 1, n, 0);
+	if (pb->buf[MAX_PATH_LEN + 1] == '/' || !base) {
+		if (!root || pb->buf[MAX_PATH_LEN + 1] != '/')
+			return WALK_PACK(MAX_PATH_LEN + 1, n, 0);
+		walked = walk_path(root);
+		len = WALK_ROOT_LEN(walked);
+		if (walked < 0 || len == 0)
+			return WALK_PACK(MAX_PATH_LEN + 1, n, 0);
+		/* chrooted: the root's path, then the name from its own '/' */
+		n = bpf_probe_read_user_str(&pb->buf[MAX_PATH_LEN], MAX_REQUESTED_LEN, (void *)name);
+		if (n <= 1)
+			return -1;
+		return WALK_WITH_ROOT(WALK_PACK(WALK_START(walked), len + n - 1, WALK_TRUNCATED(walked)), len);
+	}
 	walked = walk_path(base);
 	if (walked < 0)
 		return -1;
@@ -140,7 +160,7 @@ __noinline long build_path_at(__u64 base, __u64 name)
 	len = WALK_LEN(walked);
 	if (len <= 1) /* the base is "/" itself */
 		return WALK_PACK(MAX_PATH_LEN, n + 1, 0);
-	return WALK_PACK(start, len + 1 + n, WALK_TRUNCATED(walked));
+	return WALK_WITH_ROOT(WALK_PACK(start, len + 1 + n, WALK_TRUNCATED(walked)), WALK_ROOT_LEN(walked));
 }
 
 /*
@@ -310,7 +330,8 @@ static __always_inline void file_event_init(struct file_event *e, struct task_st
 	e->access = access;
 	e->owner_uid = p->uid;
 	e->owner_gid = p->gid;
-	e->pad = 0;
+	e->path_root_len = 0;
+	e->target_root_len = 0;
 	e->pad2 = 0;
 	e->requested_len = 0;
 	e->target_len = 0;
@@ -370,7 +391,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		}
 	} else {
 		task = (struct task_struct *)bpf_get_current_task();
-		walked = build_path_at(base_path(task, p.dfd), p.name);
+		walked = build_path_at(base_path(task, p.dfd), p.name, root_path(task));
 		if (walked < 0)
 			return 0;
 		m = match_path(WALK_START(walked), WALK_LEN(walked));
@@ -389,6 +410,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 	e->watch_id = m >> 32;
 	off = put_path(e, pb, 0, walked, &fflags);
 	e->path_len = off;
+	e->path_root_len = WALK_ROOT_LEN(walked);
 
 	n = p.name ? bpf_probe_read_user_str(&e->data[off & FILE_DATA_MASK], MAX_REQUESTED_LEN, (void *)p.name) : 0;
 	if (n > 0) {
@@ -517,7 +539,7 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 
 	/* the path acted on, copied out before the scratch is reused */
 	if (p.name) {
-		walked = build_path_at(base_path(task, p.dfd), p.name);
+		walked = build_path_at(base_path(task, p.dfd), p.name, root_path(task));
 	} else {
 		struct file *f = fd_file(p.fd);
 
@@ -529,6 +551,7 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 		m1 = match_path(WALK_START(walked), WALK_LEN(walked));
 	len = put_path(e, pb, 0, walked, &fflags);
 	e->path_len = len;
+	e->path_root_len = walked >= 0 ? WALK_ROOT_LEN(walked) : 0;
 	off = len;
 
 	e->requested_len = 0;
@@ -544,12 +567,14 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	}
 
 	e->target_len = 0;
+	e->target_root_len = 0;
 	if (p.name2) {
-		walked = build_path_at(base_path(task, p.dfd2), p.name2);
+		walked = build_path_at(base_path(task, p.dfd2), p.name2, root_path(task));
 		if (walked >= 0) {
 			m2 = match_path(WALK_START(walked), WALK_LEN(walked));
 			len = put_path(e, pb, off, walked, &fflags);
 			e->target_len = len;
+			e->target_root_len = WALK_ROOT_LEN(walked);
 			off += len;
 		}
 	}
@@ -558,11 +583,14 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 
 	/* header and fields last: the data above is already in place */
 	__u16 path_len = e->path_len, req_len = e->requested_len, tgt_len = e->target_len;
+	__u16 path_root = e->path_root_len, tgt_root = e->target_root_len;
 
 	file_event_init(e, task, &p, ret, access);
 	e->path_len = path_len;
 	e->requested_len = req_len;
 	e->target_len = tgt_len;
+	e->path_root_len = path_root;
+	e->target_root_len = tgt_root;
 	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : m2 >> 32;
 	e->flags = fflags;
 	send_file_event(ctx, e, off);

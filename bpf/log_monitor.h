@@ -87,6 +87,8 @@ enum header_flags {
 	HDR_F_COMPAT = 1 << 1,   /* made by a 32-bit syscall (int 0x80) */
 	HDR_F_EXE_DELETED = 1 << 2, /* the task's executable has no link left
 				     * (deleted after start, or a memfd) */
+	HDR_F_CHROOT = 1 << 3,   /* the task's root is not its mount namespace's
+				  * root (chroot): its paths carry *_root_len */
 };
 
 /* Flags in exec_event.flags. */
@@ -126,7 +128,7 @@ struct event_header {
 	__u32 egid;
 	__u32 loginuid;
 	__u32 flags;     /* enum header_flags */
-	__u32 pad;
+	__u32 mnt_ns;    /* mount namespace inode number, 0 = unknown */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -145,10 +147,13 @@ struct exec_event {
 	__u16 exe_len;
 	__u16 cwd_len;
 	__u16 filename_len;
+	__u16 exe_root_len; /* HDR_F_CHROOT: bytes of exe, then of cwd, that are
+			     * the task's root (0: outside it) */
+	__u16 cwd_root_len;
 	char data[EXEC_DATA_BUF];
 };
 
-#define EXEC_EVENT_FIXED_LEN (sizeof(struct event_header) + 16)
+#define EXEC_EVENT_FIXED_LEN (sizeof(struct event_header) + 20)
 
 /* EVENT_EXIT: the last thread of a process left. */
 struct exit_event {
@@ -235,7 +240,8 @@ struct file_event {
 	__u32 watch_id;     /* the watch entry that matched */
 	__u32 owner_uid;    /* chown: new owner, (u32)-1 = unchanged */
 	__u32 owner_gid;
-	__u32 pad;
+	__u16 path_root_len;   /* HDR_F_CHROOT: bytes of path, then of */
+	__u16 target_root_len; /* target, that are the task's root (0: outside it) */
 	__u16 path_len;
 	__u16 requested_len;
 	__u16 target_len;

@@ -31,7 +31,7 @@ struct path_buf {
 	 * the same state and the walk verifies in linear time instead of
 	 * exploding over the range of the offset. */
 	__u32 off;
-	__u32 pad;
+	__u32 root_at; /* the cursor where the walk met the task's root, or 0 */
 };
 
 /* What sys_enter_execve* saw, kept until the matching exit. */

@@ -57,10 +57,13 @@ static __always_inline __u32 append_exe_cwd(struct exec_event *e, struct task_st
 
 	e->exe_len = 0;
 	e->cwd_len = 0;
+	e->exe_root_len = 0;
+	e->cwd_root_len = 0;
 	if (exe) {
 		walked = walk_path((__u64)&exe->f_path);
 		n = copy_path(e->data, off, MAX_ARGS_SIZE + MAX_PATH_LEN, walked);
 		e->exe_len = n;
+		e->exe_root_len = walked >= 0 ? WALK_ROOT_LEN(walked) : 0;
 		off += n;
 		if (walked >= 0 && WALK_TRUNCATED(walked))
 			e->flags |= EXEC_F_EXE_TRUNCATED;
@@ -69,6 +72,7 @@ static __always_inline __u32 append_exe_cwd(struct exec_event *e, struct task_st
 		walked = walk_path((__u64)&fs->pwd);
 		n = copy_path(e->data, off, MAX_ARGS_SIZE + 2 * MAX_PATH_LEN, walked);
 		e->cwd_len = n;
+		e->cwd_root_len = walked >= 0 ? WALK_ROOT_LEN(walked) : 0;
 		off += n;
 		if (walked >= 0 && WALK_TRUNCATED(walked))
 			e->flags |= EXEC_F_CWD_TRUNCATED;

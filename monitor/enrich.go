@@ -26,6 +26,14 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 
 		ExeDeleted: h.ExeDeleted(),
 	}
+	if h.MntNS != 0 && h.MntNS != p.hostMntNS {
+		rp.MntNS = h.MntNS
+	}
+	if h.Chrooted() {
+		if e := p.table.Get(h.PID); e != nil && e.Root != "" {
+			rp.Root = []byte(e.Root)
+		}
+	}
 	var anc [proc.MaxAncestry]proc.Ancestor
 	chain := p.table.Ancestry(anc[:0], h.PID)
 	rp.Ancestry = make([]record.Ancestor, len(chain)) // one allocation, never nil

@@ -28,10 +28,16 @@ func fileVia(flags uint32) string {
 func (p *processor) onFile(e *event.File) *record.Record {
 	entry := p.track(&e.Header)
 	p.knowExe(entry)
+	// a chrooted process's paths as it sees them; the longer ones kept
+	root, path, chrooted := e.SplitRoot(e.Path, e.PathRootLen)
+	_, target, _ := e.SplitRoot(e.Target, e.TargetRootLen)
+	if chrooted && entry.Root == "" {
+		entry.Root = string(root)
+	}
 	f := &record.File{
-		Path:          e.Path,
+		Path:          path,
 		RequestedPath: e.Requested,
-		TargetPath:    e.Target,
+		TargetPath:    target,
 		OpenFlags:     e.OpFlags,
 		FD:            -1,
 		Resolved:      e.Flags&event.FileFlagResolved != 0,
@@ -43,6 +49,12 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		f.Class, f.Watch, owner = w.Class, w.Path, w.Owner
 	}
 	f.WatchOwner = owner
+	if chrooted {
+		f.HostPath = e.Path
+	}
+	if len(target) != len(e.Target) {
+		f.TargetHost = e.Target
+	}
 	name := fileOpNames[e.Op]
 	if name == "" {
 		name = "file"
@@ -74,13 +86,13 @@ func (p *processor) onFile(e *event.File) *record.Record {
 	switch {
 	case e.Ret < 0:
 		r.Error = output.ErrnoName(int(-e.Ret))
-		r.Message = fmt.Sprintf("%s of %s by %s failed: %s", f.Operation, e.Path, entry.Exe, r.Error)
+		r.Message = fmt.Sprintf("%s of %s by %s failed: %s", f.Operation, path, entry.Exe, r.Error)
 	case e.Op == event.FileOpOpen:
-		r.Message = fmt.Sprintf("%s opened %s for %s", entry.Exe, e.Path, f.Operation)
+		r.Message = fmt.Sprintf("%s opened %s for %s", entry.Exe, path, f.Operation)
 	case len(e.Target) > 0:
-		r.Message = fmt.Sprintf("%s: %s %s -> %s", entry.Exe, name, e.Path, e.Target)
+		r.Message = fmt.Sprintf("%s: %s %s -> %s", entry.Exe, name, path, target)
 	default:
-		r.Message = fmt.Sprintf("%s: %s %s", entry.Exe, name, e.Path)
+		r.Message = fmt.Sprintf("%s: %s %s", entry.Exe, name, path)
 	}
 	return r
 }

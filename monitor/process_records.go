@@ -17,13 +17,19 @@ import (
 
 func (p *processor) onExec(e *event.Exec) *record.Record {
 	entry := p.track(&e.Header)
+	// a chrooted process is named as it sees itself; its root is kept
+	root, exe, chrooted := e.SplitRoot(e.Exe, e.ExeRootLen)
 	if e.Ret == 0 || entry.Exe == "" {
-		entry.Exe = string(e.Exe)
+		entry.Exe = string(exe)
+		entry.Root = ""
+		if chrooted {
+			entry.Root = string(root)
+		}
 	}
-	rp := p.processFrom(&e.Header, e.Exe)
+	rp := p.processFrom(&e.Header, exe)
 	rp.Args = append([][]byte{}, e.Args...) // the decoder reuses its slice
 	rp.ArgsTruncated = e.ArgsTruncated()
-	rp.Cwd = e.Cwd
+	_, rp.Cwd, _ = e.SplitRoot(e.Cwd, e.CwdRootLen)
 	r := &record.Record{
 		Time:     p.wallTime(e.TimeNs),
 		Severity: record.Info,
@@ -44,7 +50,7 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 		r.Error = output.ErrnoName(int(-e.Ret))
 		r.Message = fmt.Sprintf("exec of %q failed: %s", e.Filename, r.Error)
 	} else {
-		r.Message = fmt.Sprintf("process %d executed %s", e.PID, e.Exe)
+		r.Message = fmt.Sprintf("process %d executed %s", e.PID, exe)
 	}
 	return r
 }

@@ -25,7 +25,8 @@ type processor struct {
 	outq    chan<- *record.Record
 	started time.Time
 
-	bootOffset int64 // wall ns - boottime ns
+	bootOffset int64  // wall ns - boottime ns
+	hostMntNS  uint32 // the host's mount namespace (init's): others are named in records
 
 	// counters
 	lostPerf         uint64
@@ -77,7 +78,20 @@ func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
 		intervalStart: time.Now(),
 	}
 	p.calibrate()
+	p.hostMntNS = hostMntNS()
 	return p
+}
+
+// hostMntNS is init's mount namespace inode, or the monitor's own when
+// init's cannot be read; 0 if neither can (then every namespace is named).
+func hostMntNS() uint32 {
+	for _, p := range []string{"/proc/1/ns/mnt", "/proc/self/ns/mnt"} {
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil {
+			return uint32(st.Ino)
+		}
+	}
+	return 0
 }
 
 // calibrate maps CLOCK_BOOTTIME (kernel timestamps) to wall-clock time.

@@ -23,11 +23,12 @@ var goStructs = map[string]struct {
 		"ts_ns": offHdrTs, "cgroup_id": offHdrCgroupID, "type": offHdrType, "size": offHdrSize,
 		"pid": offHdrPid, "tid": offHdrTid, "ppid": offHdrPpid, "uid": offHdrUID, "gid": offHdrGID,
 		"euid": offHdrEUID, "egid": offHdrEGID, "loginuid": offHdrLoginUID, "flags": offHdrFlags,
-		"pad": offHdrPad, "comm": offHdrComm,
+		"mnt_ns": offHdrMntNS, "comm": offHdrComm,
 	}},
 	"exec_event": {ExecFixedSize, map[string]uint32{
 		"hdr": 0, "ret": offExecRet, "flags": offExecFlags, "args_len": offExecArgsLen,
 		"exe_len": offExecExeLen, "cwd_len": offExecCwdLen, "filename_len": offExecFilenameLen,
+		"exe_root_len": offExecExeRootLen, "cwd_root_len": offExecCwdRootLen,
 		"data": offExecData,
 	}},
 	"exit_event": {ExitSize, map[string]uint32{
@@ -39,7 +40,8 @@ var goStructs = map[string]struct {
 	"file_event": {FileFixedSize, map[string]uint32{
 		"hdr": 0, "ret": offFileRet, "op": offFileOp, "op_flags": offFileOpFlags,
 		"owner_uid": offFileOwnerUID, "owner_gid": offFileOwnerGID, "mode": offFileMode,
-		"access": offFileAccess, "flags": offFileFlags, "watch_id": offFileWatchID, "pad": offFilePad,
+		"access": offFileAccess, "flags": offFileFlags, "watch_id": offFileWatchID,
+		"path_root_len": offFilePathRootLen, "target_root_len": offFileTgtRootLen,
 		"path_len": offFilePathLen, "requested_len": offFileRequestedLen, "target_len": offFileTargetLen,
 		"pad2": offFilePad2, "data": offFileData,
 	}},
@@ -104,6 +106,7 @@ var goEnums = map[string]map[string]int64{
 	},
 	"header_flags": {
 		"HDR_F_LOGINUID": HdrFlagLoginUID, "HDR_F_COMPAT": HdrFlagCompat, "HDR_F_EXE_DELETED": HdrFlagExeDeleted,
+		"HDR_F_CHROOT": HdrFlagChroot,
 	},
 	"exec_flags": {
 		"EXEC_F_ARGS_TRUNCATED": ExecFlagArgsTruncated, "EXEC_F_EXE_TRUNCATED": ExecFlagExeTruncated,

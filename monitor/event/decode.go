@@ -69,6 +69,7 @@ func decodeHeader(h *Header, b []byte) {
 	h.EGID = le.Uint32(b[offHdrEGID:])
 	h.LoginUID = le.Uint32(b[offHdrLoginUID:])
 	h.Flags = le.Uint32(b[offHdrFlags:])
+	h.MntNS = le.Uint32(b[offHdrMntNS:])
 	h.Comm = cstring(b[offHdrComm : offHdrComm+TaskCommLen])
 }
 
@@ -182,6 +183,8 @@ func (d *Decoder) decodeExec(b []byte) (*Exec, error) {
 	exeLen := int(le.Uint16(b[offExecExeLen:]))
 	cwdLen := int(le.Uint16(b[offExecCwdLen:]))
 	fnLen := int(le.Uint16(b[offExecFilenameLen:]))
+	e.ExeRootLen = le.Uint16(b[offExecExeRootLen:])
+	e.CwdRootLen = le.Uint16(b[offExecCwdRootLen:])
 	data := b[offExecData:]
 	if argsLen+exeLen+cwdLen+fnLen > len(data) {
 		return nil, &DecodeError{Type: TypeExec, Len: len(b), Err: ErrMalformed,
@@ -211,6 +214,8 @@ func (d *Decoder) decodeFile(b []byte) (*File, error) {
 	e.WatchID = le.Uint32(b[offFileWatchID:])
 	e.OwnerUID = le.Uint32(b[offFileOwnerUID:])
 	e.OwnerGID = le.Uint32(b[offFileOwnerGID:])
+	e.PathRootLen = le.Uint16(b[offFilePathRootLen:])
+	e.TargetRootLen = le.Uint16(b[offFileTgtRootLen:])
 	pathLen := int(le.Uint16(b[offFilePathLen:]))
 	reqLen := int(le.Uint16(b[offFileRequestedLen:]))
 	tgtLen := int(le.Uint16(b[offFileTargetLen:]))

@@ -16,7 +16,7 @@ type testHeader struct {
 	typ                                          Type
 	size                                         uint32
 	pid, tid, ppid, uid, gid, euid, egid, loginu uint32
-	flags                                        uint32
+	flags, mntns                                 uint32
 	comm                                         string
 }
 
@@ -41,7 +41,7 @@ func putHeader(b []byte, h testHeader) {
 	le.PutUint32(b[offHdrEGID:], h.egid)
 	le.PutUint32(b[offHdrLoginUID:], h.loginu)
 	le.PutUint32(b[offHdrFlags:], h.flags)
-	le.PutUint32(b[offHdrPad:], 0)
+	le.PutUint32(b[offHdrMntNS:], h.mntns)
 	copy(b[offHdrComm:offHdrComm+TaskCommLen], h.comm)
 }
 

@@ -55,6 +55,7 @@ const (
 	HdrFlagLoginUID   = 1 << 0
 	HdrFlagCompat     = 1 << 1
 	HdrFlagExeDeleted = 1 << 2
+	HdrFlagChroot     = 1 << 3
 )
 
 // Exec flags (enum exec_flags).
@@ -200,7 +201,7 @@ const (
 	offHdrEGID     = 48
 	offHdrLoginUID = 52
 	offHdrFlags    = 56
-	offHdrPad      = 60
+	offHdrMntNS    = 60
 	offHdrComm     = 64
 	HeaderSize     = 80
 
@@ -210,7 +211,9 @@ const (
 	offExecExeLen      = HeaderSize + 10
 	offExecCwdLen      = HeaderSize + 12
 	offExecFilenameLen = HeaderSize + 14
-	offExecData        = HeaderSize + 16
+	offExecExeRootLen  = HeaderSize + 16
+	offExecCwdRootLen  = HeaderSize + 18
+	offExecData        = HeaderSize + 20
 	ExecFixedSize      = offExecData
 
 	offExitLifetime = HeaderSize + 0
@@ -230,7 +233,8 @@ const (
 	offFileWatchID      = HeaderSize + 24
 	offFileOwnerUID     = HeaderSize + 28
 	offFileOwnerGID     = HeaderSize + 32
-	offFilePad          = HeaderSize + 36
+	offFilePathRootLen  = HeaderSize + 36
+	offFileTgtRootLen   = HeaderSize + 38
 	offFilePathLen      = HeaderSize + 40
 	offFileRequestedLen = HeaderSize + 42
 	offFileTargetLen    = HeaderSize + 44
@@ -334,6 +338,7 @@ type Header struct {
 	EGID     uint32
 	LoginUID uint32
 	Flags    uint32
+	MntNS    uint32 // mount namespace inode number, 0 = unknown
 	Comm     []byte // without trailing NULs; aliases the record
 }
 
@@ -346,15 +351,36 @@ func (h *Header) Compat() bool { return h.Flags&HdrFlagCompat != 0 }
 // ExeDeleted says whether the task's executable had no link left.
 func (h *Header) ExeDeleted() bool { return h.Flags&HdrFlagExeDeleted != 0 }
 
+// Chrooted says whether the task's root was not its mount namespace's root:
+// its paths then carry how many of their bytes are that root (RootLen).
+func (h *Header) Chrooted() bool { return h.Flags&HdrFlagChroot != 0 }
+
+// SplitRoot splits a walked path of a chrooted task into its root and the
+// path as the task sees it.  ok is false when the task was not chrooted or
+// the path lies outside its root (rootLen 0): the path is then all there is.
+func (h *Header) SplitRoot(path []byte, rootLen uint16) (root, view []byte, ok bool) {
+	n := int(rootLen)
+	if !h.Chrooted() || n == 0 || n > len(path) {
+		return nil, path, false
+	}
+	root, view = path[:n], path[n:]
+	if len(view) == 0 {
+		view = path[:1] // the root directory itself: "/"
+	}
+	return root, view, true
+}
+
 // Exec is struct exec_event.  Byte slices alias the decoded record.
 type Exec struct {
 	Header
-	Ret      int32
-	Flags    uint32
-	Args     [][]byte
-	Exe      []byte
-	Cwd      []byte
-	Filename []byte
+	Ret        int32
+	Flags      uint32
+	Args       [][]byte
+	Exe        []byte
+	Cwd        []byte
+	Filename   []byte
+	ExeRootLen uint16 // Chrooted: bytes of Exe, of Cwd, that are the root
+	CwdRootLen uint16
 }
 
 // ArgsTruncated reports whether argv was cut by a size or count cap.
@@ -386,18 +412,20 @@ type Fork struct {
 // File is struct file_event.  Byte slices alias the decoded record.
 type File struct {
 	Header
-	Ret       int32
-	Op        uint32
-	OpFlags   uint32 // O_* of an open; AT_* or RENAME_* of the others
-	Mode      uint32
-	Access    uint32
-	Flags     uint32
-	WatchID   uint32
-	OwnerUID  uint32
-	OwnerGID  uint32
-	Path      []byte
-	Requested []byte
-	Target    []byte
+	Ret           int32
+	Op            uint32
+	OpFlags       uint32 // O_* of an open; AT_* or RENAME_* of the others
+	Mode          uint32
+	Access        uint32
+	Flags         uint32
+	WatchID       uint32
+	OwnerUID      uint32
+	OwnerGID      uint32
+	PathRootLen   uint16 // Chrooted: bytes of Path, of Target, that are the root
+	TargetRootLen uint16
+	Path          []byte
+	Requested     []byte
+	Target        []byte
 }
 
 // Net is struct net_event.  Addresses are 16 bytes, IPv4 in the first 4.

@@ -12,6 +12,7 @@ type testFile struct {
 	op, opFlags, mode, access uint32
 	flags, watchID            uint32
 	ownerUID, ownerGID        uint32
+	pathRoot, targetRoot      uint16
 	path, requested, target   string
 }
 
@@ -31,7 +32,8 @@ func fileRecord(h testHeader, f testFile) []byte {
 	le.PutUint32(b[offFileWatchID:], f.watchID)
 	le.PutUint32(b[offFileOwnerUID:], f.ownerUID)
 	le.PutUint32(b[offFileOwnerGID:], f.ownerGID)
-	le.PutUint32(b[offFilePad:], 0)
+	le.PutUint16(b[offFilePathRootLen:], f.pathRoot)
+	le.PutUint16(b[offFileTgtRootLen:], f.targetRoot)
 	le.PutUint16(b[offFilePathLen:], uint16(len(f.path)))
 	le.PutUint16(b[offFileRequestedLen:], uint16(len(f.requested)))
 	le.PutUint16(b[offFileTargetLen:], uint16(len(f.target)))
@@ -250,5 +252,45 @@ func TestFileTypeIsNamedFile(t *testing.T) {
 	typ, err := PeekType(fileRecord(shellHeader, catShadow))
 	if err != nil || typ != TypeFile {
 		t.Errorf("PeekType(file) = %v, %v", typ, err)
+	}
+}
+
+// A chrooted task's walked path starts with its root; the record says how
+// many bytes that is, and SplitRoot gives both views.
+func TestDecodeChrootedPathSplitsAtItsRoot(t *testing.T) {
+	h := shellHeader
+	h.flags |= HdrFlagChroot
+	h.mntns = 4026531841
+	f := renameIntoCron
+	f.path, f.pathRoot = "/srv/build/etc/cron.d/.job", uint16(len("/srv/build"))
+	f.target, f.targetRoot = "/srv/build/etc/cron.d/job", uint16(len("/srv/build"))
+	e := decodeFile(t, fileRecord(h, f))
+	if e.MntNS != 4026531841 || !e.Chrooted() {
+		t.Fatalf("MntNS, Chrooted = %d, %v", e.MntNS, e.Chrooted())
+	}
+	cases := []struct {
+		path     string
+		rootLen  uint16
+		chrooted bool
+		root     string
+		view     string
+		ok       bool
+	}{
+		{string(e.Path), e.PathRootLen, true, "/srv/build", "/etc/cron.d/.job", true},
+		{string(e.Target), e.TargetRootLen, true, "/srv/build", "/etc/cron.d/job", true},
+		{"/srv/build", 10, true, "/srv/build", "/", true},      // the root itself
+		{"/etc/passwd", 0, true, "", "/etc/passwd", false},     // outside the root
+		{"/etc/passwd", 5, false, "", "/etc/passwd", false},    // not chrooted: ignored
+		{"/srv/build/x", 200, true, "", "/srv/build/x", false}, // inconsistent: no split
+	}
+	for _, c := range cases {
+		hh := Header{}
+		if c.chrooted {
+			hh.Flags = HdrFlagChroot
+		}
+		root, view, ok := hh.SplitRoot([]byte(c.path), c.rootLen)
+		if string(root) != c.root || string(view) != c.view || ok != c.ok {
+			t.Errorf("SplitRoot(%q, %d) = %q, %q, %v; want %q, %q, %v", c.path, c.rootLen, root, view, ok, c.root, c.view, c.ok)
+		}
 	}
 }

@@ -132,6 +132,12 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if p.ExeDeleted {
 			d = d.Bool("exe_deleted", true)
 		}
+		if p.MntNS != 0 {
+			d = d.Uint32("mnt_ns", p.MntNS)
+		}
+		if len(p.Root) > 0 {
+			d = bytesDict(d, "root", p.Root)
+		}
 		if p.Args != nil {
 			d = d.Array("args", argsArray(p.Args))
 			if anyInvalid(p.Args) {
@@ -177,8 +183,14 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if len(x.RequestedPath) > 0 && !bytes.Equal(x.RequestedPath, x.Path) {
 			d = bytesDict(d, "requested_path", x.RequestedPath)
 		}
+		if len(x.HostPath) > 0 {
+			d = bytesDict(d, "host_path", x.HostPath)
+		}
 		if len(x.TargetPath) > 0 {
 			d = bytesDict(d, "target_path", x.TargetPath)
+		}
+		if len(x.TargetHost) > 0 {
+			d = bytesDict(d, "target_host_path", x.TargetHost)
 		}
 		d = d.Str("operation", x.Operation)
 		if r.Event == "open" {

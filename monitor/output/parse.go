@@ -62,6 +62,9 @@ type jsonProcess struct {
 	Exe                                  string   `json:"exe"`
 	ExeHex                               string   `json:"exe_hex"`
 	ExeDeleted                           bool     `json:"exe_deleted"`
+	MntNS                                uint32   `json:"mnt_ns"`
+	Root                                 string   `json:"root"`
+	RootHex                              string   `json:"root_hex"`
 	Args                                 []string `json:"args"`
 	ArgsHex                              []string `json:"args_hex"`
 	ArgsTruncated                        bool     `json:"args_truncated"`
@@ -93,17 +96,21 @@ type jsonExit struct {
 }
 
 type jsonFile struct {
-	Path             string   `json:"path"`
-	PathHex          string   `json:"path_hex"`
-	RequestedPath    string   `json:"requested_path"`
-	RequestedPathHex string   `json:"requested_path_hex"`
-	TargetPath       string   `json:"target_path"`
-	TargetPathHex    string   `json:"target_path_hex"`
-	Operation        string   `json:"operation"`
-	Flags            []string `json:"flags"`
-	Mode             *string  `json:"mode"`
-	ModeBits         []string `json:"mode_bits"`
-	Owner            *struct {
+	Path              string   `json:"path"`
+	PathHex           string   `json:"path_hex"`
+	RequestedPath     string   `json:"requested_path"`
+	RequestedPathHex  string   `json:"requested_path_hex"`
+	HostPath          string   `json:"host_path"`
+	HostPathHex       string   `json:"host_path_hex"`
+	TargetHostPath    string   `json:"target_host_path"`
+	TargetHostPathHex string   `json:"target_host_path_hex"`
+	TargetPath        string   `json:"target_path"`
+	TargetPathHex     string   `json:"target_path_hex"`
+	Operation         string   `json:"operation"`
+	Flags             []string `json:"flags"`
+	Mode              *string  `json:"mode"`
+	ModeBits          []string `json:"mode_bits"`
+	Owner             *struct {
 		UID int64 `json:"uid"`
 		GID int64 `json:"gid"`
 	} `json:"owner"`
@@ -213,7 +220,8 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	}
 	if p := j.Process; p != nil {
 		rp := &record.Process{PID: p.PID, TID: p.TID, PPID: p.PPID, UID: p.UID, GID: p.GID, EUID: p.EUID,
-			EGID: p.EGID, Compat: p.Compat, ExeDeleted: p.ExeDeleted, ArgsTruncated: p.ArgsTruncated}
+			EGID: p.EGID, Compat: p.Compat, ExeDeleted: p.ExeDeleted, ArgsTruncated: p.ArgsTruncated,
+			MntNS: p.MntNS}
 		if p.LoginUID != nil {
 			rp.LoginUID, rp.HasLoginUID = *p.LoginUID, true
 		}
@@ -221,6 +229,11 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		keep(err)
 		rp.Exe, err = untrusted(p.Exe, p.ExeHex)
 		keep(err)
+		rp.Root, err = untrusted(p.Root, p.RootHex)
+		keep(err)
+		if len(rp.Root) == 0 {
+			rp.Root = nil
+		}
 		if p.Cwd != nil {
 			rp.Cwd, err = untrusted(*p.Cwd, p.CwdHex)
 			keep(err)
@@ -333,6 +346,16 @@ func parseFile(x *jsonFile, event string) (*record.File, error) {
 	errs = append(errs, err)
 	if len(f.TargetPath) == 0 {
 		f.TargetPath = nil
+	}
+	f.HostPath, err = untrusted(x.HostPath, x.HostPathHex)
+	errs = append(errs, err)
+	f.TargetHost, err = untrusted(x.TargetHostPath, x.TargetHostPathHex)
+	errs = append(errs, err)
+	if len(f.HostPath) == 0 {
+		f.HostPath = nil
+	}
+	if len(f.TargetHost) == 0 {
+		f.TargetHost = nil
 	}
 	f.OpenFlags, err = flagBits(event, x.Flags)
 	errs = append(errs, err)

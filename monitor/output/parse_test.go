@@ -20,10 +20,15 @@ func TestJSONReadsBackExactly(t *testing.T) {
 		EntersOtherNamespace: &other})
 	ssh := openShadow()
 	ssh.File.WatchOwner = 1000
+	chroot := renameIntoCron() // dpkg in a build root: both views, and a container's namespace
+	chroot.Process.Root = []byte("/srv/build\xff")
+	chroot.Process.MntNS = 4026532301
+	chroot.File.HostPath = []byte("/srv/build\xff/etc/cron.d/.job")
+	chroot.File.TargetHost = []byte("/srv/build\xff/etc/cron.d/job")
 	recs := []*record.Record{openShadow(), deniedShadow(), chmodSetuid(), chownShadow(), renameIntoCron(),
 		reverseShell(), refused(), sshdAccept(), ncListen(), dockerSocket(), firstDNSSend(), dnsFoldSummary(),
 		simpleExec(), failedExec(), forkRecord(), hostileRecord(), tmpfsMount(), gdbAttach(), deniedModule(),
-		sudoExec(), pythonSetuid(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh}
+		sudoExec(), pythonSetuid(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot}
 	for _, r := range recs {
 		line := writeLines(t, output.FormatJSON, false, r)
 		back, err := output.ParseJSON([]byte(line))

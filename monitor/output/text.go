@@ -163,6 +163,12 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	if p.Compat {
 		b = kvs(b, "abi", "i386")
 	}
+	if len(p.Root) > 0 {
+		b = kv(b, "root", p.Root)
+	}
+	if p.MntNS != 0 {
+		b = kvu(b, "mnt_ns", uint64(p.MntNS))
+	}
 	if x := r.Exec; x != nil {
 		if x.Ret != 0 {
 			b = kv(b, "filename", x.Filename)
@@ -171,6 +177,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	}
 	if x := r.File; x != nil {
 		b = kv(b, "path", x.Path)
+		if len(x.HostPath) > 0 {
+			b = kv(b, "host_path", x.HostPath)
+		}
 		b = kvs(b, "op", x.Operation)
 		if x.Via != "" {
 			b = kvs(b, "via", x.Via)

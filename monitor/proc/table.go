@@ -24,6 +24,7 @@ type Process struct {
 	PID    uint32
 	PPID   uint32
 	Exe    string
+	Root   string // a chrooted process's root directory, when seen
 	Comm   string
 	UID    uint32
 	Exited bool

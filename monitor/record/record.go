@@ -90,8 +90,10 @@ type Process struct {
 	UID, GID, EUID, EGID uint32
 	LoginUID             uint32
 	HasLoginUID          bool
-	Compat               bool // acting through the 32-bit syscall ABI
-	ExeDeleted           bool // its executable had no link left (deleted, memfd)
+	Compat               bool   // acting through the 32-bit syscall ABI
+	ExeDeleted           bool   // its executable had no link left (deleted, memfd)
+	MntNS                uint32 // its mount namespace, when not the host's (0 otherwise)
+	Root                 []byte // its root directory when chrooted, from its mount namespace's root
 	Comm                 []byte
 	Exe                  []byte
 	Args                 [][]byte
@@ -132,9 +134,11 @@ type Fork struct {
 
 // File is the payload of a file event.
 type File struct {
-	Path          []byte // the file the kernel acted on, absolute
+	Path          []byte // the file the kernel acted on, absolute, as the process sees it
 	RequestedPath []byte // the string the process passed
 	TargetPath    []byte // rename/link: the other end
+	HostPath      []byte // chrooted: Path from the mount namespace's root
+	TargetHost    []byte // chrooted: TargetPath from the mount namespace's root
 	Operation     string // read, write, read-write (open); unlink, rename, ... (others)
 	OpenFlags     uint32 // O_* of an open; AT_* or RENAME_* of the others
 	Mode          uint32 // create mode (when O_CREAT) or chmod mode

@@ -134,6 +134,13 @@ var Fields = func() []Field {
 		{"process.comm", cel.StringType, "", procf(func(p *record.Process) ref.Val { return str(p.Comm) }, noStr)},
 		{"process.compat", cel.BoolType, "acting through the 32-bit syscall ABI", procf(func(p *record.Process) ref.Val { return types.Bool(p.Compat) }, noBool)},
 		{"process.exe", cel.StringType, "", procf(func(p *record.Process) ref.Val { return str(p.Exe) }, noStr)},
+		{"process.root", cel.StringType, "the root directory, from the mount namespace's root: \"/\" unless chrooted", procf(func(p *record.Process) ref.Val {
+			if len(p.Root) == 0 {
+				return types.String("/")
+			}
+			return str(p.Root)
+		}, types.String("/"))},
+		{"process.mnt_ns", cel.IntType, "mount namespace inode when not the host's, else 0", procf(func(p *record.Process) ref.Val { return u32(p.MntNS) }, noInt)},
 		{"process.exe_deleted", cel.BoolType, "", procf(func(p *record.Process) ref.Val { return types.Bool(p.ExeDeleted) }, noBool)},
 		{"process.args", strList, "", procf(func(p *record.Process) ref.Val {
 			out := make([]string, len(p.Args))
@@ -181,6 +188,12 @@ var Fields = func() []Field {
 		{"fork.child_pid", cel.IntType, "", forkf(func(x *record.Fork) ref.Val { return u32(x.ChildPID) }, noInt)},
 
 		{"file.path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.Path) }, noStr)},
+		{"file.host_path", cel.StringType, "the path from the mount namespace's root (file.path unless chrooted)", file(func(x *record.File) ref.Val {
+			if len(x.HostPath) == 0 {
+				return str(x.Path)
+			}
+			return str(x.HostPath)
+		}, noStr)},
 		{"file.requested_path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.RequestedPath) }, noStr)},
 		{"file.target_path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.TargetPath) }, noStr)},
 		{"file.operation", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Operation) }, noStr)},

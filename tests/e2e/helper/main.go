@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,7 +19,7 @@ import (
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: helper print-id|setuid0|setresuid-drop|ptrace-attach PID|memfd-exec|finit-module|"+
-			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID|unix-stdio-exec")
+			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID|unix-stdio-exec|root-build")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -111,6 +112,34 @@ func main() {
 		}
 		fmt.Println(l.Addr().(*net.TCPAddr).Port)
 		l.Close()
+	case "root-build":
+		// what dpkg does in a build root, named from the process's own
+		// root: writes under /etc, a rename into cron, a chmod, an
+		// unlink and a read of shadow, and a failed open
+		for _, d := range []string{"/etc/cron.d", "/etc/sudoers.d"} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				fail(err)
+			}
+		}
+		for _, f := range []string{"/etc/cron.d/.job", "/etc/sudoers.d/build", "/etc/passwd", "/etc/shadow"} {
+			if err := os.WriteFile(f, []byte("x\n"), 0o644); err != nil {
+				fail(err)
+			}
+		}
+		steps := []error{
+			os.Rename("/etc/cron.d/.job", "/etc/cron.d/job"),
+			os.Chmod("/etc/passwd", 0o600),
+			os.Remove("/etc/sudoers.d/build"),
+		}
+		if b, err := os.ReadFile("/etc/shadow"); err != nil || len(b) == 0 {
+			steps = append(steps, fmt.Errorf("read /etc/shadow: %v", err))
+		}
+		if _, err := os.Open("/etc/gshadow"); err == nil {
+			steps = append(steps, fmt.Errorf("/etc/gshadow exists in the build root"))
+		}
+		if err := errors.Join(steps...); err != nil {
+			fail(err)
+		}
 	case "unix-stdio-exec":
 		// /bin/sh with stdin, stdout and stderr on a unix socket, as a
 		// service's shell writing to the journal: not a reverse shell
