@@ -29,8 +29,11 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 	if h.MntNS != 0 && h.MntNS != p.hostMntNS {
 		rp.MntNS = h.MntNS
 	}
-	if h.Chrooted() {
-		if e := p.table.Get(h.PID); e != nil && e.Root != "" {
+	if e := p.table.Get(h.PID); e != nil {
+		if e.Script != "" {
+			rp.Script = []byte(e.Script)
+		}
+		if h.Chrooted() && e.Root != "" {
 			rp.Root = []byte(e.Root)
 		}
 	}
@@ -38,7 +41,7 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 	chain := p.table.Ancestry(anc[:0], h.PID)
 	rp.Ancestry = make([]record.Ancestor, len(chain)) // one allocation, never nil
 	for i, a := range chain {
-		rp.Ancestry[i] = record.Ancestor{PID: a.PID, Exe: a.Exe}
+		rp.Ancestry[i] = record.Ancestor{PID: a.PID, Exe: a.Exe, Script: a.Script}
 	}
 	return rp
 }

@@ -12,6 +12,16 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
 
+// placeDst says where a destination is (an outbound connection leaves the
+// host) and whether it is the configured resolver.
+func (p *processor) placeDst(n *record.Network) {
+	if !n.DstIP.IsValid() {
+		return
+	}
+	n.DstScope = p.scope.Of(n.DstIP)
+	n.Resolver = p.scope.IsResolver(n.DstIP, n.DstPort)
+}
+
 // onNet reports a connection, accept, listen, bind or UDP send.
 func (p *processor) onNet(e *event.Net) *record.Record {
 	entry := p.track(&e.Header)
@@ -36,6 +46,7 @@ func (p *processor) onNet(e *event.Net) *record.Record {
 	default:
 		n.SrcIP, n.SrcPort, n.DstIP, n.DstPort = local, localPort, remote, remotePort
 	}
+	p.placeDst(n)
 	if e.Flags&event.NetFlagSyscall != 0 {
 		n.Sources = append(n.Sources, "syscall")
 	}
@@ -111,6 +122,7 @@ func (p *processor) onFoldSummary(f event.Fold) *record.Record {
 		Sources:   []string{"syscall"},
 		Count:     f.Count,
 	}
+	p.placeDst(n)
 	name := netinfo.OpName(uint32(f.Op))
 	r := &record.Record{
 		Time:     p.wallTime(f.LastNs),

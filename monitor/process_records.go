@@ -19,17 +19,20 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 	entry := p.track(&e.Header)
 	// a chrooted process is named as it sees itself; its root is kept
 	root, exe, chrooted := e.SplitRoot(e.Exe, e.ExeRootLen)
+	_, cwd, _ := e.SplitRoot(e.Cwd, e.CwdRootLen)
 	if e.Ret == 0 || entry.Exe == "" {
 		entry.Exe = string(exe)
-		entry.Root = ""
+		entry.Root, entry.Script = "", ""
 		if chrooted {
 			entry.Root = string(root)
+		} else if e.Ret == 0 {
+			entry.Script = p.scriptOf(exe, e.Filename, cwd, e.Args)
 		}
 	}
 	rp := p.processFrom(&e.Header, exe)
 	rp.Args = append([][]byte{}, e.Args...) // the decoder reuses its slice
 	rp.ArgsTruncated = e.ArgsTruncated()
-	_, rp.Cwd, _ = e.SplitRoot(e.Cwd, e.CwdRootLen)
+	rp.Cwd = cwd
 	r := &record.Record{
 		Time:     p.wallTime(e.TimeNs),
 		Severity: record.Info,

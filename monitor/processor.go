@@ -7,6 +7,7 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/netinfo"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
@@ -51,6 +52,8 @@ type processor struct {
 	folds            map[foldKey]*record.Process
 	userns           rules.Userns // the user-namespace sequence detector
 	syscallsRepeated uint64
+	scriptCache      map[string]string // interpreter aliases resolved (scriptOf)
+	scope            netinfo.Scope     // where a destination is: loopback, local, remote
 
 	blocking bool // replay: queue waits for room rather than drop
 

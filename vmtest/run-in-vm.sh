@@ -83,7 +83,8 @@ if [ ! -s "$INITRD" ] || [ "$INITRD" -ot "$0" ]; then
   }
   ok=1
   for m in virtio_pci 9pnet_virtio 9p; do add_mod $m 1 || ok=0; done
-  for m in overlay virtio_rng; do add_mod $m 0; done
+  # veth: the e2e tests' remote peer (tests/e2e/peer_test.go)
+  for m in overlay virtio_rng veth; do add_mod $m 0; done
   [ $ok = 1 ] || { rm -rf "$T"; exit 125; }
   cat > "$T/init" <<'INIT'
 #!/bin/busybox sh

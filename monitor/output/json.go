@@ -54,6 +54,12 @@ func (a ancestryArray) MarshalZerologArray(arr *zerolog.Array) {
 		if !utf8.ValidString(x.Exe) { // an ancestor's path is untrusted too
 			d = d.Hex("exe_hex", []byte(x.Exe))
 		}
+		if x.Script != "" {
+			d = d.Str("script", x.Script)
+			if !utf8.ValidString(x.Script) {
+				d = d.Hex("script_hex", []byte(x.Script))
+			}
+		}
 		arr.Dict(d)
 	}
 }
@@ -129,6 +135,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			d = d.Bool("compat", true)
 		}
 		d = bytesDict(d, "exe", p.Exe)
+		if len(p.Script) > 0 {
+			d = bytesDict(d, "script", p.Script)
+		}
 		if p.ExeDeleted {
 			d = d.Bool("exe_deleted", true)
 		}
@@ -233,6 +242,12 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		}
 		if x.DstIP.IsValid() {
 			d = d.Str("dst_ip", x.DstIP.String()).Uint16("dst_port", x.DstPort)
+			if x.DstScope != "" {
+				d = d.Str("dst_scope", x.DstScope)
+			}
+			if x.Resolver {
+				d = d.Bool("dst_resolver", true)
+			}
 		}
 		if len(x.UnixPath) > 0 {
 			d = bytesDict(d, "unix_path", x.UnixPath)

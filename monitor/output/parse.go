@@ -61,6 +61,8 @@ type jsonProcess struct {
 	Compat                               bool     `json:"compat"`
 	Exe                                  string   `json:"exe"`
 	ExeHex                               string   `json:"exe_hex"`
+	Script                               string   `json:"script"`
+	ScriptHex                            string   `json:"script_hex"`
 	ExeDeleted                           bool     `json:"exe_deleted"`
 	MntNS                                uint32   `json:"mnt_ns"`
 	Root                                 string   `json:"root"`
@@ -71,9 +73,11 @@ type jsonProcess struct {
 	Cwd                                  *string  `json:"cwd"`
 	CwdHex                               string   `json:"cwd_hex"`
 	Ancestry                             []struct {
-		PID    uint32 `json:"pid"`
-		Exe    string `json:"exe"`
-		ExeHex string `json:"exe_hex"`
+		PID       uint32 `json:"pid"`
+		Exe       string `json:"exe"`
+		ExeHex    string `json:"exe_hex"`
+		Script    string `json:"script"`
+		ScriptHex string `json:"script_hex"`
 	} `json:"ancestry"`
 }
 
@@ -130,6 +134,8 @@ type jsonNetwork struct {
 	SrcPort     uint16   `json:"src_port"`
 	DstIP       string   `json:"dst_ip"`
 	DstPort     uint16   `json:"dst_port"`
+	DstScope    string   `json:"dst_scope"`
+	Resolver    bool     `json:"dst_resolver"`
 	UnixPath    string   `json:"unix_path"`
 	UnixPathHex string   `json:"unix_path_hex"`
 	Direction   string   `json:"direction"`
@@ -229,6 +235,11 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		keep(err)
 		rp.Exe, err = untrusted(p.Exe, p.ExeHex)
 		keep(err)
+		rp.Script, err = untrusted(p.Script, p.ScriptHex)
+		keep(err)
+		if len(rp.Script) == 0 {
+			rp.Script = nil
+		}
 		rp.Root, err = untrusted(p.Root, p.RootHex)
 		keep(err)
 		if len(rp.Root) == 0 {
@@ -252,7 +263,9 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		for _, a := range p.Ancestry {
 			exe, err := untrusted(a.Exe, a.ExeHex)
 			keep(err)
-			rp.Ancestry = append(rp.Ancestry, record.Ancestor{PID: a.PID, Exe: string(exe)})
+			script, err := untrusted(a.Script, a.ScriptHex)
+			keep(err)
+			rp.Ancestry = append(rp.Ancestry, record.Ancestor{PID: a.PID, Exe: string(exe), Script: string(script)})
 		}
 		r.Process = rp
 	}
@@ -276,7 +289,8 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	}
 	if x := j.Network; x != nil {
 		n := &record.Network{Family: x.Family, Protocol: x.Protocol, SrcPort: x.SrcPort, DstPort: x.DstPort,
-			Direction: x.Direction, Sources: x.Sources, Backlog: x.Backlog, Folded: x.Folded, Count: x.Count}
+			Direction: x.Direction, Sources: x.Sources, Backlog: x.Backlog, Folded: x.Folded, Count: x.Count,
+			DstScope: x.DstScope, Resolver: x.Resolver}
 		if x.SrcIP != "" {
 			n.SrcIP, err = netip.ParseAddr(x.SrcIP)
 			keep(err)

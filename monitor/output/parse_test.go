@@ -23,6 +23,7 @@ func TestJSONReadsBackExactly(t *testing.T) {
 	chroot := renameIntoCron() // dpkg in a build root: both views, and a container's namespace
 	chroot.Process.Root = []byte("/srv/build\xff")
 	chroot.Process.MntNS = 4026532301
+	chroot.Process.Script = []byte("/usr/sbin/dpkg-preconfigure")
 	chroot.File.HostPath = []byte("/srv/build\xff/etc/cron.d/.job")
 	chroot.File.TargetHost = []byte("/srv/build\xff/etc/cron.d/job")
 	recs := []*record.Record{openShadow(), deniedShadow(), chmodSetuid(), chownShadow(), renameIntoCron(),

@@ -157,6 +157,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	} else {
 		b = kv(b, "comm", p.Comm)
 	}
+	if len(p.Script) > 0 {
+		b = kv(b, "script", p.Script)
+	}
 	if p.ExeDeleted {
 		b = kvs(b, "exe_deleted", "true")
 	}

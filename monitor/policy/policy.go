@@ -110,6 +110,14 @@ func (a *Allow) Allows(exe string, uid uint32, parentExe string) bool {
 	return MatchAny(a.Exe, exe) || a.UIDs[uid] || (parentExe != "" && MatchAny(a.Parent, parentExe))
 }
 
+// AllowsScript reports whether the allowlist covers a process by the
+// script it, or its parent, runs: an interpreted program (dpkg-preconfigure
+// runs as perl, ucf as dash) is named in allow.exe and allow.parent by its
+// script's path.
+func (a *Allow) AllowsScript(script, parentScript string) bool {
+	return (script != "" && MatchAny(a.Exe, script)) || (parentScript != "" && MatchAny(a.Parent, parentScript))
+}
+
 // Error is a policy error at a line of a file.
 type Error struct {
 	File string

@@ -25,6 +25,7 @@ type Process struct {
 	PPID   uint32
 	Exe    string
 	Root   string // a chrooted process's root directory, when seen
+	Script string // the script an interpreter runs (scriptOf), or ""
 	Comm   string
 	UID    uint32
 	Exited bool
@@ -34,8 +35,9 @@ type Process struct {
 
 // Ancestor is one link of an event's ancestry chain.
 type Ancestor struct {
-	PID uint32
-	Exe string
+	PID    uint32
+	Exe    string
+	Script string // the script it runs, when an interpreter
 }
 
 // Table is the bounded process table.
@@ -120,7 +122,7 @@ func (t *Table) Ancestry(dst []Ancestor, pid uint32) []Ancestor {
 			dst = append(dst, Ancestor{PID: next})
 			break
 		}
-		dst = append(dst, Ancestor{PID: a.PID, Exe: a.Exe})
+		dst = append(dst, Ancestor{PID: a.PID, Exe: a.Exe, Script: a.Script})
 		if a.PPID == a.PID {
 			break
 		}

@@ -78,7 +78,7 @@ func TestAncestryIsNearestFirst(t *testing.T) {
 	tab := NewTable(64)
 	chain(tab, 30, 20, 10, 1)
 	got := tab.Ancestry(nil, 30)
-	want := []Ancestor{{20, "/bin/p20"}, {10, "/bin/p10"}, {1, "/bin/p1"}}
+	want := []Ancestor{{PID: 20, Exe: "/bin/p20"}, {PID: 10, Exe: "/bin/p10"}, {PID: 1, Exe: "/bin/p1"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Ancestry(30) = %+v, want %+v", got, want)
 	}
@@ -95,7 +95,7 @@ func TestAncestryAppendsToDst(t *testing.T) {
 	chain(tab, 3, 2)
 	dst := []Ancestor{{PID: 77}}
 	got := tab.Ancestry(dst, 3)
-	if want := []Ancestor{{77, ""}, {2, "/bin/p2"}}; !reflect.DeepEqual(got, want) {
+	if want := []Ancestor{{PID: 77, Exe: ""}, {PID: 2, Exe: "/bin/p2"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Ancestry = %+v, want %+v", got, want)
 	}
 }
@@ -105,7 +105,7 @@ func TestAncestryStopsAtAnUnknownParent(t *testing.T) {
 	chain(tab, 30, 20)
 	tab.Get(20).PPID = 5 // 5 is not in the table
 	got := tab.Ancestry(nil, 30)
-	want := []Ancestor{{20, "/bin/p20"}, {5, ""}}
+	want := []Ancestor{{PID: 20, Exe: "/bin/p20"}, {PID: 5, Exe: ""}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Ancestry(30) = %+v, want %+v", got, want)
 	}
@@ -297,7 +297,7 @@ func TestSeedFromProcReadsAFakeProcfs(t *testing.T) {
 			t.Errorf("pid %d seeded", pid)
 		}
 	}
-	if got, want := tab.Ancestry(nil, 42), []Ancestor{{1, "/usr/lib/systemd/systemd"}}; !reflect.DeepEqual(got, want) {
+	if got, want := tab.Ancestry(nil, 42), []Ancestor{{PID: 1, Exe: "/usr/lib/systemd/systemd"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Ancestry(42) = %+v, want %+v", got, want)
 	}
 }

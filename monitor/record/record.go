@@ -96,6 +96,7 @@ type Process struct {
 	Root                 []byte // its root directory when chrooted, from its mount namespace's root
 	Comm                 []byte
 	Exe                  []byte
+	Script               []byte // the script an interpreter runs (dpkg-preconfigure for perl)
 	Args                 [][]byte
 	ArgsTruncated        bool
 	Cwd                  []byte
@@ -104,8 +105,9 @@ type Process struct {
 
 // Ancestor is a parent, grandparent, ... of the acting process.
 type Ancestor struct {
-	PID uint32
-	Exe string
+	PID    uint32
+	Exe    string
+	Script string // the script it runs, when an interpreter
 }
 
 // Exec is the payload of an exec event.
@@ -163,6 +165,8 @@ type Network struct {
 	DstPort   uint16
 	UnixPath  []byte
 	Direction string   // outbound, inbound, listen
+	DstScope  string   // loopback, local (this host's address) or remote: where the destination is
+	Resolver  bool     // the destination is a nameserver of resolv.conf, port 53
 	Sources   []string // syscall, kernel: which hooks saw it
 	Backlog   int      // listen
 	Folded    bool     // UDP: repeats to this destination are counted, not printed

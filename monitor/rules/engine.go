@@ -303,9 +303,9 @@ func (e *Engine) Evaluate(r *record.Record) {
 		return
 	}
 	exe := "" // copied from the record only for a rule that matched
-	parent := ""
+	parent, parentScript, script := "", "", ""
 	if len(r.Process.Ancestry) > 0 {
-		parent = r.Process.Ancestry[0].Exe
+		parent, parentScript = r.Process.Ancestry[0].Exe, r.Process.Ancestry[0].Script
 	}
 	e.act.reset(r, e.self)
 	for _, ru := range rs {
@@ -313,9 +313,10 @@ func (e *Engine) Evaluate(r *record.Record) {
 			continue
 		}
 		if exe == "" {
-			exe = string(r.Process.Exe)
+			exe, script = string(r.Process.Exe), string(r.Process.Script)
 		}
 		if e.policy.Allow.Allows(exe, r.Process.UID, parent) || ru.allow.Allows(exe, r.Process.UID, parent) ||
+			e.policy.Allow.AllowsScript(script, parentScript) || ru.allow.AllowsScript(script, parentScript) ||
 			e.excepted(ru) {
 			continue
 		}

@@ -78,6 +78,12 @@ func fileRec(p *record.Process, event, path, class string) record.Record {
 		File: &record.File{Path: []byte(path), Operation: event, FD: -1, Class: class, Watch: path, WatchOwner: -1}}
 }
 
+// withMode gives an open the mode it asked for (O_CREAT).
+func withMode(r record.Record, mode uint32) record.Record {
+	r.File.Mode, r.File.HasMode = mode, true
+	return r
+}
+
 func chmodRec(p *record.Process, path string, mode uint32) record.Record {
 	r := fileRec(p, "chmod", path, "")
 	r.File.Mode, r.File.HasMode = mode, true
@@ -104,7 +110,16 @@ func callRec(p *record.Process, nr uint32, target uint32, raw ...uint64) record.
 func connectRec(p *record.Process, dst netip.Addr, port uint16) record.Record {
 	return record.Record{Event: "connect", Category: record.CatNetwork, Process: p,
 		Network: &record.Network{Family: "inet", Protocol: "tcp", SrcIP: localhost, SrcPort: 40000,
-			DstIP: dst, DstPort: port, Direction: "outbound", Sources: []string{"syscall"}}}
+			DstIP: dst, DstPort: port, Direction: "outbound", DstScope: scopeOf(dst), Sources: []string{"syscall"}}}
+}
+
+// scopeOf is the processor's placement (netinfo.Scope) for a host whose
+// only addresses are loopback ones.
+func scopeOf(ip netip.Addr) string {
+	if ip.Unmap().IsLoopback() {
+		return "loopback"
+	}
+	return "remote"
 }
 
 func connectUnixRec(p *record.Process, path string) record.Record {
@@ -387,6 +402,12 @@ func ruleCases() []ruleCase {
 		{"log-tampering", "a shell history truncated",
 			inHome(fileRec(proc(100, alice, "/usr/bin/truncate"), "truncate", "/home/alice/.bash_history", watch.ClassHistory), alice),
 			[]string{"log-tampering"}},
+		{"log-tampering", "an interactive bash saving its history on exit (mode 0600)",
+			withMode(openRec(proc(100, 0, "/usr/bin/bash"), "/root/.bash_history", watch.ClassHistory, "write", oWronly|oTrunc|oCreat), 0o600),
+			nil},
+		{"log-tampering", "cat /dev/null > ~/.bash_history: bash's redirect (mode 0666)",
+			withMode(openRec(proc(100, 0, "/usr/bin/bash"), "/root/.bash_history", watch.ClassHistory, "write", oWronly|oTrunc|oCreat), 0o666),
+			[]string{"log-tampering"}},
 		{"log-tampering", "the kernel log cleared",
 			callRec(proc(100, 0, "/usr/bin/dmesg", "dmesg", "-C"), unix.SYS_SYSLOG, 0, unix.SYSLOG_ACTION_CLEAR),
 			[]string{"log-tampering"}},
@@ -401,8 +422,35 @@ func ruleCases() []ruleCase {
 		{"suspicious-outbound", "curl connecting to 4444",
 			connectRec(proc(100, alice, "/usr/bin/curl"), remote, 4444),
 			[]string{"suspicious-outbound"}},
-		{"suspicious-outbound", "python3 connecting to 443",
+		{"suspicious-outbound", "python3 connecting out to 8081",
+			connectRec(proc(100, alice, "/usr/bin/python3"), remote, 8081),
+			[]string{"suspicious-outbound"}},
+		{"suspicious-outbound", "python3's web request (443): pip, an API call",
 			connectRec(proc(100, alice, "/usr/bin/python3"), remote, 443),
+			nil},
+		{"suspicious-outbound", "bash to a loopback listener: nothing leaves the host",
+			connectRec(proc(100, alice, "/usr/bin/bash"), localhost, 4444),
+			nil},
+		{"suspicious-outbound", "python3 to this host's own address",
+			func() record.Record {
+				r := connectRec(proc(100, alice, "/usr/bin/python3"), remote, 8081)
+				r.Network.DstScope = "local"
+				return r
+			}(),
+			nil},
+		{"suspicious-outbound", "python3's DNS query to the configured resolver",
+			func() record.Record {
+				r := connectRec(proc(100, alice, "/usr/bin/python3"), remote, 53)
+				r.Event, r.Network.Protocol, r.Network.Resolver = "send", "udp", true
+				return r
+			}(),
+			nil},
+		{"suspicious-outbound", "python3's DNS query to another server",
+			func() record.Record {
+				r := connectRec(proc(100, alice, "/usr/bin/python3"), remote, 53)
+				r.Event, r.Network.Protocol = "send", "udp"
+				return r
+			}(),
 			[]string{"suspicious-outbound"}},
 		{"suspicious-outbound", "python3 accepting a connection",
 			func() record.Record {
@@ -421,6 +469,20 @@ func ruleCases() []ruleCase {
 			nil},
 		{"unexpected-listener", "a dropped binary listening",
 			listenRec(child(proc(100, alice, "/tmp/x"), 500, "/usr/bin/bash"), 8080),
+			[]string{"unexpected-listener"}},
+		{"unexpected-listener", "a dropped binary listening on loopback only",
+			func() record.Record {
+				r := listenRec(child(proc(100, alice, "/tmp/x"), 500, "/usr/bin/bash"), 8080)
+				r.Network.SrcIP = localhost
+				return r
+			}(),
+			nil},
+		{"unexpected-listener", "a service listening on loopback on a reverse-shell port",
+			func() record.Record {
+				r := listenRec(child(proc(100, 0, "/usr/sbin/nginx"), 1, "/usr/lib/systemd/systemd"), 4444)
+				r.Network.SrcIP = localhost
+				return r
+			}(),
 			[]string{"unexpected-listener"}},
 		{"unexpected-listener", "a failed listen",
 			failed(listenRec(child(proc(100, alice, "/tmp/x"), 500, "/usr/bin/bash"), 8080), "EADDRINUSE"),

@@ -134,6 +134,7 @@ var Fields = func() []Field {
 		{"process.comm", cel.StringType, "", procf(func(p *record.Process) ref.Val { return str(p.Comm) }, noStr)},
 		{"process.compat", cel.BoolType, "acting through the 32-bit syscall ABI", procf(func(p *record.Process) ref.Val { return types.Bool(p.Compat) }, noBool)},
 		{"process.exe", cel.StringType, "", procf(func(p *record.Process) ref.Val { return str(p.Exe) }, noStr)},
+		{"process.script", cel.StringType, "the script an interpreter runs (its #! path, or its first argument), or \"\"", procf(func(p *record.Process) ref.Val { return str(p.Script) }, noStr)},
 		{"process.root", cel.StringType, "the root directory, from the mount namespace's root: \"/\" unless chrooted", procf(func(p *record.Process) ref.Val {
 			if len(p.Root) == 0 {
 				return types.String("/")
@@ -227,6 +228,8 @@ var Fields = func() []Field {
 		{"network.src_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.SrcPort) }, noInt)},
 		{"network.dst_ip", cel.StringType, "", network(func(n *record.Network) ref.Val { return ipString(n.DstIP.IsValid(), n.DstIP.String) }, noStr)},
 		{"network.dst_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.DstPort) }, noInt)},
+		{"network.dst_scope", cel.StringType, "where the destination is: loopback, local (an address of this host) or remote", network(func(n *record.Network) ref.Val { return types.String(n.DstScope) }, noStr)},
+		{"network.dst_resolver", cel.BoolType, "the destination is a nameserver of /etc/resolv.conf, port 53", network(func(n *record.Network) ref.Val { return types.Bool(n.Resolver) }, noBool)},
 		{"network.unix_path", cel.StringType, "", network(func(n *record.Network) ref.Val { return str(n.UnixPath) }, noStr)},
 		{"network.direction", cel.StringType, "outbound, inbound, listen", network(func(n *record.Network) ref.Val { return types.String(n.Direction) }, noStr)},
 		{"network.sources", strList, "", network(func(n *record.Network) ref.Val { return strs(n.Sources) }, emptyStrings)},

@@ -57,7 +57,8 @@ func TestBuiltinConditionsNeverFailToEvaluate(t *testing.T) {
 
 func connectTo(p *record.Process, ip string, port uint16) record.Record {
 	return record.Record{Event: "connect", Category: record.CatNetwork, Process: p,
-		Network: &record.Network{Family: "inet", Protocol: "tcp", DstIP: netip.MustParseAddr(ip), DstPort: port, Direction: "outbound"}}
+		Network: &record.Network{Family: "inet", Protocol: "tcp", DstIP: netip.MustParseAddr(ip), DstPort: port, Direction: "outbound",
+			DstScope: scopeOf(netip.MustParseAddr(ip))}}
 }
 
 // A team's file: a new rule with an exception, an append to a built-in
@@ -103,7 +104,8 @@ func TestUserRulesExtendTheBuiltins(t *testing.T) {
 		{"apt-get to 443: an exception", connectTo(proc(10, 0, "/usr/bin/apt-get"), "192.0.2.7", 443), nil, record.Info},
 		{"apt-get to 80: not in the exception's tuples", connectTo(proc(10, 0, "/usr/bin/apt-get"), "192.0.2.7", 80), []string{"app-egress"}, record.Critical},
 		{"apt's http method to 80", connectTo(proc(10, 0, "/usr/lib/apt/methods/http"), "192.0.2.7", 80), nil, record.Info},
-		{"an appended interpreter dialling out", connectTo(proc(10, 1000, "/usr/local/bin/e2e-shell"), "127.0.0.1", 8080), []string{"suspicious-outbound"}, record.Warn},
+		{"an appended interpreter dialling out", connectTo(proc(10, 1000, "/usr/local/bin/e2e-shell"), "192.0.2.7", 8080), []string{"suspicious-outbound", "app-egress"}, record.Critical},
+		{"an appended interpreter to loopback: nothing leaves", connectTo(proc(10, 1000, "/usr/local/bin/e2e-shell"), "127.0.0.1", 8080), nil, record.Info},
 		{"credential-read raised to critical", shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash"), []string{"credential-read"}, record.Critical},
 		{"default allowlist still in force", shadowRead(0, "/usr/bin/sudo", "/usr/bin/bash"), nil, record.Info},
 		{"exec from /tmp by a user", execRec(proc(10, 1000, "/tmp/x")), []string{"exec-from-writable-dir"}, record.Warn},

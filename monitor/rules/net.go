@@ -3,6 +3,7 @@ package rules
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 )
@@ -40,4 +41,12 @@ func IsServiceExe(exe string) bool {
 		}
 	}
 	return false
+}
+
+var interpreters = builtinList("interpreters")
+
+// IsInterpreterExe says whether exe is a shell or a scripting language
+// (the macro is_interpreter).
+func IsInterpreterExe(exe string) bool {
+	return slices.Contains(interpreters, strings.TrimRight(filepath.Base(exe), "0123456789."))
 }

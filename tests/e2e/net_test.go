@@ -244,17 +244,20 @@ func TestNetworkEvents(t *testing.T) {
 		}
 	})
 
-	t.Run("a shell dialling out is warn", func(t *testing.T) {
+	t.Run("a shell dialling out of the host is warn, to loopback info", func(t *testing.T) {
+		pr := remotePeer(t)
 		l, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		port := l.Addr().(*net.TCPAddr).Port
-		pid := runIn(t, "/", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+strconv.Itoa(port))
-		r := m.exactlyOne(t, "bash connect", and(eventIs("connect"), pidIs(pid)))
-		if r.str("severity") != "warn" {
-			t.Errorf("severity = %q, want warn for bash dialling out", r.str("severity"))
+		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		for _, c := range []struct{ ip, severity string }{{pr.ip.String(), "warn"}, {"127.0.0.1", "info"}} {
+			pid := runIn(t, "/", "bash", "-c", "exec 3<>/dev/tcp/"+c.ip+"/"+port+" || true")
+			r := m.exactlyOne(t, "bash connect to "+c.ip, and(eventIs("connect"), pidIs(pid)))
+			if r.str("severity") != c.severity {
+				t.Errorf("bash dialling %s: severity = %q, want %s", c.ip, r.str("severity"), c.severity)
+			}
 		}
 	})
 	m.stop(t)

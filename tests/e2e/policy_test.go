@@ -142,14 +142,13 @@ rules:
 // port, run a dropped binary from /tmp and delete it -- ranks first in the
 // analytics, above a process that read /etc/shadow once.
 func TestAttackChainRanksFirst(t *testing.T) {
-	_, lport := loopbackListener(t, nil)
-	port := strconv.Itoa(lport)
+	pr := remotePeer(t) // the far end refuses: the attempt is the evidence
 	drop := filepath.Join(os.TempDir(), "e2e-dropper-"+strconv.Itoa(os.Getpid()))
 	defer os.Remove(drop)
 
 	m := startMonitor(t, "-i", "1")
 	once := runIn(t, "/", "cat", "/etc/shadow")
-	chain := exec.Command("bash", "-c", "cat /etc/shadow > /dev/null; exec 3<>/dev/tcp/127.0.0.1/"+port+
+	chain := exec.Command("bash", "-c", "cat /etc/shadow > /dev/null; (exec 3<>/dev/tcp/"+pr.ip.String()+"/4444) 2>/dev/null"+
 		"; cp /bin/true "+drop+"; "+drop+"; rm -f "+drop)
 	if out, err := chain.CombinedOutput(); err != nil {
 		t.Fatalf("chain: %v: %s", err, out)
@@ -314,4 +313,51 @@ func TestReloadDropsTheWatchesItNoLonger(t *testing.T) {
 		t.Errorf("the dropped file: %d opens reported, want only the one before the reload", n)
 	}
 	m.stop(t)
+}
+
+// An interpreted program is named by its script: allow.exe and allow.parent
+// match it, so a nightly backup script reading shadow (itself, and through
+// a child) can be allowlisted without allowlisting every bash.  The same
+// script under another name still fires.
+func TestAllowlistMatchesTheScript(t *testing.T) {
+	dir := t.TempDir()
+	body := "#!/bin/bash\nread -r _ < /etc/shadow\ncat /etc/gshadow > /dev/null\n"
+	allowed := filepath.Join(dir, "nightly-backup")
+	other := filepath.Join(dir, "other-script")
+	for _, p := range []string{allowed, other} {
+		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "policy.yaml")
+	writePolicy(t, path, "rules:\n  credential-read:\n    allow:\n      exe: ["+allowed+"]\n      parent: ["+allowed+"]\n")
+	m := startMonitor(t, "--policy", path)
+
+	for _, c := range []struct {
+		script string
+		fires  bool
+	}{{allowed, false}, {other, true}} {
+		pid := runIn(t, "/", c.script)
+		e := m.waitFor(t, 10*time.Second, "exec of "+c.script, and(eventIs("exec"), pidIs(pid)))
+		if e.str("process", "script") != c.script || e.str("process", "exe") != "/usr/bin/bash" {
+			t.Errorf("exec: exe %q script %q, want /usr/bin/bash running %s", e.str("process", "exe"), e.str("process", "script"), c.script)
+		}
+		own := m.exactlyOne(t, "the script's own read", and(eventIs("open"), pidIs(pid), func(r rec) bool {
+			return r.str("file", "path") == "/etc/shadow"
+		}))
+		child := m.waitFor(t, 10*time.Second, "cat's read", and(eventIs("open"), func(r rec) bool {
+			anc, _ := r.get("process", "ancestry").([]any)
+			if len(anc) == 0 || r.str("file", "path") != "/etc/gshadow" {
+				return false
+			}
+			p, _ := anc[0].(map[string]any)
+			return p["pid"] == float64(pid) && p["script"] == c.script
+		}))
+		if hasRule(own, "credential-read") != c.fires || hasRule(child, "credential-read") != c.fires {
+			t.Errorf("%s: credential-read on its own read %v, on its child's %v; want %v", c.script,
+				hasRule(own, "credential-read"), hasRule(child, "credential-read"), c.fires)
+		}
+	}
+	m.stop(t)
+	m.assertAllJSON(t)
 }

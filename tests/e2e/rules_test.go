@@ -541,33 +541,65 @@ func TestRules(t *testing.T) {
 		}
 	})
 
-	t.Run("suspicious-outbound: bash dialling out, and a connect to a miner-pool port; the test process to an ordinary port does not fire", func(t *testing.T) {
-		_, port := loopbackListener(t, suspicious)
-		pid := runIn(t, "/", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+strconv.Itoa(port))
-		assertFired(t, wait(t, "bash connect", eventIs("connect"), pidIs(pid), dstPortIs(port)), "suspicious-outbound")
+	t.Run("suspicious-outbound: bash dialling out of the host, and a connect out to a miner-pool port; the same to loopback, the test process to an ordinary port, and a web port do not fire", func(t *testing.T) {
+		pr := remotePeer(t) // nothing listens over there: every attempt is refused, and still an attempt
+		dial := func(ip string, port int) int {
+			return runIn(t, "/", "bash", "-c", "exec 3<>/dev/tcp/"+ip+"/"+strconv.Itoa(port)+" || true")
+		}
+		port := 8081
+		for suspicious[port] {
+			port++
+		}
+		pid := dial(pr.ip.String(), port)
+		r := wait(t, "bash connect out", eventIs("connect"), pidIs(pid), dstPortIs(port))
+		assertFired(t, r, "suspicious-outbound")
+		if r.str("network", "dst_scope") != "remote" {
+			t.Errorf("dst_scope = %q, want remote", r.str("network", "dst_scope"))
+		}
+		// the benign twins: the same bash to a loopback listener, to this
+		// host's own address, and to a web port out there
+		_, lport := loopbackListener(t, suspicious)
+		pid = dial("127.0.0.1", lport)
+		r = wait(t, "bash connect to loopback", eventIs("connect"), pidIs(pid), dstPortIs(lport))
+		assertNotFired(t, r, "suspicious-outbound")
+		if r.str("network", "dst_scope") != "loopback" {
+			t.Errorf("dst_scope = %q, want loopback", r.str("network", "dst_scope"))
+		}
+		pid = dial(pr.hostIP.String(), port)
+		r = wait(t, "bash connect to the host's own address", eventIs("connect"), pidIs(pid), dstPortIs(port))
+		assertNotFired(t, r, "suspicious-outbound")
+		if r.str("network", "dst_scope") != "local" {
+			t.Errorf("dst_scope = %q, want local", r.str("network", "dst_scope"))
+		}
+		pid = dial(pr.ip.String(), 443)
+		assertNotFired(t, wait(t, "bash to a web port", eventIs("connect"), pidIs(pid), dstPortIs(443)), "suspicious-outbound")
 
-		fd, _, err := tcpConnect(t, unix.AF_INET, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}, 0)
+		peer := &unix.SockaddrInet4{Port: port, Addr: pr.ip.As4()}
+		fd, _, err := tcpConnect(t, unix.AF_INET, peer, 0)
 		unix.Close(fd)
-		if err != nil {
-			t.Fatalf("connect: %v", err)
+		if !errors.Is(err, unix.ECONNREFUSED) {
+			t.Fatalf("connect to %s:%d: %v, want ECONNREFUSED", pr.ip, port, err)
 		}
 		assertNotFired(t, wait(t, "the test's connect", eventIs("connect"), self(), dstPortIs(port)), "suspicious-outbound")
 
-		bad := freeSuspiciousPort(suspicious)
-		if bad == 0 {
-			t.Fatalf("every suspicious port is in use on 127.0.0.1: cannot test the port condition")
+		bad := 4444
+		if !suspicious[bad] {
+			t.Fatalf("4444 is not on the default suspicious list: %v", suspicious)
 		}
-		// nothing listens there: a refused attempt is flagged too
-		fd, _, err = tcpConnect(t, unix.AF_INET, &unix.SockaddrInet4{Port: bad, Addr: [4]byte{127, 0, 0, 1}}, 0)
+		peer.Port = bad
+		fd, _, err = tcpConnect(t, unix.AF_INET, peer, 0)
 		unix.Close(fd)
 		if !errors.Is(err, unix.ECONNREFUSED) {
-			t.Fatalf("connect to 127.0.0.1:%d: %v, want ECONNREFUSED", bad, err)
+			t.Fatalf("connect to %s:%d: %v, want ECONNREFUSED", pr.ip, bad, err)
 		}
-		assertFired(t, wait(t, "connect to a suspicious port", eventIs("connect"), self(), dstPortIs(bad)), "suspicious-outbound")
+		assertFired(t, wait(t, "connect out to a suspicious port", eventIs("connect"), self(), dstPortIs(bad)), "suspicious-outbound")
 	})
 
-	t.Run("unexpected-listener: a program from /tmp listening; a service name listening does not fire, unless on a suspicious port", func(t *testing.T) {
-		pid, out := run(t, h, "listen")
+	t.Run("unexpected-listener: a program from /tmp listening on every address; on loopback only, or a service name listening, does not fire, unless on a suspicious port", func(t *testing.T) {
+		pid, out := run(t, h, "listen", "127.0.0.1:0")
+		assertNotFired(t, wait(t, "listen on loopback", eventIs("listen"), pidIs(pid)), "unexpected-listener")
+
+		pid, out = run(t, h, "listen", "0.0.0.0:0")
 		port, err := strconv.Atoi(strings.TrimSpace(out))
 		if err != nil {
 			t.Fatalf("helper listen: %q", out)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"strconv"
@@ -19,7 +20,7 @@ import (
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: helper print-id|setuid0|setresuid-drop|ptrace-attach PID|memfd-exec|finit-module|"+
-			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID|unix-stdio-exec|root-build")
+			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID|unix-stdio-exec|root-build|http-serve ADDR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -112,6 +113,17 @@ func main() {
 		}
 		fmt.Println(l.Addr().(*net.TCPAddr).Port)
 		l.Close()
+	case "http-serve":
+		// a local web server: prints its address, answers until killed
+		l, err := net.Listen("tcp", os.Args[2])
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println(l.Addr())
+		os.Stdout.Close()
+		fail(http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, "ok\n")
+		})))
 	case "root-build":
 		// what dpkg does in a build root, named from the process's own
 		// root: writes under /etc, a rename into cron, a chmod, an
