@@ -1,6 +1,9 @@
 package monitor
 
 import (
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,9 +133,10 @@ func TestRepeatedCallsFoldPerWindowNotForever(t *testing.T) {
 	}
 }
 
-// Two alerts are one when the process, the rules and the object agree,
-// whatever their messages say; a different file, peer or argument is a
-// different alert.  Before, the key was the English message.
+// Two records are the same when the process, the rules and the object
+// agree, whatever their messages say; a different file, peer or argument
+// is a different record.  Before, the key was the English message.  (Rule-
+// less syscall records fold on this key; alerts fold by incident.)
 func TestFoldKeyIsTheObjectNotTheMessage(t *testing.T) {
 	proc := &record.Process{PID: 7, Exe: []byte("/usr/bin/cat")}
 	rule := []record.Rule{{Name: "credential-read"}}
@@ -202,5 +206,98 @@ func TestStatsRankingOnChangeAndTotalsAtStop(t *testing.T) {
 	}
 	if stop.BySeverity[record.Warn] < 2 {
 		t.Errorf("stop record severity counts %v: want the totals since start (2 warn alerts at least)", stop.BySeverity)
+	}
+}
+
+// One action is one alert, one incident is one alert: the alerts of one
+// process for the same rules fold across objects (tar reading /etc), and
+// those of its descendants fold into its incident (a reverse shell whose
+// helpers inherit the socket).  The summary says what was folded.
+// Different rules, and a sibling whose parent raised nothing, stay apart.
+func TestAlertsFoldByIncident(t *testing.T) {
+	outq := make(chan *record.Record, 64)
+	p := newTestProcessor(outq)
+	now := time.Now()
+	read := func(pid uint32, path string, anc ...uint32) *record.Record {
+		pr := &record.Process{PID: pid, Exe: []byte("/usr/bin/tar")}
+		for _, a := range anc {
+			pr.Ancestry = append(pr.Ancestry, record.Ancestor{PID: a})
+		}
+		return &record.Record{Event: "open", Message: "read " + path, Process: pr,
+			Rules: []record.Rule{{Name: "credential-read"}}, File: &record.File{Path: []byte(path)}}
+	}
+	shell := func(pid uint32, anc ...uint32) *record.Record {
+		pr := &record.Process{PID: pid, Exe: []byte("/usr/bin/bash"), Args: [][]byte{[]byte("bash"), []byte("-i")}}
+		for _, a := range anc {
+			pr.Ancestry = append(pr.Ancestry, record.Ancestor{PID: a, Exe: "/usr/bin/bash"})
+		}
+		return &record.Record{Event: "exec", Message: "shell", Process: pr, Severity: record.Critical,
+			Rules: []record.Rule{{Name: "reverse-shell", Severity: record.Critical}}, Exec: &record.Exec{}}
+	}
+	printed := func(r *record.Record) bool { return !p.foldAlert(r, now) }
+
+	// tar: four credential files, one line
+	for i, path := range []string{"/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/shadow"} {
+		if got := printed(read(10, path)); got != (i == 0) {
+			t.Errorf("tar's read %d of %s printed = %v", i, path, got)
+		}
+	}
+	// a reverse shell and the 3 helpers its .bashrc started, and a
+	// grandchild: one incident
+	if !printed(shell(20, 1)) {
+		t.Error("the first reverse-shell alert was folded")
+	}
+	for _, pid := range []uint32{21, 22, 23} {
+		if printed(shell(pid, 20, 1)) {
+			t.Errorf("helper %d of the reverse shell printed a line of its own", pid)
+		}
+	}
+	if printed(shell(24, 23, 20, 1)) {
+		t.Error("a grandchild of the reverse shell printed a line of its own")
+	}
+	// bash -i beside it: a weaker info rule does not make another incident
+	interactive := shell(25, 20, 1)
+	interactive.Rules = append(interactive.Rules, record.Rule{Name: "network-code-in-command-line", Severity: record.Info})
+	if printed(interactive) {
+		t.Error("an info rule beside reverse-shell split the incident")
+	}
+	// apart: the reverse shell's next program (an exec replaces it: a new
+	// alert), another rule on the same process, a sibling of tar
+	next := shell(20, 1)
+	next.Process.Exe = []byte("/memfd:x (deleted)")
+	if !printed(next) {
+		t.Error("a process's next program was folded into its previous one's alert")
+	}
+	other := read(10, "/etc/shadow")
+	other.Rules = []record.Rule{{Name: "credential-hunting"}}
+	if !printed(other) {
+		t.Error("a different rule on the same process was folded")
+	}
+	if !printed(read(11, "/etc/shadow", 1)) {
+		t.Error("a sibling process whose parent raised nothing was folded")
+	}
+
+	p.sweepAlerts(now.Add(time.Minute), 0)
+	sums := map[string]*record.Record{}
+	for len(outq) > 0 {
+		r := <-outq
+		sums[r.Rules[0].Name+"/"+strconv.Itoa(int(r.Process.PID))] = r
+	}
+	tar := sums["credential-read/10"]
+	if tar == nil || tar.Repeats != 4 || tar.Folded == nil || tar.Folded.ObjectCount != 3 ||
+		!slices.Equal(tar.Folded.Objects, []string{"/etc/shadow-", "/etc/gshadow", "/etc/gshadow-"}) || tar.Folded.PIDCount != 0 {
+		t.Errorf("tar's summary: %+v", tar)
+	} else if !strings.Contains(tar.Message, "3 other objects: /etc/shadow-, /etc/gshadow, /etc/gshadow-") {
+		t.Errorf("tar's summary message: %s", tar.Message)
+	}
+	rs := sums["reverse-shell/20"]
+	if rs == nil || rs.Repeats != 5 || rs.Folded == nil || rs.Folded.PIDCount != 5 ||
+		!slices.Equal(rs.Folded.PIDs, []uint32{21, 22, 23, 24, 25}) || rs.Folded.ObjectCount != 0 {
+		t.Errorf("the reverse shell's summary: %+v", rs)
+	} else if !strings.Contains(rs.Message, "from 5 other processes of this incident: 21, 22, 23, 24, 25") {
+		t.Errorf("the reverse shell's summary message: %s", rs.Message)
+	}
+	if len(sums) != 2 {
+		t.Errorf("%d summaries, want 2 (the alerts that were never repeated have none): %v", len(sums), sums)
 	}
 }

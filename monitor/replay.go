@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -197,9 +198,23 @@ func (p *processor) replayRepeats(r *record.Record) {
 	if len(r.Rules) == 0 && r.Syscall == nil {
 		return
 	}
-	if a := p.alerts[string(appendFoldKey(nil, r))]; a != nil {
+	var a *alertFold
+	if len(r.Rules) > 0 {
+		a = p.incidentOf(r)
+	} else {
+		a = p.alerts[string(appendFoldKey([]byte{'x'}, r))]
+	}
+	if a != nil {
 		a.count += repeats
 		p.alertsFolded += repeats
+		if f := r.Folded; f != nil { // what the recorded summary covered
+			for _, o := range f.Objects {
+				a.note("o"+o, func() { a.nObj++; a.objects = appendBounded(a.objects, o) })
+			}
+			for _, pid := range f.PIDs {
+				a.note("p"+strconv.FormatUint(uint64(pid), 10), func() { a.nPID++; a.pids = appendBounded(a.pids, pid) })
+			}
+		}
 		return
 	}
 	if len(r.Rules) > 0 {

@@ -304,6 +304,16 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 	if r.Repeats > 0 {
 		e = e.Uint64("repeats", r.Repeats)
 	}
+	if f := r.Folded; f != nil {
+		d := zerolog.Dict()
+		if f.ObjectCount > 0 {
+			d = d.Strs("objects", f.Objects).Int("object_count", f.ObjectCount)
+		}
+		if f.PIDCount > 0 {
+			d = d.Uints32("pids", f.PIDs).Int("pid_count", f.PIDCount)
+		}
+		e = e.Dict("folded", d)
+	}
 	if r.Degraded {
 		e = e.Bool("degraded", true)
 	}

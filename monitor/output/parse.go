@@ -23,17 +23,23 @@ import (
 )
 
 type jsonRecord struct {
-	Time     string       `json:"time"`
-	Severity string       `json:"severity"`
-	Event    string       `json:"event"`
-	Category string       `json:"category"`
-	Message  string       `json:"message"`
-	Error    string       `json:"error"`
-	Repeats  uint64       `json:"repeats"`
-	Process  *jsonProcess `json:"process"`
-	Exec     *jsonExec    `json:"exec"`
-	Exit     *jsonExit    `json:"exit"`
-	Fork     *struct {
+	Time     string `json:"time"`
+	Severity string `json:"severity"`
+	Event    string `json:"event"`
+	Category string `json:"category"`
+	Message  string `json:"message"`
+	Error    string `json:"error"`
+	Repeats  uint64 `json:"repeats"`
+	Folded   *struct {
+		Objects     []string `json:"objects"`
+		ObjectCount int      `json:"object_count"`
+		PIDs        []uint32 `json:"pids"`
+		PIDCount    int      `json:"pid_count"`
+	} `json:"folded"`
+	Process *jsonProcess `json:"process"`
+	Exec    *jsonExec    `json:"exec"`
+	Exit    *jsonExit    `json:"exit"`
+	Fork    *struct {
 		ChildPID uint32 `json:"child_pid"`
 	} `json:"fork"`
 	File     *jsonFile       `json:"file"`
@@ -208,6 +214,9 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	}
 	r := &record.Record{Time: t, Severity: sev, Event: j.Event, Category: j.Category, Message: j.Message,
 		Error: j.Error, Repeats: j.Repeats, Degraded: j.Degraded}
+	if f := j.Folded; f != nil {
+		r.Folded = &record.Folded{Objects: f.Objects, ObjectCount: f.ObjectCount, PIDs: f.PIDs, PIDCount: f.PIDCount}
+	}
 	for _, x := range j.Rules {
 		s, err := record.ParseSeverity(x.Severity)
 		if err != nil {

@@ -20,6 +20,9 @@ func TestJSONReadsBackExactly(t *testing.T) {
 		EntersOtherNamespace: &other})
 	ssh := openShadow()
 	ssh.File.WatchOwner = 1000
+	ssh.Repeats = 3 // a summary of an incident: objects and processes folded
+	ssh.Folded = &record.Folded{Objects: []string{"/root/.ssh/id_rsa", "/root/.ssh/id_ed25519"}, ObjectCount: 2,
+		PIDs: []uint32{77}, PIDCount: 1}
 	chroot := renameIntoCron() // dpkg in a build root: both views, and a container's namespace
 	chroot.Process.Root = []byte("/srv/build\xff")
 	chroot.Process.MntNS = 4026532301

@@ -86,6 +86,14 @@ func (t *textEncoder) encode(r *record.Record) []byte {
 	if r.Repeats > 0 {
 		b = kv(b, "repeats", strconv.AppendUint(nil, r.Repeats, 10))
 	}
+	if f := r.Folded; f != nil {
+		if f.ObjectCount > 0 {
+			b = kv(b, "objects", strconv.AppendInt(nil, int64(f.ObjectCount)+1, 10))
+		}
+		if f.PIDCount > 0 {
+			b = kv(b, "processes", strconv.AppendInt(nil, int64(f.PIDCount)+1, 10))
+		}
+	}
 	if r.Degraded {
 		b = kv(b, "degraded", []byte("true"))
 	}

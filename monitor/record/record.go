@@ -78,11 +78,25 @@ type Record struct {
 	Priv    *Privilege
 	Monitor *Monitor
 	Rules   []Rule
-	Repeats uint64 // a fold summary: the same rules fired this many more times
+	Repeats uint64  // a fold summary: the same rules fired this many more times
+	Folded  *Folded // a fold summary: what the repeats were about, when not the first's object
 	// Degraded: events were lost in the interval this alert was raised in,
 	// so what led to it (or followed it) may be missing.
 	Degraded bool
 }
+
+// Folded says what a fold summary's repeats acted on besides the first
+// alert's object, and which other processes of the incident raised them.
+// The lists are cut at MaxFoldedNames; the counts are complete.
+type Folded struct {
+	Objects     []string
+	ObjectCount int
+	PIDs        []uint32
+	PIDCount    int
+}
+
+// MaxFoldedNames bounds Folded's lists.
+const MaxFoldedNames = 8
 
 // Process is the acting process and where it came from.
 type Process struct {
