@@ -49,7 +49,7 @@ FUZZTIME ?= 200000x
 # doubled make test's time once the policy parser grew the rule language.
 FUZZMINIMIZE ?= 100x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers \
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers precision \
 	package test-install
 
 all: build
@@ -135,6 +135,13 @@ test-install: $(BIN) package
 
 unit: $(BPF_OBJ)
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -count=1 ./...
+
+# The benign-day scenario alone, with its figures (README, "Precision"):
+# an admin and developer day judged by the default policy, an attack beside it.
+precision: deps build
+	$(Q)$(CGO_ENV) E2E_REQUIRED=1 MONITOR_BIN=$(CURDIR)/$(BIN) \
+		$(GO) test -tags $(GO_TAGS) -count=1 -run '^TestBenignDayAndAnAttackBesideIt$$' -v ./tests/e2e/ | \
+		grep -v '^        {'; exit $${PIPESTATUS[0]}
 
 # Benchmark against no monitor, auditd and libbpf-tools (installed here if
 # missing); prints ratios and writes bench/results.json.  Not part of test.

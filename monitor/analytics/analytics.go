@@ -1,9 +1,16 @@
 // Package analytics keeps a risk score per process built from the alerts it
-// and its descendants raise, decaying over time, and reports the most
-// suspicious processes.  A tree that reads credentials, then dials out, then
-// deletes its binary scores far above one that read /etc/shadow once: each
-// alert adds its weight to the process and its ancestors, and a process
-// earns a bonus for every distinct rule it (or its children) triggered.
+// raises and the kinds of alerts its descendants raise, decaying over time,
+// and reports the most suspicious processes.
+//
+// What ranks first is a chain: a process tree that reads credentials, then
+// dials out, then writes persistence.  So the process that acted is scored
+// with the full weight of an alert; each kind of alert already seen in its
+// tree adds half again to the next new kind; a repeat of a kind adds almost
+// nothing (folded repeats are not evidence of more); and the parent and
+// grandparent hear of each new kind once, at a half and a quarter of its
+// weight.  A long-lived admin shell therefore gains at most one share per
+// kind of alert its commands raised, however many times, and one critical
+// alert outweighs any number of repeats of a warning.
 //
 // Memory is bounded: at most max processes are scored; when full, the least
 // risky is evicted (counted).  Used by one goroutine.
@@ -17,12 +24,23 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
 
-// Weights of one alert by severity.
-var weight = [...]float64{record.Info: 1, record.Warn: 10, record.Critical: 40}
+// Weights of a new kind of alert, by severity.
+var weight = [...]float64{record.Info: 1, record.Warn: 10, record.Critical: 100}
 
-// propagation: an ancestor at distance d (the parent is 1) gets weight/2^d,
-// up to maxDepth.
-const maxDepth = 3
+const (
+	// maxDepth: the ancestors that hear of a new kind of alert (the
+	// parent is 1), each at half the weight of the level below.
+	maxDepth = 2
+	// chainBonus: each kind already in the tree adds this share of a new
+	// kind's weight.
+	chainBonus = 0.5
+	// repeatShare of a weight per repeat of a kind, repeatCap weights in
+	// all: a warning repeated forever stays below one critical alert.
+	repeatShare = 0.02
+	repeatCap   = 1.0
+	// forgetBelow: an entry whose score decayed under this starts afresh.
+	forgetBelow = 0.5
+)
 
 // Entry is one scored process.
 type Entry struct {
@@ -33,8 +51,10 @@ type Entry struct {
 	updated time.Time
 	First   time.Time
 	Last    time.Time
-	Rules   map[string]uint64
+	Rules   map[string]uint64 // alerts in its tree (its own, its children's, its grandchildren's)
 	Alive   bool
+	kinds   map[string]bool    // kinds of alert scored in its tree
+	own     map[string]float64 // its own kinds, and what their repeats added
 }
 
 // Tracker scores processes.
@@ -80,7 +100,8 @@ func (t *Tracker) entry(pid uint32, exe string, uid uint32, now time.Time) *Entr
 		if len(t.procs) >= t.max {
 			t.evictLeast(now)
 		}
-		e = &Entry{PID: pid, Exe: exe, UID: uid, First: now, updated: now, Rules: map[string]uint64{}, Alive: true}
+		e = &Entry{PID: pid, Exe: exe, UID: uid, First: now, updated: now, Rules: map[string]uint64{}, Alive: true,
+			kinds: map[string]bool{}, own: map[string]float64{}}
 		t.procs[pid] = e
 	}
 	if exe != "" {
@@ -103,16 +124,55 @@ func (t *Tracker) evictLeast(now time.Time) {
 	}
 }
 
-func (t *Tracker) add(e *Entry, w float64, rules []record.Rule, now time.Time) {
-	for _, r := range rules {
-		if e.Rules[r.Name] == 0 && len(e.Rules) > 0 {
-			w *= 1.5 // a new kind of behaviour: the chain, not the repetition, is the threat
-		}
-		e.Rules[r.Name]++
-	}
-	e.score = t.decayed(e, now) + w
+// bring decays e's score to now; a score that faded out forgets the kinds
+// it was built from, so a new incident weeks later counts in full.
+func (t *Tracker) bring(e *Entry, now time.Time) {
+	e.score = t.decayed(e, now)
 	e.updated = now
 	e.Last = now
+	if e.score < forgetBelow {
+		clear(e.kinds)
+		clear(e.own)
+	}
+}
+
+// acted scores an alert of e's own process.
+func (t *Tracker) acted(e *Entry, r record.Rule, now time.Time) {
+	t.bring(e, now)
+	e.Rules[r.Name]++
+	w := weight[r.Severity]
+	if added, seen := e.own[r.Name]; seen {
+		more := min(repeatShare*w, repeatCap*w-added)
+		if more > 0 {
+			e.score += more
+			e.own[r.Name] = added + more
+		}
+		return
+	}
+	e.own[r.Name] = 0
+	e.score += w * t.chain(e, r.Name)
+	e.kinds[r.Name] = true
+}
+
+// heard scores an alert of a descendant d levels below e: a new kind only.
+func (t *Tracker) heard(e *Entry, r record.Rule, d int, now time.Time) {
+	t.bring(e, now)
+	e.Rules[r.Name]++
+	if e.kinds[r.Name] {
+		return
+	}
+	e.score += math.Ldexp(weight[r.Severity], -d) * t.chain(e, r.Name) // w / 2^d
+	e.kinds[r.Name] = true
+}
+
+// chain is the factor for a kind of alert in e's tree: one, plus half for
+// each other kind already there.
+func (t *Tracker) chain(e *Entry, kind string) float64 {
+	n := len(e.kinds)
+	if e.kinds[kind] {
+		n--
+	}
+	return 1 + chainBonus*float64(n)
 }
 
 // Alert records a record's matched rules against its process and ancestors.
@@ -120,22 +180,23 @@ func (t *Tracker) Alert(r *record.Record, now time.Time) {
 	if len(r.Rules) == 0 || r.Process == nil {
 		return
 	}
-	var w float64
-	for _, rule := range r.Rules {
-		w += weight[rule.Severity]
-	}
 	p := r.Process
 	e := t.procs[p.PID]
 	if e == nil || e.Exe != string(p.Exe) { // copy the exe only when it is new
 		e = t.entry(p.PID, string(p.Exe), p.UID, now)
 	}
 	e.UID = p.UID // it may have been scored first as an ancestor, uid unknown
-	t.add(e, w, r.Rules, now)
+	for _, rule := range r.Rules {
+		t.acted(e, rule, now)
+	}
 	for d, a := range p.Ancestry {
 		if d >= maxDepth || a.PID <= 1 {
 			break
 		}
-		t.add(t.entry(a.PID, a.Exe, 0, now), math.Ldexp(w, -(d+1)), r.Rules, now) // w / 2^(d+1)
+		anc := t.entry(a.PID, a.Exe, 0, now)
+		for _, rule := range r.Rules {
+			t.heard(anc, rule, d+1, now)
+		}
 	}
 }
 

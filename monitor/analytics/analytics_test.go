@@ -93,24 +93,24 @@ func TestAChainOfDifferentRulesOutranksAOneOffAndARepetition(t *testing.T) {
 	}
 }
 
-func TestAncestorsGetHalfTheWeightPerLevel(t *testing.T) {
+func TestAncestorsHearOfANewKindAtHalfTheWeightPerLevel(t *testing.T) {
 	tr := analytics.New(halfLife, 100)
 	tr.Alert(alert(50, "/usr/bin/bash", []record.Ancestor{
 		{PID: 40, Exe: "/usr/sbin/nginx"}, {PID: 30, Exe: "/usr/sbin/nginx"},
 		{PID: 20, Exe: "/usr/lib/systemd/systemd"}, {PID: 10, Exe: "/usr/bin/bash"},
 	}, revShell), t0)
 	top := tr.Top(10, t0)
-	want := map[uint32]float64{50: 40, 40: 20, 30: 10, 20: 5} // three levels up, no further
+	want := map[uint32]float64{50: 100, 40: 50, 30: 25} // two levels up, no further
 	if len(top) != len(want) || tr.Len() != len(want) {
-		t.Fatalf("top = %v (tracking %d), want pids 50, 40, 30, 20", pids(top), tr.Len())
+		t.Fatalf("top = %v (tracking %d), want pids 50, 40, 30", pids(top), tr.Len())
 	}
 	for _, s := range top {
 		if s.Score != want[s.PID] {
 			t.Errorf("pid %d: score %.1f, want %.1f", s.PID, s.Score, want[s.PID])
 		}
 	}
-	if got := pids(top); !slices.Equal(got, []uint32{50, 40, 30, 20}) {
-		t.Errorf("order = %v, want 50 40 30 20", got)
+	if got := pids(top); !slices.Equal(got, []uint32{50, 40, 30}) {
+		t.Errorf("order = %v, want 50 40 30", got)
 	}
 	if s := find(top, 40); s.Exe != "/usr/sbin/nginx" || len(s.Rules) != 1 || s.Rules[0] != (record.RuleCount{Name: "reverse-shell", Count: 1}) {
 		t.Errorf("ancestor 40 = %+v, want nginx with reverse-shell once", s)
@@ -146,23 +146,23 @@ func TestScoresDecayWithTheHalfLife(t *testing.T) {
 		at   time.Duration
 		want float64
 	}{
-		{0, 40},
-		{halfLife / 2, 28.3}, // 40 / sqrt(2)
-		{halfLife, 20},
-		{2 * halfLife, 10},
+		{0, 100},
+		{halfLife / 2, 70.7}, // 100 / sqrt(2)
+		{halfLife, 50},
+		{2 * halfLife, 25},
 	} {
 		top := tr.Top(5, at(tt.at))
 		if len(top) != 1 || top[0].Score != tt.want {
 			t.Errorf("after %v: top = %+v, want score %.1f", tt.at, top, tt.want)
 		}
 	}
-	// a new alert adds to what is left
-	tr.Alert(alert(80, "/usr/bin/bash", nil, revShell), at(halfLife))
-	if top := tr.Top(5, at(halfLife)); len(top) != 1 || top[0].Score != 60 {
-		t.Errorf("20 left + 40: top = %+v, want 60", top)
+	// a new kind adds to what is left (a repeat would add almost nothing)
+	tr.Alert(alert(80, "/usr/bin/bash", nil, credRead), at(halfLife))
+	if top := tr.Top(5, at(halfLife)); len(top) != 1 || top[0].Score != 65 {
+		t.Errorf("50 left + 10 * 1.5 (the second kind): top = %+v, want 65", top)
 	}
-	if top := tr.Top(5, at(2*halfLife)); len(top) != 1 || top[0].Score != 30 {
-		t.Errorf("one half-life after the second alert: top = %+v, want 30", top)
+	if top := tr.Top(5, at(2*halfLife)); len(top) != 1 || top[0].Score != 32.5 {
+		t.Errorf("one half-life after the second alert: top = %+v, want 32.5", top)
 	}
 }
 
@@ -183,9 +183,9 @@ func TestExitedKeepsTheEntry(t *testing.T) {
 func TestTopCapsAndOrders(t *testing.T) {
 	tr := analytics.New(halfLife, 100)
 	tr.Alert(alert(5, "/a", nil, credRead), t0)           // 10
-	tr.Alert(alert(4, "/b", nil, revShell), t0)           // 40
+	tr.Alert(alert(4, "/b", nil, revShell), t0)           // 100
 	tr.Alert(alert(3, "/c", nil, info), t0)               // 1
-	tr.Alert(alert(2, "/d", nil, revShell, credRead), t0) // 40+10, times 1.5 for the second kind
+	tr.Alert(alert(2, "/d", nil, revShell, credRead), t0) // 100 + 10 * 1.5 for the second kind
 	tr.Alert(alert(1, "/e", nil, credRead), t0)           // 10, ties with pid 5
 	tests := []struct {
 		n    int
@@ -201,8 +201,8 @@ func TestTopCapsAndOrders(t *testing.T) {
 			t.Errorf("Top(%d) = %v, want %v", tt.n, got, tt.want)
 		}
 	}
-	if s := tr.Top(1, t0)[0]; s.Score != 75 {
-		t.Errorf("two rules in one alert: score %.1f, want 75", s.Score)
+	if s := tr.Top(1, t0)[0]; s.Score != 115 {
+		t.Errorf("two rules in one alert: score %.1f, want 115", s.Score)
 	}
 }
 
@@ -261,3 +261,55 @@ func TestAProcessScoredFirstAsAnAncestorGetsItsUIDWhenItAlerts(t *testing.T) {
 		t.Errorf("pid 120 = %+v, want uid 1001 from its own alert", s)
 	}
 }
+
+// What the benign day showed: a long-lived admin shell collected the whole
+// day, and twenty folded loopback connects outweighed a critical alert.
+// Now the process that acted carries its alerts; its shell hears of each
+// kind once; repeats add almost nothing; one critical alert outweighs any
+// number of repeats of a warning; and different kinds on one tree add up.
+func TestTheProcessThatActedRanksAboveItsShell(t *testing.T) {
+	tr := analytics.New(halfLife, 1000)
+	admin := []record.Ancestor{{PID: 10, Exe: "/usr/bin/bash"}, {PID: 5, Exe: "/usr/sbin/sshd"}}
+	// a day of commands, each its own process, the same warning 200 times
+	for i := range 200 {
+		tr.Alert(alert(uint32(1000+i), "/usr/bin/tar", admin, credRead), at(time.Duration(i)*time.Second))
+	}
+	// one process repeating a warning 10,000 times
+	for i := range 10000 {
+		tr.Alert(alert(20, "/usr/bin/curl", nil, outbound), at(time.Duration(i)*time.Millisecond))
+	}
+	// one critical alert
+	tr.Alert(alert(30, "/usr/bin/bash", nil, revShell), at(200*time.Second))
+	// a chain of warnings in one tree: a shell whose children read a key,
+	// dial out, run a dropped binary
+	chain := []record.Ancestor{{PID: 40, Exe: "/usr/bin/bash"}}
+	tr.Alert(alert(41, "/usr/bin/cat", chain, credRead), at(200*time.Second))
+	tr.Alert(alert(42, "/usr/bin/python3", chain, outbound), at(200*time.Second))
+	tr.Alert(alert(43, "/tmp/x", chain, fromTmp), at(200*time.Second))
+
+	top := tr.Top(1000, at(200*time.Second))
+	score := func(pid uint32) float64 {
+		if s := find(top, pid); s != nil {
+			return s.Score
+		}
+		return 0
+	}
+	if top[0].PID != 30 {
+		t.Errorf("top #1 = %d, want the critical alert's process 30; top %v", top[0].PID, pids(top))
+	}
+	if s := score(20); s > 2*weightWarn || s >= score(30) {
+		t.Errorf("10,000 repeats of a warning scored %.1f: want at most two warnings' worth, below one critical (%.1f)", s, score(30))
+	}
+	if s := score(10); s > 0.5*weightWarn {
+		t.Errorf("the admin shell scored %.1f from 200 commands' one kind of warning: want at most half a warning", s)
+	}
+	if score(40) <= score(10) || score(40) <= score(41) {
+		t.Errorf("the chain's shell %.1f does not rank above the admin shell %.1f and its own child %.1f",
+			score(40), score(10), score(41))
+	}
+	if s := find(top, 10); s == nil || s.Rules[0] != (record.RuleCount{Name: "credential-read", Count: 200}) {
+		t.Errorf("the admin shell's rules should still count what its tree raised: %+v", s)
+	}
+}
+
+const weightWarn = 10

@@ -1,11 +1,13 @@
 #!/bin/bash
 # An ordinary admin and developer day, as one script: what the monitor must
 # watch without crying wolf.  Run by TestBenignDay (benign_test.go) with
-#   $1  a scratch directory (removed by the test)
+#   $1  a scratch directory in the home (a developer's workspace; removed
+#       by the test, with /var/log/e2e-day and the key directory)
 #   $2  the e2e helper binary (a static Go program; stands in for a local
 #       web server)
 # Everything stays on this machine: packages are built here and installed
-# from a file, HTTP goes to 127.0.0.1.  The script undoes what it changes.
+# from a file, HTTP goes to 127.0.0.1.  The script undoes what it changes,
+# but for the logs it rotated (an admin does not delete those).
 set -eu
 W=$1
 HELPER=$2
@@ -102,11 +104,14 @@ su -s /bin/sh "$U" -c id >/dev/null
 userdel -r "$U" 2>/dev/null
 
 step "ssh keys of one's own"
-mkdir -p -m 0700 "$W/home/.ssh"
-HOME="$W/home" ssh-keygen -q -t ed25519 -N '' -f "$W/home/.ssh/id_ed25519" -C day
-HOME="$W/home" ssh-keygen -l -f "$W/home/.ssh/id_ed25519.pub" >/dev/null
-ls -la "$W/home/.ssh" >/dev/null
-cat "$W/home/.ssh/id_ed25519.pub" >/dev/null
+K=/root/.ssh/e2eday-$$
+mkdir -p -m 0700 "$K"
+ssh-keygen -q -t ed25519 -N '' -f "$K/id_ed25519" -C day
+ssh-keygen -l -f "$K/id_ed25519.pub" >/dev/null
+ssh-keygen -y -f "$K/id_ed25519" >/dev/null
+ls -la /root/.ssh "$K" >/dev/null
+cat "$K/id_ed25519.pub" >/dev/null
+rm -rf "$K"
 
 step "a backup of /etc"
 tar czf "$W/etc.tgz" -C / etc 2>/dev/null || true
@@ -136,7 +141,6 @@ cat > "$W/logrotate.conf" <<LR
 LR
 logrotate -f -s "$W/logrotate.state" "$W/logrotate.conf"
 logrotate -f -s "$W/logrotate.state" "$W/logrotate.conf"
-rm -rf /var/log/e2e-day
 
 step "a rootless namespace"
 unshare -r id >/dev/null
