@@ -54,6 +54,7 @@ type processor struct {
 	syscallsRepeated uint64
 	scriptCache      map[string]string // interpreter aliases resolved (scriptOf)
 	scope            netinfo.Scope     // where a destination is: loopback, local, remote
+	hostNS           map[uint64]bool   // init's namespaces (inode numbers), read at the first setns
 
 	blocking bool // replay: queue waits for room rather than drop
 

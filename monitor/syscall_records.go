@@ -35,6 +35,11 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		ino, _ := s.Arg("ns_inode").(uint64)
 		other := proc.EntersOtherNamespace(ino, e.Header.PPID)
 		s.EntersOtherNamespace = &other
+		if p.hostNS == nil {
+			p.hostNS = proc.HostNamespaces()
+		}
+		host := ino != 0 && p.hostNS[ino]
+		s.EntersHostNamespace = &host
 	}
 	r := &record.Record{
 		Time:     p.wallTime(e.TimeNs),

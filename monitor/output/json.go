@@ -273,6 +273,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if x.EntersOtherNamespace != nil {
 			d = d.Bool("enters_other_namespace", *x.EntersOtherNamespace)
 		}
+		if x.EntersHostNamespace != nil {
+			d = d.Bool("enters_host_namespace", *x.EntersHostNamespace)
+		}
 		e = e.Dict("syscall", d)
 	}
 	if x := r.Priv; x != nil {

@@ -160,6 +160,7 @@ type jsonSyscall struct {
 	TargetPID            uint32          `json:"target_pid"`
 	TargetExe            string          `json:"target_exe"`
 	EntersOtherNamespace *bool           `json:"enters_other_namespace"`
+	EntersHostNamespace  *bool           `json:"enters_host_namespace"`
 }
 
 type jsonCreds struct {
@@ -318,6 +319,7 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	if x := j.Syscall; x != nil {
 		s := &record.Syscall{Name: x.Name, Nr: x.Nr, Group: x.Group, Ret: x.Ret, TargetPID: x.TargetPID, TargetExe: x.TargetExe}
 		s.EntersOtherNamespace = x.EntersOtherNamespace
+		s.EntersHostNamespace = x.EntersHostNamespace
 		s.Args, err = parseArgs(x.Args)
 		keep(err)
 		r.Syscall = s

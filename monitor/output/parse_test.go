@@ -17,7 +17,7 @@ func TestJSONReadsBackExactly(t *testing.T) {
 	setns := sysRecord("/usr/bin/nsenter", record.Syscall{Name: "setns", Nr: 308, Group: "namespaces",
 		Args: []record.Arg{{Key: "fd", Value: int64(3)}, {Key: "nstype", Value: []string{"CLONE_NEWNET"}},
 			{Key: "ns_inode", Value: uint64(4026531840)}, {Key: "path", Value: []byte("/proc/1/ns/\xffnet")}},
-		EntersOtherNamespace: &other})
+		EntersOtherNamespace: &other, EntersHostNamespace: &other})
 	ssh := openShadow()
 	ssh.File.WatchOwner = 1000
 	ssh.Repeats = 3 // a summary of an incident: objects and processes folded

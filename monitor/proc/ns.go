@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // EntersOtherNamespace says whether a process that just called setns
@@ -27,4 +28,27 @@ func EntersOtherNamespace(ino uint64, ppid uint32) bool {
 		}
 	}
 	return true
+}
+
+// HostNamespaces are the inode numbers of the host's namespaces: init's
+// (/proc/1/ns), or the monitor's own where init's cannot be read (a
+// sandboxed init); empty when neither can.
+func HostNamespaces() map[uint64]bool {
+	for _, dir := range []string{"/proc/1/ns/", "/proc/self/ns/"} {
+		out := map[uint64]bool{}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			var st syscall.Stat_t
+			if syscall.Stat(dir+e.Name(), &st) == nil {
+				out[st.Ino] = true
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return map[uint64]bool{}
 }

@@ -211,6 +211,7 @@ type Syscall struct {
 	// setns that succeeded: the namespace entered is none of the parent's
 	// (read from /proc at the event); nil when not checked
 	EntersOtherNamespace *bool
+	EntersHostNamespace  *bool // setns: the namespace entered is one of init's (the host's)
 }
 
 // Arg is the value of the decoded argument named key, or nil.

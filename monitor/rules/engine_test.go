@@ -84,6 +84,20 @@ func withMode(r record.Record, mode uint32) record.Record {
 	return r
 }
 
+// setnsRec is a successful setns(CLONE_NEWNS) into a host namespace or not.
+func setnsRec(p *record.Process, host bool) record.Record {
+	r := sysRec(p, "setns", 0, arg("nstype", []string{"CLONE_NEWNS"}))
+	other := true
+	r.Syscall.EntersOtherNamespace, r.Syscall.EntersHostNamespace = &other, &host
+	return r
+}
+
+// inMntNS puts p in a mount namespace that is not the host's.
+func inMntNS(p *record.Process, ns uint32) *record.Process {
+	p.MntNS = ns
+	return p
+}
+
 func chmodRec(p *record.Process, path string, mode uint32) record.Record {
 	r := fileRec(p, "chmod", path, "")
 	r.File.Mode, r.File.HasMode = mode, true
@@ -511,9 +525,18 @@ func ruleCases() []ruleCase {
 		{"container-escape", "a write to core_pattern",
 			openRec(proc(100, 0, "/usr/bin/bash"), "/proc/sys/kernel/core_pattern", watch.ClassKernel, "write", oWronly|oTrunc),
 			[]string{"container-escape", "sensitive-config-modified"}},
-		{"container-escape", "setns",
-			sysRec(proc(100, 0, "/usr/bin/nsenter"), "setns", 0, arg("nstype", []string{"CLONE_NEWNS"})),
+		{"container-escape", "a process in a container entering the host's mount namespace",
+			setnsRec(inMntNS(proc(100, 0, "/usr/bin/nsenter"), 4026532301), true),
 			[]string{"container-escape"}},
+		{"container-escape", "a host admin's nsenter into a container's namespace",
+			setnsRec(proc(100, 0, "/usr/bin/nsenter"), false),
+			nil},
+		{"container-escape", "a host process entering the host's namespace (back from ip netns exec)",
+			setnsRec(proc(100, 0, "/usr/bin/nsenter"), true),
+			nil},
+		{"container-escape", "a process in a container entering another container's namespace",
+			setnsRec(inMntNS(proc(100, 0, "/usr/bin/nsenter"), 4026532301), false),
+			nil},
 		{"container-escape", "a failed setns",
 			failed(sysRec(proc(100, alice, "/usr/bin/nsenter"), "setns", 0), "EPERM"),
 			nil},

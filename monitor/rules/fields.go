@@ -263,6 +263,9 @@ var Fields = func() []Field {
 		{"syscall.target_exe", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.TargetExe) }, noStr)},
 		// enrichment checks it at the event; a record without the check (an
 		// older log) counts as other, as an unknown namespace does there
+		{"syscall.enters_host_namespace", cel.BoolType, "setns that succeeded: the namespace entered is one of init's (the host's)", sys(func(s *record.Syscall) ref.Val {
+			return types.Bool(s.EntersHostNamespace != nil && *s.EntersHostNamespace)
+		}, noBool)},
 		{"syscall.enters_other_namespace", cel.BoolType, "setns that succeeded: the namespace entered is none of the parent's", sys(func(s *record.Syscall) ref.Val {
 			return types.Bool(s.EntersOtherNamespace == nil || *s.EntersOtherNamespace)
 		}, noBool)},

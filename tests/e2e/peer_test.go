@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,4 +130,27 @@ func remotePeer(t *testing.T) peer {
 	}
 	t.Fatalf("%s does not answer through %s", p.ip, hostIf)
 	return p
+}
+
+// nsHolder starts a process in namespaces of its own (unshare's flags) for
+// the test and returns its pid once they exist.
+func nsHolder(t *testing.T, flags ...string) int {
+	t.Helper()
+	holder := exec.Command("unshare", append(flags, "sleep", "600")...)
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	pid := holder.Process.Pid
+	// unshare makes the namespaces, then execs sleep: wait for the exec
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && filepath.Base(exe) == "sleep" {
+			return pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("unshare %v did not exec sleep", flags)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -638,23 +638,37 @@ func TestRules(t *testing.T) {
 		assertFired(t, wait(t, "service listen on a suspicious port", eventIs("listen"), pidIs(pid)), "unexpected-listener")
 	})
 
-	t.Run("container-escape: setns into another process's net namespace; into its own, or failed, does not fire", func(t *testing.T) {
-		holder := exec.Command("unshare", "-n", "sleep", "30") // a network namespace of its own
-		if err := holder.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { holder.Process.Kill(); holder.Wait() }()
-		time.Sleep(200 * time.Millisecond) // unshare has exec'd sleep
-		pid := runIn(t, "/", "nsenter", "-t", strconv.Itoa(holder.Process.Pid), "-n", "true")
+	t.Run("container-escape: a process in a mount namespace of its own entering the host's net namespace; the host entering a container's, or its own, or failing, does not fire", func(t *testing.T) {
+		holder := nsHolder(t, "-n") // a network namespace of its own: a container's, as the host sees it
+		pid := runIn(t, "/", "nsenter", "-t", strconv.Itoa(holder), "-n", "true")
 		r := wait(t, "setns", eventIs("setns"), pidIs(pid))
 		if r.str("error") != "" || r.num("syscall", "ret") != 0 {
 			t.Errorf("setns = %v error %q, want success", r.get("syscall"), r.str("error"))
 		}
-		holderNs, _ := os.Readlink("/proc/" + strconv.Itoa(holder.Process.Pid) + "/ns/net")
+		holderNs, _ := os.Readlink("/proc/" + strconv.Itoa(holder) + "/ns/net")
 		if ino := r.num("syscall", "args", "ns_inode"); holderNs != "net:["+strconv.FormatFloat(ino, 'f', 0, 64)+"]" {
 			t.Errorf("setns ns_inode = %v, want the holder's %s", ino, holderNs)
 		}
-		assertFired(t, r, "container-escape")
+		assertNotFired(t, r, "container-escape") // an admin entering a container is not escaping from one
+
+		// the escape: a process of a "container" (its own mount and net
+		// namespaces) entering the host's net namespace.  nsenter enters
+		// the container (the host's admin: quiet), then runs the second
+		// nsenter there, which enters the host's (the escape)
+		box := nsHolder(t, "-m", "-n")
+		pid = runIn(t, "/", "nsenter", "-t", strconv.Itoa(box), "-m", "-n",
+			"nsenter", "-t", strconv.Itoa(os.Getpid()), "-n", "true")
+		in := wait(t, "setns into the container", eventIs("setns"), pidIs(pid), func(r rec) bool {
+			return r.get("syscall", "enters_host_namespace") == false && r.get("process", "mnt_ns") == nil
+		})
+		assertNotFired(t, in, "container-escape")
+		escaped := wait(t, "setns from the container into the host's", eventIs("setns"), pidIs(pid), func(r rec) bool {
+			return r.get("syscall", "enters_host_namespace") == true
+		})
+		if escaped.get("process", "mnt_ns") == nil {
+			t.Errorf("process %v: want the container's mount namespace named", escaped.get("process"))
+		}
+		assertFired(t, escaped, "container-escape")
 
 		pid = runIn(t, "/", "nsenter", "-t", strconv.Itoa(os.Getpid()), "-n", "true")
 		r = wait(t, "setns into its own namespace", eventIs("setns"), pidIs(pid))

@@ -146,6 +146,14 @@ step "a rootless namespace"
 unshare -r id >/dev/null
 unshare -r --mount sh -c 'mount -t tmpfs none /mnt && touch /mnt/x' || true
 
+step "a look inside another network namespace (a container's, as the admin sees it)"
+unshare -n sleep 60 &
+NS=$!
+SLEEP=$(readlink -f /usr/bin/sleep)
+for _ in $(seq 200); do [ "$(readlink /proc/$NS/exe 2>/dev/null)" = "$SLEEP" ] && break; sleep 0.05; done
+nsenter -t "$NS" --net ip addr >/dev/null
+kill "$NS"; wait "$NS" 2>/dev/null || true
+
 step "an interactive-looking shell fed by a pipe"
 echo 'echo hi' | bash -i >/dev/null 2>&1 || true
 echo done
