@@ -52,9 +52,10 @@ type processor struct {
 	folds            map[foldKey]*record.Process
 	userns           rules.Userns // the user-namespace sequence detector
 	syscallsRepeated uint64
-	scriptCache      map[string]string // interpreter aliases resolved (scriptOf)
-	scope            netinfo.Scope     // where a destination is: loopback, local, remote
-	hostNS           map[uint64]bool   // init's namespaces (inode numbers), read at the first setns
+	scriptCache      map[string]string      // interpreter aliases resolved (scriptOf)
+	scope            netinfo.Scope          // where a destination is: loopback, local, remote
+	hostNS           map[uint64]bool        // init's namespaces (inode numbers), read at the first setns
+	searches         map[uint32]*pathSearch // PATH searches under way, by pid
 
 	blocking bool // replay: queue waits for room rather than drop
 
@@ -144,11 +145,18 @@ func (p *processor) handle(b []byte) {
 func (p *processor) emit(r *record.Record) { p.emitAt(r, time.Now()) }
 
 // emitAt is emit at a given time: now when live, the record's own time in
-// replay.
+// replay.  The misses of a PATH search wait for the exec they lead to
+// (pathsearch.go).
 func (p *processor) emitAt(r *record.Record, now time.Time) {
-	if r == nil {
+	if r == nil || p.searching(r, now) {
 		return
 	}
+	p.judge(r, now)
+}
+
+// judge runs the rules and the analytics on r, folds it into its incident
+// or queues it.
+func (p *processor) judge(r *record.Record, now time.Time) {
 	if p.engine != nil {
 		p.engine.Evaluate(r)
 	}

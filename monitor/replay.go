@@ -100,6 +100,7 @@ func Replay(cfg ReplayConfig) (*ReplayResult, error) {
 			}
 			r.Rules, r.Severity, r.Degraded = nil, record.Info, false
 			if r.Time.Sub(swept) >= time.Second {
+				p.sweepSearches(r.Time, searchTimeout)
 				p.sweepAlerts(r.Time, p.engine.Policy().FoldWindow)
 				swept = r.Time
 			}
@@ -125,6 +126,7 @@ func Replay(cfg ReplayConfig) (*ReplayResult, error) {
 			return nil, err
 		}
 	}
+	p.sweepSearches(last, 0)
 	p.sweepAlerts(last, 0)
 	close(outq)
 	if err := <-written; err != nil {

@@ -170,6 +170,7 @@ func Run(ctx context.Context, cfg Config) error {
 		for _, f := range l.maps.sweepFolds(bootNow(), foldWindow) {
 			p.emit(p.onFoldSummary(f))
 		}
+		p.sweepSearches(time.Now(), searchTimeout)
 		p.sweepAlerts(time.Now(), p.engine.Policy().FoldWindow)
 	}
 
@@ -252,6 +253,7 @@ loop:
 	for _, f := range l.maps.sweepFolds(bootNow(), 0) {
 		p.emit(p.onFoldSummary(f))
 	}
+	p.sweepSearches(time.Now(), 0)
 	p.sweepAlerts(time.Now(), 0)
 	p.emitMonitor(p.statsRecord(true))
 	p.drainMonitor()

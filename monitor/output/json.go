@@ -176,6 +176,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if x.LDPreload {
 			d = d.Bool("ld_preload", true)
 		}
+		if x.PathMisses > 0 {
+			d = d.Int("path_misses", x.PathMisses)
+		}
 		e = e.Dict("exec", d)
 	}
 	if x := r.Exit; x != nil {

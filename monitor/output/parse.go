@@ -96,6 +96,7 @@ type jsonExec struct {
 	ExeDeleted        bool     `json:"exe_deleted"`
 	StdioSockets      []string `json:"stdio_sockets"`
 	LDPreload         bool     `json:"ld_preload"`
+	PathMisses        int      `json:"path_misses"`
 }
 
 type jsonExit struct {
@@ -281,7 +282,8 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	}
 	if x := j.Exec; x != nil {
 		e := &record.Exec{Ret: x.Ret, Execveat: x.Execveat, FilenameTruncated: x.FilenameTruncated,
-			ExeDeleted: x.ExeDeleted, StdioSockets: x.StdioSockets, LDPreload: x.LDPreload}
+			ExeDeleted: x.ExeDeleted, StdioSockets: x.StdioSockets, LDPreload: x.LDPreload,
+			PathMisses: x.PathMisses}
 		e.Filename, err = untrusted(x.Filename, x.FilenameHex)
 		keep(err)
 		r.Exec = e

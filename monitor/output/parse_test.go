@@ -20,7 +20,9 @@ func TestJSONReadsBackExactly(t *testing.T) {
 		EntersOtherNamespace: &other, EntersHostNamespace: &other})
 	ssh := openShadow()
 	ssh.File.WatchOwner = 1000
-	ssh.Repeats = 3 // a summary of an incident: objects and processes folded
+	failed := failedExec()
+	failed.Exec.PathMisses = 4 // a PATH search's last miss
+	ssh.Repeats = 3            // a summary of an incident: objects and processes folded
 	ssh.Folded = &record.Folded{Objects: []string{"/root/.ssh/id_rsa", "/root/.ssh/id_ed25519"}, ObjectCount: 2,
 		PIDs: []uint32{77}, PIDCount: 1}
 	chroot := renameIntoCron() // dpkg in a build root: both views, and a container's namespace
@@ -32,7 +34,7 @@ func TestJSONReadsBackExactly(t *testing.T) {
 	recs := []*record.Record{openShadow(), deniedShadow(), chmodSetuid(), chownShadow(), renameIntoCron(),
 		reverseShell(), refused(), sshdAccept(), ncListen(), dockerSocket(), firstDNSSend(), dnsFoldSummary(),
 		simpleExec(), failedExec(), forkRecord(), hostileRecord(), tmpfsMount(), gdbAttach(), deniedModule(),
-		sudoExec(), pythonSetuid(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot}
+		sudoExec(), pythonSetuid(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot, failed}
 	for _, r := range recs {
 		line := writeLines(t, output.FormatJSON, false, r)
 		back, err := output.ParseJSON([]byte(line))

@@ -184,6 +184,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 		if x.Ret != 0 {
 			b = kv(b, "filename", x.Filename)
 		}
+		if x.PathMisses > 0 {
+			b = kvu(b, "path_misses", uint64(x.PathMisses))
+		}
 		b = appendArgs(b, p.Args, p.ArgsTruncated)
 	}
 	if x := r.File; x != nil {

@@ -131,6 +131,7 @@ type Exec struct {
 	Execveat          bool
 	FilenameTruncated bool
 	ExeDeleted        bool     // the executable has no link: deleted, or a memfd
+	PathMisses        int      // failed tries of the same name in other PATH directories before this exec, folded into it
 	StdioSockets      []string // which of stdin, stdout, stderr are sockets
 	LDPreload         bool     // LD_PRELOAD is set in the new environment
 }

@@ -180,6 +180,7 @@ var Fields = func() []Field {
 		{"exec.filename", cel.StringType, "", execf(func(x *record.Exec) ref.Val { return str(x.Filename) }, noStr)},
 		{"exec.ret", cel.IntType, "0 or -errno", execf(func(x *record.Exec) ref.Val { return types.Int(x.Ret) }, noInt)},
 		{"exec.execveat", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.Execveat) }, noBool)},
+		{"exec.path_misses", cel.IntType, "failed tries of the same name in other PATH directories, folded into this exec", execf(func(x *record.Exec) ref.Val { return types.Int(x.PathMisses) }, noInt)},
 		{"exec.exe_deleted", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeDeleted) }, noBool)},
 		{"exec.stdio_sockets", strList, "which of stdin, stdout, stderr are sockets", execf(func(x *record.Exec) ref.Val { return strs(x.StdioSockets) }, emptyStrings)},
 		{"exec.ld_preload", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.LDPreload) }, noBool)},

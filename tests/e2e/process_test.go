@@ -239,3 +239,38 @@ func allProgramIDs(t *testing.T) map[int]bool {
 	}
 	return ids
 }
+
+// env, a shell, execvp: a PATH search tries each directory, and each miss
+// is a failed exec.  The misses are one record: the exec that found the
+// program says how many directories missed; a search that finds nothing
+// is its last miss, with the count of the others.
+func TestAPathSearchIsOneRecord(t *testing.T) {
+	m := startMonitor(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a") + ":" + filepath.Join(dir, "b") + ":/usr/bin:/bin"
+	found := exec.Command("env", "PATH="+path, "true")
+	if out, err := found.CombinedOutput(); err != nil {
+		t.Fatalf("env true: %v: %s", err, out)
+	}
+	lost := exec.Command("env", "PATH="+filepath.Join(dir, "a")+":"+filepath.Join(dir, "b")+":"+filepath.Join(dir, "c"), "e2e-nosuch")
+	if err := lost.Run(); err == nil {
+		t.Fatal("env found a program that does not exist")
+	}
+	m.drain(t)
+	r := m.exactlyOne(t, "the exec that found true", and(eventIs("exec"), pidIs(found.Process.Pid), func(r rec) bool {
+		return r.str("error") == "" && r.str("exec", "filename") != "/usr/bin/env"
+	}))
+	if r.num("exec", "path_misses") != 2 || filepath.Base(r.str("exec", "filename")) != "true" {
+		t.Errorf("found: exec %v, want /usr/bin/true after 2 misses", r.get("exec"))
+	}
+	if got := m.find(and(eventIs("exec"), pidIs(found.Process.Pid), func(r rec) bool { return r.str("error") != "" })); len(got) != 0 {
+		t.Errorf("%d failed execs printed for a search that found its program", len(got))
+	}
+	miss := m.exactlyOne(t, "the search that found nothing", and(eventIs("exec"), pidIs(lost.Process.Pid), func(r rec) bool {
+		return r.str("error") == "ENOENT"
+	}))
+	if miss.num("exec", "path_misses") != 2 || miss.str("exec", "filename") != filepath.Join(dir, "c", "e2e-nosuch") {
+		t.Errorf("not found: exec %v, want the last miss with 2 before it", miss.get("exec"))
+	}
+	m.stop(t)
+}
