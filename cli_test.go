@@ -45,7 +45,8 @@ func TestParseDefaults(t *testing.T) {
 	if cfg.MinSeverity != record.Info {
 		t.Errorf("MinSeverity = %v, want info", cfg.MinSeverity)
 	}
-	want := map[string]bool{"exec": true, "exit": true, "privilege": true}
+	// the console's text view leaves exits out; JSON has every event
+	want := map[string]bool{"exec": true, "privilege": true}
 	for _, g := range []string{"file", "network", "syscall"} {
 		for _, n := range eventGroups[g] {
 			want[n] = true
@@ -53,6 +54,14 @@ func TestParseDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg.Events, want) {
 		t.Errorf("Events = %v, want %v", cfg.Events, want)
+	}
+	json, err := parseArgs(t, "-f", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want["exit"] = true
+	if !reflect.DeepEqual(json.Events, want) {
+		t.Errorf("-f json: Events = %v, want %v", json.Events, want)
 	}
 	if cfg.PerfPages != 256 {
 		t.Errorf("PerfPages = %d, want 256", cfg.PerfPages)

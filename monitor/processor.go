@@ -190,9 +190,6 @@ func (p *processor) queue(r *record.Record) {
 	if r.Severity < p.cfg.MinSeverity {
 		return
 	}
-	if p.cfg.Events != nil && !p.cfg.Events[r.Event] {
-		return
-	}
 	if p.blocking {
 		p.outq <- r // replay: nothing is captured, nothing may be lost
 		return

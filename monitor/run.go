@@ -124,6 +124,7 @@ func Run(ctx context.Context, cfg Config) error {
 	} else {
 		w = output.NewWriter(cfg.Format, cfg.Stdout, cfg.StdoutTTY, nil)
 	}
+	w.StdoutEvents = cfg.Events // the console's view; the log file keeps everything
 	outq := make(chan *record.Record, outputQueueLen)
 	reopen := make(chan struct{}, 1)
 	writerDone := make(chan struct{})

@@ -735,6 +735,26 @@ func TestWriterSendsTheSameLineToStdoutAndFile(t *testing.T) {
 	}
 }
 
+// The console shows the events it is asked for (exits are not in the text
+// default); the log file keeps every record; the monitor's own always show.
+func TestConsoleEventsLeaveTheLogFileWhole(t *testing.T) {
+	var stdout, file bytes.Buffer
+	w := output.NewWriter(output.FormatText, &stdout, false, &file)
+	w.StdoutEvents = map[string]bool{"exec": true}
+	for _, r := range []*record.Record{simpleExec(), exitRecord(record.Exit{Code: 1}), statsRecord()} {
+		if ferr, err := w.Write(r); ferr != nil || err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	if n := strings.Count(file.String(), "\n"); n != 3 {
+		t.Errorf("log file: %d lines, want all 3", n)
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != 2 || strings.Contains(stdout.String(), " exit ") {
+		t.Errorf("console: %q, want the exec and the stats, not the exit", stdout.String())
+	}
+}
+
 type brokenFile struct{}
 
 func (brokenFile) Write([]byte) (int, error) { return 0, errors.New("disk full") }

@@ -121,6 +121,9 @@ type Writer struct {
 	format Format
 	stdout *lineSink
 	file   *lineSink
+	// StdoutEvents are the events the console shows (nil: all); the log
+	// file gets every record, and the monitor's own are always shown
+	StdoutEvents map[string]bool
 }
 
 // NewWriter writes to stdout (colour when stdoutTTY and text) and to file
@@ -186,6 +189,10 @@ func (e *SinkError) Unwrap() error { return e.Err }
 
 // Write writes r to every sink.  A failing file does not stop stdout.
 func (w *Writer) Write(r *record.Record) (fileErr, stdoutErr error) {
+	show := w.StdoutEvents == nil || r.Monitor != nil || r.Category == record.CatMonitor || w.StdoutEvents[r.Event]
+	if !show && w.file == nil {
+		return nil, nil
+	}
 	var line []byte
 	if w.json != nil {
 		line = w.json.encode(r)
@@ -196,6 +203,9 @@ func (w *Writer) Write(r *record.Record) (fileErr, stdoutErr error) {
 		if err := w.file.write(line); err != nil {
 			fileErr = &SinkError{Sink: "file", Err: err}
 		}
+	}
+	if !show {
+		return fileErr, nil
 	}
 	if w.color != nil {
 		line = w.color.encode(r)
