@@ -31,6 +31,7 @@ enum sizes {
 	MAX_ARGS = 32,            /* argv entries kept (user space enforces) */
 	MAX_ARGS_SIZE = 4096,     /* argv bytes copied from the kernel */
 	MAX_FILENAME_LEN = 512,   /* the path string a process passed to exec */
+	MAX_PRELOAD_LEN = 256,    /* the LD_PRELOAD value copied at exec */
 	MAX_REQUESTED_LEN = 1024, /* the path string a process passed to open */
 	WATCH_KEY_LEN = 256,      /* bytes of a path compared by the watch maps */
 	UNIX_PATH_LEN = 108,      /* sizeof(sockaddr_un.sun_path) */
@@ -47,8 +48,9 @@ enum sizes {
 	SC_STR_LEN = 256,
 };
 
-/* Most bytes the data[] area of an exec record uses: args, exe, cwd, filename. */
-#define EXEC_DATA_LEN (MAX_ARGS_SIZE + 2 * MAX_PATH_LEN + MAX_FILENAME_LEN)
+/* Most bytes the data[] area of an exec record uses: args, exe, cwd,
+ * filename, the LD_PRELOAD value. */
+#define EXEC_DATA_LEN (MAX_ARGS_SIZE + 2 * MAX_PATH_LEN + MAX_FILENAME_LEN + MAX_PRELOAD_LEN)
 /* The buffer behind it is larger, so that an offset masked with
  * EXEC_DATA_MASK plus one path can never leave it (what the verifier checks).
  * Only header.size bytes are ever sent. */
@@ -137,7 +139,8 @@ struct event_header {
  * new image, so it is what the kernel copied) or a failed one (from the
  * syscall exit, argv read from the caller's memory).
  * data[] holds, in order: args (NUL-separated, args_len bytes), exe,
- * cwd, filename (each exe_len/cwd_len/filename_len bytes, no NUL).
+ * cwd, filename, the LD_PRELOAD value (each exe_len/cwd_len/filename_len/
+ * preload_len bytes, no NUL).
  */
 struct exec_event {
 	struct event_header hdr;
@@ -150,10 +153,12 @@ struct exec_event {
 	__u16 exe_root_len; /* HDR_F_CHROOT: bytes of exe, then of cwd, that are
 			     * the task's root (0: outside it) */
 	__u16 cwd_root_len;
+	__u16 preload_len;  /* EXEC_F_LD_PRELOAD: bytes of its value, after filename */
+	__u16 pad;
 	char data[EXEC_DATA_BUF];
 };
 
-#define EXEC_EVENT_FIXED_LEN (sizeof(struct event_header) + 20)
+#define EXEC_EVENT_FIXED_LEN (sizeof(struct event_header) + 24)
 
 /* EVENT_EXIT: the last thread of a process left. */
 struct exit_event {

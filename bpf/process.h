@@ -91,13 +91,14 @@ static __always_inline void exec_send(void *ctx, struct exec_event *e, __u32 off
 }
 
 /*
- * Does the new image's environment set LD_PRELOAD?  The variables are read
- * one string at a time (the helper finds each NUL, so the verifier sees a
- * short loop), up to MAX_ENV_VARS of them.  A global function, verified once.
+ * Where is the new image's LD_PRELOAD value (its user address; 0 when it
+ * sets none)?  The variables are read one string at a time (the helper
+ * finds each NUL, so the verifier sees a short loop), up to MAX_ENV_VARS
+ * of them.  A global function, verified once.
  */
 #define MAX_ENV_VARS 64
 
-__noinline int env_has_ld_preload(__u64 start, __u64 end)
+__noinline __u64 env_ld_preload(__u64 start, __u64 end)
 {
 	const char needle[] = "LD_PRELOAD=";
 	__u32 zero = 0;
@@ -115,13 +116,13 @@ __noinline int env_has_ld_preload(__u64 start, __u64 end)
 		n = bpf_probe_read_user_str(pb->buf, MAX_PATH_LEN, (void *)p);
 		if (n <= 0)
 			break;
-		p += n;
 		for (j = 0; j < sizeof(needle) - 1; j++) {
 			if (pb->buf[j] != needle[j])
 				break;
 		}
 		if (j == sizeof(needle) - 1)
-			return 1;
+			return p + sizeof(needle) - 1; /* the value */
+		p += n;
 	}
 	return 0;
 }
@@ -163,7 +164,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	struct exec_event *e;
 	struct cred_snap before = {}, after;
 	int have_before = 0;
-	__u64 arg_start, arg_end, len;
+	__u64 arg_start, arg_end, len, preload;
 	__u32 off = 0;
 	long n;
 
@@ -192,7 +193,8 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	if (BPF_CORE_READ(task, mm, exe_file, f_inode, __i_nlink) == 0)
 		e->flags |= EXEC_F_EXE_DELETED;
 	e->flags |= stdio_sockets(task);
-	if (env_has_ld_preload(BPF_CORE_READ(task, mm, env_start), BPF_CORE_READ(task, mm, env_end)))
+	preload = env_ld_preload(BPF_CORE_READ(task, mm, env_start), BPF_CORE_READ(task, mm, env_end));
+	if (preload)
 		e->flags |= EXEC_F_LD_PRELOAD;
 
 	arg_start = BPF_CORE_READ(task, mm, arg_start);
@@ -220,6 +222,17 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 		off += n - 1;
 	} else {
 		e->filename_len = 0;
+	}
+	/* what is preloaded, to tell a packaged library (fakeroot's) from a
+	 * planted one */
+	e->preload_len = 0;
+	e->pad = 0;
+	if (preload) {
+		n = bpf_probe_read_user_str(&e->data[off & EXEC_DATA_MASK], MAX_PRELOAD_LEN, (void *)preload);
+		if (n > 1) {
+			e->preload_len = n - 1;
+			off += n - 1;
+		}
 	}
 	exec_send(ctx, e, off);
 
@@ -318,6 +331,8 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	} else {
 		e->filename_len = 0;
 	}
+	e->preload_len = 0;
+	e->pad = 0;
 	exec_send(ctx, e, off);
 out:
 	bpf_map_delete_elem(&exec_pending, &tid);

@@ -46,6 +46,7 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 			ExeDeleted:        e.Flags&event.ExecFlagExeDeleted != 0,
 			StdioSockets:      stdioSockets(e.Flags),
 			LDPreload:         e.Flags&event.ExecFlagLDPreload != 0,
+			LDPreloadValue:    e.Preload,
 			FilenameTruncated: e.Flags&event.ExecFlagFilenameTruncated != 0,
 		},
 	}

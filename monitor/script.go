@@ -26,6 +26,7 @@ const maxScriptCache = 1024
 // interpreter given the script as its first argument (perl /usr/sbin/x).
 // A filename that is only a link to the interpreter (/bin/sh -> dash,
 // python3 -> python3.11) is not a script: that is decided once per name.
+// A script is named by its resolved path, as allowlists name it.
 func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte) string {
 	if len(exe) == 0 || !rules.IsInterpreterExe(string(exe)) {
 		return ""
@@ -38,8 +39,8 @@ func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte) string {
 	}
 	if len(filename) > 0 && !bytes.Equal(filename, exe) {
 		name := abs(filename)
-		if !p.isLinkTo(name, string(exe)) {
-			return name
+		if r := p.resolve(name); r != string(exe) {
+			return r // by its own name: /usr/bin/fakeroot is fakeroot-sysv
 		} // else the interpreter itself, by another name
 	}
 	// the interpreter named itself: a shell or a language's first argument
@@ -51,10 +52,10 @@ func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte) string {
 	return ""
 }
 
-// isLinkTo reports whether name resolves to exe (cached per name).
-func (p *processor) isLinkTo(name, exe string) bool {
+// resolve follows name's symlinks (cached per name); name when it cannot.
+func (p *processor) resolve(name string) string {
 	if r, ok := p.scriptCache[name]; ok {
-		return r == exe
+		return r
 	}
 	r, err := filepath.EvalSymlinks(name)
 	if err != nil {
@@ -64,5 +65,5 @@ func (p *processor) isLinkTo(name, exe string) bool {
 		p.scriptCache = map[string]string{}
 	}
 	p.scriptCache[name] = r
-	return r == exe
+	return r
 }

@@ -40,7 +40,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 # Plain packages from bookworm.
 # The last line: what the e2e benign-day scenario runs (tests/e2e/testdata/benign-day.sh).
 want=(clang-19 llvm-19 libelf-dev binutils zlib1g-dev libzstd-dev pkg-config make gcc libc6-dev file util-linux iproute2 procps
-	git openssh-client curl logrotate python3)
+	git openssh-client curl logrotate python3 fakeroot)
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -29,6 +29,7 @@ var goStructs = map[string]struct {
 		"hdr": 0, "ret": offExecRet, "flags": offExecFlags, "args_len": offExecArgsLen,
 		"exe_len": offExecExeLen, "cwd_len": offExecCwdLen, "filename_len": offExecFilenameLen,
 		"exe_root_len": offExecExeRootLen, "cwd_root_len": offExecCwdRootLen,
+		"preload_len": offExecPreloadLen, "pad": offExecPad,
 		"data": offExecData,
 	}},
 	"exit_event": {ExitSize, map[string]uint32{
@@ -89,7 +90,8 @@ var goEnums = map[string]map[string]int64{
 	"sizes": {
 		"MAX_PATH_LEN": MaxPathLen, "MAX_PATH_DEPTH": MaxPathDepth, "MAX_ARGS": MaxArgs,
 		"MAX_ARGS_SIZE": MaxArgsSize, "MAX_FILENAME_LEN": MaxFilenameLen, "MAX_REQUESTED_LEN": MaxRequested,
-		"WATCH_KEY_LEN": WatchKeyLen, "UNIX_PATH_LEN": UnixPathLen, "SYSCALL_TABLE_LEN": SyscallTableLen,
+		"MAX_PRELOAD_LEN": MaxPreloadLen,
+		"WATCH_KEY_LEN":   WatchKeyLen, "UNIX_PATH_LEN": UnixPathLen, "SYSCALL_TABLE_LEN": SyscallTableLen,
 		"COMPAT_TABLE_LEN": CompatTableLen, "COMPAT_SOCKETCALL": CompatSocketcall, "COMPAT_ID16": CompatID16,
 		"SC_STR_LEN": ScStrLen,
 	},

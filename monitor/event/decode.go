@@ -183,18 +183,20 @@ func (d *Decoder) decodeExec(b []byte) (*Exec, error) {
 	exeLen := int(le.Uint16(b[offExecExeLen:]))
 	cwdLen := int(le.Uint16(b[offExecCwdLen:]))
 	fnLen := int(le.Uint16(b[offExecFilenameLen:]))
+	preLen := int(le.Uint16(b[offExecPreloadLen:]))
 	e.ExeRootLen = le.Uint16(b[offExecExeRootLen:])
 	e.CwdRootLen = le.Uint16(b[offExecCwdRootLen:])
 	data := b[offExecData:]
-	if argsLen+exeLen+cwdLen+fnLen > len(data) {
+	if argsLen+exeLen+cwdLen+fnLen+preLen > len(data) {
 		return nil, &DecodeError{Type: TypeExec, Len: len(b), Err: ErrMalformed,
-			Info: fmt.Sprintf("lengths %d+%d+%d+%d exceed %d data bytes", argsLen, exeLen, cwdLen, fnLen, len(data))}
+			Info: fmt.Sprintf("lengths %d+%d+%d+%d+%d exceed %d data bytes", argsLen, exeLen, cwdLen, fnLen, preLen, len(data))}
 	}
 	args := data[:argsLen]
 	data = data[argsLen:]
 	e.Exe, data = data[:exeLen], data[exeLen:]
 	e.Cwd, data = data[:cwdLen], data[cwdLen:]
-	e.Filename = data[:fnLen]
+	e.Filename, data = data[:fnLen], data[fnLen:]
+	e.Preload = data[:preLen]
 	e.Args = splitArgs(e.Args[:0], args, &e.Flags)
 	return e, nil
 }

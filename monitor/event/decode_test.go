@@ -502,3 +502,25 @@ func overlaps(b, s []byte) bool {
 	off := cap(b) - cap(s)
 	return off >= 0 && off+len(s) <= size && &b[:cap(b)][off] == &s[0]
 }
+
+// The LD_PRELOAD value follows the filename; a length past the data is
+// refused, not read.
+func TestDecodeExecCarriesThePreloadValue(t *testing.T) {
+	b := execRecord(testHeader{pid: 7, comm: "ls"}, 0, ExecFlagLDPreload, "ls\x00", "/usr/bin/ls", "/", "/usr/bin/ls")
+	b = append(b, "libfakeroot-sysv.so"...)
+	binary.LittleEndian.PutUint16(b[offExecPreloadLen:], uint16(len("libfakeroot-sysv.so")))
+	binary.LittleEndian.PutUint32(b[offHdrSize:], uint32(len(b)))
+	var d Decoder
+	ev, err := d.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := ev.(*Exec)
+	if string(e.Preload) != "libfakeroot-sysv.so" || string(e.Filename) != "/usr/bin/ls" {
+		t.Errorf("Preload %q, Filename %q", e.Preload, e.Filename)
+	}
+	binary.LittleEndian.PutUint16(b[offExecPreloadLen:], 500)
+	if _, err := d.Decode(b); err == nil {
+		t.Error("a preload length past the record decoded")
+	}
+}

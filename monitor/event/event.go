@@ -46,6 +46,7 @@ const (
 	MaxArgs        = 32
 	MaxArgsSize    = 4096
 	MaxFilenameLen = 512
+	MaxPreloadLen  = 256 // the LD_PRELOAD value, NUL included
 	MaxRequested   = 1024
 	WatchKeyLen    = 256
 )
@@ -213,7 +214,9 @@ const (
 	offExecFilenameLen = HeaderSize + 14
 	offExecExeRootLen  = HeaderSize + 16
 	offExecCwdRootLen  = HeaderSize + 18
-	offExecData        = HeaderSize + 20
+	offExecPreloadLen  = HeaderSize + 20
+	offExecPad         = HeaderSize + 22
+	offExecData        = HeaderSize + 24
 	ExecFixedSize      = offExecData
 
 	offExitLifetime = HeaderSize + 0
@@ -379,6 +382,7 @@ type Exec struct {
 	Exe        []byte
 	Cwd        []byte
 	Filename   []byte
+	Preload    []byte // the LD_PRELOAD value (ExecFlagLDPreload; up to 255 bytes)
 	ExeRootLen uint16 // Chrooted: bytes of Exe, of Cwd, that are the root
 	CwdRootLen uint16
 }

@@ -175,6 +175,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		}
 		if x.LDPreload {
 			d = d.Bool("ld_preload", true)
+			if len(x.LDPreloadValue) > 0 {
+				d = bytesDict(d, "ld_preload_value", x.LDPreloadValue)
+			}
 		}
 		if x.PathMisses > 0 {
 			d = d.Int("path_misses", x.PathMisses)

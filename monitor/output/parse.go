@@ -97,6 +97,8 @@ type jsonExec struct {
 	StdioSockets      []string `json:"stdio_sockets"`
 	LDPreload         bool     `json:"ld_preload"`
 	PathMisses        int      `json:"path_misses"`
+	LDPreloadValue    string   `json:"ld_preload_value"`
+	LDPreloadValueHex string   `json:"ld_preload_value_hex"`
 }
 
 type jsonExit struct {
@@ -286,6 +288,11 @@ func ParseJSON(line []byte) (*record.Record, error) {
 			PathMisses: x.PathMisses}
 		e.Filename, err = untrusted(x.Filename, x.FilenameHex)
 		keep(err)
+		e.LDPreloadValue, err = untrusted(x.LDPreloadValue, x.LDPreloadValueHex)
+		keep(err)
+		if len(e.LDPreloadValue) == 0 {
+			e.LDPreloadValue = nil
+		}
 		r.Exec = e
 	}
 	if x := j.Exit; x != nil {

@@ -134,6 +134,7 @@ type Exec struct {
 	PathMisses        int      // failed tries of the same name in other PATH directories before this exec, folded into it
 	StdioSockets      []string // which of stdin, stdout, stderr are sockets
 	LDPreload         bool     // LD_PRELOAD is set in the new environment
+	LDPreloadValue    []byte   // its value (up to 255 bytes)
 }
 
 // Exit is the payload of an exit event.

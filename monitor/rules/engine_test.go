@@ -78,6 +78,17 @@ func fileRec(p *record.Process, event, path, class string) record.Record {
 		File: &record.File{Path: []byte(path), Operation: event, FD: -1, Class: class, Watch: path, WatchOwner: -1}}
 }
 
+// preload sets an exec's LD_PRELOAD value.
+func preload(v string) func(*record.Exec) {
+	return func(e *record.Exec) { e.LDPreload, e.LDPreloadValue = true, []byte(v) }
+}
+
+// underScript gives p a parent that runs script (fakeroot's shell script).
+func underScript(p *record.Process, script string) *record.Process {
+	p.Ancestry = append([]record.Ancestor{{PID: 90, Exe: "/usr/bin/dash", Script: script}}, p.Ancestry...)
+	return p
+}
+
 // withMode gives an open the mode it asked for (O_CREAT).
 func withMode(r record.Record, mode uint32) record.Record {
 	r.File.Mode, r.File.HasMode = mode, true
@@ -237,13 +248,25 @@ func ruleCases() []ruleCase {
 			openRec(proc(100, 0, "/usr/bin/cat"), "/etc/ld.so.preload", watch.ClassPreload, "read", 0),
 			nil},
 		{"preload-injection", "a program started with LD_PRELOAD",
-			execRec(proc(100, alice, "/usr/bin/ls", "ls"), func(e *record.Exec) { e.LDPreload = true }),
+			execRec(proc(100, alice, "/usr/bin/ls", "ls"), preload("/tmp/libx.so")),
+			[]string{"preload-injection"}},
+		{"preload-injection", "fakeroot's library under fakeroot (Debian packaging)",
+			execRec(underScript(proc(100, alice, "/usr/bin/ls", "ls"), "/usr/bin/fakeroot-sysv"), preload("libfakeroot-sysv.so")),
+			nil},
+		{"preload-injection", "fakeroot's library by path under fakeroot",
+			execRec(underScript(proc(100, alice, "/usr/bin/ls", "ls"), "/usr/bin/fakeroot-tcp"), preload("/usr/lib/x86_64-linux-gnu/libfakeroot/libfakeroot-tcp.so")),
+			nil},
+		{"preload-injection", "fakeroot's library name without fakeroot (LD_LIBRARY_PATH could point anywhere)",
+			execRec(proc(100, alice, "/usr/bin/ls", "ls"), preload("libfakeroot-sysv.so")),
+			[]string{"preload-injection"}},
+		{"preload-injection", "another library beside fakeroot's, under fakeroot",
+			execRec(underScript(proc(100, alice, "/usr/bin/ls", "ls"), "/usr/bin/fakeroot-sysv"), preload("libfakeroot-sysv.so:/tmp/evil.so")),
 			[]string{"preload-injection"}},
 		{"preload-injection", "a failed exec with LD_PRELOAD",
 			execRec(proc(100, alice, "/usr/bin/ls", "ls"), func(e *record.Exec) { e.LDPreload, e.Ret = true, -2 }),
 			nil},
 		{"preload-injection", "a dropped binary run with LD_PRELOAD: the highest severity wins",
-			execRec(proc(100, alice, "/tmp/x", "/tmp/x"), func(e *record.Exec) { e.LDPreload = true }),
+			execRec(proc(100, alice, "/tmp/x", "/tmp/x"), preload("/tmp/x.so")),
 			[]string{"preload-injection", "exec-from-writable-dir"}},
 
 		// shell-from-service

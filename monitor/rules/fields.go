@@ -160,6 +160,13 @@ var Fields = func() []Field {
 			return strs(out)
 		}, emptyStrings)},
 		// computed for conditions; not in the JSON
+		{"process.ancestor_scripts", strList, "the scripts the ancestors run, parent first (\"\" for a program that is not a script)", procf(func(p *record.Process) ref.Val {
+			out := make([]string, len(p.Ancestry))
+			for i, a := range p.Ancestry {
+				out[i] = a.Script
+			}
+			return strs(out)
+		}, emptyStrings)},
 		{"process.parent_exe", cel.StringType, "the parent's executable, \"\" when unknown (not in the JSON: process.ancestry[0])", procf(func(p *record.Process) ref.Val {
 			if len(p.Ancestry) == 0 {
 				return noStr
@@ -180,6 +187,7 @@ var Fields = func() []Field {
 		{"exec.filename", cel.StringType, "", execf(func(x *record.Exec) ref.Val { return str(x.Filename) }, noStr)},
 		{"exec.ret", cel.IntType, "0 or -errno", execf(func(x *record.Exec) ref.Val { return types.Int(x.Ret) }, noInt)},
 		{"exec.execveat", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.Execveat) }, noBool)},
+		{"exec.ld_preload_value", cel.StringType, "the LD_PRELOAD value (up to 255 bytes), \"\" when none", execf(func(x *record.Exec) ref.Val { return str(x.LDPreloadValue) }, noStr)},
 		{"exec.path_misses", cel.IntType, "failed tries of the same name in other PATH directories, folded into this exec", execf(func(x *record.Exec) ref.Val { return types.Int(x.PathMisses) }, noInt)},
 		{"exec.exe_deleted", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeDeleted) }, noBool)},
 		{"exec.stdio_sockets", strList, "which of stdin, stdout, stderr are sockets", execf(func(x *record.Exec) ref.Val { return strs(x.StdioSockets) }, emptyStrings)},

@@ -296,17 +296,35 @@ func TestRules(t *testing.T) {
 		assertFired(t, wait(t, "unlink of "+path, eventIs("unlink"), pidIs(pid), pathIs(path)), "persistence-write")
 	})
 
-	t.Run("preload-injection: a program started with LD_PRELOAD; without it does not fire", func(t *testing.T) {
+	t.Run("preload-injection: a program started with LD_PRELOAD, or with fakeroot's library name outside fakeroot; without it, or under fakeroot, does not fire", func(t *testing.T) {
 		cmd := exec.Command("/bin/true")
 		cmd.Env = append(os.Environ(), "LD_PRELOAD=/nonexistent-e2e.so")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("/bin/true with a missing preload: %v: %s", err, out)
 		}
 		r := wait(t, "exec with LD_PRELOAD", eventIs("exec"), pidIs(cmd.Process.Pid))
-		if r.get("exec", "ld_preload") != true {
-			t.Errorf("exec = %v, want ld_preload true", r.get("exec"))
+		if r.get("exec", "ld_preload") != true || r.str("exec", "ld_preload_value") != "/nonexistent-e2e.so" {
+			t.Errorf("exec = %v, want ld_preload true, value /nonexistent-e2e.so", r.get("exec"))
 		}
 		assertFired(t, r, "preload-injection")
+
+		// fakeroot preloads its library into what it runs: quiet; the same
+		// name set by hand (LD_LIBRARY_PATH could lead anywhere) fires
+		fr := exec.Command("fakeroot", "/bin/true", "e2e-fakeroot")
+		if out, err := fr.CombinedOutput(); err != nil {
+			t.Fatalf("fakeroot: %v: %s", err, out)
+		}
+		r = wait(t, "exec under fakeroot", eventIs("exec"), argsAre("/bin/true", "e2e-fakeroot"))
+		if !strings.HasPrefix(r.str("exec", "ld_preload_value"), "libfakeroot") && !strings.Contains(r.str("exec", "ld_preload_value"), "/libfakeroot/") {
+			t.Errorf("exec under fakeroot = %v, want fakeroot's library preloaded", r.get("exec"))
+		}
+		assertNotFired(t, r, "preload-injection")
+		bare := exec.Command("/bin/true")
+		bare.Env = append(os.Environ(), "LD_PRELOAD="+r.str("exec", "ld_preload_value"))
+		if out, err := bare.CombinedOutput(); err != nil {
+			t.Fatalf("fakeroot's preload by hand: %v: %s", err, out)
+		}
+		assertFired(t, wait(t, "fakeroot's preload outside fakeroot", eventIs("exec"), pidIs(bare.Process.Pid)), "preload-injection")
 
 		plain := exec.Command("/bin/true")
 		if err := plain.Run(); err != nil {

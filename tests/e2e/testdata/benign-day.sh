@@ -48,7 +48,7 @@ printf 'level=1\n' > pkg/etc/e2e-day/e2e-day.conf
 printf '#!/bin/sh\necho e2e-day\n' > pkg/usr/bin/e2e-day
 chmod 0755 pkg/usr/bin/e2e-day
 printf '[Unit]\nDescription=e2e day\n[Service]\nExecStart=/usr/bin/e2e-day\n' > pkg/lib/systemd/system/e2e-day.service
-dpkg-deb --build --root-owner-group pkg e2e-day_1.0_all.deb >/dev/null
+fakeroot dpkg-deb --build pkg e2e-day_1.0_all.deb >/dev/null
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$W/e2e-day_1.0_all.deb" >/dev/null
 e2e-day >/dev/null
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q e2e-day >/dev/null
