@@ -529,14 +529,17 @@ func ruleCases() []ruleCase {
 			[]string{"unexpected-listener"}},
 
 		// container-escape
-		{"container-escape", "a connect to the docker socket",
-			connectUnixRec(proc(100, alice, "/usr/bin/curl"), "/var/run/docker.sock"),
+		{"container-escape", "a connect to the docker socket from a container",
+			connectUnixRec(inMntNS(proc(100, alice, "/usr/bin/curl"), 4026532301), "/var/run/docker.sock"),
 			[]string{"container-escape"}},
+		{"container-escape", "the host's docker CLI talking to dockerd",
+			connectUnixRec(proc(100, 0, "/usr/bin/docker"), "/var/run/docker.sock"),
+			nil},
 		{"container-escape", "a connect to another unix socket",
 			connectUnixRec(proc(100, alice, "/usr/bin/curl"), "/run/other.sock"),
 			nil},
 		{"container-escape", "a failed connect to the docker socket is still an attempt",
-			failed(connectUnixRec(proc(100, alice, "/usr/bin/curl"), "/run/docker.sock"), "EACCES"),
+			failed(connectUnixRec(inMntNS(proc(100, alice, "/usr/bin/curl"), 4026532301), "/run/docker.sock"), "EACCES"),
 			[]string{"container-escape"}},
 		// release_agent is matched by shape in the kernel; no class is assumed
 		{"container-escape", "a write to a cgroup release_agent",
@@ -585,6 +588,24 @@ func ruleCases() []ruleCase {
 			[]string{"credential-hunting"}},
 		{"credential-hunting", "a private key named on a command line that is not an exec",
 			callRec(proc(100, alice, "/usr/bin/cat", "cat", "/home/alice/.ssh/id_rsa"), unix.SYS_PTRACE, 0, unix.PTRACE_TRACEME),
+			nil},
+
+		// an image being unpacked (dockerd's docker-untar, in a mount
+		// namespace whose root is the layer) is not a system changing
+		{"sensitive-config-modified", "dockerd unpacking an image's /etc/group",
+			openRec(inMntNS(proc(100, 0, "/usr/sbin/dockerd"), 4026532178), "/etc/group", watch.ClassAccounts, "write", oWronly|oCreat|oTrunc),
+			nil},
+		{"sensitive-config-modified", "dockerd writing the host's /etc/group",
+			openRec(proc(100, 0, "/usr/sbin/dockerd"), "/etc/group", watch.ClassAccounts, "write", oWronly|oCreat|oTrunc),
+			[]string{"sensitive-config-modified"}},
+		{"persistence-write", "a container's own process writing its cron",
+			openRec(inMntNS(proc(100, 0, "/usr/bin/bash"), 4026532178), "/etc/cron.d/job", watch.ClassPersistence, "write", oWronly|oCreat|oTrunc),
+			[]string{"persistence-write"}},
+		{"setuid-bit-set", "dockerd unpacking an image's set-uid binary",
+			func() record.Record {
+				r := chmodRec(inMntNS(proc(100, 0, "/usr/sbin/dockerd"), 4026532178), "/usr/bin/passwd", 0o4755)
+				return r
+			}(),
 			nil},
 
 		// sensitive-config-modified

@@ -66,13 +66,20 @@ var (
 	remote    = netip.MustParseAddr("203.0.113.7")
 )
 
-func TestEveryRuntimeSocketConnectIsAContainerEscape(t *testing.T) {
+// From a container (a mount namespace of its own), every runtime socket is
+// an escape; from the host, the docker CLI talking to dockerd is not.
+func TestEveryRuntimeSocketConnectFromAContainerIsAnEscape(t *testing.T) {
 	e := rules.NewEngine(policy.Default(rules.Names()))
 	for _, sock := range rules.RuntimeSockets {
-		r := connectUnixRec(proc(100, 1000, "/usr/bin/curl", "curl", "--unix-socket", sock, "http://x/"), sock)
+		r := connectUnixRec(inMntNS(proc(100, 1000, "/usr/bin/curl", "curl", "--unix-socket", sock, "http://x/"), 4026532301), sock)
 		e.Evaluate(&r)
 		if got := ruleNames(&r); !slices.Equal(got, []string{"container-escape"}) || r.Severity != record.Critical {
 			t.Errorf("connect to %s: rules = %q severity %v, want container-escape at critical", sock, got, r.Severity)
+		}
+		host := connectUnixRec(proc(100, 0, "/usr/bin/docker", "docker", "ps"), sock)
+		e.Evaluate(&host)
+		if got := ruleNames(&host); len(got) != 0 {
+			t.Errorf("the host's client of %s: rules = %q, want none", sock, got)
 		}
 	}
 	// a bind or listen on the socket is the runtime itself, not a client

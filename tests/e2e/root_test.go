@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,5 +128,45 @@ func TestOtherMountNamespaceIsNamed(t *testing.T) {
 			t.Errorf("exec of %s: mnt_ns = %v", exe, e.get("process", "mnt_ns"))
 		}
 	}
+	m.stop(t)
+}
+
+// A container that reaches its runtime's API socket (mounted into it) can
+// start a privileged container: an escape.  The host's own docker CLI,
+// kubelet or systemd talking to the same socket is the runtime's normal
+// use.  Here the runtime socket is one the test makes and the policy adds.
+func TestRuntimeSocketFromAContainerOnly(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	sock := filepath.Join(dir, "runtime.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	pol := filepath.Join(dir, "policy.yaml")
+	writePolicy(t, pol, "lists:\n  runtime_sockets:\n    append: ["+sock+"]\n")
+	m := startMonitor(t, "--policy", pol, "--watch-socket", sock)
+	h := helper(t)
+
+	host := runIn(t, "/", h, "unix-connect", sock)
+	r := m.waitFor(t, 10*time.Second, "the host's client", and(eventIs("connect"), pidIs(host)))
+	assertNotFired(t, r, "container-escape")
+
+	boxed := runIn(t, "/", "unshare", "-m", h, "unix-connect", sock)
+	r = m.waitFor(t, 10*time.Second, "a client in a mount namespace of its own", and(eventIs("connect"), pidIs(boxed)))
+	if r.get("process", "mnt_ns") == nil {
+		t.Errorf("process %v: want its mount namespace named", r.get("process"))
+	}
+	assertFired(t, r, "container-escape")
 	m.stop(t)
 }

@@ -20,7 +20,7 @@ import (
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: helper print-id|setuid0|setresuid-drop|ptrace-attach PID|memfd-exec|finit-module|"+
-			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID|unix-stdio-exec|root-build|http-serve ADDR")
+			"listen [ADDR]|iopl0|setns-invalid|vm-readv PID|unix-stdio-exec|root-build|http-serve ADDR|unix-connect PATH")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -152,6 +152,13 @@ func main() {
 		if err := errors.Join(steps...); err != nil {
 			fail(err)
 		}
+	case "unix-connect":
+		// a client of a unix socket (a container runtime's API)
+		c, err := net.Dial("unix", os.Args[2])
+		if err != nil {
+			fail(err)
+		}
+		c.Close()
 	case "unix-stdio-exec":
 		// /bin/sh with stdin, stdout and stderr on a unix socket, as a
 		// service's shell writing to the journal: not a reverse shell
