@@ -20,6 +20,7 @@ import (
 // in the same incident is counted.
 type alertFold struct {
 	first *record.Record
+	obj   string // what first acted on (objectOf)
 	since time.Time
 	count uint64 // records folded into first
 	// objects and processes other than first's, distinct, counted up to
@@ -38,7 +39,7 @@ const maxFoldSeen = 256
 // add counts r into the incident.
 func (a *alertFold) add(r *record.Record) {
 	a.count++
-	if obj := objectOf(r); obj != objectOf(a.first) {
+	if obj := objectOf(r); obj != a.obj {
 		a.note("o"+obj, func() { a.nObj++; a.objects = appendBounded(a.objects, obj) })
 	}
 	if pid := r.Process.PID; pid != a.first.Process.PID {
@@ -73,31 +74,23 @@ func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
 	if p.alerts == nil {
 		p.alerts = map[string]*alertFold{}
 	}
-	var key []byte
+	// keys are built in a reused buffer: a repeat (the common case in a
+	// storm) is looked up without allocating; a key is copied only when
+	// stored
+	var a *alertFold
 	if len(r.Rules) == 0 {
-		key = appendFoldKey(append(p.alertKey[:0], 'x'), r)
+		p.alertKey = appendFoldKey(append(p.alertKey[:0], 'x'), r)
+		a = p.alerts[string(p.alertKey)]
 	} else {
-		if a := p.incidentOf(r); a != nil {
-			a.add(r)
-			p.alertsFolded++
-			return true
-		}
-		exe := ""
-		if r.Exec != nil {
-			exe = string(r.Process.Exe)
-		}
-		key = appendIncidentKey(p.alertKey[:0], r.Process.PID, exe, r)
+		a = p.incidentOf(r) // leaves r's own incident key in p.alertKey
 	}
-	// built in a reused buffer: a repeat (the common case in a storm) is
-	// looked up without allocating; the key is copied only when stored
-	p.alertKey = key
-	if a := p.alerts[string(key)]; a != nil {
+	if a != nil {
 		a.add(r)
 		p.alertsFolded++
 		return true
 	}
 	if len(p.alerts) < 16384 {
-		p.alerts[string(key)] = &alertFold{first: r, since: now}
+		p.alerts[string(p.alertKey)] = &alertFold{first: r, obj: objectOf(r), since: now}
 	}
 	return false
 }
@@ -109,20 +102,23 @@ func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
 // belongs to the incident its parent or an earlier ancestor opened at its
 // own exec; a process's next program is a new alert (a dropper that then
 // runs a memfd is two).
+//
+// It leaves in p.alertKey the key of the incident r itself opens: its
+// process's (with its executable, for a program's alert), which also
+// holds r's own repeats.
 func (p *processor) incidentOf(r *record.Record) *alertFold {
-	if r.Exec == nil {
-		key := appendIncidentKey(p.alertKey[:0], r.Process.PID, "", r)
-		p.alertKey = key
-		return p.alerts[string(key)]
-	}
-	for _, anc := range r.Process.Ancestry {
-		key := appendIncidentKey(p.alertKey[:0], anc.PID, anc.Exe, r)
-		p.alertKey = key
-		if a := p.alerts[string(key)]; a != nil {
-			return a
+	exe := ""
+	if r.Exec != nil {
+		for _, anc := range r.Process.Ancestry {
+			p.alertKey = appendIncidentKey(p.alertKey[:0], anc.PID, anc.Exe, r)
+			if a := p.alerts[string(p.alertKey)]; a != nil {
+				return a
+			}
 		}
+		exe = string(r.Process.Exe)
 	}
-	return nil
+	p.alertKey = appendIncidentKey(p.alertKey[:0], r.Process.PID, exe, r)
+	return p.alerts[string(p.alertKey)]
 }
 
 // appendIncidentKey appends the key of an incident: the process (and, for
