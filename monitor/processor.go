@@ -8,6 +8,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/netinfo"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
@@ -189,6 +190,9 @@ func (p *processor) queue(r *record.Record) {
 	p.severityTotal[r.Severity]++
 	if r.Severity < p.cfg.MinSeverity {
 		return
+	}
+	if p.cfg.LogFile == "" && !output.Shown(p.cfg.Events, r) {
+		return // the console alone would drop it: it need not cross the queue
 	}
 	if p.blocking {
 		p.outq <- r // replay: nothing is captured, nothing may be lost

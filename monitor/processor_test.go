@@ -301,3 +301,20 @@ func TestAlertsFoldByIncident(t *testing.T) {
 		t.Errorf("%d summaries, want 2 (the alerts that were never repeated have none): %v", len(sums), sums)
 	}
 }
+
+// A record only the console would see, and the console does not show, is
+// not queued; with a log file it is (the file keeps every record).
+func TestConsoleOnlyFilteringHappensBeforeTheQueue(t *testing.T) {
+	for _, logFile := range []string{"", "/var/log/monitor.json"} {
+		outq := make(chan *record.Record, 4)
+		p := newProcessor(&Config{Events: map[string]bool{"exec": true}, LogFile: logFile}, outq)
+		p.queue(&record.Record{Event: "exit"})
+		p.queue(&record.Record{Event: "exec"})
+		if want := map[string]int{"": 1, "/var/log/monitor.json": 2}[logFile]; len(outq) != want {
+			t.Errorf("log file %q: %d records queued, want %d", logFile, len(outq), want)
+		}
+		if p.byEvent["exit"] != 1 {
+			t.Errorf("log file %q: the exit was not counted", logFile)
+		}
+	}
+}

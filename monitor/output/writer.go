@@ -187,9 +187,15 @@ type SinkError struct {
 func (e *SinkError) Error() string { return e.Sink + ": " + e.Err.Error() }
 func (e *SinkError) Unwrap() error { return e.Err }
 
+// Shown says whether the console shows r when it shows events (nil: all):
+// the monitor's own records always show.
+func Shown(events map[string]bool, r *record.Record) bool {
+	return events == nil || r.Monitor != nil || r.Category == record.CatMonitor || events[r.Event]
+}
+
 // Write writes r to every sink.  A failing file does not stop stdout.
 func (w *Writer) Write(r *record.Record) (fileErr, stdoutErr error) {
-	show := w.StdoutEvents == nil || r.Monitor != nil || r.Category == record.CatMonitor || w.StdoutEvents[r.Event]
+	show := Shown(w.StdoutEvents, r)
 	if !show && w.file == nil {
 		return nil, nil
 	}
