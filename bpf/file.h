@@ -48,7 +48,7 @@ static __always_inline struct verdict_slot *verdict_slot_of(__u64 mix)
 static __always_inline int verdict_key_eq(const struct verdict_key *a, const struct verdict_key *b)
 {
 	return a->dentry == b->dentry && a->mnt == b->mnt && a->parent == b->parent &&
-	       a->ino == b->ino;
+	       a->ino == b->ino && a->id == b->id;
 }
 
 /*
@@ -69,9 +69,10 @@ static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *
 		vk->mnt = (__u64)bf->f_path.mnt;
 		vk->parent = (__u64)d->d_parent;
 		vk->ino = (__u64)ino;
+		vk->id = ino->i_ino ^ d->d_name.hash_len;
 		/* BTF pointers cannot be hashed (no arithmetic on them):
 		 * mix the inode number and the name's hash instead */
-		return ino->i_ino ^ d->d_name.hash_len;
+		return vk->id;
 	}
 	struct path fp;
 
@@ -80,6 +81,9 @@ static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *
 	vk->mnt = (__u64)fp.mnt;
 	vk->parent = (__u64)BPF_CORE_READ(fp.dentry, d_parent);
 	vk->ino = (__u64)BPF_CORE_READ(f, f_inode); /* the inode itself */
+	struct inode *in = (struct inode *)vk->ino;
+
+	vk->id = BPF_CORE_READ(in, i_ino) ^ BPF_CORE_READ(fp.dentry, d_name.hash_len);
 	return vk->dentry ^ (vk->ino >> 4); /* slab addresses: low bits alike */
 }
 
