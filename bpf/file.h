@@ -582,8 +582,12 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 			off += len;
 		}
 	}
-	if (!(((__u32)m1 | (__u32)m2) & access))
-		return 0;
+	/* a set-uid or set-gid bit is news wherever it is set */
+	if (!(((__u32)m1 | (__u32)m2) & access)) {
+		if (p.op != FILE_OP_CHMOD || !(p.mode & (S_ISUID | S_ISGID)))
+			return 0;
+		fflags |= FILE_F_UNWATCHED;
+	}
 
 	/* header and fields last: the data above is already in place */
 	__u16 path_len = e->path_len, req_len = e->requested_len, tgt_len = e->target_len;
@@ -595,7 +599,7 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	e->target_len = tgt_len;
 	e->path_root_len = path_root;
 	e->target_root_len = tgt_root;
-	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : m2 >> 32;
+	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : ((__u32)m2 & access) ? m2 >> 32 : 0;
 	e->flags = fflags;
 	send_file_event(ctx, e, off);
 	return 0;

@@ -41,6 +41,7 @@ const volatile struct btf_anchor {
 	enum net_op net_op;
 	enum net_flags net_flags;
 	enum syscall_spec_flags syscall_spec_flags;
+	enum syscall_spec_filter syscall_spec_filter;
 	enum syscall_event_flags syscall_event_flags;
 	enum priv_means priv_means;
 	enum syscall_nr syscall_nr;

@@ -206,6 +206,8 @@ enum file_flags {
 	FILE_F_IO_URING = 1 << 3,        /* submitted through io_uring */
 	FILE_F_LSM_HOOK = 1 << 4,        /* seen at security_file_open, outside
 					  * an open syscall: no fd */
+	FILE_F_UNWATCHED = 1 << 5,       /* reported for what it did (a set-id
+					  * bit added), not for its path */
 };
 
 /*
@@ -345,6 +347,12 @@ enum syscall_spec_flags {
 	SC_SYSLOG = 1 << 7,       /* syslog: only the actions that clear the log */
 };
 
+/* A filter on the arguments that only one call needs (syscall_spec.filter). */
+enum syscall_spec_filter {
+	SC_FILTER_NONE = 0,
+	SC_FILTER_RAW_SOCKET = 1, /* socket: packet and raw IP sockets only */
+};
+
 struct syscall_spec {
 	__u8 enabled;
 	__u8 str[3];   /* 1-based argument index of a string to copy, 0: none */
@@ -352,7 +360,7 @@ struct syscall_spec {
 	__u8 flags;    /* enum syscall_spec_flags */
 	__u8 deref;    /* 1-based argument index of a pointer: its first 8 bytes
 			* are copied (bpf attr, perf attr, clone_args, cap data) */
-	__u8 pad;
+	__u8 filter;   /* enum syscall_spec_filter */
 };
 
 /* Flags in syscall_event.flags. */

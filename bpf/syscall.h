@@ -116,6 +116,12 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 			return 0;
 		}
 	}
+	/* socket(2): packet sockets (sniffers, crafted frames) and raw IP
+	 * sockets; netlink's SOCK_RAW is how iproute2 and systemd talk to the
+	 * kernel, not a sniffer */
+	if (spec->filter == SC_FILTER_RAW_SOCKET && a[0] != AF_PACKET &&
+	    !((a[0] == AF_INET || a[0] == AF_INET6) && (a[1] & SOCK_TYPE_MASK) == SOCK_RAW))
+		return 0;
 	if ((spec->flags & SC_SYSLOG) && a[0] != REPORT_SYSLOG_ACTION_READ_CLEAR &&
 	    a[0] != REPORT_SYSLOG_ACTION_CLEAR)
 		return 0;

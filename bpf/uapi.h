@@ -22,11 +22,16 @@
 /* stat.h */
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define S_ISUID 0004000
+#define S_ISGID 0002000
 
 /* socket.h, in.h, tcp_states.h */
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_PACKET 17
+#define SOCK_RAW 3
+#define SOCK_TYPE_MASK 0xf /* without SOCK_NONBLOCK, SOCK_CLOEXEC */
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define TCP_SYN_SENT 2

@@ -45,7 +45,8 @@ func (p *processor) onFile(e *event.File) *record.Record {
 		PathTruncated: e.Flags&event.FileFlagPathTruncated != 0,
 	}
 	owner := int64(-1)
-	if w, ok := p.watch.Lookup(e.WatchID); ok {
+	// an unwatched path was reported for what was done to it (a set-id bit)
+	if w, ok := p.watch.Lookup(e.WatchID); ok && e.Flags&event.FileFlagUnwatched == 0 {
 		f.Class, f.Watch, owner = w.Class, w.Path, w.Owner
 	}
 	f.WatchOwner = owner

@@ -80,7 +80,7 @@ var goStructs = map[string]struct {
 	}},
 	"syscall_spec": {SyscallSpecSize, map[string]uint32{
 		"enabled": SpecOffEnabled, "str": SpecOffStr, "fd_arg": SpecOffFdArg, "flags": SpecOffFlags,
-		"deref": SpecOffDeref, "pad": SpecOffPad,
+		"deref": SpecOffDeref, "filter": SpecOffFilter,
 	}},
 }
 
@@ -128,7 +128,7 @@ var goEnums = map[string]map[string]int64{
 	"file_flags": {
 		"FILE_F_RESOLVED": FileFlagResolved, "FILE_F_PATH_TRUNCATED": FileFlagPathTruncated,
 		"FILE_F_REQUESTED_TRUNCATED": FileFlagRequestedTruncated, "FILE_F_IO_URING": FileFlagIOUring,
-		"FILE_F_LSM_HOOK": FileFlagLSMHook,
+		"FILE_F_LSM_HOOK": FileFlagLSMHook, "FILE_F_UNWATCHED": FileFlagUnwatched,
 	},
 	"net_op": {
 		"NET_OP_CONNECT": NetOpConnect, "NET_OP_ACCEPT": NetOpAccept, "NET_OP_LISTEN": NetOpListen,
@@ -142,6 +142,7 @@ var goEnums = map[string]map[string]int64{
 		"SC_NONROOT_ONLY": ScNonRootOnly, "SC_CLONE_NS": ScCloneNS, "SC_CREDS": ScCreds, "SC_CLONE3": ScClone3,
 		"SC_PRCTL": ScPrctl, "SC_PTRACE": ScPtrace, "SC_SELF_TARGET": ScSelfTarget, "SC_SYSLOG": ScSyslog,
 	},
+	"syscall_spec_filter": {"SC_FILTER_NONE": ScFilterNone, "SC_FILTER_RAW_SOCKET": ScFilterRawSocket},
 	"syscall_event_flags": {"SC_F_PATH_TRUNCATED": ScFlagPathTruncated},
 	"priv_means": {
 		"PRIV_SYSCALL": PrivSyscall, "PRIV_EXEC": PrivExec, "PRIV_UNEXPLAINED": PrivUnexplained,

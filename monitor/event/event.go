@@ -138,6 +138,10 @@ const (
 	ScSelfTarget  = 1 << 6
 	ScSyslog      = 1 << 7
 
+	// enum syscall_spec_filter: one per call (Spec.Filter)
+	ScFilterNone      = 0
+	ScFilterRawSocket = 1
+
 	ScFlagPathTruncated = 1 << 0
 
 	SyscallSpecSize = 8
@@ -184,6 +188,7 @@ const (
 	FileFlagRequestedTruncated = 1 << 2
 	FileFlagIOUring            = 1 << 3
 	FileFlagLSMHook            = 1 << 4
+	FileFlagUnwatched          = 1 << 5
 )
 
 // Byte offsets of struct event_header and the records (checked against the
@@ -323,7 +328,7 @@ const (
 	SpecOffFdArg   = 4
 	SpecOffFlags   = 5
 	SpecOffDeref   = 6
-	SpecOffPad     = 7
+	SpecOffFilter  = 7
 )
 
 // Header is struct event_header.

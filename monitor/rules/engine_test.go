@@ -84,6 +84,12 @@ func preload(v string) func(*record.Exec) {
 }
 
 // underScript gives p a parent that runs script (fakeroot's shell script).
+// runsScript makes p an interpreter running script.
+func runsScript(p *record.Process, script string) *record.Process {
+	p.Script = []byte(script)
+	return p
+}
+
 func underScript(p *record.Process, script string) *record.Process {
 	p.Ancestry = append([]record.Ancestor{{PID: 90, Exe: "/usr/bin/dash", Script: script}}, p.Ancestry...)
 	return p
@@ -182,8 +188,9 @@ type ruleCase struct {
 
 func ruleCases() []ruleCase {
 	const (
-		alice = 1000
-		bob   = 1001
+		alice  = 1000
+		bob    = 1001
+		nobody = 65534
 	)
 	self := os.Getpid()
 	return []ruleCase{
@@ -217,8 +224,29 @@ func ruleCases() []ruleCase {
 		{"persistence-write", "bash writing root's crontab",
 			openRec(proc(100, 0, "/usr/bin/bash"), "/var/spool/cron/crontabs/root", watch.ClassPersistence, "write", oWronly|oCreat|oTrunc),
 			[]string{"persistence-write"}},
-		{"persistence-write", "crontab writing root's crontab is allowlisted",
-			openRec(proc(100, 0, "/usr/bin/crontab", "crontab", "-e"), "/var/spool/cron/crontabs/root", watch.ClassPersistence, "write", oWronly|oCreat|oTrunc),
+		// cloud-credential-read
+		{"cloud-credential-read", "cat reading a user's AWS credentials",
+			inHome(openRec(proc(100, alice, "/usr/bin/cat"), "/home/alice/.aws/credentials", watch.ClassCloudCreds, "read", 0), alice),
+			[]string{"cloud-credential-read"}},
+		{"cloud-credential-read", "a python script reading a kube config",
+			inHome(openRec(runsScript(proc(100, alice, "/usr/bin/python3.11"), "/tmp/harvest.py"), "/home/alice/.kube/config", watch.ClassCloudCreds, "read", 0), alice),
+			[]string{"cloud-credential-read"}},
+		{"cloud-credential-read", "git reading its credential store",
+			inHome(openRec(proc(100, alice, "/usr/lib/git-core/git", "git", "credential-store", "get"), "/home/alice/.git-credentials", watch.ClassCloudCreds, "read", 0), alice),
+			nil},
+		{"cloud-credential-read", "the aws CLI (a python script) reading its credentials",
+			inHome(openRec(runsScript(proc(100, alice, "/usr/bin/python3.11"), "/usr/bin/aws"), "/home/alice/.aws/credentials", watch.ClassCloudCreds, "read", 0), alice),
+			nil},
+		{"cloud-credential-read", "an editor writing AWS credentials",
+			inHome(openRec(proc(100, alice, "/usr/bin/vi"), "/home/alice/.aws/credentials", watch.ClassCloudCreds, "write", oWronly|oTrunc), alice),
+			nil},
+
+		// the tool is how cron persistence is installed: its effect is judged
+		{"persistence-write", "crontab installing root's crontab",
+			openRec(proc(100, 0, "/usr/bin/crontab", "crontab", "-"), "/var/spool/cron/crontabs/root", watch.ClassPersistence, "write", oWronly|oCreat|oTrunc),
+			[]string{"persistence-write"}},
+		{"persistence-write", "crontab -l reading root's crontab",
+			openRec(proc(100, 0, "/usr/bin/crontab", "crontab", "-l"), "/var/spool/cron/crontabs/root", watch.ClassPersistence, "read", 0),
 			nil},
 		{"persistence-write", "dpkg writing a systemd unit is allowlisted",
 			openRec(proc(100, 0, "/usr/bin/dpkg"), "/etc/systemd/system/x.service", watch.ClassPersistence, "write", oWronly|oCreat),
@@ -388,13 +416,52 @@ func ruleCases() []ruleCase {
 			callRec(proc(100, 0, "/usr/local/bin/loader"), unix.SYS_BPF, 0, unix.BPF_PROG_LOAD),
 			[]string{"kernel-code-load"}},
 		{"kernel-code-load", "finit_module",
-			sysRec(proc(100, 0, "/usr/local/bin/loader"), "finit_module", 0, arg("fd", int64(3))),
+			sysRec(proc(100, 0, "/usr/local/bin/loader"), "finit_module", 0, arg("file", "/usr/lib/modules/6.1.0/kernel/x.ko")),
 			[]string{"kernel-code-load"}},
 		{"kernel-code-load", "kexec_file_load",
 			sysRec(proc(100, 0, "/usr/local/bin/loader"), "kexec_file_load", 0),
 			[]string{"kernel-code-load"}},
 		{"kernel-code-load", "modprobe's finit_module is allowlisted",
-			sysRec(proc(100, 0, "/usr/sbin/modprobe", "modprobe", "nf_tables"), "finit_module", 0, arg("fd", int64(3))),
+			sysRec(proc(100, 0, "/usr/sbin/modprobe", "modprobe", "nf_tables"), "finit_module", 0, arg("file", "/usr/lib/modules/6.1.0/kernel/nf_tables.ko")),
+			nil},
+
+		// module-from-unusual-path
+		{"module-from-unusual-path", "insmod of a module in /tmp",
+			sysRec(proc(100, 0, "/usr/bin/kmod", "insmod", "/tmp/x.ko"), "finit_module", 0, arg("file", "/tmp/x.ko")),
+			[]string{"module-from-unusual-path"}},
+		{"module-from-unusual-path", "insmod of a module in /tmp, refused",
+			failed(sysRec(proc(100, 0, "/usr/bin/kmod", "insmod", "/tmp/x.ko"), "finit_module", 0, arg("file", "/tmp/x.ko")), "ENOEXEC"),
+			[]string{"module-from-unusual-path"}},
+		{"module-from-unusual-path", "modprobe of an installed module",
+			sysRec(proc(100, 0, "/usr/bin/kmod", "modprobe", "dummy"), "finit_module", 0, arg("file", "/usr/lib/modules/6.1.0/kernel/drivers/net/dummy.ko")),
+			nil},
+		{"module-from-unusual-path", "init_module from memory by a loader of its own",
+			sysRec(proc(100, 0, "/root/loader"), "init_module", 0, arg("params", "")),
+			[]string{"module-from-unusual-path", "kernel-code-load"}},
+		{"module-from-unusual-path", "init_module by modprobe (a compressed module)",
+			sysRec(proc(100, 0, "/usr/bin/kmod", "modprobe", "dummy"), "init_module", 0, arg("params", "")),
+			nil},
+
+		// setuid-root-refused
+		{"setuid-root-refused", "nobody refused setuid(0)",
+			failed(callRec(proc(100, nobody, "/tmp/x"), unix.SYS_SETUID, 0, 0), "EPERM"),
+			[]string{"setuid-root-refused"}},
+		{"setuid-root-refused", "nobody refused setresuid(-1, 0, -1)",
+			failed(callRec(proc(100, nobody, "/tmp/x"), unix.SYS_SETRESUID, 0, 0xffffffff, 0, 0xffffffff), "EPERM"),
+			[]string{"setuid-root-refused"}},
+		{"setuid-root-refused", "nobody setting its own uid",
+			callRec(proc(100, nobody, "/tmp/x"), unix.SYS_SETUID, 0, nobody),
+			nil},
+		{"setuid-root-refused", "root dropping to alice",
+			callRec(proc(100, 0, "/usr/sbin/sshd"), unix.SYS_SETRESUID, 0, alice, alice, alice),
+			nil},
+
+		// packet-capture
+		{"packet-capture", "python opening an AF_PACKET socket",
+			callRec(proc(100, 0, "/usr/bin/python3.11"), unix.SYS_SOCKET, 0, unix.AF_PACKET, unix.SOCK_RAW, 0x0300),
+			[]string{"packet-capture"}},
+		{"packet-capture", "ping's raw ICMP socket is allowlisted",
+			callRec(proc(100, alice, "/usr/bin/ping"), unix.SYS_SOCKET, 0, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
 			nil},
 
 		// process-injection

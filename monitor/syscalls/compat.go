@@ -27,7 +27,7 @@ var Compat = []CompatCall{
 	{358, 322, "execveat", false}, {437, 437, "openat2", false}, {452, 452, "fchmodat2", false},
 	// network
 	{361, 49, "bind", false}, {362, 42, "connect", false}, {363, 50, "listen", false},
-	{364, 288, "accept4", false}, {369, 44, "sendto", false}, {370, 46, "sendmsg", false},
+	{364, 288, "accept4", false}, {359, 41, "socket", false}, {369, 44, "sendto", false}, {370, 46, "sendmsg", false},
 	// the security-sensitive table
 	{26, 101, "ptrace", false}, {347, 310, "process_vm_readv", false}, {348, 311, "process_vm_writev", false},
 	{37, 62, "kill", false}, {238, 200, "tkill", false}, {270, 234, "tgkill", false},

@@ -280,3 +280,20 @@ func signalArgs(pidArg, sigArg int) func(c *Call) []record.Arg {
 		return []record.Arg{arg("pid", int64(int32(c.Args[pidArg]))), arg("signal", name)}
 	}
 }
+
+var socketFamilies = []named{{unix.AF_INET, "AF_INET"}, {unix.AF_INET6, "AF_INET6"}, {unix.AF_PACKET, "AF_PACKET"}}
+
+var socketTypes = []named{{unix.SOCK_STREAM, "SOCK_STREAM"}, {unix.SOCK_DGRAM, "SOCK_DGRAM"},
+	{unix.SOCK_RAW, "SOCK_RAW"}, {unix.SOCK_PACKET, "SOCK_PACKET"}}
+
+// socketArgs decodes socket(2) as the kernel reports it: packet and raw
+// IP sockets.  The protocol of a packet socket is an ethertype in network
+// byte order (ETH_P_ALL is 0x0300 as the call sees it, 0x0003 decoded).
+func socketArgs(c *Call) []record.Arg {
+	proto := int64(int32(c.Args[2]))
+	if c.Args[0] == unix.AF_PACKET {
+		proto = int64(uint16(c.Args[2])>>8 | uint16(c.Args[2])<<8)
+	}
+	return []record.Arg{arg("family", enumName(c.Args[0], socketFamilies)),
+		arg("type", enumName(c.Args[1]&0xf, socketTypes)), arg("protocol", proto)}
+}

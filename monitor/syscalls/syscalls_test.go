@@ -21,6 +21,7 @@ import (
 // table entry needs a line here: the test fails until it has one.
 var unixNr = map[string]uint32{
 	"ptrace":            unix.SYS_PTRACE,
+	"socket":            unix.SYS_SOCKET,
 	"kill":              unix.SYS_KILL,
 	"tkill":             unix.SYS_TKILL,
 	"tgkill":            unix.SYS_TGKILL,

@@ -22,14 +22,15 @@ type Call struct {
 
 // Spec describes one syscall.
 type Spec struct {
-	Nr    uint32
-	Name  string
-	Group string   // debugging, kernel, namespaces, credentials, fileless
-	Str   [3]uint8 // 1-based argument indexes of strings to copy
-	FdArg uint8    // 1-based argument index of an fd whose path to resolve
-	Deref uint8    // 1-based argument index of a pointer to copy 8 bytes from
-	Flags uint8    // event.Sc* kernel filters
-	Args  func(c *Call) []record.Arg
+	Nr     uint32
+	Name   string
+	Group  string   // debugging, kernel, namespaces, credentials, fileless, network
+	Str    [3]uint8 // 1-based argument indexes of strings to copy
+	FdArg  uint8    // 1-based argument index of an fd whose path to resolve
+	Deref  uint8    // 1-based argument index of a pointer to copy 8 bytes from
+	Flags  uint8    // event.Sc* kernel filters
+	Filter uint8    // event.ScFilter*: an argument filter of this call's own
+	Args   func(c *Call) []record.Arg
 }
 
 // Table is the list, by syscall number (x86-64).
@@ -89,6 +90,8 @@ var Table = []Spec{
 	{Nr: 135, Name: "personality", Group: "fileless", Args: hexArg(0, "persona")},
 	{Nr: 250, Name: "keyctl", Group: "fileless", Args: keyctlArgs},
 	{Nr: 304, Name: "open_by_handle_at", Group: "fileless", FdArg: 1, Args: hexArg(2, "flags")},
+	// packet capture and crafted packets: AF_PACKET and raw IP sockets only
+	{Nr: 41, Name: "socket", Group: "network", Filter: event.ScFilterRawSocket, Args: socketArgs},
 }
 
 var byNr = func() map[uint32]*Spec {
@@ -120,6 +123,7 @@ func (s *Spec) KernelSpec() [event.SyscallSpecSize]byte {
 	b[event.SpecOffFdArg] = s.FdArg
 	b[event.SpecOffFlags] = s.Flags
 	b[event.SpecOffDeref] = s.Deref
+	b[event.SpecOffFilter] = s.Filter
 	return b
 }
 

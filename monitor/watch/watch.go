@@ -31,17 +31,18 @@ const (
 // Classes of watched paths; the first severity assignment and later the
 // rules are based on them.
 const (
-	ClassCredentials = "credentials"    // password hashes, sudoers, SSH private keys
-	ClassAccounts    = "accounts"       // passwd, group
-	ClassAuthConfig  = "auth-config"    // PAM, sshd, security limits
-	ClassSSH         = "ssh"            // users' .ssh directories
-	ClassPersistence = "persistence"    // cron, systemd units, init scripts, profiles
-	ClassPreload     = "preload"        // the dynamic loader's preload and paths
-	ClassKernel      = "kernel"         // /boot, modules, core_pattern, LSM policy
-	ClassLogs        = "logs"           // /var/log (truncation and changes only)
-	ClassHistory     = "history"        // shell history (truncation and changes only)
-	ClassCustom      = "custom"         // --watch-path
-	ClassProcMem     = "process-memory" // /proc/<pid>/mem
+	ClassCredentials = "credentials"       // password hashes, sudoers, SSH private keys
+	ClassAccounts    = "accounts"          // passwd, group
+	ClassAuthConfig  = "auth-config"       // PAM, sshd, security limits
+	ClassSSH         = "ssh"               // users' .ssh directories
+	ClassPersistence = "persistence"       // cron, systemd units, init scripts, profiles
+	ClassPreload     = "preload"           // the dynamic loader's preload and paths
+	ClassKernel      = "kernel"            // /boot, modules, core_pattern, LSM policy
+	ClassLogs        = "logs"              // /var/log (truncation and changes only)
+	ClassHistory     = "history"           // shell history (truncation and changes only)
+	ClassCustom      = "custom"            // --watch-path
+	ClassProcMem     = "process-memory"    // /proc/<pid>/mem
+	ClassCloudCreds  = "cloud-credentials" // cloud, cluster, registry and git tokens in homes
 )
 
 // Entry is one watched path.  A Prefix entry matches every path that starts
@@ -122,9 +123,21 @@ const ReleaseAgentPattern = "*/release_agent"
 var historyFiles = []string{".bash_history", ".zsh_history", ".sh_history", ".ash_history",
 	".history", ".python_history", ".mysql_history", ".psql_history"}
 
-// HomeEntries watches each account's .ssh directory (all access) and
-// history files (truncation and changes), for the homes listed in the
-// passwd file that exist.  Accounts created later need a restart.
+// shellStartup are the files a login or interactive shell runs from a home:
+// a line added there runs at the user's next login.
+var shellStartup = []string{".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",
+	".zshrc", ".zshenv", ".zprofile", ".zlogin"}
+
+// cloudCredentials are the token files of the usual cloud, cluster,
+// registry and git tools, in a home (all access: reading them is the
+// point).  A name ending in "/" is a directory, watched below.
+var cloudCredentials = []string{".aws/credentials", ".kube/config", ".docker/config.json",
+	".git-credentials", ".netrc", ".pgpass", ".config/gcloud/", ".azure/"}
+
+// HomeEntries watches each account's .ssh directory and cloud credentials
+// (all access), shell startup files (changes) and history files
+// (truncation and changes), for the homes listed in the passwd file that
+// exist.  Accounts created later need a restart.
 func HomeEntries(passwdPath string) []Entry {
 	f, err := os.Open(passwdPath)
 	if err != nil {
@@ -147,6 +160,9 @@ func HomeEntries(passwdPath string) []Entry {
 			continue
 		}
 		seen[home] = true
+		if len(home) > event.WatchKeyLen-64 {
+			continue // its longest entry would not fit a watch key
+		}
 		owner := int64(-1)
 		if uid, err := strconv.ParseUint(fields[2], 10, 32); err == nil {
 			owner = int64(uid)
@@ -156,6 +172,19 @@ func HomeEntries(passwdPath string) []Entry {
 		out = append(out, ssh)
 		for _, h := range historyFiles {
 			e := exact(home+"/"+h, Trunc|Change, ClassHistory)
+			e.Owner = owner
+			out = append(out, e)
+		}
+		for _, s := range shellStartup {
+			e := exact(home+"/"+s, Modify, ClassPersistence)
+			e.Owner = owner
+			out = append(out, e)
+		}
+		for _, c := range cloudCredentials {
+			e := exact(home+"/"+c, All, ClassCloudCreds)
+			if strings.HasSuffix(c, "/") {
+				e = dir(home+"/"+c, All, ClassCloudCreds)
+			}
 			e.Owner = owner
 			out = append(out, e)
 		}

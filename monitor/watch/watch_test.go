@@ -170,7 +170,7 @@ func TestCustom(t *testing.T) {
 	}
 }
 
-func TestHomeEntriesWatchSSHAndHistoryOfExistingHomes(t *testing.T) {
+func TestHomeEntriesWatchSSHHistoryStartupAndCredentialsOfExistingHomes(t *testing.T) {
 	dir := realTempDir(t)
 	alice, carol := filepath.Join(dir, "alice"), filepath.Join(dir, "carol")
 	mkdir(t, alice)
@@ -225,20 +225,38 @@ func TestHomeEntriesWatchSSHAndHistoryOfExistingHomes(t *testing.T) {
 		if es[0] != ssh {
 			t.Errorf("%s: first entry %+v, want %+v", home, es[0], ssh)
 		}
-		history := map[string]bool{}
+		// each other file: its class and access, exact unless a directory
+		want := map[string]watch.Entry{}
+		for _, h := range []string{".bash_history", ".zsh_history", ".python_history"} {
+			want[h] = watch.Entry{Path: home + "/" + h, Access: watch.Trunc | watch.Change, Class: watch.ClassHistory}
+		}
+		for _, s := range []string{".bashrc", ".profile", ".bash_profile", ".zshrc"} {
+			want[s] = watch.Entry{Path: home + "/" + s, Access: watch.Modify, Class: watch.ClassPersistence}
+		}
+		for _, c := range []string{".aws/credentials", ".kube/config", ".docker/config.json", ".git-credentials", ".netrc"} {
+			want[c] = watch.Entry{Path: home + "/" + c, Access: watch.All, Class: watch.ClassCloudCreds}
+		}
+		want[".config/gcloud/"] = watch.Entry{Path: home + "/.config/gcloud/", Prefix: true, Access: watch.All, Class: watch.ClassCloudCreds}
+		seen := map[string]bool{}
 		for _, e := range es[1:] {
 			name := strings.TrimPrefix(e.Path, home+"/")
-			if e.Prefix || e.Access != watch.Trunc|watch.Change || e.Class != watch.ClassHistory || strings.Contains(name, "/") || e.Owner != owners[home] {
-				t.Errorf("%s: %+v, want an exact history file with Trunc|Change", home, e)
-			}
-			if history[name] {
+			if seen[name] {
 				t.Errorf("%s: %s listed twice", home, name)
 			}
-			history[name] = true
+			seen[name] = true
+			if e.Owner != owners[home] {
+				t.Errorf("%s: %+v: owner %d, want %d", home, e, e.Owner, owners[home])
+			}
+			if w, ok := want[name]; ok {
+				w.Owner = e.Owner
+				if e != w {
+					t.Errorf("%s: %+v, want %+v", home, e, w)
+				}
+			}
 		}
-		for _, name := range []string{".bash_history", ".zsh_history", ".python_history"} {
-			if !history[name] {
-				t.Errorf("%s: %s not watched (have %v)", home, name, history)
+		for name := range want {
+			if !seen[name] {
+				t.Errorf("%s: %s not watched (have %v)", home, name, seen)
 			}
 		}
 	}

@@ -50,6 +50,10 @@ var builtinRules = map[string]builtinRule{
 	"container-escape":             {"critical", true},
 	"credential-hunting":           {"warn", true},
 	"sensitive-config-modified":    {"warn", true},
+	"cloud-credential-read":        {"warn", true},
+	"module-from-unusual-path":     {"warn", true},
+	"setuid-root-refused":          {"warn", true},
+	"packet-capture":               {"warn", true},
 	"process-memory-access":        {"warn", true},
 	"kernel-tampering":             {"warn", true},
 	"monitor-tampering":            {"critical", true},
@@ -247,6 +251,7 @@ func TestRules(t *testing.T) {
 		suspicious[p] = true
 	}
 	watchDir := t.TempDir()
+	fx := newCoverageFixture(t) // a home the monitor must see at its start
 	m := startMonitor(t, "--watch-path", watchDir)
 	wait := func(t *testing.T, what string, preds ...func(rec) bool) rec {
 		t.Helper()
@@ -807,6 +812,8 @@ func TestRules(t *testing.T) {
 		}
 		assertNotFired(t, r, "watched-path-modified")
 	})
+
+	attackSuite(t, m, fx, h)
 
 	t.Run("every built-in rule fired during the run", func(t *testing.T) {
 		seen := map[string]bool{}

@@ -1,0 +1,224 @@
+package e2e
+
+// The attack suite of the coverage issue: each technique by its ATT&CK id,
+// run for real beside its nearest benign twin.  It runs inside TestRules
+// (one monitor, the default policy), whose last check wants every built-in
+// rule to have fired.  README's coverage table names these subtests.
+//
+// Everything stays on this machine and is undone: a temporary user (and
+// home) made before the monitor starts, so that its home is watched, and
+// removed with its crontab; files in temporary directories; a module file
+// that is not a module, which the kernel refuses.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tempUser is an account with a home, made for one test and removed.
+type tempUser struct {
+	name, home string
+}
+
+func newTempUser(t *testing.T) tempUser {
+	t.Helper()
+	name := fmt.Sprintf("e2ecov%d", os.Getpid()%1000000)
+	if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() {
+		exec.Command("crontab", "-u", name, "-r").Run() // none left, unless a test failed half-way
+		if out, err := exec.Command("userdel", "-r", name).CombinedOutput(); err != nil {
+			t.Errorf("userdel -r %s: %v: %s", name, err, out)
+		}
+	})
+	home := "/home/" + name
+	if st, err := os.Stat(home); err != nil || !st.IsDir() {
+		t.Fatalf("useradd -m %s made no %s", name, home)
+	}
+	return tempUser{name: name, home: home}
+}
+
+// coverageFixture is what the attack suite sets up before the monitor
+// starts: a user whose home holds cloud credentials and a git token.
+type coverageFixture struct {
+	user tempUser
+}
+
+func newCoverageFixture(t *testing.T) coverageFixture {
+	t.Helper()
+	u := newTempUser(t)
+	for path, content := range map[string]string{
+		".aws/credentials": "[default]\naws_access_key_id = AKIAE2ETESTONLY\naws_secret_access_key = e2e-not-a-secret\n",
+		".git-credentials": "https://e2e:e2e-not-a-token@example.invalid\n",
+	} {
+		p := filepath.Join(u.home, path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return coverageFixture{user: u}
+}
+
+// noAlertFrom fails when pid raised any rule at warn or above (drain first).
+func noAlertFrom(t *testing.T, m *monitor, pid int, what string) {
+	t.Helper()
+	m.drain(t)
+	for _, r := range m.find(pidIs(pid)) {
+		if s := r.str("severity"); s == "warn" || s == "critical" {
+			t.Errorf("%s (pid %d) raised %s %v: %v", what, pid, s, firedNames(r), r)
+		}
+	}
+}
+
+func attackSuite(t *testing.T, m *monitor, fx coverageFixture, h string) {
+	wait := func(t *testing.T, what string, preds ...func(rec) bool) rec {
+		t.Helper()
+		return m.waitFor(t, 10*time.Second, what, and(preds...))
+	}
+	u := fx.user
+
+	t.Run("T1040 packet-capture: python opens an AF_PACKET socket; ping's raw ICMP socket does not fire", func(t *testing.T) {
+		pid := runIn(t, "/", "python3", "-c", "import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0x0300).close()")
+		r := wait(t, "socket(AF_PACKET)", eventIs("socket"), pidIs(pid))
+		if r.str("syscall", "args", "family") != "AF_PACKET" || r.str("syscall", "args", "type") != "SOCK_RAW" {
+			t.Errorf("args = %v, want AF_PACKET SOCK_RAW", r.get("syscall", "args"))
+		}
+		assertFired(t, r, "packet-capture")
+
+		pid = runIn(t, "/", "ping", "-c", "1", "-W", "5", "127.0.0.1")
+		noAlertFrom(t, m, pid, "ping -c 1 127.0.0.1")
+	})
+
+	t.Run("T1548.001 setuid-bit-set: chmod u+s and g+s anywhere; chmod 755 there is not even reported", func(t *testing.T) {
+		dir := t.TempDir() // not a watched path
+		f := filepath.Join(dir, "payload")
+		if err := os.WriteFile(f, []byte("#!/bin/true\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, mode := range []string{"u+s", "g+s"} {
+			pid := runIn(t, dir, "chmod", mode, "payload")
+			r := wait(t, "chmod "+mode, eventIs("chmod"), pidIs(pid))
+			if r.str("file", "path") != f || r.str("file", "class") != "" {
+				t.Errorf("path=%q class=%q, want %s and no class", r.str("file", "path"), r.str("file", "class"), f)
+			}
+			assertFired(t, r, "setuid-bit-set")
+		}
+		pid := runIn(t, dir, "chmod", "755", "payload")
+		m.drain(t)
+		if got := m.find(pidIs(pid)); len(m.find(and(pidIs(pid), eventIs("chmod")))) != 0 {
+			t.Errorf("chmod 755 of an unwatched file was reported: %v", got)
+		}
+	})
+
+	t.Run("T1548 setuid-root-refused: nobody asks for setuid(0); root dropping to uid 1000 does not fire", func(t *testing.T) {
+		pid, out := run(t, append(nobody, h, "setuid0")...)
+		if !strings.Contains(out, "operation not permitted") {
+			t.Fatalf("setuid(0) as nobody: %q", out)
+		}
+		assertFired(t, wait(t, "refused setuid", eventIs("setuid"), pidIs(pid)), "setuid-root-refused")
+
+		pid, _ = run(t, h, "setresuid-drop")
+		assertNotFired(t, wait(t, "setresuid drop", eventIs("setresuid"), pidIs(pid)), "setuid-root-refused")
+	})
+
+	t.Run("T1547.006 module-from-unusual-path: insmod of a file in /tmp (refused); the same from /lib/modules does not fire", func(t *testing.T) {
+		junk := []byte("\x7fELF not a module, the kernel refuses it\n")
+		bad := filepath.Join(t.TempDir(), "e2e-rootkit.ko")
+		if err := os.WriteFile(bad, junk, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pid, out := run(t, "insmod", bad)
+		r := wait(t, "finit_module of "+bad, func(r rec) bool {
+			return (r.str("event") == "finit_module" || r.str("event") == "init_module") && int(r.num("process", "pid")) == pid
+		})
+		if r.str("error") == "" {
+			t.Fatalf("the kernel loaded %s?! insmod: %s", bad, out)
+		}
+		assertFired(t, r, "module-from-unusual-path")
+
+		// the twin: an installed module's place (what modprobe loads from)
+		mods := "/lib/modules"
+		made := false
+		if _, err := os.Stat(mods); os.IsNotExist(err) {
+			if err := os.Mkdir(mods, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			made = true
+		}
+		good := filepath.Join(mods, fmt.Sprintf("e2e-twin-%d.ko", os.Getpid()))
+		if err := os.WriteFile(good, junk, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			os.Remove(good)
+			if made {
+				os.Remove(mods)
+			}
+		})
+		pid, _ = run(t, "insmod", good)
+		r = wait(t, "finit_module of "+good, func(r rec) bool {
+			return (r.str("event") == "finit_module" || r.str("event") == "init_module") && int(r.num("process", "pid")) == pid
+		})
+		assertNotFired(t, r, "module-from-unusual-path")
+		noAlertFrom(t, m, pid, "insmod from /lib/modules")
+	})
+
+	t.Run("T1053.003 persistence-write: crontab installs a user's crontab; crontab -l does not fire", func(t *testing.T) {
+		cmd := exec.Command("crontab", "-u", u.name, "-")
+		cmd.Stdin = strings.NewReader("# e2e: a comment only, removed at once\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("crontab -u %s -: %v: %s", u.name, err, out)
+		}
+		pid := cmd.Process.Pid
+		defer exec.Command("crontab", "-u", u.name, "-r").Run()
+		r := wait(t, "crontab's write", pidIs(pid), func(r rec) bool { return r.get("rules") != nil })
+		if !strings.HasPrefix(r.str("file", "path"), "/var/spool/cron/") {
+			t.Errorf("path = %q, want the cron spool", r.str("file", "path"))
+		}
+		assertFired(t, r, "persistence-write")
+
+		pid, out := run(t, "crontab", "-u", u.name, "-l")
+		if !strings.Contains(out, "# e2e") {
+			t.Fatalf("crontab -l: %q", out)
+		}
+		noAlertFrom(t, m, pid, "crontab -l")
+	})
+
+	t.Run("T1546.004 persistence-write: a line appended to a user's .bashrc; reading it is not reported", func(t *testing.T) {
+		rc := filepath.Join(u.home, ".bashrc")
+		pid := runIn(t, "/", "sh", "-c", "echo 'alias ls=\"ls; true e2e\"' >> "+rc)
+		assertFired(t, wait(t, "append to "+rc, eventIs("open"), pidIs(pid), pathIs(rc)), "persistence-write")
+
+		pid = runIn(t, "/", "cat", rc)
+		m.drain(t)
+		if got := m.find(and(pidIs(pid), pathIs(rc))); len(got) != 0 {
+			t.Errorf("reading %s was reported: %v", rc, got)
+		}
+	})
+
+	t.Run("T1552.001 cloud-credential-read: cat of a user's ~/.aws/credentials; git reading its credential store does not fire", func(t *testing.T) {
+		creds := filepath.Join(u.home, ".aws/credentials")
+		pid := runIn(t, "/", "cat", creds)
+		assertFired(t, wait(t, "open of "+creds, eventIs("open"), pidIs(pid), pathIs(creds)), "cloud-credential-read")
+
+		store := filepath.Join(u.home, ".git-credentials")
+		git := exec.Command("git", "credential-store", "get")
+		git.Env = append(os.Environ(), "HOME="+u.home)
+		git.Stdin = strings.NewReader("protocol=https\nhost=example.invalid\n\n")
+		out, err := git.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "password=e2e-not-a-token") {
+			t.Fatalf("git credential-store get: %v: %s", err, out)
+		}
+		r := wait(t, "git's open of "+store, eventIs("open"), pidIs(git.Process.Pid), pathIs(store))
+		assertNotFired(t, r, "cloud-credential-read")
+	})
+}
