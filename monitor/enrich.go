@@ -86,3 +86,21 @@ func (p *processor) exeOf(pid uint32) string {
 	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 	return exe
 }
+
+// isDescendant says whether pid is a child of ancestor, or a child's child
+// and so on (at most 8 generations), by the process table, else /proc.
+func (p *processor) isDescendant(pid, ancestor uint32) bool {
+	for i := 0; i < 8 && pid > 1; i++ {
+		ppid := uint32(0)
+		if e := p.table.Get(pid); e != nil && e.PPID != 0 {
+			ppid = e.PPID
+		} else if pp, ok := proc.PPIDOf(pid); ok {
+			ppid = pp
+		}
+		if ppid == ancestor {
+			return true
+		}
+		pid = ppid
+	}
+	return false
+}

@@ -30,6 +30,7 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 	}
 	if s.TargetPID != 0 {
 		s.TargetExe = p.exeOf(s.TargetPID)
+		s.TargetIsDescendant = p.isDescendant(s.TargetPID, e.Header.PID)
 	}
 	if spec.Name == "setns" && e.Ret == 0 {
 		ino, _ := s.Arg("ns_inode").(uint64)

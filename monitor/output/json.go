@@ -274,7 +274,8 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		d := zerolog.Dict().Str("name", x.Name).Uint32("nr", x.Nr).Str("group", x.Group).Int64("ret", x.Ret).
 			Dict("args", argsDict(x.Args))
 		if x.TargetPID != 0 {
-			d = d.Uint32("target_pid", x.TargetPID).Str("target_exe", x.TargetExe)
+			d = d.Uint32("target_pid", x.TargetPID).Str("target_exe", x.TargetExe).
+				Bool("target_is_descendant", x.TargetIsDescendant)
 		}
 		if x.EntersOtherNamespace != nil {
 			d = d.Bool("enters_other_namespace", *x.EntersOtherNamespace)

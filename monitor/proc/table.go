@@ -189,3 +189,13 @@ func parseStat(b []byte) (comm string, ppid uint32, ok bool) {
 	}
 	return comm, uint32(v), true
 }
+
+// PPIDOf reads pid's parent from /proc (for a process the table lacks).
+func PPIDOf(pid uint32) (uint32, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	_, ppid, ok := parseStat(b)
+	return ppid, ok
+}

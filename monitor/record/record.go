@@ -210,6 +210,9 @@ type Syscall struct {
 	// TargetPID/TargetExe: the process acted on (ptrace, process_vm_*)
 	TargetPID uint32
 	TargetExe string
+	// TargetIsDescendant: the target is the caller's child or a child's
+	// child (a debugger's own program), from the process table
+	TargetIsDescendant bool
 	// setns that succeeded: the namespace entered is none of the parent's
 	// (read from /proc at the event); nil when not checked
 	EntersOtherNamespace *bool

@@ -138,6 +138,12 @@ func callRec(p *record.Process, nr uint32, target uint32, raw ...uint64) record.
 	return record.Record{Event: spec.Name, Category: record.CatSyscall, Process: p, Syscall: s}
 }
 
+// ofDescendant makes a syscall record's target the caller's own child.
+func ofDescendant(r record.Record) record.Record {
+	r.Syscall.TargetIsDescendant = true
+	return r
+}
+
 func connectRec(p *record.Process, dst netip.Addr, port uint16) record.Record {
 	return record.Record{Event: "connect", Category: record.CatNetwork, Process: p,
 		Network: &record.Network{Family: "inet", Protocol: "tcp", SrcIP: localhost, SrcPort: 40000,
@@ -476,6 +482,15 @@ func ruleCases() []ruleCase {
 			nil},
 		{"process-injection", "gdb attaching is allowlisted",
 			callRec(proc(100, alice, "/usr/bin/gdb"), unix.SYS_PTRACE, 200, unix.PTRACE_ATTACH, 200),
+			nil},
+		{"process-injection", "gdb writing the memory of a process it attached to (gdb -p)",
+			callRec(proc(100, alice, "/usr/bin/gdb"), unix.SYS_PTRACE, 200, unix.PTRACE_POKEDATA, 200),
+			[]string{"process-injection"}},
+		{"process-injection", "gdb writing breakpoints into the program it started",
+			ofDescendant(callRec(proc(100, alice, "/usr/bin/gdb"), unix.SYS_PTRACE, 200, unix.PTRACE_POKEDATA, 200)),
+			nil},
+		{"process-injection", "python attaching to its own child",
+			ofDescendant(callRec(proc(100, alice, "/usr/bin/python3"), unix.SYS_PTRACE, 200, unix.PTRACE_ATTACH, 200)),
 			nil},
 		{"process-injection", "process_vm_writev into another process",
 			sysRec(proc(100, alice, "/usr/bin/python3"), "process_vm_writev", 200, arg("pid", int64(200))),

@@ -270,6 +270,7 @@ var Fields = func() []Field {
 		}, types.DefaultTypeAdapter.NativeToValue([]int64{}))},
 		{"syscall.target_pid", cel.IntType, "", sys(func(s *record.Syscall) ref.Val { return u32(s.TargetPID) }, noInt)},
 		{"syscall.target_exe", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.TargetExe) }, noStr)},
+		{"syscall.target_is_descendant", cel.BoolType, "the target is the caller's child, or a child's child (a debugger's own program)", sys(func(s *record.Syscall) ref.Val { return types.Bool(s.TargetIsDescendant) }, noBool)},
 		// enrichment checks it at the event; a record without the check (an
 		// older log) counts as other, as an unknown namespace does there
 		{"syscall.enters_host_namespace", cel.BoolType, "setns that succeeded: the namespace entered is one of init's (the host's)", sys(func(s *record.Syscall) ref.Val {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,35 @@ func attackSuite(t *testing.T, m *monitor, fx coverageFixture, h string) {
 		})
 		assertNotFired(t, r, "module-from-unusual-path")
 		noAlertFrom(t, m, pid, "insmod from /lib/modules")
+	})
+
+	t.Run("T1055.008 process-injection: gdb -p writing registers of a process it attached to; gdb writing into the program it started does not fire", func(t *testing.T) {
+		target := exec.Command("sleep", "30")
+		if err := target.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { target.Process.Kill(); target.Wait() }()
+		// a register changed and put back: the write is real, the sleep unharmed
+		poke := []string{"-batch", "-ex", "set $rbx = $rbx + 1", "-ex", "set $rbx = $rbx - 1"}
+		setregs := func(r rec) bool { return r.str("syscall", "args", "request") == "PTRACE_SETREGS" }
+		pid, out := run(t, append([]string{"gdb", "-p", strconv.Itoa(target.Process.Pid)}, poke...)...)
+		r := wait(t, "gdb's PTRACE_SETREGS into the sleep (gdb: "+out+")", eventIs("ptrace"), pidIs(pid), setregs)
+		if r.get("syscall", "target_is_descendant") != false {
+			t.Errorf("target_is_descendant = %v, want false", r.get("syscall", "target_is_descendant"))
+		}
+		assertFired(t, r, "process-injection")
+		for _, a := range m.find(and(eventIs("ptrace"), pidIs(pid))) {
+			if a.str("syscall", "args", "request") == "PTRACE_ATTACH" {
+				assertNotFired(t, a, "process-injection") // a debugger attaching to look
+			}
+		}
+
+		pid, out = run(t, append(append([]string{"gdb", "-ex", "starti"}, poke...), "-ex", "kill", "/bin/true")...)
+		r = wait(t, "gdb's PTRACE_SETREGS into its own program (gdb: "+out+")", eventIs("ptrace"), pidIs(pid), setregs)
+		if r.get("syscall", "target_is_descendant") != true {
+			t.Errorf("target_is_descendant = %v, want true", r.get("syscall", "target_is_descendant"))
+		}
+		noAlertFrom(t, m, pid, "gdb running /bin/true")
 	})
 
 	t.Run("T1053.003 persistence-write: crontab installs a user's crontab; crontab -l does not fire", func(t *testing.T) {
