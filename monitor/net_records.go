@@ -62,6 +62,9 @@ func (p *processor) onNet(e *event.Net) *record.Record {
 		Network:  n,
 	}
 	r.Severity = record.Info
+	if e.Op == event.NetOpConnect && n.DstIP.IsValid() {
+		n.PortsTried, n.HostsTried = p.fanout.add(e.PID, n.DstIP, n.DstPort, r.Time)
+	}
 	if n.Folded {
 		p.rememberFold(e, r.Process)
 	}

@@ -70,6 +70,7 @@ func (p *processor) onExit(e *event.Exit) *record.Record {
 		p.tracker.Exited(e.PID)
 	}
 	p.userns.Exit(e.PID)
+	p.fanout.exit(e.PID)
 	x := &record.Exit{
 		Code:       e.Code(),
 		Signal:     e.Signal(),

@@ -52,6 +52,7 @@ type processor struct {
 	alertsFolded     uint64
 	folds            map[foldKey]*record.Process
 	userns           rules.Userns // the user-namespace sequence detector
+	fanout           fanout       // recent connects per process (port scans)
 	syscallsRepeated uint64
 	scriptCache      map[string]string      // interpreter aliases resolved (scriptOf)
 	scope            netinfo.Scope          // where a destination is: loopback, local, remote

@@ -254,6 +254,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			if x.Resolver {
 				d = d.Bool("dst_resolver", true)
 			}
+			if x.PortsTried > 0 {
+				d = d.Int("ports_tried", x.PortsTried).Int("hosts_tried", x.HostsTried)
+			}
 		}
 		if len(x.UnixPath) > 0 {
 			d = bytesDict(d, "unix_path", x.UnixPath)

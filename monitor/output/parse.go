@@ -144,6 +144,8 @@ type jsonNetwork struct {
 	DstIP       string   `json:"dst_ip"`
 	DstPort     uint16   `json:"dst_port"`
 	DstScope    string   `json:"dst_scope"`
+	PortsTried  int      `json:"ports_tried"`
+	HostsTried  int      `json:"hosts_tried"`
 	Resolver    bool     `json:"dst_resolver"`
 	UnixPath    string   `json:"unix_path"`
 	UnixPathHex string   `json:"unix_path_hex"`
@@ -310,7 +312,7 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	if x := j.Network; x != nil {
 		n := &record.Network{Family: x.Family, Protocol: x.Protocol, SrcPort: x.SrcPort, DstPort: x.DstPort,
 			Direction: x.Direction, Sources: x.Sources, Backlog: x.Backlog, Folded: x.Folded, Count: x.Count,
-			DstScope: x.DstScope, Resolver: x.Resolver}
+			DstScope: x.DstScope, Resolver: x.Resolver, PortsTried: x.PortsTried, HostsTried: x.HostsTried}
 		if x.SrcIP != "" {
 			n.SrcIP, err = netip.ParseAddr(x.SrcIP)
 			keep(err)

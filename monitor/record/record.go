@@ -187,6 +187,10 @@ type Network struct {
 	Backlog   int      // listen
 	Folded    bool     // UDP: repeats to this destination are counted, not printed
 	Count     uint64   // UDP fold summary: sends in the window, the first included
+	// connect: the distinct ports of this host, and the distinct hosts,
+	// the process tried in the last 10 s, this one included (port scans)
+	PortsTried int
+	HostsTried int
 }
 
 // Arg is one decoded syscall argument.  Value is int64, uint64, string,

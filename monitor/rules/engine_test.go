@@ -138,6 +138,12 @@ func callRec(p *record.Process, nr uint32, target uint32, raw ...uint64) record.
 	return record.Record{Event: spec.Name, Category: record.CatSyscall, Process: p, Syscall: s}
 }
 
+// tried gives a connect the fan-out the processor counts (fanout.go).
+func tried(r record.Record, ports, hosts int) record.Record {
+	r.Network.PortsTried, r.Network.HostsTried = ports, hosts
+	return r
+}
+
 // ofDescendant makes a syscall record's target the caller's own child.
 func ofDescendant(r record.Record) record.Record {
 	r.Syscall.TargetIsDescendant = true
@@ -468,6 +474,20 @@ func ruleCases() []ruleCase {
 			[]string{"packet-capture"}},
 		{"packet-capture", "ping's raw ICMP socket is allowlisted",
 			callRec(proc(100, alice, "/usr/bin/ping"), unix.SYS_SOCKET, 0, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
+			nil},
+
+		// port-scan
+		{"port-scan", "python's 20th port of one host in 10 s",
+			tried(connectRec(proc(100, alice, "/usr/bin/python3.11"), localhost, 40020), 20, 1),
+			[]string{"port-scan"}},
+		{"port-scan", "a client's 30th connection to one port (a pool)",
+			tried(connectRec(proc(100, alice, "/usr/bin/python3.11"), localhost, 5432), 1, 1),
+			nil},
+		{"port-scan", "a client's 60th host on port 22",
+			tried(connectRec(proc(100, alice, "/usr/bin/python3.11"), netip.MustParseAddr("192.0.2.60"), 22), 1, 60),
+			[]string{"suspicious-outbound", "port-scan"}},
+		{"port-scan", "a service scraping 60 hosts (prometheus, started by init)",
+			tried(connectRec(child(proc(100, alice, "/usr/bin/prometheus"), 1, "/usr/lib/systemd/systemd"), netip.MustParseAddr("192.0.2.60"), 9100), 1, 60),
 			nil},
 
 		// process-injection

@@ -237,6 +237,8 @@ var Fields = func() []Field {
 		{"network.src_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.SrcPort) }, noInt)},
 		{"network.dst_ip", cel.StringType, "", network(func(n *record.Network) ref.Val { return ipString(n.DstIP.IsValid(), n.DstIP.String) }, noStr)},
 		{"network.dst_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.DstPort) }, noInt)},
+		{"network.ports_tried", cel.IntType, "connect: the distinct ports of this host the process tried in the last 10 s, this one included", network(func(n *record.Network) ref.Val { return types.Int(n.PortsTried) }, noInt)},
+		{"network.hosts_tried", cel.IntType, "connect: the distinct hosts the process tried in the last 10 s, this one included", network(func(n *record.Network) ref.Val { return types.Int(n.HostsTried) }, noInt)},
 		{"network.dst_scope", cel.StringType, "where the destination is: loopback, local (an address of this host) or remote", network(func(n *record.Network) ref.Val { return types.String(n.DstScope) }, noStr)},
 		{"network.dst_resolver", cel.BoolType, "the destination is a nameserver of /etc/resolv.conf, port 53", network(func(n *record.Network) ref.Val { return types.Bool(n.Resolver) }, noBool)},
 		{"network.unix_path", cel.StringType, "", network(func(n *record.Network) ref.Val { return str(n.UnixPath) }, noStr)},

@@ -202,6 +202,38 @@ func attackSuite(t *testing.T, m *monitor, fx coverageFixture, h string) {
 		noAlertFrom(t, m, pid, "gdb running /bin/true")
 	})
 
+	t.Run("T1046 port-scan: one process tries 30 ports of 127.0.0.1, one alert; 30 connections to one port do not fire", func(t *testing.T) {
+		scan := `import socket, sys
+for p in range(int(sys.argv[1]), int(sys.argv[1]) + int(sys.argv[2])):
+    s = socket.socket()
+    s.settimeout(2)
+    try:
+        s.connect(("127.0.0.1", p))
+    except OSError:
+        pass
+    s.close()
+`
+		pid := runIn(t, "/", "python3", "-c", scan, "47000", "30")
+		scanned := func(r rec) bool { _, ok := firedRules(r)["port-scan"]; return ok }
+		r := wait(t, "port-scan alert", eventIs("connect"), pidIs(pid), scanned)
+		if r.num("network", "ports_tried") != 20 {
+			t.Errorf("ports_tried = %v, want 20 (the alert at the threshold)", r.get("network", "ports_tried"))
+		}
+		assertFired(t, r, "port-scan")
+		m.drain(t)
+		if n := len(m.find(and(pidIs(pid), scanned))); n != 1 {
+			t.Errorf("%d port-scan alerts for one scan, want 1 (the rest fold into it)", n)
+		}
+
+		_, port := loopbackListener(t, nil)
+		pid = runIn(t, "/", "python3", "-c", `import socket, sys
+for i in range(30):
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+`, strconv.Itoa(port))
+		r = wait(t, "the pool's 30th connect", eventIs("connect"), pidIs(pid), func(r rec) bool { return r.num("network", "ports_tried") == 1 })
+		noAlertFrom(t, m, pid, "30 connections to one port")
+	})
+
 	t.Run("T1053.003 persistence-write: crontab installs a user's crontab; crontab -l does not fire", func(t *testing.T) {
 		cmd := exec.Command("crontab", "-u", u.name, "-")
 		cmd.Stdin = strings.NewReader("# e2e: a comment only, removed at once\n")

@@ -54,6 +54,7 @@ var builtinRules = map[string]builtinRule{
 	"module-from-unusual-path":     {"warn", true},
 	"setuid-root-refused":          {"warn", true},
 	"packet-capture":               {"warn", true},
+	"port-scan":                    {"warn", true},
 	"process-memory-access":        {"warn", true},
 	"kernel-tampering":             {"warn", true},
 	"monitor-tampering":            {"critical", true},
