@@ -155,10 +155,13 @@ struct exec_event {
 	__u16 cwd_root_len;
 	__u16 preload_len;  /* EXEC_F_LD_PRELOAD: bytes of its value, after filename */
 	__u16 pad;
+	__u64 stdin_pipe;   /* fd 0's pipe (inode number), 0: not a pipe */
+	__u64 stdout_pipe;  /* fd 1's pipe: user space links the two ends
+			     * (curl ... | sh) */
 	char data[EXEC_DATA_BUF];
 };
 
-#define EXEC_EVENT_FIXED_LEN (sizeof(struct event_header) + 24)
+#define EXEC_EVENT_FIXED_LEN (sizeof(struct event_header) + 40)
 
 /* EVENT_EXIT: the last thread of a process left. */
 struct exit_event {

@@ -131,15 +131,25 @@ __noinline __u64 env_ld_preload(__u64 start, __u64 end)
  * Mark which of fds 0-2 are internet sockets: a shell talking to the
  * network.  Unix sockets do not count: a service's stdout is the journal's
  * socket, and a shell that systemd or cron starts is not a reverse shell.
+ * Note the pipes on fds 0 and 1 by inode number: user space joins the two
+ * ends of one pipe from the execs on either side (a shell reading its
+ * program from curl).
  */
-static __always_inline __u32 stdio_sockets(struct task_struct *task)
+static __always_inline __u32 stdio_kinds(struct task_struct *task, struct exec_event *e)
 {
 	__u32 flags = 0;
 
+	e->stdin_pipe = 0;
+	e->stdout_pipe = 0;
 	for (int fd = 0; fd < 3; fd++) {
 		struct file *f = fd_file(fd);
+		__u16 mode = f ? BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT : 0;
 
-		if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		if (mode == S_IFIFO && fd == 0)
+			e->stdin_pipe = BPF_CORE_READ(f, f_inode, i_ino);
+		if (mode == S_IFIFO && fd == 1)
+			e->stdout_pipe = BPF_CORE_READ(f, f_inode, i_ino);
+		if (mode != S_IFSOCK)
 			continue;
 		struct socket *sock = BPF_CORE_READ(f, private_data);
 		__u16 family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
@@ -192,7 +202,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	}
 	if (BPF_CORE_READ(task, mm, exe_file, f_inode, __i_nlink) == 0)
 		e->flags |= EXEC_F_EXE_DELETED;
-	e->flags |= stdio_sockets(task);
+	e->flags |= stdio_kinds(task, e);
 	preload = env_ld_preload(BPF_CORE_READ(task, mm, env_start), BPF_CORE_READ(task, mm, env_end));
 	if (preload)
 		e->flags |= EXEC_F_LD_PRELOAD;
@@ -289,6 +299,8 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	fill_header(&e->hdr, EVENT_EXEC, task);
 	e->ret = ret;
 	e->flags = pending->flags;
+	e->stdin_pipe = 0; /* the scratch holds the last exec's */
+	e->stdout_pipe = 0;
 
 	argv = pending->argv;
 	ptr_size = current_in_compat() ? 4 : 8;

@@ -22,6 +22,7 @@
 /* stat.h */
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define S_IFIFO 0010000
 #define S_ISUID 0004000
 #define S_ISGID 0002000
 

@@ -50,6 +50,9 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 			FilenameTruncated: e.Flags&event.ExecFlagFilenameTruncated != 0,
 		},
 	}
+	if e.Ret == 0 {
+		p.pipes.join(r, e.StdinPipe, e.StdoutPipe)
+	}
 	if e.Ret < 0 {
 		r.Error = output.ErrnoName(int(-e.Ret))
 		r.Message = fmt.Sprintf("exec of %q failed: %s", e.Filename, r.Error)

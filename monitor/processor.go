@@ -53,6 +53,7 @@ type processor struct {
 	folds            map[foldKey]*record.Process
 	userns           rules.Userns // the user-namespace sequence detector
 	fanout           fanout       // recent connects per process (port scans)
+	pipes            pipes        // pipe ends seen at exec, waiting for the other end
 	syscallsRepeated uint64
 	scriptCache      map[string]string      // interpreter aliases resolved (scriptOf)
 	scope            netinfo.Scope          // where a destination is: loopback, local, remote

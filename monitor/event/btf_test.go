@@ -30,6 +30,7 @@ var goStructs = map[string]struct {
 		"exe_len": offExecExeLen, "cwd_len": offExecCwdLen, "filename_len": offExecFilenameLen,
 		"exe_root_len": offExecExeRootLen, "cwd_root_len": offExecCwdRootLen,
 		"preload_len": offExecPreloadLen, "pad": offExecPad,
+		"stdin_pipe": offExecStdinPipe, "stdout_pipe": offExecStdoutPipe,
 		"data": offExecData,
 	}},
 	"exit_event": {ExitSize, map[string]uint32{

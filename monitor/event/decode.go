@@ -186,6 +186,8 @@ func (d *Decoder) decodeExec(b []byte) (*Exec, error) {
 	preLen := int(le.Uint16(b[offExecPreloadLen:]))
 	e.ExeRootLen = le.Uint16(b[offExecExeRootLen:])
 	e.CwdRootLen = le.Uint16(b[offExecCwdRootLen:])
+	e.StdinPipe = le.Uint64(b[offExecStdinPipe:])
+	e.StdoutPipe = le.Uint64(b[offExecStdoutPipe:])
 	data := b[offExecData:]
 	if argsLen+exeLen+cwdLen+fnLen+preLen > len(data) {
 		return nil, &DecodeError{Type: TypeExec, Len: len(b), Err: ErrMalformed,

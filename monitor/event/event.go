@@ -221,7 +221,9 @@ const (
 	offExecCwdRootLen  = HeaderSize + 18
 	offExecPreloadLen  = HeaderSize + 20
 	offExecPad         = HeaderSize + 22
-	offExecData        = HeaderSize + 24
+	offExecStdinPipe   = HeaderSize + 24
+	offExecStdoutPipe  = HeaderSize + 32
+	offExecData        = HeaderSize + 40
 	ExecFixedSize      = offExecData
 
 	offExitLifetime = HeaderSize + 0
@@ -390,6 +392,8 @@ type Exec struct {
 	Preload    []byte // the LD_PRELOAD value (ExecFlagLDPreload; up to 255 bytes)
 	ExeRootLen uint16 // Chrooted: bytes of Exe, of Cwd, that are the root
 	CwdRootLen uint16
+	StdinPipe  uint64 // fd 0's pipe inode, 0 when not a pipe
+	StdoutPipe uint64 // fd 1's
 }
 
 // ArgsTruncated reports whether argv was cut by a size or count cap.

@@ -94,6 +94,21 @@ func (a rulesArray) MarshalZerologArray(arr *zerolog.Array) {
 	}
 }
 
+// pipeEndDict is the program at the other end of a pipe (exec.stdin_from,
+// exec.stdout_to): pid, exe, args (as process.args) and script.
+func pipeEndDict(p record.PipeEnd) *zerolog.Event {
+	d := zerolog.Dict().Uint32("pid", p.PID)
+	d = bytesDict(d, "exe", []byte(p.Exe))
+	d = d.Array("args", argsArray(p.Args))
+	if anyInvalid(p.Args) {
+		d = d.Array("args_hex", argsHexArray(p.Args))
+	}
+	if p.Script != "" {
+		d = bytesDict(d, "script", []byte(p.Script))
+	}
+	return d
+}
+
 func anyInvalid(args [][]byte) bool {
 	for _, a := range args {
 		if !utf8.Valid(a) {
@@ -181,6 +196,12 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		}
 		if x.PathMisses > 0 {
 			d = d.Int("path_misses", x.PathMisses)
+		}
+		if x.StdinFrom != nil {
+			d = d.Dict("stdin_from", pipeEndDict(*x.StdinFrom))
+		}
+		if x.StdoutTo != nil {
+			d = d.Dict("stdout_to", pipeEndDict(*x.StdoutTo))
 		}
 		e = e.Dict("exec", d)
 	}

@@ -88,17 +88,48 @@ type jsonProcess struct {
 }
 
 type jsonExec struct {
-	Filename          string   `json:"filename"`
-	FilenameHex       string   `json:"filename_hex"`
-	Ret               int32    `json:"ret"`
-	Execveat          bool     `json:"execveat"`
-	FilenameTruncated bool     `json:"filename_truncated"`
-	ExeDeleted        bool     `json:"exe_deleted"`
-	StdioSockets      []string `json:"stdio_sockets"`
-	LDPreload         bool     `json:"ld_preload"`
-	PathMisses        int      `json:"path_misses"`
-	LDPreloadValue    string   `json:"ld_preload_value"`
-	LDPreloadValueHex string   `json:"ld_preload_value_hex"`
+	Filename          string       `json:"filename"`
+	FilenameHex       string       `json:"filename_hex"`
+	Ret               int32        `json:"ret"`
+	Execveat          bool         `json:"execveat"`
+	FilenameTruncated bool         `json:"filename_truncated"`
+	ExeDeleted        bool         `json:"exe_deleted"`
+	StdioSockets      []string     `json:"stdio_sockets"`
+	LDPreload         bool         `json:"ld_preload"`
+	PathMisses        int          `json:"path_misses"`
+	LDPreloadValue    string       `json:"ld_preload_value"`
+	LDPreloadValueHex string       `json:"ld_preload_value_hex"`
+	StdinFrom         *jsonPipeEnd `json:"stdin_from"`
+	StdoutTo          *jsonPipeEnd `json:"stdout_to"`
+}
+
+type jsonPipeEnd struct {
+	PID       uint32   `json:"pid"`
+	Exe       string   `json:"exe"`
+	ExeHex    string   `json:"exe_hex"`
+	Args      []string `json:"args"`
+	ArgsHex   []string `json:"args_hex"`
+	Script    string   `json:"script"`
+	ScriptHex string   `json:"script_hex"`
+}
+
+// pipeEnd is the record form of j; bad hex is kept as err.
+func (j jsonPipeEnd) pipeEnd() (record.PipeEnd, error) {
+	var errs []error
+	exe, err := untrusted(j.Exe, j.ExeHex)
+	errs = append(errs, err)
+	script, err := untrusted(j.Script, j.ScriptHex)
+	errs = append(errs, err)
+	p := record.PipeEnd{PID: j.PID, Exe: string(exe), Script: string(script), Args: make([][]byte, len(j.Args))}
+	for i, a := range j.Args {
+		h := ""
+		if i < len(j.ArgsHex) {
+			h = j.ArgsHex[i]
+		}
+		p.Args[i], err = untrusted(a, h)
+		errs = append(errs, err)
+	}
+	return p, errors.Join(errs...)
 }
 
 type jsonExit struct {
@@ -295,6 +326,16 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		keep(err)
 		if len(e.LDPreloadValue) == 0 {
 			e.LDPreloadValue = nil
+		}
+		for _, end := range []struct {
+			from *jsonPipeEnd
+			to   **record.PipeEnd
+		}{{x.StdinFrom, &e.StdinFrom}, {x.StdoutTo, &e.StdoutTo}} {
+			if end.from != nil {
+				pe, err := end.from.pipeEnd()
+				keep(err)
+				*end.to = &pe
+			}
 		}
 		r.Exec = e
 	}

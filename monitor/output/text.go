@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"net/netip"
 	"path/filepath"
 	"strconv"
@@ -188,6 +189,13 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 			b = kvu(b, "path_misses", uint64(x.PathMisses))
 		}
 		b = appendArgs(b, p.Args, p.ArgsTruncated)
+		// the other end of a pipe: "stdin_from=curl -s http://..."
+		if x.StdinFrom != nil {
+			b = kv(b, "stdin_from", bytes.Join(x.StdinFrom.Args, []byte(" ")))
+		}
+		if x.StdoutTo != nil {
+			b = kv(b, "stdout_to", bytes.Join(x.StdoutTo.Args, []byte(" ")))
+		}
 	}
 	if x := r.File; x != nil {
 		b = kv(b, "path", x.Path)

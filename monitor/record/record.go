@@ -135,6 +135,19 @@ type Exec struct {
 	StdioSockets      []string // which of stdin, stdout, stderr are sockets
 	LDPreload         bool     // LD_PRELOAD is set in the new environment
 	LDPreloadValue    []byte   // its value (up to 255 bytes)
+	// StdinFrom, StdoutTo: the program writing into this one's stdin
+	// pipe, the program reading its stdout pipe, when that program
+	// exec'd first (the second exec of a pair names the first)
+	StdinFrom *PipeEnd
+	StdoutTo  *PipeEnd
+}
+
+// PipeEnd is one program at an end of a pipe, as its exec showed it.
+type PipeEnd struct {
+	PID    uint32
+	Exe    string
+	Args   [][]byte
+	Script string
 }
 
 // Exit is the payload of an exit event.

@@ -138,6 +138,24 @@ func callRec(p *record.Process, nr uint32, target uint32, raw ...uint64) record.
 	return record.Record{Event: spec.Name, Category: record.CatSyscall, Process: p, Syscall: s}
 }
 
+// fromPipe, toPipe: the program at the other end of an exec's stdin or
+// stdout pipe (process.exe, args...; toPipe also its script).
+func fromPipe(exe string, args ...string) func(*record.Exec) {
+	return func(x *record.Exec) { x.StdinFrom = pipeEnd(exe, "", args) }
+}
+
+func toPipe(exe, script string, args ...string) func(*record.Exec) {
+	return func(x *record.Exec) { x.StdoutTo = pipeEnd(exe, script, args) }
+}
+
+func pipeEnd(exe, script string, args []string) *record.PipeEnd {
+	p := &record.PipeEnd{PID: 300, Exe: exe, Script: script}
+	for _, a := range args {
+		p.Args = append(p.Args, []byte(a))
+	}
+	return p
+}
+
 // tried gives a connect the fan-out the processor counts (fanout.go).
 func tried(r record.Record, ports, hosts int) record.Record {
 	r.Network.PortsTried, r.Network.HostsTried = ports, hosts
@@ -474,6 +492,29 @@ func ruleCases() []ruleCase {
 			[]string{"packet-capture"}},
 		{"packet-capture", "ping's raw ICMP socket is allowlisted",
 			callRec(proc(100, alice, "/usr/bin/ping"), unix.SYS_SOCKET, 0, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
+			nil},
+
+		// pipe-to-shell: either end's exec can come second
+		{"pipe-to-shell", "sh reading its program from curl (curl exec'd first)",
+			execRec(proc(100, alice, "/usr/bin/dash", "sh"), fromPipe("/usr/bin/curl", "curl", "-s", "http://example.invalid/x.sh")),
+			[]string{"pipe-to-shell"}},
+		{"pipe-to-shell", "curl writing to sh (sh exec'd first)",
+			execRec(proc(100, alice, "/usr/bin/curl", "curl", "-s", "http://example.invalid/x.sh"), toPipe("/usr/bin/bash", "", "bash", "-s", "--", "x")),
+			[]string{"pipe-to-shell"}},
+		{"pipe-to-shell", "bash reading its program from base64 -d",
+			execRec(proc(100, alice, "/usr/bin/bash", "bash"), fromPipe("/usr/bin/base64", "base64", "-d")),
+			[]string{"pipe-to-shell"}},
+		{"pipe-to-shell", "python3 -m json.tool reading curl's output (data, not a program)",
+			execRec(proc(100, alice, "/usr/bin/python3.11", "python3", "-m", "json.tool"), fromPipe("/usr/bin/curl", "curl", "-s", "http://example.invalid/api")),
+			nil},
+		{"pipe-to-shell", "grep reading curl's output",
+			execRec(proc(100, alice, "/usr/bin/curl", "curl", "-s", "http://example.invalid/"), toPipe("/usr/bin/grep", "", "grep", "title")),
+			nil},
+		{"pipe-to-shell", "sh reading its program from echo",
+			execRec(proc(100, alice, "/usr/bin/dash", "sh"), fromPipe("/usr/bin/echo", "echo", "ls")),
+			nil},
+		{"pipe-to-shell", "a script run by bash reading curl's output",
+			execRec(runsScript(proc(100, alice, "/usr/bin/bash", "bash", "./install.sh"), "/tmp/install.sh"), fromPipe("/usr/bin/curl", "curl", "-s", "http://example.invalid/")),
 			nil},
 
 		// port-scan

@@ -6,6 +6,7 @@
 package rules
 
 import (
+	"bytes"
 	"slices"
 	"sort"
 	"strconv"
@@ -89,7 +90,27 @@ var (
 	privf   = part(func(r *record.Record) *record.Privilege { return r.Priv })
 	exitf   = part(func(r *record.Record) *record.Exit { return r.Exit })
 	forkf   = part(func(r *record.Record) *record.Fork { return r.Fork })
+	inPipe  = part(func(r *record.Record) *record.PipeEnd {
+		if r.Exec == nil {
+			return nil
+		}
+		return r.Exec.StdinFrom
+	})
+	outPipe = part(func(r *record.Record) *record.PipeEnd {
+		if r.Exec == nil {
+			return nil
+		}
+		return r.Exec.StdoutTo
+	})
 )
+
+// stdinFrom, stdoutTo read a string of exec.stdin_from, exec.stdout_to;
+// "" when there is none.
+func stdinFrom(f func(p *record.PipeEnd) ref.Val) func(v *view) ref.Val { return inPipe(f, noStr) }
+func stdoutTo(f func(p *record.PipeEnd) ref.Val) func(v *view) ref.Val  { return outPipe(f, noStr) }
+
+// joinArgs is argv joined by spaces, as process.cmdline.
+func joinArgs(args [][]byte) []byte { return bytes.Join(args, []byte(" ")) }
 
 var (
 	noStr  = types.String("")
@@ -174,14 +195,7 @@ var Fields = func() []Field {
 			return types.String(p.Ancestry[0].Exe)
 		}, noStr)},
 		{"process.cmdline", cel.StringType, "the arguments joined by spaces (not in the JSON)", procf(func(p *record.Process) ref.Val {
-			var b strings.Builder
-			for i, a := range p.Args {
-				if i > 0 {
-					b.WriteByte(' ')
-				}
-				b.Write(a)
-			}
-			return types.String(b.String())
+			return types.String(joinArgs(p.Args))
 		}, noStr)},
 
 		{"exec.filename", cel.StringType, "", execf(func(x *record.Exec) ref.Val { return str(x.Filename) }, noStr)},
@@ -189,6 +203,13 @@ var Fields = func() []Field {
 		{"exec.execveat", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.Execveat) }, noBool)},
 		{"exec.ld_preload_value", cel.StringType, "the LD_PRELOAD value (up to 255 bytes), \"\" when none", execf(func(x *record.Exec) ref.Val { return str(x.LDPreloadValue) }, noStr)},
 		{"exec.path_misses", cel.IntType, "failed tries of the same name in other PATH directories, folded into this exec", execf(func(x *record.Exec) ref.Val { return types.Int(x.PathMisses) }, noInt)},
+		// the program at the other end of this exec's stdin or stdout pipe,
+		// when it exec'd first ("" when none was joined)
+		{"exec.stdin_from", cel.StringType, "the executable writing into this program's stdin pipe (exec.stdin_from.exe)", stdinFrom(func(p *record.PipeEnd) ref.Val { return types.String(p.Exe) })},
+		{"exec.stdin_from_cmdline", cel.StringType, "its arguments joined by spaces", stdinFrom(func(p *record.PipeEnd) ref.Val { return str(joinArgs(p.Args)) })},
+		{"exec.stdout_to", cel.StringType, "the executable reading this program's stdout pipe (exec.stdout_to.exe)", stdoutTo(func(p *record.PipeEnd) ref.Val { return types.String(p.Exe) })},
+		{"exec.stdout_to_cmdline", cel.StringType, "its arguments joined by spaces", stdoutTo(func(p *record.PipeEnd) ref.Val { return str(joinArgs(p.Args)) })},
+		{"exec.stdout_to_script", cel.StringType, "the script it runs, \"\" when none", stdoutTo(func(p *record.PipeEnd) ref.Val { return types.String(p.Script) })},
 		{"exec.exe_deleted", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeDeleted) }, noBool)},
 		{"exec.stdio_sockets", strList, "which of stdin, stdout, stderr are sockets", execf(func(x *record.Exec) ref.Val { return strs(x.StdioSockets) }, emptyStrings)},
 		{"exec.ld_preload", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.LDPreload) }, noBool)},

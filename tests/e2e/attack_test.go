@@ -12,6 +12,9 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -232,6 +235,57 @@ for i in range(30):
 `, strconv.Itoa(port))
 		r = wait(t, "the pool's 30th connect", eventIs("connect"), pidIs(pid), func(r rec) bool { return r.num("network", "ports_tried") == 1 })
 		noAlertFrom(t, m, pid, "30 connections to one port")
+	})
+
+	t.Run("T1059.004 pipe-to-shell: curl ... | sh and base64 -d | sh; curl -o, curl | grep and curl | python3 -m json.tool do not fire", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/data.json" {
+				io.WriteString(w, `{"e2e": true}`)
+				return
+			}
+			io.WriteString(w, "echo e2e-piped-script-ran\n")
+		}))
+		defer srv.Close()
+		piped := func(outer int) func(r rec) bool {
+			return func(r rec) bool {
+				_, ok := firedRules(r)["pipe-to-shell"]
+				return ok && r.str("event") == "exec" && int(r.num("process", "ppid")) == outer
+			}
+		}
+		for _, line := range []string{
+			"curl -s " + srv.URL + "/x.sh | sh",
+			"echo ZWNobyBlMmUtcGlwZWQtc2NyaXB0LXJhbgo= | base64 -d | sh",
+		} {
+			cmd := exec.Command("sh", "-c", line)
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "e2e-piped-script-ran") {
+				t.Fatalf("%s: %v: %s", line, err, out)
+			}
+			r := wait(t, "pipe-to-shell on "+line, piped(cmd.Process.Pid))
+			from, to := r.str("exec", "stdin_from", "exe"), r.str("exec", "stdout_to", "exe")
+			if from == "" && to == "" {
+				t.Errorf("%s: the alert names no other end: %v", line, r)
+			}
+			assertFired(t, r, "pipe-to-shell")
+		}
+
+		dir := t.TempDir()
+		for _, line := range []string{
+			"curl -s -o " + filepath.Join(dir, "page.html") + " " + srv.URL + "/x.sh",
+			"curl -s " + srv.URL + "/x.sh | grep -c e2e",
+			"curl -s " + srv.URL + "/data.json | python3 -m json.tool",
+		} {
+			cmd := exec.Command("sh", "-c", line)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v: %s", line, err, out)
+			}
+			m.drain(t)
+			for _, r := range m.find(and(eventIs("exec"), ppidIs(cmd.Process.Pid))) {
+				if s := r.str("severity"); s != "info" {
+					t.Errorf("%s: %s raised %s %v", line, r.str("process", "exe"), s, firedNames(r))
+				}
+			}
+		}
 	})
 
 	t.Run("T1053.003 persistence-write: crontab installs a user's crontab; crontab -l does not fire", func(t *testing.T) {

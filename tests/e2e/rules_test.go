@@ -55,6 +55,7 @@ var builtinRules = map[string]builtinRule{
 	"setuid-root-refused":          {"warn", true},
 	"packet-capture":               {"warn", true},
 	"port-scan":                    {"warn", true},
+	"pipe-to-shell":                {"warn", true},
 	"process-memory-access":        {"warn", true},
 	"kernel-tampering":             {"warn", true},
 	"monitor-tampering":            {"critical", true},
