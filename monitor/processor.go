@@ -54,6 +54,7 @@ type processor struct {
 	userns           rules.Userns // the user-namespace sequence detector
 	fanout           fanout       // recent connects per process (port scans)
 	pipes            pipes        // pipe ends seen at exec, waiting for the other end
+	dropped          dropped      // who wrote each system file since start
 	syscallsRepeated uint64
 	scriptCache      map[string]string      // interpreter aliases resolved (scriptOf)
 	scope            netinfo.Scope          // where a destination is: loopback, local, remote
@@ -163,6 +164,7 @@ func (p *processor) judge(r *record.Record, now time.Time) {
 	if p.engine != nil {
 		p.engine.Evaluate(r)
 	}
+	p.dropped.note(r)
 	if len(r.Rules) > 0 {
 		r.Degraded = p.lostSoFar() > p.lostAtInterval
 		if p.tracker != nil {

@@ -197,6 +197,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if x.PathMisses > 0 {
 			d = d.Int("path_misses", x.PathMisses)
 		}
+		if x.DroppedBy != "" {
+			d = bytesDict(d, "dropped_by", []byte(x.DroppedBy))
+		}
 		if x.StdinFrom != nil {
 			d = d.Dict("stdin_from", pipeEndDict(*x.StdinFrom))
 		}

@@ -99,6 +99,8 @@ type jsonExec struct {
 	PathMisses        int          `json:"path_misses"`
 	LDPreloadValue    string       `json:"ld_preload_value"`
 	LDPreloadValueHex string       `json:"ld_preload_value_hex"`
+	DroppedBy         string       `json:"dropped_by"`
+	DroppedByHex      string       `json:"dropped_by_hex"`
 	StdinFrom         *jsonPipeEnd `json:"stdin_from"`
 	StdoutTo          *jsonPipeEnd `json:"stdout_to"`
 }
@@ -327,6 +329,9 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		if len(e.LDPreloadValue) == 0 {
 			e.LDPreloadValue = nil
 		}
+		dropper, err := untrusted(x.DroppedBy, x.DroppedByHex)
+		keep(err)
+		e.DroppedBy = string(dropper)
 		for _, end := range []struct {
 			from *jsonPipeEnd
 			to   **record.PipeEnd

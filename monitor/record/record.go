@@ -140,6 +140,10 @@ type Exec struct {
 	// exec'd first (the second exec of a pair names the first)
 	StdinFrom *PipeEnd
 	StdoutTo  *PipeEnd
+	// DroppedBy: the executable that dropped this program's file into a
+	// system directory since the monitor started (a write that raised
+	// system-binary-dropped), "" when none did
+	DroppedBy string
 }
 
 // PipeEnd is one program at an end of a pipe, as its exec showed it.

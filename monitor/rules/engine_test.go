@@ -494,6 +494,26 @@ func ruleCases() []ruleCase {
 			callRec(proc(100, alice, "/usr/bin/ping"), unix.SYS_SOCKET, 0, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
 			nil},
 
+		// system-binary-dropped, dropped-binary-run
+		{"system-binary-dropped", "cp of a program into /usr/local/bin",
+			openRec(proc(100, 0, "/usr/bin/cp", "cp", "x", "/usr/local/bin/x"), "/usr/local/bin/x", watch.ClassSystemBin, "write", oWronly|oCreat|oTrunc),
+			[]string{"system-binary-dropped"}},
+		{"system-binary-dropped", "dpkg unpacking a package's program",
+			openRec(proc(100, 0, "/usr/bin/dpkg"), "/usr/bin/x.dpkg-new", watch.ClassSystemBin, "write", oWronly|oCreat),
+			nil},
+		{"system-binary-dropped", "a maintainer script's cp (dpkg among its ancestors)",
+			openRec(withAncestry(proc(100, 0, "/usr/bin/cp"), "/usr/bin/dash", "/usr/bin/dpkg"), "/usr/sbin/x", watch.ClassSystemBin, "write", oWronly|oCreat),
+			nil},
+		{"system-binary-dropped", "root's python caching a module's bytecode",
+			openRec(proc(100, 0, "/usr/bin/python3.11"), "/usr/lib/python3.11/json/__pycache__/decoder.cpython-311.pyc", watch.ClassSystemBin, "write", oWronly|oCreat),
+			nil},
+		{"dropped-binary-run", "a program that cp dropped runs",
+			execRec(proc(100, 0, "/usr/local/bin/x", "x"), func(x *record.Exec) { x.DroppedBy = "/usr/bin/cp" }),
+			[]string{"dropped-binary-run"}},
+		{"dropped-binary-run", "a program the package manager installed runs",
+			execRec(proc(100, 0, "/usr/bin/x", "x")),
+			nil},
+
 		// pipe-to-shell: either end's exec can come second
 		{"pipe-to-shell", "sh reading its program from curl (curl exec'd first)",
 			execRec(proc(100, alice, "/usr/bin/dash", "sh"), fromPipe("/usr/bin/curl", "curl", "-s", "http://example.invalid/x.sh")),

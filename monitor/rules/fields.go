@@ -210,6 +210,7 @@ var Fields = func() []Field {
 		{"exec.stdout_to", cel.StringType, "the executable reading this program's stdout pipe (exec.stdout_to.exe)", stdoutTo(func(p *record.PipeEnd) ref.Val { return types.String(p.Exe) })},
 		{"exec.stdout_to_cmdline", cel.StringType, "its arguments joined by spaces", stdoutTo(func(p *record.PipeEnd) ref.Val { return str(joinArgs(p.Args)) })},
 		{"exec.stdout_to_script", cel.StringType, "the script it runs, \"\" when none", stdoutTo(func(p *record.PipeEnd) ref.Val { return types.String(p.Script) })},
+		{"exec.dropped_by", cel.StringType, "the executable that dropped this program's file into a system directory since the monitor started (its write raised system-binary-dropped), \"\" when none", execf(func(x *record.Exec) ref.Val { return types.String(x.DroppedBy) }, noStr)},
 		{"exec.exe_deleted", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeDeleted) }, noBool)},
 		{"exec.stdio_sockets", strList, "which of stdin, stdout, stderr are sockets", execf(func(x *record.Exec) ref.Val { return strs(x.StdioSockets) }, emptyStrings)},
 		{"exec.ld_preload", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.LDPreload) }, noBool)},

@@ -43,6 +43,7 @@ const (
 	ClassCustom      = "custom"            // --watch-path
 	ClassProcMem     = "process-memory"    // /proc/<pid>/mem
 	ClassCloudCreds  = "cloud-credentials" // cloud, cluster, registry and git tokens in homes
+	ClassSystemBin   = "system-binaries"   // the system's program and library directories
 )
 
 // Entry is one watched path.  A Prefix entry matches every path that starts
@@ -104,6 +105,17 @@ func Defaults() []Entry {
 		exact("/proc/sys/kernel/core_pattern", Write|Trunc, ClassKernel),
 		dir("/sys/kernel/security/", Modify, ClassKernel),
 		dir("/var/log/", Trunc|Change, ClassLogs),
+		// programs and libraries: only the package manager puts files
+		// there (the longer /lib/modules/ above keeps its class)
+		dir("/usr/bin/", Modify, ClassSystemBin),
+		dir("/usr/sbin/", Modify, ClassSystemBin),
+		dir("/bin/", Modify, ClassSystemBin),
+		dir("/sbin/", Modify, ClassSystemBin),
+		dir("/usr/local/bin/", Modify, ClassSystemBin),
+		dir("/usr/local/sbin/", Modify, ClassSystemBin),
+		dir("/usr/lib/", Modify, ClassSystemBin),
+		dir("/lib/", Modify, ClassSystemBin),
+		dir("/usr/libexec/", Modify, ClassSystemBin),
 		// matched by shape in the kernel (bpf/file.h, match_proc_mem and
 		// match_release_agent)
 		exact(ProcMemPattern, Read|Write, ClassProcMem),

@@ -96,6 +96,7 @@ func TestDefaultsAreAbsoluteAndPrefixesAreDirectories(t *testing.T) {
 		watch.ClassCredentials: true, watch.ClassAccounts: true, watch.ClassAuthConfig: true,
 		watch.ClassSSH: true, watch.ClassPersistence: true, watch.ClassPreload: true,
 		watch.ClassKernel: true, watch.ClassLogs: true, watch.ClassHistory: true, watch.ClassProcMem: true,
+		watch.ClassSystemBin: true,
 	}
 	seen := map[watch.Entry]bool{}
 	for _, e := range watch.Defaults() {

@@ -288,6 +288,61 @@ for i in range(30):
 		}
 	})
 
+	t.Run("T1036.005 system-binary-dropped, dropped-binary-run: cp into /usr/local/bin, then run; a package's program installed by dpkg and run does not fire", func(t *testing.T) {
+		drop := fmt.Sprintf("/usr/local/bin/e2e-dropped-%d", os.Getpid())
+		defer os.Remove(drop)
+		pid := runIn(t, "/", "cp", "/bin/true", drop)
+		r := wait(t, "cp's write of "+drop, pidIs(pid), pathIs(drop), func(r rec) bool { return r.get("rules") != nil })
+		assertFired(t, r, "system-binary-dropped")
+		pid = runIn(t, "/", drop)
+		r = wait(t, "exec of "+drop, eventIs("exec"), pidIs(pid))
+		if r.str("exec", "dropped_by") != "/usr/bin/cp" {
+			t.Errorf("dropped_by = %q, want /usr/bin/cp", r.str("exec", "dropped_by"))
+		}
+		assertFired(t, r, "dropped-binary-run")
+
+		// the twin: the same program in a package, installed and purged
+		name := fmt.Sprintf("e2e-coverage-twin-%d", os.Getpid())
+		root := t.TempDir()
+		bin := filepath.Join(root, "usr/bin", name)
+		control := fmt.Sprintf("Package: %s\nVersion: 1.0\nArchitecture: all\nMaintainer: e2e <e2e@example.invalid>\nDescription: a test package, removed at once\n", name)
+		for path, content := range map[string]string{filepath.Join(root, "DEBIAN/control"): control, bin: ""} {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, err := exec.Command("cp", "/bin/true", bin).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if err := os.Chmod(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		deb := filepath.Join(t.TempDir(), name+".deb")
+		if out, err := exec.Command("fakeroot", "dpkg-deb", "--build", root, deb).CombinedOutput(); err != nil {
+			t.Fatalf("dpkg-deb: %v: %s", err, out)
+		}
+		defer exec.Command("dpkg", "--purge", name).Run()
+		dpkg := exec.Command("dpkg", "-i", deb)
+		if out, err := dpkg.CombinedOutput(); err != nil {
+			t.Fatalf("dpkg -i: %v: %s", err, out)
+		}
+		pid = runIn(t, "/", "/usr/bin/"+name)
+		r = wait(t, "exec of the packaged program", eventIs("exec"), pidIs(pid))
+		if r.str("exec", "dropped_by") != "" {
+			t.Errorf("dropped_by = %q for a packaged program", r.str("exec", "dropped_by"))
+		}
+		noAlertFrom(t, m, pid, "the packaged program")
+		for _, r := range m.find(and(pidIs(dpkg.Process.Pid), func(r rec) bool { return r.get("rules") != nil })) {
+			assertNotFired(t, r, "system-binary-dropped")
+		}
+		if out, err := exec.Command("dpkg", "--purge", name).CombinedOutput(); err != nil {
+			t.Fatalf("dpkg --purge: %v: %s", err, out)
+		}
+	})
+
 	t.Run("T1053.003 persistence-write: crontab installs a user's crontab; crontab -l does not fire", func(t *testing.T) {
 		cmd := exec.Command("crontab", "-u", u.name, "-")
 		cmd.Stdin = strings.NewReader("# e2e: a comment only, removed at once\n")

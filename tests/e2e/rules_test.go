@@ -56,6 +56,8 @@ var builtinRules = map[string]builtinRule{
 	"packet-capture":               {"warn", true},
 	"port-scan":                    {"warn", true},
 	"pipe-to-shell":                {"warn", true},
+	"system-binary-dropped":        {"warn", true},
+	"dropped-binary-run":           {"warn", true},
 	"process-memory-access":        {"warn", true},
 	"kernel-tampering":             {"warn", true},
 	"monitor-tampering":            {"critical", true},
