@@ -123,6 +123,27 @@ struct {
 	__type(value, __u8);
 } self_tids SEC(".maps");
 
+/*
+ * Processes whose stopping is news: the audit and logging daemons.  A
+ * signal to one is reported like a signal to the monitor (SC_SELF_TARGET).
+ * User space writes their names (protected_comms, task comm as the kernel
+ * keeps it, zero padded) and the ones running at start; an exec under one
+ * of those names adds its process, its exit removes it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[TASK_COMM_LEN]);
+	__type(value, __u8);
+} protected_comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} protected_tgids SEC(".maps");
+
 /* Per-CPU counters of what the kernel side could not deliver. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -202,6 +202,13 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	}
 	if (BPF_CORE_READ(task, mm, exe_file, f_inode, __i_nlink) == 0)
 		e->flags |= EXEC_F_EXE_DELETED;
+	/* an audit or logging daemon starting: signals to it are reported */
+	if (bpf_map_lookup_elem(&protected_comms, e->hdr.comm)) {
+		__u8 one = 1;
+		__u32 tgid = e->hdr.pid;
+
+		bpf_map_update_elem(&protected_tgids, &tgid, &one, BPF_ANY);
+	}
 	e->flags |= stdio_kinds(task, e);
 	preload = env_ld_preload(BPF_CORE_READ(task, mm, env_start), BPF_CORE_READ(task, mm, env_end));
 	if (preload)
@@ -364,6 +371,9 @@ int tracepoint__sched__sched_process_exit(struct trace_event_raw_sched_process_t
 	/* ignore thread exits: only the last thread ends the process */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	bpf_map_delete_elem(&protected_tgids, &tgid);
 
 	fill_header(&e.hdr, EVENT_EXIT, task);
 	e.hdr.size = sizeof(e);

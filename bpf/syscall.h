@@ -86,7 +86,8 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 		__u32 tid = target;
 
 		if (target != (__s32)self_tgid && !bpf_map_lookup_elem(&self_tids, &tid) &&
-		    target != -1 && !(target < -1 && (__u32)-target == self_pgid))
+		    target != -1 && !(target < -1 && (__u32)-target == self_pgid) &&
+		    !bpf_map_lookup_elem(&protected_tgids, &tid))
 			return 0; /* a signal to someone else */
 	}
 	if (spec->flags & SC_PRCTL) {

@@ -279,6 +279,10 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.Close()
 		return nil, errorf(ExitRuntime, "record the monitor's threads: %v", err)
 	}
+	if err := l.maps.loadProtected(); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "record the audit and logging daemons: %v", err)
+	}
 	if err := l.maps.loadSyscallTable(); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "load the syscall table into the kernel: %v", err)

@@ -6,14 +6,16 @@
 package monitor
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"fmt"
-	bpf "github.com/aquasecurity/libbpfgo"
 	"os"
 	"strconv"
 	"time"
 	"unsafe"
+
+	bpf "github.com/aquasecurity/libbpfgo"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
@@ -25,6 +27,7 @@ type kernelMaps struct {
 	selfTids, syscallTable, compatSyscalls *bpf.BPFMap
 	watchExact, watchPrefix, verdictGen    *bpf.BPFMap
 	unixWatch, netFold, stats              *bpf.BPFMap
+	protectedComms, protectedTgids         *bpf.BPFMap
 }
 
 // mapNames are the maps resolveMaps takes from the object, by role.
@@ -38,6 +41,8 @@ var mapNames = map[string]func(*kernelMaps) **bpf.BPFMap{
 	"unix_watch":      func(k *kernelMaps) **bpf.BPFMap { return &k.unixWatch },
 	"net_fold":        func(k *kernelMaps) **bpf.BPFMap { return &k.netFold },
 	statsMapName:      func(k *kernelMaps) **bpf.BPFMap { return &k.stats },
+	"protected_comms": func(k *kernelMaps) **bpf.BPFMap { return &k.protectedComms },
+	"protected_tgids": func(k *kernelMaps) **bpf.BPFMap { return &k.protectedTgids },
 }
 
 // resolveMaps finds each map of mapNames in the loaded object.
@@ -69,6 +74,41 @@ func (k *kernelMaps) loadSelfTids() error {
 		}
 		key := uint32(tid)
 		if err := m.Update(unsafe.Pointer(&key), unsafe.Pointer(&one)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadProtected writes the names of the audit and logging daemons
+// (syscalls.ProtectedComms) and the processes running under one of them:
+// the kernel adds those that exec later and forgets those that exit.
+func (k *kernelMaps) loadProtected() error {
+	one := uint8(1)
+	names := map[string]bool{}
+	for _, c := range syscalls.ProtectedComms {
+		var key [event.TaskCommLen]byte
+		copy(key[:event.TaskCommLen-1], c)
+		if err := k.protectedComms.Update(unsafe.Pointer(&key[0]), unsafe.Pointer(&one)); err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+		names[string(bytes.TrimRight(key[:], "\x00"))] = true
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		pid, err := strconv.ParseUint(e.Name(), 10, 32)
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
+		if err != nil || !names[string(bytes.TrimSpace(comm))] {
+			continue
+		}
+		key := uint32(pid)
+		if err := k.protectedTgids.Update(unsafe.Pointer(&key), unsafe.Pointer(&one)); err != nil {
 			return err
 		}
 	}

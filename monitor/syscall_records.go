@@ -4,6 +4,9 @@ package monitor
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"syscall"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
@@ -27,8 +30,17 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		s.TargetPID = uint32(e.Args[1])
 	case "process_vm_readv", "process_vm_writev":
 		s.TargetPID = uint32(e.Args[0])
+	case "kill", "tkill", "tgkill":
+		// the kernel reports a signal aimed at the monitor or at an audit
+		// or logging daemon (syscalls.ProtectedComms): which one
+		target := int32(e.Args[0])
+		if target > 0 {
+			s.TargetPID = uint32(target)
+		}
+		self := aimsAtMonitor(target)
+		s.TargetIsMonitor = &self
 	}
-	if s.TargetPID != 0 {
+	if s.TargetPID != 0 && (s.TargetIsMonitor == nil || !*s.TargetIsMonitor) {
 		s.TargetExe = p.exeOf(s.TargetPID)
 		s.TargetIsDescendant = p.isDescendant(s.TargetPID, e.Header.PID)
 	}
@@ -63,4 +75,19 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		p.emit(d)
 	}
 	return r
+}
+
+// aimsAtMonitor says whether a kill-family target (a pid, a tid, -1 for
+// everyone, -pgid for a group) reaches this process.
+func aimsAtMonitor(target int32) bool {
+	switch {
+	case target == -1:
+		return true
+	case target < -1:
+		return int(-target) == syscall.Getpgrp()
+	case target == 0:
+		return false // the caller's own group: the kernel does not report it
+	}
+	_, err := os.Stat("/proc/self/task/" + strconv.Itoa(int(target)))
+	return err == nil
 }

@@ -42,7 +42,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 # and the tools the attack suite runs and its benign twins (tests/e2e/attack_test.go).
 want=(clang-19 llvm-19 libelf-dev binutils zlib1g-dev libzstd-dev pkg-config make gcc libc6-dev file util-linux iproute2 procps
 	git openssh-client curl logrotate python3 fakeroot
-	kmod iputils-ping cron gdb)
+	kmod iputils-ping cron gdb rsyslog auditd)
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

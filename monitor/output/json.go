@@ -304,6 +304,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 			d = d.Uint32("target_pid", x.TargetPID).Str("target_exe", x.TargetExe).
 				Bool("target_is_descendant", x.TargetIsDescendant)
 		}
+		if x.TargetIsMonitor != nil {
+			d = d.Bool("target_is_monitor", *x.TargetIsMonitor)
+		}
 		if x.EntersOtherNamespace != nil {
 			d = d.Bool("enters_other_namespace", *x.EntersOtherNamespace)
 		}

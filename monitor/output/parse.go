@@ -198,6 +198,7 @@ type jsonSyscall struct {
 	TargetPID            uint32          `json:"target_pid"`
 	TargetExe            string          `json:"target_exe"`
 	TargetIsDescendant   bool            `json:"target_is_descendant"`
+	TargetIsMonitor      *bool           `json:"target_is_monitor"`
 	EntersOtherNamespace *bool           `json:"enters_other_namespace"`
 	EntersHostNamespace  *bool           `json:"enters_host_namespace"`
 }
@@ -377,6 +378,7 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	if x := j.Syscall; x != nil {
 		s := &record.Syscall{Name: x.Name, Nr: x.Nr, Group: x.Group, Ret: x.Ret, TargetPID: x.TargetPID, TargetExe: x.TargetExe}
 		s.TargetIsDescendant = x.TargetIsDescendant
+		s.TargetIsMonitor = x.TargetIsMonitor
 		s.EntersOtherNamespace = x.EntersOtherNamespace
 		s.EntersHostNamespace = x.EntersHostNamespace
 		s.Args, err = parseArgs(x.Args)

@@ -234,6 +234,9 @@ type Syscall struct {
 	// TargetIsDescendant: the target is the caller's child or a child's
 	// child (a debugger's own program), from the process table
 	TargetIsDescendant bool
+	// TargetIsMonitor: kill, tkill, tgkill: the signal reaches the monitor
+	// (else it is aimed at an audit or logging daemon); nil for the others
+	TargetIsMonitor *bool
 	// setns that succeeded: the namespace entered is none of the parent's
 	// (read from /proc at the event); nil when not checked
 	EntersOtherNamespace *bool

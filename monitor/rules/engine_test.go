@@ -156,6 +156,14 @@ func pipeEnd(exe, script string, args []string) *record.PipeEnd {
 	return p
 }
 
+// atDaemon makes a kill record aimed at an audit or logging daemon, not
+// at the monitor (the kernel reports only those two).
+func atDaemon(r record.Record) record.Record {
+	no := false
+	r.Syscall.TargetIsMonitor = &no
+	return r
+}
+
 // tried gives a connect the fan-out the processor counts (fanout.go).
 func tried(r record.Record, ports, hosts int) record.Record {
 	r.Network.PortsTried, r.Network.HostsTried = ports, hosts
@@ -814,6 +822,29 @@ func ruleCases() []ruleCase {
 			nil},
 		{"kernel-tampering", "chronyd setting the clock is allowlisted",
 			sysRec(proc(100, 0, "/usr/sbin/chronyd"), "clock_settime", 0),
+			nil},
+
+		// logging-disabled
+		{"logging-disabled", "SIGKILL to rsyslogd from a shell",
+			atDaemon(sysRec(proc(100, 0, "/usr/bin/bash"), "kill", 700, arg("pid", int64(700)), arg("signal", "SIGKILL"))),
+			[]string{"logging-disabled"}},
+		{"logging-disabled", "SIGHUP to rsyslogd (a reload, as logrotate does)",
+			atDaemon(sysRec(proc(100, 0, "/usr/bin/kill"), "kill", 700, arg("pid", int64(700)), arg("signal", "SIGHUP"))),
+			nil},
+		{"logging-disabled", "SIGTERM to auditd from init (a planned stop)",
+			atDaemon(sysRec(child(proc(1, 0, "/usr/lib/systemd/systemd"), 0, ""), "kill", 700, arg("pid", int64(700)), arg("signal", "SIGTERM"))),
+			nil},
+		{"logging-disabled", "auditctl -e 0",
+			execRec(proc(100, 0, "/usr/sbin/auditctl", "auditctl", "-e", "0")),
+			[]string{"logging-disabled"}},
+		{"logging-disabled", "auditctl -D",
+			execRec(proc(100, 0, "/usr/sbin/auditctl", "auditctl", "-D")),
+			[]string{"logging-disabled"}},
+		{"logging-disabled", "auditctl -l (listing the rules)",
+			execRec(proc(100, 0, "/usr/sbin/auditctl", "auditctl", "-l")),
+			nil},
+		{"logging-disabled", "auditctl -e 1",
+			execRec(proc(100, 0, "/usr/sbin/auditctl", "auditctl", "-e", "1")),
 			nil},
 
 		// monitor-tampering (the engine's own pid stands for the monitor)

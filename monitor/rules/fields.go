@@ -294,6 +294,14 @@ var Fields = func() []Field {
 		}, types.DefaultTypeAdapter.NativeToValue([]int64{}))},
 		{"syscall.target_pid", cel.IntType, "", sys(func(s *record.Syscall) ref.Val { return u32(s.TargetPID) }, noInt)},
 		{"syscall.target_exe", cel.StringType, "", sys(func(s *record.Syscall) ref.Val { return types.String(s.TargetExe) }, noStr)},
+		// a record without it (an older log) was one aimed at the monitor:
+		// the kernel reported no other signals then
+		{"syscall.target_is_monitor", cel.BoolType, "kill, tkill, tgkill: the signal reaches the monitor (else an audit or logging daemon)", sys(func(s *record.Syscall) ref.Val {
+			if s.TargetIsMonitor == nil {
+				return types.Bool(s.Name == "kill" || s.Name == "tkill" || s.Name == "tgkill")
+			}
+			return types.Bool(*s.TargetIsMonitor)
+		}, noBool)},
 		{"syscall.target_is_descendant", cel.BoolType, "the target is the caller's child, or a child's child (a debugger's own program)", sys(func(s *record.Syscall) ref.Val { return types.Bool(s.TargetIsDescendant) }, noBool)},
 		// enrichment checks it at the event; a record without the check (an
 		// older log) counts as other, as an unknown namespace does there

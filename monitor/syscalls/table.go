@@ -94,6 +94,13 @@ var Table = []Spec{
 	{Nr: 41, Name: "socket", Group: "network", Filter: event.ScFilterRawSocket, Args: socketArgs},
 }
 
+// ProtectedComms name the audit, logging and security daemons by their
+// task comm (at most 15 bytes: systemd-journald is "systemd-journal"): a
+// kill, tkill or tgkill aimed at one is reported like one aimed at the
+// monitor (the kernel side keeps their pids).
+var ProtectedComms = []string{"auditd", "rsyslogd", "syslog-ng", "syslogd", "systemd-journal",
+	"auditbeat", "osqueryd", "falco", "tracee", "tetragon", "wazuh-agentd", "ossec-agentd"}
+
 var byNr = func() map[uint32]*Spec {
 	m := make(map[uint32]*Spec, len(Table))
 	for i := range Table {

@@ -343,6 +343,64 @@ for i in range(30):
 		}
 	})
 
+	t.Run("T1562.001 logging-disabled: kill -TERM of rsyslogd and auditctl -e 0; kill -HUP of it (a reload) and auditctl -s do not fire", func(t *testing.T) {
+		dir := t.TempDir()
+		conf := filepath.Join(dir, "rsyslog.conf")
+		// no inputs; one file of its own as the output (rsyslogd refuses to
+		// run with no action)
+		cfg := fmt.Sprintf("global(workDirectory=%q)\n*.* %s\n", dir, filepath.Join(dir, "out.log"))
+		if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		daemon := exec.Command("rsyslogd", "-n", "-f", conf, "-i", filepath.Join(dir, "rsyslogd.pid"))
+		if err := daemon.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- daemon.Wait() }()
+		defer func() { daemon.Process.Kill(); <-done }()
+		dpid := daemon.Process.Pid
+		wait(t, "rsyslogd's exec", eventIs("exec"), pidIs(dpid)) // the kernel now knows it
+
+		signal := func(sig string) rec {
+			t.Helper()
+			pid := runIn(t, "/", "sh", "-c", "kill -"+sig+" "+strconv.Itoa(dpid))
+			return wait(t, "kill -"+sig+" of rsyslogd", eventIs("kill"), pidIs(pid))
+		}
+		r := signal("HUP")
+		if int(r.num("syscall", "target_pid")) != dpid || r.get("syscall", "target_is_monitor") != false {
+			t.Errorf("target_pid=%v target_is_monitor=%v, want %d false", r.get("syscall", "target_pid"), r.get("syscall", "target_is_monitor"), dpid)
+		}
+		if r.str("severity") != "info" {
+			t.Errorf("a reload raised %s %v", r.str("severity"), firedNames(r))
+		}
+		r = signal("TERM")
+		assertFired(t, r, "logging-disabled")
+		if _, ok := firedRules(r)["monitor-tampering"]; ok {
+			t.Errorf("a signal to rsyslogd fired monitor-tampering: %v", r)
+		}
+		select {
+		case <-done:
+			done <- nil
+		case <-time.After(10 * time.Second):
+			t.Errorf("rsyslogd did not stop on SIGTERM")
+		}
+
+		// auditctl -e 0 changes nothing when auditing is off; when it is
+		// on, it is put back
+		status, err := exec.Command("auditctl", "-s").Output()
+		if err != nil {
+			t.Fatalf("auditctl -s: %v", err)
+		}
+		if strings.Contains(string(status), "enabled 1") {
+			defer exec.Command("auditctl", "-e", "1").Run()
+		}
+		pid, _ := run(t, "auditctl", "-e", "0")
+		assertFired(t, wait(t, "exec of auditctl -e 0", eventIs("exec"), pidIs(pid)), "logging-disabled")
+		pid, _ = run(t, "auditctl", "-s")
+		noAlertFrom(t, m, pid, "auditctl -s")
+	})
+
 	t.Run("T1053.003 persistence-write: crontab installs a user's crontab; crontab -l does not fire", func(t *testing.T) {
 		cmd := exec.Command("crontab", "-u", u.name, "-")
 		cmd.Stdin = strings.NewReader("# e2e: a comment only, removed at once\n")

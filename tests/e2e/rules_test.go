@@ -58,6 +58,7 @@ var builtinRules = map[string]builtinRule{
 	"pipe-to-shell":                {"warn", true},
 	"system-binary-dropped":        {"warn", true},
 	"dropped-binary-run":           {"warn", true},
+	"logging-disabled":             {"warn", true},
 	"process-memory-access":        {"warn", true},
 	"kernel-tampering":             {"warn", true},
 	"monitor-tampering":            {"critical", true},
