@@ -40,15 +40,21 @@ func TestFanoutCountsDistinctPortsAndHostsWithinTheWindow(t *testing.T) {
 	}
 }
 
-func TestFanoutKeepsBoundedDials(t *testing.T) {
+func TestFanoutKeepsBoundedState(t *testing.T) {
 	var f fanout
 	lo := netip.MustParseAddr("127.0.0.1")
 	now := time.Unix(1000, 0)
 	for i := 0; i < 3*fanoutKeep; i++ {
 		f.add(7, lo, uint16(i), now)
 	}
-	if n := len(f.byPID[7]); n != fanoutKeep {
-		t.Errorf("%d dials kept, want %d", n, fanoutKeep)
+	if n := len(f.byPID[7][lo].ports); n > fanoutKeep {
+		t.Errorf("%d ports kept, want at most %d", n, fanoutKeep)
+	}
+	for i := 0; i < 3*fanoutKeep; i++ {
+		f.add(8, netip.AddrFrom4([4]byte{127, 1, byte(i >> 8), byte(i)}), 22, now)
+	}
+	if n := len(f.byPID[8]); n > fanoutKeep {
+		t.Errorf("%d hosts kept, want at most %d", n, fanoutKeep)
 	}
 	for pid := uint32(0); pid < fanoutProcs+10; pid++ {
 		f.add(pid+100, lo, 1, now)

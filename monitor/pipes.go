@@ -41,22 +41,22 @@ func (ps *pipes) join(r *record.Record, stdin, stdout uint64) {
 	}
 	me := pipeEnd{at: r.Time, end: record.PipeEnd{PID: r.Process.PID, Exe: string(r.Process.Exe),
 		Args: r.Process.Args, Script: string(r.Process.Script)}}
-	if stdin != 0 {
-		if w, ok := ps.writers[stdin]; ok && r.Time.Sub(w.at) < pipeTTL {
-			delete(ps.writers, stdin)
-			r.Exec.StdinFrom = &w.end
-		} else {
-			ps.put(ps.readers, stdin, me)
-		}
+	r.Exec.StdinFrom = ps.link(stdin, ps.writers, ps.readers, me)
+	r.Exec.StdoutTo = ps.link(stdout, ps.readers, ps.writers, me)
+}
+
+// link returns the program waiting at the other end of pipe ino (in
+// other), or leaves me waiting at this end (in mine) and returns nil.
+func (ps *pipes) link(ino uint64, other, mine map[uint64]pipeEnd, me pipeEnd) *record.PipeEnd {
+	if ino == 0 {
+		return nil
 	}
-	if stdout != 0 {
-		if rd, ok := ps.readers[stdout]; ok && r.Time.Sub(rd.at) < pipeTTL {
-			delete(ps.readers, stdout)
-			r.Exec.StdoutTo = &rd.end
-		} else {
-			ps.put(ps.writers, stdout, me)
-		}
+	if o, ok := other[ino]; ok && me.at.Sub(o.at) < pipeTTL {
+		delete(other, ino)
+		return &o.end
 	}
+	ps.put(mine, ino, me)
+	return nil
 }
 
 func (ps *pipes) put(m map[uint64]pipeEnd, ino uint64, e pipeEnd) {
