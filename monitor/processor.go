@@ -55,6 +55,7 @@ type processor struct {
 	fanout           fanout       // recent connects per process (port scans)
 	pipes            pipes        // pipe ends seen at exec, waiting for the other end
 	dropped          dropped      // who wrote each system file since start
+	accts            accounts     // the host's accounts; changes of /etc/passwd held until judged
 	syscallsRepeated uint64
 	scriptCache      map[string]string      // interpreter aliases resolved (scriptOf)
 	scope            netinfo.Scope          // where a destination is: loopback, local, remote
@@ -152,7 +153,19 @@ func (p *processor) emit(r *record.Record) { p.emitAt(r, time.Now()) }
 // replay.  The misses of a PATH search wait for the exec they lead to
 // (pathsearch.go).
 func (p *processor) emitAt(r *record.Record, now time.Time) {
-	if r == nil || p.searching(r, now) {
+	if r == nil {
+		return
+	}
+	if r.Exit != nil && len(p.accts.held) > 0 {
+		for _, h := range p.accts.release(r.Process.PID, now, 0) {
+			p.judge(h, now) // what the exiting process added to /etc/passwd
+		}
+	}
+	if p.accts.changes(r) && !p.blocking {
+		p.accts.hold(r, now)
+		return
+	}
+	if p.searching(r, now) {
 		return
 	}
 	p.judge(r, now)

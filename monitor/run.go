@@ -138,6 +138,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	p := newProcessor(&cfg, outq)
 	p.watch = watchIDs
+	p.accts.load("/etc/passwd") // what a later change adds is judged against this
 	p.engine = cfg.Engine
 	if p.engine == nil {
 		p.engine = rules.NewEngine(cfg.Policy)
@@ -172,6 +173,7 @@ func Run(ctx context.Context, cfg Config) error {
 			p.emit(p.onFoldSummary(f))
 		}
 		p.sweepSearches(time.Now(), searchTimeout)
+		p.sweepAccounts(time.Now(), accountsHold)
 		p.sweepAlerts(time.Now(), p.engine.Policy().FoldWindow)
 	}
 
@@ -255,6 +257,7 @@ loop:
 		p.emit(p.onFoldSummary(f))
 	}
 	p.sweepSearches(time.Now(), 0)
+	p.sweepAccounts(time.Now(), 0)
 	p.sweepAlerts(time.Now(), 0)
 	p.emitMonitor(p.statsRecord(true))
 	p.drainMonitor()

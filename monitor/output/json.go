@@ -64,6 +64,14 @@ func (a ancestryArray) MarshalZerologArray(arr *zerolog.Array) {
 	}
 }
 
+type accountsArray []record.Account
+
+func (a accountsArray) MarshalZerologArray(arr *zerolog.Array) {
+	for _, x := range a {
+		arr.Dict(zerolog.Dict().Str("name", x.Name).Uint32("uid", x.UID))
+	}
+}
+
 type hooksArray []record.Hook
 
 func (a hooksArray) MarshalZerologArray(arr *zerolog.Array) {
@@ -219,6 +227,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 	if x := r.File; x != nil {
 		d := zerolog.Dict()
 		d = bytesDict(d, "path", x.Path)
+		if len(x.AccountsAdded) > 0 {
+			d = d.Array("accounts_added", accountsArray(x.AccountsAdded))
+		}
 		if len(x.RequestedPath) > 0 && !bytes.Equal(x.RequestedPath, x.Path) {
 			d = bytesDict(d, "requested_path", x.RequestedPath)
 		}

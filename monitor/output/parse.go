@@ -142,6 +142,10 @@ type jsonExit struct {
 }
 
 type jsonFile struct {
+	AccountsAdded []struct {
+		Name string `json:"name"`
+		UID  uint32 `json:"uid"`
+	} `json:"accounts_added"`
 	Path              string   `json:"path"`
 	PathHex           string   `json:"path_hex"`
 	RequestedPath     string   `json:"requested_path"`
@@ -354,6 +358,9 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	if x := j.File; x != nil {
 		f, err := parseFile(x, j.Event)
 		keep(err)
+		for _, a := range x.AccountsAdded {
+			f.AccountsAdded = append(f.AccountsAdded, record.Account{Name: a.Name, UID: a.UID})
+		}
 		r.File = f
 	}
 	if x := j.Network; x != nil {

@@ -203,6 +203,13 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 			b = kv(b, "host_path", x.HostPath)
 		}
 		b = kvs(b, "op", x.Operation)
+		if len(x.AccountsAdded) > 0 {
+			names := make([]string, len(x.AccountsAdded))
+			for i, a := range x.AccountsAdded {
+				names[i] = a.Name + "(uid " + strconv.FormatUint(uint64(a.UID), 10) + ")"
+			}
+			b = kvs(b, "accounts_added", strings.Join(names, ","))
+		}
 		if x.Via != "" {
 			b = kvs(b, "via", x.Via)
 		}

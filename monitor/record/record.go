@@ -185,7 +185,17 @@ type File struct {
 	PathTruncated bool
 	Class         string // class of the watch entry that matched
 	Watch         string // the watch entry that matched
+	// AccountsAdded: a change of the host's /etc/passwd, judged when its
+	// process exited: the accounts the file gained (a new name, or an
+	// existing one given uid 0)
+	AccountsAdded []Account
 	WatchOwner    int64  // uid owning the watched home directory, -1 if none
+}
+
+// Account is one line of /etc/passwd, by name and uid.
+type Account struct {
+	Name string
+	UID  uint32
 }
 
 // Network is the payload of a network event.

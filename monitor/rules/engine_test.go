@@ -164,6 +164,13 @@ func atDaemon(r record.Record) record.Record {
 	return r
 }
 
+// added gives a change of /etc/passwd the accounts the processor found it
+// added (accounts.go).
+func added(r record.Record, accts ...record.Account) record.Record {
+	r.File.AccountsAdded = accts
+	return r
+}
+
 // tried gives a connect the fan-out the processor counts (fanout.go).
 func tried(r record.Record, ports, hosts int) record.Record {
 	r.Network.PortsTried, r.Network.HostsTried = ports, hosts
@@ -501,6 +508,20 @@ func ruleCases() []ruleCase {
 		{"packet-capture", "ping's raw ICMP socket is allowlisted",
 			callRec(proc(100, alice, "/usr/bin/ping"), unix.SYS_SOCKET, 0, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
 			nil},
+
+		// account-created, root-account-created
+		{"account-created", "useradd adding a user",
+			added(fileRec(proc(100, 0, "/usr/sbin/useradd"), "rename", "/etc/passwd+", watch.ClassAccounts), record.Account{Name: "mallory", UID: 1001}),
+			[]string{"account-created"}},
+		{"account-created", "usermod changing a comment (nothing added)",
+			fileRec(proc(100, 0, "/usr/sbin/usermod"), "rename", "/etc/passwd+", watch.ClassAccounts),
+			nil},
+		{"root-account-created", "a uid-0 line appended by a shell",
+			added(openRec(proc(100, 0, "/usr/bin/bash"), "/etc/passwd", watch.ClassAccounts, "write", oWronly|oAppend), record.Account{Name: "toor", UID: 0}),
+			[]string{"root-account-created", "sensitive-config-modified"}},
+		{"root-account-created", "useradd adding an ordinary user",
+			added(fileRec(proc(100, 0, "/usr/sbin/useradd"), "rename", "/etc/passwd+", watch.ClassAccounts), record.Account{Name: "alice", UID: 1000}),
+			[]string{"account-created"}},
 
 		// system-binary-dropped, dropped-binary-run
 		{"system-binary-dropped", "cp of a program into /usr/local/bin",

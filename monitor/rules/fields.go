@@ -259,6 +259,22 @@ var Fields = func() []Field {
 		{"network.src_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.SrcPort) }, noInt)},
 		{"network.dst_ip", cel.StringType, "", network(func(n *record.Network) ref.Val { return ipString(n.DstIP.IsValid(), n.DstIP.String) }, noStr)},
 		{"network.dst_port", cel.IntType, "", network(func(n *record.Network) ref.Val { return types.Int(n.DstPort) }, noInt)},
+		{"file.accounts_added", strList, "a change of the host's /etc/passwd, judged when its process exited: the names of the accounts it added (or gave uid 0)", file(func(f *record.File) ref.Val {
+			names := make([]string, len(f.AccountsAdded))
+			for i, a := range f.AccountsAdded {
+				names[i] = a.Name
+			}
+			return strs(names)
+		}, emptyStrings)},
+		{"file.root_accounts_added", strList, "those of file.accounts_added with uid 0", file(func(f *record.File) ref.Val {
+			var names []string
+			for _, a := range f.AccountsAdded {
+				if a.UID == 0 {
+					names = append(names, a.Name)
+				}
+			}
+			return strs(names)
+		}, emptyStrings)},
 		{"network.ports_tried", cel.IntType, "connect: the distinct ports of this host the process tried in the last 10 s, this one included", network(func(n *record.Network) ref.Val { return types.Int(n.PortsTried) }, noInt)},
 		{"network.hosts_tried", cel.IntType, "connect: the distinct hosts the process tried in the last 10 s, this one included", network(func(n *record.Network) ref.Val { return types.Int(n.HostsTried) }, noInt)},
 		{"network.dst_scope", cel.StringType, "where the destination is: loopback, local (an address of this host) or remote", network(func(n *record.Network) ref.Val { return types.String(n.DstScope) }, noStr)},

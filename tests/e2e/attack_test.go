@@ -401,6 +401,41 @@ for i in range(30):
 		noAlertFrom(t, m, pid, "auditctl -s")
 	})
 
+	t.Run("T1136.001 account-created, root-account-created: useradd, and a uid-0 line appended to /etc/passwd; usermod -c does not fire", func(t *testing.T) {
+		name := fmt.Sprintf("e2eacct%d", os.Getpid()%1000000)
+		cmd := exec.Command("useradd", "-M", "-s", "/usr/sbin/nologin", name)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("useradd: %v: %s", err, out)
+		}
+		defer exec.Command("userdel", name).Run()
+		alerted := func(r rec) bool { return r.get("rules") != nil }
+		r := wait(t, "useradd's change of /etc/passwd", pidIs(cmd.Process.Pid), alerted)
+		if got := r.get("file", "accounts_added"); !strings.Contains(fmt.Sprint(got), name) {
+			t.Errorf("accounts_added = %v, want %s", got, name)
+		}
+		assertFired(t, r, "account-created")
+
+		pid, out := run(t, "usermod", "-c", "e2e comment", name)
+		if out != "" {
+			t.Fatalf("usermod: %s", out)
+		}
+		noAlertFrom(t, m, pid, "usermod -c") // judged at its exit, which drain follows
+
+		orig, err := os.ReadFile("/etc/passwd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := os.WriteFile("/etc/passwd", orig, 0o644); err != nil {
+				t.Errorf("/etc/passwd not restored: %v", err)
+			}
+		}()
+		toor := fmt.Sprintf("e2etoor%d", os.Getpid()%1000000)
+		pid = runIn(t, "/", "sh", "-c", "echo '"+toor+":x:0:0:e2e, removed at once:/nonexistent:/usr/sbin/nologin' >> /etc/passwd")
+		r = wait(t, "the append's record", pidIs(pid), pathIs("/etc/passwd"), alerted)
+		assertFired(t, r, "root-account-created")
+	})
+
 	t.Run("T1053.003 persistence-write: crontab installs a user's crontab; crontab -l does not fire", func(t *testing.T) {
 		cmd := exec.Command("crontab", "-u", u.name, "-")
 		cmd.Stdin = strings.NewReader("# e2e: a comment only, removed at once\n")

@@ -59,6 +59,8 @@ var builtinRules = map[string]builtinRule{
 	"system-binary-dropped":        {"warn", true},
 	"dropped-binary-run":           {"warn", true},
 	"logging-disabled":             {"warn", true},
+	"account-created":              {"warn", true},
+	"root-account-created":         {"critical", true},
 	"process-memory-access":        {"warn", true},
 	"kernel-tampering":             {"warn", true},
 	"monitor-tampering":            {"critical", true},

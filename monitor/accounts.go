@@ -1,0 +1,132 @@
+// Accounts: what a change of /etc/passwd added.  A record that modifies the
+// host's /etc/passwd is held until its process exits (or a second passes:
+// an append is written after its open), then the file is compared with
+// what it held before and the record names the accounts it added
+// (file.accounts_added; rules: account-created, root-account-created),
+// whichever tool made the change.
+
+package monitor
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+// accountsHold is how long a change of /etc/passwd waits for its process
+// to exit before it is compared anyway.
+const accountsHold = time.Second
+
+type accounts struct {
+	path  string            // the host's passwd file
+	known map[string]uint32 // its accounts (name -> uid) when last read; nil: not read
+	held  map[uint32][]heldChange
+}
+
+type heldChange struct {
+	r     *record.Record
+	since time.Time
+}
+
+// load reads the accounts the file holds now (the monitor's start).
+func (a *accounts) load(path string) {
+	a.path = path
+	a.known, _ = readPasswd(path)
+}
+
+// changes says whether r modifies the host's passwd file.
+func (a *accounts) changes(r *record.Record) bool {
+	f := r.File
+	if a.known == nil || f == nil || r.Error != "" || f.Class != "accounts" || f.Operation == "read" ||
+		r.Process.MntNS != 0 || len(f.HostPath) > 0 {
+		return false
+	}
+	return string(f.Path) == a.path || string(f.TargetPath) == a.path
+}
+
+// hold keeps r, a change of the passwd file, until its process exits.
+func (a *accounts) hold(r *record.Record, now time.Time) {
+	if a.held == nil {
+		a.held = map[uint32][]heldChange{}
+	}
+	a.held[r.Process.PID] = append(a.held[r.Process.PID], heldChange{r: r, since: now})
+}
+
+// release returns the changes held for pid (all of them when pid is 0 and
+// timeout 0; else those older than timeout), each naming the accounts the
+// file gained since it was last read.
+func (a *accounts) release(pid uint32, now time.Time, timeout time.Duration) []*record.Record {
+	var out []*record.Record
+	for p, hs := range a.held {
+		if pid != 0 && p != pid {
+			continue
+		}
+		keep := hs[:0]
+		for _, h := range hs {
+			if pid == 0 && timeout > 0 && now.Sub(h.since) < timeout {
+				keep = append(keep, h)
+				continue
+			}
+			out = append(out, h.r)
+		}
+		if len(keep) == 0 {
+			delete(a.held, p)
+		} else {
+			a.held[p] = keep
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	now2, err := readPasswd(a.path)
+	if err != nil {
+		return out
+	}
+	var added []record.Account
+	for name, uid := range now2 {
+		if old, ok := a.known[name]; !ok || (uid == 0 && old != 0) {
+			added = append(added, record.Account{Name: name, UID: uid})
+		}
+	}
+	sort.Slice(added, func(i, j int) bool { return added[i].Name < added[j].Name })
+	a.known = now2
+	// the accounts go to the last change: the one that completed them
+	out[len(out)-1].File.AccountsAdded = added
+	return out
+}
+
+// readPasswd reads name -> uid from a passwd file.
+func readPasswd(path string) (map[string]uint32, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]uint32{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := bytes.SplitN(sc.Bytes(), []byte(":"), 4)
+		if len(f) < 4 || len(f[0]) == 0 {
+			continue
+		}
+		uid, err := strconv.ParseUint(string(f[2]), 10, 32)
+		if err != nil {
+			continue
+		}
+		m[string(f[0])] = uint32(uid)
+	}
+	return m, nil
+}
+
+// sweepAccounts judges the changes of /etc/passwd held longer than timeout
+// (all of them with 0: the monitor stops).
+func (p *processor) sweepAccounts(now time.Time, timeout time.Duration) {
+	for _, r := range p.accts.release(0, now, timeout) {
+		p.judge(r, now)
+	}
+}

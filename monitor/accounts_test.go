@@ -1,0 +1,62 @@
+package monitor
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
+
+// A change of the passwd file is held until its process exits, then names
+// what the file gained: a new account, or an old one given uid 0.
+func TestAccountsNameWhatAChangeAdded(t *testing.T) {
+	passwd := filepath.Join(t.TempDir(), "passwd")
+	write := func(s string) {
+		if err := os.WriteFile(passwd, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("root:x:0:0::/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n")
+	var a accounts
+	a.load(passwd)
+	change := func(pid uint32, path string) *record.Record {
+		return &record.Record{Event: "open", Process: &record.Process{PID: pid},
+			File: &record.File{Path: []byte(path), Class: "accounts", Operation: "write"}}
+	}
+	now := time.Unix(1000, 0)
+
+	r := change(7, passwd)
+	if !a.changes(r) {
+		t.Fatal("a write of the passwd file is not a change")
+	}
+	if a.changes(change(7, "/etc/group")) {
+		t.Error("a write of another accounts file was taken for the passwd file")
+	}
+	a.hold(r, now)
+	write("root:x:0:0::/root:/bin/bash\nalice:x:0:1000::/home/alice:/bin/sh\nmallory:x:1001:1001::/:/bin/sh\n")
+	if got := a.release(8, now, 0); got != nil {
+		t.Errorf("another process's exit released %v", got)
+	}
+	got := a.release(7, now, 0)
+	if len(got) != 1 || got[0] != r {
+		t.Fatalf("released %v, want the held change", got)
+	}
+	want := []record.Account{{Name: "alice", UID: 0}, {Name: "mallory", UID: 1001}}
+	if !reflect.DeepEqual(r.File.AccountsAdded, want) {
+		t.Errorf("accounts added = %v, want %v", r.File.AccountsAdded, want)
+	}
+
+	// the next change is compared with the file as it was then
+	r2 := change(9, passwd)
+	a.hold(r2, now)
+	write("root:x:0:0::/root:/bin/bash\nalice:x:0:1000::/home/alice:/bin/sh\n")
+	if got := a.release(0, now.Add(accountsHold/2), accountsHold); got != nil {
+		t.Errorf("released before the hold passed: %v", got)
+	}
+	if got := a.release(0, now.Add(2*accountsHold), accountsHold); len(got) != 1 || len(r2.File.AccountsAdded) != 0 {
+		t.Errorf("a removal: released %v, added %v", got, r2.File.AccountsAdded)
+	}
+}
