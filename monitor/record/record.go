@@ -189,7 +189,7 @@ type File struct {
 	// process exited: the accounts the file gained (a new name, or an
 	// existing one given uid 0)
 	AccountsAdded []Account
-	WatchOwner    int64  // uid owning the watched home directory, -1 if none
+	WatchOwner    int64 // uid owning the watched home directory, -1 if none
 }
 
 // Account is one line of /etc/passwd, by name and uid.
