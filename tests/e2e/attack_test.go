@@ -392,11 +392,10 @@ for i in range(30):
 		}
 
 		// auditctl -e 0 changes nothing when auditing is off; when it is
-		// on, it is put back
-		status, err := exec.Command("auditctl", "-s").Output()
-		if err != nil {
-			t.Fatalf("auditctl -s: %v", err)
-		}
+		// on, it is put back.  In a container auditctl cannot reach the
+		// audit system at all (its netlink socket is the host's
+		// namespace's): it fails, and its exec is what is judged
+		status, _ := exec.Command("auditctl", "-s").Output()
 		if strings.Contains(string(status), "enabled 1") {
 			defer exec.Command("auditctl", "-e", "1").Run()
 		}
