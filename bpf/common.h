@@ -200,6 +200,10 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 	if (exe && BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
 		h->flags |= HDR_F_EXE_DELETED;
 	fill_root(h, task);
+	/* zeroed first: the helper pads the name on 5.10 (strncpy), not on
+	 * 6.1 (strscpy), and the header lives in reused scratch buffers; a
+	 * padded name is also a map key (protected_comms) */
+	__builtin_memset(h->comm, 0, sizeof(h->comm));
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 

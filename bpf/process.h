@@ -202,14 +202,9 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	}
 	if (BPF_CORE_READ(task, mm, exe_file, f_inode, __i_nlink) == 0)
 		e->flags |= EXEC_F_EXE_DELETED;
-	/* an audit or logging daemon starting: signals to it are reported.
-	 * The key is the name zero-padded: bpf_get_current_comm pads on 5.10
-	 * (strncpy) but not on 6.1 (strscpy), where the bytes after the
-	 * name are whatever the buffer held */
-	char comm[TASK_COMM_LEN] = {};
-
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (bpf_map_lookup_elem(&protected_comms, comm)) {
+	/* an audit or logging daemon starting: signals to it are reported
+	 * (the header's name is zero-padded: fill_header) */
+	if (bpf_map_lookup_elem(&protected_comms, e->hdr.comm)) {
 		__u8 one = 1;
 		__u32 tgid = e->hdr.pid;
 
