@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,13 +31,12 @@ const (
 )
 
 // eventNames are the values --events accepts; eventGroups name several.
-var eventNames = []string{"exec", "exit", "fork", "open", "unlink", "rmdir", "rename", "chmod",
-	"chown", "truncate", "link", "symlink", "mknod", "connect", "accept", "listen", "bind", "send"}
+var eventNames = slices.Concat([]string{"exec", "exit", "fork"}, record.FileEvents, record.NetworkEvents)
 
 var eventGroups = map[string][]string{
 	"process": {"exec", "exit", "fork"},
-	"file":    {"open", "unlink", "rmdir", "rename", "chmod", "chown", "truncate", "link", "symlink", "mknod"},
-	"network": {"connect", "accept", "listen", "bind", "send"},
+	"file":    record.FileEvents,
+	"network": record.NetworkEvents,
 	"syscall": syscalls.Names(),
 }
 

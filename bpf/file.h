@@ -339,6 +339,19 @@ static __always_inline void file_event_init(struct file_event *e, struct task_st
 	e->pad2 = 0;
 	e->requested_len = 0;
 	e->target_len = 0;
+	e->atime = p->atime;
+	e->mtime = p->mtime;
+}
+
+/* The current process has created something: its explicit file times are
+ * restores from now on (creators, maps.h). */
+static __always_inline void note_creator(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&creators, &tgid))
+		bpf_map_update_elem(&creators, &tgid, &one, BPF_ANY);
 }
 
 /*
@@ -369,6 +382,12 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 
 		if (!f)
 			return 0;
+		/* only an open that may create pays this read */
+		if ((p.flags & O_CREAT) && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)) {
+			access |= ACC_CREATE;
+			fflags |= FILE_F_CREATED;
+			note_creator();
+		}
 		vs = verdict_slot_of(verdict_key_of(f, &vk));
 		if (vs && vs->gen == gen && verdict_key_eq(&vs->key, &vk) &&
 		    !((__u32)vs->match & access)) {
@@ -507,11 +526,20 @@ int raw_tracepoint__io_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
- * Exit of unlink, rmdir, rename, chmod, chown, truncate, link, symlink and
- * mknod.  Paths given as strings are joined to their dirfd or the cwd in the
- * kernel (not through symlinks or ".."); fchmod, fchown and ftruncate are
- * resolved from their descriptor.  Reported when the path or the other end
- * (rename/link destination, symlink target) is watched for this access.
+ * Exit of unlink, rmdir, rename, chmod, chown, truncate, link, symlink,
+ * mknod, mkdir and the utimes family.  Paths given as strings are joined to
+ * their dirfd or the cwd in the kernel (not through symlinks or ".."); fchmod,
+ * fchown, ftruncate and futimens are resolved from their descriptor.
+ * Reported when the path or the other end (rename/link destination, symlink
+ * target) is watched for this access; a set-id bit added, and explicit
+ * times set by a process that has created nothing, wherever they are.
+ *
+ * Why "has created nothing": tar x, cp -p, rsync -t, unzip and dpkg set
+ * explicit times on every file they write, through the same calls as
+ * touch -d and touch -r.  What tells them apart is that a restorer has
+ * made the files it dates, and a stomper dates a file someone else made.
+ * A process that both creates a file and dates it (a dropper that stomps
+ * its own payload) is missed: README, Coverage.
  */
 static __always_inline int file_change_exit(void *ctx, long ret)
 {
@@ -520,7 +548,7 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	struct file_pending *pending, p;
 	struct file_event *e;
 	struct path_buf *pb;
-	__u32 access, fflags = 0, len;
+	__u32 access, access2, fflags = 0, len;
 	__u64 off, m1 = 0, m2 = 0;
 	long walked, n;
 
@@ -531,7 +559,28 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	bpf_map_delete_elem(&file_pending, &tid);
 	stat_inc(STAT_FILE_CHECKED);
 
-	access = p.op == FILE_OP_TRUNCATE ? ACC_TRUNC : ACC_CHANGE;
+	/* access: of the path acted on; access2: of the other end */
+	access = access2 = ACC_CHANGE;
+	switch (p.op) {
+	case FILE_OP_TRUNCATE:
+		access = ACC_TRUNC;
+		break;
+	case FILE_OP_MKDIR: case FILE_OP_MKNOD: case FILE_OP_SYMLINK:
+		access |= ACC_CREATE;
+		if (ret == 0)
+			note_creator();
+		break;
+	case FILE_OP_LINK: case FILE_OP_RENAME:
+		access2 |= ACC_CREATE;
+		break;
+	case FILE_OP_UTIMES:
+		/* explicit times (the entry kept no other): a failure changed
+		 * nothing, and a process that created files restores them */
+		if (ret != 0 || bpf_map_lookup_elem(&creators, &(__u32){ bpf_get_current_pid_tgid() >> 32 }))
+			return 0;
+		fflags |= p.times_set;
+		break;
+	}
 	if (p.op == FILE_OP_RENAME && ret == 0)
 		bump_gen(); /* paths below a renamed directory moved */
 	e = bpf_map_lookup_elem(&file_scratch, &zero);
@@ -582,9 +631,10 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 			off += len;
 		}
 	}
-	/* a set-uid or set-gid bit is news wherever it is set */
-	if (!(((__u32)m1 | (__u32)m2) & access)) {
-		if (p.op != FILE_OP_CHMOD || !(p.mode & (S_ISUID | S_ISGID)))
+	/* a set-uid or set-gid bit, and times set by a process that created
+	 * nothing, are news wherever they are */
+	if (!(((__u32)m1 & access) | ((__u32)m2 & access2))) {
+		if (p.op == FILE_OP_CHMOD ? !(p.mode & (S_ISUID | S_ISGID)) : p.op != FILE_OP_UTIMES)
 			return 0;
 		fflags |= FILE_F_UNWATCHED;
 	}
@@ -599,10 +649,42 @@ static __always_inline int file_change_exit(void *ctx, long ret)
 	e->target_len = tgt_len;
 	e->path_root_len = path_root;
 	e->target_root_len = tgt_root;
-	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : ((__u32)m2 & access) ? m2 >> 32 : 0;
+	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : ((__u32)m2 & access2) ? m2 >> 32 : 0;
 	e->flags = fflags;
 	send_file_event(ctx, e, off);
 	return 0;
+}
+
+/*
+ * The times a utimes-family call at @ptr asks for, into p->atime, mtime and
+ * times_set; returns 0 when it sets none explicitly ("now" or "leave
+ * alone": touch without -d, -r or -t).  Layouts: utimensat's two
+ * timespecs (the i386 call with 64-bit times, utimensat_time64, is
+ * translated to it), utimes' and futimesat's two timevals, utime's
+ * utimbuf (two longs).
+ */
+static __always_inline int times_of(long nr, __u64 ptr, struct file_pending *p)
+{
+	__s64 t[4] = {};
+
+	if (!ptr)
+		return 0; /* NULL: both now */
+	if (bpf_probe_read_user(t, nr == NR_utime ? 16 : 32, (void *)ptr))
+		return 0; /* the call fails too (EFAULT) */
+	if (nr == NR_utime) {
+		p->atime = t[0], p->mtime = t[1];
+		p->times_set = FILE_F_ATIME_SET | FILE_F_MTIME_SET;
+		return 1;
+	}
+	p->atime = t[0], p->mtime = t[2];
+	p->times_set = FILE_F_ATIME_SET | FILE_F_MTIME_SET;
+	if (nr == NR_utimensat) {
+		if (t[1] == UTIME_NOW || t[1] == UTIME_OMIT)
+			p->times_set &= ~FILE_F_ATIME_SET;
+		if (t[3] == UTIME_NOW || t[3] == UTIME_OMIT)
+			p->times_set &= ~FILE_F_MTIME_SET;
+	}
+	return p->times_set != 0;
 }
 
 /*
@@ -686,9 +768,30 @@ static __always_inline int file_syscall_enter(long nr, const __u64 *a)
 	case NR_mknodat:
 		p.op = FILE_OP_MKNOD, p.dfd = a[0], p.name = a[1], p.mode = a[2];
 		break;
+	case NR_mkdir:
+		p.op = FILE_OP_MKDIR, p.name = a[0], p.mode = a[1];
+		break;
+	case NR_mkdirat:
+		p.op = FILE_OP_MKDIR, p.dfd = a[0], p.name = a[1], p.mode = a[2];
+		break;
+	/* times: only explicit ones are kept (times_of) */
+	case NR_utimensat:
+		p.op = FILE_OP_UTIMES, p.dfd = a[0], p.name = a[1], p.flags = a[3];
+		if (!p.name)
+			p.fd = a[0]; /* futimens */
+		break;
+	case NR_futimesat:
+		p.op = FILE_OP_UTIMES, p.dfd = a[0], p.name = a[1];
+		break;
+	case NR_utimes:
+	case NR_utime:
+		p.op = FILE_OP_UTIMES, p.name = a[0];
+		break;
 	default:
 		return 0;
 	}
+	if (p.op == FILE_OP_UTIMES && !times_of(nr, nr == NR_utimes || nr == NR_utime ? a[1] : a[2], &p))
+		return 0;
 	return file_change_enter(&p);
 }
 

@@ -190,6 +190,8 @@ enum file_op {
 	FILE_OP_LINK = 8,
 	FILE_OP_SYMLINK = 9,
 	FILE_OP_MKNOD = 10,
+	FILE_OP_MKDIR = 11,
+	FILE_OP_UTIMES = 12, /* utimensat, utimes, futimesat, utime: explicit times */
 	FILE_OP_MAX,
 };
 
@@ -198,7 +200,10 @@ enum file_access {
 	ACC_READ = 1 << 0,
 	ACC_WRITE = 1 << 1,   /* opened for writing, or created */
 	ACC_TRUNC = 1 << 2,   /* O_TRUNC, truncate(2) */
-	ACC_CHANGE = 1 << 3,  /* unlink, rename, chmod, chown, link, mknod */
+	ACC_CHANGE = 1 << 3,  /* unlink, rename, chmod, chown, link, mknod, mkdir,
+			       * times set */
+	ACC_CREATE = 1 << 4,  /* a new name: an open that created the file, mkdir,
+			       * mknod, symlink, the new end of a link or rename */
 };
 
 /* Flags in file_event.flags. */
@@ -210,7 +215,10 @@ enum file_flags {
 	FILE_F_LSM_HOOK = 1 << 4,        /* seen at security_file_open, outside
 					  * an open syscall: no fd */
 	FILE_F_UNWATCHED = 1 << 5,       /* reported for what it did (a set-id
-					  * bit added), not for its path */
+					  * bit added, times set), not for its path */
+	FILE_F_CREATED = 1 << 6,         /* the open created the file */
+	FILE_F_ATIME_SET = 1 << 7,       /* utimes: file_event.atime is the time set */
+	FILE_F_MTIME_SET = 1 << 8,       /* utimes: file_event.mtime is the time set */
 };
 
 /*
@@ -256,10 +264,12 @@ struct file_event {
 	__u16 requested_len;
 	__u16 target_len;
 	__u16 pad2;
+	__s64 atime;        /* utimes: the times set, in seconds (FILE_F_*TIME_SET) */
+	__s64 mtime;
 	char data[FILE_DATA_BUF];
 };
 
-#define FILE_EVENT_FIXED_LEN (sizeof(struct event_header) + 48)
+#define FILE_EVENT_FIXED_LEN (sizeof(struct event_header) + 64)
 
 /* Network operations (net_event.op). */
 enum net_op {

@@ -54,6 +54,10 @@ struct file_pending {
 	__u32 op;     /* enum file_op */
 	__u32 uid;    /* chown */
 	__u32 gid;
+	__s64 atime;  /* utimes: the times asked for, seconds */
+	__s64 mtime;
+	__u32 times_set; /* FILE_F_ATIME_SET | FILE_F_MTIME_SET */
+	__u32 pad;
 };
 
 /* A slot of the verdict cache (path_verdicts, below). */
@@ -219,6 +223,19 @@ struct {
 	__type(key, __u32); /* tid */
 	__type(value, struct file_pending);
 } file_pending SEC(".maps");
+
+/*
+ * Processes that have created a file or directory (an open that created
+ * it, mkdir, mknod, symlink): their explicit file times are a restore (tar
+ * x, cp -p, rsync -t, dpkg), not timestomping (file.h, FILE_OP_UTIMES).
+ * Left at the process's exit.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tgid */
+	__type(value, __u8);
+} creators SEC(".maps");
 
 /* Exact watched paths, and watched directory prefixes (filled at start). */
 struct {

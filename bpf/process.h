@@ -375,6 +375,7 @@ int tracepoint__sched__sched_process_exit(struct trace_event_raw_sched_process_t
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
 	bpf_map_delete_elem(&protected_tgids, &tgid);
+	bpf_map_delete_elem(&creators, &tgid);
 
 	fill_header(&e.hdr, EVENT_EXIT, task);
 	e.hdr.size = sizeof(e);

@@ -45,6 +45,12 @@ enum syscall_nr {
 	NR_execveat = 322,
 	NR_openat2 = 437,
 	NR_fchmodat2 = 452,
+	NR_mkdir = 83,
+	NR_mkdirat = 258,
+	NR_utime = 132,
+	NR_utimes = 235,
+	NR_futimesat = 261,
+	NR_utimensat = 280,
 };
 
 #endif /* __LOG_MONITOR_SYSCALL_NR_H */

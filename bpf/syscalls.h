@@ -57,6 +57,8 @@ static __always_inline int has_handler(long nr)
 	case NR_truncate: case NR_ftruncate:
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
+	case NR_mkdir: case NR_mkdirat:
+	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat:
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg:
 	case COMPAT_SOCKETCALL:
@@ -214,6 +216,8 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 	case NR_truncate: case NR_ftruncate:
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
+	case NR_mkdir: case NR_mkdirat:
+	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat:
 		file_change_exit(ctx, ret);
 		break;
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:

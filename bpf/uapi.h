@@ -19,6 +19,14 @@
 #define O_TRUNC 00001000
 #define O_PATH 010000000
 
+/* fs.h (not uapi, stable since 4.19): file.f_mode of an open that created
+ * the file */
+#define FMODE_CREATED 0x100000
+
+/* stat.h: utimensat's "now" and "leave alone" */
+#define UTIME_NOW ((1l << 30) - 1l)
+#define UTIME_OMIT ((1l << 30) - 2l)
+
 /* stat.h */
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000

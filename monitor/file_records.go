@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
@@ -64,11 +65,21 @@ func (p *processor) onFile(e *event.File) *record.Record {
 	switch e.Op {
 	case event.FileOpChmod, event.FileOpMknod:
 		f.Mode, f.HasMode = e.Mode, true
+	case event.FileOpMkdir:
+		f.Mode, f.HasMode = e.Mode&0o7777, true
+	case event.FileOpUtimes:
+		if e.Flags&event.FileFlagATimeSet != 0 {
+			f.ATimeSet = time.Unix(e.ATime, 0).UTC()
+		}
+		if e.Flags&event.FileFlagMTimeSet != 0 {
+			f.MTimeSet = time.Unix(e.MTime, 0).UTC()
+		}
 	case event.FileOpChown:
 		f.Owner = &record.Owner{UID: int64(int32(e.OwnerUID)), GID: int64(int32(e.OwnerGID))}
 	case event.FileOpOpen:
 		name = "open"
 		f.Operation = openOperation(e.OpFlags)
+		f.Created = e.Flags&event.FileFlagCreated != 0
 		if e.OpFlags&unix.O_CREAT != 0 || e.OpFlags&unix.O_TMPFILE == unix.O_TMPFILE {
 			f.Mode, f.HasMode = e.Mode&0o7777, true
 		}
@@ -88,8 +99,12 @@ func (p *processor) onFile(e *event.File) *record.Record {
 	case e.Ret < 0:
 		r.Error = output.ErrnoName(int(-e.Ret))
 		r.Message = fmt.Sprintf("%s of %s by %s failed: %s", f.Operation, path, entry.Exe, r.Error)
+	case e.Op == event.FileOpOpen && f.Created:
+		r.Message = fmt.Sprintf("%s created %s", entry.Exe, path)
 	case e.Op == event.FileOpOpen:
 		r.Message = fmt.Sprintf("%s opened %s for %s", entry.Exe, path, f.Operation)
+	case e.Op == event.FileOpUtimes:
+		r.Message = fmt.Sprintf("%s set the times of %s to%s", entry.Exe, path, timesSet(f))
 	case len(e.Target) > 0:
 		r.Message = fmt.Sprintf("%s: %s %s -> %s", entry.Exe, name, path, target)
 	default:
@@ -126,6 +141,20 @@ var fileOpNames = map[uint32]string{
 	event.FileOpLink:     "link",
 	event.FileOpSymlink:  "symlink",
 	event.FileOpMknod:    "mknod",
+	event.FileOpMkdir:    "mkdir",
+	event.FileOpUtimes:   "utimes",
+}
+
+// timesSet says which times a utimes record set, and to what.
+func timesSet(f *record.File) string {
+	s := ""
+	if !f.MTimeSet.IsZero() {
+		s += " mtime " + f.MTimeSet.Format(time.RFC3339)
+	}
+	if !f.ATimeSet.IsZero() {
+		s += " atime " + f.ATimeSet.Format(time.RFC3339)
+	}
+	return s
 }
 
 func openOperation(flags uint32) string {

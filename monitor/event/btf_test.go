@@ -45,7 +45,7 @@ var goStructs = map[string]struct {
 		"access": offFileAccess, "flags": offFileFlags, "watch_id": offFileWatchID,
 		"path_root_len": offFilePathRootLen, "target_root_len": offFileTgtRootLen,
 		"path_len": offFilePathLen, "requested_len": offFileRequestedLen, "target_len": offFileTargetLen,
-		"pad2": offFilePad2, "data": offFileData,
+		"pad2": offFilePad2, "atime": offFileATime, "mtime": offFileMTime, "data": offFileData,
 	}},
 	"net_event": {NetSize, map[string]uint32{
 		"hdr": 0, "ret": offNetRet, "op": offNetOp, "flags": offNetFlags, "backlog": offNetBacklog,
@@ -123,13 +123,16 @@ var goEnums = map[string]map[string]int64{
 		"FILE_OP_OPEN": FileOpOpen, "FILE_OP_UNLINK": FileOpUnlink, "FILE_OP_RMDIR": FileOpRmdir,
 		"FILE_OP_RENAME": FileOpRename, "FILE_OP_CHMOD": FileOpChmod, "FILE_OP_CHOWN": FileOpChown,
 		"FILE_OP_TRUNCATE": FileOpTruncate, "FILE_OP_LINK": FileOpLink, "FILE_OP_SYMLINK": FileOpSymlink,
-		"FILE_OP_MKNOD": FileOpMknod, "FILE_OP_MAX": FileOpMax,
+		"FILE_OP_MKNOD": FileOpMknod, "FILE_OP_MKDIR": FileOpMkdir, "FILE_OP_UTIMES": FileOpUtimes,
+		"FILE_OP_MAX": FileOpMax,
 	},
-	"file_access": {"ACC_READ": AccRead, "ACC_WRITE": AccWrite, "ACC_TRUNC": AccTrunc, "ACC_CHANGE": AccChange},
+	"file_access": {"ACC_READ": AccRead, "ACC_WRITE": AccWrite, "ACC_TRUNC": AccTrunc, "ACC_CHANGE": AccChange,
+		"ACC_CREATE": AccCreate},
 	"file_flags": {
 		"FILE_F_RESOLVED": FileFlagResolved, "FILE_F_PATH_TRUNCATED": FileFlagPathTruncated,
 		"FILE_F_REQUESTED_TRUNCATED": FileFlagRequestedTruncated, "FILE_F_IO_URING": FileFlagIOUring,
 		"FILE_F_LSM_HOOK": FileFlagLSMHook, "FILE_F_UNWATCHED": FileFlagUnwatched,
+		"FILE_F_CREATED": FileFlagCreated, "FILE_F_ATIME_SET": FileFlagATimeSet, "FILE_F_MTIME_SET": FileFlagMTimeSet,
 	},
 	"net_op": {
 		"NET_OP_CONNECT": NetOpConnect, "NET_OP_ACCEPT": NetOpAccept, "NET_OP_LISTEN": NetOpListen,

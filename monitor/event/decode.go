@@ -220,6 +220,8 @@ func (d *Decoder) decodeFile(b []byte) (*File, error) {
 	e.OwnerGID = le.Uint32(b[offFileOwnerGID:])
 	e.PathRootLen = le.Uint16(b[offFilePathRootLen:])
 	e.TargetRootLen = le.Uint16(b[offFileTgtRootLen:])
+	e.ATime = int64(le.Uint64(b[offFileATime:]))
+	e.MTime = int64(le.Uint64(b[offFileMTime:]))
 	pathLen := int(le.Uint16(b[offFilePathLen:]))
 	reqLen := int(le.Uint16(b[offFileRequestedLen:]))
 	tgtLen := int(le.Uint16(b[offFileTargetLen:]))

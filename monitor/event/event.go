@@ -170,7 +170,9 @@ const (
 	FileOpLink     = 8
 	FileOpSymlink  = 9
 	FileOpMknod    = 10
-	FileOpMax      = 11 // FILE_OP_MAX: every op is below it
+	FileOpMkdir    = 11
+	FileOpUtimes   = 12 // utimensat, utimes, futimesat, utime with explicit times
+	FileOpMax      = 13 // FILE_OP_MAX: every op is below it
 )
 
 // Access bits (enum file_access).
@@ -179,6 +181,7 @@ const (
 	AccWrite  = 1 << 1
 	AccTrunc  = 1 << 2
 	AccChange = 1 << 3
+	AccCreate = 1 << 4
 )
 
 // File flags (enum file_flags).
@@ -189,6 +192,9 @@ const (
 	FileFlagIOUring            = 1 << 3
 	FileFlagLSMHook            = 1 << 4
 	FileFlagUnwatched          = 1 << 5
+	FileFlagCreated            = 1 << 6
+	FileFlagATimeSet           = 1 << 7
+	FileFlagMTimeSet           = 1 << 8
 )
 
 // Byte offsets of struct event_header and the records (checked against the
@@ -249,7 +255,9 @@ const (
 	offFileRequestedLen = HeaderSize + 42
 	offFileTargetLen    = HeaderSize + 44
 	offFilePad2         = HeaderSize + 46
-	offFileData         = HeaderSize + 48
+	offFileATime        = HeaderSize + 48
+	offFileMTime        = HeaderSize + 56
+	offFileData         = HeaderSize + 64
 	FileFixedSize       = offFileData
 
 	offNetRet         = HeaderSize + 0
@@ -436,6 +444,7 @@ type File struct {
 	OwnerGID      uint32
 	PathRootLen   uint16 // Chrooted: bytes of Path, of Target, that are the root
 	TargetRootLen uint16
+	ATime, MTime  int64 // utimes: the times set, seconds (FileFlagATimeSet, FileFlagMTimeSet)
 	Path          []byte
 	Requested     []byte
 	Target        []byte

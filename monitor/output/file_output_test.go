@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -60,6 +61,23 @@ func chmodSetuid() *record.Record {
 	})
 	r.Severity = record.Warn
 	return r
+}
+
+// timestomp: touch -m -d on a file it did not make (only the mtime set)
+func touchStomp() *record.Record {
+	return fileRecord("utimes", 1000, "/usr/bin/touch", record.File{
+		Path: []byte("/tmp/payload"), RequestedPath: []byte("payload"), Operation: "utimes", FD: -1,
+		MTimeSet: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC),
+	})
+}
+
+// a dot file made in /dev/shm
+func hiddenCreate() *record.Record {
+	return fileRecord("open", 1000, "/usr/bin/bash", record.File{
+		Path: []byte("/dev/shm/.x"), RequestedPath: []byte("/dev/shm/.x"), Operation: "write",
+		OpenFlags: 0o1101, Mode: 0o644, HasMode: true, Created: true, FD: 3, Resolved: true,
+		Class: "hidden-files", Watch: "/dev/shm/.",
+	})
 }
 
 func chownShadow() *record.Record {

@@ -257,6 +257,15 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if x.Owner != nil {
 			d = d.Dict("owner", zerolog.Dict().Int64("uid", x.Owner.UID).Int64("gid", x.Owner.GID))
 		}
+		if x.Created {
+			d = d.Bool("created", true)
+		}
+		if !x.MTimeSet.IsZero() {
+			d = d.Str("mtime_set", x.MTimeSet.Format(time.RFC3339))
+		}
+		if !x.ATimeSet.IsZero() {
+			d = d.Str("atime_set", x.ATimeSet.Format(time.RFC3339))
+		}
 		if x.FD >= 0 {
 			d = d.Int32("fd", x.FD)
 		}

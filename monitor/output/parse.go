@@ -164,6 +164,9 @@ type jsonFile struct {
 		UID int64 `json:"uid"`
 		GID int64 `json:"gid"`
 	} `json:"owner"`
+	Created       bool   `json:"created"`
+	MTimeSet      string `json:"mtime_set"`
+	ATimeSet      string `json:"atime_set"`
 	FD            *int32 `json:"fd"`
 	Resolved      bool   `json:"resolved"`
 	Via           string `json:"via"`
@@ -425,9 +428,18 @@ func creds(c *jsonCreds) record.Creds {
 
 func parseFile(x *jsonFile, event string) (*record.File, error) {
 	f := &record.File{Operation: x.Operation, Resolved: x.Resolved, Via: x.Via, PathTruncated: x.PathTruncated,
-		Class: x.Class, Watch: x.Watch, FD: -1, WatchOwner: -1}
+		Class: x.Class, Watch: x.Watch, FD: -1, WatchOwner: -1, Created: x.Created}
 	var errs []error
 	var err error
+	for _, t := range []struct {
+		s  string
+		to *time.Time
+	}{{x.MTimeSet, &f.MTimeSet}, {x.ATimeSet, &f.ATimeSet}} {
+		if t.s != "" {
+			*t.to, err = time.Parse(time.RFC3339, t.s)
+			errs = append(errs, err)
+		}
+	}
 	f.Path, err = untrusted(x.Path, x.PathHex)
 	errs = append(errs, err)
 	f.RequestedPath, err = untrusted(x.RequestedPath, x.RequestedPathHex)

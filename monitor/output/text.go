@@ -227,6 +227,15 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 		if x.Owner != nil {
 			b = kvs(b, "owner", strconv.FormatInt(x.Owner.UID, 10)+":"+strconv.FormatInt(x.Owner.GID, 10))
 		}
+		if x.Created {
+			b = kvs(b, "created", "true")
+		}
+		if !x.MTimeSet.IsZero() {
+			b = kvs(b, "mtime_set", x.MTimeSet.Format(time.RFC3339))
+		}
+		if !x.ATimeSet.IsZero() {
+			b = kvs(b, "atime_set", x.ATimeSet.Format(time.RFC3339))
+		}
 		if x.FD >= 0 {
 			b = kvu(b, "fd", uint64(x.FD))
 		}

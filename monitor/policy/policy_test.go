@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -333,5 +334,14 @@ func TestMergeReplacesOnlyTheSettingsGiven(t *testing.T) {
 	}
 	if m2, _ := policy.Merge(base, parse(t, "")); len(m2.SuspiciousPorts) != len(base.SuspiciousPorts) {
 		t.Errorf("an empty layer changed the suspicious ports: %v", m2.SuspiciousPorts)
+	}
+}
+
+// The built-in list file_events is every event of the file category: a
+// new file event (mkdir, utimes) reaches the rules written over the list.
+func TestFileEventsListIsTheFileCategory(t *testing.T) {
+	got := policy.Builtin().Lists["file_events"]
+	if got == nil || !slices.Equal(got.Items, record.FileEvents) {
+		t.Errorf("rules.yaml file_events = %v, record.FileEvents = %v", got, record.FileEvents)
 	}
 }

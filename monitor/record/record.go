@@ -59,6 +59,14 @@ const (
 	CatMonitor   = "monitor"
 )
 
+// FileEvents and NetworkEvents are the events of the file and network
+// categories: what --events, the rules and the policy's file_events name.
+var (
+	FileEvents = []string{"open", "unlink", "rmdir", "rename", "chmod", "chown", "truncate", "link", "symlink",
+		"mknod", "mkdir", "utimes"}
+	NetworkEvents = []string{"connect", "accept", "listen", "bind", "send"}
+)
+
 // Record is one line of output.
 type Record struct {
 	Time     time.Time
@@ -178,10 +186,13 @@ type File struct {
 	OpenFlags     uint32 // O_* of an open; AT_* or RENAME_* of the others
 	Mode          uint32 // create mode (when O_CREAT) or chmod mode
 	HasMode       bool
-	FD            int32  // the new descriptor of a successful open, else -1
-	Owner         *Owner // chown
-	Resolved      bool   // path taken from the opened file, not the string
-	Via           string // "" (a syscall), "io_uring" or "security_file_open"
+	Created       bool      // open: the file did not exist, this open made it
+	ATimeSet      time.Time // utimes: the access time set explicitly (zero: now or unchanged)
+	MTimeSet      time.Time // utimes: the modification time set explicitly
+	FD            int32     // the new descriptor of a successful open, else -1
+	Owner         *Owner    // chown
+	Resolved      bool      // path taken from the opened file, not the string
+	Via           string    // "" (a syscall), "io_uring" or "security_file_open"
 	PathTruncated bool
 	Class         string // class of the watch entry that matched
 	Watch         string // the watch entry that matched

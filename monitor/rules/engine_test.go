@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -76,6 +77,18 @@ func inHome(r record.Record, owner int64) record.Record {
 func fileRec(p *record.Process, event, path, class string) record.Record {
 	return record.Record{Event: event, Category: record.CatFile, Process: p,
 		File: &record.File{Path: []byte(path), Operation: event, FD: -1, Class: class, Watch: path, WatchOwner: -1}}
+}
+
+// stomped gives a utimes record the modification time it set.
+func stomped(r record.Record, mtime time.Time) record.Record {
+	r.File.MTimeSet = mtime
+	return r
+}
+
+// created marks an open record as the one that made the file.
+func created(r record.Record) record.Record {
+	r.File.Created = true
+	return r
 }
 
 // preload sets an exec's LD_PRELOAD value.
@@ -451,6 +464,33 @@ func ruleCases() []ruleCase {
 			[]string{"setuid-bit-set"}},
 		{"setuid-bit-set", "dpkg installing a set-uid binary is allowlisted",
 			chmodRec(proc(100, 0, "/usr/bin/dpkg"), "/usr/bin/newuidmap", 0o4755),
+			nil},
+
+		// timestomp: the kernel reports only explicit times from a process
+		// that created nothing; the rule reads the times
+		{"timestomp", "touch -d 2001-01-01 on a file someone else made",
+			stomped(fileRec(proc(100, alice, "/usr/bin/touch", "touch", "-d", "2001-01-01", "x"), "utimes", "/home/alice/x", ""),
+				time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)),
+			[]string{"timestomp"}},
+		{"timestomp", "touch -m (now): no time was set",
+			fileRec(proc(100, alice, "/usr/bin/touch", "touch", "-m", "x"), "utimes", "/home/alice/x", ""),
+			nil},
+
+		// hidden-file-in-temp: the kernel reports only creations there
+		{"hidden-file-in-temp", "mkdir /tmp/.cache-x",
+			fileRec(proc(100, alice, "/usr/bin/mkdir", "mkdir", "/tmp/.cache-x"), "mkdir", "/tmp/.cache-x", "hidden-files"),
+			[]string{"hidden-file-in-temp"}},
+		{"hidden-file-in-temp", "a file created in /dev/shm/.x/",
+			created(openRec(proc(100, alice, "/usr/bin/python3"), "/dev/shm/.x/payload", "hidden-files", "write", oWronly|oCreat)),
+			[]string{"hidden-file-in-temp"}},
+		{"hidden-file-in-temp", "the X server's socket directory",
+			fileRec(proc(100, 0, "/usr/bin/systemd-tmpfiles"), "mkdir", "/tmp/.X11-unix", "hidden-files"),
+			nil},
+		{"hidden-file-in-temp", "vim's swap file beside /tmp/notes",
+			created(openRec(proc(100, alice, "/usr/bin/vim.basic", "vim", "/tmp/notes"), "/tmp/.notes.swp", "hidden-files", "read-write", oCreat)),
+			nil},
+		{"hidden-file-in-temp", "a path through /tmp/.. is no dot name",
+			fileRec(proc(100, alice, "/usr/bin/mkdir", "mkdir", "/tmp/../home/alice/d"), "mkdir", "/tmp/../home/alice/d", "hidden-files"),
 			nil},
 
 		// kernel-code-load

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/google/cel-go/cel"
@@ -247,6 +248,9 @@ var Fields = func() []Field {
 			}
 			return strs(output.ModeBits(x.Mode))
 		}, emptyStrings)},
+		{"file.created", cel.BoolType, "an open that made the file (it did not exist)", file(func(x *record.File) ref.Val { return types.Bool(x.Created) }, noBool)},
+		{"file.mtime_set", cel.StringType, "utimes: the modification time set explicitly (RFC 3339), \"\" when now or unchanged", file(func(x *record.File) ref.Val { return timeSet(x.MTimeSet) }, noStr)},
+		{"file.atime_set", cel.StringType, "utimes: the access time set explicitly (RFC 3339), \"\" when now or unchanged", file(func(x *record.File) ref.Val { return timeSet(x.ATimeSet) }, noStr)},
 		{"file.resolved", cel.BoolType, "", file(func(x *record.File) ref.Val { return types.Bool(x.Resolved) }, noBool)},
 		{"file.via", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Via) }, noStr)},
 		{"file.class", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Class) }, noStr)},
@@ -444,8 +448,15 @@ func (a *activation) macro(m *macro) ref.Val {
 }
 
 // recordEvents are the events of records that are not syscalls.
-var recordEvents = []string{"exec", "exit", "fork", "privilege", "open", "unlink", "rmdir", "rename",
-	"chmod", "chown", "truncate", "link", "symlink", "mknod", "connect", "accept", "listen", "bind", "send"}
+var recordEvents = slices.Concat([]string{"exec", "exit", "fork", "privilege"}, record.FileEvents, record.NetworkEvents)
+
+// timeSet is a time of file.mtime_set or atime_set as the JSON writes it.
+func timeSet(t time.Time) ref.Val {
+	if t.IsZero() {
+		return types.String("")
+	}
+	return types.String(t.Format(time.RFC3339))
+}
 
 // KnownEvent says whether records of that event exist.
 func KnownEvent(name string) bool {

@@ -25,6 +25,10 @@ var Compat = []CompatCall{
 	{301, 263, "unlinkat", false}, {302, 264, "renameat", false}, {303, 265, "linkat", false},
 	{304, 266, "symlinkat", false}, {306, 268, "fchmodat", false}, {353, 316, "renameat2", false},
 	{358, 322, "execveat", false}, {437, 437, "openat2", false}, {452, 452, "fchmodat2", false},
+	{39, 83, "mkdir", false}, {296, 258, "mkdirat", false},
+	// utimensat with 64-bit times: the layout of the x86-64 call (the older
+	// utimensat, utimes and utime of i386 have 32-bit times: not hooked)
+	{412, 280, "utimensat_time64", false},
 	// network
 	{361, 49, "bind", false}, {362, 42, "connect", false}, {363, 50, "listen", false},
 	{364, 288, "accept4", false}, {359, 41, "socket", false}, {369, 44, "sendto", false}, {370, 46, "sendmsg", false},

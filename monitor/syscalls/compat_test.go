@@ -58,7 +58,8 @@ func TestCompatNumbersMatchTheKernelHeaders(t *testing.T) {
 		if c.Nr == CompatSocketcall {
 			continue
 		}
-		if got, ok := n64[c.Name]; !ok || got != c.Nr {
+		// an i386 call with 64-bit times is the x86-64 call of the plain name
+		if got, ok := n64[strings.TrimSuffix(c.Name, "_time64")]; !ok || got != c.Nr {
 			t.Errorf("%s: x86-64 number %d, unistd_64.h says %d (found %v)", c.Name, c.Nr, got, ok)
 		}
 	}

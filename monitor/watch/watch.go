@@ -23,6 +23,7 @@ const (
 	Write  = event.AccWrite
 	Trunc  = event.AccTrunc
 	Change = event.AccChange
+	Create = event.AccCreate // a new name only: not its later opens or changes
 
 	Modify = Write | Trunc | Change
 	All    = Read | Modify
@@ -44,6 +45,7 @@ const (
 	ClassProcMem     = "process-memory"    // /proc/<pid>/mem
 	ClassCloudCreds  = "cloud-credentials" // cloud, cluster, registry and git tokens in homes
 	ClassSystemBin   = "system-binaries"   // the system's program and library directories
+	ClassHidden      = "hidden-files"      // dot names created in /tmp, /var/tmp, /dev/shm
 )
 
 // Entry is one watched path.  A Prefix entry matches every path that starts
@@ -116,6 +118,12 @@ func Defaults() []Entry {
 		dir("/usr/lib/", Modify, ClassSystemBin),
 		dir("/lib/", Modify, ClassSystemBin),
 		dir("/usr/libexec/", Modify, ClassSystemBin),
+		// a name starting with a dot, and what is made below it: only
+		// creations (the longest prefix wins, so a --watch-path of /tmp/
+		// does not see these names)
+		dir("/tmp/.", Create, ClassHidden),
+		dir("/var/tmp/.", Create, ClassHidden),
+		dir("/dev/shm/.", Create, ClassHidden),
 		// matched by shape in the kernel (bpf/file.h, match_proc_mem and
 		// match_release_agent)
 		exact(ProcMemPattern, Read|Write, ClassProcMem),
@@ -298,7 +306,13 @@ func (ids *IDs) MapEntries(entries []Entry) ([]MapEntry, error) {
 	var out []MapEntry
 	seen := map[string]bool{}
 	for _, e := range entries {
-		for _, p := range []string{e.Path, Canonical(e.Path)} {
+		canon := Canonical(e.Path)
+		if i := strings.LastIndexByte(e.Path, '/'); e.Prefix && i < len(e.Path)-1 {
+			// a name prefix (/etc/ssh/ssh_host_, /tmp/.): its directory
+			// resolved, the name kept as written ("/tmp/." is no "/tmp")
+			canon = Canonical(e.Path[:i+1]) + e.Path[i+1:]
+		}
+		for _, p := range []string{e.Path, canon} {
 			if len(p) >= event.WatchKeyLen {
 				return nil, fmt.Errorf("watch path %q: longer than %d bytes", p, event.WatchKeyLen-1)
 			}

@@ -89,6 +89,9 @@ func TestDefaultsWatchLogsForTruncationAndChangesOnly(t *testing.T) {
 // namePrefixes are default prefixes that match file names, not directories.
 var namePrefixes = map[string]bool{
 	"/etc/ssh/ssh_host_": true, // ssh_host_rsa_key, ssh_host_ed25519_key, ...
+	"/tmp/.":             true, // dot names: hidden files
+	"/var/tmp/.":         true,
+	"/dev/shm/.":         true,
 }
 
 func TestDefaultsAreAbsoluteAndPrefixesAreDirectories(t *testing.T) {
@@ -96,7 +99,7 @@ func TestDefaultsAreAbsoluteAndPrefixesAreDirectories(t *testing.T) {
 		watch.ClassCredentials: true, watch.ClassAccounts: true, watch.ClassAuthConfig: true,
 		watch.ClassSSH: true, watch.ClassPersistence: true, watch.ClassPreload: true,
 		watch.ClassKernel: true, watch.ClassLogs: true, watch.ClassHistory: true, watch.ClassProcMem: true,
-		watch.ClassSystemBin: true,
+		watch.ClassSystemBin: true, watch.ClassHidden: true,
 	}
 	seen := map[watch.Entry]bool{}
 	for _, e := range watch.Defaults() {
@@ -109,8 +112,8 @@ func TestDefaultsAreAbsoluteAndPrefixesAreDirectories(t *testing.T) {
 		if !e.Prefix && strings.HasSuffix(e.Path, "/") {
 			t.Errorf("exact path %q ends with /: no file is named that", e.Path)
 		}
-		if e.Access == 0 || e.Access&^watch.All != 0 {
-			t.Errorf("%q: access %#x, want a non-empty subset of %#x", e.Path, e.Access, watch.All)
+		if e.Access == 0 || e.Access&^(watch.All|watch.Create) != 0 {
+			t.Errorf("%q: access %#x, want a non-empty subset of %#x", e.Path, e.Access, watch.All|watch.Create)
 		}
 		if !classes[e.Class] {
 			t.Errorf("%q: class %q is not a default class", e.Path, e.Class)
@@ -318,6 +321,30 @@ func TestMapEntriesAddTheCanonicalPathUnderTheSameID(t *testing.T) {
 		{Path: dir + "/plain", Access: watch.All, ID: 0},
 		{Path: dir + "/link/", Prefix: true, Access: watch.Modify, ID: 1},
 		{Path: real + "/", Prefix: true, Access: watch.Modify, ID: 1},
+	}
+	checkMapEntries(t, got, want)
+}
+
+// A name prefix keeps its name: "/tmp/." cleaned would be "/tmp", which
+// matches every path below /tmp and /tmpfoo besides.
+func TestMapEntriesKeepANamePrefixAsWritten(t *testing.T) {
+	dir := realTempDir(t)
+	real := filepath.Join(dir, "real")
+	mkdir(t, real)
+	symlink(t, real, filepath.Join(dir, "link"))
+
+	entries := []watch.Entry{
+		{Path: dir + "/link/.", Prefix: true, Access: watch.Create, Class: watch.ClassHidden},
+		{Path: dir + "/real/ssh_host_", Prefix: true, Access: watch.Read, Class: watch.ClassCustom},
+	}
+	got, err := watch.MapEntries(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []watch.MapEntry{
+		{Path: dir + "/link/.", Prefix: true, Access: watch.Create, ID: 0},
+		{Path: real + "/.", Prefix: true, Access: watch.Create, ID: 0},
+		{Path: real + "/ssh_host_", Prefix: true, Access: watch.Read, ID: 1},
 	}
 	checkMapEntries(t, got, want)
 }

@@ -489,4 +489,98 @@ for i in range(30):
 		r := wait(t, "git's open of "+store, eventIs("open"), pidIs(git.Process.Pid), pathIs(store))
 		assertNotFired(t, r, "cloud-credential-read")
 	})
+
+	t.Run("T1070.006 timestomp: touch -d and touch -r on a file another process made; tar x, cp -p to a new file and touch (now) are not even reported", func(t *testing.T) {
+		dir := t.TempDir()
+		victim := filepath.Join(dir, "payload")
+		if err := os.WriteFile(victim, []byte("dropped\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		pid := runIn(t, dir, "touch", "-d", "2001-02-03 04:05:06 UTC", "payload")
+		r := wait(t, "touch -d", eventIs("utimes"), pidIs(pid), pathIs(victim))
+		if r.str("file", "mtime_set") != "2001-02-03T04:05:06Z" || r.str("file", "atime_set") != "2001-02-03T04:05:06Z" {
+			t.Errorf("times set = %v / %v, want 2001-02-03T04:05:06Z", r.get("file", "mtime_set"), r.get("file", "atime_set"))
+		}
+		assertFired(t, r, "timestomp")
+		pid = runIn(t, dir, "touch", "-m", "-r", "/bin/sh", "payload")
+		r = wait(t, "touch -m -r /bin/sh", eventIs("utimes"), pidIs(pid), pathIs(victim))
+		if r.str("file", "mtime_set") == "" || r.get("file", "atime_set") != nil {
+			t.Errorf("touch -m -r: mtime_set=%v atime_set=%v, want only the mtime", r.get("file", "mtime_set"), r.get("file", "atime_set"))
+		}
+		assertFired(t, r, "timestomp")
+
+		// the twins: restores date the files they made; touch alone sets "now"
+		src := filepath.Join(dir, "src")
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, "old"), []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Date(2003, 4, 5, 6, 7, 8, 0, time.UTC)
+		if err := os.Chtimes(filepath.Join(src, "old"), old, old); err != nil {
+			t.Fatal(err)
+		}
+		if _, out := run(t, "tar", "-C", dir, "-cf", filepath.Join(dir, "a.tar"), "src"); out != "" {
+			t.Fatalf("tar c: %s", out)
+		}
+		dst := filepath.Join(dir, "dst")
+		if err := os.Mkdir(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tarPid := runIn(t, dst, "tar", "-xf", filepath.Join(dir, "a.tar"))
+		if st, err := os.Stat(filepath.Join(dst, "src", "old")); err != nil || !st.ModTime().Equal(old) {
+			t.Fatalf("tar x did not restore the time: %v %v", st, err)
+		}
+		cpPid := runIn(t, dir, "cp", "-p", "payload", "copy")
+		touchPid := runIn(t, dir, "touch", "payload")
+		m.drain(t)
+		for _, twin := range []struct {
+			pid  int
+			what string
+		}{{tarPid, "tar x"}, {cpPid, "cp -p to a new file"}, {touchPid, "touch (now)"}} {
+			if got := m.find(and(pidIs(twin.pid), eventIs("utimes"))); len(got) != 0 {
+				t.Errorf("%s was reported: %v", twin.what, got)
+			}
+		}
+	})
+
+	t.Run("T1564.001 hidden-file-in-temp: mkdir of a dot directory in /tmp, a file made below it and in /dev/shm; a visible directory in /tmp and reopening a dot file are not reported", func(t *testing.T) {
+		name := fmt.Sprintf(".e2e-hidden-%d", os.Getpid())
+		hidden := filepath.Join("/tmp", name)
+		shm := filepath.Join("/dev/shm", name)
+		visible := filepath.Join("/tmp", name[1:])
+		t.Cleanup(func() {
+			for _, p := range []string{hidden, shm, visible} {
+				os.RemoveAll(p)
+			}
+		})
+		pid := runIn(t, "/", "mkdir", hidden)
+		r := wait(t, "mkdir "+hidden, eventIs("mkdir"), pidIs(pid), pathIs(hidden))
+		if r.str("file", "class") != "hidden-files" {
+			t.Errorf("class = %q, want hidden-files", r.str("file", "class"))
+		}
+		assertFired(t, r, "hidden-file-in-temp")
+		inner := filepath.Join(hidden, "payload")
+		pid = runIn(t, "/", "sh", "-c", "echo x > "+inner)
+		r = wait(t, "a file made in "+hidden, eventIs("open"), pidIs(pid), pathIs(inner))
+		if r.get("file", "created") != true {
+			t.Errorf("created = %v, want true", r.get("file", "created"))
+		}
+		assertFired(t, r, "hidden-file-in-temp")
+		pid = runIn(t, "/", "sh", "-c", "echo x > "+shm)
+		assertFired(t, wait(t, "a dot file made in /dev/shm", eventIs("open"), pidIs(pid), pathIs(shm)), "hidden-file-in-temp")
+
+		visPid := runIn(t, "/", "mkdir", visible)
+		againPid := runIn(t, "/", "sh", "-c", "echo y > "+shm)
+		m.drain(t)
+		for _, twin := range []struct {
+			pid  int
+			what string
+		}{{visPid, "mkdir " + visible}, {againPid, "rewriting " + shm}} {
+			if got := m.find(and(pidIs(twin.pid), func(r rec) bool { return r.get("file") != nil })); len(got) != 0 {
+				t.Errorf("%s was reported: %v", twin.what, got)
+			}
+		}
+	})
 }

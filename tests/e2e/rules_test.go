@@ -42,6 +42,8 @@ var builtinRules = map[string]builtinRule{
 	"privilege-escalation":         {"critical", true},
 	"privilege-gain":               {"warn", true},
 	"setuid-bit-set":               {"warn", true},
+	"timestomp":                    {"info", true},
+	"hidden-file-in-temp":          {"info", true},
 	"kernel-code-load":             {"warn", true},
 	"process-injection":            {"warn", true},
 	"log-tampering":                {"warn", true},
