@@ -73,6 +73,8 @@ func main() {
 		{workload{"exec", execStorm}, 1600},
 		{workload{"exec", execStorm}, 0},
 		{workload{"open-ordinary", openStorm(ordinary)}, 0},
+		{workload{"create", createStorm(dir)}, 0},
+		{workload{"pwrite", pwriteStorm(ordinary)}, 0},
 		{workload{"open-watched", openStorm("/etc/shadow")}, 20000},
 		{workload{"connect", connectStorm}, 2000},
 		{workload{"mixed", mixed(ordinary)}, 3000},

@@ -85,6 +85,39 @@ func openStorm(path string) func(int, time.Duration) uint64 {
 	}
 }
 
+// createStorm makes a new file in dir and removes it: every creating open
+// pays the kernel side's FMODE_CREATED check (timestomping's "creators").
+func createStorm(dir string) func(int, time.Duration) uint64 {
+	return func(rate int, d time.Duration) uint64 {
+		name := dir + "/create-storm"
+		return paced(rate, 1, d, func() error {
+			fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+			if err != nil {
+				return err
+			}
+			unix.Close(fd)
+			return unix.Unlink(name)
+		})
+	}
+}
+
+// pwriteStorm writes 8 bytes at offset 0 of path: what a database does all
+// day, and what the kernel side now tells from a write into /proc/PID/mem.
+func pwriteStorm(path string) func(int, time.Duration) uint64 {
+	return func(rate int, d time.Duration) uint64 {
+		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return 0
+		}
+		defer unix.Close(fd)
+		buf := []byte("12345678")
+		return paced(rate, 1, d, func() error {
+			_, err := unix.Pwrite(fd, buf, 0)
+			return err
+		})
+	}
+}
+
 // connectStorm makes TCP connects to a loopback listener.
 func connectStorm(rate int, d time.Duration) uint64 {
 	l, err := net.Listen("tcp4", "127.0.0.1:0")

@@ -364,6 +364,7 @@ enum syscall_spec_flags {
 enum syscall_spec_filter {
 	SC_FILTER_NONE = 0,
 	SC_FILTER_RAW_SOCKET = 1, /* socket: packet and raw IP sockets only */
+	SC_FILTER_PROC_MEM = 2,   /* pwrite64: into /proc/<pid>/mem only */
 };
 
 struct syscall_spec {

@@ -71,6 +71,24 @@ static __always_inline struct syscall_spec *sc_spec(long nr)
 	return spec && spec->enabled ? spec : NULL;
 }
 
+/*
+ * Whether descriptor @fd of the current task is a process's memory
+ * (/proc/<pid>/mem, /proc/<pid>/task/<tid>/mem): a file of procfs named
+ * "mem".  gdb writes into the process it debugs this way (pwrite64), not
+ * with PTRACE_POKEDATA.  Paid by every pwrite64 (databases call it often):
+ * the descriptor lookup and five loads.
+ */
+static __always_inline int is_proc_mem(long fd)
+{
+	struct file *f = fd_file(fd);
+	char name[4] = {};
+
+	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
+		return 0;
+	bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 0;
+}
+
 static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec *spec)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -122,6 +140,8 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 	 * kernel, not a sniffer */
 	if (spec->filter == SC_FILTER_RAW_SOCKET && a[0] != AF_PACKET &&
 	    !((a[0] == AF_INET || a[0] == AF_INET6) && (a[1] & SOCK_TYPE_MASK) == SOCK_RAW))
+		return 0;
+	if (spec->filter == SC_FILTER_PROC_MEM && !is_proc_mem(a[0]))
 		return 0;
 	if ((spec->flags & SC_SYSLOG) && a[0] != REPORT_SYSLOG_ACTION_READ_CLEAR &&
 	    a[0] != REPORT_SYSLOG_ACTION_CLEAR)

@@ -23,6 +23,9 @@
  * the file */
 #define FMODE_CREATED 0x100000
 
+/* magic.h */
+#define PROC_SUPER_MAGIC 0x9fa0
+
 /* stat.h: utimensat's "now" and "leave alone" */
 #define UTIME_NOW ((1l << 30) - 1l)
 #define UTIME_OMIT ((1l << 30) - 2l)

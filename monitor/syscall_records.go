@@ -30,6 +30,8 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		s.TargetPID = uint32(e.Args[1])
 	case "process_vm_readv", "process_vm_writev":
 		s.TargetPID = uint32(e.Args[0])
+	case "pwrite64":
+		s.TargetPID = procMemOwner(e.Path) // the kernel sent only /proc/<pid>/mem
 	case "kill", "tkill", "tgkill":
 		// the kernel reports a signal aimed at the monitor or at an audit
 		// or logging daemon (syscalls.ProtectedComms): which one

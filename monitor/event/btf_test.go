@@ -146,7 +146,8 @@ var goEnums = map[string]map[string]int64{
 		"SC_NONROOT_ONLY": ScNonRootOnly, "SC_CLONE_NS": ScCloneNS, "SC_CREDS": ScCreds, "SC_CLONE3": ScClone3,
 		"SC_PRCTL": ScPrctl, "SC_PTRACE": ScPtrace, "SC_SELF_TARGET": ScSelfTarget, "SC_SYSLOG": ScSyslog,
 	},
-	"syscall_spec_filter": {"SC_FILTER_NONE": ScFilterNone, "SC_FILTER_RAW_SOCKET": ScFilterRawSocket},
+	"syscall_spec_filter": {"SC_FILTER_NONE": ScFilterNone, "SC_FILTER_RAW_SOCKET": ScFilterRawSocket,
+		"SC_FILTER_PROC_MEM": ScFilterProcMem},
 	"syscall_event_flags": {"SC_F_PATH_TRUNCATED": ScFlagPathTruncated},
 	"priv_means": {
 		"PRIV_SYSCALL": PrivSyscall, "PRIV_EXEC": PrivExec, "PRIV_UNEXPLAINED": PrivUnexplained,

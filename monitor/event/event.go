@@ -141,6 +141,7 @@ const (
 	// enum syscall_spec_filter: one per call (Spec.Filter)
 	ScFilterNone      = 0
 	ScFilterRawSocket = 1
+	ScFilterProcMem   = 2
 
 	ScFlagPathTruncated = 1 << 0
 

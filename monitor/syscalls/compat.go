@@ -34,6 +34,7 @@ var Compat = []CompatCall{
 	{364, 288, "accept4", false}, {359, 41, "socket", false}, {369, 44, "sendto", false}, {370, 46, "sendmsg", false},
 	// the security-sensitive table
 	{26, 101, "ptrace", false}, {347, 310, "process_vm_readv", false}, {348, 311, "process_vm_writev", false},
+	{181, 18, "pwrite64", false},
 	{37, 62, "kill", false}, {238, 200, "tkill", false}, {270, 234, "tgkill", false},
 	{128, 175, "init_module", false}, {350, 313, "finit_module", false}, {129, 176, "delete_module", false},
 	{283, 246, "kexec_load", false}, {357, 321, "bpf", false}, {336, 298, "perf_event_open", false},

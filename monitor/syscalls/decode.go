@@ -77,6 +77,14 @@ func idArgs(names ...string) func(c *Call) []record.Arg {
 
 func pidArg(c *Call) []record.Arg { return []record.Arg{arg("pid", int64(int32(c.Args[0])))} }
 
+// procMemWriteArgs: pwrite64(fd, buf, count, pos) into /proc/<pid>/mem,
+// where pos is the address written (an i386 caller's low half: all of a
+// 32-bit address).
+func procMemWriteArgs(c *Call) []record.Arg {
+	return []record.Arg{arg("file", c.Path), arg("count", int64(c.Args[2])),
+		arg("address", "0x"+strconv.FormatUint(c.Args[3], 16))}
+}
+
 var ptraceRequests = []named{
 	{0, "PTRACE_TRACEME"}, {1, "PTRACE_PEEKTEXT"}, {2, "PTRACE_PEEKDATA"}, {3, "PTRACE_PEEKUSER"},
 	{4, "PTRACE_POKETEXT"}, {5, "PTRACE_POKEDATA"}, {6, "PTRACE_POKEUSER"}, {7, "PTRACE_CONT"},

@@ -22,6 +22,7 @@ import (
 var unixNr = map[string]uint32{
 	"ptrace":            unix.SYS_PTRACE,
 	"socket":            unix.SYS_SOCKET,
+	"pwrite64":          unix.SYS_PWRITE64,
 	"kill":              unix.SYS_KILL,
 	"tkill":             unix.SYS_TKILL,
 	"tgkill":            unix.SYS_TGKILL,

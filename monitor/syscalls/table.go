@@ -39,6 +39,9 @@ var Table = []Spec{
 	{Nr: 101, Name: "ptrace", Group: "debugging", Flags: event.ScPtrace, Args: ptraceArgs},
 	{Nr: 310, Name: "process_vm_readv", Group: "debugging", Args: pidArg},
 	{Nr: 311, Name: "process_vm_writev", Group: "debugging", Args: pidArg},
+	// a write into a process's memory through /proc/<pid>/mem (gdb's way):
+	// the kernel reports no other pwrite64
+	{Nr: 18, Name: "pwrite64", Group: "debugging", FdArg: 1, Filter: event.ScFilterProcMem, Args: procMemWriteArgs},
 	// signals to the monitor itself (the kernel only reports those)
 	{Nr: 62, Name: "kill", Group: "monitor", Flags: event.ScSelfTarget, Args: signalArgs(0, 1)},
 	{Nr: 200, Name: "tkill", Group: "monitor", Flags: event.ScSelfTarget, Args: signalArgs(0, 1)},

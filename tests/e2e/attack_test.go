@@ -176,14 +176,17 @@ func attackSuite(t *testing.T, m *monitor, fx coverageFixture, h string) {
 		noAlertFrom(t, m, pid, "insmod from /lib/modules")
 	})
 
-	t.Run("T1055.008 process-injection: gdb -p writing registers of a process it attached to; gdb writing into the program it started does not fire", func(t *testing.T) {
+	t.Run("T1055.008 process-injection: gdb -p writing registers and memory of a process it attached to; gdb writing into the program it started does not fire", func(t *testing.T) {
 		target := exec.Command("sleep", "30")
 		if err := target.Start(); err != nil {
 			t.Fatal(err)
 		}
 		defer func() { target.Process.Kill(); target.Wait() }()
-		// a register changed and put back: the write is real, the sleep unharmed
-		poke := []string{"-batch", "-ex", "set $rbx = $rbx + 1", "-ex", "set $rbx = $rbx - 1"}
+		// a register changed and put back, and a word below the stack pointer
+		// written (gdb writes memory through /proc/PID/mem, and skips a write
+		// of the value already there): the writes are real, the sleep unharmed
+		poke := []string{"-batch", "-ex", "set $rbx = $rbx + 1", "-ex", "set $rbx = $rbx - 1",
+			"-ex", "set {long}($sp - 256) = 0x1234"}
 		setregs := func(r rec) bool { return r.str("syscall", "args", "request") == "PTRACE_SETREGS" }
 		pid, out := run(t, append([]string{"gdb", "-p", strconv.Itoa(target.Process.Pid)}, poke...)...)
 		r := wait(t, "gdb's PTRACE_SETREGS into the sleep (gdb: "+out+")", eventIs("ptrace"), pidIs(pid), setregs)
@@ -191,6 +194,19 @@ func attackSuite(t *testing.T, m *monitor, fx coverageFixture, h string) {
 			t.Errorf("target_is_descendant = %v, want false", r.get("syscall", "target_is_descendant"))
 		}
 		assertFired(t, r, "process-injection")
+		// the memory write by a gdb of its own: one process's second alert of
+		// a rule is folded into its first (the count says so). gdb first
+		// writes its own /proc/self/mem, to learn whether it can
+		memPid, out := run(t, "gdb", "-p", strconv.Itoa(target.Process.Pid), "-batch", "-ex", poke[len(poke)-1])
+		intoSleep := func(r rec) bool { return num(r.get("syscall", "target_pid")) == float64(target.Process.Pid) }
+		r = wait(t, "gdb's pwrite64 into the sleep's /proc/PID/mem (gdb: "+out+")", eventIs("pwrite64"), pidIs(memPid), intoSleep)
+		if !strings.HasSuffix(r.str("syscall", "args", "file"), "/mem") || r.str("syscall", "args", "address") == "" {
+			t.Errorf("pwrite64: args=%v, want the sleep's mem file and the address", r.get("syscall", "args"))
+		}
+		assertFired(t, r, "process-injection")
+		for _, own := range m.find(and(eventIs("pwrite64"), pidIs(memPid), func(r rec) bool { return !intoSleep(r) })) {
+			assertNotFired(t, own, "process-injection") // its own memory
+		}
 		for _, a := range m.find(and(eventIs("ptrace"), pidIs(pid))) {
 			if a.str("syscall", "args", "request") == "PTRACE_ATTACH" {
 				assertNotFired(t, a, "process-injection") // a debugger attaching to look
