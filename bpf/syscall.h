@@ -76,17 +76,35 @@ static __always_inline struct syscall_spec *sc_spec(long nr)
  * (/proc/<pid>/mem, /proc/<pid>/task/<tid>/mem): a file of procfs named
  * "mem".  gdb writes into the process it debugs this way (pwrite64), not
  * with PTRACE_POKEDATA.  Paid by every pwrite64 (databases call it often):
- * the descriptor lookup and five loads.
+ * where bpf_rdonly_cast exists (6.2+) the file's superblock and name
+ * length are plain loads and only a procfs name of 3 bytes is read with a
+ * helper; elsewhere the descriptor lookup and the superblock are helper
+ * reads (bench: pwrite).
  */
 static __always_inline int is_proc_mem(long fd)
 {
-	struct file *f = fd_file(fd);
-	char name[4] = {};
+	const unsigned char *name;
+	char buf[4] = {};
 
-	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
-		return 0;
-	bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
-	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 0;
+	if (have_rdonly_cast && HAVE_CURRENT_TASK_BTF) {
+		struct file *bf = fd_file_view(NULL, fd);
+		struct dentry *d;
+
+		if (!bf || bf->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC)
+			return 0;
+		d = bf->f_path.dentry;
+		if (d->d_name.len != 3)
+			return 0;
+		name = d->d_name.name;
+	} else {
+		struct file *f = fd_file(fd);
+
+		if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
+			return 0;
+		name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	}
+	bpf_probe_read_kernel(buf, sizeof(buf), name);
+	return buf[0] == 'm' && buf[1] == 'e' && buf[2] == 'm' && buf[3] == 0;
 }
 
 static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec *spec)
@@ -163,6 +181,7 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 	return 0;
 }
 
+/* Returns whether the entry kept the call (its filters passed). */
 static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_spec *spec)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -261,7 +280,7 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	emit(ctx, e, off);
 out:
 	bpf_map_delete_elem(&sc_pending, &tid);
-	return 0;
+	return 1;
 }
 
 #endif /* __LOG_MONITOR_SYSCALL_H */
