@@ -48,6 +48,7 @@ const volatile struct btf_anchor {
 	enum syscall_filters syscall_filters;
 	enum prctl_reported prctl_reported;
 	enum ptrace_reported ptrace_reported;
+	enum audit_reported audit_reported;
 	enum syslog_reported syslog_reported;
 	/* string constants: their bytes are in .rodata, where the Go test reads them */
 	char proc_mem_pattern[sizeof(PROC_MEM_PATTERN)];

@@ -277,7 +277,8 @@ enum net_op {
 	NET_OP_ACCEPT = 2,
 	NET_OP_LISTEN = 3,
 	NET_OP_BIND = 4,
-	NET_OP_SEND = 5,   /* UDP sendto/sendmsg with a destination */
+	NET_OP_SEND = 5,   /* UDP sendto/sendmsg with a destination; a message
+			    * that changes the audit system (AF_NETLINK) */
 	NET_OP_MAX,
 };
 
@@ -301,8 +302,8 @@ struct net_event {
 	__u32 op;           /* enum net_op */
 	__u32 flags;        /* enum net_flags */
 	__u32 backlog;      /* listen */
-	__u16 family;       /* AF_INET, AF_INET6, AF_UNIX */
-	__u16 protocol;     /* IPPROTO_TCP, IPPROTO_UDP, 0 */
+	__u16 family;       /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK */
+	__u16 protocol;     /* IPPROTO_TCP, IPPROTO_UDP, 0; NETLINK_AUDIT */
 	__u16 sock_type;    /* SOCK_STREAM, SOCK_DGRAM, ... */
 	__u16 sport;
 	__u16 dport;
@@ -311,7 +312,24 @@ struct net_event {
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char unix_path[UNIX_PATH_LEN];
-	__u32 pad2;         /* sizeof is a multiple of 8: no hidden tail */
+	__u32 pad2;
+	/* AF_NETLINK: the audit message (enum audit_reported), and for
+	 * AUDIT_SET the first words of its struct audit_status: mask,
+	 * enabled, failure, pid, rate_limit */
+	__u32 audit_type;
+	__u32 audit_status[5];
+};
+
+/* The audit netlink messages reported: those that change the audit
+ * system.  Queries (AUDIT_GET, AUDIT_LIST_RULES) and the user-space log
+ * lines (AUDIT_USER_*) are everyday. */
+enum audit_reported {
+	REPORT_AUDIT_SET = 1001,
+	REPORT_AUDIT_ADD_RULE = 1011,
+	REPORT_AUDIT_DEL_RULE = 1012,
+	REPORT_AUDIT_TRIM = 1014,
+	REPORT_AUDIT_MAKE_EQUIV = 1015,
+	REPORT_AUDIT_SET_FEATURE = 1018,
 };
 
 /*

@@ -160,6 +160,51 @@ static __always_inline int fold_send(struct net_event *e)
 	return 0;
 }
 
+/*
+ * A send to the kernel's audit netlink socket: is it a message that
+ * changes the audit system (enum audit_reported)?  If so, its type, and
+ * for AUDIT_SET the status words, go into @e.  What auditctl -e 0, -D and
+ * -R send, and what a program disabling the audit itself would.  Only the
+ * first message of a send is read (auditctl sends one per call); a send
+ * without a destination address (send(2)) and an i386 sendmsg are not
+ * decoded.
+ */
+static __always_inline int audit_message(struct net_event *e, struct task_struct *task,
+					 struct net_pending *p)
+{
+	struct {
+		struct nlmsghdr h;
+		__u32 status[5];
+	} msg = {};
+	struct sock *sk;
+
+	if (!p->buf)
+		return 0;
+	sk = fd_sock(task, p->fd);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != NETLINK_AUDIT)
+		return 0;
+	if (bpf_probe_read_user(&msg, sizeof(msg.h), (void *)p->buf))
+		return 0;
+	switch (msg.h.nlmsg_type) {
+	case REPORT_AUDIT_SET:
+		bpf_probe_read_user(msg.status, sizeof(msg.status), (void *)(p->buf + sizeof(msg.h)));
+		break;
+	case REPORT_AUDIT_ADD_RULE:
+	case REPORT_AUDIT_DEL_RULE:
+	case REPORT_AUDIT_TRIM:
+	case REPORT_AUDIT_MAKE_EQUIV:
+	case REPORT_AUDIT_SET_FEATURE:
+		break;
+	default:
+		return 0;
+	}
+	e->protocol = NETLINK_AUDIT;
+	e->audit_type = msg.h.nlmsg_type;
+	for (int i = 0; i < 5; i++)
+		e->audit_status[i] = msg.status[i];
+	return 1;
+}
+
 static __always_inline int net_exit(void *ctx, long ret)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -219,9 +264,12 @@ static __always_inline int net_exit(void *ctx, long ret)
 		uaddr = p.addr;
 		if (p.is_msg == 1) {
 			struct user_msghdr msg = {};
+			struct iovec iov = {};
 
 			bpf_probe_read_user(&msg, sizeof(msg), (void *)p.addr);
 			uaddr = (__u64)msg.msg_name;
+			if (msg.msg_iovlen > 0 && !bpf_probe_read_user(&iov, sizeof(iov), msg.msg_iov))
+				p.buf = (__u64)iov.iov_base; /* the first message */
 		} else if (p.is_msg == 2) {
 			__u32 name32 = 0;
 
@@ -234,6 +282,11 @@ static __always_inline int net_exit(void *ctx, long ret)
 		if (!e)
 			return 0;
 		e->family = net_from_sockaddr(e, uaddr, 0);
+		if (e->family == AF_NETLINK) {
+			if (p.op != NET_OP_SEND || ret < 0 || !audit_message(e, task, &p))
+				return 0;
+			break;
+		}
 		if (e->family == AF_UNIX) {
 			if (p.op != NET_OP_CONNECT || !bpf_map_lookup_elem(&unix_watch, e->unix_path))
 				return 0;
@@ -294,7 +347,7 @@ static __always_inline int net_syscall_enter(long nr, const __u64 *a, int compat
 	case NR_sendto:
 		if (!a[4])
 			return 0; /* no destination: a connected socket */
-		p.op = NET_OP_SEND, p.addr = a[4], p.addrlen = a[5];
+		p.op = NET_OP_SEND, p.addr = a[4], p.addrlen = a[5], p.buf = a[1];
 		break;
 	case NR_sendmsg:
 		p.op = NET_OP_SEND, p.addr = a[1], p.is_msg = compat ? 2 : 1;

@@ -41,7 +41,9 @@
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_NETLINK 16
 #define AF_PACKET 17
+#define NETLINK_AUDIT 9
 #define SOCK_RAW 3
 #define SOCK_TYPE_MASK 0xf /* without SOCK_NONBLOCK, SOCK_CLOEXEC */
 #define IPPROTO_TCP 6

@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/netinfo"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
@@ -68,10 +69,12 @@ func TestKernelFiltersMatchTheRules(t *testing.T) {
 		"PR_SET_SECCOMP": unix.PR_SET_SECCOMP, "PR_CAP_AMBIENT": unix.PR_CAP_AMBIENT,
 		"PR_SET_PTRACER":           unix.PR_SET_PTRACER,
 		"SYSLOG_ACTION_READ_CLEAR": unix.SYSLOG_ACTION_READ_CLEAR, "SYSLOG_ACTION_CLEAR": unix.SYSLOG_ACTION_CLEAR,
+		"AUDIT_SET": unix.AUDIT_SET, "AUDIT_ADD_RULE": unix.AUDIT_ADD_RULE, "AUDIT_DEL_RULE": unix.AUDIT_DEL_RULE,
+		"AUDIT_TRIM": unix.AUDIT_TRIM, "AUDIT_MAKE_EQUIV": unix.AUDIT_MAKE_EQUIV, "AUDIT_SET_FEATURE": unix.AUDIT_SET_FEATURE,
 	}
 	var reported []uint64
 	var syslogReported []string
-	for _, enum := range []string{"ptrace_reported", "prctl_reported", "syslog_reported"} {
+	for _, enum := range []string{"ptrace_reported", "prctl_reported", "syslog_reported", "audit_reported"} {
 		for name, v := range objectEnum(t, spec, enum) {
 			name = strings.TrimPrefix(name, "REPORT_")
 			if k, ok := kernel[name]; !ok || k != v {
@@ -79,6 +82,9 @@ func TestKernelFiltersMatchTheRules(t *testing.T) {
 			}
 			if enum == "ptrace_reported" {
 				reported = append(reported, v)
+			}
+			if enum == "audit_reported" && netinfo.AuditTypes[uint32(v)] != name {
+				t.Errorf("the kernel side reports audit message %s (%d), which the decoder names %q", name, v, netinfo.AuditTypes[uint32(v)])
 			}
 			if enum == "syslog_reported" {
 				if !syscalls.SyslogClears(v) {

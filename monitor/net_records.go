@@ -4,6 +4,7 @@ package monitor
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
@@ -36,6 +37,9 @@ func (p *processor) onNet(e *event.Net) *record.Record {
 	local, localPort := netinfo.Addr(e.Family, e.Saddr), e.Sport
 	remote, remotePort := netinfo.Addr(e.Family, e.Daddr), e.Dport
 	switch {
+	case e.Family == netinfo.AFNetlink:
+		n.Protocol = "audit" // the kernel side reports only the audit system's
+		n.Audit = auditMessage(e)
 	case e.Family == netinfo.AFUnix:
 		n.UnixPath = e.UnixPath
 	case e.Op == event.NetOpListen || e.Op == event.NetOpBind:
@@ -73,6 +77,25 @@ func (p *processor) onNet(e *event.Net) *record.Record {
 	}
 	r.Message = netMessage(name, entry.Exe, n, r.Error)
 	return r
+}
+
+// auditMessage decodes a message to the audit system: its type, and the
+// status fields an AUDIT_SET sets (its mask says which).
+func auditMessage(e *event.Net) *record.AuditMessage {
+	a := &record.AuditMessage{Type: netinfo.AuditTypes[e.AuditType], Enabled: -1, Failure: -1, PID: -1, RateLim: -1}
+	if a.Type == "" {
+		a.Type = strconv.FormatUint(uint64(e.AuditType), 10)
+	}
+	if a.Type != "AUDIT_SET" {
+		return a
+	}
+	mask := e.AuditStatus[0]
+	for i, f := range []*int64{&a.Enabled, &a.Failure, &a.PID, &a.RateLim} {
+		if mask&(1<<i) != 0 {
+			*f = int64(e.AuditStatus[1+i])
+		}
+	}
+	return a
 }
 
 // foldKey names a UDP fold window (the kernel's struct fold_key).
@@ -143,6 +166,8 @@ func (p *processor) onFoldSummary(f event.Fold) *record.Record {
 func netMessage(name, exe string, n *record.Network, errName string) string {
 	var what string
 	switch {
+	case n.Audit != nil:
+		what = fmt.Sprintf("%s sent %s to the audit system%s", exe, n.Audit.Type, output.AuditSettings(n.Audit))
 	case len(n.UnixPath) > 0:
 		what = fmt.Sprintf("%s %s %q", exe, name, n.UnixPath)
 	case name == "listen" || name == "bind":

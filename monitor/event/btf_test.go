@@ -52,6 +52,7 @@ var goStructs = map[string]struct {
 		"family": offNetFamily, "protocol": offNetProtocol, "sock_type": offNetSockType,
 		"sport": offNetSport, "dport": offNetDport, "unix_path_len": offNetUnixPathLen, "pad": offNetPad,
 		"saddr": offNetSaddr, "daddr": offNetDaddr, "unix_path": offNetUnixPath, "pad2": offNetPad2,
+		"audit_type": offNetAuditType, "audit_status": offNetAuditStatus,
 	}},
 	"syscall_event": {SyscallFixedSize, map[string]uint32{
 		"hdr": 0, "ret": offSysRet, "args": offSysArgs, "deref": offSysDeref, "nr": offSysNr,
@@ -160,7 +161,7 @@ var goEnums = map[string]map[string]int64{
 // rules rather than with a Go mirror.
 var checkedElsewhere = map[string]bool{
 	"syscall_nr": true, "syscall_filters": true, "prctl_reported": true, "ptrace_reported": true,
-	"syslog_reported": true,
+	"syslog_reported": true, "audit_reported": true,
 }
 
 // Every enum user space mirrors has the same values on both sides, and no

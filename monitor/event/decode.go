@@ -160,6 +160,10 @@ func (d *Decoder) Decode(b []byte) (any, error) {
 			return nil, &DecodeError{Type: t, Len: len(b), Err: ErrMalformed, Info: fmt.Sprintf("unix path length %d", n)}
 		}
 		e.UnixPath = b[offNetUnixPath : offNetUnixPath+n]
+		e.AuditType = le.Uint32(b[offNetAuditType:])
+		for i := range e.AuditStatus {
+			e.AuditStatus[i] = le.Uint32(b[offNetAuditStatus+4*i:])
+		}
 		return e, nil
 	case TypeFile:
 		e, err := d.decodeFile(b)

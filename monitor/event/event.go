@@ -276,7 +276,9 @@ const (
 	offNetDaddr       = HeaderSize + 48
 	offNetUnixPath    = HeaderSize + 64
 	offNetPad2        = offNetUnixPath + UnixPathLen
-	NetSize           = offNetPad2 + 4
+	offNetAuditType   = offNetPad2 + 4
+	offNetAuditStatus = offNetAuditType + 4
+	NetSize           = offNetAuditStatus + 4*5
 
 	// struct fold_key / fold_value (read by user space)
 	FoldKeySize      = 24
@@ -466,6 +468,10 @@ type Net struct {
 	Saddr    [16]byte
 	Daddr    [16]byte
 	UnixPath []byte
+	// AF_NETLINK: an audit message that changes the audit system, and for
+	// AUDIT_SET the first words of its struct audit_status
+	AuditType   uint32
+	AuditStatus [5]uint32 // mask, enabled, failure, pid, rate_limit
 }
 
 // Fold is one entry of the UDP fold map (key and value decoded).

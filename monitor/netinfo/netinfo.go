@@ -11,9 +11,12 @@ import (
 
 // Address families and protocols as the kernel numbers them.
 const (
-	AFUnix  = 1
-	AFInet  = 2
-	AFInet6 = 10
+	AFUnix    = 1
+	AFInet    = 2
+	AFInet6   = 10
+	AFNetlink = 16
+
+	NetlinkAudit = 9 // the audit system's netlink protocol
 
 	ProtoTCP   = 6
 	ProtoUDP   = 17
@@ -29,8 +32,17 @@ func Family(f uint16) string {
 		return "inet6"
 	case AFUnix:
 		return "unix"
+	case AFNetlink:
+		return "netlink"
 	}
 	return "af" + strconv.Itoa(int(f))
+}
+
+// AuditTypes name the audit netlink messages the kernel side reports
+// (enum audit_reported: those that change the audit system).
+var AuditTypes = map[uint32]string{
+	1001: "AUDIT_SET", 1011: "AUDIT_ADD_RULE", 1012: "AUDIT_DEL_RULE", 1014: "AUDIT_TRIM",
+	1015: "AUDIT_MAKE_EQUIV", 1018: "AUDIT_SET_FEATURE",
 }
 
 // Protocol names an IP protocol: tcp, udp, or its number.

@@ -8,7 +8,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/netinfo"
 )
 
-func TestFamilyNamesInetInet6UnixAndNumbersTheRest(t *testing.T) {
+func TestFamilyNamesInetInet6UnixNetlinkAndNumbersTheRest(t *testing.T) {
 	tests := []struct {
 		f    uint16
 		want string
@@ -17,8 +17,9 @@ func TestFamilyNamesInetInet6UnixAndNumbersTheRest(t *testing.T) {
 		{10, "inet6"},
 		{1, "unix"},
 		{0, "af0"},
-		{16, "af16"}, // AF_NETLINK
-		{44, "af44"}, // AF_XDP
+		{16, "netlink"}, // the audit system's messages
+		{17, "af17"},    // AF_PACKET
+		{44, "af44"},    // AF_XDP
 	}
 	for _, tt := range tests {
 		if got := netinfo.Family(tt.f); got != tt.want {

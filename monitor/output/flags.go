@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"golang.org/x/sys/unix"
 )
 
@@ -145,4 +146,27 @@ func AtFlagNames(event string, flags uint32) []string {
 		names = renameFlagNames
 	}
 	return appendBits(nil, flags, names)
+}
+
+type auditField struct {
+	name string
+	v    *int64
+}
+
+// auditFields are an AUDIT_SET's status fields by their JSON names, in
+// struct audit_status's order; -1 is a field the message leaves alone.
+func auditFields(a *record.AuditMessage) []auditField {
+	return []auditField{{"enabled", &a.Enabled}, {"failure", &a.Failure}, {"pid", &a.PID}, {"rate_limit", &a.RateLim}}
+}
+
+// AuditSettings is what an audit message sets, as text: " enabled=0 pid=7"
+// (empty when it sets no status field).
+func AuditSettings(a *record.AuditMessage) string {
+	s := ""
+	for _, f := range auditFields(a) {
+		if *f.v >= 0 {
+			s += " " + f.name + "=" + strconv.FormatInt(*f.v, 10)
+		}
+	}
+	return s
 }

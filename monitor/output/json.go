@@ -305,6 +305,15 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if len(x.UnixPath) > 0 {
 			d = bytesDict(d, "unix_path", x.UnixPath)
 		}
+		if a := x.Audit; a != nil {
+			ad := zerolog.Dict().Str("type", a.Type)
+			for _, f := range auditFields(a) {
+				if *f.v >= 0 {
+					ad = ad.Int64(f.name, *f.v)
+				}
+			}
+			d = d.Dict("audit", ad)
+		}
 		d = d.Str("direction", x.Direction).Strs("sources", x.Sources)
 		if r.Event == "listen" {
 			d = d.Int("backlog", x.Backlog)

@@ -194,6 +194,13 @@ type jsonNetwork struct {
 	Backlog     int      `json:"backlog"`
 	Folded      bool     `json:"folded"`
 	Count       uint64   `json:"count"`
+	Audit       *struct {
+		Type      string `json:"type"`
+		Enabled   *int64 `json:"enabled"`
+		Failure   *int64 `json:"failure"`
+		PID       *int64 `json:"pid"`
+		RateLimit *int64 `json:"rate_limit"`
+	} `json:"audit"`
 }
 
 type jsonSyscall struct {
@@ -382,6 +389,18 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		keep(err)
 		if len(n.UnixPath) == 0 {
 			n.UnixPath = nil
+		}
+		if a := x.Audit; a != nil {
+			n.Audit = &record.AuditMessage{Type: a.Type}
+			for _, f := range []struct {
+				from *int64
+				to   *int64
+			}{{a.Enabled, &n.Audit.Enabled}, {a.Failure, &n.Audit.Failure}, {a.PID, &n.Audit.PID}, {a.RateLimit, &n.Audit.RateLim}} {
+				*f.to = -1
+				if f.from != nil {
+					*f.to = *f.from
+				}
+			}
 		}
 		r.Network = n
 	}

@@ -248,6 +248,8 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	}
 	if x := r.Network; x != nil {
 		switch {
+		case x.Audit != nil:
+			b = kvs(b, "audit", x.Audit.Type+AuditSettings(x.Audit))
 		case len(x.UnixPath) > 0:
 			b = kv(b, "unix", x.UnixPath)
 		case r.Event == "listen" || r.Event == "bind":

@@ -229,6 +229,17 @@ type Network struct {
 	// the process tried in the last 10 s, this one included (port scans)
 	PortsTried int
 	HostsTried int
+	// Audit: a message to the audit system that changes it (family
+	// netlink, protocol audit)
+	Audit *AuditMessage
+}
+
+// AuditMessage is a netlink message to the audit system (auditctl's
+// requests).  For AUDIT_SET, the status fields it sets; -1 where it leaves
+// one alone.
+type AuditMessage struct {
+	Type                           string // AUDIT_SET, AUDIT_ADD_RULE, AUDIT_DEL_RULE, ...
+	Enabled, Failure, PID, RateLim int64
 }
 
 // Arg is one decoded syscall argument.  Value is int64, uint64, string,

@@ -196,6 +196,14 @@ func ofDescendant(r record.Record) record.Record {
 	return r
 }
 
+// auditRec is a message to the audit system; enabled and pid -1 when it
+// does not set them.
+func auditRec(p *record.Process, typ string, enabled, pid int64) record.Record {
+	return record.Record{Event: "send", Category: record.CatNetwork, Process: p,
+		Network: &record.Network{Family: "netlink", Protocol: "audit", Direction: "outbound", Sources: []string{"syscall"},
+			Audit: &record.AuditMessage{Type: typ, Enabled: enabled, Failure: -1, PID: pid, RateLim: -1}}}
+}
+
 func connectRec(p *record.Process, dst netip.Addr, port uint16) record.Record {
 	return record.Record{Event: "connect", Category: record.CatNetwork, Process: p,
 		Network: &record.Network{Family: "inet", Protocol: "tcp", SrcIP: localhost, SrcPort: 40000,
@@ -907,6 +915,18 @@ func ruleCases() []ruleCase {
 		{"logging-disabled", "auditctl -D",
 			execRec(proc(100, 0, "/usr/sbin/auditctl", "auditctl", "-D")),
 			[]string{"logging-disabled"}},
+		{"logging-disabled", "a program of its own sending AUDIT_SET enabled=0",
+			auditRec(proc(100, 0, "/usr/bin/python3"), "AUDIT_SET", 0, -1),
+			[]string{"logging-disabled"}},
+		{"logging-disabled", "a program of its own sending AUDIT_DEL_RULE",
+			auditRec(proc(100, 0, "/usr/bin/python3"), "AUDIT_DEL_RULE", -1, -1),
+			[]string{"logging-disabled"}},
+		{"logging-disabled", "auditd registering itself: AUDIT_SET enabled=1 pid=N",
+			auditRec(proc(100, 0, "/usr/sbin/auditd"), "AUDIT_SET", 1, 100),
+			nil},
+		{"logging-disabled", "auditctl -R deleting rules before loading the file (judged by its command line)",
+			auditRec(proc(100, 0, "/usr/sbin/auditctl", "auditctl", "-R", "/etc/audit/audit.rules"), "AUDIT_DEL_RULE", -1, -1),
+			nil},
 		{"logging-disabled", "auditctl -l (listing the rules)",
 			execRec(proc(100, 0, "/usr/sbin/auditctl", "auditctl", "-l")),
 			nil},

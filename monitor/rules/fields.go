@@ -257,6 +257,24 @@ var Fields = func() []Field {
 		{"file.watch", cel.StringType, "", file(func(x *record.File) ref.Val { return types.String(x.Watch) }, noStr)},
 		{"file.watch_owner", cel.IntType, "uid owning the watched home directory, -1 if none", file(func(x *record.File) ref.Val { return types.Int(x.WatchOwner) }, types.Int(-1))},
 
+		{"network.audit_type", cel.StringType, "a message to the audit system that changes it (family netlink): AUDIT_SET, AUDIT_ADD_RULE, AUDIT_DEL_RULE, AUDIT_TRIM, AUDIT_MAKE_EQUIV, AUDIT_SET_FEATURE", network(func(n *record.Network) ref.Val {
+			if n.Audit == nil {
+				return types.String("")
+			}
+			return types.String(n.Audit.Type)
+		}, noStr)},
+		{"network.audit_enabled", cel.IntType, "AUDIT_SET: the enabled status it sets (0 off, 1 on, 2 locked), -1 when it leaves it alone", network(func(n *record.Network) ref.Val {
+			if n.Audit == nil {
+				return types.Int(-1)
+			}
+			return types.Int(n.Audit.Enabled)
+		}, types.Int(-1))},
+		{"network.audit_pid", cel.IntType, "AUDIT_SET: the audit daemon pid it sets (0: none), -1 when it leaves it alone", network(func(n *record.Network) ref.Val {
+			if n.Audit == nil {
+				return types.Int(-1)
+			}
+			return types.Int(n.Audit.PID)
+		}, types.Int(-1))},
 		{"network.family", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Family) }, noStr)},
 		{"network.protocol", cel.StringType, "", network(func(n *record.Network) ref.Val { return types.String(n.Protocol) }, noStr)},
 		{"network.src_ip", cel.StringType, "", network(func(n *record.Network) ref.Val { return ipString(n.SrcIP.IsValid(), n.SrcIP.String) }, noStr)},

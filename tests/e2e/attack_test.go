@@ -359,7 +359,7 @@ for i in range(30):
 		}
 	})
 
-	t.Run("T1562.001 logging-disabled: kill -TERM of rsyslogd and auditctl -e 0; kill -0 of it (a liveness probe) and auditctl -s do not fire", func(t *testing.T) {
+	t.Run("T1562.001 logging-disabled: kill -TERM of rsyslogd, auditctl -e 0 and a program sending AUDIT_SET itself; kill -0 of it (a liveness probe), auditctl -s and AUDIT_GET do not fire", func(t *testing.T) {
 		dir := t.TempDir()
 		conf := filepath.Join(dir, "rsyslog.conf")
 		// no inputs; one file of its own as the output (rsyslogd refuses to
@@ -419,6 +419,29 @@ for i in range(30):
 		assertFired(t, wait(t, "exec of auditctl -e 0", eventIs("exec"), pidIs(pid)), "logging-disabled")
 		pid, _ = run(t, "auditctl", "-s")
 		noAlertFrom(t, m, pid, "auditctl -s")
+
+		// the same message from a program of its own, over the audit
+		// netlink socket: no command line to read, the kernel side decodes
+		// it.  Its status query (AUDIT_GET) is not even reported.  (In a
+		// container the audit system refuses both, in its reply: the sends
+		// are made all the same.)
+		const disable = `import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)
+status = struct.pack("=9I", 1, 0, 0, 0, 0, 0, 0, 0, 0)  # mask AUDIT_STATUS_ENABLED, enabled 0
+s.sendto(struct.pack("=IHHII", 16 + len(status), 1001, 5, 1, 0) + status, (0, 0))
+s.sendto(struct.pack("=IHHII", 16, 1000, 5, 2, 0), (0, 0))
+`
+		pid, out := run(t, "python3", "-c", disable)
+		r = wait(t, "python's AUDIT_SET (python: "+out+")", eventIs("send"), pidIs(pid))
+		if r.str("network", "family") != "netlink" || r.str("network", "audit", "type") != "AUDIT_SET" ||
+			r.get("network", "audit", "enabled") != float64(0) {
+			t.Errorf("network = %v, want netlink, AUDIT_SET, enabled 0", r.get("network"))
+		}
+		assertFired(t, r, "logging-disabled")
+		m.drain(t)
+		if sends := m.find(and(eventIs("send"), pidIs(pid))); len(sends) != 1 {
+			t.Errorf("python's sends reported: %v, want only its AUDIT_SET", sends)
+		}
 	})
 
 	t.Run("T1136.001 account-created, root-account-created: useradd, and a uid-0 line appended to /etc/passwd; usermod -c does not fire", func(t *testing.T) {
