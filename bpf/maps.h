@@ -79,7 +79,7 @@ struct verdict_slot {
 
 struct net_pending {
 	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
-	__u64 buf;      /* sendto: the message */
+	__u64 buf;      /* sendto: the message; sendmsg: its iovec array */
 	__u32 op;       /* enum net_op */
 	__s32 fd;
 	__u32 addrlen;

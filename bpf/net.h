@@ -183,6 +183,13 @@ static __always_inline int audit_message(struct net_event *e, struct task_struct
 	sk = fd_sock(task, p->fd);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != NETLINK_AUDIT)
 		return 0;
+	if (p->is_msg == 1) {
+		struct iovec iov = {};
+
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)p->buf))
+			return 0;
+		p->buf = (__u64)iov.iov_base; /* the first message */
+	}
 	if (bpf_probe_read_user(&msg, sizeof(msg.h), (void *)p->buf))
 		return 0;
 	switch (msg.h.nlmsg_type) {
@@ -264,12 +271,11 @@ static __always_inline int net_exit(void *ctx, long ret)
 		uaddr = p.addr;
 		if (p.is_msg == 1) {
 			struct user_msghdr msg = {};
-			struct iovec iov = {};
 
 			bpf_probe_read_user(&msg, sizeof(msg), (void *)p.addr);
 			uaddr = (__u64)msg.msg_name;
-			if (msg.msg_iovlen > 0 && !bpf_probe_read_user(&iov, sizeof(iov), msg.msg_iov))
-				p.buf = (__u64)iov.iov_base; /* the first message */
+			/* the first iovec: read only for the audit socket */
+			p.buf = msg.msg_iovlen > 0 ? (__u64)msg.msg_iov : 0;
 		} else if (p.is_msg == 2) {
 			__u32 name32 = 0;
 

@@ -442,6 +442,18 @@ s.sendto(struct.pack("=IHHII", 16, 1000, 5, 2, 0), (0, 0))
 		if sends := m.find(and(eventIs("send"), pidIs(pid))); len(sends) != 1 {
 			t.Errorf("python's sends reported: %v, want only its AUDIT_SET", sends)
 		}
+		// sendmsg carries the message in an iovec
+		const disableMsg = `import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)
+status = struct.pack("=9I", 1, 0, 0, 0, 0, 0, 0, 0, 0)
+s.sendmsg([struct.pack("=IHHII", 16 + len(status), 1001, 5, 1, 0) + status], [], 0, (0, 0))
+`
+		pid, out = run(t, "python3", "-c", disableMsg)
+		r = wait(t, "python's AUDIT_SET by sendmsg (python: "+out+")", eventIs("send"), pidIs(pid))
+		if r.str("network", "audit", "type") != "AUDIT_SET" || r.get("network", "audit", "enabled") != float64(0) {
+			t.Errorf("network = %v, want AUDIT_SET, enabled 0", r.get("network"))
+		}
+		assertFired(t, r, "logging-disabled")
 	})
 
 	t.Run("T1136.001 account-created, root-account-created: useradd, and a uid-0 line appended to /etc/passwd; usermod -c does not fire", func(t *testing.T) {
