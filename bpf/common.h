@@ -168,6 +168,47 @@ static __always_inline void fill_root(struct event_header *h, struct task_struct
 	h->flags |= HDR_F_CHROOT;
 }
 
+/* kernfs_node.parent before 6.15 (then __parent) */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/*
+ * The first record from cgroup @id leaves its names (and its parents') in
+ * cgroup_names, before the record is sent: user space finds them however
+ * short the task's life, and the container's (monitor/container).  Later
+ * records cost a lookup.
+ */
+static __always_inline void note_cgroup(__u64 id)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0;
+	struct cgroup_names *n;
+	struct kernfs_node *kn;
+
+	if (bpf_map_lookup_elem(&cgroup_names, &id))
+		return;
+	n = bpf_map_lookup_elem(&cgroup_scratch, &zero);
+	if (!n)
+		return;
+	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	for (int i = 0; i < CGROUP_LEVELS; i++) {
+		n->name[i][0] = 0;
+		if (!kn)
+			continue;
+		bpf_probe_read_kernel_str(n->name[i], CGROUP_NAME_LEN, BPF_CORE_READ(kn, name));
+		kn = kn_parent(kn);
+	}
+	bpf_map_update_elem(&cgroup_names, &id, n, BPF_NOEXIST);
+}
+
 static __always_inline void fill_header(struct event_header *h, __u32 type,
 					struct task_struct *task)
 {
@@ -176,6 +217,7 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
+	note_cgroup(h->cgroup_id);
 	h->type = type;
 	h->size = 0;
 	h->pid = id >> 32;

@@ -46,6 +46,10 @@ enum sizes {
 	/* set in a compat_syscalls value: the i386 call takes 16-bit uids/gids */
 	COMPAT_ID16 = 0x8000,
 	SC_STR_LEN = 256,
+	/* bytes kept of a cgroup's name, and how many levels: a container's
+	 * scope (cri-containerd-<64 hex>.scope is 85), its parent, the pod's */
+	CGROUP_NAME_LEN = 96,
+	CGROUP_LEVELS = 3,
 };
 
 /* Most bytes the data[] area of an exec record uses: args, exe, cwd,
@@ -113,12 +117,22 @@ enum exec_flags {
 };
 
 /*
+ * The names of a cgroup and of its ancestors, the leaf first ("" above the
+ * root), as the kernel had them when a record of a task in it was first
+ * sent: what user space tells a container by (monitor/container), read
+ * from the cgroup_names map by event_header.cgroup_id.
+ */
+struct cgroup_names {
+	char name[CGROUP_LEVELS][CGROUP_NAME_LEN];
+};
+
+/*
  * Common header of every record (Tetragon's msg_common idea).  80 bytes.
  * ts_ns is CLOCK_BOOTTIME; user space converts it to wall-clock time.
  */
 struct event_header {
 	__u64 ts_ns;
-	__u64 cgroup_id;
+	__u64 cgroup_id; /* the task's cgroup v2 id: its names in cgroup_names */
 	__u32 type;      /* enum event_type */
 	__u32 size;      /* bytes in this record, header included */
 	__u32 pid;       /* thread-group id */

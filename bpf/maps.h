@@ -226,6 +226,25 @@ struct {
 } file_pending SEC(".maps");
 
 /*
+ * The names of each cgroup a record came from, by cgroup id (filled by
+ * fill_header, read by user space on its first record from that cgroup).
+ * LRU: a cgroup gone long ago makes room.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct cgroup_names);
+} cgroup_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgroup_names);
+} cgroup_scratch SEC(".maps");
+
+/*
  * Processes that have created a file or directory (an open that created
  * it, mkdir, mknod, symlink): their explicit file times are a restore (tar
  * x, cp -p, rsync -t, dpkg), not timestomping (file.h, FILE_OP_UTIMES).

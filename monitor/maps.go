@@ -28,6 +28,7 @@ type kernelMaps struct {
 	watchExact, watchPrefix, verdictGen    *bpf.BPFMap
 	unixWatch, netFold, stats              *bpf.BPFMap
 	protectedComms, protectedTgids         *bpf.BPFMap
+	cgroupNames                            *bpf.BPFMap
 }
 
 // mapNames are the maps resolveMaps takes from the object, by role.
@@ -43,6 +44,7 @@ var mapNames = map[string]func(*kernelMaps) **bpf.BPFMap{
 	statsMapName:      func(k *kernelMaps) **bpf.BPFMap { return &k.stats },
 	"protected_comms": func(k *kernelMaps) **bpf.BPFMap { return &k.protectedComms },
 	"protected_tgids": func(k *kernelMaps) **bpf.BPFMap { return &k.protectedTgids },
+	"cgroup_names":    func(k *kernelMaps) **bpf.BPFMap { return &k.cgroupNames },
 }
 
 // resolveMaps finds each map of mapNames in the loaded object.
@@ -289,4 +291,24 @@ func (k *kernelMaps) kernelStats() [statMax]uint64 {
 		}
 	}
 	return out
+}
+
+// namesOfCgroup reads the names the kernel left for cgroup id (struct
+// cgroup_names): the cgroup's own first, then its parent's and its
+// grandparent's, "" above the root.  False when the kernel has none (an
+// LRU eviction, or a record older than the map).
+func (k *kernelMaps) namesOfCgroup(id uint64) ([]string, bool) {
+	v, err := k.cgroupNames.GetValue(unsafe.Pointer(&id))
+	if err != nil || len(v) < event.CgroupLevels*event.CgroupNameLen {
+		return nil, false
+	}
+	names := make([]string, event.CgroupLevels)
+	for i := range names {
+		b := v[i*event.CgroupNameLen : (i+1)*event.CgroupNameLen]
+		if n := bytes.IndexByte(b, 0); n >= 0 {
+			b = b[:n]
+		}
+		names[i] = string(b)
+	}
+	return names, true
 }

@@ -41,6 +41,7 @@ type processor struct {
 	lastTop          string            // the last ranking reported (suspects and rule counts)
 	intervalStart    time.Time
 	kernelStats      func() [statMax]uint64
+	containers       containers
 	lostReported     uint64     // losses already announced in-stream
 	lostAtInterval   uint64     // lostSoFar() when the stats interval began
 	lostKernelSeen   uint64     // kernel-side losses as of the last check
@@ -126,21 +127,25 @@ func (p *processor) handle(b []byte) {
 		return
 	}
 	var r *record.Record
+	var hdr *event.Header
 	switch e := ev.(type) {
 	case *event.Exec:
-		r = p.onExec(e)
+		r, hdr = p.onExec(e), &e.Header
 	case *event.Exit:
-		r = p.onExit(e)
+		r, hdr = p.onExit(e), &e.Header
 	case *event.Fork:
-		r = p.onFork(e)
+		r, hdr = p.onFork(e), &e.Header
 	case *event.File:
-		r = p.onFile(e)
+		r, hdr = p.onFile(e), &e.Header
 	case *event.Net:
-		r = p.onNet(e)
+		r, hdr = p.onNet(e), &e.Header
 	case *event.Syscall:
-		r = p.onSyscall(e)
+		r, hdr = p.onSyscall(e), &e.Header
 	case *event.Priv:
-		r = p.onPriv(e)
+		r, hdr = p.onPriv(e), &e.Header
+	}
+	if r != nil {
+		r.Container = p.containers.of(hdr.CgroupID)
 	}
 	p.emit(r)
 }

@@ -145,6 +145,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.maps.kernelStats
+	p.containers.names = l.maps.namesOfCgroup
 	seeded := p.table.SeedFromProc("/proc")
 
 	// healthy from the start record on: whoever reads it may ask /healthz

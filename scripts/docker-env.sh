@@ -80,6 +80,29 @@ SRC
 	rm -rf "$root" "$root.log"
 }
 
+# busybox_image: ebpf-log-monitor-busybox:test, a root of one static
+# busybox (Debian's busybox-static) and a passwd and shadow of its own:
+# what the container tests run, made in a second with no registry.
+BUSYBOX_IMAGE=ebpf-log-monitor-busybox:test
+busybox_image() {
+	"$DOCKER" image inspect "$BUSYBOX_IMAGE" >/dev/null 2>&1 && return
+	if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null \
+			|| docker_die "apt-get install busybox-static failed"
+	fi
+	local root a
+	root=$(mktemp -d /var/tmp/ebpf-log-monitor-busybox.XXXXXX)
+	mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root"
+	cp /bin/busybox "$root/bin/busybox"
+	for a in sh cat sleep ls cp chmod touch id true; do ln -s busybox "$root/bin/$a"; done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+	echo 'root:*:19000:0:99999:7:::' >"$root/etc/shadow"
+	chmod 0640 "$root/etc/shadow"
+	tar -C "$root" -c . | "$DOCKER" import -c 'CMD ["/bin/sh"]' - "$BUSYBOX_IMAGE" >/dev/null \
+		|| { rm -rf "$root"; docker_die "docker import of the busybox root failed"; }
+	rm -rf "$root"
+}
+
 # What a container needs to run the monitor against the host (the caps one by
 # one: --privileged needs CAP_SYS_RESOURCE, which some hosts, this VM among
 # them, do not have).  CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON,

@@ -23,14 +23,6 @@ type Identity struct {
 	PodUID  string // kubepods: the pod's uid (dashes, as the API writes it)
 }
 
-// ShortID is the id as docker ps shows it.
-func (i Identity) ShortID() string {
-	if len(i.ID) < 12 {
-		return i.ID
-	}
-	return i.ID[:12]
-}
-
 // scopePrefixes are the systemd driver's unit names: <prefix><id>.scope.
 var scopePrefixes = []struct{ prefix, runtime string }{
 	{"docker-", Docker},

@@ -63,12 +63,3 @@ func TestFromCgroupPathKnowsEveryRuntimesLayout(t *testing.T) {
 		})
 	}
 }
-
-func TestShortIDIsTwelveDigits(t *testing.T) {
-	if got := (container.Identity{ID: id}).ShortID(); got != id[:12] {
-		t.Errorf("ShortID = %q, want %q", got, id[:12])
-	}
-	if got := (container.Identity{ID: "abc"}).ShortID(); got != "abc" {
-		t.Errorf("ShortID of a short id = %q", got)
-	}
-}

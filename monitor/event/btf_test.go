@@ -47,6 +47,7 @@ var goStructs = map[string]struct {
 		"path_len": offFilePathLen, "requested_len": offFileRequestedLen, "target_len": offFileTargetLen,
 		"pad2": offFilePad2, "atime": offFileATime, "mtime": offFileMTime, "data": offFileData,
 	}},
+	"cgroup_names": {CgroupLevels * CgroupNameLen, map[string]uint32{"name": 0}},
 	"net_event": {NetSize, map[string]uint32{
 		"hdr": 0, "ret": offNetRet, "op": offNetOp, "flags": offNetFlags, "backlog": offNetBacklog,
 		"family": offNetFamily, "protocol": offNetProtocol, "sock_type": offNetSockType,
@@ -95,7 +96,7 @@ var goEnums = map[string]map[string]int64{
 		"MAX_PRELOAD_LEN": MaxPreloadLen,
 		"WATCH_KEY_LEN":   WatchKeyLen, "UNIX_PATH_LEN": UnixPathLen, "SYSCALL_TABLE_LEN": SyscallTableLen,
 		"COMPAT_TABLE_LEN": CompatTableLen, "COMPAT_SOCKETCALL": CompatSocketcall, "COMPAT_ID16": CompatID16,
-		"SC_STR_LEN": ScStrLen,
+		"SC_STR_LEN": ScStrLen, "CGROUP_NAME_LEN": CgroupNameLen, "CGROUP_LEVELS": CgroupLevels,
 	},
 	"event_type": {
 		"EVENT_EXEC": int64(TypeExec), "EVENT_EXIT": int64(TypeExit), "EVENT_FORK": int64(TypeFork),

@@ -128,6 +128,8 @@ const (
 	CompatSocketcall = 1000
 	CompatID16       = 0x8000
 	ScStrLen         = 256
+	CgroupNameLen    = 96
+	CgroupLevels     = 3
 
 	ScNonRootOnly = 1 << 0
 	ScCloneNS     = 1 << 1

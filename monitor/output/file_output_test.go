@@ -63,6 +63,13 @@ func chmodSetuid() *record.Record {
 	return r
 }
 
+// a read of a container's /etc/shadow
+func containerShadow() *record.Record {
+	r := openShadow()
+	r.Container = &record.Container{ID: strings.Repeat("0123456789abcdef", 4), Runtime: "docker"}
+	return r
+}
+
 // auditctl -e 0, as the kernel decodes the message
 func auditDisable() *record.Record {
 	r := fileRecord("send", 0, "/usr/sbin/auditctl", record.File{})

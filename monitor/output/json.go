@@ -183,6 +183,16 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		d = d.Array("ancestry", ancestryArray(p.Ancestry))
 		e = e.Dict("process", d)
 	}
+	if c := r.Container; c != nil {
+		d := zerolog.Dict().Str("id", c.ID).Str("short_id", c.ShortID())
+		if c.Runtime != "" {
+			d = d.Str("runtime", c.Runtime)
+		}
+		if c.PodUID != "" {
+			d = d.Str("pod_uid", c.PodUID)
+		}
+		e = e.Dict("container", d)
+	}
 	if x := r.Exec; x != nil {
 		d := zerolog.Dict()
 		d = bytesDict(d, "filename", x.Filename)

@@ -36,10 +36,15 @@ type jsonRecord struct {
 		PIDs        []uint32 `json:"pids"`
 		PIDCount    int      `json:"pid_count"`
 	} `json:"folded"`
-	Process *jsonProcess `json:"process"`
-	Exec    *jsonExec    `json:"exec"`
-	Exit    *jsonExit    `json:"exit"`
-	Fork    *struct {
+	Process   *jsonProcess `json:"process"`
+	Container *struct {
+		ID      string `json:"id"`
+		Runtime string `json:"runtime"`
+		PodUID  string `json:"pod_uid"`
+	} `json:"container"`
+	Exec *jsonExec `json:"exec"`
+	Exit *jsonExit `json:"exit"`
+	Fork *struct {
 		ChildPID uint32 `json:"child_pid"`
 	} `json:"fork"`
 	File     *jsonFile       `json:"file"`
@@ -332,6 +337,9 @@ func ParseJSON(line []byte) (*record.Record, error) {
 			rp.Ancestry = append(rp.Ancestry, record.Ancestor{PID: a.PID, Exe: string(exe), Script: string(script)})
 		}
 		r.Process = rp
+	}
+	if c := j.Container; c != nil {
+		r.Container = &record.Container{ID: c.ID, Runtime: c.Runtime, PodUID: c.PodUID}
 	}
 	if x := j.Exec; x != nil {
 		e := &record.Exec{Ret: x.Ret, Execveat: x.Execveat, FilenameTruncated: x.FilenameTruncated,

@@ -34,7 +34,7 @@ func TestJSONReadsBackExactly(t *testing.T) {
 	recs := []*record.Record{openShadow(), deniedShadow(), chmodSetuid(), chownShadow(), renameIntoCron(),
 		reverseShell(), refused(), sshdAccept(), ncListen(), dockerSocket(), firstDNSSend(), dnsFoldSummary(),
 		simpleExec(), failedExec(), forkRecord(), hostileRecord(), tmpfsMount(), gdbAttach(), deniedModule(),
-		sudoExec(), pythonSetuid(), touchStomp(), hiddenCreate(), auditDisable(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot, failed}
+		sudoExec(), pythonSetuid(), touchStomp(), hiddenCreate(), auditDisable(), containerShadow(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot, failed}
 	for _, r := range recs {
 		line := writeLines(t, output.FormatJSON, false, r)
 		back, err := output.ParseJSON([]byte(line))

@@ -181,6 +181,9 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	if p.MntNS != 0 {
 		b = kvu(b, "mnt_ns", uint64(p.MntNS))
 	}
+	if c := r.Container; c != nil {
+		b = kvs(b, "container", c.ShortID())
+	}
 	if x := r.Exec; x != nil {
 		if x.Ret != 0 {
 			b = kv(b, "filename", x.Filename)

@@ -76,21 +76,38 @@ type Record struct {
 	Message  string
 	Error    string // errno name of a failed operation, e.g. ENOENT
 
-	Process *Process
-	Exec    *Exec
-	Exit    *Exit
-	Fork    *Fork
-	File    *File
-	Network *Network
-	Syscall *Syscall
-	Priv    *Privilege
-	Monitor *Monitor
-	Rules   []Rule
-	Repeats uint64  // a fold summary: the same rules fired this many more times
-	Folded  *Folded // a fold summary: what the repeats were about, when not the first's object
+	Process   *Process
+	Container *Container // the container the process runs in; nil on the host
+	Exec      *Exec
+	Exit      *Exit
+	Fork      *Fork
+	File      *File
+	Network   *Network
+	Syscall   *Syscall
+	Priv      *Privilege
+	Monitor   *Monitor
+	Rules     []Rule
+	Repeats   uint64  // a fold summary: the same rules fired this many more times
+	Folded    *Folded // a fold summary: what the repeats were about, when not the first's object
 	// Degraded: events were lost in the interval this alert was raised in,
 	// so what led to it (or followed it) may be missing.
 	Degraded bool
+}
+
+// Container is the container a record's process runs in, as its cgroup
+// names it at the event (monitor/container).
+type Container struct {
+	ID      string // 64 hex digits
+	Runtime string // docker, containerd, cri-o, podman; "" when the cgroup layout does not say
+	PodUID  string // Kubernetes: the pod's uid
+}
+
+// ShortID is the id as docker ps shows it: 12 digits.
+func (c *Container) ShortID() string {
+	if len(c.ID) > 12 {
+		return c.ID[:12]
+	}
+	return c.ID
 }
 
 // Folded says what a fold summary's repeats acted on besides the first

@@ -220,6 +220,10 @@ var Fields = func() []Field {
 		{"exit.signal", cel.IntType, "", exitf(func(x *record.Exit) ref.Val { return types.Int(x.Signal) }, noInt)},
 		{"fork.child_pid", cel.IntType, "", forkf(func(x *record.Fork) ref.Val { return u32(x.ChildPID) }, noInt)},
 
+		{"container.id", cel.StringType, "the container the process runs in (64 hex digits), \"\" on the host", containerField(func(c *record.Container) string { return c.ID })},
+		{"container.runtime", cel.StringType, "docker, containerd, cri-o, podman; \"\" when its cgroup layout does not say", containerField(func(c *record.Container) string { return c.Runtime })},
+		{"container.pod_uid", cel.StringType, "Kubernetes: the pod's uid", containerField(func(c *record.Container) string { return c.PodUID })},
+
 		{"file.path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.Path) }, noStr)},
 		{"file.host_path", cel.StringType, "the path from the mount namespace's root (file.path unless chrooted)", file(func(x *record.File) ref.Val {
 			if len(x.HostPath) == 0 {
@@ -514,3 +518,13 @@ var (
 	flagLists     sync.Map // key -> ref.Val
 	flagListCount atomic.Int64
 )
+
+// containerField reads a field of the record's container, "" on the host.
+func containerField(get func(*record.Container) string) func(v *view) ref.Val {
+	return func(v *view) ref.Val {
+		if v.r.Container == nil {
+			return types.String("")
+		}
+		return types.String(get(v.r.Container))
+	}
+}

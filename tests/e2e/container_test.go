@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// dockerImage makes sure a Docker engine answers (installing and starting
+// Debian's docker.io if none does: scripts/docker-env.sh) and that the
+// busybox test image exists; returns the client and the image.  In the
+// fresh-machine container the engine is the host's, through its socket.
+func dockerImage(t *testing.T) (string, string) {
+	t.Helper()
+	out, err := exec.Command("bash", "-c", `. ../../scripts/docker-env.sh; ensure_docker; busybox_image; echo "$DOCKER $BUSYBOX_IMAGE"`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("no Docker engine or image: %v: %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	f := strings.Fields(lines[len(lines)-1])
+	if len(f) != 2 {
+		t.Fatalf("docker-env said %q", out)
+	}
+	return f[0], f[1]
+}
+
+func docker(t *testing.T, client string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(client, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func containerIs(id string) func(rec) bool {
+	return func(r rec) bool { return r.str("container", "id") == id }
+}
+
+// Records from a real container, run and exec'd into, carry its id and
+// runtime, from the kernel at the event (a cat lives a millisecond); the
+// host's own records carry no container.
+func TestContainerIdentityFromARealDockerd(t *testing.T) {
+	client, image := dockerImage(t)
+	m := startMonitor(t)
+	suffix := strconv.Itoa(int(time.Now().UnixNano() % 1000000))
+
+	// docker create prints the full id; start -a runs the container to its end
+	name := "e2e-ct-run-" + suffix
+	id := docker(t, client, "create", "--name", name, image, "cat", "/etc/shadow")
+	t.Cleanup(func() { exec.Command(client, "rm", "-f", name).Run() })
+	docker(t, client, "start", "-a", name)
+	r := m.waitFor(t, 20*time.Second, "the container's open of /etc/shadow",
+		and(eventIs("open"), pathIs("/etc/shadow"), containerIs(id)))
+	if r.str("container", "short_id") != id[:12] || r.str("container", "runtime") != "docker" {
+		t.Errorf("container = %v, want short_id %s, runtime docker", r.get("container"), id[:12])
+	}
+	if exe := r.str("process", "exe"); exe != "/bin/busybox" {
+		t.Errorf("exe = %q, want the image's /bin/busybox", exe)
+	}
+
+	// docker exec: a process the runtime moves into the running container
+	name2 := "e2e-ct-exec-" + suffix
+	id2 := docker(t, client, "run", "-d", "--name", name2, image, "sleep", "60")
+	t.Cleanup(func() { exec.Command(client, "rm", "-f", name2).Run() })
+	docker(t, client, "exec", name2, "cat", "/etc/passwd")
+	r = m.waitFor(t, 20*time.Second, "the exec'd cat in the running container",
+		and(eventIs("exec"), containerIs(id2), func(r rec) bool {
+			return strings.Contains(strings.Join(r.strs("process", "args"), " "), "cat /etc/passwd")
+		}))
+	if r.str("container", "runtime") != "docker" {
+		t.Errorf("container = %v, want runtime docker", r.get("container"))
+	}
+
+	// the host's twin: the same read, no container
+	pid := runIn(t, "/", "cat", "/etc/shadow")
+	r = m.waitFor(t, 10*time.Second, "the host's open of /etc/shadow", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
+	if c := r.get("container"); c != nil {
+		t.Errorf("the host's cat carries container %v", c)
+	}
+	m.stop(t)
+}
+
+// cgroup2Mount is a writable mount of the cgroup v2 hierarchy: the one
+// mounted (v2 alone, or the hybrid's unified mount), or, where there is
+// none or it is read-only (a container's /sys/fs/cgroup), one mounted for
+// the test.
+func cgroup2Mount(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 3 && f[2] == "cgroup2" && unix.Access(f[1], unix.W_OK) == nil &&
+			!strings.Contains(","+f[3]+",", ",ro,") {
+			return f[1]
+		}
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "cgroup2", "none", dir).CombinedOutput(); err != nil {
+		t.Fatalf("no cgroup2 mounted, and mounting one failed: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
+}
+
+// The kernel half of container identity on any kernel, Docker or not (the
+// kernel matrix's guests have none): a cgroup laid out as docker's cgroupfs
+// driver lays it out, made by hand, names its processes' container; the
+// cgroup next to it, which names none, gives no container.
+func TestContainerIdentityFromTheCgroupAtTheEvent(t *testing.T) {
+	root := cgroup2Mount(t)
+	id := fmt.Sprintf("%016x", time.Now().UnixNano()) + strings.Repeat("e2e0", 12)
+	parent := filepath.Join(root, "docker")
+	made := false
+	if _, err := os.Stat(parent); os.IsNotExist(err) {
+		made = true
+	}
+	ct := filepath.Join(parent, id)
+	plain := filepath.Join(root, fmt.Sprintf("e2e-plain-%d", os.Getpid()))
+	for _, d := range []string{ct, plain} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		os.Remove(ct)
+		os.Remove(plain)
+		if made {
+			os.Remove(parent)
+		}
+	})
+	m := startMonitor(t)
+	// the shell moves itself into the cgroup, then becomes cat: a process
+	// that lives a millisecond in a cgroup it is the first to use
+	inside := func(cg string) int {
+		return runIn(t, "/", "sh", "-c", "echo $$ > "+filepath.Join(cg, "cgroup.procs")+" && exec cat /etc/shadow")
+	}
+	pid := inside(ct)
+	r := m.waitFor(t, 10*time.Second, "cat's open of /etc/shadow in the docker-shaped cgroup",
+		and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
+	if r.str("container", "id") != id || r.str("container", "runtime") != "docker" || r.str("container", "short_id") != id[:12] {
+		t.Errorf("container = %v, want id %s, runtime docker", r.get("container"), id)
+	}
+	pid = inside(plain)
+	r = m.waitFor(t, 10*time.Second, "cat's open of /etc/shadow in a plain cgroup",
+		and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
+	if c := r.get("container"); c != nil {
+		t.Errorf("a plain cgroup's process carries container %v", c)
+	}
+	m.stop(t)
+}
