@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,13 +80,36 @@ func TestContainerIdentityFromARealDockerd(t *testing.T) {
 		t.Errorf("container = %v, want runtime docker", r.get("container"))
 	}
 
-	// the host's twin: the same read, no container
+	// the twin: the same read by the test's own cat carries the test's own
+	// container: none on the host; the fresh-machine container's where
+	// make test-fresh runs it
+	own := ownContainer(t)
 	pid := runIn(t, "/", "cat", "/etc/shadow")
-	r = m.waitFor(t, 10*time.Second, "the host's open of /etc/shadow", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
-	if c := r.get("container"); c != nil {
-		t.Errorf("the host's cat carries container %v", c)
+	r = m.waitFor(t, 10*time.Second, "the test's own open of /etc/shadow", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
+	if got := r.str("container", "id"); got != own {
+		t.Errorf("the test's own cat carries container %v, want %q (\"\": the host)", r.get("container"), own)
 	}
 	m.stop(t)
+}
+
+// ownContainer is the id of the container this test runs in, read from
+// its cgroup v2 path as a person would (docker's /docker/<id>), or "" on
+// the host.
+func ownContainer(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hex64 := regexp.MustCompile(`[0-9a-f]{64}`)
+	for _, l := range strings.Split(string(b), "\n") {
+		if path, ok := strings.CutPrefix(l, "0::"); ok {
+			if ids := hex64.FindAllString(path, -1); len(ids) > 0 {
+				return ids[len(ids)-1]
+			}
+		}
+	}
+	return ""
 }
 
 // cgroup2Mount is a writable mount of the cgroup v2 hierarchy: the one
