@@ -26,7 +26,7 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 		if chrooted {
 			entry.Root = string(root)
 		} else if e.Ret == 0 {
-			entry.Script = p.scriptOf(exe, e.Filename, cwd, e.Args)
+			entry.Script = p.scriptOf(exe, e.Filename, cwd, e.Args, p.rootOf(&e.Header))
 		}
 	}
 	rp := p.processFrom(&e.Header, exe)

@@ -6,8 +6,10 @@ package monitor
 import (
 	"bytes"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 )
 
@@ -26,8 +28,11 @@ const maxScriptCache = 1024
 // interpreter given the script as its first argument (perl /usr/sbin/x).
 // A filename that is only a link to the interpreter (/bin/sh -> dash,
 // python3 -> python3.11) is not a script: that is decided once per name.
-// A script is named by its resolved path, as allowlists name it.
-func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte) string {
+// A script is named by its resolved path, as allowlists name it.  root is
+// where the process's files are seen from here: "" for the host's mount
+// namespace, /proc/<pid>/root for another (a container's /bin/cat is a
+// link to its busybox, not to the host's cat).
+func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte, root string) string {
 	if len(exe) == 0 || !rules.IsInterpreterExe(string(exe)) {
 		return ""
 	}
@@ -39,7 +44,11 @@ func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte) string {
 	}
 	if len(filename) > 0 && !bytes.Equal(filename, exe) {
 		name := abs(filename)
-		if r := p.resolve(name); r != string(exe) {
+		r, ok := p.resolve(name, root)
+		if !ok {
+			return "" // not to be told from here
+		}
+		if r != string(exe) {
 			return r // by its own name: /usr/bin/fakeroot is fakeroot-sysv
 		} // else the interpreter itself, by another name
 	}
@@ -52,10 +61,32 @@ func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte) string {
 	return ""
 }
 
+// rootOf is where a process's files are seen from here: "" in the host's
+// mount namespace, its /proc/<pid>/root in another.
+func (p *processor) rootOf(h *event.Header) string {
+	if h.MntNS == 0 || p.hostMntNS == 0 || h.MntNS == p.hostMntNS {
+		return ""
+	}
+	return "/proc/" + strconv.FormatUint(uint64(h.PID), 10) + "/root"
+}
+
 // resolve follows name's symlinks (cached per name); name when it cannot.
-func (p *processor) resolve(name string) string {
+// Under another root (a container's, seen through /proc/<pid>/root) a link
+// that leads out of it, or a process already gone, cannot be told: false.
+func (p *processor) resolve(name, root string) (string, bool) {
+	if root != "" {
+		r, err := filepath.EvalSymlinks(root + name)
+		if err != nil {
+			return "", false
+		}
+		in, ok := strings.CutPrefix(r, root)
+		if !ok || !strings.HasPrefix(in, "/") {
+			return "", false // an absolute link, followed on the host's side
+		}
+		return in, true
+	}
 	if r, ok := p.scriptCache[name]; ok {
-		return r
+		return r, true
 	}
 	r, err := filepath.EvalSymlinks(name)
 	if err != nil {
@@ -65,5 +96,5 @@ func (p *processor) resolve(name string) string {
 		p.scriptCache = map[string]string{}
 	}
 	p.scriptCache[name] = r
-	return r
+	return r, true
 }

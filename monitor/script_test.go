@@ -49,9 +49,34 @@ func TestScriptOfNamesWhatAnInterpreterRuns(t *testing.T) {
 			b("awk", "{print}"), ""},
 		{"not an interpreter", "/usr/bin/cat", "/usr/bin/cat", "/", b("cat", "x"), ""},
 	} {
-		got := p.scriptOf([]byte(c.exe), []byte(c.filename), []byte(c.cwd), c.args)
+		got := p.scriptOf([]byte(c.exe), []byte(c.filename), []byte(c.cwd), c.args, "")
 		if got != c.want {
 			t.Errorf("%s: scriptOf = %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// A container's files are resolved in its root: its /bin/cat is a link to
+// its busybox (no script), whatever the host's /bin/cat is; a link that
+// leads out of the root cannot be told from here.
+func TestScriptOfResolvesInTheProcessRoot(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"bin/cat": "busybox", "bin/escape": "/usr/bin/env"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &processor{}
+	if got := p.scriptOf([]byte("/bin/busybox"), []byte("/bin/cat"), []byte("/"), [][]byte{[]byte("cat"), []byte("/etc/shadow")}, root); got != "" {
+		t.Errorf("busybox's cat in a container: script %q, want none", got)
+	}
+	if got := p.scriptOf([]byte("/bin/busybox"), []byte("/bin/escape"), []byte("/"), [][]byte{[]byte("escape")}, root); got != "" {
+		t.Errorf("a link out of the root: script %q, want none", got)
 	}
 }
