@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/container"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -58,6 +59,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
 			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Usage: "comma-separated events the console shows: event names (exec, exit, open, connect, ptrace, ...), groups (process, file, network, syscall, privilege), or all (default: text " + textEvents + "; json " + jsonEvents + "; the log file gets every event)"},
 			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
+			&cli.StringFlag{Name: "docker-socket", Value: container.DefaultDockerSocket, Usage: "Docker Engine's API socket, asked for containers' names and images in the background (\"\": never)"},
 			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
 			&cli.DurationFlag{Name: "fold-window", Value: 10 * time.Second, Usage: "UDP sends to one destination within this window are one event plus a count"},
@@ -172,6 +174,7 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		FoldWindow:     c.Duration("fold-window"),
 		UnixSockets:    c.StringSlice("watch-socket"),
 		MetricsAddr:    c.String("metrics-addr"),
+		DockerSocket:   c.String("docker-socket"),
 		Stdout:         os.Stdout,
 		StdoutTTY:      isatty.IsTerminal(os.Stdout.Fd()),
 	}

@@ -36,6 +36,7 @@ type Config struct {
 	Engine         *rules.Engine   // Policy compiled (nil: compiled at start)
 	Reload         <-chan struct{} // SIGHUP: reload the policy
 	MetricsAddr    string          // --metrics-addr: serve /healthz there; "" for none
+	DockerSocket   string          // Docker Engine's API: containers' names and images; "" for none
 
 	Stdout    io.Writer
 	StdoutTTY bool

@@ -1,16 +1,17 @@
 // Enrichment: which container a record came from, by the cgroup id the
-// kernel put in its header.
+// kernel put in its header, and what the runtime's API says of it.
 
 package monitor
 
 import (
+	"context"
 	"strings"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/container"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
 
-// maxCgroups bounds the cache: past it, it starts over (a host makes a
+// maxCgroups bounds the caches: past it, they start over (a host makes a
 // few hundred cgroups, a busy node a few thousand).
 const maxCgroups = 8192
 
@@ -18,9 +19,17 @@ const maxCgroups = 8192
 // cgroup's names in a map before the cgroup's first record leaves it
 // (bpf/common.h, note_cgroup), so a process that lived a millisecond still
 // has its container; this reads the map once per cgroup, never per record.
+// Names and images come from the runtime's API, asked in the background
+// (metaLoop): a record never waits for them, and the records of a
+// container's first milliseconds may go without.
 type containers struct {
 	names func(id uint64) ([]string, bool) // the kernel's map; nil: none (replay)
 	byID  map[uint64]*record.Container     // nil value: the host's cgroup
+
+	ask   chan<- string         // container ids to look up; nil: no API
+	found <-chan container.Meta // their answers
+	meta  map[string]container.Meta
+	asked map[string]bool
 }
 
 // of returns the container of cgroup id, or nil for the host's own
@@ -29,7 +38,14 @@ func (c *containers) of(id uint64) *record.Container {
 	if c.names == nil || id == 0 {
 		return nil
 	}
+	c.absorb()
 	if ct, ok := c.byID[id]; ok {
+		if ct != nil && ct.Name == "" {
+			if m, ok := c.meta[ct.ID]; ok {
+				ct = withMeta(ct, m) // a new value: records sent keep theirs
+				c.byID[id] = ct
+			}
+		}
 		return ct
 	}
 	names, ok := c.names(id)
@@ -39,12 +55,83 @@ func (c *containers) of(id uint64) *record.Container {
 	var ct *record.Container
 	if ident, ok := container.FromCgroupPath(cgroupPath(names)); ok {
 		ct = &record.Container{ID: ident.ID, Runtime: ident.Runtime, PodUID: ident.PodUID}
+		if m, ok := c.meta[ct.ID]; ok {
+			ct = withMeta(ct, m)
+		} else {
+			c.lookup(ct)
+		}
 	}
 	if c.byID == nil || len(c.byID) >= maxCgroups {
 		c.byID = make(map[uint64]*record.Container)
 	}
 	c.byID[id] = ct
 	return ct
+}
+
+// lookup asks the API about a container once; a full queue drops the
+// question (the container goes without a name) rather than wait.
+func (c *containers) lookup(ct *record.Container) {
+	if c.ask == nil || c.asked[ct.ID] || (ct.Runtime != "" && ct.Runtime != container.Docker) {
+		return
+	}
+	if c.asked == nil || len(c.asked) >= maxCgroups {
+		c.asked = make(map[string]bool)
+	}
+	select {
+	case c.ask <- ct.ID:
+		c.asked[ct.ID] = true
+	default:
+	}
+}
+
+// absorb takes the API's answers that have arrived.
+func (c *containers) absorb() {
+	for {
+		select {
+		case m := <-c.found:
+			if c.meta == nil || len(c.meta) >= maxCgroups {
+				c.meta = make(map[string]container.Meta)
+			}
+			c.meta[m.ID] = m
+		default:
+			return
+		}
+	}
+}
+
+func withMeta(ct *record.Container, m container.Meta) *record.Container {
+	cp := *ct
+	cp.Name, cp.Image, cp.ImageID, cp.Pod, cp.Namespace = m.Name, m.Image, m.ImageID, m.Pod, m.Namespace
+	return &cp
+}
+
+// metaLoop answers containers' questions from Docker Engine's API until
+// ctx ends: first the containers already running (known from the start),
+// then each id asked.  An engine that is absent or fails costs a lookup.
+func metaLoop(ctx context.Context, api *container.DockerAPI, ask <-chan string, found chan<- container.Meta) {
+	answer := func(id string) {
+		m, err := api.Inspect(ctx, id)
+		if err != nil {
+			return
+		}
+		select {
+		case found <- m:
+		case <-ctx.Done():
+		}
+	}
+	if ids, err := api.Running(ctx); err == nil {
+		for _, id := range ids {
+			answer(id)
+		}
+	}
+	for {
+		select {
+		case id := <-ask:
+			answer(id)
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // cgroupPath joins the names the kernel gave, leaf first, into the tail of

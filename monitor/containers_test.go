@@ -3,6 +3,8 @@ package monitor
 import (
 	"strings"
 	"testing"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/container"
 )
 
 // The kernel's names for a container's cgroup make a container; the host's
@@ -53,5 +55,33 @@ func TestCgroupPathJoinsTheNamesRootFirst(t *testing.T) {
 	}
 	if got := cgroupPath([]string{"", "", ""}); got != "/" {
 		t.Errorf("cgroupPath of the root = %q", got)
+	}
+}
+
+// A container's name and image arrive from the API in the background: the
+// records before the answer go without, those after carry it, and a
+// record already made keeps what it had.
+func TestContainersTakeTheAPIsAnswerWhenItComes(t *testing.T) {
+	id := strings.Repeat("cd", 32)
+	ask, found := make(chan string, 4), make(chan container.Meta, 4)
+	c := containers{names: func(uint64) ([]string, bool) { return []string{id, "docker", ""}, true }, ask: ask, found: found}
+	first := c.of(7)
+	if first == nil || first.Name != "" {
+		t.Fatalf("first record's container = %+v, want the id alone", first)
+	}
+	if got := <-ask; got != id {
+		t.Fatalf("asked about %q, want %q", got, id)
+	}
+	c.of(7)
+	if len(ask) != 0 {
+		t.Errorf("asked again: %d more questions", len(ask))
+	}
+	found <- container.Meta{ID: id, Name: "web-1", Image: "nginx:1.25"}
+	later := c.of(7)
+	if later.Name != "web-1" || later.Image != "nginx:1.25" || later.ID != id {
+		t.Errorf("after the answer: %+v", later)
+	}
+	if first.Name != "" {
+		t.Errorf("the first record's container changed under it: %+v", first)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/container"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/health"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
@@ -146,6 +147,15 @@ func Run(ctx context.Context, cfg Config) error {
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.maps.kernelStats
 	p.containers.names = l.maps.namesOfCgroup
+	if cfg.DockerSocket != "" {
+		if _, err := os.Stat(cfg.DockerSocket); err == nil {
+			ask, found := make(chan string, 256), make(chan container.Meta, 256)
+			p.containers.ask, p.containers.found = ask, found
+			metaCtx, stopMeta := context.WithCancel(context.Background())
+			defer stopMeta()
+			go metaLoop(metaCtx, container.NewDockerAPI(cfg.DockerSocket), ask, found)
+		}
+	}
 	seeded := p.table.SeedFromProc("/proc")
 
 	// healthy from the start record on: whoever reads it may ask /healthz

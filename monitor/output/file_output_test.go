@@ -66,7 +66,9 @@ func chmodSetuid() *record.Record {
 // a read of a container's /etc/shadow
 func containerShadow() *record.Record {
 	r := openShadow()
-	r.Container = &record.Container{ID: strings.Repeat("0123456789abcdef", 4), Runtime: "docker"}
+	r.Container = &record.Container{ID: strings.Repeat("0123456789abcdef", 4), Runtime: "docker", Name: "web-1",
+		Image: "nginx:1.25", ImageID: "sha256:" + strings.Repeat("ab", 32), Pod: "web-7d9f", Namespace: "shop",
+		PodUID: "1b2c3d4e-5f60-4718-9a0b-c1d2e3f40516"}
 	return r
 }
 

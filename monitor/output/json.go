@@ -185,11 +185,11 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 	}
 	if c := r.Container; c != nil {
 		d := zerolog.Dict().Str("id", c.ID).Str("short_id", c.ShortID())
-		if c.Runtime != "" {
-			d = d.Str("runtime", c.Runtime)
-		}
-		if c.PodUID != "" {
-			d = d.Str("pod_uid", c.PodUID)
+		for _, f := range []struct{ k, v string }{{"name", c.Name}, {"image", c.Image}, {"image_id", c.ImageID},
+			{"runtime", c.Runtime}, {"pod", c.Pod}, {"namespace", c.Namespace}, {"pod_uid", c.PodUID}} {
+			if f.v != "" {
+				d = d.Str(f.k, f.v)
+			}
 		}
 		e = e.Dict("container", d)
 	}

@@ -38,9 +38,14 @@ type jsonRecord struct {
 	} `json:"folded"`
 	Process   *jsonProcess `json:"process"`
 	Container *struct {
-		ID      string `json:"id"`
-		Runtime string `json:"runtime"`
-		PodUID  string `json:"pod_uid"`
+		ID        string `json:"id"`
+		Name      string `json:"name"`
+		Image     string `json:"image"`
+		ImageID   string `json:"image_id"`
+		Runtime   string `json:"runtime"`
+		Pod       string `json:"pod"`
+		Namespace string `json:"namespace"`
+		PodUID    string `json:"pod_uid"`
 	} `json:"container"`
 	Exec *jsonExec `json:"exec"`
 	Exit *jsonExit `json:"exit"`
@@ -339,7 +344,8 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		r.Process = rp
 	}
 	if c := j.Container; c != nil {
-		r.Container = &record.Container{ID: c.ID, Runtime: c.Runtime, PodUID: c.PodUID}
+		r.Container = &record.Container{ID: c.ID, Runtime: c.Runtime, PodUID: c.PodUID, Name: c.Name, Image: c.Image,
+			ImageID: c.ImageID, Pod: c.Pod, Namespace: c.Namespace}
 	}
 	if x := j.Exec; x != nil {
 		e := &record.Exec{Ret: x.Ret, Execveat: x.Execveat, FilenameTruncated: x.FilenameTruncated,

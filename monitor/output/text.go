@@ -183,6 +183,12 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	}
 	if c := r.Container; c != nil {
 		b = kvs(b, "container", c.ShortID())
+		if c.Name != "" {
+			b = kvs(b, "container_name", c.Name)
+		}
+		if c.Image != "" {
+			b = kvs(b, "image", c.Image)
+		}
 	}
 	if x := r.Exec; x != nil {
 		if x.Ret != 0 {

@@ -100,6 +100,9 @@ type Container struct {
 	ID      string // 64 hex digits
 	Runtime string // docker, containerd, cri-o, podman; "" when the cgroup layout does not say
 	PodUID  string // Kubernetes: the pod's uid
+	// from the runtime's API, once it answered (never waited for)
+	Name, Image, ImageID string
+	Pod, Namespace       string // Kubernetes labels
 }
 
 // ShortID is the id as docker ps shows it: 12 digits.

@@ -223,6 +223,11 @@ var Fields = func() []Field {
 		{"container.id", cel.StringType, "the container the process runs in (64 hex digits), \"\" on the host", containerField(func(c *record.Container) string { return c.ID })},
 		{"container.runtime", cel.StringType, "docker, containerd, cri-o, podman; \"\" when its cgroup layout does not say", containerField(func(c *record.Container) string { return c.Runtime })},
 		{"container.pod_uid", cel.StringType, "Kubernetes: the pod's uid", containerField(func(c *record.Container) string { return c.PodUID })},
+		{"container.name", cel.StringType, "from the runtime's API (\"\" until it answered)", containerField(func(c *record.Container) string { return c.Name })},
+		{"container.image", cel.StringType, "the image as the container was created from (name:tag), from the runtime's API", containerField(func(c *record.Container) string { return c.Image })},
+		{"container.image_id", cel.StringType, "", containerField(func(c *record.Container) string { return c.ImageID })},
+		{"container.pod", cel.StringType, "Kubernetes: the pod's name (label io.kubernetes.pod.name)", containerField(func(c *record.Container) string { return c.Pod })},
+		{"container.namespace", cel.StringType, "Kubernetes: the pod's namespace", containerField(func(c *record.Container) string { return c.Namespace })},
 
 		{"file.path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.Path) }, noStr)},
 		{"file.host_path", cel.StringType, "the path from the mount namespace's root (file.path unless chrooted)", file(func(x *record.File) ref.Val {

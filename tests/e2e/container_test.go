@@ -66,6 +66,10 @@ func TestContainerIdentityFromARealDockerd(t *testing.T) {
 	if exe := r.str("process", "exe"); exe != "/bin/busybox" {
 		t.Errorf("exe = %q, want the image's /bin/busybox", exe)
 	}
+	// its /bin/cat is a link to its busybox, not the host's cat: no script
+	if s := r.str("process", "script"); s != "" {
+		t.Errorf("busybox's cat in the container has script %q, want none", s)
+	}
 
 	// docker exec: a process the runtime moves into the running container
 	name2 := "e2e-ct-exec-" + suffix
@@ -78,6 +82,19 @@ func TestContainerIdentityFromARealDockerd(t *testing.T) {
 		}))
 	if r.str("container", "runtime") != "docker" {
 		t.Errorf("container = %v, want runtime docker", r.get("container"))
+	}
+	// its name and image come from the engine's API in the background: a
+	// record after the answer has them (each exec is a new record; the
+	// first may precede the answer)
+	named := and(containerIs(id2), func(r rec) bool { return r.str("container", "name") == name2 })
+	for i := 0; i < 5 && len(m.find(named)) == 0; i++ {
+		docker(t, client, "exec", name2, "true")
+		m.drain(t)
+	}
+	if got := m.find(named); len(got) == 0 {
+		t.Errorf("no record of %s carries its name from the engine", name2)
+	} else if c := got[len(got)-1]; c.str("container", "image") != image || !strings.HasPrefix(c.str("container", "image_id"), "sha256:") {
+		t.Errorf("container = %v, want image %s and its sha256 id", c.get("container"), image)
 	}
 
 	// the twin: the same read by the test's own cat carries the test's own
