@@ -59,6 +59,9 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
 			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Usage: "comma-separated events the console shows: event names (exec, exit, open, connect, ptrace, ...), groups (process, file, network, syscall, privilege), or all (default: text " + textEvents + "; json " + jsonEvents + "; the log file gets every event)"},
 			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
+			&cli.BoolFlag{Name: "containers-only", Usage: "write only the records of processes in containers (console and log file)"},
+			&cli.BoolFlag{Name: "host-only", Usage: "write only the records of the host's own processes, none from containers"},
+			&cli.StringFlag{Name: "container", Usage: "write only the records of one container: `ID` (a prefix of 4 or more), its name or its image (name or name:tag; a name or image matches once the engine answered)"},
 			&cli.StringFlag{Name: "docker-socket", Value: container.DefaultDockerSocket, Usage: "Docker Engine's API socket, asked for containers' names and images in the background (\"\": never)"},
 			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
@@ -141,6 +144,12 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		}
 		watchPaths = append(watchPaths, e)
 	}
+	if c.Bool("host-only") && (c.Bool("containers-only") || c.String("container") != "") {
+		return cfg, fmt.Errorf("--host-only excludes --containers-only and --container: the host's records have no container")
+	}
+	if ct := c.String("container"); ct != "" && len(ct) < 4 {
+		return cfg, fmt.Errorf("invalid --container %q: an id prefix of 4 or more characters, a name or an image", ct)
+	}
 	for _, p := range c.StringSlice("watch-socket") {
 		if !strings.HasPrefix(p, "/") || len(p) >= 108 {
 			return cfg, fmt.Errorf("invalid --watch-socket %q: an absolute path shorter than 108 bytes", p)
@@ -175,6 +184,9 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		UnixSockets:    c.StringSlice("watch-socket"),
 		MetricsAddr:    c.String("metrics-addr"),
 		DockerSocket:   c.String("docker-socket"),
+		ContainersOnly: c.Bool("containers-only"),
+		HostOnly:       c.Bool("host-only"),
+		Container:      c.String("container"),
 		Stdout:         os.Stdout,
 		StdoutTTY:      isatty.IsTerminal(os.Stdout.Fd()),
 	}

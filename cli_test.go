@@ -127,6 +127,9 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"metrics address without a port", []string{"--metrics-addr", "localhost"}, "invalid --metrics-addr"},
 		{"unexpected argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"unknown flag", []string{"--nope"}, "nope"},
+		{"host only and containers only", []string{"--host-only", "--containers-only"}, "--host-only excludes"},
+		{"host only and one container", []string{"--host-only", "--container", "web-1"}, "--host-only excludes"},
+		{"a container id too short to mean one", []string{"--container", "ab"}, `invalid --container "ab"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -37,6 +38,10 @@ type Config struct {
 	Reload         <-chan struct{} // SIGHUP: reload the policy
 	MetricsAddr    string          // --metrics-addr: serve /healthz there; "" for none
 	DockerSocket   string          // Docker Engine's API: containers' names and images; "" for none
+	// which records are written (console and log file): --containers-only,
+	// --host-only, --container (an id prefix, a name or an image)
+	ContainersOnly, HostOnly bool
+	Container                string
 
 	Stdout    io.Writer
 	StdoutTTY bool
@@ -67,4 +72,21 @@ func watchEntries(flags []watch.Entry, p *policy.Policy, noDefault bool) []watch
 		out = append(out, watch.HomeEntries("/etc/passwd")...)
 	}
 	return out
+}
+
+// inScope says whether a record passes --containers-only, --host-only and
+// --container.  A name or image matches once the runtime's API answered;
+// an id prefix always does.
+func (c *Config) inScope(r *record.Record) bool {
+	ct := r.Container
+	switch {
+	case c.HostOnly:
+		return ct == nil
+	case c.Container != "":
+		return ct != nil && (strings.HasPrefix(ct.ID, c.Container) || ct.Name == c.Container ||
+			ct.Image == c.Container || strings.HasPrefix(ct.Image, c.Container+":"))
+	case c.ContainersOnly:
+		return ct != nil
+	}
+	return true
 }

@@ -210,7 +210,7 @@ func (p *processor) queue(r *record.Record) {
 	p.byEvent[r.Event]++
 	p.bySeverity[r.Severity]++
 	p.severityTotal[r.Severity]++
-	if r.Severity < p.cfg.MinSeverity {
+	if r.Severity < p.cfg.MinSeverity || !p.cfg.inScope(r) {
 		return
 	}
 	if p.cfg.LogFile == "" && !output.Shown(p.cfg.Events, r) {

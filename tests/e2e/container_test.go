@@ -199,3 +199,35 @@ func TestContainerIdentityFromTheCgroupAtTheEvent(t *testing.T) {
 	}
 	m.stop(t)
 }
+
+// --container keeps one container's records and nothing else: the test's
+// own read of the same file (on the host, or in the fresh-machine
+// container) is not written.
+func TestContainerFilterKeepsOneContainer(t *testing.T) {
+	client, image := dockerImage(t)
+	name := "e2e-ct-filter-" + strconv.Itoa(int(time.Now().UnixNano()%1000000))
+	id := docker(t, client, "run", "-d", "--name", name, image, "sleep", "60")
+	t.Cleanup(func() { exec.Command(client, "rm", "-f", name).Run() })
+	m := startMonitor(t, "--container", id[:12])
+
+	docker(t, client, "exec", name, "cat", "/etc/shadow")
+	r := m.waitFor(t, 20*time.Second, "the container's read", and(eventIs("open"), pathIs("/etc/shadow"), containerIs(id)))
+	if r.str("container", "short_id") != id[:12] {
+		t.Errorf("container = %v", r.get("container"))
+	}
+	own := runIn(t, "/", "cat", "/etc/shadow")
+	// the container's next record is the marker: the test's read came before it
+	docker(t, client, "exec", name, "cat", "/etc/passwd")
+	m.waitFor(t, 20*time.Second, "the marker exec in the container",
+		and(eventIs("exec"), containerIs(id), func(r rec) bool { return strings.Contains(strings.Join(r.strs("process", "args"), " "), "/etc/passwd") }))
+	for _, r := range m.find(func(r rec) bool { return r.str("event") != "start" && r.str("event") != "stats" }) {
+		if r.get("container") == nil || r.str("container", "id") != id {
+			t.Errorf("a record outside the container was written: %v", r)
+			break
+		}
+	}
+	if got := m.find(pidIs(own)); len(got) != 0 {
+		t.Errorf("the test's own cat was written: %v", got)
+	}
+	m.stop(t)
+}
