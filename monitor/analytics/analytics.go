@@ -44,17 +44,20 @@ const (
 
 // Entry is one scored process.
 type Entry struct {
-	PID     uint32
-	Exe     string
-	UID     uint32
-	score   float64
-	updated time.Time
-	First   time.Time
-	Last    time.Time
-	Rules   map[string]uint64 // alerts in its tree (its own, its children's, its grandchildren's)
-	Alive   bool
-	kinds   map[string]bool    // kinds of alert scored in its tree
-	own     map[string]float64 // its own kinds, and what their repeats added
+	PID uint32
+	Exe string
+	UID uint32
+	// the container its own alerts came from (short id, and name once the
+	// runtime answered); "" for the host's and for ancestors only heard of
+	Container, ContainerName string
+	score                    float64
+	updated                  time.Time
+	First                    time.Time
+	Last                     time.Time
+	Rules                    map[string]uint64 // alerts in its tree (its own, its children's, its grandchildren's)
+	Alive                    bool
+	kinds                    map[string]bool    // kinds of alert scored in its tree
+	own                      map[string]float64 // its own kinds, and what their repeats added
 }
 
 // Tracker scores processes.
@@ -186,6 +189,12 @@ func (t *Tracker) Alert(r *record.Record, now time.Time) {
 		e = t.entry(p.PID, string(p.Exe), p.UID, now)
 	}
 	e.UID = p.UID // it may have been scored first as an ancestor, uid unknown
+	if c := r.Container; c != nil {
+		e.Container = c.ShortID()
+		if c.Name != "" {
+			e.ContainerName = c.Name
+		}
+	}
 	for _, rule := range r.Rules {
 		t.acted(e, rule, now)
 	}
@@ -229,7 +238,8 @@ func (t *Tracker) Top(n int, now time.Time) []record.Suspect {
 			return rules[i].Name < rules[j].Name
 		})
 		out = append(out, record.Suspect{PID: e.PID, Exe: e.Exe, UID: e.UID, Score: math.Round(s*10) / 10,
-			Rules: rules, First: e.First, Last: e.Last, Alive: e.Alive})
+			Rules: rules, First: e.First, Last: e.Last, Alive: e.Alive,
+			Container: e.Container, ContainerName: e.ContainerName})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {

@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -313,3 +314,23 @@ func TestTheProcessThatActedRanksAboveItsShell(t *testing.T) {
 }
 
 const weightWarn = 10
+
+// A ranked process names the container its alerts came from; the host's
+// and an ancestor only heard of name none.
+func TestTheRankingNamesEachSuspectsContainer(t *testing.T) {
+	tr := analytics.New(time.Hour, 100)
+	boxed := alert(50, "/bin/busybox", []record.Ancestor{{PID: 40, Exe: "/usr/bin/containerd-shim-runc-v2"}},
+		rule("credential-read", record.Warn))
+	boxed.Container = &record.Container{ID: strings.Repeat("ab", 32), Name: "web-1"}
+	tr.Alert(boxed, at(0))
+	tr.Alert(alert(60, "/usr/bin/cat", nil, rule("credential-read", record.Warn)), at(0))
+	top := tr.Top(10, at(time.Second))
+	if s := find(top, 50); s == nil || s.Container != strings.Repeat("ab", 6) || s.ContainerName != "web-1" {
+		t.Errorf("the container's process = %+v, want container abababababab named web-1", s)
+	}
+	for _, pid := range []uint32{60, 40} {
+		if s := find(top, pid); s == nil || s.Container != "" {
+			t.Errorf("pid %d = %+v, want no container", pid, s)
+		}
+	}
+}

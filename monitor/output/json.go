@@ -411,8 +411,14 @@ func (a suspectsArray) MarshalZerologArray(arr *zerolog.Array) {
 		for _, rc := range x.Rules {
 			rules = rules.Uint64(rc.Name, rc.Count)
 		}
-		arr.Dict(zerolog.Dict().Int("rank", i+1).Uint32("pid", x.PID).Str("exe", x.Exe).Uint32("uid", x.UID).
-			Float64("score", x.Score).Dict("rules", rules).
+		d := zerolog.Dict().Int("rank", i+1).Uint32("pid", x.PID).Str("exe", x.Exe).Uint32("uid", x.UID)
+		if x.Container != "" {
+			d = d.Str("container", x.Container)
+			if x.ContainerName != "" {
+				d = d.Str("container_name", x.ContainerName)
+			}
+		}
+		arr.Dict(d.Float64("score", x.Score).Dict("rules", rules).
 			Str("first_seen", x.First.UTC().Format(time.RFC3339Nano)).
 			Str("last_seen", x.Last.UTC().Format(time.RFC3339Nano)).Bool("alive", x.Alive))
 	}

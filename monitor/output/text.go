@@ -449,6 +449,12 @@ func (t *textEncoder) topLine(b []byte, r *record.Record, rank int, x *record.Su
 	b = kvu(b, "pid", uint64(x.PID))
 	b = kvs(b, "exe", x.Exe)
 	b = kvu(b, "uid", uint64(x.UID))
+	if x.Container != "" {
+		b = kvs(b, "container", x.Container)
+		if x.ContainerName != "" {
+			b = kvs(b, "container_name", x.ContainerName)
+		}
+	}
 	rules := make([]string, len(x.Rules))
 	for i, rc := range x.Rules {
 		rules[i] = rc.Name + "x" + strconv.FormatUint(rc.Count, 10)

@@ -405,6 +405,8 @@ type Suspect struct {
 	Rules       []RuleCount
 	First, Last time.Time
 	Alive       bool
+	// the container of its own alerts: short id, and name when known
+	Container, ContainerName string
 }
 
 // RuleCount is how often a rule fired for a suspect (and its children).
