@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,12 @@ func fileRec(p *record.Process, event, path, class string) record.Record {
 // stomped gives a utimes record the modification time it set.
 func stomped(r record.Record, mtime time.Time) record.Record {
 	r.File.MTimeSet = mtime
+	return r
+}
+
+// inContainer puts a record's process in a docker container.
+func inContainer(r record.Record) record.Record {
+	r.Container = &record.Container{ID: strings.Repeat("ab", 32), Runtime: "docker", Name: "web-1", Image: "debian:bookworm"}
 	return r
 }
 
@@ -472,6 +479,20 @@ func ruleCases() []ruleCase {
 			[]string{"setuid-bit-set"}},
 		{"setuid-bit-set", "dpkg installing a set-uid binary is allowlisted",
 			chmodRec(proc(100, 0, "/usr/bin/dpkg"), "/usr/bin/newuidmap", 0o4755),
+			nil},
+
+		// package-manager-in-container
+		{"package-manager-in-container", "apt-get install in a running container",
+			inContainer(execRec(proc(100, 0, "/usr/bin/apt-get", "apt-get", "install", "-y", "curl"))),
+			[]string{"package-manager-in-container"}},
+		{"package-manager-in-container", "pip (a python script) in a running container",
+			inContainer(execRec(runsScript(proc(100, 0, "/usr/bin/python3.11", "/usr/bin/python3", "/usr/bin/pip", "install", "x"), "/usr/bin/pip"))),
+			[]string{"package-manager-in-container"}},
+		{"package-manager-in-container", "apt-get install on the host",
+			execRec(proc(100, 0, "/usr/bin/apt-get", "apt-get", "install", "-y", "curl")),
+			nil},
+		{"package-manager-in-container", "cat in a running container",
+			inContainer(execRec(proc(100, 0, "/bin/busybox", "cat", "/etc/os-release"))),
 			nil},
 
 		// timestomp: the kernel reports only explicit times from a process

@@ -221,6 +221,7 @@ var Fields = func() []Field {
 		{"fork.child_pid", cel.IntType, "", forkf(func(x *record.Fork) ref.Val { return u32(x.ChildPID) }, noInt)},
 
 		{"container.id", cel.StringType, "the container the process runs in (64 hex digits), \"\" on the host", containerField(func(c *record.Container) string { return c.ID })},
+		{"container.short_id", cel.StringType, "its first 12 digits", containerField(func(c *record.Container) string { return c.ShortID() })},
 		{"container.runtime", cel.StringType, "docker, containerd, cri-o, podman; \"\" when its cgroup layout does not say", containerField(func(c *record.Container) string { return c.Runtime })},
 		{"container.pod_uid", cel.StringType, "Kubernetes: the pod's uid", containerField(func(c *record.Container) string { return c.PodUID })},
 		{"container.name", cel.StringType, "from the runtime's API (\"\" until it answered)", containerField(func(c *record.Container) string { return c.Name })},

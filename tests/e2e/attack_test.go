@@ -541,6 +541,23 @@ s.sendmsg([struct.pack("=IHHII", 16 + len(status), 1001, 5, 1, 0) + status], [],
 		assertNotFired(t, r, "cloud-credential-read")
 	})
 
+	t.Run("T1543 package-manager-in-container: apt-get run in a container (a docker-shaped cgroup made by hand: every kernel, Docker or not); the same apt-get outside any container does not fire", func(t *testing.T) {
+		ct, plain, id := handMadeCgroups(t)
+		aptGet := func(r rec) bool { return strings.HasSuffix(r.str("process", "exe"), "/apt-get") }
+		pid := runIn(t, "/", "sh", "-c", inCgroup(ct, "apt-get --version"))
+		r := wait(t, "apt-get's exec in the container", eventIs("exec"), pidIs(pid), aptGet)
+		if r.str("container", "id") != id {
+			t.Errorf("container = %v, want %s", r.get("container"), id)
+		}
+		assertFired(t, r, "package-manager-in-container")
+		pid = runIn(t, "/", "sh", "-c", inCgroup(plain, "apt-get --version"))
+		r = wait(t, "apt-get's exec outside any container", eventIs("exec"), pidIs(pid), aptGet)
+		if c := r.get("container"); c != nil {
+			t.Errorf("apt-get in a plain cgroup carries container %v", c)
+		}
+		assertNotFired(t, r, "package-manager-in-container")
+	})
+
 	t.Run("T1070.006 timestomp: touch -d and touch -r on a file another process made; tar x, cp -p to a new file and touch (now) are not even reported", func(t *testing.T) {
 		dir := t.TempDir()
 		victim := filepath.Join(dir, "payload")

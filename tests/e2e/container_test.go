@@ -173,33 +173,11 @@ func cgroup2Mount(t *testing.T) string {
 // driver lays it out, made by hand, names its processes' container; the
 // cgroup next to it, which names none, gives no container.
 func TestContainerIdentityFromTheCgroupAtTheEvent(t *testing.T) {
-	root := cgroup2Mount(t)
-	id := fmt.Sprintf("%016x", time.Now().UnixNano()) + strings.Repeat("e2e0", 12)
-	parent := filepath.Join(root, "docker")
-	made := false
-	if _, err := os.Stat(parent); os.IsNotExist(err) {
-		made = true
-	}
-	ct := filepath.Join(parent, id)
-	plain := filepath.Join(root, fmt.Sprintf("e2e-plain-%d", os.Getpid()))
-	for _, d := range []string{ct, plain} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		os.Remove(ct)
-		os.Remove(plain)
-		if made {
-			os.Remove(parent)
-		}
-	})
+	ct, plain, id := handMadeCgroups(t)
 	m := startMonitor(t)
 	// the shell moves itself into the cgroup, then becomes cat: a process
 	// that lives a millisecond in a cgroup it is the first to use
-	inside := func(cg string) int {
-		return runIn(t, "/", "sh", "-c", "echo $$ > "+filepath.Join(cg, "cgroup.procs")+" && exec cat /etc/shadow")
-	}
+	inside := func(cg string) int { return runIn(t, "/", "sh", "-c", inCgroup(cg, "cat /etc/shadow")) }
 	pid := inside(ct)
 	r := m.waitFor(t, 10*time.Second, "cat's open of /etc/shadow in the docker-shaped cgroup",
 		and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
@@ -245,4 +223,38 @@ func TestContainerFilterKeepsOneContainer(t *testing.T) {
 		t.Errorf("the test's own cat was written: %v", got)
 	}
 	m.stop(t)
+}
+
+// handMadeCgroups makes two cgroup v2 directories for a test: one laid out
+// as docker's cgroupfs driver lays a container's out (docker/<64 hex>,
+// the id returned), and a plain one that names no container.  Removed at
+// the test's end (a cgroup goes once its processes have).
+func handMadeCgroups(t *testing.T) (ct, plain, id string) {
+	t.Helper()
+	root := cgroup2Mount(t)
+	id = fmt.Sprintf("%016x", time.Now().UnixNano()) + strings.Repeat("e2e0", 12)
+	parent := filepath.Join(root, "docker")
+	_, err := os.Stat(parent)
+	made := os.IsNotExist(err)
+	ct = filepath.Join(parent, id)
+	plain = filepath.Join(root, fmt.Sprintf("e2e-plain-%d-%d", os.Getpid(), time.Now().UnixNano()%1000000))
+	for _, d := range []string{ct, plain} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		os.Remove(ct)
+		os.Remove(plain)
+		if made {
+			os.Remove(parent)
+		}
+	})
+	return ct, plain, id
+}
+
+// inCgroup is a shell command line that moves the shell into cgroup cg,
+// then runs command in its place.
+func inCgroup(cg, command string) string {
+	return "echo $$ > " + filepath.Join(cg, "cgroup.procs") + " && exec " + command
 }

@@ -43,6 +43,7 @@ var builtinRules = map[string]builtinRule{
 	"privilege-gain":               {"warn", true},
 	"setuid-bit-set":               {"warn", true},
 	"timestomp":                    {"info", true},
+	"package-manager-in-container": {"info", true},
 	"hidden-file-in-temp":          {"info", true},
 	"kernel-code-load":             {"warn", true},
 	"process-injection":            {"warn", true},
