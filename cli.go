@@ -27,8 +27,8 @@ import (
 // it touched and what it gained; exits (44% of the lines on a benign day)
 // are one flag away (-e all).  JSON is read by programs: every event.
 const (
-	textEvents = "exec,file,network,syscall,privilege"
-	jsonEvents = "exec,exit,file,network,syscall,privilege"
+	textEvents = "exec,file,network,syscall,privilege,container"
+	jsonEvents = "exec,exit,file,network,syscall,privilege,container"
 )
 
 // eventNames are the values --events accepts; eventGroups name several.
@@ -42,9 +42,10 @@ var eventGroups = map[string][]string{
 }
 
 func init() {
-	eventNames = append(eventNames, "privilege")
+	eventNames = append(eventNames, "privilege", "container_start")
 	eventNames = append(eventNames, syscalls.Names()...)
 	eventGroups["privilege"] = []string{"privilege"}
+	eventGroups["container"] = []string{"container_start"}
 }
 
 func newApp() *cli.App {
@@ -57,7 +58,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-file", Aliases: []string{"l"}, Usage: "also append records to `FILE` (created 0600)"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
-			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Usage: "comma-separated events the console shows: event names (exec, exit, open, connect, ptrace, ...), groups (process, file, network, syscall, privilege), or all (default: text " + textEvents + "; json " + jsonEvents + "; the log file gets every event)"},
+			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Usage: "comma-separated events the console shows: event names (exec, exit, open, connect, ptrace, ...), groups (process, file, network, syscall, privilege, container), or all (default: text " + textEvents + "; json " + jsonEvents + "; the log file gets every event)"},
 			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
 			&cli.BoolFlag{Name: "containers-only", Usage: "write only the records of processes in containers (console and log file)"},
 			&cli.BoolFlag{Name: "host-only", Usage: "write only the records of the host's own processes, none from containers"},

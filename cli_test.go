@@ -47,7 +47,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	// the console's text view leaves exits out; JSON has every event
 	want := map[string]bool{"exec": true, "privilege": true}
-	for _, g := range []string{"file", "network", "syscall"} {
+	for _, g := range []string{"file", "network", "syscall", "container"} {
 		for _, n := range eventGroups[g] {
 			want[n] = true
 		}

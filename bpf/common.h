@@ -168,6 +168,31 @@ static __always_inline void fill_root(struct event_header *h, struct task_struct
 	h->flags |= HDR_F_CHROOT;
 }
 
+/*
+ * The task's pid as its own pid namespace numbers it (a container's
+ * entrypoint is 1 there), and the namespaces a container is made of.  A
+ * parent on a lower level of the pid namespace tree is outside the task's
+ * namespace: the runtime's shim or runc, so the task was put there from
+ * outside (the entrypoint, or docker exec's process), not started by a
+ * process of the container.
+ */
+static __always_inline void fill_ns(struct event_header *h, struct task_struct *task,
+				    const struct cred *cred)
+{
+	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
+
+	/* numbers[] has level + 1 entries: the task's own is the last */
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+	h->vpid = up.nr;
+	h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
+	h->net_ns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	h->user_ns = BPF_CORE_READ(cred, user_ns, ns.inum);
+	if (level > 0 && BPF_CORE_READ(task, real_parent, thread_pid, level) < level)
+		h->flags |= HDR_F_PARENT_OUTSIDE;
+}
+
 /* kernfs_node.parent before 6.15 (then __parent) */
 struct kernfs_node___old {
 	struct kernfs_node *parent;
@@ -242,6 +267,7 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 	if (exe && BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
 		h->flags |= HDR_F_EXE_DELETED;
 	fill_root(h, task);
+	fill_ns(h, task, cred);
 	/* zeroed first: the helper pads the name on 5.10 (strncpy), not on
 	 * 6.1 (strscpy), and the header lives in reused scratch buffers; a
 	 * padded name is also a map key (protected_comms) */

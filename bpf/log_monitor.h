@@ -95,6 +95,9 @@ enum header_flags {
 				     * (deleted after start, or a memfd) */
 	HDR_F_CHROOT = 1 << 3,   /* the task's root is not its mount namespace's
 				  * root (chroot): its paths carry *_root_len */
+	HDR_F_PARENT_OUTSIDE = 1 << 4, /* the real parent is not in the task's pid
+					* namespace: a runtime put the task there
+					* (a container's first process, docker exec) */
 };
 
 /* Flags in exec_event.flags. */
@@ -114,6 +117,11 @@ enum exec_flags {
 	EXEC_F_LD_PRELOAD = 1 << 10,    /* LD_PRELOAD= in the new environment */
 	EXEC_F_COMPAT = 1 << 11,        /* the execve was an i386 syscall (the
 					 * header's HDR_F_COMPAT says so too) */
+	EXEC_F_EXE_UPPER = 1 << 12,     /* the executable is on overlayfs and in
+					 * its upper layer: written, copied or
+					 * chmod'ed since the mount (container drift) */
+	EXEC_F_EXE_TMPFS = 1 << 13,     /* the executable is on tmpfs (/dev/shm,
+					 * /run, a memfd) */
 };
 
 /*
@@ -127,7 +135,7 @@ struct cgroup_names {
 };
 
 /*
- * Common header of every record (Tetragon's msg_common idea).  80 bytes.
+ * Common header of every record (Tetragon's msg_common idea).  96 bytes.
  * ts_ns is CLOCK_BOOTTIME; user space converts it to wall-clock time.
  */
 struct event_header {
@@ -145,6 +153,10 @@ struct event_header {
 	__u32 loginuid;
 	__u32 flags;     /* enum header_flags */
 	__u32 mnt_ns;    /* mount namespace inode number, 0 = unknown */
+	__u32 vpid;      /* the thread-group id in the task's own pid namespace */
+	__u32 pid_ns;    /* inode numbers of the task's pid, network and user */
+	__u32 net_ns;    /* namespaces, 0 = unknown */
+	__u32 user_ns;
 	char comm[TASK_COMM_LEN];
 };
 

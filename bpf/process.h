@@ -161,6 +161,38 @@ static __always_inline __u32 stdio_kinds(struct task_struct *task, struct exec_e
 }
 
 /*
+ * Where the new executable lives.  On overlayfs (a container's root) the
+ * inode is the vfs_inode inside struct ovl_inode, and __upperdentry, set
+ * once the file exists in the upper layer (made, copied up on a write or a
+ * chmod), follows it: that is what a container's image did not have.
+ * struct ovl_inode is the overlay module's, not in vmlinux's BTF (and
+ * 5.10 has no module BTF), so the field is found after sizeof(struct
+ * inode), which CO-RE gives: the layout overlayfs has kept from 4.19 to
+ * 6.18 (Falco's driver reads it the same way).
+ */
+static __always_inline __u32 exe_kind(struct inode *inode)
+{
+	struct dentry *upper = NULL;
+	__u32 flags = 0;
+	unsigned long magic;
+
+	if (!inode)
+		return 0;
+	if (BPF_CORE_READ(inode, __i_nlink) == 0)
+		flags |= EXEC_F_EXE_DELETED;
+	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	if (magic == TMPFS_MAGIC)
+		flags |= EXEC_F_EXE_TMPFS;
+	if (magic == OVERLAYFS_SUPER_MAGIC) {
+		bpf_probe_read_kernel(&upper, sizeof(upper),
+				      (void *)inode + bpf_core_type_size(struct inode));
+		if (upper)
+			flags |= EXEC_F_EXE_UPPER;
+	}
+	return flags;
+}
+
+/*
  * Successful exec: argv from the new image's mm->arg_start..arg_end, the
  * exe the kernel resolved (mm->exe_file; for a script, the interpreter),
  * the requested filename from the tracepoint (bprm->filename).
@@ -200,8 +232,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	} else {
 		e->flags |= EXEC_F_NO_SYSCALL;
 	}
-	if (BPF_CORE_READ(task, mm, exe_file, f_inode, __i_nlink) == 0)
-		e->flags |= EXEC_F_EXE_DELETED;
+	e->flags |= exe_kind(BPF_CORE_READ(task, mm, exe_file, f_inode));
 	/* an audit or logging daemon starting: signals to it are reported
 	 * (the header's name is zero-padded: fill_header) */
 	if (bpf_map_lookup_elem(&protected_comms, e->hdr.comm)) {

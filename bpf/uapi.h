@@ -25,6 +25,8 @@
 
 /* magic.h */
 #define PROC_SUPER_MAGIC 0x9fa0
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define TMPFS_MAGIC 0x01021994
 
 /* stat.h: utimensat's "now" and "leave alone" */
 #define UTIME_NOW ((1l << 30) - 1l)

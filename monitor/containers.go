@@ -20,15 +20,15 @@ const maxCgroups = 8192
 // (bpf/common.h, note_cgroup), so a process that lived a millisecond still
 // has its container; this reads the map once per cgroup, never per record.
 // Names and images come from the runtime's API, asked in the background
-// (metaLoop): a record never waits for them, and the records of a
-// container's first milliseconds may go without.
+// (metaLoop), whose answers the processor's loop hands to learn: a record
+// never waits for them, and the records of a container's first
+// milliseconds may go without.
 type containers struct {
 	names func(id uint64) ([]string, bool) // the kernel's map; nil: none (replay)
 	byID  map[uint64]*record.Container     // nil value: the host's cgroup
 
-	ask   chan<- string         // container ids to look up; nil: no API
-	found <-chan container.Meta // their answers
-	meta  map[string]container.Meta
+	ask   chan<- string // container ids to look up; nil: no API
+	meta  map[string]*container.Meta
 	asked map[string]bool
 }
 
@@ -38,7 +38,6 @@ func (c *containers) of(id uint64) *record.Container {
 	if c.names == nil || id == 0 {
 		return nil
 	}
-	c.absorb()
 	if ct, ok := c.byID[id]; ok {
 		if ct != nil && ct.Name == "" {
 			if m, ok := c.meta[ct.ID]; ok {
@@ -84,24 +83,29 @@ func (c *containers) lookup(ct *record.Container) {
 	}
 }
 
-// absorb takes the API's answers that have arrived.
-func (c *containers) absorb() {
-	for {
-		select {
-		case m := <-c.found:
-			if c.meta == nil || len(c.meta) >= maxCgroups {
-				c.meta = make(map[string]container.Meta)
-			}
-			c.meta[m.ID] = m
-		default:
-			return
-		}
+// learn keeps an answer of the API.  It says whether the container is new
+// to the monitor: its start is then a record of its own.
+func (c *containers) learn(m container.Meta) bool {
+	if c.meta == nil || len(c.meta) >= maxCgroups {
+		c.meta = make(map[string]*container.Meta)
 	}
+	_, seen := c.meta[m.ID]
+	c.meta[m.ID] = &m
+	return !seen
 }
 
-func withMeta(ct *record.Container, m container.Meta) *record.Container {
+// metaOf is what the API said of a container, nil before it answered.
+func (c *containers) metaOf(ct *record.Container) *container.Meta {
+	if ct == nil {
+		return nil
+	}
+	return c.meta[ct.ID]
+}
+
+func withMeta(ct *record.Container, m *container.Meta) *record.Container {
 	cp := *ct
 	cp.Name, cp.Image, cp.ImageID, cp.Pod, cp.Namespace = m.Name, m.Image, m.ImageID, m.Pod, m.Namespace
+	cp.Privileged, cp.Risks = m.Privileged, m.Risks
 	return &cp
 }
 

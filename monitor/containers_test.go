@@ -63,8 +63,8 @@ func TestCgroupPathJoinsTheNamesRootFirst(t *testing.T) {
 // record already made keeps what it had.
 func TestContainersTakeTheAPIsAnswerWhenItComes(t *testing.T) {
 	id := strings.Repeat("cd", 32)
-	ask, found := make(chan string, 4), make(chan container.Meta, 4)
-	c := containers{names: func(uint64) ([]string, bool) { return []string{id, "docker", ""}, true }, ask: ask, found: found}
+	ask := make(chan string, 4)
+	c := containers{names: func(uint64) ([]string, bool) { return []string{id, "docker", ""}, true }, ask: ask}
 	first := c.of(7)
 	if first == nil || first.Name != "" {
 		t.Fatalf("first record's container = %+v, want the id alone", first)
@@ -76,7 +76,12 @@ func TestContainersTakeTheAPIsAnswerWhenItComes(t *testing.T) {
 	if len(ask) != 0 {
 		t.Errorf("asked again: %d more questions", len(ask))
 	}
-	found <- container.Meta{ID: id, Name: "web-1", Image: "nginx:1.25"}
+	if !c.learn(container.Meta{ID: id, Name: "web-1", Image: "nginx:1.25"}) {
+		t.Error("the first answer about a container: not new")
+	}
+	if c.learn(container.Meta{ID: id, Name: "web-1", Image: "nginx:1.25"}) {
+		t.Error("a second answer about the same container: new")
+	}
 	later := c.of(7)
 	if later.Name != "web-1" || later.Image != "nginx:1.25" || later.ID != id {
 		t.Errorf("after the answer: %+v", later)

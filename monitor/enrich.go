@@ -26,8 +26,18 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 
 		ExeDeleted: h.ExeDeleted(),
 	}
-	if h.MntNS != 0 && h.MntNS != p.hostMntNS {
+	if h.MntNS != 0 && h.MntNS != p.hostIno.mnt {
 		rp.MntNS = h.MntNS
+	}
+	if h.PidNS != 0 && h.PidNS != p.hostIno.pid {
+		rp.PidNS, rp.VPID = h.PidNS, h.VPID
+		rp.ParentOutsideNS = h.ParentOutside()
+	}
+	if h.NetNS != 0 && h.NetNS != p.hostIno.net {
+		rp.NetNS = h.NetNS
+	}
+	if h.UserNS != 0 && h.UserNS != p.hostIno.user {
+		rp.UserNS = h.UserNS
 	}
 	if e := p.table.Get(h.PID); e != nil {
 		if e.Script != "" {

@@ -71,6 +71,9 @@ func (a *alertFold) note(k string, fresh func()) {
 // A syscall record with no rule folds only with its exact repeats (the
 // same call, arguments and outcome): bpftool's hundreds of identical calls.
 func (p *processor) foldAlert(r *record.Record, now time.Time) bool {
+	if r.Process == nil {
+		return false // a container's start: once per container
+	}
 	if p.alerts == nil {
 		p.alerts = map[string]*alertFold{}
 	}

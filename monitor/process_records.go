@@ -44,6 +44,8 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 			Ret:               e.Ret,
 			Execveat:          e.Flags&event.ExecFlagExecveat != 0,
 			ExeDeleted:        e.Flags&event.ExecFlagExeDeleted != 0,
+			ExeUpperLayer:     e.Flags&event.ExecFlagExeUpper != 0,
+			ExeTmpfs:          e.Flags&event.ExecFlagExeTmpfs != 0,
 			StdioSockets:      stdioSockets(e.Flags),
 			LDPreload:         e.Flags&event.ExecFlagLDPreload != 0,
 			LDPreloadValue:    e.Preload,

@@ -27,8 +27,8 @@ type processor struct {
 	outq    chan<- *record.Record
 	started time.Time
 
-	bootOffset int64  // wall ns - boottime ns
-	hostMntNS  uint32 // the host's mount namespace (init's): others are named in records
+	bootOffset int64          // wall ns - boottime ns
+	hostIno    hostNamespaces // init's: others are named in records
 
 	// counters
 	lostPerf         uint64
@@ -89,20 +89,27 @@ func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
 		intervalStart: time.Now(),
 	}
 	p.calibrate()
-	p.hostMntNS = hostMntNS()
+	p.hostIno = readHostNamespaces()
 	return p
 }
 
-// hostMntNS is init's mount namespace inode, or the monitor's own when
-// init's cannot be read; 0 if neither can (then every namespace is named).
-func hostMntNS() uint32 {
-	for _, p := range []string{"/proc/1/ns/mnt", "/proc/self/ns/mnt"} {
-		var st unix.Stat_t
-		if unix.Stat(p, &st) == nil {
-			return uint32(st.Ino)
+// hostNamespaces are the inode numbers of init's namespaces.
+type hostNamespaces struct{ mnt, pid, net, user uint32 }
+
+// readHostNamespaces reads init's namespaces, or the monitor's own where
+// init's cannot be read; 0 where neither can (then every namespace of
+// that kind is named).
+func readHostNamespaces() hostNamespaces {
+	ino := func(kind string) uint32 {
+		for _, dir := range []string{"/proc/1/ns/", "/proc/self/ns/"} {
+			var st unix.Stat_t
+			if unix.Stat(dir+kind, &st) == nil {
+				return uint32(st.Ino)
+			}
 		}
+		return 0
 	}
-	return 0
+	return hostNamespaces{mnt: ino("mnt"), pid: ino("pid"), net: ino("net"), user: ino("user")}
 }
 
 // calibrate maps CLOCK_BOOTTIME (kernel timestamps) to wall-clock time.
@@ -146,6 +153,7 @@ func (p *processor) handle(b []byte) {
 	}
 	if r != nil {
 		r.Container = p.containers.of(hdr.CgroupID)
+		p.fromContainer(r)
 	}
 	p.emit(r)
 }

@@ -147,10 +147,12 @@ func Run(ctx context.Context, cfg Config) error {
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.maps.kernelStats
 	p.containers.names = l.maps.namesOfCgroup
+	var found chan container.Meta // the runtime API's answers; nil: none
 	if cfg.DockerSocket != "" {
 		if _, err := os.Stat(cfg.DockerSocket); err == nil {
-			ask, found := make(chan string, 256), make(chan container.Meta, 256)
-			p.containers.ask, p.containers.found = ask, found
+			ask := make(chan string, 256)
+			found = make(chan container.Meta, 256)
+			p.containers.ask = ask
 			metaCtx, stopMeta := context.WithCancel(context.Background())
 			defer stopMeta()
 			go metaLoop(metaCtx, container.NewDockerAPI(cfg.DockerSocket), ask, found)
@@ -200,6 +202,8 @@ loop:
 			splitBatch(b, p.handle)
 		case n := <-lost:
 			p.lostPerf += n
+		case m := <-found:
+			p.onContainerMeta(m)
 		case <-tick:
 			p.emitMonitor(p.statsRecord(false))
 		case <-calib.C:

@@ -64,7 +64,7 @@ func (p *processor) scriptOf(exe, filename, cwd []byte, args [][]byte, root stri
 // rootOf is where a process's files are seen from here: "" in the host's
 // mount namespace, its /proc/<pid>/root in another.
 func (p *processor) rootOf(h *event.Header) string {
-	if h.MntNS == 0 || p.hostMntNS == 0 || h.MntNS == p.hostMntNS {
+	if h.MntNS == 0 || p.hostIno.mnt == 0 || h.MntNS == p.hostIno.mnt {
 		return ""
 	}
 	return "/proc/" + strconv.FormatUint(uint64(h.PID), 10) + "/root"

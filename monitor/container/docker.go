@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 )
@@ -19,6 +20,19 @@ type Meta struct {
 	ImageID   string // sha256:...
 	Pod       string // Kubernetes labels, when kubelet made it
 	Namespace string
+
+	StartedAt   time.Time
+	Privileged  bool
+	Risks       []string // what lets it reach the host (Risks)
+	Healthcheck []string // the argv the engine runs in it as its health check, nil when none
+	RootFS      string   // its root on the host (overlay's merged directory), "" when unknown
+	Mounts      []Mount  // what it mounts from the host, longest destination first
+}
+
+// Mount is a host path mounted into a container.
+type Mount struct {
+	Source, Destination string
+	RW                  bool
 }
 
 // DefaultDockerSocket is where Docker Engine listens.
@@ -49,9 +63,31 @@ type dockerInspect struct {
 	Name   string `json:"Name"`
 	Image  string `json:"Image"` // the image id
 	Config struct {
-		Image  string            `json:"Image"` // as given to docker run
-		Labels map[string]string `json:"Labels"`
+		Image       string            `json:"Image"` // as given to docker run
+		Labels      map[string]string `json:"Labels"`
+		Healthcheck *struct {
+			Test []string `json:"Test"`
+		} `json:"Healthcheck"`
 	} `json:"Config"`
+	State struct {
+		StartedAt time.Time `json:"StartedAt"`
+	} `json:"State"`
+	HostConfig struct {
+		Privileged  bool     `json:"Privileged"`
+		PidMode     string   `json:"PidMode"`
+		CapAdd      []string `json:"CapAdd"`
+		SecurityOpt []string `json:"SecurityOpt"`
+	} `json:"HostConfig"`
+	Mounts []struct {
+		Type        string `json:"Type"`
+		Source      string `json:"Source"`
+		Destination string `json:"Destination"`
+		RW          bool   `json:"RW"`
+	} `json:"Mounts"`
+	GraphDriver struct {
+		Name string            `json:"Name"`
+		Data map[string]string `json:"Data"`
+	} `json:"GraphDriver"`
 }
 
 // Inspect returns the container's metadata.
@@ -60,10 +96,39 @@ func (d *DockerAPI) Inspect(ctx context.Context, id string) (Meta, error) {
 	if err := d.get(ctx, "/containers/"+id+"/json", &in); err != nil {
 		return Meta{}, err
 	}
-	return Meta{
+	m := Meta{
 		ID: in.ID, Name: strings.TrimPrefix(in.Name, "/"), Image: in.Config.Image, ImageID: in.Image,
 		Pod: in.Config.Labels["io.kubernetes.pod.name"], Namespace: in.Config.Labels["io.kubernetes.pod.namespace"],
-	}, nil
+		StartedAt: in.State.StartedAt, Privileged: in.HostConfig.Privileged,
+		RootFS: in.GraphDriver.Data["MergedDir"],
+	}
+	if hc := in.Config.Healthcheck; hc != nil {
+		m.Healthcheck = healthcheckArgv(hc.Test)
+	}
+	for _, mt := range in.Mounts {
+		if mt.Type == "bind" || mt.Type == "volume" {
+			m.Mounts = append(m.Mounts, Mount{Source: mt.Source, Destination: mt.Destination, RW: mt.RW})
+		}
+	}
+	sort.Slice(m.Mounts, func(i, j int) bool { return len(m.Mounts[i].Destination) > len(m.Mounts[j].Destination) })
+	m.Risks = risks(m.Privileged, in.HostConfig.PidMode, in.HostConfig.CapAdd, in.HostConfig.SecurityOpt, m.Mounts)
+	return m, nil
+}
+
+// healthcheckArgv is the command line Docker Engine execs for a health
+// check's Test: ["CMD", argv...] as is, ["CMD-SHELL", cmd] through
+// /bin/sh -c; nil for NONE or an inherited one.
+func healthcheckArgv(test []string) []string {
+	if len(test) < 2 {
+		return nil
+	}
+	switch test[0] {
+	case "CMD":
+		return test[1:]
+	case "CMD-SHELL":
+		return []string{"/bin/sh", "-c", test[1]}
+	}
+	return nil
 }
 
 // Running lists the ids of the running containers: those that started

@@ -23,7 +23,8 @@ var goStructs = map[string]struct {
 		"ts_ns": offHdrTs, "cgroup_id": offHdrCgroupID, "type": offHdrType, "size": offHdrSize,
 		"pid": offHdrPid, "tid": offHdrTid, "ppid": offHdrPpid, "uid": offHdrUID, "gid": offHdrGID,
 		"euid": offHdrEUID, "egid": offHdrEGID, "loginuid": offHdrLoginUID, "flags": offHdrFlags,
-		"mnt_ns": offHdrMntNS, "comm": offHdrComm,
+		"mnt_ns": offHdrMntNS, "vpid": offHdrVPID, "pid_ns": offHdrPidNS, "net_ns": offHdrNetNS,
+		"user_ns": offHdrUserNS, "comm": offHdrComm,
 	}},
 	"exec_event": {ExecFixedSize, map[string]uint32{
 		"hdr": 0, "ret": offExecRet, "flags": offExecFlags, "args_len": offExecArgsLen,
@@ -111,7 +112,7 @@ var goEnums = map[string]map[string]int64{
 	},
 	"header_flags": {
 		"HDR_F_LOGINUID": HdrFlagLoginUID, "HDR_F_COMPAT": HdrFlagCompat, "HDR_F_EXE_DELETED": HdrFlagExeDeleted,
-		"HDR_F_CHROOT": HdrFlagChroot,
+		"HDR_F_CHROOT": HdrFlagChroot, "HDR_F_PARENT_OUTSIDE": HdrFlagParentOutside,
 	},
 	"exec_flags": {
 		"EXEC_F_ARGS_TRUNCATED": ExecFlagArgsTruncated, "EXEC_F_EXE_TRUNCATED": ExecFlagExeTruncated,
@@ -120,6 +121,7 @@ var goEnums = map[string]map[string]int64{
 		"EXEC_F_EXE_DELETED": ExecFlagExeDeleted, "EXEC_F_STDIN_SOCK": ExecFlagStdinSock,
 		"EXEC_F_STDOUT_SOCK": ExecFlagStdoutSock, "EXEC_F_STDERR_SOCK": ExecFlagStderrSock,
 		"EXEC_F_LD_PRELOAD": ExecFlagLDPreload, "EXEC_F_COMPAT": ExecFlagCompat,
+		"EXEC_F_EXE_UPPER": ExecFlagExeUpper, "EXEC_F_EXE_TMPFS": ExecFlagExeTmpfs,
 	},
 	"file_op": {
 		"FILE_OP_OPEN": FileOpOpen, "FILE_OP_UNLINK": FileOpUnlink, "FILE_OP_RMDIR": FileOpRmdir,

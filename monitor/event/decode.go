@@ -70,6 +70,10 @@ func decodeHeader(h *Header, b []byte) {
 	h.LoginUID = le.Uint32(b[offHdrLoginUID:])
 	h.Flags = le.Uint32(b[offHdrFlags:])
 	h.MntNS = le.Uint32(b[offHdrMntNS:])
+	h.VPID = le.Uint32(b[offHdrVPID:])
+	h.PidNS = le.Uint32(b[offHdrPidNS:])
+	h.NetNS = le.Uint32(b[offHdrNetNS:])
+	h.UserNS = le.Uint32(b[offHdrUserNS:])
 	h.Comm = cstring(b[offHdrComm : offHdrComm+TaskCommLen])
 }
 

@@ -57,6 +57,9 @@ const (
 	HdrFlagCompat     = 1 << 1
 	HdrFlagExeDeleted = 1 << 2
 	HdrFlagChroot     = 1 << 3
+	// the real parent is outside the task's pid namespace (a runtime put
+	// the task in its container: the entrypoint, docker exec's process)
+	HdrFlagParentOutside = 1 << 4
 )
 
 // Exec flags (enum exec_flags).
@@ -73,6 +76,8 @@ const (
 	ExecFlagStderrSock        = 1 << 9
 	ExecFlagLDPreload         = 1 << 10
 	ExecFlagCompat            = 1 << 11
+	ExecFlagExeUpper          = 1 << 12 // on overlayfs, in its upper layer (container drift)
+	ExecFlagExeTmpfs          = 1 << 13 // on tmpfs
 )
 
 // Kernel-side drop counters (enum stat_counter), indexes of the "stats" map.
@@ -217,8 +222,12 @@ const (
 	offHdrLoginUID = 52
 	offHdrFlags    = 56
 	offHdrMntNS    = 60
-	offHdrComm     = 64
-	HeaderSize     = 80
+	offHdrVPID     = 64
+	offHdrPidNS    = 68
+	offHdrNetNS    = 72
+	offHdrUserNS   = 76
+	offHdrComm     = 80
+	HeaderSize     = 96
 
 	offExecRet         = HeaderSize + 0
 	offExecFlags       = HeaderSize + 4
@@ -362,6 +371,10 @@ type Header struct {
 	LoginUID uint32
 	Flags    uint32
 	MntNS    uint32 // mount namespace inode number, 0 = unknown
+	VPID     uint32 // the thread-group id in the task's own pid namespace
+	PidNS    uint32 // pid, network and user namespace inode numbers, 0 = unknown
+	NetNS    uint32
+	UserNS   uint32
 	Comm     []byte // without trailing NULs; aliases the record
 }
 
@@ -373,6 +386,10 @@ func (h *Header) Compat() bool { return h.Flags&HdrFlagCompat != 0 }
 
 // ExeDeleted says whether the task's executable had no link left.
 func (h *Header) ExeDeleted() bool { return h.Flags&HdrFlagExeDeleted != 0 }
+
+// ParentOutside says whether the task's real parent was outside its pid
+// namespace.
+func (h *Header) ParentOutside() bool { return h.Flags&HdrFlagParentOutside != 0 }
 
 // Chrooted says whether the task's root was not its mount namespace's root:
 // its paths then carry how many of their bytes are that root (RootLen).

@@ -167,6 +167,18 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		if p.MntNS != 0 {
 			d = d.Uint32("mnt_ns", p.MntNS)
 		}
+		if p.PidNS != 0 {
+			d = d.Uint32("vpid", p.VPID).Uint32("pid_ns", p.PidNS)
+			if p.ParentOutsideNS {
+				d = d.Bool("parent_outside_ns", true)
+			}
+		}
+		if p.NetNS != 0 {
+			d = d.Uint32("net_ns", p.NetNS)
+		}
+		if p.UserNS != 0 {
+			d = d.Uint32("user_ns", p.UserNS)
+		}
 		if len(p.Root) > 0 {
 			d = bytesDict(d, "root", p.Root)
 		}
@@ -191,6 +203,12 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 				d = d.Str(f.k, f.v)
 			}
 		}
+		if c.Privileged {
+			d = d.Bool("privileged", true)
+		}
+		if len(c.Risks) > 0 {
+			d = d.Strs("risks", c.Risks)
+		}
 		e = e.Dict("container", d)
 	}
 	if x := r.Exec; x != nil {
@@ -202,6 +220,15 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		}
 		if x.ExeDeleted {
 			d = d.Bool("exe_deleted", true)
+		}
+		if x.ExeUpperLayer {
+			d = d.Bool("exe_upper_layer", true)
+		}
+		if x.ExeTmpfs {
+			d = d.Bool("exe_tmpfs", true)
+		}
+		if x.Healthcheck {
+			d = d.Bool("healthcheck", true)
 		}
 		if len(x.StdioSockets) > 0 {
 			d = d.Strs("stdio_sockets", x.StdioSockets)

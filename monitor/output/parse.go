@@ -38,14 +38,16 @@ type jsonRecord struct {
 	} `json:"folded"`
 	Process   *jsonProcess `json:"process"`
 	Container *struct {
-		ID        string `json:"id"`
-		Name      string `json:"name"`
-		Image     string `json:"image"`
-		ImageID   string `json:"image_id"`
-		Runtime   string `json:"runtime"`
-		Pod       string `json:"pod"`
-		Namespace string `json:"namespace"`
-		PodUID    string `json:"pod_uid"`
+		ID         string   `json:"id"`
+		Name       string   `json:"name"`
+		Image      string   `json:"image"`
+		ImageID    string   `json:"image_id"`
+		Runtime    string   `json:"runtime"`
+		Pod        string   `json:"pod"`
+		Namespace  string   `json:"namespace"`
+		PodUID     string   `json:"pod_uid"`
+		Privileged bool     `json:"privileged"`
+		Risks      []string `json:"risks"`
 	} `json:"container"`
 	Exec *jsonExec `json:"exec"`
 	Exit *jsonExit `json:"exit"`
@@ -81,6 +83,11 @@ type jsonProcess struct {
 	ScriptHex                            string   `json:"script_hex"`
 	ExeDeleted                           bool     `json:"exe_deleted"`
 	MntNS                                uint32   `json:"mnt_ns"`
+	VPID                                 uint32   `json:"vpid"`
+	PidNS                                uint32   `json:"pid_ns"`
+	NetNS                                uint32   `json:"net_ns"`
+	UserNS                               uint32   `json:"user_ns"`
+	ParentOutsideNS                      bool     `json:"parent_outside_ns"`
 	Root                                 string   `json:"root"`
 	RootHex                              string   `json:"root_hex"`
 	Args                                 []string `json:"args"`
@@ -104,6 +111,9 @@ type jsonExec struct {
 	Execveat          bool         `json:"execveat"`
 	FilenameTruncated bool         `json:"filename_truncated"`
 	ExeDeleted        bool         `json:"exe_deleted"`
+	ExeUpperLayer     bool         `json:"exe_upper_layer"`
+	ExeTmpfs          bool         `json:"exe_tmpfs"`
+	Healthcheck       bool         `json:"healthcheck"`
 	StdioSockets      []string     `json:"stdio_sockets"`
 	LDPreload         bool         `json:"ld_preload"`
 	PathMisses        int          `json:"path_misses"`
@@ -301,7 +311,8 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	if p := j.Process; p != nil {
 		rp := &record.Process{PID: p.PID, TID: p.TID, PPID: p.PPID, UID: p.UID, GID: p.GID, EUID: p.EUID,
 			EGID: p.EGID, Compat: p.Compat, ExeDeleted: p.ExeDeleted, ArgsTruncated: p.ArgsTruncated,
-			MntNS: p.MntNS}
+			MntNS: p.MntNS, VPID: p.VPID, PidNS: p.PidNS, NetNS: p.NetNS, UserNS: p.UserNS,
+			ParentOutsideNS: p.ParentOutsideNS}
 		if p.LoginUID != nil {
 			rp.LoginUID, rp.HasLoginUID = *p.LoginUID, true
 		}
@@ -345,11 +356,11 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	}
 	if c := j.Container; c != nil {
 		r.Container = &record.Container{ID: c.ID, Runtime: c.Runtime, PodUID: c.PodUID, Name: c.Name, Image: c.Image,
-			ImageID: c.ImageID, Pod: c.Pod, Namespace: c.Namespace}
+			ImageID: c.ImageID, Pod: c.Pod, Namespace: c.Namespace, Privileged: c.Privileged, Risks: c.Risks}
 	}
 	if x := j.Exec; x != nil {
 		e := &record.Exec{Ret: x.Ret, Execveat: x.Execveat, FilenameTruncated: x.FilenameTruncated,
-			ExeDeleted: x.ExeDeleted, StdioSockets: x.StdioSockets, LDPreload: x.LDPreload,
+			ExeDeleted: x.ExeDeleted, ExeUpperLayer: x.ExeUpperLayer, ExeTmpfs: x.ExeTmpfs, Healthcheck: x.Healthcheck, StdioSockets: x.StdioSockets, LDPreload: x.LDPreload,
 			PathMisses: x.PathMisses}
 		e.Filename, err = untrusted(x.Filename, x.FilenameHex)
 		keep(err)

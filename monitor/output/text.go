@@ -74,6 +74,11 @@ func (t *textEncoder) encode(r *record.Record) []byte {
 		b = t.monitor(b, r)
 	case r.Process != nil:
 		b = t.process(b, r)
+	case r.Container != nil: // container_start
+		b = containerKV(b, r.Container)
+		if c := r.Container; len(c.Risks) > 0 {
+			b = kvs(b, "risks", strings.Join(c.Risks, ", "))
+		}
 	}
 	if len(r.Rules) > 0 {
 		names := make([]string, len(r.Rules))
@@ -100,6 +105,21 @@ func (t *textEncoder) encode(r *record.Record) []byte {
 	}
 	b = append(b, '\n')
 	t.buf = b
+	return b
+}
+
+// containerKV names the container a record came from.
+func containerKV(b []byte, c *record.Container) []byte {
+	if c == nil {
+		return b
+	}
+	b = kvs(b, "container", c.ShortID())
+	if c.Name != "" {
+		b = kvs(b, "container_name", c.Name)
+	}
+	if c.Image != "" {
+		b = kvs(b, "image", c.Image)
+	}
 	return b
 }
 
@@ -181,15 +201,10 @@ func (t *textEncoder) process(b []byte, r *record.Record) []byte {
 	if p.MntNS != 0 {
 		b = kvu(b, "mnt_ns", uint64(p.MntNS))
 	}
-	if c := r.Container; c != nil {
-		b = kvs(b, "container", c.ShortID())
-		if c.Name != "" {
-			b = kvs(b, "container_name", c.Name)
-		}
-		if c.Image != "" {
-			b = kvs(b, "image", c.Image)
-		}
+	if p.PidNS != 0 {
+		b = kvu(b, "vpid", uint64(p.VPID))
 	}
+	b = containerKV(b, r.Container)
 	if x := r.Exec; x != nil {
 		if x.Ret != 0 {
 			b = kv(b, "filename", x.Filename)

@@ -57,6 +57,7 @@ const (
 	CatSyscall   = "syscall"
 	CatPrivilege = "privilege"
 	CatMonitor   = "monitor"
+	CatContainer = "container"
 )
 
 // FileEvents and NetworkEvents are the events of the file and network
@@ -102,7 +103,9 @@ type Container struct {
 	PodUID  string // Kubernetes: the pod's uid
 	// from the runtime's API, once it answered (never waited for)
 	Name, Image, ImageID string
-	Pod, Namespace       string // Kubernetes labels
+	Pod, Namespace       string   // Kubernetes labels
+	Privileged           bool     // started with --privileged
+	Risks                []string // what of its configuration reaches the host, in words (monitor/container)
 }
 
 // ShortID is the id as docker ps shows it: 12 digits.
@@ -135,14 +138,18 @@ type Process struct {
 	Compat               bool   // acting through the 32-bit syscall ABI
 	ExeDeleted           bool   // its executable had no link left (deleted, memfd)
 	MntNS                uint32 // its mount namespace, when not the host's (0 otherwise)
-	Root                 []byte // its root directory when chrooted, from its mount namespace's root
-	Comm                 []byte
-	Exe                  []byte
-	Script               []byte // the script an interpreter runs (dpkg-preconfigure for perl)
-	Args                 [][]byte
-	ArgsTruncated        bool
-	Cwd                  []byte
-	Ancestry             []Ancestor
+	// its pid in its own pid namespace, and its pid, network and user
+	// namespaces: each when not the host's (0 otherwise)
+	VPID, PidNS, NetNS, UserNS uint32
+	ParentOutsideNS            bool   // its real parent is outside its pid namespace (put there by a runtime)
+	Root                       []byte // its root directory when chrooted, from its mount namespace's root
+	Comm                       []byte
+	Exe                        []byte
+	Script                     []byte // the script an interpreter runs (dpkg-preconfigure for perl)
+	Args                       [][]byte
+	ArgsTruncated              bool
+	Cwd                        []byte
+	Ancestry                   []Ancestor
 }
 
 // Ancestor is a parent, grandparent, ... of the acting process.
@@ -159,6 +166,9 @@ type Exec struct {
 	Execveat          bool
 	FilenameTruncated bool
 	ExeDeleted        bool     // the executable has no link: deleted, or a memfd
+	ExeUpperLayer     bool     // the executable is in an overlayfs upper layer: not in a container's image
+	ExeTmpfs          bool     // the executable is on tmpfs (/dev/shm, /run)
+	Healthcheck       bool     // the container engine ran it as the container's health check
 	PathMisses        int      // failed tries of the same name in other PATH directories before this exec, folded into it
 	StdioSockets      []string // which of stdin, stdout, stderr are sockets
 	LDPreload         bool     // LD_PRELOAD is set in the new environment

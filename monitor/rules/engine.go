@@ -292,7 +292,7 @@ func (e *Engine) rule(name string) *rule { return e.byName[name] }
 // the highest of them.  Exceptions, allowlists (global and per rule) and
 // disabled rules are honoured.
 func (e *Engine) Evaluate(r *record.Record) {
-	if r.Process == nil || r.Category == record.CatMonitor {
+	if !judged(r) {
 		return
 	}
 	rs, ok := e.byEvent[r.Event]
@@ -304,7 +304,7 @@ func (e *Engine) Evaluate(r *record.Record) {
 	}
 	exe := "" // copied from the record only for a rule that matched
 	parent, parentScript, script := "", "", ""
-	if len(r.Process.Ancestry) > 0 {
+	if r.Process != nil && len(r.Process.Ancestry) > 0 {
 		parent, parentScript = r.Process.Ancestry[0].Exe, r.Process.Ancestry[0].Script
 	}
 	e.act.reset(r, e.self)
@@ -312,13 +312,19 @@ func (e *Engine) Evaluate(r *record.Record) {
 		if !ru.enabled || !e.matchesIn(ru) {
 			continue
 		}
-		if exe == "" {
-			exe, script = string(r.Process.Exe), string(r.Process.Script)
-		}
-		if e.policy.Allow.Allows(exe, r.Process.UID, parent) || ru.allow.Allows(exe, r.Process.UID, parent) ||
-			e.policy.Allow.AllowsScript(script, parentScript) || ru.allow.AllowsScript(script, parentScript) ||
-			e.excepted(ru) {
-			continue
+		if r.Process == nil { // a container's start: no process to allow
+			if e.excepted(ru) {
+				continue
+			}
+		} else {
+			if exe == "" {
+				exe, script = string(r.Process.Exe), string(r.Process.Script)
+			}
+			if e.policy.Allow.Allows(exe, r.Process.UID, parent) || ru.allow.Allows(exe, r.Process.UID, parent) ||
+				e.policy.Allow.AllowsScript(script, parentScript) || ru.allow.AllowsScript(script, parentScript) ||
+				e.excepted(ru) {
+				continue
+			}
 		}
 		r.Rules = append(r.Rules, record.Rule{Name: ru.name, Severity: ru.severity, Mitre: ru.mitre, Description: ru.description})
 		if ru.severity > r.Severity {
@@ -327,9 +333,15 @@ func (e *Engine) Evaluate(r *record.Record) {
 	}
 }
 
+// judged says whether rules judge a record: a process's act, or a
+// container's start (no process: the runtime's API told of it).
+func judged(r *record.Record) bool {
+	return r.Category != record.CatMonitor && (r.Process != nil || r.Category == record.CatContainer)
+}
+
 // matches evaluates a rule's condition alone (Def.Match).
 func (e *Engine) matches(ru *rule, r *record.Record) bool {
-	if r.Process == nil {
+	if !judged(r) {
 		return false
 	}
 	e.act.reset(r, e.self)
@@ -378,7 +390,7 @@ func (e *Engine) excepted(ru *rule) bool {
 // from Evaluate so that an alert folded into an earlier one (most of a
 // storm) is never rendered: the processor calls it for what it prints.
 func (e *Engine) Describe(r *record.Record) {
-	if r.Process == nil {
+	if !judged(r) {
 		return
 	}
 	e.act.reset(r, e.self)

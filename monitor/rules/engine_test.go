@@ -92,6 +92,31 @@ func inContainer(r record.Record) record.Record {
 	return r
 }
 
+// execd marks an exec as put in its container from outside it (docker
+// exec's), with its pid there.
+func execd(r record.Record, vpid uint32) record.Record {
+	r.Process.VPID, r.Process.PidNS, r.Process.ParentOutsideNS = vpid, 4026532183, true
+	return r
+}
+
+// healthcheck marks an exec as the container's health check.
+func healthcheck(r record.Record) record.Record {
+	r.Exec.Healthcheck = true
+	return r
+}
+
+// upper marks an exec's executable as in an overlay's upper layer.
+func upper(r record.Record) record.Record {
+	r.Exec.ExeUpperLayer = true
+	return r
+}
+
+// risky gives a record's container risks.
+func risky(r record.Record, risks ...string) record.Record {
+	r.Container.Risks = risks
+	return r
+}
+
 // created marks an open record as the one that made the file.
 func created(r record.Record) record.Record {
 	r.File.Created = true
@@ -498,6 +523,49 @@ func ruleCases() []ruleCase {
 			inContainer(execRec(proc(100, 0, "/bin/busybox", "cat", "/etc/os-release"))),
 			nil},
 
+		// shell-in-container: the kernel says the parent is outside the
+		// container's pid namespace; the entrypoint is pid 1 there
+		{"shell-in-container", "docker exec -it web-1 bash",
+			execd(inContainer(execRec(proc(100, 0, "/usr/bin/bash", "bash"))), 7),
+			[]string{"shell-in-container"}},
+		{"shell-in-container", "docker exec web-1 sh -c id (busybox)",
+			execd(inContainer(execRec(proc(100, 0, "/bin/busybox", "sh", "-c", "id"))), 12),
+			[]string{"shell-in-container"}},
+		{"shell-in-container", "the entrypoint is a shell (docker run img sh -c ...)",
+			execd(inContainer(execRec(proc(100, 0, "/bin/sh", "sh", "-c", "exec nginx"))), 1),
+			nil},
+		{"shell-in-container", "a shell the container's own process started",
+			inContainer(execRec(proc(100, 0, "/bin/sh", "sh", "-c", "date"))),
+			nil},
+		{"shell-in-container", "the health check's sh -c",
+			healthcheck(execd(inContainer(execRec(proc(100, 0, "/bin/sh", "/bin/sh", "-c", "wget -q -O- localhost"))), 30)),
+			nil},
+		{"shell-in-container", "docker exec of a program that is no shell",
+			execd(inContainer(execRec(proc(100, 0, "/usr/bin/env", "env"))), 7),
+			nil},
+
+		// container-drift: the kernel says where the executable lives
+		{"container-drift", "a binary copied to /tmp in the container and run",
+			upper(inContainer(execRec(proc(100, 0, "/tmp/bb", "/tmp/bb", "true")))),
+			[]string{"exec-from-writable-dir", "container-drift"}},
+		{"container-drift", "a program made executable in /usr/local/bin after the start",
+			upper(inContainer(execRec(proc(100, 0, "/usr/local/bin/tool", "tool")))),
+			[]string{"container-drift"}},
+		{"container-drift", "the image's own program",
+			inContainer(execRec(proc(100, 0, "/usr/local/bin/tool", "tool"))),
+			nil},
+		{"container-drift", "a program written on the host (no container)",
+			upper(execRec(proc(100, 0, "/usr/local/bin/tool", "tool"))),
+			nil},
+
+		// dangerous-container: the API's configuration, in words
+		{"dangerous-container", "started with the docker socket mounted",
+			risky(inContainer(record.Record{Event: "container_start", Category: record.CatContainer}), "runtime socket /var/run/docker.sock mounted"),
+			[]string{"dangerous-container"}},
+		{"dangerous-container", "an ordinary container's start",
+			inContainer(record.Record{Event: "container_start", Category: record.CatContainer}),
+			nil},
+
 		// timestomp: the kernel reports only explicit times from a process
 		// that created nothing; the rule reads the times
 		{"timestomp", "touch -d 2001-01-01 on a file someone else made",
@@ -833,6 +901,12 @@ func ruleCases() []ruleCase {
 		{"container-escape", "a process in a container entering the host's mount namespace",
 			setnsRec(inMntNS(proc(100, 0, "/usr/bin/nsenter"), 4026532301), true),
 			[]string{"container-escape"}},
+		{"container-escape", "a container's process entering the host's mount namespace (after it, its mount namespace is the host's)",
+			inContainer(setnsRec(proc(100, 0, "/bin/busybox", "nsenter", "-t", "4242", "-m"), true)),
+			[]string{"container-escape"}},
+		{"container-escape", "a container's process entering its own container's namespace",
+			inContainer(setnsRec(inMntNS(proc(100, 0, "/bin/busybox", "nsenter", "-t", "1", "-m"), 4026532301), false)),
+			nil},
 		{"container-escape", "a host admin's nsenter into a container's namespace",
 			setnsRec(proc(100, 0, "/usr/bin/nsenter"), false),
 			nil},

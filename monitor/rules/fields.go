@@ -164,6 +164,11 @@ var Fields = func() []Field {
 			return str(p.Root)
 		}, types.String("/"))},
 		{"process.mnt_ns", cel.IntType, "mount namespace inode when not the host's, else 0", procf(func(p *record.Process) ref.Val { return u32(p.MntNS) }, noInt)},
+		{"process.vpid", cel.IntType, "pid in its own pid namespace when not the host's, else 0", procf(func(p *record.Process) ref.Val { return u32(p.VPID) }, noInt)},
+		{"process.pid_ns", cel.IntType, "pid namespace inode when not the host's, else 0", procf(func(p *record.Process) ref.Val { return u32(p.PidNS) }, noInt)},
+		{"process.net_ns", cel.IntType, "network namespace inode when not the host's, else 0", procf(func(p *record.Process) ref.Val { return u32(p.NetNS) }, noInt)},
+		{"process.user_ns", cel.IntType, "user namespace inode when not the host's, else 0", procf(func(p *record.Process) ref.Val { return u32(p.UserNS) }, noInt)},
+		{"process.parent_outside_ns", cel.BoolType, "its real parent is outside its pid namespace: a runtime put it in its container (entrypoint, docker exec)", procf(func(p *record.Process) ref.Val { return types.Bool(p.ParentOutsideNS) }, noBool)},
 		{"process.exe_deleted", cel.BoolType, "", procf(func(p *record.Process) ref.Val { return types.Bool(p.ExeDeleted) }, noBool)},
 		{"process.args", strList, "", procf(func(p *record.Process) ref.Val {
 			out := make([]string, len(p.Args))
@@ -213,6 +218,9 @@ var Fields = func() []Field {
 		{"exec.stdout_to_script", cel.StringType, "the script it runs, \"\" when none", stdoutTo(func(p *record.PipeEnd) ref.Val { return types.String(p.Script) })},
 		{"exec.dropped_by", cel.StringType, "the executable that dropped this program's file into a system directory since the monitor started (its write raised system-binary-dropped), \"\" when none", execf(func(x *record.Exec) ref.Val { return types.String(x.DroppedBy) }, noStr)},
 		{"exec.exe_deleted", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeDeleted) }, noBool)},
+		{"exec.exe_upper_layer", cel.BoolType, "the executable is in an overlayfs upper layer (in a container: not in its image)", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeUpperLayer) }, noBool)},
+		{"exec.exe_tmpfs", cel.BoolType, "the executable is on tmpfs", execf(func(x *record.Exec) ref.Val { return types.Bool(x.ExeTmpfs) }, noBool)},
+		{"exec.healthcheck", cel.BoolType, "the container engine ran it as the container's health check (its command line is the check's)", execf(func(x *record.Exec) ref.Val { return types.Bool(x.Healthcheck) }, noBool)},
 		{"exec.stdio_sockets", strList, "which of stdin, stdout, stderr are sockets", execf(func(x *record.Exec) ref.Val { return strs(x.StdioSockets) }, emptyStrings)},
 		{"exec.ld_preload", cel.BoolType, "", execf(func(x *record.Exec) ref.Val { return types.Bool(x.LDPreload) }, noBool)},
 
@@ -229,6 +237,15 @@ var Fields = func() []Field {
 		{"container.image_id", cel.StringType, "", containerField(func(c *record.Container) string { return c.ImageID })},
 		{"container.pod", cel.StringType, "Kubernetes: the pod's name (label io.kubernetes.pod.name)", containerField(func(c *record.Container) string { return c.Pod })},
 		{"container.namespace", cel.StringType, "Kubernetes: the pod's namespace", containerField(func(c *record.Container) string { return c.Namespace })},
+		{"container.privileged", cel.BoolType, "started with --privileged (from the runtime's API)", func(v *view) ref.Val {
+			return types.Bool(v.r.Container != nil && v.r.Container.Privileged)
+		}},
+		{"container.risks", strList, "what of its configuration reaches the host, in words: privileged, host pid namespace, capability SYS_ADMIN, runtime socket ... mounted, host / mounted read-only, ...", func(v *view) ref.Val {
+			if v.r.Container == nil {
+				return emptyStrings
+			}
+			return strs(v.r.Container.Risks)
+		}},
 
 		{"file.path", cel.StringType, "", file(func(x *record.File) ref.Val { return str(x.Path) }, noStr)},
 		{"file.host_path", cel.StringType, "the path from the mount namespace's root (file.path unless chrooted)", file(func(x *record.File) ref.Val {
@@ -476,7 +493,7 @@ func (a *activation) macro(m *macro) ref.Val {
 }
 
 // recordEvents are the events of records that are not syscalls.
-var recordEvents = slices.Concat([]string{"exec", "exit", "fork", "privilege"}, record.FileEvents, record.NetworkEvents)
+var recordEvents = slices.Concat([]string{"exec", "exit", "fork", "privilege", "container_start"}, record.FileEvents, record.NetworkEvents)
 
 // timeSet is a time of file.mtime_set or atime_set as the JSON writes it.
 func timeSet(t time.Time) ref.Val {

@@ -1,0 +1,216 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// argsHave matches a record whose command line contains s.
+func argsHave(s string) func(rec) bool {
+	return func(r rec) bool { return strings.Contains(strings.Join(r.strs("process", "args"), " "), s) }
+}
+
+func ruleNames(r rec) []string {
+	var out []string
+	rules, _ := r.get("rules").([]any)
+	for _, x := range rules {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m["name"].(string))
+		}
+	}
+	return out
+}
+
+// The container rules on a real Docker engine, each beside its benign twin:
+// a shell exec'd into a running container (not its entrypoint, not what
+// it starts itself), a program that is not in the image (not the image's
+// own), a container started with the docker socket or the host's root
+// mounted (not an ordinary one), and a process of a container entering the
+// host's mount namespace (not its own).  A read of the container's
+// /etc/shadow is the container's, with its place on the host.
+func TestContainerRulesOnARealDockerd(t *testing.T) {
+	client, image := dockerImage(t)
+	m := startMonitor(t)
+	suffix := strconv.Itoa(int(time.Now().UnixNano() % 1000000))
+	run := func(name string, args ...string) string {
+		id := docker(t, client, append([]string{"run", "-d", "--name", name}, args...)...)
+		t.Cleanup(func() { exec.Command(client, "rm", "-f", name).Run() })
+		return id
+	}
+	// the entrypoint is a shell: pid 1 in its namespace, no alert
+	name := "e2e-ctr-" + suffix
+	id := run(name, image, "sh", "-c", "sleep 120")
+	in := containerIs(id)
+	entry := m.waitFor(t, 20*time.Second, "the entrypoint's exec", and(eventIs("exec"), in, argsHave("sleep 120")))
+	if entry.num("process", "vpid") != 1 {
+		t.Errorf("the entrypoint's vpid = %v, want 1", entry.get("process", "vpid"))
+	}
+	if entry.num("process", "pid_ns") == 0 || entry.num("process", "net_ns") == 0 {
+		t.Errorf("the entrypoint carries no pid or net namespace: %v", entry.get("process"))
+	}
+	if hasRule(entry, "shell-in-container") {
+		t.Errorf("the entrypoint shell raised shell-in-container: %v", entry)
+	}
+
+	t.Run("shell-in-container", func(t *testing.T) {
+		docker(t, client, "exec", name, "sh", "-c", "true marker-exec-sh")
+		r := m.waitFor(t, 20*time.Second, "the exec'd sh", and(eventIs("exec"), in, argsHave("marker-exec-sh")))
+		if !hasRule(r, "shell-in-container") || r.str("severity") != "warn" {
+			t.Errorf("docker exec sh: rules %v severity %s, want shell-in-container at warn", ruleNames(r), r.str("severity"))
+		}
+		if v := r.num("process", "vpid"); v <= 1 || r.get("process", "parent_outside_ns") != true {
+			t.Errorf("the exec'd sh: vpid %v parent_outside_ns %v, want > 1 and true", v, r.get("process", "parent_outside_ns"))
+		}
+		// twins: a program that is no shell, and a shell a shell started
+		docker(t, client, "exec", name, "busybox", "true", "marker-exec-true")
+		docker(t, client, "exec", name, "sh", "-c", "sh -c 'true marker-inner-sh'; true")
+		for _, marker := range []string{"marker-exec-true", "marker-inner-sh"} {
+			r := m.waitFor(t, 20*time.Second, marker, and(eventIs("exec"), in, argsHave(marker), func(r rec) bool {
+				return !strings.Contains(strings.Join(r.strs("process", "args"), " "), "; true")
+			}))
+			if hasRule(r, "shell-in-container") {
+				t.Errorf("%s raised shell-in-container: %v", marker, r)
+			}
+		}
+	})
+
+	t.Run("container-drift", func(t *testing.T) {
+		// busybox runs as busybox only by that name: the copies keep it
+		docker(t, client, "exec", name, "sh", "-c", "busybox mkdir -p /tmp/d /usr/local/x && "+
+			"cp /bin/busybox /tmp/d/busybox && /tmp/d/busybox true drift-tmp && "+
+			"cp /bin/busybox /bb2 && busybox mv /bb2 /usr/local/x/busybox && /usr/local/x/busybox true drift-renamed && "+
+			"/bin/busybox true drift-twin")
+		for _, c := range []struct {
+			marker string
+			drift  bool
+		}{{"drift-tmp", true}, {"drift-renamed", true}, {"drift-twin", false}} {
+			r := m.waitFor(t, 20*time.Second, c.marker, and(eventIs("exec"), in, func(r rec) bool {
+				args := r.strs("process", "args")
+				return len(args) == 3 && args[2] == c.marker
+			}))
+			if hasRule(r, "container-drift") != c.drift || (r.get("exec", "exe_upper_layer") == true) != c.drift {
+				t.Errorf("%s: rules %v exe_upper_layer %v, want drift %v", c.marker, ruleNames(r), r.get("exec", "exe_upper_layer"), c.drift)
+			}
+		}
+	})
+
+	t.Run("both paths", func(t *testing.T) {
+		merged := docker(t, client, "inspect", "-f", "{{.GraphDriver.Data.MergedDir}}", name)
+		docker(t, client, "exec", name, "cat", "/etc/shadow")
+		r := m.waitFor(t, 20*time.Second, "the container's read of /etc/shadow", and(eventIs("open"), in, pathIs("/etc/shadow")))
+		if got := r.str("file", "host_path"); got != merged+"/etc/shadow" {
+			t.Errorf("host_path = %q, want %q", got, merged+"/etc/shadow")
+		}
+		if !hasRule(r, "credential-read") {
+			t.Errorf("the container's read of its /etc/shadow: rules %v, want credential-read", ruleNames(r))
+		}
+	})
+
+	t.Run("dangerous-container", func(t *testing.T) {
+		sock := run(name+"-sock", "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "/:/host:ro", image, "sleep", "60")
+		r := m.waitFor(t, 20*time.Second, "the socket container's start", and(eventIs("container_start"), containerIs(sock)))
+		risks := strings.Join(r.strs("container", "risks"), "; ")
+		if !hasRule(r, "dangerous-container") || !strings.Contains(risks, "runtime socket /var/run/docker.sock mounted") ||
+			!strings.Contains(risks, "host / mounted read-only") {
+			t.Errorf("socket and root mounted: rules %v risks %q", ruleNames(r), risks)
+		}
+		// the twin: the ordinary container started first
+		r = m.waitFor(t, 20*time.Second, "the ordinary container's start", and(eventIs("container_start"), in))
+		if hasRule(r, "dangerous-container") || r.get("container", "risks") != nil {
+			t.Errorf("an ordinary container's start: rules %v risks %v", ruleNames(r), r.get("container", "risks"))
+		}
+		if r.str("container", "name") != name || r.str("container", "image") != image {
+			t.Errorf("container_start = %v, want name %s image %s", r.get("container"), name, image)
+		}
+	})
+
+	// nsenter into the test's own mount namespace (the host's; in the
+	// fresh-machine container, the one the monitor calls the host's) from
+	// a container that shares the host's pid namespace; the twin enters
+	// its own container's
+	t.Run("nsenter into the host", func(t *testing.T) {
+		caps := []string{"--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--cap-add", "SYS_CHROOT",
+			"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined"}
+		self := strconv.Itoa(os.Getpid())
+		esc := docker(t, client, append(append([]string{"create", "--name", name + "-esc", "--pid=host"}, caps...),
+			image, "busybox", "nsenter", "-t", self, "-m", "--", "/bin/true")...)
+		t.Cleanup(func() { exec.Command(client, "rm", "-f", name+"-esc").Run() })
+		docker(t, client, "start", "-a", name+"-esc")
+		r := m.waitFor(t, 20*time.Second, "the escape's setns", and(eventIs("setns"), containerIs(esc)))
+		if !hasRule(r, "container-escape") || r.str("severity") != "critical" {
+			t.Errorf("nsenter into the host from a container: rules %v severity %s: %v", ruleNames(r), r.str("severity"), r)
+		}
+		start := m.waitFor(t, 20*time.Second, "the escape container's start", and(eventIs("container_start"), containerIs(esc)))
+		if !hasRule(start, "dangerous-container") || !strings.Contains(strings.Join(start.strs("container", "risks"), ";"), "host pid namespace") {
+			t.Errorf("a container in the host's pid namespace with SYS_ADMIN: rules %v risks %v", ruleNames(start), start.get("container", "risks"))
+		}
+		own := docker(t, client, append(append([]string{"create", "--name", name + "-own"}, caps...),
+			image, "busybox", "nsenter", "-t", "1", "-m", "--", "/bin/true")...)
+		t.Cleanup(func() { exec.Command(client, "rm", "-f", name+"-own").Run() })
+		docker(t, client, "start", "-a", name+"-own")
+		r = m.waitFor(t, 20*time.Second, "the twin's setns", and(eventIs("setns"), containerIs(own)))
+		if hasRule(r, "container-escape") {
+			t.Errorf("nsenter into the container's own namespace raised container-escape: %v", r)
+		}
+	})
+	m.stop(t)
+}
+
+// The kernel's half, on any kernel (the matrix's guests run no Docker): a
+// pid namespace made with unshare numbers its first process 1 and says
+// its parent is outside; what that process starts has its parent inside.
+// An overlay mounted by hand tells a file of its lower layer from one
+// copied into the upper.
+func TestNamespacesAndTheOverlayUpperLayer(t *testing.T) {
+	dir := t.TempDir()
+	lower, upper, work, merged := filepath.Join(dir, "lower"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
+	for _, d := range []string{lower, upper, work, merged} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, "/bin/true", filepath.Join(lower, "lower-true"), 0o755)
+	if out, err := exec.Command("mount", "-t", "overlay", "overlay", "-o",
+		"lowerdir="+lower+",upperdir="+upper+",workdir="+work, merged).CombinedOutput(); err != nil {
+		t.Fatalf("mount overlay: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", merged).Run() })
+	m := startMonitor(t)
+
+	pid := runIn(t, "/", "unshare", "--pid", "--fork", "sh", "-c", "/bin/true ns-child; exec /bin/true ns-first")
+	argsAre := func(want ...string) func(rec) bool {
+		return func(r rec) bool { return equalStrs(r.strs("process", "args"), want) }
+	}
+	first := m.waitFor(t, 10*time.Second, "the namespace's first process", and(eventIs("exec"), argsAre("/bin/true", "ns-first")))
+	child := m.waitFor(t, 10*time.Second, "what it started", and(eventIs("exec"), argsAre("/bin/true", "ns-child")))
+	if first.num("process", "vpid") != 1 || first.get("process", "parent_outside_ns") != true || first.num("process", "pid_ns") == 0 {
+		t.Errorf("the first process (unshare's child %d): %v, want vpid 1, parent_outside_ns, a pid_ns", pid, first.get("process"))
+	}
+	if child.num("process", "vpid") != 2 || child.get("process", "parent_outside_ns") != nil ||
+		child.num("process", "pid_ns") != first.num("process", "pid_ns") {
+		t.Errorf("its child: %v, want vpid 2 in the same pid_ns, parent inside", child.get("process"))
+	}
+	host := runIn(t, "/", "true", "ns-host")
+	r := m.waitFor(t, 10*time.Second, "a host process", and(eventIs("exec"), pidIs(host)))
+	if r.get("process", "vpid") != nil || r.get("process", "pid_ns") != nil {
+		t.Errorf("a process of the host's pid namespace: %v, want no vpid or pid_ns", r.get("process"))
+	}
+
+	lowerPid := runIn(t, "/", filepath.Join(merged, "lower-true"))
+	copyFile(t, "/bin/true", filepath.Join(merged, "upper-true"), 0o755)
+	upperPid := runIn(t, "/", filepath.Join(merged, "upper-true"))
+	r = m.waitFor(t, 10*time.Second, "the lower layer's program", and(eventIs("exec"), pidIs(lowerPid)))
+	if r.get("exec", "exe_upper_layer") != nil {
+		t.Errorf("a program of the lower layer: exec %v, want no exe_upper_layer", r.get("exec"))
+	}
+	r = m.waitFor(t, 10*time.Second, "the upper layer's program", and(eventIs("exec"), pidIs(upperPid)))
+	if r.get("exec", "exe_upper_layer") != true {
+		t.Errorf("a program copied into the overlay: exec %v, want exe_upper_layer", r.get("exec"))
+	}
+	m.stop(t)
+}
