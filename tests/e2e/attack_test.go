@@ -83,7 +83,7 @@ func noAlertFrom(t *testing.T, m *monitor, pid int, what string) {
 	}
 }
 
-func attackSuite(t *testing.T, m *monitor, fx coverageFixture, h string) {
+func attackSuite(t *testing.T, m *monitor, fx coverageFixture, h string, api *fakeDockerAPI) {
 	wait := func(t *testing.T, what string, preds ...func(rec) bool) rec {
 		t.Helper()
 		return m.waitFor(t, 10*time.Second, what, and(preds...))
@@ -556,6 +556,61 @@ s.sendmsg([struct.pack("=IHHII", 16 + len(status), 1001, 5, 1, 0) + status], [],
 			t.Errorf("apt-get in a plain cgroup carries container %v", c)
 		}
 		assertNotFired(t, r, "package-manager-in-container")
+	})
+
+	t.Run("T1609 shell-in-container: a shell put from outside into a running container's pid namespace (nsenter -p forks into it as runc exec does; a docker-shaped cgroup made by hand); the container's entrypoint shell, pid 1 there, does not fire", func(t *testing.T) {
+		ct, _, id := handMadeCgroups(t)
+		holder := exec.Command("sh", "-c", inCgroup(ct, "unshare --pid --fork --kill-child sh -c 'sleep 60; true'"))
+		if err := holder.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+		entry := wait(t, "the entrypoint shell", eventIs("exec"), containerIs(id), argsAre("sh", "-c", "sleep 60; true"))
+		if entry.num("process", "vpid") != 1 {
+			t.Errorf("the entrypoint's vpid = %v, want 1", entry.get("process", "vpid"))
+		}
+		assertNotFired(t, entry, "shell-in-container")
+		cmd := fmt.Sprintf("nsenter -t %d -p -- sh -c 'true exec-marker'", int(entry.num("process", "pid")))
+		runIn(t, "/", "sh", "-c", inCgroup(ct, cmd))
+		r := wait(t, "the shell exec'd into it", eventIs("exec"), containerIs(id), argsAre("sh", "-c", "true exec-marker"))
+		assertFired(t, r, "shell-in-container")
+	})
+
+	t.Run("T1105 container-drift: a container runs a program copied in after its start (an overlay's upper layer, the layout docker's overlay2 makes, in a docker-shaped cgroup); the image's own program (the lower layer) does not fire", func(t *testing.T) {
+		ct, _, id := handMadeCgroups(t)
+		merged := handMadeOverlay(t)
+		copyFile(t, "/bin/true", filepath.Join(merged, "copied-in"), 0o755)
+		for _, c := range []struct {
+			name  string
+			drift bool
+		}{{"copied-in", true}, {"lower-true", false}} {
+			exe := filepath.Join(merged, c.name)
+			pid := runIn(t, "/", "sh", "-c", inCgroup(ct, exe))
+			r := wait(t, c.name+"'s exec", eventIs("exec"), pidIs(pid), containerIs(id))
+			if c.drift {
+				assertFired(t, r, "container-drift")
+			} else {
+				assertNotFired(t, r, "container-drift")
+			}
+		}
+	})
+
+	t.Run("T1610 dangerous-container: a container the runtime's API says is privileged starts (an API served by the test, for a docker-shaped cgroup made by hand: the guests run no Docker); an ordinary one does not fire", func(t *testing.T) {
+		for _, privileged := range []bool{true, false} {
+			ct, _, id := handMadeCgroups(t)
+			api.set(id, fmt.Sprintf(`{"Id":%q,"Name":"/e2e-ct","Image":"sha256:e2e","Config":{"Image":"e2e:test"},`+
+				`"State":{"StartedAt":%q},"HostConfig":{"Privileged":%v}}`, id, time.Now().UTC().Format(time.RFC3339Nano), privileged))
+			runIn(t, "/", "sh", "-c", inCgroup(ct, "true"))
+			r := wait(t, "the container's start", eventIs("container_start"), containerIs(id))
+			if privileged {
+				assertFired(t, r, "dangerous-container")
+				if risks := r.strs("container", "risks"); len(risks) != 1 || risks[0] != "privileged" || r.get("container", "privileged") != true {
+					t.Errorf("container = %v, want privileged, risks [privileged]", r.get("container"))
+				}
+			} else {
+				assertNotFired(t, r, "dangerous-container")
+			}
+		}
 	})
 
 	t.Run("T1070.006 timestomp: touch -d and touch -r on a file another process made; tar x, cp -p to a new file and touch (now) are not even reported", func(t *testing.T) {

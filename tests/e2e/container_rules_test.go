@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -167,25 +170,10 @@ func TestContainerRulesOnARealDockerd(t *testing.T) {
 // An overlay mounted by hand tells a file of its lower layer from one
 // copied into the upper.
 func TestNamespacesAndTheOverlayUpperLayer(t *testing.T) {
-	dir := t.TempDir()
-	lower, upper, work, merged := filepath.Join(dir, "lower"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
-	for _, d := range []string{lower, upper, work, merged} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	copyFile(t, "/bin/true", filepath.Join(lower, "lower-true"), 0o755)
-	if out, err := exec.Command("mount", "-t", "overlay", "overlay", "-o",
-		"lowerdir="+lower+",upperdir="+upper+",workdir="+work, merged).CombinedOutput(); err != nil {
-		t.Fatalf("mount overlay: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", merged).Run() })
+	merged := handMadeOverlay(t)
 	m := startMonitor(t)
 
 	pid := runIn(t, "/", "unshare", "--pid", "--fork", "sh", "-c", "/bin/true ns-child; exec /bin/true ns-first")
-	argsAre := func(want ...string) func(rec) bool {
-		return func(r rec) bool { return equalStrs(r.strs("process", "args"), want) }
-	}
 	first := m.waitFor(t, 10*time.Second, "the namespace's first process", and(eventIs("exec"), argsAre("/bin/true", "ns-first")))
 	child := m.waitFor(t, 10*time.Second, "what it started", and(eventIs("exec"), argsAre("/bin/true", "ns-child")))
 	if first.num("process", "vpid") != 1 || first.get("process", "parent_outside_ns") != true || first.num("process", "pid_ns") == 0 {
@@ -213,4 +201,67 @@ func TestNamespacesAndTheOverlayUpperLayer(t *testing.T) {
 		t.Errorf("a program copied into the overlay: exec %v, want exe_upper_layer", r.get("exec"))
 	}
 	m.stop(t)
+}
+
+// handMadeOverlay mounts an overlay as docker's overlay2 driver does (a
+// lower layer, an empty upper one) and returns its merged directory, where
+// lower-true is the lower layer's copy of true.
+func handMadeOverlay(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	lower, upper, work, merged := filepath.Join(dir, "lower"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
+	for _, d := range []string{lower, upper, work, merged} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, "/bin/true", filepath.Join(lower, "lower-true"), 0o755)
+	if out, err := exec.Command("mount", "-t", "overlay", "overlay", "-o",
+		"lowerdir="+lower+",upperdir="+upper+",workdir="+work, merged).CombinedOutput(); err != nil {
+		t.Fatalf("mount overlay: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", merged).Run() })
+	return merged
+}
+
+// fakeDockerAPI answers Docker Engine's inspect over a unix socket for the
+// containers a test sets, 404 for any other: for the QEMU guests, which
+// run no Docker (the real engine's answers are TestContainerRulesOnARealDockerd's).
+type fakeDockerAPI struct {
+	sock string
+	mu   sync.Mutex
+	byID map[string]string
+}
+
+func newFakeDockerAPI(t *testing.T) *fakeDockerAPI {
+	t.Helper()
+	api := &fakeDockerAPI{sock: filepath.Join(t.TempDir(), "docker.sock"), byID: map[string]string{}}
+	l, err := net.Listen("unix", api.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/containers/json" {
+			w.Write([]byte("[]"))
+			return
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")
+		api.mu.Lock()
+		body, ok := api.byID[id]
+		api.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(body))
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return api
+}
+
+func (a *fakeDockerAPI) set(id, inspect string) {
+	a.mu.Lock()
+	a.byID[id] = inspect
+	a.mu.Unlock()
 }

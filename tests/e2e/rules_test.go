@@ -44,6 +44,9 @@ var builtinRules = map[string]builtinRule{
 	"setuid-bit-set":               {"warn", true},
 	"timestomp":                    {"info", true},
 	"package-manager-in-container": {"info", true},
+	"shell-in-container":           {"warn", true},
+	"container-drift":              {"warn", true},
+	"dangerous-container":          {"warn", true},
 	"hidden-file-in-temp":          {"info", true},
 	"kernel-code-load":             {"warn", true},
 	"process-injection":            {"warn", true},
@@ -262,7 +265,8 @@ func TestRules(t *testing.T) {
 	}
 	watchDir := t.TempDir()
 	fx := newCoverageFixture(t) // a home the monitor must see at its start
-	m := startMonitor(t, "--watch-path", watchDir)
+	api := newFakeDockerAPI(t)  // dangerous-container's: the QEMU guests run no Docker
+	m := startMonitor(t, "--watch-path", watchDir, "--docker-socket", api.sock)
 	wait := func(t *testing.T, what string, preds ...func(rec) bool) rec {
 		t.Helper()
 		return m.waitFor(t, 10*time.Second, what, and(preds...))
@@ -823,7 +827,7 @@ func TestRules(t *testing.T) {
 		assertNotFired(t, r, "watched-path-modified")
 	})
 
-	attackSuite(t, m, fx, h)
+	attackSuite(t, m, fx, h, api)
 
 	t.Run("every built-in rule fired during the run", func(t *testing.T) {
 		seen := map[string]bool{}
