@@ -33,8 +33,10 @@ func (p *processor) onContainerMeta(m container.Meta) {
 	if name == "" {
 		name = ct.ShortID()
 	}
-	r.Message = fmt.Sprintf("container %s (%s) started", name, ct.Image)
+	// the engine's create event comes before the start: no start time yet
+	r.Message = fmt.Sprintf("container %s (%s) created", name, ct.Image)
 	if !m.StartedAt.IsZero() {
+		r.Message = fmt.Sprintf("container %s (%s) started", name, ct.Image)
 		r.Time = m.StartedAt
 		if m.StartedAt.Before(p.started) {
 			r.Message = fmt.Sprintf("container %s (%s) running since %s, before the monitor", name, ct.Image,

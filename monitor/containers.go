@@ -6,6 +6,7 @@ package monitor
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/container"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -105,14 +106,26 @@ func (c *containers) metaOf(ct *record.Container) *container.Meta {
 func withMeta(ct *record.Container, m *container.Meta) *record.Container {
 	cp := *ct
 	cp.Name, cp.Image, cp.ImageID, cp.Pod, cp.Namespace = m.Name, m.Image, m.ImageID, m.Pod, m.Namespace
-	cp.Privileged, cp.Risks = m.Privileged, m.Risks
+	cp.Build, cp.Privileged, cp.Risks = m.Build, m.Privileged, m.Risks
 	return &cp
 }
 
 // metaLoop answers containers' questions from Docker Engine's API until
 // ctx ends: first the containers already running (known from the start),
-// then each id asked.  An engine that is absent or fails costs a lookup.
+// then each container the engine creates (its events: read before its
+// first process runs, so its first records have it) and each id asked.
+// An engine that is absent or fails costs a lookup.
 func metaLoop(ctx context.Context, api *container.DockerAPI, ask <-chan string, found chan<- container.Meta) {
+	created := make(chan string, 64)
+	go func() {
+		for ctx.Err() == nil {
+			api.Created(ctx, created) // returns when the stream breaks: the engine restarted
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+			}
+		}
+	}()
 	answer := func(id string) {
 		m, err := api.Inspect(ctx, id)
 		if err != nil {
@@ -131,6 +144,8 @@ func metaLoop(ctx context.Context, api *container.DockerAPI, ask <-chan string, 
 	for {
 		select {
 		case id := <-ask:
+			answer(id)
+		case id := <-created:
 			answer(id)
 		case <-ctx.Done():
 			return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ type Meta struct {
 	Namespace string
 
 	StartedAt   time.Time
+	Build       bool // a step of docker build (the classic builder's container)
 	Privileged  bool
 	Risks       []string // what lets it reach the host (Risks)
 	Healthcheck []string // the argv the engine runs in it as its health check, nil when none
@@ -43,6 +45,7 @@ const DefaultDockerSocket = "/var/run/docker.sock"
 // lookup, never a record.
 type DockerAPI struct {
 	client *http.Client
+	stream *http.Client // the events stream: no deadline
 }
 
 // NewDockerAPI returns a client of the engine at socket.
@@ -54,7 +57,7 @@ func NewDockerAPI(socket string) *DockerAPI {
 		},
 		MaxIdleConns: 2,
 	}
-	return &DockerAPI{client: &http.Client{Transport: tr, Timeout: 2 * time.Second}}
+	return &DockerAPI{client: &http.Client{Transport: tr, Timeout: 2 * time.Second}, stream: &http.Client{Transport: tr}}
 }
 
 // dockerInspect is the part of GET /containers/{id}/json read here.
@@ -73,7 +76,10 @@ type dockerInspect struct {
 		StartedAt time.Time `json:"StartedAt"`
 	} `json:"State"`
 	HostConfig struct {
-		Privileged  bool     `json:"Privileged"`
+		Privileged bool `json:"Privileged"`
+		LogConfig  struct {
+			Type string `json:"Type"`
+		} `json:"LogConfig"`
 		PidMode     string   `json:"PidMode"`
 		CapAdd      []string `json:"CapAdd"`
 		SecurityOpt []string `json:"SecurityOpt"`
@@ -104,6 +110,10 @@ func (d *DockerAPI) Inspect(ctx context.Context, id string) (Meta, error) {
 	}
 	if hc := in.Config.Healthcheck; hc != nil {
 		m.Healthcheck = healthcheckArgv(hc.Test)
+		// the classic builder runs each RUN step in a container of the
+		// previous layer's id, with no log and no health check
+		m.Build = in.HostConfig.LogConfig.Type == "none" && len(hc.Test) == 1 && hc.Test[0] == "NONE" &&
+			strings.HasPrefix(in.Config.Image, "sha256:")
 	}
 	for _, mt := range in.Mounts {
 		if mt.Type == "bind" || mt.Type == "volume" {
@@ -145,6 +155,45 @@ func (d *DockerAPI) Running(ctx context.Context) ([]string, error) {
 		ids[i] = c.ID
 	}
 	return ids, nil
+}
+
+// Created streams the ids of containers as the engine creates them, until
+// ctx ends or the stream breaks (the error says why): a container's
+// metadata can be read before its first process runs.
+func (d *DockerAPI) Created(ctx context.Context, ids chan<- string) error {
+	filters := url.QueryEscape(`{"type":["container"],"event":["create"]}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/events?filters="+filters, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := d.stream.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("docker /events: %s", resp.Status)
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev struct {
+			Type   string `json:"Type"`
+			Action string `json:"Action"`
+			Actor  struct {
+				ID string `json:"ID"`
+			} `json:"Actor"`
+		}
+		if err := dec.Decode(&ev); err != nil {
+			return err
+		}
+		if ev.Type == "container" && ev.Action == "create" && ev.Actor.ID != "" {
+			select {
+			case ids <- ev.Actor.ID:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
 }
 
 func (d *DockerAPI) get(ctx context.Context, path string, into any) error {

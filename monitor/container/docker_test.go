@@ -88,3 +88,65 @@ func TestHostPathFollowsMountsThenTheRoot(t *testing.T) {
 		t.Errorf("HostPath without a root = %q", got)
 	}
 }
+
+// The classic builder's step containers (docker build on Docker 20.10 by
+// default) are told from workloads: no log, no health check, the previous
+// layer's id as image.  docker run --log-driver none of a named image is
+// not one.
+func TestInspectTellsABuildStep(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := `{"Id":"a","Config":{"Image":"sha256:ddd2","Healthcheck":{"Test":["NONE"]}},"HostConfig":{"LogConfig":{"Type":"none"}}}`
+	run := `{"Id":"b","Config":{"Image":"busybox:1","Healthcheck":{"Test":["NONE"]}},"HostConfig":{"LogConfig":{"Type":"none"}}}`
+	mux := http.NewServeMux()
+	mux.HandleFunc("/containers/a/json", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(step)) })
+	mux.HandleFunc("/containers/b/json", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(run)) })
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	api := container.NewDockerAPI(sock)
+	for id, want := range map[string]bool{"a": true, "b": false} {
+		m, err := api.Inspect(context.Background(), id)
+		if err != nil || m.Build != want {
+			t.Errorf("Inspect(%s).Build = %v, %v; want %v", id, m.Build, err, want)
+		}
+	}
+}
+
+// Created passes on the ids of the engine's create events, and nothing
+// else of the stream; a broken stream is an error.
+func TestCreatedStreamsTheEnginesCreateEvents(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/events", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.URL.Query().Get("filters"), `"create"`) {
+			t.Errorf("filters = %q", r.URL.Query().Get("filters"))
+		}
+		w.Write([]byte(`{"Type":"container","Action":"create","Actor":{"ID":"` + id + `"}}` + "\n" +
+			`{"Type":"network","Action":"create","Actor":{"ID":"net"}}` + "\n" +
+			`{"Type":"container","Action":"create","Actor":{"ID":"second"}}` + "\n"))
+	})
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	ids := make(chan string, 4)
+	err = container.NewDockerAPI(sock).Created(context.Background(), ids)
+	if err == nil {
+		t.Error("the stream ended without an error")
+	}
+	close(ids)
+	var got []string
+	for x := range ids {
+		got = append(got, x)
+	}
+	if !reflect.DeepEqual(got, []string{id, "second"}) {
+		t.Errorf("ids = %q, want the two containers'", got)
+	}
+}

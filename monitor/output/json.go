@@ -203,6 +203,9 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 				d = d.Str(f.k, f.v)
 			}
 		}
+		if c.Build {
+			d = d.Bool("build", true)
+		}
 		if c.Privileged {
 			d = d.Bool("privileged", true)
 		}

@@ -46,6 +46,7 @@ type jsonRecord struct {
 		Pod        string   `json:"pod"`
 		Namespace  string   `json:"namespace"`
 		PodUID     string   `json:"pod_uid"`
+		Build      bool     `json:"build"`
 		Privileged bool     `json:"privileged"`
 		Risks      []string `json:"risks"`
 	} `json:"container"`
@@ -356,7 +357,7 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	}
 	if c := j.Container; c != nil {
 		r.Container = &record.Container{ID: c.ID, Runtime: c.Runtime, PodUID: c.PodUID, Name: c.Name, Image: c.Image,
-			ImageID: c.ImageID, Pod: c.Pod, Namespace: c.Namespace, Privileged: c.Privileged, Risks: c.Risks}
+			ImageID: c.ImageID, Pod: c.Pod, Namespace: c.Namespace, Build: c.Build, Privileged: c.Privileged, Risks: c.Risks}
 	}
 	if x := j.Exec; x != nil {
 		e := &record.Exec{Ret: x.Ret, Execveat: x.Execveat, FilenameTruncated: x.FilenameTruncated,

@@ -104,6 +104,7 @@ type Container struct {
 	// from the runtime's API, once it answered (never waited for)
 	Name, Image, ImageID string
 	Pod, Namespace       string   // Kubernetes labels
+	Build                bool     // a step of docker build, not a running workload
 	Privileged           bool     // started with --privileged
 	Risks                []string // what of its configuration reaches the host, in words (monitor/container)
 }

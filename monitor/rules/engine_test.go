@@ -99,6 +99,12 @@ func execd(r record.Record, vpid uint32) record.Record {
 	return r
 }
 
+// building marks a record's container as a docker build step.
+func building(r record.Record) record.Record {
+	r.Container.Build = true
+	return r
+}
+
 // healthcheck marks an exec as the container's health check.
 func healthcheck(r record.Record) record.Record {
 	r.Exec.Healthcheck = true
@@ -551,6 +557,9 @@ func ruleCases() []ruleCase {
 		{"container-drift", "a program made executable in /usr/local/bin after the start",
 			upper(inContainer(execRec(proc(100, 0, "/usr/local/bin/tool", "tool")))),
 			[]string{"container-drift"}},
+		{"container-drift", "a docker build step running what it just installed",
+			building(upper(inContainer(execRec(proc(100, 0, "/usr/local/bin/tool", "tool"))))),
+			nil},
 		{"container-drift", "the image's own program",
 			inContainer(execRec(proc(100, 0, "/usr/local/bin/tool", "tool"))),
 			nil},

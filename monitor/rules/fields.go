@@ -237,6 +237,9 @@ var Fields = func() []Field {
 		{"container.image_id", cel.StringType, "", containerField(func(c *record.Container) string { return c.ImageID })},
 		{"container.pod", cel.StringType, "Kubernetes: the pod's name (label io.kubernetes.pod.name)", containerField(func(c *record.Container) string { return c.Pod })},
 		{"container.namespace", cel.StringType, "Kubernetes: the pod's namespace", containerField(func(c *record.Container) string { return c.Namespace })},
+		{"container.build", cel.BoolType, "a step of docker build (the classic builder's container, from the runtime's API)", func(v *view) ref.Val {
+			return types.Bool(v.r.Container != nil && v.r.Container.Build)
+		}},
 		{"container.privileged", cel.BoolType, "started with --privileged (from the runtime's API)", func(v *view) ref.Val {
 			return types.Bool(v.r.Container != nil && v.r.Container.Privileged)
 		}},

@@ -132,6 +132,36 @@ func TestContainerRulesOnARealDockerd(t *testing.T) {
 		}
 	})
 
+	// docker build's steps install and run what they just wrote: that is
+	// how images are made, not drift (the classic builder, Docker 20.10's
+	// default, runs each step in a container; BuildKit's carry none)
+	t.Run("a build step is no drift", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+image+"\n"+
+			"RUN busybox mkdir -p /usr/local/x && cp /bin/busybox /usr/local/x/busybox && /usr/local/x/busybox true build-marker\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tag := "e2e-build-" + suffix + ":test"
+		build := exec.Command(client, "build", "--no-cache", "-t", tag, dir)
+		build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("docker build: %v: %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command(client, "rmi", "-f", tag).Run() })
+		r := m.waitFor(t, 20*time.Second, "the build step's run of its copy", and(eventIs("exec"), func(r rec) bool {
+			args := r.strs("process", "args")
+			return len(args) == 3 && args[2] == "build-marker"
+		}))
+		if r.get("container", "build") != true || hasRule(r, "container-drift") {
+			t.Errorf("a build step: container %v rules %v, want build and no container-drift", r.get("container"), ruleNames(r))
+		}
+		for _, a := range m.find(func(x rec) bool { return x.get("container", "build") == true }) {
+			if s := a.str("severity"); s != "info" {
+				t.Errorf("the build raised %s %v: %v", s, ruleNames(a), a)
+			}
+		}
+	})
+
 	// nsenter into the test's own mount namespace (the host's; in the
 	// fresh-machine container, the one the monitor calls the host's) from
 	// a container that shares the host's pid namespace; the twin enters
