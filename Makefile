@@ -49,7 +49,7 @@ FUZZTIME ?= 200000x
 # doubled make test's time once the policy parser grew the rule language.
 FUZZMINIMIZE ?= 100x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers precision \
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers precision bench-containers \
 	package test-install
 
 all: build
@@ -150,6 +150,11 @@ bench: deps build
 	$(Q)for p in auditd libbpf-tools; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
 	$(Q)$(GO) run ./bench -monitor $(BIN) $(if $(BENCH_BASELINE),-baseline $$(bench/baseline.sh $(BENCH_BASELINE))) $(BENCH_ARGS)
+
+# Containers: identity's cost per record (host against container), a start
+# storm of 50 with every record's container checked, RSS with 100 known.
+bench-containers: deps build
+	$(Q)$(GO) run ./bench -monitor $(BIN) -containers 50
 
 # The cost of the rules per record, against the Go rules of an earlier
 # commit (bench/rules.sh; default 7116da2), in one run.

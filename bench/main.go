@@ -25,6 +25,8 @@ var (
 	churnFor   = flag.Duration("churn", 0, "instead: run the mixed load this long under the monitor and sample its RSS (memory growth)")
 	churnRate  = flag.Int("churn-rate", 600, "ops/s of the churn run")
 	churnOut   = flag.String("churn-out", "bench/churn.json", "JSON results of the churn run")
+	ctStorm    = flag.Int("containers", 0, "instead: the containers bench, a start storm of this many (twice as many known at the end)")
+	ctOut      = flag.String("containers-out", "bench/containers.json", "JSON results of the containers bench")
 )
 
 func main() {
@@ -41,6 +43,10 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	ordinary := ordinaryFile(dir)
+	if *ctStorm > 0 {
+		benchContainers(*monitorBin, dir, *ctStorm, *ctOut)
+		return
+	}
 	if *churnFor > 0 {
 		churn(*monitorBin, dir, *churnRate, *churnFor, 10*time.Second, ordinary)
 		return

@@ -107,6 +107,9 @@ func withMeta(ct *record.Container, m *container.Meta) *record.Container {
 	cp := *ct
 	cp.Name, cp.Image, cp.ImageID, cp.Pod, cp.Namespace = m.Name, m.Image, m.ImageID, m.Pod, m.Namespace
 	cp.Build, cp.Privileged, cp.Risks = m.Build, m.Privileged, m.Risks
+	if cp.PodUID == "" { // the cgroup path has it under kubepods, not under docker
+		cp.PodUID = m.PodUID
+	}
 	return &cp
 }
 

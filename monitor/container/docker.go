@@ -21,6 +21,7 @@ type Meta struct {
 	ImageID   string // sha256:...
 	Pod       string // Kubernetes labels, when kubelet made it
 	Namespace string
+	PodUID    string
 
 	StartedAt   time.Time
 	Build       bool // a step of docker build (the classic builder's container)
@@ -105,7 +106,7 @@ func (d *DockerAPI) Inspect(ctx context.Context, id string) (Meta, error) {
 	m := Meta{
 		ID: in.ID, Name: strings.TrimPrefix(in.Name, "/"), Image: in.Config.Image, ImageID: in.Image,
 		Pod: in.Config.Labels["io.kubernetes.pod.name"], Namespace: in.Config.Labels["io.kubernetes.pod.namespace"],
-		StartedAt: in.State.StartedAt, Privileged: in.HostConfig.Privileged,
+		PodUID: in.Config.Labels["io.kubernetes.pod.uid"], StartedAt: in.State.StartedAt, Privileged: in.HostConfig.Privileged,
 		RootFS: in.GraphDriver.Data["MergedDir"],
 	}
 	if hc := in.Config.Healthcheck; hc != nil {

@@ -132,6 +132,18 @@ func TestContainerRulesOnARealDockerd(t *testing.T) {
 		}
 	})
 
+	// Kubernetes' labels, as kubelet's Docker shim (cri-dockerd) sets
+	// them: the pod and its namespace
+	t.Run("pod labels", func(t *testing.T) {
+		pod := run(name+"-pod", "--label", "io.kubernetes.pod.name=web-7d9f", "--label", "io.kubernetes.pod.namespace=shop",
+			"--label", "io.kubernetes.pod.uid=4b1c2f5e-0d7a-4c3e-9a51-6f2d8e9b0c11", image, "sleep", "60")
+		r := m.waitFor(t, 20*time.Second, "the pod container's start", and(eventIs("container_start"), containerIs(pod)))
+		if r.str("container", "pod") != "web-7d9f" || r.str("container", "namespace") != "shop" ||
+			r.str("container", "pod_uid") != "4b1c2f5e-0d7a-4c3e-9a51-6f2d8e9b0c11" {
+			t.Errorf("container = %v, want pod web-7d9f in namespace shop, its uid", r.get("container"))
+		}
+	})
+
 	// docker build's steps install and run what they just wrote: that is
 	// how images are made, not drift (the classic builder, Docker 20.10's
 	// default, runs each step in a container; BuildKit's carry none)
@@ -238,7 +250,13 @@ func TestNamespacesAndTheOverlayUpperLayer(t *testing.T) {
 // lower-true is the lower layer's copy of true.
 func handMadeOverlay(t *testing.T) string {
 	t.Helper()
+	// on a tmpfs of its own: the upper layer needs a filesystem with
+	// trusted xattrs (the QEMU guests' /tmp is 9p, which has none)
 	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "e2e-overlay", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	lower, upper, work, merged := filepath.Join(dir, "lower"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
 	for _, d := range []string{lower, upper, work, merged} {
 		if err := os.Mkdir(d, 0o755); err != nil {
