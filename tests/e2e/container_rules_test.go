@@ -82,6 +82,16 @@ func TestContainerRulesOnARealDockerd(t *testing.T) {
 		}
 	})
 
+	// the engine's health check is docker exec's shape (sh -c from outside,
+	// every interval): it is told by its command line, the check's
+	t.Run("a health check is no shell-in-container", func(t *testing.T) {
+		hc := run(name+"-hc", "--health-cmd", "true hc-marker", "--health-interval", "1s", image, "sleep", "60")
+		r := m.waitFor(t, 30*time.Second, "the health check's sh -c", and(eventIs("exec"), containerIs(hc), argsAre("/bin/sh", "-c", "true hc-marker")))
+		if r.get("exec", "healthcheck") != true || hasRule(r, "shell-in-container") {
+			t.Errorf("the health check: exec %v rules %v, want healthcheck and no shell-in-container", r.get("exec"), ruleNames(r))
+		}
+	})
+
 	t.Run("container-drift", func(t *testing.T) {
 		// busybox runs as busybox only by that name: the copies keep it
 		docker(t, client, "exec", name, "sh", "-c", "busybox mkdir -p /tmp/d /usr/local/x && "+
