@@ -6,6 +6,7 @@ package monitor
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -60,7 +61,10 @@ func (p *processor) fromContainer(r *record.Record) {
 	if x := r.Exec; x != nil && len(m.Healthcheck) > 0 {
 		x.Healthcheck = sameArgs(r.Process.Args, m.Healthcheck)
 	}
-	if f := r.File; f != nil {
+	// a file reached through another process's /proc/PID/root is named
+	// from the root of that process's namespace: no place of this
+	// container's
+	if f := r.File; f != nil && !procRoot.Match(f.RequestedPath) {
 		f.HostPath = onHost(m, f.Path, f.HostPath)
 		if len(f.TargetPath) > 0 {
 			f.TargetHost = onHost(m, f.TargetPath, f.TargetHost)
@@ -82,6 +86,8 @@ func onHost(m *container.Meta, path, nsPath []byte) []byte {
 	}
 	return nsPath
 }
+
+var procRoot = regexp.MustCompile(`^/proc/[0-9]+/root/`)
 
 func sameArgs(args [][]byte, want []string) bool {
 	if len(args) != len(want) {

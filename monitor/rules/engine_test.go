@@ -99,6 +99,12 @@ func execd(r record.Record, vpid uint32) record.Record {
 	return r
 }
 
+// requested sets the path string a file record's process passed.
+func requested(r record.Record, path string) record.Record {
+	r.File.RequestedPath = []byte(path)
+	return r
+}
+
 // building marks a record's container as a docker build step.
 func building(r record.Record) record.Record {
 	r.Container.Build = true
@@ -916,6 +922,26 @@ func ruleCases() []ruleCase {
 		{"container-escape", "a container's process entering its own container's namespace",
 			inContainer(setnsRec(inMntNS(proc(100, 0, "/bin/busybox", "nsenter", "-t", "1", "-m"), 4026532301), false)),
 			nil},
+		{"container-escape", "a container mounting the host's disk",
+			inContainer(sysRec(proc(100, 0, "/bin/busybox", "mount", "/dev/vda1", "/mnt"), "mount", 0,
+				arg("source", "/dev/vda1"), arg("target", "/mnt"), arg("fstype", "ext4"))),
+			[]string{"container-escape"}},
+		{"container-escape", "a container mounting a tmpfs",
+			inContainer(sysRec(proc(100, 0, "/bin/busybox", "mount", "-t", "tmpfs", "x", "/mnt"), "mount", 0,
+				arg("source", "x"), arg("target", "/mnt"), arg("fstype", "tmpfs"))),
+			nil},
+		{"container-escape", "the host mounting its disk",
+			sysRec(proc(100, 0, "/usr/bin/mount", "mount", "/dev/vda1", "/mnt"), "mount", 0,
+				arg("source", "/dev/vda1"), arg("target", "/mnt"), arg("fstype", "ext4")),
+			nil},
+		{"container-escape", "a container in the host's pid namespace reading the host's shadow through /proc/PID/root",
+			requested(inContainer(openRec(proc(100, 0, "/bin/busybox", "cat", "/proc/4242/root/etc/shadow"), "/etc/shadow", "credentials", "read", 0)),
+				"/proc/4242/root/etc/shadow"),
+			[]string{"credential-read", "container-escape"}},
+		{"container-escape", "a container with its own pid namespace reading its own pid 1's root",
+			requested(inContainer(openRec(execd(inContainer(execRec(proc(100, 0, "/bin/busybox", "cat"))), 3).Process, "/etc/shadow", "credentials", "read", 0)),
+				"/proc/1/root/etc/shadow"),
+			[]string{"credential-read"}},
 		{"container-escape", "a host admin's nsenter into a container's namespace",
 			setnsRec(proc(100, 0, "/usr/bin/nsenter"), false),
 			nil},

@@ -613,6 +613,26 @@ s.sendmsg([struct.pack("=IHHII", 16 + len(status), 1001, 5, 1, 0) + status], [],
 		}
 	})
 
+	t.Run("T1611 container-escape: a container's process mounting a disk (a block device that is not there: the attempt is the alert); a tmpfs mounted there, and the same disk mount outside any container, do not fire", func(t *testing.T) {
+		ct, plain, id := handMadeCgroups(t)
+		dir := t.TempDir()
+		mount := func(cg, source, fstype string) rec {
+			py := fmt.Sprintf(`import ctypes; ctypes.CDLL(None, use_errno=True).mount(b%q, b%q, b%q, 0, None)`, source, dir, fstype)
+			pid := runIn(t, "/", "sh", "-c", inCgroup(cg, "python3 -c '"+py+"'"))
+			return wait(t, "mount of "+source, eventIs("mount"), pidIs(pid))
+		}
+		r := mount(ct, "/dev/vdz9", "ext4")
+		if r.str("container", "id") != id || r.str("syscall", "args", "source") != "/dev/vdz9" {
+			t.Errorf("mount record: container %v args %v", r.get("container"), r.get("syscall", "args"))
+		}
+		assertFired(t, r, "container-escape")
+		r = mount(ct, "e2e-tmpfs", "tmpfs")
+		exec.Command("umount", dir).Run()
+		assertNotFired(t, r, "container-escape")
+		r = mount(plain, "/dev/vdz9", "ext4")
+		assertNotFired(t, r, "container-escape")
+	})
+
 	t.Run("T1070.006 timestomp: touch -d and touch -r on a file another process made; tar x, cp -p to a new file and touch (now) are not even reported", func(t *testing.T) {
 		dir := t.TempDir()
 		victim := filepath.Join(dir, "payload")

@@ -204,6 +204,15 @@ func TestContainerRulesOnARealDockerd(t *testing.T) {
 		if !hasRule(start, "dangerous-container") || !strings.Contains(strings.Join(start.strs("container", "risks"), ";"), "host pid namespace") {
 			t.Errorf("a container in the host's pid namespace with SYS_ADMIN: rules %v risks %v", ruleNames(start), start.get("container", "risks"))
 		}
+		// the host's files through a host process's /proc/PID/root
+		rd := docker(t, client, "create", "--name", name+"-root", "--pid=host", "--cap-add", "SYS_PTRACE", image,
+			"cat", "/proc/"+self+"/root/etc/shadow")
+		t.Cleanup(func() { exec.Command(client, "rm", "-f", name+"-root").Run() })
+		docker(t, client, "start", "-a", name+"-root")
+		r = m.waitFor(t, 20*time.Second, "the read through /proc/PID/root", and(eventIs("open"), containerIs(rd), pathIs("/etc/shadow")))
+		if !hasRule(r, "container-escape") || r.str("file", "requested_path") != "/proc/"+self+"/root/etc/shadow" || r.get("file", "host_path") != nil {
+			t.Errorf("a container reading the host's shadow through /proc/%s/root: rules %v file %v", self, ruleNames(r), r.get("file"))
+		}
 		own := docker(t, client, append(append([]string{"create", "--name", name + "-own"}, caps...),
 			image, "busybox", "nsenter", "-t", "1", "-m", "--", "/bin/true")...)
 		t.Cleanup(func() { exec.Command(client, "rm", "-f", name+"-own").Run() })
