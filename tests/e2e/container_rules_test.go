@@ -112,6 +112,43 @@ func TestContainerRulesOnARealDockerd(t *testing.T) {
 		}
 	})
 
+	// tmpfs holds nothing of the image either (docker's /dev/shm is
+	// noexec: a tmpfs mounted exec is what a payload would need)
+	t.Run("container-drift from tmpfs", func(t *testing.T) {
+		tm := run(name+"-tmpfs", "--tmpfs", "/scratch:exec", image, "sleep", "60")
+		docker(t, client, "exec", name+"-tmpfs", "sh", "-c", "cp /bin/busybox /scratch/busybox && /scratch/busybox true drift-tmpfs")
+		r := m.waitFor(t, 20*time.Second, "the tmpfs program", and(eventIs("exec"), containerIs(tm), argsAre("/scratch/busybox", "true", "drift-tmpfs")))
+		if !hasRule(r, "container-drift") || r.get("exec", "exe_tmpfs") != true {
+			t.Errorf("a program run from a tmpfs in a container: rules %v exec %v", ruleNames(r), r.get("exec"))
+		}
+	})
+
+	// an image unpacked by the engine (docker import: what a pull does
+	// to each layer, offline) writes the image's files below
+	// /var/lib/docker: no alert about them
+	t.Run("an image import raises nothing", func(t *testing.T) {
+		tag := "e2e-import-" + suffix + ":test"
+		t.Cleanup(func() { exec.Command(client, "rmi", "-f", tag).Run() })
+		imp := exec.Command("sh", "-c", client+" export "+name+" | "+client+" import - "+tag)
+		if out, err := imp.CombinedOutput(); err != nil {
+			t.Fatalf("docker export | docker import: %v: %s", err, out)
+		}
+		// the marker: an exec after the import
+		pid := runIn(t, "/", "true", "import-done")
+		m.waitFor(t, 20*time.Second, "the marker after the import", and(eventIs("exec"), pidIs(pid)))
+		// dockerd unpacks in a mount namespace of its own, rooted at the
+		// new layer: the image's /bin/busybox is written as /bin/busybox
+		engine := func(r rec) bool {
+			return strings.HasSuffix(r.str("process", "exe"), "/dockerd") || strings.HasPrefix(r.str("file", "path"), "/var/lib/docker/")
+		}
+		if len(m.find(and(engine, pathIs("/bin/busybox")))) == 0 {
+			t.Errorf("no record of the engine writing the image's /bin/busybox: the import went unseen")
+		}
+		for _, r := range m.find(and(engine, func(r rec) bool { s := r.str("severity"); return s == "warn" || s == "critical" })) {
+			t.Errorf("the import raised %s %v: %v", r.str("severity"), ruleNames(r), r)
+		}
+	})
+
 	t.Run("both paths", func(t *testing.T) {
 		merged := docker(t, client, "inspect", "-f", "{{.GraphDriver.Data.MergedDir}}", name)
 		docker(t, client, "exec", name, "cat", "/etc/shadow")
