@@ -140,7 +140,7 @@ unit: $(BPF_OBJ)
 # an admin and developer day judged by the default policy, an attack beside it.
 precision: deps build
 	$(Q)$(CGO_ENV) E2E_REQUIRED=1 MONITOR_BIN=$(CURDIR)/$(BIN) \
-		$(GO) test -tags $(GO_TAGS) -count=1 -run '^TestBenignDayAndAnAttackBesideIt$$' -v ./tests/e2e/ | \
+		$(GO) test -tags $(GO_TAGS) -count=1 -run '^(TestBenignDayAndAnAttackBesideIt|TestBenignContainerDay)$$' -v ./tests/e2e/ | \
 		grep -v '^        {'; exit $${PIPESTATUS[0]}
 
 # Benchmark against no monitor, auditd and libbpf-tools (installed here if

@@ -5,7 +5,11 @@
 
 package monitor
 
-import "github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+import (
+	"strconv"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
+)
 
 const droppedLimit = 4096 // files remembered at once
 
@@ -42,7 +46,13 @@ func (d *dropped) note(r *record.Record) {
 			break
 		}
 	}
-	d.by[string(path)] = string(r.Process.Exe)
+	d.by[droppedKey(r.Process.MntNS, path)] = string(r.Process.Exe)
+}
+
+// droppedKey names a file in one mount namespace's tree: a container's
+// /usr/local/bin/x is not the host's, nor another container's.
+func droppedKey(mntNS uint32, path []byte) string {
+	return strconv.FormatUint(uint64(mntNS), 10) + ":" + string(path)
 }
 
 func raised(r *record.Record, rule string) bool {
@@ -55,4 +65,4 @@ func raised(r *record.Record, rule string) bool {
 }
 
 // writer is who last dropped exe since the monitor started, or "".
-func (d *dropped) writer(exe []byte) string { return d.by[string(exe)] }
+func (d *dropped) writer(mntNS uint32, exe []byte) string { return d.by[droppedKey(mntNS, exe)] }

@@ -54,7 +54,7 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 	}
 	if e.Ret == 0 {
 		p.pipes.join(r, e.StdinPipe, e.StdoutPipe)
-		r.Exec.DroppedBy = p.dropped.writer(exe)
+		r.Exec.DroppedBy = p.dropped.writer(rp.MntNS, exe)
 	}
 	if e.Ret < 0 {
 		r.Error = output.ErrnoName(int(-e.Ret))

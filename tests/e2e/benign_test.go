@@ -143,3 +143,97 @@ func ancestryOf(m *monitor, pid int) any {
 	}
 	return anc
 }
+
+// A benign day on a Docker host (testdata/container-day.sh: a classic
+// docker build, a service with a health check, docker exec of programs
+// that are no shell, docker cp, commit, save and load, export and import),
+// judged with the default policy, while an attack runs beside it in
+// another container: a shell exec'd into it that runs a program copied in.
+// The day's records (its containers, the build's steps, the engine's and
+// the docker CLI's own) raise no critical alert and stay under the budget;
+// the attack raises shell-in-container and container-drift.
+func TestBenignContainerDay(t *testing.T) {
+	client, image := dockerImage(t)
+	prefix := fmt.Sprintf("e2e-cday-%d", os.Getpid())
+	work := t.TempDir()
+	script, err := filepath.Abs("testdata/container-day.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := docker(t, client, "run", "-d", "--name", prefix+"-victim", image, "sleep", "120")
+	t.Cleanup(func() {
+		for _, c := range []string{"-victim", "-web", "-once"} {
+			exec.Command(client, "rm", "-f", prefix+c).Run()
+		}
+		for _, i := range []string{":1", ":2", ":3"} {
+			exec.Command(client, "rmi", "-f", prefix+"-img"+i).Run()
+		}
+	})
+	m := startMonitor(t)
+
+	day := exec.Command("bash", script, client, image, work, prefix)
+	var out strings.Builder
+	day.Stdout, day.Stderr = &out, &out
+	if err := day.Start(); err != nil {
+		t.Fatal(err)
+	}
+	docker(t, client, "exec", prefix+"-victim", "sh", "-c",
+		"busybox mkdir -p /tmp/x && cp /bin/busybox /tmp/x/busybox && /tmp/x/busybox true attack-marker")
+	if err := day.Wait(); err != nil {
+		t.Fatalf("the container day failed: %v\n%s", err, out.String())
+	}
+	// the marker: an exec of the test's after the day
+	pid := runIn(t, "/", "true", "container-day-done")
+	m.waitFor(t, 20*time.Second, "the marker after the day", and(eventIs("exec"), pidIs(pid)))
+	m.stop(t)
+
+	engine := map[string]bool{"dockerd": true, "containerd": true, "containerd-shim-runc-v2": true, "runc": true}
+	inDay := func(r rec) bool {
+		if r.str("container", "id") == victim {
+			return false
+		}
+		return strings.HasPrefix(r.str("container", "name"), prefix) || r.get("container", "build") == true ||
+			engine[filepath.Base(r.str("process", "exe"))] || inTree(day.Process.Pid)(r)
+	}
+	execs, warns, crits := 0, 0, 0
+	var lines []string
+	for _, r := range m.find(inDay) {
+		if r.str("event") == "exec" && r.str("error") == "" {
+			execs++
+		}
+		if r.get("rules") == nil || r.get("repeats") != nil {
+			continue
+		}
+		switch r.str("severity") {
+		case "warn":
+			warns++
+		case "critical":
+			crits++
+		default:
+			continue
+		}
+		lines = append(lines, r.str("severity")+" "+r.str("message")+" "+strings.Join(ruleNames(r), ","))
+	}
+	if execs < 50 {
+		t.Errorf("the container day ran %d programs: it did not run (want about 100)\n%s", execs, out.String())
+	}
+	rate := 1000 * float64(warns) / float64(max(execs, 1))
+	t.Logf("container day: %d programs, %d warn and %d critical alert lines (%.2f warn per 1,000 programs):\n  %s",
+		execs, warns, crits, rate, strings.Join(lines, "\n  "))
+	if crits > 0 || rate > benignWarnsPer1000Execs {
+		t.Errorf("the container day raised %d critical and %.2f warnings per 1,000 programs (budget: 0 and %d)", crits, rate, benignWarnsPer1000Execs)
+	}
+	if f := os.Getenv("E2E_CONTAINER_DAY_REPORT"); f != "" {
+		os.WriteFile(f, []byte(fmt.Sprintf("programs %d\nwarn %d\ncritical %d\nwarn_per_1000 %.2f\n", execs, warns, crits, rate)), 0o644)
+	}
+
+	// the attack beside it
+	sh := m.find(and(eventIs("exec"), containerIs(victim), func(r rec) bool { return hasRule(r, "shell-in-container") }))
+	drift := m.find(and(eventIs("exec"), containerIs(victim), argsAre("/tmp/x/busybox", "true", "attack-marker")))
+	if len(sh) == 0 {
+		t.Errorf("the shell exec'd into the victim raised no shell-in-container")
+	}
+	if len(drift) == 0 || !hasRule(drift[0], "container-drift") {
+		t.Errorf("the copied program run in the victim: %v, want container-drift", drift)
+	}
+}
