@@ -16,6 +16,9 @@ import (
 // few hundred cgroups, a busy node a few thousand).
 const maxCgroups = 8192
 
+// metaWorkers is how many API lookups run at once.
+const metaWorkers = 4
+
 // containers turns cgroup ids into containers.  The kernel leaves each
 // cgroup's names in a map before the cgroup's first record leaves it
 // (bpf/common.h, note_cgroup), so a process that lived a millisecond still
@@ -139,17 +142,32 @@ func metaLoop(ctx context.Context, api *container.DockerAPI, ask <-chan string, 
 		case <-ctx.Done():
 		}
 	}
+	// a few lookups at once: in a start storm the engine answers each
+	// slowly, and the containers' first records wait on none of them
+	work := make(chan string, 256)
+	defer close(work)
+	for i := 0; i < metaWorkers; i++ {
+		go func() {
+			for id := range work {
+				answer(id)
+			}
+		}()
+	}
 	if ids, err := api.Running(ctx); err == nil {
 		for _, id := range ids {
-			answer(id)
+			work <- id
 		}
 	}
 	for {
+		var id string
 		select {
-		case id := <-ask:
-			answer(id)
-		case id := <-created:
-			answer(id)
+		case id = <-ask:
+		case id = <-created:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case work <- id:
 		case <-ctx.Done():
 			return
 		}

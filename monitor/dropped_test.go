@@ -18,7 +18,7 @@ func TestDroppedIsPerMountNamespace(t *testing.T) {
 	drop(4026532301, "/usr/local/bin/busybox", "/bin/busybox")
 	drop(0, "/usr/local/bin/tool", "/usr/bin/cp")
 	for _, c := range []struct {
-		ns         uint32
+		ns        uint32
 		exe, want string
 	}{
 		{4026532301, "/usr/local/bin/busybox", "/bin/busybox"},
