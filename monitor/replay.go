@@ -86,7 +86,7 @@ func Replay(cfg ReplayConfig) (*ReplayResult, error) {
 				fmt.Fprintf(cfg.Summary, "replay: %s:%d: not a record: %v\n", name, lineNo, err)
 				return
 			}
-			if r.Monitor != nil || r.Category == record.CatMonitor || r.Process == nil {
+			if r.Monitor != nil || r.Category == record.CatMonitor || (r.Process == nil && r.Category != record.CatContainer) {
 				res.Skipped++ // the monitor's own records are not judged
 				return
 			}
