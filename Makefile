@@ -97,7 +97,7 @@ vet: $(BPF_OBJ) bpf-headers
 test: deps build vet
 	@echo "  TEST"
 	$(Q)$(CGO_ENV) E2E_REQUIRED=1 MONITOR_BIN=$(CURDIR)/$(BIN) \
-		$(GO) test -tags $(GO_TAGS) -count=1 ./... 2>&1 | tee /tmp/ebpf-log-monitor-test.log; exit $${PIPESTATUS[0]}
+		$(GO) test -tags $(GO_TAGS) -count=1 $(if $(E2E_SKIP),-skip '$(E2E_SKIP)') ./... 2>&1 | tee /tmp/ebpf-log-monitor-test.log; exit $${PIPESTATUS[0]}
 	@echo "  TEST    deploy (Helm chart, Kubernetes manifests)"
 	$(Q)cd deploy && $(GO) test -count=1 ./...
 	$(Q)$(MAKE) --no-print-directory fuzz
