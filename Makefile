@@ -50,7 +50,7 @@ FUZZTIME ?= 200000x
 FUZZMINIMIZE ?= 100x
 
 .PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers precision bench-containers \
-	package test-install
+	package test-install ecs-fields
 
 all: build
 
@@ -155,6 +155,14 @@ bench: deps build
 # storm of 50 with every record's container checked, RSS with 100 known.
 bench-containers: deps build
 	$(Q)$(GO) run ./bench -monitor $(BIN) -containers 50
+
+# The part of ECS's field reference the ECS output is tested against
+# (monitor/output/ecscheck), from elastic/ecs's generated/ecs/ecs_flat.yml.
+ECS_FLAT ?= ../shared/schemas/ecs/ecs_flat.yml
+ECS_SOURCE ?= elastic/ecs generated/ecs/ecs_flat.yml 9.5.0-dev b85f7573f0b4 (Apache-2.0)
+ecs-fields:
+	$(Q)$(GO) run ./monitor/output/ecsgen "$(ECS_SOURCE)" $(ECS_FLAT) > monitor/output/ecscheck/ecs_fields.json.new
+	$(Q)mv monitor/output/ecscheck/ecs_fields.json.new monitor/output/ecscheck/ecs_fields.json
 
 # The cost of the rules per record, against the Go rules of an earlier
 # commit (bench/rules.sh; default 7116da2), in one run.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -56,7 +57,10 @@ func newApp() *cli.App {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "interval", Aliases: []string{"i"}, Value: 5, Usage: "seconds between stats records (0: only the final one)"},
 			&cli.StringFlag{Name: "log-file", Aliases: []string{"l"}, Usage: "also append records to `FILE` (created 0600)"},
-			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text or json"},
+			&cli.IntFlag{Name: "log-max-size", Usage: "rotate the log file when it reaches `MiB` (0: never; for hosts without logrotate)"},
+			&cli.IntFlag{Name: "log-max-files", Value: 5, Usage: "rotated log files kept (FILE.1 is the newest)"},
+			&cli.BoolFlag{Name: "log-compress", Usage: "gzip rotated log files (FILE.1.gz, ...)"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: text, json or ecs (Elastic Common Schema)"},
 			&cli.StringFlag{Name: "severity", Aliases: []string{"s"}, Value: "info", Usage: "lowest severity printed: info, warn or critical"},
 			&cli.StringFlag{Name: "events", Aliases: []string{"e"}, Usage: "comma-separated events the console shows: event names (exec, exit, open, connect, ptrace, ...), groups (process, file, network, syscall, privilege, container), or all (default: text " + textEvents + "; json " + jsonEvents + "; the log file gets every event)"},
 			&cli.StringSliceFlag{Name: "watch-path", Aliases: []string{"w"}, Usage: "also watch `PATH` (a directory, or ending in /: everything below it); repeatable"},
@@ -74,7 +78,22 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "transport", Value: "ringbuf", Usage: "kernel to user transport: ringbuf (BPF ring buffer, batched wakeups) or perf (perf buffer, a wakeup per record)"},
 			&cli.IntFlag{Name: "ring-size", Value: 8, Usage: "BPF ring buffer size in MiB (power of two)"},
 			&cli.IntFlag{Name: "perf-pages", Value: 256, Usage: "perf buffer size in 4 KiB pages per CPU (power of two; --transport perf)"},
-			&cli.StringFlag{Name: "metrics-addr", Usage: "serve /healthz (200 while the BPF programs are attached and the event loop runs, else 503 with the reason) on `ADDR`, e.g. 127.0.0.1:9464"},
+			&cli.StringFlag{Name: "metrics-addr", Usage: "serve /metrics (Prometheus) and /healthz (200 while the BPF programs are attached and the event loop runs, else 503 with the reason) on `ADDR`, e.g. 127.0.0.1:9464"},
+			&cli.StringSliceFlag{Name: "syslog", Usage: "also send every record (what the log file gets) as RFC 5424 syslog with the JSON record as message to `URL`: unix:///dev/log, udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT (TCP and TLS octet-counted); repeatable"},
+			&cli.StringFlag{Name: "syslog-facility", Value: "authpriv", Usage: "syslog facility: authpriv, auth, daemon, user, local0-local7, ..."},
+			&cli.StringFlag{Name: "syslog-ca", Usage: "tls:// destinations: the relay's CA certificates, PEM `FILE` (default: the system's)"},
+			&cli.StringFlag{Name: "syslog-cert", Usage: "tls:// destinations: a client certificate, PEM `FILE` (with --syslog-key)"},
+			&cli.StringFlag{Name: "syslog-key", Usage: "tls:// destinations: the client certificate's key, PEM `FILE`"},
+			&cli.StringFlag{Name: "syslog-server-name", Usage: "tls:// destinations: the `NAME` the relay's certificate must carry (default: the URL's host)"},
+			&cli.StringFlag{Name: "webhook", Usage: "also POST every record (what the log file gets) as NDJSON, in batches, to `URL` (http:// or https://)"},
+			&cli.StringSliceFlag{Name: "webhook-header", Usage: "add `\"NAME: VALUE\"` to every webhook request, e.g. \"Authorization: Bearer TOKEN\"; repeatable"},
+			&cli.StringFlag{Name: "webhook-ca", Usage: "https webhooks: the server's CA certificates, PEM `FILE` (default: the system's)"},
+			&cli.StringFlag{Name: "webhook-cert", Usage: "https webhooks: a client certificate, PEM `FILE` (with --webhook-key)"},
+			&cli.StringFlag{Name: "webhook-key", Usage: "https webhooks: the client certificate's key, PEM `FILE`"},
+			&cli.IntFlag{Name: "webhook-batch-size", Value: 1024, Usage: "`KiB` of records in one webhook request at most"},
+			&cli.DurationFlag{Name: "webhook-flush", Value: time.Second, Usage: "the longest a record waits for its webhook batch"},
+			&cli.IntFlag{Name: "webhook-queue-size", Value: 8, Usage: "`MiB` queued for the webhook while it fails or is slow; past it new records are dropped and counted"},
+			&cli.IntFlag{Name: "syslog-queue-size", Value: 8, Usage: "`MiB` queued per syslog destination while it is down or slow; past it new records are dropped and counted"},
 			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
 			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (benchmarking)"},
@@ -129,7 +148,7 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 	shown := c.String("events")
 	if !c.IsSet("events") {
 		shown = textEvents
-		if format == output.FormatJSON {
+		if format != output.FormatText {
 			shown = jsonEvents
 		}
 	}
@@ -167,7 +186,22 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 			return cfg, fmt.Errorf("invalid --metrics-addr %q: HOST:PORT, e.g. 127.0.0.1:9464 (%v)", a, err)
 		}
 	}
+	syslogs, err := parseSyslogs(c)
+	if err != nil {
+		return cfg, err
+	}
+	webhooks, err := parseWebhook(c)
+	if err != nil {
+		return cfg, err
+	}
+	rot, err := parseRotation(c)
+	if err != nil {
+		return cfg, err
+	}
 	cfg = monitor.Config{
+		Syslogs:        syslogs,
+		Rotation:       rot,
+		Webhooks:       webhooks,
 		Version:        version,
 		Interval:       time.Duration(interval) * time.Second,
 		LogFile:        c.String("log-file"),
@@ -192,6 +226,97 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		StdoutTTY:      isatty.IsTerminal(os.Stdout.Fd()),
 	}
 	return cfg, nil
+}
+
+// parseSyslogs checks every --syslog destination and its TLS files now, so
+// a typo fails before anything is loaded; nothing is dialled yet.
+func parseSyslogs(c *cli.Context) ([]*output.Syslog, error) {
+	urls := c.StringSlice("syslog")
+	fac, ok := output.SyslogFacilities[c.String("syslog-facility")]
+	if !ok {
+		return nil, fmt.Errorf("invalid --syslog-facility %q: authpriv, auth, daemon, user, local0-local7, ...", c.String("syslog-facility"))
+	}
+	q := c.Int("syslog-queue-size")
+	if q < 1 || q > 4096 {
+		return nil, fmt.Errorf("invalid --syslog-queue-size %d: 1 to 4096 (MiB)", q)
+	}
+	tlsFlags := c.String("syslog-ca") != "" || c.String("syslog-cert") != "" || c.String("syslog-key") != "" || c.String("syslog-server-name") != ""
+	opts := output.SyslogOptions{Facility: fac, QueueBytes: int64(q) << 20}
+	var out []*output.Syslog
+	anyTLS := false
+	for _, u := range urls {
+		o := opts
+		if strings.HasPrefix(u, "tls://") {
+			anyTLS = true
+			o.CAFile, o.CertFile, o.KeyFile = c.String("syslog-ca"), c.String("syslog-cert"), c.String("syslog-key")
+			o.ServerName = c.String("syslog-server-name")
+		}
+		s, err := output.NewSyslog(u, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if tlsFlags && !anyTLS {
+		return nil, fmt.Errorf("--syslog-ca, --syslog-cert, --syslog-key and --syslog-server-name are for a tls:// --syslog destination")
+	}
+	return out, nil
+}
+
+func parseRotation(c *cli.Context) (output.Rotation, error) {
+	size, files := c.Int("log-max-size"), c.Int("log-max-files")
+	if size == 0 && (c.IsSet("log-max-files") || c.Bool("log-compress")) {
+		return output.Rotation{}, fmt.Errorf("--log-max-files and --log-compress go with --log-max-size")
+	}
+	if size != 0 && c.String("log-file") == "" {
+		return output.Rotation{}, fmt.Errorf("--log-max-size rotates the --log-file, which is not given")
+	}
+	if size < 0 || size > 1<<20 {
+		return output.Rotation{}, fmt.Errorf("invalid --log-max-size %d: MiB, 1 or more (0: never rotate)", size)
+	}
+	if files < 1 || files > 1000 {
+		return output.Rotation{}, fmt.Errorf("invalid --log-max-files %d: 1 to 1000", files)
+	}
+	return output.Rotation{MaxBytes: int64(size) << 20, MaxFiles: files, Compress: c.Bool("log-compress")}, nil
+}
+
+// parseWebhook checks --webhook and its options now; nothing is sent yet.
+func parseWebhook(c *cli.Context) ([]*output.Webhook, error) {
+	u := c.String("webhook")
+	for _, f := range []string{"webhook-header", "webhook-ca", "webhook-cert", "webhook-key"} {
+		if u == "" && c.IsSet(f) {
+			return nil, fmt.Errorf("--%s is for --webhook, which is not given", f)
+		}
+	}
+	if u == "" {
+		return nil, nil
+	}
+	headers := http.Header{}
+	for _, h := range c.StringSlice("webhook-header") {
+		k, v, err := output.ParseHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		headers.Add(k, v)
+	}
+	batch, queue := c.Int("webhook-batch-size"), c.Int("webhook-queue-size")
+	if batch < 1 || batch > 64<<10 {
+		return nil, fmt.Errorf("invalid --webhook-batch-size %d: 1 to 65536 (KiB)", batch)
+	}
+	if queue < 1 || queue > 4096 || int64(queue)<<20 < int64(batch)<<10 {
+		return nil, fmt.Errorf("invalid --webhook-queue-size %d: 1 to 4096 (MiB), and at least one batch", queue)
+	}
+	if d := c.Duration("webhook-flush"); d < 10*time.Millisecond || d > time.Minute {
+		return nil, fmt.Errorf("invalid --webhook-flush %v: 10ms to 1m", d)
+	}
+	h, err := output.NewWebhook(u, output.WebhookOptions{
+		Headers: headers, CAFile: c.String("webhook-ca"), CertFile: c.String("webhook-cert"), KeyFile: c.String("webhook-key"),
+		BatchBytes: batch << 10, BatchWait: c.Duration("webhook-flush"), QueueBytes: int64(queue) << 20,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []*output.Webhook{h}, nil
 }
 
 func parseEvents(s string) (map[string]bool, error) {

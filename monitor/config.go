@@ -19,6 +19,7 @@ type Config struct {
 	Version        string
 	Interval       time.Duration // stats period; 0 disables periodic stats
 	LogFile        string
+	Rotation       output.Rotation // --log-max-size, --log-max-files, --log-compress
 	Format         output.Format
 	MinSeverity    record.Severity
 	Events         map[string]bool // event names to print; nil prints all
@@ -32,12 +33,14 @@ type Config struct {
 	FoldWindow     time.Duration // UDP sends to one destination folded this long
 	UnixSockets    []string      // --watch-socket, besides the runtime sockets
 	Policy         *policy.Policy
-	PolicyPath     string          // "" for the embedded default
-	RulesDir       string          // rules files loaded after the policy
-	Engine         *rules.Engine   // Policy compiled (nil: compiled at start)
-	Reload         <-chan struct{} // SIGHUP: reload the policy
-	MetricsAddr    string          // --metrics-addr: serve /healthz there; "" for none
-	DockerSocket   string          // Docker Engine's API: containers' names and images; "" for none
+	PolicyPath     string            // "" for the embedded default
+	RulesDir       string            // rules files loaded after the policy
+	Engine         *rules.Engine     // Policy compiled (nil: compiled at start)
+	Reload         <-chan struct{}   // SIGHUP: reload the policy
+	MetricsAddr    string            // --metrics-addr: serve /metrics and /healthz there; "" for none
+	Syslogs        []*output.Syslog  // --syslog destinations, not started
+	Webhooks       []*output.Webhook // --webhook destinations, not started
+	DockerSocket   string            // Docker Engine's API: containers' names and images; "" for none
 	// which records are written (console and log file): --containers-only,
 	// --host-only, --container (an id prefix, a name or an image)
 	ContainersOnly, HostOnly bool
@@ -72,6 +75,12 @@ func watchEntries(flags []watch.Entry, p *policy.Policy, noDefault bool) []watch
 		out = append(out, watch.HomeEntries("/etc/passwd")...)
 	}
 	return out
+}
+
+// fullStream says whether a sink takes every record (the log file, syslog, a webhook),
+// not only what the console shows.
+func (c *Config) fullStream() bool {
+	return c.LogFile != "" || len(c.Syslogs) > 0 || len(c.Webhooks) > 0
 }
 
 // inScope says whether a record passes --containers-only, --host-only and

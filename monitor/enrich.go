@@ -40,12 +40,19 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 		rp.UserNS = h.UserNS
 	}
 	if e := p.table.Get(h.PID); e != nil {
+		rp.EntityID = e.EntityID
+		if e.Start != 0 {
+			rp.StartTime = p.wallTime(e.Start)
+		}
 		if e.Script != "" {
 			rp.Script = []byte(e.Script)
 		}
 		if h.Chrooted() && e.Root != "" {
 			rp.Root = []byte(e.Root)
 		}
+	}
+	if e := p.table.Get(h.PPID); e != nil {
+		rp.ParentEntityID = e.EntityID
 	}
 	var anc [proc.MaxAncestry]proc.Ancestor
 	chain := p.table.Ancestry(anc[:0], h.PID)

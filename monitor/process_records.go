@@ -20,6 +20,9 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 	// a chrooted process is named as it sees itself; its root is kept
 	root, exe, chrooted := e.SplitRoot(e.Exe, e.ExeRootLen)
 	_, cwd, _ := e.SplitRoot(e.Cwd, e.CwdRootLen)
+	if e.Ret == 0 {
+		p.table.Started(entry, e.TimeNs) // a new program image: a new entity
+	}
 	if e.Ret == 0 || entry.Exe == "" {
 		entry.Exe = string(exe)
 		entry.Root, entry.Script = "", ""
@@ -108,7 +111,7 @@ func (p *processor) onFork(e *event.Fork) *record.Record {
 			parent.Exe = exe
 		}
 	}
-	p.table.Fork(e.PID, e.ChildPID)
+	p.table.Started(p.table.Fork(e.PID, e.ChildPID), e.TimeNs)
 	p.userns.Fork(e.PID, e.ChildPID)
 	return &record.Record{
 		Time:     p.wallTime(e.TimeNs),

@@ -1,12 +1,15 @@
 package monitor
 
 import (
+	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/analytics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/metrics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/netinfo"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/proc"
@@ -31,37 +34,40 @@ type processor struct {
 	hostIno    hostNamespaces // init's: others are named in records
 
 	// counters
-	lostPerf         uint64
-	lostQueue        uint64
-	decodeErrors     uint64
-	total            uint64
-	byEvent          map[string]uint64 // this interval
-	bySeverity       [3]uint64         // this interval
-	severityTotal    [3]uint64         // since start
-	lastTop          string            // the last ranking reported (suspects and rule counts)
-	intervalStart    time.Time
-	kernelStats      func() [statMax]uint64
-	containers       containers
-	lostReported     uint64     // losses already announced in-stream
-	lostAtInterval   uint64     // lostSoFar() when the stats interval began
-	lostKernelSeen   uint64     // kernel-side losses as of the last check
-	watch            *watch.IDs // the kernel's watch ids, stable across reloads
-	engine           *rules.Engine
-	tracker          *analytics.Tracker
-	alerts           map[string]*alertFold
-	alertKey         []byte // foldAlert's key buffer, reused
-	alertsFolded     uint64
-	folds            map[foldKey]*record.Process
-	userns           rules.Userns // the user-namespace sequence detector
-	fanout           fanout       // recent connects per process (port scans)
-	pipes            pipes        // pipe ends seen at exec, waiting for the other end
-	dropped          dropped      // who wrote each system file since start
-	accts            accounts     // the host's accounts; changes of /etc/passwd held until judged
-	syscallsRepeated uint64
-	scriptCache      map[string]string      // interpreter aliases resolved (scriptOf)
-	scope            netinfo.Scope          // where a destination is: loopback, local, remote
-	hostNS           map[uint64]bool        // init's namespaces (inode numbers), read at the first setns
-	searches         map[uint32]*pathSearch // PATH searches under way, by pid
+	lostPerf            uint64
+	lostQueue           uint64
+	decodeErrors        uint64
+	total               uint64
+	byEvent             map[string]uint64 // this interval
+	bySeverity          [3]uint64         // this interval
+	severityTotal       [3]uint64         // since start
+	lastTop             string            // the last ranking reported (suspects and rule counts)
+	intervalStart       time.Time
+	kernelStats         func() [statMax]uint64
+	containers          containers
+	lostReported        uint64     // losses already announced in-stream
+	lostAtInterval      uint64     // lostSoFar() when the stats interval began
+	lostKernelSeen      uint64     // kernel-side losses as of the last check
+	watch               *watch.IDs // the kernel's watch ids, stable across reloads
+	engine              *rules.Engine
+	tracker             *analytics.Tracker
+	alerts              map[string]*alertFold
+	alertKey            []byte // foldAlert's key buffer, reused
+	alertsFolded        uint64
+	folds               map[foldKey]*record.Process
+	userns              rules.Userns // the user-namespace sequence detector
+	fanout              fanout       // recent connects per process (port scans)
+	pipes               pipes        // pipe ends seen at exec, waiting for the other end
+	dropped             dropped      // who wrote each system file since start
+	accts               accounts     // the host's accounts; changes of /etc/passwd held until judged
+	syscallsRepeated    uint64
+	scriptCache         map[string]string      // interpreter aliases resolved (scriptOf)
+	scope               netinfo.Scope          // where a destination is: loopback, local, remote
+	hostNS              map[uint64]bool        // init's namespaces (inode numbers), read at the first setns
+	searches            map[uint32]*pathSearch // PATH searches under way, by pid
+	metrics             *metrics.Set           // nil: --metrics-addr not given
+	sinks               func() []metrics.Sink  // the outputs' drops, for the stream
+	outputDropsReported map[string]uint64      // by sink, as of the last loss record
 
 	blocking bool // replay: queue waits for room rather than drop
 
@@ -90,6 +96,9 @@ func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
 	}
 	p.calibrate()
 	p.hostIno = readHostNamespaces()
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+		p.table.BootID = strings.TrimSpace(string(b))
+	}
 	return p
 }
 
@@ -192,6 +201,9 @@ func (p *processor) judge(r *record.Record, now time.Time) {
 	}
 	p.dropped.note(r)
 	if len(r.Rules) > 0 {
+		for i := range r.Rules {
+			p.metrics.Alert(r.Rules[i].Name, r.Rules[i].Severity.String())
+		}
 		r.Degraded = p.lostSoFar() > p.lostAtInterval
 		if p.tracker != nil {
 			p.tracker.Alert(r, now)
@@ -216,12 +228,13 @@ func (p *processor) judge(r *record.Record, now time.Time) {
 func (p *processor) queue(r *record.Record) {
 	p.total++
 	p.byEvent[r.Event]++
+	p.metrics.Event(r.Event)
 	p.bySeverity[r.Severity]++
 	p.severityTotal[r.Severity]++
 	if r.Severity < p.cfg.MinSeverity || !p.cfg.inScope(r) {
 		return
 	}
-	if p.cfg.LogFile == "" && !output.Shown(p.cfg.Events, r) {
+	if !p.cfg.fullStream() && !output.Shown(p.cfg.Events, r) {
 		return // the console alone would drop it: it need not cross the queue
 	}
 	if p.blocking {

@@ -23,6 +23,7 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/container"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/health"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/metrics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
@@ -72,10 +73,12 @@ func Run(ctx context.Context, cfg Config) error {
 		defer func() { logFile.Close() }() // the writer may have reopened it
 	}
 
-	// The health listener next, for the same reason.
+	// The health and metrics listener next, for the same reason.
 	healthState := health.New()
+	var m *metrics.Set // nil: no metrics, and every count is a no-op
 	if cfg.MetricsAddr != "" {
-		srv, err := health.Listen(cfg.MetricsAddr, healthState)
+		m = metrics.New(cfg.Version, kernelRelease())
+		srv, err := health.Listen(cfg.MetricsAddr, healthState, m.Handler())
 		if err != nil {
 			return errorf(ExitUsage, "--metrics-addr %s: %v", cfg.MetricsAddr, err)
 		}
@@ -85,7 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 				log.Error().Err(err).Str("addr", cfg.MetricsAddr).Msg("health server stopped")
 			}
 		}()
-		log.Info().Str("addr", srv.Addr().String()).Msg("serving /healthz")
+		log.Info().Str("addr", srv.Addr().String()).Msg("serving /metrics and /healthz")
 	}
 
 	if cfg.Policy == nil {
@@ -102,6 +105,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer l.Close()
 	healthState.Attached(len(l.links))
+	for _, h := range l.hooks {
+		m.Hook(h.Name, h.Attached)
+	}
 
 	events := make(chan []byte, eventsChanLen)
 	lost := make(chan uint64, 1024)
@@ -126,18 +132,31 @@ func Run(ctx context.Context, cfg Config) error {
 		w = output.NewWriter(cfg.Format, cfg.Stdout, cfg.StdoutTTY, nil)
 	}
 	w.StdoutEvents = cfg.Events // the console's view; the log file keeps everything
+	for _, s := range cfg.Syslogs {
+		w.AddSyslog(s)
+		s.Start()
+		log.Info().Str("syslog", s.Name).Msg("sending records to syslog")
+	}
+	for _, h := range cfg.Webhooks {
+		w.AddWebhook(h)
+		h.Start()
+		log.Info().Str("webhook", h.Name).Msg("posting records to a webhook")
+	}
+	m.Sinks(w.Sinks)
 	outq := make(chan *record.Record, outputQueueLen)
 	reopen := make(chan struct{}, 1)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		writeLoop(w, outq, reopen, cfg.LogFile, &logFile, log)
+		writeLoop(w, outq, reopen, cfg.LogFile, &logFile, cfg.Rotation, log)
 	}()
 
 	if cfg.Policy == nil {
 		cfg.Policy = policy.Default(rules.Names())
 	}
 	p := newProcessor(&cfg, outq)
+	p.metrics = m
+	p.sinks = w.Sinks
 	p.watch = watchIDs
 	p.accts.load("/etc/passwd") // what a later change adds is judged against this
 	p.engine = cfg.Engine
@@ -211,6 +230,7 @@ loop:
 		case <-lossTick.C:
 			p.flushMonitor()
 			p.checkLoss()
+			p.publishMetrics()
 			healthState.Beat()
 			if ring != nil {
 				readerErr = checkReader(ring, readerErr, healthState, log)
@@ -222,7 +242,9 @@ loop:
 			case reopen <- struct{}{}:
 			default:
 			}
-			p.emitMonitor(reloadPolicy(&cfg, l, p, log))
+			r := reloadPolicy(&cfg, l, p, log)
+			m.Reload(r.Error == "")
+			p.emitMonitor(r)
 		}
 	}
 
@@ -275,9 +297,28 @@ loop:
 	p.sweepAccounts(time.Now(), 0)
 	p.sweepAlerts(time.Now(), 0)
 	p.emitMonitor(p.statsRecord(true))
+	p.publishMetrics()
 	p.drainMonitor()
 	close(outq)
 	<-writerDone
+	// what a relay or a webhook has not taken within two seconds is lost,
+	// and said so
+	for _, s := range cfg.Syslogs {
+		before := s.Dropped()
+		s.Close(2 * time.Second)
+		if n := s.Dropped() - before; n > 0 {
+			log.Error().Str("syslog", s.Name).Uint64("records", n).Err(s.Err()).Msg("records not delivered to syslog at stop")
+		}
+	}
+	for _, h := range cfg.Webhooks {
+		before := h.Dropped()
+		h.Close(2 * time.Second)
+		if n := h.Dropped() - before; n > 0 {
+			log.Error().Str("webhook", h.Name).Uint64("records", n).Err(h.Err()).Msg("records not delivered to the webhook at stop")
+		}
+		log.Info().Str("webhook", h.Name).Uint64("sent", h.Sent()).Uint64("dropped", h.Dropped()).
+			Uint64("retries", h.Retries()).Msg("webhook totals")
+	}
 	return nil
 }
 
@@ -389,7 +430,7 @@ func logFileGone(path string, f *os.File) string {
 // A write error never stops the monitor.  reopen asks for the log file to
 // be opened again (logrotate's create mode, SIGHUP).
 func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struct{}, logPath string,
-	logFile **os.File, log zerolog.Logger) {
+	logFile **os.File, rot output.Rotation, log zerolog.Logger) {
 	file := &sinkHealth{name: "log file"}
 	stdout := &sinkHealth{name: "stdout"}
 	// a log file removed or replaced behind our back (rm, a rotation
@@ -414,10 +455,48 @@ func writeLoop(w *output.Writer, outq <-chan *record.Record, reopen <-chan struc
 		*logFile = f
 		log.Info().Str("path", logPath).Str("why", why).Msg("log file reopened")
 	}
+	// --log-max-size: between two flushes, so each line is whole in one
+	// file; one compression at a time runs beside the writer
+	var compressing chan struct{}
+	defer func() {
+		if compressing != nil {
+			<-compressing
+		}
+	}()
+	rotateIfFull := func() {
+		if rot.MaxBytes <= 0 || *logFile == nil {
+			return
+		}
+		if st, err := (*logFile).Stat(); err != nil || st.Size() < rot.MaxBytes {
+			return
+		}
+		if compressing != nil {
+			<-compressing
+			compressing = nil
+		}
+		if err := output.Rotate(logPath, rot); err != nil {
+			file.note(err, log)
+			return
+		}
+		reopenFile("rotated at --log-max-size")
+		if rot.Compress {
+			done := make(chan struct{})
+			compressing = done
+			go func() {
+				defer close(done)
+				if err := output.Compress(logPath); err != nil {
+					log.Error().Err(err).Msg("the rotated log file stays uncompressed")
+				}
+			}()
+		}
+	}
 	flush := func() {
 		ferr, serr := w.Flush()
 		if *logFile != nil {
 			file.note(ferr, log)
+			if ferr == nil {
+				rotateIfFull()
+			}
 		}
 		stdout.note(serr, log)
 	}

@@ -5,10 +5,12 @@ package monitor
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/metrics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"golang.org/x/sys/unix"
 )
@@ -79,6 +81,7 @@ func (p *processor) statsRecord(final bool) *record.Record {
 // blind.  Alerts and stats carry the counts too.
 func (p *processor) checkLoss() {
 	s := p.lossSnapshot()
+	p.checkOutputDrops(s)
 	lost := s.Lost()
 	if lost <= p.lostReported {
 		return
@@ -94,6 +97,39 @@ func (p *processor) checkLoss() {
 		Message:  fmt.Sprintf("%d events lost in the last second (%d since start): the log is incomplete", delta, lost),
 		Monitor:  &record.Monitor{Stats: s},
 	})
+}
+
+// checkOutputDrops announces records a sink dropped since the last check,
+// one warn record per sink, in the stream that the other sinks still get.
+func (p *processor) checkOutputDrops(s *record.Stats) {
+	for _, name := range sortedNames(s.OutputDropped) {
+		n := s.OutputDropped[name]
+		was := p.outputDropsReported[name]
+		if n <= was {
+			continue
+		}
+		if p.outputDropsReported == nil {
+			p.outputDropsReported = map[string]uint64{}
+		}
+		p.outputDropsReported[name] = n
+		p.emitMonitor(&record.Record{
+			Time:     time.Now(),
+			Severity: record.Warn,
+			Event:    "loss",
+			Category: record.CatMonitor,
+			Message:  fmt.Sprintf("%d records not delivered to %s in the last second (%d since start): it was down or too slow past its queue", n-was, name, n),
+			Monitor:  &record.Monitor{Stats: s},
+		})
+	}
+}
+
+func sortedNames(m map[string]uint64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // lostSoFar is every loss known without reading the kernel's counters
@@ -119,13 +155,52 @@ func (p *processor) lossSnapshot() *record.Stats {
 	if p.kernelStats != nil {
 		p.fillKernelStats(s)
 	}
+	if p.sinks != nil {
+		for _, sk := range p.sinks() {
+			if sk.Dropped > 0 {
+				if s.OutputDropped == nil {
+					s.OutputDropped = map[string]uint64{}
+				}
+				s.OutputDropped[sk.Name] = sk.Dropped
+			}
+		}
+	}
 	return s
 }
 
-func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
+// kernelRelease is uname -r.
+func kernelRelease() string {
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
-	kernel := unix.ByteSliceToString(uts.Release[:])
+	return unix.ByteSliceToString(uts.Release[:])
+}
+
+// publishMetrics hands the loop's counters to the metrics' scrape (once a
+// second and at stop): the losses by stage, as the stats record counts them.
+func (p *processor) publishMetrics() {
+	if p.metrics == nil {
+		return
+	}
+	s := p.lossSnapshot()
+	lost := map[string]uint64{
+		"perf_buffer":   s.LostPerf,
+		"queue":         s.LostQueue,
+		"decode_errors": s.DecodeErrors,
+	}
+	for k, v := range s.LostKernel {
+		lost["kernel_"+k] = v
+	}
+	known := 0
+	for _, ct := range p.containers.byID {
+		if ct != nil {
+			known++
+		}
+	}
+	p.metrics.Publish(&metrics.Snapshot{Lost: lost, ProcessTableEntries: s.ProcTableSize, ContainersKnown: known})
+}
+
+func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
+	kernel := kernelRelease()
 	attached := 0
 	var missing []string
 	for _, h := range l.hooks {

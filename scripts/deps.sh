@@ -39,10 +39,12 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 
 # Plain packages from bookworm.
 # The last lines: what the e2e benign-day scenario runs (tests/e2e/testdata/benign-day.sh),
-# and the tools the attack suite runs and its benign twins (tests/e2e/attack_test.go).
+# the tools the attack suite runs and its benign twins (tests/e2e/attack_test.go), and
+# the real components the output tests feed (tests/e2e/outputs_test.go).
 want=(clang-19 llvm-19 libelf-dev binutils zlib1g-dev libzstd-dev pkg-config make gcc libc6-dev file util-linux iproute2 procps
 	git openssh-client curl logrotate python3 fakeroot
-	kmod iputils-ping cron gdb rsyslog auditd)
+	kmod iputils-ping cron gdb rsyslog auditd
+	prometheus rsyslog-gnutls)
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

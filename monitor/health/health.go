@@ -1,8 +1,7 @@
 // Package health answers "is the monitor working?" over HTTP, for liveness
 // probes (Kubernetes, load balancers, scripts): GET /healthz is 200 while the
 // BPF programs are attached and the event loop keeps turning, and 503 with
-// the reason otherwise.  --metrics-addr serves it; the same listener will
-// carry /metrics.
+// the reason otherwise.  --metrics-addr serves it beside /metrics.
 package health
 
 import (
@@ -83,14 +82,18 @@ type Server struct {
 }
 
 // Listen binds addr now, so that a bad or busy address fails before any BPF
-// program is loaded; Serve starts answering.
-func Listen(addr string, s *State) (*Server, error) {
+// program is loaded; Serve starts answering.  metrics, when not nil, is
+// served at /metrics.
+func Listen(addr string, s *State, metrics http.Handler) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/healthz", s)
+	if metrics != nil {
+		mux.Handle("/metrics", metrics)
+	}
 	return &Server{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}, nil
 }
 

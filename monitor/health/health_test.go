@@ -55,12 +55,12 @@ func TestHealthzFollowsHooksAndTheEventLoop(t *testing.T) {
 }
 
 func TestListenRefusesABusyAddress(t *testing.T) {
-	v, err := Listen("127.0.0.1:0", New())
+	v, err := Listen("127.0.0.1:0", New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if _, err := Listen(v.Addr().String(), New()); err == nil {
+	if _, err := Listen(v.Addr().String(), New(), nil); err == nil {
 		t.Fatalf("a second listener on %s was accepted", v.Addr())
 	}
 }

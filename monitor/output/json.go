@@ -147,259 +147,28 @@ func (j *jsonEncoder) encode(r *record.Record) []byte {
 		Str("event", r.Event).
 		Str("category", r.Category)
 	if p := r.Process; p != nil {
-		d := zerolog.Dict().
-			Uint32("pid", p.PID).Uint32("tid", p.TID).Uint32("ppid", p.PPID).
-			Uint32("uid", p.UID).Uint32("gid", p.GID).Uint32("euid", p.EUID).Uint32("egid", p.EGID)
-		if p.HasLoginUID {
-			d = d.Uint32("loginuid", p.LoginUID)
-		}
-		d = bytesDict(d, "comm", p.Comm)
-		if p.Compat {
-			d = d.Bool("compat", true)
-		}
-		d = bytesDict(d, "exe", p.Exe)
-		if len(p.Script) > 0 {
-			d = bytesDict(d, "script", p.Script)
-		}
-		if p.ExeDeleted {
-			d = d.Bool("exe_deleted", true)
-		}
-		if p.MntNS != 0 {
-			d = d.Uint32("mnt_ns", p.MntNS)
-		}
-		if p.PidNS != 0 {
-			d = d.Uint32("vpid", p.VPID).Uint32("pid_ns", p.PidNS)
-			if p.ParentOutsideNS {
-				d = d.Bool("parent_outside_ns", true)
-			}
-		}
-		if p.NetNS != 0 {
-			d = d.Uint32("net_ns", p.NetNS)
-		}
-		if p.UserNS != 0 {
-			d = d.Uint32("user_ns", p.UserNS)
-		}
-		if len(p.Root) > 0 {
-			d = bytesDict(d, "root", p.Root)
-		}
-		if p.Args != nil {
-			d = d.Array("args", argsArray(p.Args))
-			if anyInvalid(p.Args) {
-				d = d.Array("args_hex", argsHexArray(p.Args))
-			}
-			d = d.Bool("args_truncated", p.ArgsTruncated)
-		}
-		if p.Cwd != nil {
-			d = bytesDict(d, "cwd", p.Cwd)
-		}
-		d = d.Array("ancestry", ancestryArray(p.Ancestry))
-		e = e.Dict("process", d)
+		e = e.Dict("process", processDict(p))
 	}
 	if c := r.Container; c != nil {
-		d := zerolog.Dict().Str("id", c.ID).Str("short_id", c.ShortID())
-		for _, f := range []struct{ k, v string }{{"name", c.Name}, {"image", c.Image}, {"image_id", c.ImageID},
-			{"runtime", c.Runtime}, {"pod", c.Pod}, {"namespace", c.Namespace}, {"pod_uid", c.PodUID}} {
-			if f.v != "" {
-				d = d.Str(f.k, f.v)
-			}
-		}
-		if c.Build {
-			d = d.Bool("build", true)
-		}
-		if c.Privileged {
-			d = d.Bool("privileged", true)
-		}
-		if len(c.Risks) > 0 {
-			d = d.Strs("risks", c.Risks)
-		}
-		e = e.Dict("container", d)
+		e = e.Dict("container", containerDict(c))
 	}
 	if x := r.Exec; x != nil {
-		d := zerolog.Dict()
-		d = bytesDict(d, "filename", x.Filename)
-		d = d.Int32("ret", x.Ret).Bool("execveat", x.Execveat)
-		if x.FilenameTruncated {
-			d = d.Bool("filename_truncated", true)
-		}
-		if x.ExeDeleted {
-			d = d.Bool("exe_deleted", true)
-		}
-		if x.ExeUpperLayer {
-			d = d.Bool("exe_upper_layer", true)
-		}
-		if x.ExeTmpfs {
-			d = d.Bool("exe_tmpfs", true)
-		}
-		if x.Healthcheck {
-			d = d.Bool("healthcheck", true)
-		}
-		if len(x.StdioSockets) > 0 {
-			d = d.Strs("stdio_sockets", x.StdioSockets)
-		}
-		if x.LDPreload {
-			d = d.Bool("ld_preload", true)
-			if len(x.LDPreloadValue) > 0 {
-				d = bytesDict(d, "ld_preload_value", x.LDPreloadValue)
-			}
-		}
-		if x.PathMisses > 0 {
-			d = d.Int("path_misses", x.PathMisses)
-		}
-		if x.DroppedBy != "" {
-			d = bytesDict(d, "dropped_by", []byte(x.DroppedBy))
-		}
-		if x.StdinFrom != nil {
-			d = d.Dict("stdin_from", pipeEndDict(*x.StdinFrom))
-		}
-		if x.StdoutTo != nil {
-			d = d.Dict("stdout_to", pipeEndDict(*x.StdoutTo))
-		}
-		e = e.Dict("exec", d)
+		e = e.Dict("exec", execDict(x))
 	}
 	if x := r.Exit; x != nil {
-		d := zerolog.Dict().Int("code", x.Code)
-		if x.Signal != 0 {
-			d = d.Int("signal", x.Signal).Str("signal_name", SignalName(x.Signal))
-		}
-		d = d.Bool("core_dumped", x.CoreDumped).Int64("lifetime_ns", x.Lifetime.Nanoseconds())
-		e = e.Dict("exit", d)
+		e = e.Dict("exit", exitDict(x))
 	}
 	if x := r.File; x != nil {
-		d := zerolog.Dict()
-		d = bytesDict(d, "path", x.Path)
-		if len(x.AccountsAdded) > 0 {
-			d = d.Array("accounts_added", accountsArray(x.AccountsAdded))
-		}
-		if len(x.RequestedPath) > 0 && !bytes.Equal(x.RequestedPath, x.Path) {
-			d = bytesDict(d, "requested_path", x.RequestedPath)
-		}
-		if len(x.HostPath) > 0 {
-			d = bytesDict(d, "host_path", x.HostPath)
-		}
-		if len(x.TargetPath) > 0 {
-			d = bytesDict(d, "target_path", x.TargetPath)
-		}
-		if len(x.TargetHost) > 0 {
-			d = bytesDict(d, "target_host_path", x.TargetHost)
-		}
-		d = d.Str("operation", x.Operation)
-		if r.Event == "open" {
-			d = d.Strs("flags", OpenFlagNames(x.OpenFlags))
-		} else if x.OpenFlags != 0 {
-			d = d.Strs("flags", AtFlagNames(r.Event, x.OpenFlags))
-		}
-		if x.HasMode {
-			d = d.Str("mode", Octal(x.Mode&0o7777))
-			if bits := ModeBits(x.Mode); len(bits) > 0 {
-				d = d.Strs("mode_bits", bits)
-			}
-		}
-		if x.Owner != nil {
-			d = d.Dict("owner", zerolog.Dict().Int64("uid", x.Owner.UID).Int64("gid", x.Owner.GID))
-		}
-		if x.Created {
-			d = d.Bool("created", true)
-		}
-		if !x.MTimeSet.IsZero() {
-			d = d.Str("mtime_set", x.MTimeSet.Format(time.RFC3339))
-		}
-		if !x.ATimeSet.IsZero() {
-			d = d.Str("atime_set", x.ATimeSet.Format(time.RFC3339))
-		}
-		if x.FD >= 0 {
-			d = d.Int32("fd", x.FD)
-		}
-		d = d.Bool("resolved", x.Resolved)
-		if x.Via != "" {
-			d = d.Str("via", x.Via)
-		}
-		if x.PathTruncated {
-			d = d.Bool("path_truncated", true)
-		}
-		d = d.Str("class", x.Class).Str("watch", x.Watch)
-		if x.WatchOwner >= 0 {
-			d = d.Int64("watch_owner", x.WatchOwner)
-		}
-		e = e.Dict("file", d)
+		e = e.Dict("file", fileDict(r.Event, x))
 	}
 	if x := r.Network; x != nil {
-		d := zerolog.Dict().Str("family", x.Family)
-		if x.Protocol != "" {
-			d = d.Str("protocol", x.Protocol)
-		}
-		if x.SrcIP.IsValid() {
-			d = d.Str("src_ip", x.SrcIP.String()).Uint16("src_port", x.SrcPort)
-		}
-		if x.DstIP.IsValid() {
-			d = d.Str("dst_ip", x.DstIP.String()).Uint16("dst_port", x.DstPort)
-			if x.DstScope != "" {
-				d = d.Str("dst_scope", x.DstScope)
-			}
-			if x.Resolver {
-				d = d.Bool("dst_resolver", true)
-			}
-			if x.PortsTried > 0 {
-				d = d.Int("ports_tried", x.PortsTried).Int("hosts_tried", x.HostsTried)
-			}
-		}
-		if len(x.UnixPath) > 0 {
-			d = bytesDict(d, "unix_path", x.UnixPath)
-		}
-		if a := x.Audit; a != nil {
-			ad := zerolog.Dict().Str("type", a.Type)
-			for _, f := range auditFields(a) {
-				if *f.v >= 0 {
-					ad = ad.Int64(f.name, *f.v)
-				}
-			}
-			d = d.Dict("audit", ad)
-		}
-		d = d.Str("direction", x.Direction).Strs("sources", x.Sources)
-		if r.Event == "listen" {
-			d = d.Int("backlog", x.Backlog)
-		}
-		if x.Folded {
-			d = d.Bool("folded", true)
-		}
-		if x.Count > 0 {
-			d = d.Uint64("count", x.Count)
-		}
-		e = e.Dict("network", d)
+		e = e.Dict("network", networkDict(r.Event, x))
 	}
 	if x := r.Syscall; x != nil {
-		d := zerolog.Dict().Str("name", x.Name).Uint32("nr", x.Nr).Str("group", x.Group).Int64("ret", x.Ret).
-			Dict("args", argsDict(x.Args))
-		if x.TargetPID != 0 {
-			d = d.Uint32("target_pid", x.TargetPID).Str("target_exe", x.TargetExe).
-				Bool("target_is_descendant", x.TargetIsDescendant)
-		}
-		if x.TargetIsMonitor != nil {
-			d = d.Bool("target_is_monitor", *x.TargetIsMonitor)
-		}
-		if x.EntersOtherNamespace != nil {
-			d = d.Bool("enters_other_namespace", *x.EntersOtherNamespace)
-		}
-		if x.EntersHostNamespace != nil {
-			d = d.Bool("enters_host_namespace", *x.EntersHostNamespace)
-		}
-		e = e.Dict("syscall", d)
+		e = e.Dict("syscall", syscallDict(x))
 	}
 	if x := r.Priv; x != nil {
-		d := zerolog.Dict().Str("means", x.Means)
-		if x.Syscall != "" {
-			d = d.Str("syscall", x.Syscall)
-		}
-		d = d.Strs("gained", x.Gained).Dict("before", credsDict(&x.Before)).Dict("after", credsDict(&x.After))
-		if x.Means == "exec" {
-			d = d.Int64("exe_uid", x.ExeUID).Str("exe_mode", Octal(x.ExeMode&0o7777))
-		}
-		if x.SeenAt != "" {
-			d = d.Str("seen_at", x.SeenAt)
-		}
-		if x.SeenAt == "commit_creds" {
-			d = d.Int64("syscall_nr", x.SyscallNr)
-		}
-		e = e.Dict("privilege", d)
+		e = e.Dict("privilege", privilegeDict(x))
 	}
 	if x := r.Fork; x != nil {
 		e = e.Dict("fork", zerolog.Dict().Uint32("child_pid", x.ChildPID))
@@ -477,6 +246,287 @@ func argsDict(args []record.Arg) *zerolog.Event {
 	return d
 }
 
+func processDict(p *record.Process) *zerolog.Event {
+	d := zerolog.Dict().
+		Uint32("pid", p.PID).Uint32("tid", p.TID).Uint32("ppid", p.PPID).
+		Uint32("uid", p.UID).Uint32("gid", p.GID).Uint32("euid", p.EUID).Uint32("egid", p.EGID)
+	if p.HasLoginUID {
+		d = d.Uint32("loginuid", p.LoginUID)
+	}
+	d = bytesDict(d, "comm", p.Comm)
+	if p.Compat {
+		d = d.Bool("compat", true)
+	}
+	d = bytesDict(d, "exe", p.Exe)
+	if len(p.Script) > 0 {
+		d = bytesDict(d, "script", p.Script)
+	}
+	if p.ExeDeleted {
+		d = d.Bool("exe_deleted", true)
+	}
+	if p.MntNS != 0 {
+		d = d.Uint32("mnt_ns", p.MntNS)
+	}
+	if p.PidNS != 0 {
+		d = d.Uint32("vpid", p.VPID).Uint32("pid_ns", p.PidNS)
+		if p.ParentOutsideNS {
+			d = d.Bool("parent_outside_ns", true)
+		}
+	}
+	if p.NetNS != 0 {
+		d = d.Uint32("net_ns", p.NetNS)
+	}
+	if p.UserNS != 0 {
+		d = d.Uint32("user_ns", p.UserNS)
+	}
+	if len(p.Root) > 0 {
+		d = bytesDict(d, "root", p.Root)
+	}
+	if p.Args != nil {
+		d = d.Array("args", argsArray(p.Args))
+		if anyInvalid(p.Args) {
+			d = d.Array("args_hex", argsHexArray(p.Args))
+		}
+		d = d.Bool("args_truncated", p.ArgsTruncated)
+	}
+	if p.Cwd != nil {
+		d = bytesDict(d, "cwd", p.Cwd)
+	}
+	d = d.Array("ancestry", ancestryArray(p.Ancestry))
+	if p.EntityID != "" {
+		d = d.Str("entity_id", p.EntityID)
+	}
+	if p.ParentEntityID != "" {
+		d = d.Str("parent_entity_id", p.ParentEntityID)
+	}
+	if !p.StartTime.IsZero() {
+		d = d.Str("start", p.StartTime.UTC().Format(time.RFC3339Nano))
+	}
+	return d
+}
+
+func containerDict(c *record.Container) *zerolog.Event {
+	d := zerolog.Dict().Str("id", c.ID).Str("short_id", c.ShortID())
+	for _, f := range []struct{ k, v string }{{"name", c.Name}, {"image", c.Image}, {"image_id", c.ImageID},
+		{"runtime", c.Runtime}, {"pod", c.Pod}, {"namespace", c.Namespace}, {"pod_uid", c.PodUID}} {
+		if f.v != "" {
+			d = d.Str(f.k, f.v)
+		}
+	}
+	if c.Build {
+		d = d.Bool("build", true)
+	}
+	if c.Privileged {
+		d = d.Bool("privileged", true)
+	}
+	if len(c.Risks) > 0 {
+		d = d.Strs("risks", c.Risks)
+	}
+	return d
+}
+
+func execDict(x *record.Exec) *zerolog.Event {
+	d := zerolog.Dict()
+	d = bytesDict(d, "filename", x.Filename)
+	d = d.Int32("ret", x.Ret).Bool("execveat", x.Execveat)
+	if x.FilenameTruncated {
+		d = d.Bool("filename_truncated", true)
+	}
+	if x.ExeDeleted {
+		d = d.Bool("exe_deleted", true)
+	}
+	if x.ExeUpperLayer {
+		d = d.Bool("exe_upper_layer", true)
+	}
+	if x.ExeTmpfs {
+		d = d.Bool("exe_tmpfs", true)
+	}
+	if x.Healthcheck {
+		d = d.Bool("healthcheck", true)
+	}
+	if len(x.StdioSockets) > 0 {
+		d = d.Strs("stdio_sockets", x.StdioSockets)
+	}
+	if x.LDPreload {
+		d = d.Bool("ld_preload", true)
+		if len(x.LDPreloadValue) > 0 {
+			d = bytesDict(d, "ld_preload_value", x.LDPreloadValue)
+		}
+	}
+	if x.PathMisses > 0 {
+		d = d.Int("path_misses", x.PathMisses)
+	}
+	if x.DroppedBy != "" {
+		d = bytesDict(d, "dropped_by", []byte(x.DroppedBy))
+	}
+	if x.StdinFrom != nil {
+		d = d.Dict("stdin_from", pipeEndDict(*x.StdinFrom))
+	}
+	if x.StdoutTo != nil {
+		d = d.Dict("stdout_to", pipeEndDict(*x.StdoutTo))
+	}
+	return d
+}
+
+func exitDict(x *record.Exit) *zerolog.Event {
+	d := zerolog.Dict().Int("code", x.Code)
+	if x.Signal != 0 {
+		d = d.Int("signal", x.Signal).Str("signal_name", SignalName(x.Signal))
+	}
+	d = d.Bool("core_dumped", x.CoreDumped).Int64("lifetime_ns", x.Lifetime.Nanoseconds())
+	return d
+}
+
+func fileDict(event string, x *record.File) *zerolog.Event {
+	d := zerolog.Dict()
+	d = bytesDict(d, "path", x.Path)
+	if len(x.AccountsAdded) > 0 {
+		d = d.Array("accounts_added", accountsArray(x.AccountsAdded))
+	}
+	if len(x.RequestedPath) > 0 && !bytes.Equal(x.RequestedPath, x.Path) {
+		d = bytesDict(d, "requested_path", x.RequestedPath)
+	}
+	if len(x.HostPath) > 0 {
+		d = bytesDict(d, "host_path", x.HostPath)
+	}
+	if len(x.TargetPath) > 0 {
+		d = bytesDict(d, "target_path", x.TargetPath)
+	}
+	if len(x.TargetHost) > 0 {
+		d = bytesDict(d, "target_host_path", x.TargetHost)
+	}
+	d = d.Str("operation", x.Operation)
+	if event == "open" {
+		d = d.Strs("flags", OpenFlagNames(x.OpenFlags))
+	} else if x.OpenFlags != 0 {
+		d = d.Strs("flags", AtFlagNames(event, x.OpenFlags))
+	}
+	if x.HasMode {
+		d = d.Str("mode", Octal(x.Mode&0o7777))
+		if bits := ModeBits(x.Mode); len(bits) > 0 {
+			d = d.Strs("mode_bits", bits)
+		}
+	}
+	if x.Owner != nil {
+		d = d.Dict("owner", zerolog.Dict().Int64("uid", x.Owner.UID).Int64("gid", x.Owner.GID))
+	}
+	if x.Created {
+		d = d.Bool("created", true)
+	}
+	if !x.MTimeSet.IsZero() {
+		d = d.Str("mtime_set", x.MTimeSet.Format(time.RFC3339))
+	}
+	if !x.ATimeSet.IsZero() {
+		d = d.Str("atime_set", x.ATimeSet.Format(time.RFC3339))
+	}
+	if x.FD >= 0 {
+		d = d.Int32("fd", x.FD)
+	}
+	d = d.Bool("resolved", x.Resolved)
+	if x.Via != "" {
+		d = d.Str("via", x.Via)
+	}
+	if x.PathTruncated {
+		d = d.Bool("path_truncated", true)
+	}
+	d = d.Str("class", x.Class).Str("watch", x.Watch)
+	if x.WatchOwner >= 0 {
+		d = d.Int64("watch_owner", x.WatchOwner)
+	}
+	return d
+}
+
+func networkDict(event string, x *record.Network) *zerolog.Event {
+	d := zerolog.Dict().Str("family", x.Family)
+	if x.Protocol != "" {
+		d = d.Str("protocol", x.Protocol)
+	}
+	if x.SrcIP.IsValid() {
+		d = d.Str("src_ip", x.SrcIP.String()).Uint16("src_port", x.SrcPort)
+	}
+	if x.DstIP.IsValid() {
+		d = d.Str("dst_ip", x.DstIP.String()).Uint16("dst_port", x.DstPort)
+		if x.DstScope != "" {
+			d = d.Str("dst_scope", x.DstScope)
+		}
+		if x.Resolver {
+			d = d.Bool("dst_resolver", true)
+		}
+		if x.PortsTried > 0 {
+			d = d.Int("ports_tried", x.PortsTried).Int("hosts_tried", x.HostsTried)
+		}
+	}
+	if len(x.UnixPath) > 0 {
+		d = bytesDict(d, "unix_path", x.UnixPath)
+	}
+	if a := x.Audit; a != nil {
+		ad := zerolog.Dict().Str("type", a.Type)
+		for _, f := range auditFields(a) {
+			if *f.v >= 0 {
+				ad = ad.Int64(f.name, *f.v)
+			}
+		}
+		d = d.Dict("audit", ad)
+	}
+	d = d.Str("direction", x.Direction).Strs("sources", x.Sources)
+	if event == "listen" {
+		d = d.Int("backlog", x.Backlog)
+	}
+	if x.Folded {
+		d = d.Bool("folded", true)
+	}
+	if x.Count > 0 {
+		d = d.Uint64("count", x.Count)
+	}
+	return d
+}
+
+func syscallDict(x *record.Syscall) *zerolog.Event {
+	d := zerolog.Dict().Str("name", x.Name).Uint32("nr", x.Nr).Str("group", x.Group).Int64("ret", x.Ret).
+		Dict("args", argsDict(x.Args))
+	if x.TargetPID != 0 {
+		d = d.Uint32("target_pid", x.TargetPID).Str("target_exe", x.TargetExe).
+			Bool("target_is_descendant", x.TargetIsDescendant)
+	}
+	if x.TargetIsMonitor != nil {
+		d = d.Bool("target_is_monitor", *x.TargetIsMonitor)
+	}
+	if x.EntersOtherNamespace != nil {
+		d = d.Bool("enters_other_namespace", *x.EntersOtherNamespace)
+	}
+	if x.EntersHostNamespace != nil {
+		d = d.Bool("enters_host_namespace", *x.EntersHostNamespace)
+	}
+	return d
+}
+
+func privilegeDict(x *record.Privilege) *zerolog.Event {
+	d := zerolog.Dict().Str("means", x.Means)
+	if x.Syscall != "" {
+		d = d.Str("syscall", x.Syscall)
+	}
+	d = d.Strs("gained", x.Gained).Dict("before", credsDict(&x.Before)).Dict("after", credsDict(&x.After))
+	if x.Means == "exec" {
+		d = d.Int64("exe_uid", x.ExeUID).Str("exe_mode", Octal(x.ExeMode&0o7777))
+	}
+	if x.SeenAt != "" {
+		d = d.Str("seen_at", x.SeenAt)
+	}
+	if x.SeenAt == "commit_creds" {
+		d = d.Int64("syscall_nr", x.SyscallNr)
+	}
+	return d
+}
+
+// countsDict is a dictionary of counts in key order.
+func countsDict(m map[string]uint64) *zerolog.Event {
+	d := zerolog.Dict()
+	for _, k := range sortedKeys(m) {
+		d = d.Uint64(k, m[k])
+	}
+	return d
+}
+
 func credsDict(c *record.Creds) *zerolog.Event {
 	return zerolog.Dict().Uint32("uid", c.UID).Uint32("euid", c.EUID).Uint32("suid", c.SUID).
 		Uint32("fsuid", c.FSUID).Uint32("gid", c.GID).Uint32("egid", c.EGID).
@@ -512,7 +562,8 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 				Uint64("perf_buffer", s.LostPerf).
 				Dict("kernel", kern).
 				Uint64("queue", s.LostQueue).
-				Uint64("decode_errors", s.DecodeErrors)).
+				Uint64("decode_errors", s.DecodeErrors).
+				Dict("outputs", countsDict(s.OutputDropped))).
 			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions)).
 			Dict("file_filter", zerolog.Dict().Uint64("checked", s.FileChecked).Uint64("sent", s.FileSent).Uint64("cached", s.FileCached)).
 			Uint64("udp_sends_folded", s.NetFolded).

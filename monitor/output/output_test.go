@@ -408,6 +408,7 @@ func TestJSONStartListsHooks(t *testing.T) {
 func TestJSONStatsCountsLosses(t *testing.T) {
 	r := statsRecord()
 	r.Monitor.Stats.LostQueue, r.Monitor.Stats.DecodeErrors, r.Monitor.Stats.ProcEvictions = 4, 5, 6
+	r.Monitor.Stats.OutputDropped = map[string]uint64{"tcp://127.0.0.1:514": 7}
 	m := jsonObject(t, r)
 	mon := obj(t, m, "monitor")
 	wantKeys(t, "monitor", mon, "final", "file_filter", "udp_sends_folded", "syscalls_repeated", "alerts_folded", "analytics", "top", "interval_s", "uptime_s", "events", "severity",
@@ -420,9 +421,11 @@ func TestJSONStatsCountsLosses(t *testing.T) {
 	want(t, "events_per_sec", mon["events_per_sec"], 2.5)
 	want(t, "events_total", mon["events_total"], 19)
 	lost := obj(t, mon, "lost")
-	wantKeys(t, "lost", lost, "total", "perf_buffer", "kernel", "queue", "decode_errors")
-	// perf_buffer_full in the kernel counters is the same samples as perf_buffer
+	wantKeys(t, "lost", lost, "total", "perf_buffer", "kernel", "queue", "decode_errors", "outputs")
+	// perf_buffer_full in the kernel counters is the same samples as perf_buffer;
+	// a sink's drops were written to the other sinks: not in the total
 	want(t, "lost.total", lost["total"], 1+2+4+5)
+	want(t, "lost.outputs", lost["outputs"], map[string]any{"tcp://127.0.0.1:514": json.Number("7")})
 	want(t, "lost.perf_buffer", lost["perf_buffer"], 1)
 	want(t, "lost.kernel", lost["kernel"], map[string]any{
 		"perf_buffer_full": json.Number("1"), "pending_table_full": json.Number("2"), "output_error": json.Number("0")})

@@ -96,6 +96,9 @@ type jsonProcess struct {
 	ArgsTruncated                        bool     `json:"args_truncated"`
 	Cwd                                  *string  `json:"cwd"`
 	CwdHex                               string   `json:"cwd_hex"`
+	EntityID                             string   `json:"entity_id"`
+	ParentEntityID                       string   `json:"parent_entity_id"`
+	Start                                string   `json:"start"`
 	Ancestry                             []struct {
 		PID       uint32 `json:"pid"`
 		Exe       string `json:"exe"`
@@ -333,6 +336,11 @@ func ParseJSON(line []byte) (*record.Record, error) {
 		}
 		if p.Cwd != nil {
 			rp.Cwd, err = untrusted(*p.Cwd, p.CwdHex)
+			keep(err)
+		}
+		rp.EntityID, rp.ParentEntityID = p.EntityID, p.ParentEntityID
+		if p.Start != "" {
+			rp.StartTime, err = time.Parse(time.RFC3339Nano, p.Start)
 			keep(err)
 		}
 		if p.Args != nil {

@@ -3,6 +3,7 @@ package output_test
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
@@ -31,10 +32,13 @@ func TestJSONReadsBackExactly(t *testing.T) {
 	chroot.Process.Script = []byte("/usr/sbin/dpkg-preconfigure")
 	chroot.File.HostPath = []byte("/srv/build\xff/etc/cron.d/.job")
 	chroot.File.TargetHost = []byte("/srv/build\xff/etc/cron.d/job")
+	started := simpleExec() // the process table saw it begin, and its parent
+	started.Process.EntityID, started.Process.ParentEntityID = "f3Vn4Xq0mN2aZ8cL1bQk", "a1b2c3d4e5f6g7h8i9j0"
+	started.Process.StartTime = time.Date(2026, 12, 1, 3, 4, 5, 123456789, time.UTC)
 	recs := []*record.Record{openShadow(), deniedShadow(), chmodSetuid(), chownShadow(), renameIntoCron(),
 		reverseShell(), refused(), sshdAccept(), ncListen(), dockerSocket(), firstDNSSend(), dnsFoldSummary(),
 		simpleExec(), failedExec(), forkRecord(), hostileRecord(), tmpfsMount(), gdbAttach(), deniedModule(),
-		sudoExec(), pythonSetuid(), touchStomp(), hiddenCreate(), auditDisable(), containerShadow(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot, failed}
+		sudoExec(), pythonSetuid(), touchStomp(), hiddenCreate(), auditDisable(), containerShadow(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot, failed, started}
 	for _, r := range recs {
 		line := writeLines(t, output.FormatJSON, false, r)
 		back, err := output.ParseJSON([]byte(line))

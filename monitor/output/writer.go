@@ -8,29 +8,37 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"syscall"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/metrics"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 )
 
-// Format is text or json.
+// Format is text, json or ecs.
 type Format int
 
 const (
 	FormatText Format = iota
 	FormatJSON
+	FormatECS // Elastic Common Schema documents, one per line
 )
 
-// ParseFormat accepts "text" and "json".
+// ParseFormat accepts "text", "json" and "ecs".
 func ParseFormat(s string) (Format, error) {
 	switch s {
 	case "text":
 		return FormatText, nil
 	case "json":
 		return FormatJSON, nil
+	case "ecs":
+		return FormatECS, nil
 	}
-	return FormatText, fmt.Errorf("invalid format %q: use text or json", s)
+	return FormatText, fmt.Errorf("invalid format %q: use text, json or ecs", s)
 }
+
+// lineEncoder makes one line of a machine format.
+type lineEncoder interface{ encode(*record.Record) []byte }
 
 // ErrLogFile wraps every failure to open the log file.
 var ErrLogFile = errors.New("log file")
@@ -56,7 +64,8 @@ func OpenLogFile(path string) (*os.File, error) {
 type lineSink struct {
 	w       io.Writer
 	buf     []byte
-	Dropped uint64 // lines dropped because the sink kept failing
+	dropped atomic.Uint64 // lines dropped because the sink kept failing
+	queued  atomic.Int64  // len(buf), for the metrics' scrape
 }
 
 const (
@@ -69,6 +78,7 @@ func (s *lineSink) write(line []byte) error {
 	if len(s.buf) >= flushAt {
 		return s.flush()
 	}
+	s.queued.Store(int64(len(s.buf)))
 	return nil
 }
 
@@ -80,6 +90,12 @@ type truncater interface {
 }
 
 func (s *lineSink) flush() error {
+	err := s.writeOut()
+	s.queued.Store(int64(len(s.buf)))
+	return err
+}
+
+func (s *lineSink) writeOut() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
@@ -106,7 +122,7 @@ func (s *lineSink) flush() error {
 		if i := bytes.IndexByte(s.buf[cut:], '\n'); i >= 0 {
 			cut += i + 1
 		}
-		s.Dropped += uint64(bytes.Count(s.buf[:cut], []byte{'\n'}))
+		s.dropped.Add(uint64(bytes.Count(s.buf[:cut], []byte{'\n'})))
 		s.buf = s.buf[:copy(s.buf, s.buf[cut:])]
 	}
 	return err
@@ -115,16 +131,38 @@ func (s *lineSink) flush() error {
 // Writer formats each record once per sink style and writes whole lines.
 // It is used by one goroutine.
 type Writer struct {
-	json   *jsonEncoder
+	json   lineEncoder  // json or ecs; nil for text
 	text   *textEncoder // plain text (file, or stdout when not a tty)
 	color  *textEncoder // coloured text for a terminal
 	format Format
 	stdout *lineSink
-	file   *lineSink
+	file   atomic.Pointer[lineSink] // SetFile swaps it; the metrics read it
 	// StdoutEvents are the events the console shows (nil: all); the log
 	// file gets every record, and the monitor's own are always shown
 	StdoutEvents map[string]bool
+	syslogs      []*Syslog    // every record, as RFC 5424 with the JSON line
+	webhooks     []*Webhook   // every record's JSON line, batched
+	syslogJSON   *jsonEncoder // the JSON for syslog and webhooks when the format is text (json and ecs send their own line)
 }
+
+// AddSyslog sends every record (what the log file gets) to s too.
+func (w *Writer) AddSyslog(s *Syslog) {
+	w.syslogs = append(w.syslogs, s)
+	if w.json == nil && w.syslogJSON == nil {
+		w.syslogJSON = newJSONEncoder()
+	}
+}
+
+// AddWebhook sends every record's line (JSON, or ECS with -f ecs) to h.
+func (w *Writer) AddWebhook(h *Webhook) {
+	w.webhooks = append(w.webhooks, h)
+	if w.json == nil && w.syslogJSON == nil {
+		w.syslogJSON = newJSONEncoder()
+	}
+}
+
+// Syslogs are the syslog destinations added.
+func (w *Writer) Syslogs() []*Syslog { return w.syslogs }
 
 // NewWriter writes to stdout (colour when stdoutTTY and text) and to file
 // when not nil.
@@ -133,6 +171,8 @@ func NewWriter(format Format, stdout io.Writer, stdoutTTY bool, file io.Writer) 
 	switch format {
 	case FormatJSON:
 		w.json = newJSONEncoder()
+	case FormatECS:
+		w.json = newECSEncoder()
 	default:
 		w.text = &textEncoder{}
 		if stdoutTTY {
@@ -140,7 +180,7 @@ func NewWriter(format Format, stdout io.Writer, stdoutTTY bool, file io.Writer) 
 		}
 	}
 	if file != nil {
-		w.file = &lineSink{w: file}
+		w.file.Store(&lineSink{w: file})
 	}
 	return w
 }
@@ -149,25 +189,42 @@ func NewWriter(format Format, stdout io.Writer, stdoutTTY bool, file io.Writer) 
 // buffered goes to the old file first.  The caller closes the old file.
 func (w *Writer) SetFile(file io.Writer) error {
 	var err error
-	if w.file != nil {
-		err = w.file.flush()
-		file := &lineSink{w: file, buf: w.file.buf, Dropped: w.file.Dropped}
-		if err == nil {
-			file.buf = nil
+	if old := w.file.Load(); old != nil {
+		err = old.flush()
+		next := &lineSink{w: file}
+		next.dropped.Store(old.dropped.Load())
+		if err != nil {
+			next.buf = old.buf
 		}
-		w.file = file
+		next.queued.Store(int64(len(next.buf)))
+		w.file.Store(next)
 		return err
 	}
-	w.file = &lineSink{w: file}
+	w.file.Store(&lineSink{w: file})
 	return nil
 }
 
 // Dropped is how many lines the sinks had to drop after failing to write.
 func (w *Writer) Dropped() (stdout, file uint64) {
-	if w.file != nil {
-		file = w.file.Dropped
+	if f := w.file.Load(); f != nil {
+		file = f.dropped.Load()
 	}
-	return w.stdout.Dropped, file
+	return w.stdout.dropped.Load(), file
+}
+
+// Sinks reports each sink's queued bytes and drops; safe from any goroutine.
+func (w *Writer) Sinks() []metrics.Sink {
+	out := []metrics.Sink{{Name: "stdout", QueuedBytes: w.stdout.queued.Load(), Dropped: w.stdout.dropped.Load()}}
+	if f := w.file.Load(); f != nil {
+		out = append(out, metrics.Sink{Name: "file", QueuedBytes: f.queued.Load(), Dropped: f.dropped.Load()})
+	}
+	for _, s := range w.syslogs {
+		out = append(out, metrics.Sink{Name: s.Name, QueuedBytes: s.Queued(), Dropped: s.Dropped()})
+	}
+	for _, h := range w.webhooks {
+		out = append(out, metrics.Sink{Name: h.Name, QueuedBytes: h.Queued(), Dropped: h.Dropped()})
+	}
+	return out
 }
 
 // Line returns the encoded line for r without writing it (tests, tools).
@@ -196,17 +253,31 @@ func Shown(events map[string]bool, r *record.Record) bool {
 // Write writes r to every sink.  A failing file does not stop stdout.
 func (w *Writer) Write(r *record.Record) (fileErr, stdoutErr error) {
 	show := Shown(w.StdoutEvents, r)
-	if !show && w.file == nil {
-		return nil, nil
-	}
-	var line []byte
+	file := w.file.Load()
+	var line []byte // the format's line, encoded once for every sink
 	if w.json != nil {
 		line = w.json.encode(r)
-	} else {
+	}
+	if len(w.syslogs) > 0 || len(w.webhooks) > 0 {
+		js := line
+		if js == nil {
+			js = w.syslogJSON.encode(r)
+		}
+		for _, s := range w.syslogs {
+			s.Send(s.Format(r, js))
+		}
+		for _, h := range w.webhooks {
+			h.Send(js)
+		}
+	}
+	if !show && file == nil {
+		return nil, nil
+	}
+	if line == nil {
 		line = w.text.encode(r)
 	}
-	if w.file != nil {
-		if err := w.file.write(line); err != nil {
+	if file != nil {
+		if err := file.write(line); err != nil {
 			fileErr = &SinkError{Sink: "file", Err: err}
 		}
 	}
@@ -224,8 +295,8 @@ func (w *Writer) Write(r *record.Record) (fileErr, stdoutErr error) {
 
 // Flush pushes buffered lines to the sinks.
 func (w *Writer) Flush() (fileErr, stdoutErr error) {
-	if w.file != nil {
-		if err := w.file.flush(); err != nil {
+	if file := w.file.Load(); file != nil {
+		if err := file.flush(); err != nil {
 			fileErr = &SinkError{Sink: "file", Err: err}
 		}
 	}

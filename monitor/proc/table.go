@@ -9,6 +9,9 @@ package proc
 import (
 	"bytes"
 	"container/list"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,8 +32,32 @@ type Process struct {
 	Comm   string
 	UID    uint32
 	Exited bool
+	// Start is when this program image began, CLOCK_BOOTTIME ns: its exec,
+	// else its fork, else /proc's start time (10 ms steps); 0 unknown.
+	// EntityID names the image (ECS's process.entity_id), from Start.
+	Start    uint64
+	EntityID string
 
 	elem *list.Element
+}
+
+// EntityID names one program image of one process on one boot: the same
+// pid, exec'd again, is another entity.  Any monitor on the host computes
+// the same id from the same kernel event.
+func EntityID(bootID string, pid uint32, start uint64) string {
+	var b [4 + 8]byte
+	binary.LittleEndian.PutUint32(b[:4], pid)
+	binary.LittleEndian.PutUint64(b[4:], start)
+	h := sha256.New()
+	h.Write([]byte(bootID))
+	h.Write(b[:])
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:15])
+}
+
+// Started records that p's program image began at start (boottime ns).
+func (t *Table) Started(p *Process, start uint64) {
+	p.Start = start
+	p.EntityID = EntityID(t.BootID, p.PID, start)
 }
 
 // Ancestor is one link of an event's ancestry chain.
@@ -42,6 +69,7 @@ type Ancestor struct {
 
 // Table is the bounded process table.
 type Table struct {
+	BootID    string // /proc/sys/kernel/random/boot_id: entity ids are unique across boots
 	max       int
 	procs     map[uint32]*Process
 	lru       *list.List // front = most recently touched
@@ -157,6 +185,9 @@ func (t *Table) SeedFromProc(procfs string) int {
 		p := t.Upsert(uint32(pid))
 		p.PPID = ppid
 		p.Comm = comm
+		if ticks := startTicks(stat); ticks > 0 {
+			t.Started(p, ticks*(1e9/clockTicks))
+		}
 		if exe, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
 			p.Exe = exe
 		}
@@ -188,6 +219,25 @@ func parseStat(b []byte) (comm string, ppid uint32, ok bool) {
 		return "", 0, false
 	}
 	return comm, uint32(v), true
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux architecture Go supports.
+const clockTicks = 100
+
+// startTicks reads field 22 of /proc/PID/stat, the start time in ticks
+// after boot; 0 when unreadable.
+func startTicks(b []byte) uint64 {
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 {
+		return 0
+	}
+	rest := strings.Fields(string(b[end+1:]))
+	if len(rest) < 20 {
+		return 0
+	}
+	v, _ := strconv.ParseUint(rest[19], 10, 64)
+	return v
 }
 
 // PPIDOf reads pid's parent from /proc (for a process the table lacks).

@@ -344,3 +344,28 @@ func TestSeedFromRealProcFindsThisProcess(t *testing.T) {
 		t.Errorf("uid = %d, want %d", p.UID, os.Getuid())
 	}
 }
+
+func TestAnEntityIsOneProgramImageOfOneProcessOnOneBoot(t *testing.T) {
+	a := EntityID("boot-1", 100, 5_000_000)
+	if a != EntityID("boot-1", 100, 5_000_000) {
+		t.Error("the same process, boot and start gave two ids")
+	}
+	for _, other := range []string{EntityID("boot-2", 100, 5_000_000), EntityID("boot-1", 101, 5_000_000), EntityID("boot-1", 100, 5_000_001)} {
+		if other == a {
+			t.Errorf("another boot, pid or start gave the same id %s", a)
+		}
+	}
+	if len(a) != 20 {
+		t.Errorf("id %q: want 20 characters", a)
+	}
+}
+
+func TestStartTimeIsField22OfStat(t *testing.T) {
+	stat := []byte("4242 (a (b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 1000 100 18446744073709551615")
+	if got := startTicks(stat); got != 123456 {
+		t.Errorf("startTicks = %d, want 123456", got)
+	}
+	if got := startTicks([]byte("1 (x) S 0")); got != 0 {
+		t.Errorf("a short stat: %d, want 0", got)
+	}
+}

@@ -151,6 +151,12 @@ type Process struct {
 	ArgsTruncated              bool
 	Cwd                        []byte
 	Ancestry                   []Ancestor
+	// EntityID names this program image of this process on this boot
+	// (a new one at each exec); ParentEntityID its parent's; StartTime when
+	// the image began (its exec, fork, or /proc's start time).  Empty or
+	// zero when the process table did not see it begin.
+	EntityID, ParentEntityID string
+	StartTime                time.Time
 }
 
 // Ancestor is a parent, grandparent, ... of the acting process.
@@ -382,17 +388,20 @@ type Start struct {
 
 // Stats is the periodic (and final) report.
 type Stats struct {
-	Final            bool
-	Interval         time.Duration
-	Uptime           time.Duration
-	Events           map[string]uint64 // by event name, this interval
-	BySeverity       [3]uint64         // this interval; since start in the final record
-	EventsPerSec     float64
-	Total            uint64 // events since start
-	LostPerf         uint64 // perf ring full: samples lost (since start)
-	LostKernel       map[string]uint64
-	LostQueue        uint64 // dropped in user space: output too slow (since start)
-	DecodeErrors     uint64
+	Final        bool
+	Interval     time.Duration
+	Uptime       time.Duration
+	Events       map[string]uint64 // by event name, this interval
+	BySeverity   [3]uint64         // this interval; since start in the final record
+	EventsPerSec float64
+	Total        uint64 // events since start
+	LostPerf     uint64 // perf ring full: samples lost (since start)
+	LostKernel   map[string]uint64
+	LostQueue    uint64 // dropped in user space: output too slow (since start)
+	DecodeErrors uint64
+	// records a sink dropped (syslog down past its queue, a file that
+	// kept failing), by sink: written elsewhere, so not in Lost()
+	OutputDropped    map[string]uint64
 	ProcTableSize    int
 	ProcEvictions    uint64
 	FileChecked      uint64 // file operations the kernel compared with the watch list

@@ -131,6 +131,15 @@ type monitor struct {
 func startMonitor(t *testing.T, args ...string) *monitor {
 	t.Helper()
 	args = append([]string{"-f", "json", "--events", "all", "-i", "0"}, args...)
+	return startMonitorRaw(t, func(r rec) bool {
+		return r.str("event") == "start" && r.str("category") == "monitor"
+	}, args...)
+}
+
+// startMonitorRaw runs the binary with exactly args and waits for the
+// record that started says is the start record.
+func startMonitorRaw(t *testing.T, started func(rec) bool, args ...string) *monitor {
+	t.Helper()
 	m := &monitor{t: t, newLine: make(chan struct{}, 1), done: make(chan struct{})}
 	m.cmd = exec.Command(monitorBin, args...)
 	m.cmd.Stderr = &m.stderr
@@ -148,9 +157,7 @@ func startMonitor(t *testing.T, args ...string) *monitor {
 			m.cmd.Wait()
 		}
 	})
-	m.waitFor(t, 30*time.Second, "start record", func(r rec) bool {
-		return r.str("event") == "start" && r.str("category") == "monitor"
-	})
+	m.waitFor(t, 30*time.Second, "start record", started)
 	return m
 }
 
