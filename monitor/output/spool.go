@@ -100,7 +100,11 @@ func (q *spool) state() (n int, closing bool) {
 
 // pause waits d, or less when close is called: new messages do not hurry
 // a retry.
-func (q *spool) pause(d time.Duration) {
+func (q *spool) pause(d time.Duration) { q.gather(d, 0) }
+
+// gather waits d for the queue to hold full bytes (0: never enough), or
+// less when close is called.
+func (q *spool) gather(d time.Duration, full int64) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
@@ -108,7 +112,7 @@ func (q *spool) pause(d time.Duration) {
 		case <-t.C:
 			return
 		case <-q.wake:
-			if _, closing := q.state(); closing {
+			if _, closing := q.state(); closing || (full > 0 && q.queued.Load() >= full) {
 				return
 			}
 		}

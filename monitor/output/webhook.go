@@ -182,7 +182,7 @@ func (w *Webhook) loop() {
 		}
 		// wait for a full batch, or the oldest record's deadline
 		if !closing && int(w.q.queued.Load()) < w.opts.BatchBytes {
-			w.q.pause(w.opts.BatchWait)
+			w.q.gather(w.opts.BatchWait, int64(w.opts.BatchBytes))
 		}
 		batch := w.q.peek(w.opts.BatchBytes)
 		body.Reset()
