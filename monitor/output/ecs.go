@@ -50,7 +50,6 @@ func readECSHost() ecsHost {
 type ecsEncoder struct {
 	buf  bytes.Buffer
 	log  zerolog.Logger
-	text textEncoder // the message: the line the text format prints
 	host ecsHost
 }
 
@@ -175,7 +174,7 @@ func (e *ecsEncoder) encode(r *record.Record) []byte {
 	}
 	doc := e.log.Log().
 		Str("@timestamp", r.Time.UTC().Format(time.RFC3339Nano)).
-		Bytes("message", trimNewline(e.text.encode(r))).
+		Str("message", r.Message).
 		Dict("ecs", zerolog.Dict().Str("version", ECSVersion)).
 		Dict("event", ev).
 		Dict("log", zerolog.Dict().Str("level", r.Severity.String())).
