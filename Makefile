@@ -49,7 +49,7 @@ FUZZTIME ?= 200000x
 # doubled make test's time once the policy parser grew the rule language.
 FUZZMINIMIZE ?= 100x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers precision bench-containers \
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers precision bench-containers bench-outputs \
 	package test-install ecs-fields
 
 all: build
@@ -155,6 +155,11 @@ bench: deps build
 # storm of 50 with every record's container checked, RSS with 100 known.
 bench-containers: deps build
 	$(Q)$(GO) run ./bench -monitor $(BIN) -containers 50
+
+# What each output (log file, ECS, /metrics, syslog, webhook) costs the
+# monitor at 100,000 events/s (bench/outputs.go).
+bench-outputs: deps build
+	$(Q)$(GO) run ./bench -monitor $(BIN) -outputs 100000 -rounds 3 -phase 5s
 
 # The part of ECS's field reference the ECS output is tested against
 # (monitor/output/ecscheck), from elastic/ecs's generated/ecs/ecs_flat.yml.

@@ -27,6 +27,8 @@ var (
 	churnOut   = flag.String("churn-out", "bench/churn.json", "JSON results of the churn run")
 	ctStorm    = flag.Int("containers", 0, "instead: the containers bench, a start storm of this many (twice as many known at the end)")
 	ctOut      = flag.String("containers-out", "bench/containers.json", "JSON results of the containers bench")
+	outputsAt  = flag.Int("outputs", 0, "instead: the outputs bench, each output's cost at this many events/s")
+	outputsOut = flag.String("outputs-out", "bench/outputs.json", "JSON results of the outputs bench")
 )
 
 func main() {
@@ -45,6 +47,10 @@ func main() {
 	ordinary := ordinaryFile(dir)
 	if *ctStorm > 0 {
 		benchContainers(*monitorBin, dir, *ctStorm, *ctOut)
+		return
+	}
+	if *outputsAt > 0 {
+		benchOutputs(*monitorBin, dir, *outputsAt, *rounds, *phase, *outputsOut)
 		return
 	}
 	if *churnFor > 0 {

@@ -38,6 +38,9 @@ type ours struct {
 	cmd      *exec.Cmd
 	out      string
 	pages    string
+	extra    []string // more flags (the outputs bench)
+	// outputsDropped: what the sinks dropped, from the stop record
+	outputsDropped uint64
 }
 
 func (o *ours) name() string {
@@ -61,6 +64,7 @@ func (o *ours) start() error {
 	if o.pages != "" {
 		args = append(args, "--perf-pages", o.pages)
 	}
+	args = append(args, o.extra...)
 	o.cmd = exec.Command(o.bin, args...)
 	o.cmd.Stdout = f
 	if err := o.cmd.Start(); err != nil {
@@ -100,7 +104,19 @@ func (o *ours) stop() (uint64, uint64, error) {
 	if last == nil {
 		return 0, 0, fmt.Errorf("no stop record")
 	}
-	mon := last["monitor"].(map[string]any)
+	mon, _ := last["monitor"].(map[string]any)
+	if ecs, ok := last["ebpf_log_monitor"].(map[string]any); ok && mon == nil {
+		mon, _ = ecs["monitor"].(map[string]any) // -f ecs: the native record is there
+	}
+	if mon == nil {
+		return 0, 0, fmt.Errorf("a stop record without its counts")
+	}
+	o.outputsDropped = 0
+	if outs, ok := mon["lost"].(map[string]any)["outputs"].(map[string]any); ok {
+		for _, v := range outs {
+			o.outputsDropped += uint64(num(v))
+		}
+	}
 	total := uint64(mon["events_total"].(float64)) + uint64(num(mon["alerts_folded"])) + uint64(num(mon["syscalls_repeated"]))
 	lost := uint64(mon["lost"].(map[string]any)["total"].(float64))
 	return total, lost, nil
