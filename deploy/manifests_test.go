@@ -304,6 +304,11 @@ func TestDaemonSetIsWhatANodeMonitorNeeds(t *testing.T) {
 	if port == 0 || i < 0 || i+1 >= len(c.Args) || !strings.HasSuffix(c.Args[i+1], fmt.Sprintf(":%d", port)) {
 		t.Errorf("the probe's port %v (%d) is not the one --metrics-addr serves: args %v", p.HTTPGet.Port.String(), port, c.Args)
 	}
+	// and Prometheus is told to scrape /metrics there
+	ann := ds.Spec.Template.Annotations
+	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/path"] != "/metrics" || ann["prometheus.io/port"] != fmt.Sprint(port) {
+		t.Errorf("pod annotations %v: want prometheus.io/scrape true, path /metrics, port %d", ann, port)
+	}
 }
 
 // A policy given as a value becomes a ConfigMap mounted over the image's
