@@ -25,8 +25,13 @@ const accountsHold = time.Second
 type accounts struct {
 	path  string            // the host's passwd file
 	known map[string]uint32 // its accounts (name -> uid) when last read; nil: not read
+	names map[uint32]string // uid -> the first name the file gives it, when last read
 	held  map[uint32][]heldChange
 }
+
+// nameOf is the host account name of uid, as the passwd file last read
+// gives it ("" when it has none).
+func (a *accounts) nameOf(uid uint32) string { return a.names[uid] }
 
 type heldChange struct {
 	r     *record.Record
@@ -36,7 +41,7 @@ type heldChange struct {
 // load reads the accounts the file holds now (the monitor's start).
 func (a *accounts) load(path string) {
 	a.path = path
-	a.known, _ = readPasswd(path)
+	a.known, a.names, _ = readPasswd(path)
 }
 
 // changes says whether r modifies the host's passwd file.
@@ -84,7 +89,7 @@ func (a *accounts) release(pid uint32, now time.Time, timeout time.Duration) []*
 		return nil
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	now2, err := readPasswd(a.path)
+	now2, names, err := readPasswd(a.path)
 	if err != nil {
 		return out
 	}
@@ -95,19 +100,21 @@ func (a *accounts) release(pid uint32, now time.Time, timeout time.Duration) []*
 		}
 	}
 	sort.Slice(added, func(i, j int) bool { return added[i].Name < added[j].Name })
-	a.known = now2
+	a.known, a.names = now2, names
 	// the accounts go to the last change: the one that completed them
 	out[len(out)-1].File.AccountsAdded = added
 	return out
 }
 
-// readPasswd reads name -> uid from a passwd file.
-func readPasswd(path string) (map[string]uint32, error) {
+// readPasswd reads name -> uid from a passwd file, and uid -> the first
+// name given it (root before a later uid-0 account).
+func readPasswd(path string) (map[string]uint32, map[uint32]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := map[string]uint32{}
+	names := map[uint32]string{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		f := bytes.SplitN(sc.Bytes(), []byte(":"), 4)
@@ -119,8 +126,11 @@ func readPasswd(path string) (map[string]uint32, error) {
 			continue
 		}
 		m[string(f[0])] = uint32(uid)
+		if _, ok := names[uint32(uid)]; !ok {
+			names[uint32(uid)] = string(f[0])
+		}
 	}
-	return m, nil
+	return m, names, nil
 }
 
 // sweepAccounts judges the changes of /etc/passwd held longer than timeout

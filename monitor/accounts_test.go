@@ -60,3 +60,17 @@ func TestAccountsNameWhatAChangeAdded(t *testing.T) {
 		t.Errorf("a removal: released %v, added %v", got, r2.File.AccountsAdded)
 	}
 }
+
+// A uid is named by the first account the file gives it: root stays root
+// when a later line adds another uid-0 account.
+func TestAUidIsNamedByItsFirstAccount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(path, []byte("root:x:0:0::/root:/bin/bash\ndaemon:x:1:1::/:/bin/false\ntoor:x:0:0::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var a accounts
+	a.load(path)
+	if a.nameOf(0) != "root" || a.nameOf(1) != "daemon" || a.nameOf(4242) != "" {
+		t.Errorf("names: 0=%q 1=%q 4242=%q", a.nameOf(0), a.nameOf(1), a.nameOf(4242))
+	}
+}

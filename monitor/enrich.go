@@ -54,6 +54,9 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 	if e := p.table.Get(h.PPID); e != nil {
 		rp.ParentEntityID = e.EntityID
 	}
+	if rp.MntNS == 0 && !h.Chrooted() {
+		rp.User = p.accts.nameOf(h.EUID)
+	}
 	var anc [proc.MaxAncestry]proc.Ancestor
 	chain := p.table.Ancestry(anc[:0], h.PID)
 	rp.Ancestry = make([]record.Ancestor, len(chain)) // one allocation, never nil

@@ -183,7 +183,7 @@ func (e *ecsEncoder) encode(r *record.Record) []byte {
 	ours := zerolog.Dict().Str("event", r.Event).Str("category", r.Category).Str("severity", r.Severity.String())
 	if p := r.Process; p != nil {
 		doc = doc.Dict("process", ecsProcess(r, p))
-		doc = doc.Dict("user", zerolog.Dict().Str("id", strconv.FormatUint(uint64(p.EUID), 10)))
+		doc = doc.Dict("user", ecsUser(p.EUID, p.User))
 		doc = doc.Dict("group", zerolog.Dict().Str("id", strconv.FormatUint(uint64(p.EGID), 10)))
 		ours = ours.Dict("process", processExtras(p))
 	}
@@ -258,7 +258,7 @@ func ecsProcess(r *record.Record, p *record.Process) *zerolog.Event {
 		Dict("thread", thread).
 		Bytes("name", p.Comm).
 		Bytes("executable", p.Exe).
-		Dict("user", zerolog.Dict().Str("id", strconv.FormatUint(uint64(p.EUID), 10))).
+		Dict("user", ecsUser(p.EUID, p.User)).
 		Dict("real_user", zerolog.Dict().Str("id", strconv.FormatUint(uint64(p.UID), 10))).
 		Dict("group", zerolog.Dict().Str("id", strconv.FormatUint(uint64(p.EGID), 10))).
 		Dict("real_group", zerolog.Dict().Str("id", strconv.FormatUint(uint64(p.GID), 10)))
@@ -288,6 +288,14 @@ func ecsProcess(r *record.Record, p *record.Process) *zerolog.Event {
 	d = d.Dict("parent", parent)
 	if x := r.Exit; x != nil {
 		d = d.Int("exit_code", x.Code).Str("end", r.Time.UTC().Format(time.RFC3339Nano))
+	}
+	return d
+}
+
+func ecsUser(id uint32, name string) *zerolog.Event {
+	d := zerolog.Dict().Str("id", strconv.FormatUint(uint64(id), 10))
+	if name != "" {
+		d = d.Str("name", name)
 	}
 	return d
 }

@@ -17,6 +17,7 @@ func alertingShadow() *record.Record {
 	r.Rules = []record.Rule{{Name: "credential-read", Severity: record.Warn, Mitre: []string{"T1003.008", "T1552.004"},
 		Description: "a program that is not an authentication tool read a credential file"}}
 	r.Process.EntityID, r.Process.ParentEntityID = "child-entity", "parent-entity"
+	r.Process.User = "alice"
 	return r
 }
 
@@ -57,7 +58,7 @@ func TestECSFieldsAreInTheSchema(t *testing.T) {
 		"event.outcome", "event.severity", "process.pid", "process.executable", "process.args", "process.parent.pid",
 		"process.entity_id", "user.id", "file.path", "source.ip", "destination.ip", "destination.port", "network.transport",
 		"rule.name", "threat.framework", "threat.technique.id", "host.name", "container.id", "container.image.name",
-		"orchestrator.namespace", "process.exit_code"} {
+		"orchestrator.namespace", "process.exit_code", "user.name", "process.user.name"} {
 		if !used[f] {
 			t.Errorf("no sample record fills %s", f)
 		}
@@ -101,7 +102,7 @@ func TestECSUsesTheValuesElasticsRulesMatch(t *testing.T) {
 		{failedExec(), map[string]any{"event.outcome": "failure"}},
 		{openShadow(), map[string]any{"event.category": []any{"file"}, "event.type": []any{"access"}, "file.path": "/etc/shadow",
 			"file.name": "shadow", "file.directory": "/etc", "event.kind": "event"}},
-		{alertingShadow(), map[string]any{"event.kind": "alert", "rule.name": "credential-read", "threat.framework": "MITRE ATT&CK",
+		{alertingShadow(), map[string]any{"user.name": "alice", "process.user.name": "alice", "event.kind": "alert", "rule.name": "credential-read", "threat.framework": "MITRE ATT&CK",
 			"threat.technique.id": []any{"T1003", "T1552"}, "threat.technique.subtechnique.id": []any{"T1003.008", "T1552.004"}}},
 		{reverseShell(), map[string]any{"event.category": []any{"network"}, "event.action": "connection_attempted",
 			"network.direction": "egress", "network.transport": "tcp"}},

@@ -293,6 +293,9 @@ func processDict(p *record.Process) *zerolog.Event {
 		d = bytesDict(d, "cwd", p.Cwd)
 	}
 	d = d.Array("ancestry", ancestryArray(p.Ancestry))
+	if p.User != "" {
+		d = d.Str("user", p.User)
+	}
 	if p.EntityID != "" {
 		d = d.Str("entity_id", p.EntityID)
 	}

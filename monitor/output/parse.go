@@ -97,6 +97,7 @@ type jsonProcess struct {
 	Cwd                                  *string  `json:"cwd"`
 	CwdHex                               string   `json:"cwd_hex"`
 	EntityID                             string   `json:"entity_id"`
+	User                                 string   `json:"user"`
 	ParentEntityID                       string   `json:"parent_entity_id"`
 	Start                                string   `json:"start"`
 	Ancestry                             []struct {
@@ -338,7 +339,7 @@ func ParseJSON(line []byte) (*record.Record, error) {
 			rp.Cwd, err = untrusted(*p.Cwd, p.CwdHex)
 			keep(err)
 		}
-		rp.EntityID, rp.ParentEntityID = p.EntityID, p.ParentEntityID
+		rp.EntityID, rp.ParentEntityID, rp.User = p.EntityID, p.ParentEntityID, p.User
 		if p.Start != "" {
 			rp.StartTime, err = time.Parse(time.RFC3339Nano, p.Start)
 			keep(err)

@@ -34,6 +34,7 @@ func TestJSONReadsBackExactly(t *testing.T) {
 	chroot.File.TargetHost = []byte("/srv/build\xff/etc/cron.d/job")
 	started := simpleExec() // the process table saw it begin, and its parent
 	started.Process.EntityID, started.Process.ParentEntityID = "f3Vn4Xq0mN2aZ8cL1bQk", "a1b2c3d4e5f6g7h8i9j0"
+	started.Process.User = "root"
 	started.Process.StartTime = time.Date(2026, 12, 1, 3, 4, 5, 123456789, time.UTC)
 	recs := []*record.Record{openShadow(), deniedShadow(), chmodSetuid(), chownShadow(), renameIntoCron(),
 		reverseShell(), refused(), sshdAccept(), ncListen(), dockerSocket(), firstDNSSend(), dnsFoldSummary(),

@@ -157,6 +157,9 @@ type Process struct {
 	// zero when the process table did not see it begin.
 	EntityID, ParentEntityID string
 	StartTime                time.Time
+	// User names EUID from the host's passwd file; "" in another mount
+	// namespace or root (a container's, a chroot's: their own files say)
+	User string
 }
 
 // Ancestor is a parent, grandparent, ... of the acting process.

@@ -671,7 +671,10 @@ func TestECSOutputIsTheElasticCommonSchema(t *testing.T) {
 		t.Errorf("the shadow read: kind %q rule %q path %q threat %v", read.str("event", "kind"), read.str("rule", "name"),
 			read.str("file", "path"), read.get("threat"))
 	}
-	if types := read.strs("event", "type"); len(types) != 1 || types[0] != "access" {
+	if read.str("user", "name") != "root" || read.str("user", "id") != "0" {
+		t.Errorf("the shadow read: user %v, want root (0)", read.get("user"))
+	}
+		if types := read.strs("event", "type"); len(types) != 1 || types[0] != "access" {
 		t.Errorf("the shadow read: event.type = %v, want [access]", types)
 	}
 	conn := m.waitFor(t, time.Second, "the connect", func(r rec) bool {
