@@ -130,6 +130,20 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"host only and containers only", []string{"--host-only", "--containers-only"}, "--host-only excludes"},
 		{"host only and one container", []string{"--host-only", "--container", "web-1"}, "--host-only excludes"},
 		{"a container id too short to mean one", []string{"--container", "ab"}, `invalid --container "ab"`},
+		{"syslog without a scheme", []string{"--syslog", "127.0.0.1:514"}, `--syslog "127.0.0.1:514"`},
+		{"syslog unix with two slashes", []string{"--syslog", "unix://dev/log"}, "three slashes"},
+		{"syslog without a port", []string{"--syslog", "tcp://relay"}, "host and port"},
+		{"syslog facility unknown", []string{"--syslog", "udp://127.0.0.1:514", "--syslog-facility", "mars"}, "invalid --syslog-facility"},
+		{"syslog TLS files without tls://", []string{"--syslog", "tcp://127.0.0.1:514", "--syslog-ca", "/etc/hosts"}, "for a tls://"},
+		{"syslog CA that is no certificate", []string{"--syslog", "tls://127.0.0.1:6514", "--syslog-ca", "/etc/hosts"}, "no PEM certificate"},
+		{"syslog queue of zero", []string{"--syslog", "udp://127.0.0.1:514", "--syslog-queue-size", "0"}, "invalid --syslog-queue-size"},
+		{"webhook not http", []string{"--webhook", "ftp://x/"}, "http:// or https://"},
+		{"webhook header without a colon", []string{"--webhook", "http://127.0.0.1:1/", "--webhook-header", "Bearer x"}, "Name: value"},
+		{"webhook header without the webhook", []string{"--webhook-header", "A: b"}, "--webhook-header is for --webhook"},
+		{"webhook queue smaller than a batch", []string{"--webhook", "http://127.0.0.1:1/", "--webhook-queue-size", "1", "--webhook-batch-size", "2048"}, "at least one batch"},
+		{"rotation without a log file", []string{"--log-max-size", "10"}, "--log-max-size rotates the --log-file"},
+		{"rotated files without a size", []string{"-l", "/tmp/x", "--log-max-files", "3"}, "go with --log-max-size"},
+		{"zero rotated files", []string{"-l", "/tmp/x", "--log-max-size", "1", "--log-max-files", "0"}, "invalid --log-max-files"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,6 +221,28 @@ func TestCLIHelpExitsZero(t *testing.T) {
 	for _, flag := range []string{"--interval", "--format", "--severity", "--events", "--log-file", "--perf-pages"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("help lacks %s", flag)
+		}
+	}
+}
+
+// Every flag a user can give is in README's Flags table.
+func TestREADMEDocumentsEveryFlag(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, f := range newApp().Flags {
+		if bf, ok := f.(interface{ IsVisible() bool }); ok && !bf.IsVisible() {
+			continue
+		}
+		for _, name := range f.Names() {
+			if len(name) == 1 {
+				continue // short aliases are shown beside their long name
+			}
+			if !strings.Contains(readme, "`--"+name) && !strings.Contains(readme, ", --"+name) {
+				t.Errorf("--%s is not in README's Flags table", name)
+			}
 		}
 	}
 }
