@@ -674,7 +674,7 @@ func TestECSOutputIsTheElasticCommonSchema(t *testing.T) {
 	if read.str("user", "name") != "root" || read.str("user", "id") != "0" {
 		t.Errorf("the shadow read: user %v, want root (0)", read.get("user"))
 	}
-		if types := read.strs("event", "type"); len(types) != 1 || types[0] != "access" {
+	if types := read.strs("event", "type"); len(types) != 1 || types[0] != "access" {
 		t.Errorf("the shadow read: event.type = %v, want [access]", types)
 	}
 	conn := m.waitFor(t, time.Second, "the connect", func(r rec) bool {
