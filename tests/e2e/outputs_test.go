@@ -470,6 +470,20 @@ func TestSyslogToARealRsyslog(t *testing.T) {
 					return tls.Dial("tcp4", "127.0.0.1:"+port, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
 				}, octets
 		}},
+		{"tls with a client certificate", func(t *testing.T, port string) (string, string, []string, func() (net.Conn, error), func(string) string) {
+			// the relay accepts only clients whose certificate its CA signed
+			ca, cert, key, pool := testPKI(t)
+			pair, err := tls.LoadX509KeyPair(cert, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf(`defaultNetstreamDriver="gtls" defaultNetstreamDriverCAFile=%q defaultNetstreamDriverCertFile=%q defaultNetstreamDriverKeyFile=%q`, ca, cert, key),
+				fmt.Sprintf(`module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid") input(type="imtcp" address="127.0.0.1" port="%s")`, port),
+				[]string{"--syslog", "tls://127.0.0.1:" + port, "--syslog-ca", ca, "--syslog-cert", cert, "--syslog-key", key},
+				func() (net.Conn, error) {
+					return tls.Dial("tcp4", "127.0.0.1:"+port, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", Certificates: []tls.Certificate{pair}})
+				}, octets
+		}},
 		{"unix", func(t *testing.T, port string) (string, string, []string, func() (net.Conn, error), func(string) string) {
 			sock := filepath.Join(t.TempDir(), "log")
 			return "", fmt.Sprintf(`module(load="imuxsock" sysSock.use="off") input(type="imuxsock" socket=%q useSpecialParser="off" parseHostname="on" ignoreTimestamp="off" ratelimit.interval="0")`, sock),
@@ -565,7 +579,7 @@ func testPKI(t *testing.T) (ca, cert, key string, pool *x509.CertPool) {
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
 	if err != nil {
