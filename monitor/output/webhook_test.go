@@ -3,6 +3,7 @@ package output
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -130,5 +131,49 @@ func TestWebhookFlags(t *testing.T) {
 		if _, _, err := ParseHeader(bad); err == nil {
 			t.Errorf("header %q accepted", bad)
 		}
+	}
+}
+
+// Nothing listens at first (connection refused), then the server comes up
+// on the same address: every record arrives once, in order.
+func TestWebhookRetriesAConnectionError(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	h, _ := NewWebhook("http://"+addr+"/", WebhookOptions{BatchBytes: 64, BatchWait: 10 * time.Millisecond})
+	h.Start()
+	for i := 0; i < 20; i++ {
+		h.Send([]byte(fmt.Sprintf("{\"n\":%d}\n", i)))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if h.Err() == nil {
+		t.Fatal("no error while nothing listens")
+	}
+	c := &collector{}
+	l, err = net.Listen("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: c}
+	go srv.Serve(l)
+	defer srv.Close()
+	for len(c.got()) < 20 && time.Now().Before(deadline.Add(10*time.Second)) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.Close(time.Second)
+	got := c.got()
+	for i, l := range got {
+		if l != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("line %d: %s", i, l)
+		}
+	}
+	if len(got) != 20 || h.Dropped() != 0 || h.Retries() == 0 {
+		t.Errorf("received %d, dropped %d, retries %d; want 20, 0, some", len(got), h.Dropped(), h.Retries())
 	}
 }
