@@ -144,12 +144,14 @@ precision: deps build
 		grep -v '^        {'; exit $${PIPESTATUS[0]}
 
 # Benchmark against no monitor, auditd and libbpf-tools (installed here if
-# missing); prints ratios and writes bench/results.json.  Not part of test.
+# missing); prints ratios and writes bench/results.json; then (when no
+# BENCH_ARGS narrow it) the outputs bench, bench/outputs.json.  Not part of test.
 BENCH_ARGS ?=
 bench: deps build
 	$(Q)for p in auditd libbpf-tools; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
 	$(Q)$(GO) run ./bench -monitor $(BIN) $(if $(BENCH_BASELINE),-baseline $$(bench/baseline.sh $(BENCH_BASELINE))) $(BENCH_ARGS)
+	$(Q)$(if $(BENCH_ARGS),,$(MAKE) --no-print-directory bench-outputs)
 
 # Containers: identity's cost per record (host against container), a start
 # storm of 50 with every record's container checked, RSS with 100 known.
