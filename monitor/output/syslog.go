@@ -15,7 +15,6 @@ package output
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -140,31 +139,15 @@ func NewSyslog(raw string, o SyslogOptions) (*Syslog, error) {
 }
 
 func syslogTLS(addr string, o SyslogOptions) (*tls.Config, error) {
-	host, _, _ := net.SplitHostPort(addr)
-	c := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.Insecure}
+	c, err := clientTLS("syslog", o.CAFile, o.CertFile, o.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	c.ServerName, _, _ = net.SplitHostPort(addr)
 	if o.ServerName != "" {
 		c.ServerName = o.ServerName
 	}
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("--syslog-ca: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--syslog-ca %s: no PEM certificate in it", o.CAFile)
-		}
-	}
-	if (o.CertFile == "") != (o.KeyFile == "") {
-		return nil, errors.New("--syslog-cert and --syslog-key go together")
-	}
-	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--syslog-cert/--syslog-key: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
+	c.InsecureSkipVerify = o.Insecure
 	return c, nil
 }
 

@@ -13,15 +13,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -76,26 +73,9 @@ func NewWebhook(raw string, o WebhookOptions) (*Webhook, error) {
 		if u.Scheme != "https" {
 			return nil, fmt.Errorf("--webhook %q: TLS files are for an https:// URL", raw)
 		}
-		c := &tls.Config{MinVersion: tls.VersionTLS12}
-		if o.CAFile != "" {
-			pem, err := os.ReadFile(o.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("--webhook-ca: %w", err)
-			}
-			c.RootCAs = x509.NewCertPool()
-			if !c.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--webhook-ca %s: no PEM certificate in it", o.CAFile)
-			}
-		}
-		if (o.CertFile == "") != (o.KeyFile == "") {
-			return nil, errors.New("--webhook-cert and --webhook-key go together")
-		}
-		if o.CertFile != "" {
-			cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-			if err != nil {
-				return nil, fmt.Errorf("--webhook-cert/--webhook-key: %w", err)
-			}
-			c.Certificates = []tls.Certificate{cert}
+		c, err := clientTLS("webhook", o.CAFile, o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, err
 		}
 		tr.TLSClientConfig = c
 	}
