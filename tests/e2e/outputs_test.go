@@ -728,9 +728,23 @@ func TestFleetRecipeEdgeToCentralRsyslog(t *testing.T) {
 	host, _ := os.Hostname()
 	central := newRsyslogConf(t, conf("central.conf"), filepath.Join(logs, host+".json"))
 	central.start(t)
+	// the edge's first connection must find the central one listening: a
+	// refused one suspends the forwarding action for its resume interval
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the central rsyslogd does not listen; its log:\n%s", central.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	edge := newRsyslogConf(t, conf("edge.conf"), "")
 	edge.start(t)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	for {
 		if _, err := os.Stat(sock); err == nil {
 			break
