@@ -51,14 +51,14 @@ func (p *processor) processFrom(h *event.Header, exe []byte) *record.Process {
 			rp.Root = []byte(e.Root)
 		}
 	}
-	if e := p.table.Get(h.PPID); e != nil {
-		rp.ParentEntityID = e.EntityID
-	}
 	if rp.MntNS == 0 && !h.Chrooted() {
 		rp.User = p.accts.nameOf(h.EUID)
 	}
 	var anc [proc.MaxAncestry]proc.Ancestor
 	chain := p.table.Ancestry(anc[:0], h.PID)
+	if len(chain) > 0 && chain[0].PID == h.PPID {
+		rp.ParentEntityID = chain[0].EntityID // the walk found the parent already
+	}
 	rp.Ancestry = make([]record.Ancestor, len(chain)) // one allocation, never nil
 	for i, a := range chain {
 		rp.Ancestry[i] = record.Ancestor{PID: a.PID, Exe: a.Exe, Script: a.Script}

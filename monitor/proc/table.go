@@ -62,9 +62,10 @@ func (t *Table) Started(p *Process, start uint64) {
 
 // Ancestor is one link of an event's ancestry chain.
 type Ancestor struct {
-	PID    uint32
-	Exe    string
-	Script string // the script it runs, when an interpreter
+	PID      uint32
+	Exe      string
+	Script   string // the script it runs, when an interpreter
+	EntityID string // the parent's gives the event's process.parent_entity_id
 }
 
 // Table is the bounded process table.
@@ -150,7 +151,7 @@ func (t *Table) Ancestry(dst []Ancestor, pid uint32) []Ancestor {
 			dst = append(dst, Ancestor{PID: next})
 			break
 		}
-		dst = append(dst, Ancestor{PID: a.PID, Exe: a.Exe, Script: a.Script})
+		dst = append(dst, Ancestor{PID: a.PID, Exe: a.Exe, Script: a.Script, EntityID: a.EntityID})
 		if a.PPID == a.PID {
 			break
 		}
