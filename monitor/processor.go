@@ -63,7 +63,7 @@ type processor struct {
 	syscallsRepeated    uint64
 	scriptCache         map[string]string      // interpreter aliases resolved (scriptOf)
 	scope               netinfo.Scope          // where a destination is: loopback, local, remote
-	hostNS              map[uint64]bool        // init's namespaces (inode numbers), read at the first setns
+	hostNS              map[string]uint64      // the host's namespaces by kind (inode numbers)
 	searches            map[uint32]*pathSearch // PATH searches under way, by pid
 	metrics             *metrics.Set           // nil: --metrics-addr not given
 	sinks               func() []metrics.Sink  // the outputs' drops, for the stream
@@ -95,30 +95,21 @@ func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
 		intervalStart: time.Now(),
 	}
 	p.calibrate()
-	p.hostIno = readHostNamespaces()
+	p.hostNS = proc.HostNamespaces()
+	p.hostIno = hostInodes(p.hostNS)
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		p.table.BootID = strings.TrimSpace(string(b))
 	}
 	return p
 }
 
-// hostNamespaces are the inode numbers of init's namespaces.
+// hostNamespaces are the inode numbers of the host's namespaces.
 type hostNamespaces struct{ mnt, pid, net, user uint32 }
 
-// readHostNamespaces reads init's namespaces, or the monitor's own where
-// init's cannot be read; 0 where neither can (then every namespace of
-// that kind is named).
-func readHostNamespaces() hostNamespaces {
-	ino := func(kind string) uint32 {
-		for _, dir := range []string{"/proc/1/ns/", "/proc/self/ns/"} {
-			var st unix.Stat_t
-			if unix.Stat(dir+kind, &st) == nil {
-				return uint32(st.Ino)
-			}
-		}
-		return 0
-	}
-	return hostNamespaces{mnt: ino("mnt"), pid: ino("pid"), net: ino("net"), user: ino("user")}
+// hostInodes picks the four kinds records name from the host's namespaces;
+// 0 for a kind not read (then every namespace of that kind is named).
+func hostInodes(ns map[string]uint64) hostNamespaces {
+	return hostNamespaces{mnt: uint32(ns["mnt"]), pid: uint32(ns["pid"]), net: uint32(ns["net"]), user: uint32(ns["user"])}
 }
 
 // calibrate maps CLOCK_BOOTTIME (kernel timestamps) to wall-clock time.

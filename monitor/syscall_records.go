@@ -50,10 +50,10 @@ func (p *processor) onSyscall(e *event.Syscall) *record.Record {
 		ino, _ := s.Arg("ns_inode").(uint64)
 		other := proc.EntersOtherNamespace(ino, e.Header.PPID)
 		s.EntersOtherNamespace = &other
-		if p.hostNS == nil {
-			p.hostNS = proc.HostNamespaces()
+		host := false
+		for _, h := range p.hostNS {
+			host = host || (ino != 0 && h == ino)
 		}
-		host := ino != 0 && p.hostNS[ino]
 		s.EntersHostNamespace = &host
 	}
 	r := &record.Record{

@@ -27,13 +27,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# logs CONTAINER: the container's output so far, in $work/logs.  Read into
+# a file, not piped to grep -q: grep quits at its first match, docker logs
+# then dies of SIGPIPE, and under pipefail a found line reads as missing
+# (it did, once the output outgrew a pipe's 64 KiB).
+logs() { "$DOCKER" logs "$1" >"$work/logs" 2>&1 || true; }
+
 # wait_log CONTAINER PATTERN SECONDS: poll the container's output for an
 # extended regular expression; fail with the output's tail at the deadline.
 wait_log() {
 	local end=$((SECONDS + $3))
-	while ! "$DOCKER" logs "$1" 2>&1 | grep -Eq -- "$2"; do
+	while logs "$1" && ! grep -Eq -- "$2" "$work/logs"; do
 		if [ "$SECONDS" -ge "$end" ] || [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" != true ]; then
-			"$DOCKER" logs "$1" 2>&1 | tail -5 | cut -c1-400 >&2
+			tail -5 "$work/logs" | cut -c1-400 >&2
 			fail "$1: no /$2/ within $3 s"
 		fi
 		sleep 0.2
@@ -95,8 +101,18 @@ test_image() {
 	local marker=image-test-$$-$RANDOM
 	/bin/true "$marker"
 	wait_log "$c" "\"event\":\"exec\".*\"$marker\"" 30
+	# from its container, the monitor still knows the host's namespaces: the
+	# host's processes carry no mnt_ns, and this script's docker commands
+	# (a runtime socket connect) are not an escape from a container
+	if grep -E "\"event\":\"exec\".*\"$marker\"" "$work/logs" | grep -q '"mnt_ns"'; then
+		fail "image: the host's /bin/true is named as in a mount namespace of its own: $(grep "$marker" "$work/logs" | cut -c1-400)"
+	fi
 	"$DOCKER" stop -t 10 "$c" >/dev/null
-	"$DOCKER" logs "$c" 2>&1 | grep -q '"event":"stop"' || fail "image: no stop record after docker stop"
+	logs "$c"
+	grep -q '"event":"stop"' "$work/logs" || fail "image: no stop record after docker stop"
+	if grep -q '"name":"container-escape"' "$work/logs"; then
+		fail "image: container-escape on the host's docker CLI: $(grep -m1 '"name":"container-escape"' "$work/logs" | cut -c1-400)"
+	fi
 	log "ok: image of $size bytes reported the host's /bin/true $marker and stopped cleanly"
 }
 

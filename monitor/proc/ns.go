@@ -30,25 +30,62 @@ func EntersOtherNamespace(ino uint64, ppid uint32) bool {
 	return true
 }
 
-// HostNamespaces are the inode numbers of the host's namespaces: init's
-// (/proc/1/ns), or the monitor's own where init's cannot be read (a
-// sandboxed init); empty when neither can.
-func HostNamespaces() map[uint64]bool {
-	for _, dir := range []string{"/proc/1/ns/", "/proc/self/ns/"} {
-		out := map[uint64]bool{}
+// HostNamespaces maps each kind of namespace ("mnt", "pid", "net",
+// "user", ...) to the inode number of the host's: the initial namespaces.
+// Each kind is read from the first of these that can be read:
+//   - init's, /proc/1/ns;
+//   - kthreadd's, /proc/2/ns, when it is a kernel thread (kernel threads
+//     live in the initial namespaces by construction, and their links stay
+//     readable where a sandboxed init's are not: a monitor in a container
+//     of the host's pid namespace, on a VM whose init refuses ptrace);
+//   - the monitor's own, /proc/self/ns, the last resort.
+//
+// A kind none of them has is missing.
+func HostNamespaces() map[string]uint64 {
+	dirs := []string{"/proc/1/ns/"}
+	if isKernelThread(2) {
+		dirs = append(dirs, "/proc/2/ns/")
+	}
+	dirs = append(dirs, "/proc/self/ns/")
+	out := map[string]uint64{}
+	for _, dir := range dirs {
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			continue
 		}
 		for _, e := range ents {
+			if _, done := out[e.Name()]; done {
+				continue
+			}
 			var st syscall.Stat_t
 			if syscall.Stat(dir+e.Name(), &st) == nil {
-				out[st.Ino] = true
+				out[e.Name()] = st.Ino
 			}
 		}
-		if len(out) > 0 {
-			return out
-		}
 	}
-	return map[uint64]bool{}
+	return out
+}
+
+// pfKthread is PF_KTHREAD, the task flag of a kernel thread
+// (include/linux/sched.h), field 9 of /proc/PID/stat.
+const pfKthread = 0x00200000
+
+// isKernelThread says whether pid is a kernel thread now.
+func isKernelThread(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// the fields after the command, which may hold spaces and parentheses
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// state ppid pgrp session tty_nr tpgid flags: flags is the 7th after ')'
+	if len(f) < 7 {
+		return false
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err == nil && flags&pfKthread != 0
 }
