@@ -68,6 +68,7 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "host-only", Usage: "write only the records of the host's own processes, none from containers"},
 			&cli.StringFlag{Name: "container", Usage: "write only the records of one container: `ID` (a prefix of 4 or more), its name or its image (name or name:tag; a name or image matches once the engine answered)"},
 			&cli.StringFlag{Name: "docker-socket", Value: container.DefaultDockerSocket, Usage: "Docker Engine's API socket, asked for containers' names and images in the background (\"\": never)"},
+			&cli.StringFlag{Name: "host-namespaces", Value: "auto", EnvVars: []string{"EBPF_LOG_MONITOR_HOST_NAMESPACES"}, Usage: "which namespaces are the host's, the others named in records: auto (init's, else a kernel thread's: the initial ones) or self (the monitor's own: a container that stands for a machine)"},
 			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
 			&cli.DurationFlag{Name: "fold-window", Value: 10 * time.Second, Usage: "UDP sends to one destination within this window are one event plus a count"},
@@ -129,6 +130,10 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 	pages := c.Int("perf-pages")
 	if pages <= 0 || pages&(pages-1) != 0 {
 		return cfg, fmt.Errorf("invalid --perf-pages %d: must be a power of two", pages)
+	}
+	hostNS := c.String("host-namespaces")
+	if hostNS != "auto" && hostNS != "self" {
+		return cfg, fmt.Errorf("invalid --host-namespaces %q: use auto or self", hostNS)
 	}
 	transport := c.String("transport")
 	if transport != "ringbuf" && transport != "perf" {
@@ -199,31 +204,32 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		return cfg, err
 	}
 	cfg = monitor.Config{
-		Syslogs:        syslogs,
-		Rotation:       rot,
-		Webhooks:       webhooks,
-		Version:        version,
-		Interval:       time.Duration(interval) * time.Second,
-		LogFile:        c.String("log-file"),
-		Format:         format,
-		MinSeverity:    sev,
-		Events:         events,
-		PerfPages:      pages,
-		Transport:      transport,
-		RingSizeMB:     ringMB,
-		BTFFile:        c.String("btf-file"),
-		MaxProcesses:   maxProcs,
-		WatchPaths:     watchPaths,
-		NoDefaultWatch: c.Bool("no-default-watch"),
-		FoldWindow:     c.Duration("fold-window"),
-		UnixSockets:    c.StringSlice("watch-socket"),
-		MetricsAddr:    c.String("metrics-addr"),
-		DockerSocket:   c.String("docker-socket"),
-		ContainersOnly: c.Bool("containers-only"),
-		HostOnly:       c.Bool("host-only"),
-		Container:      c.String("container"),
-		Stdout:         os.Stdout,
-		StdoutTTY:      isatty.IsTerminal(os.Stdout.Fd()),
+		Syslogs:              syslogs,
+		Rotation:             rot,
+		Webhooks:             webhooks,
+		Version:              version,
+		Interval:             time.Duration(interval) * time.Second,
+		LogFile:              c.String("log-file"),
+		Format:               format,
+		MinSeverity:          sev,
+		Events:               events,
+		PerfPages:            pages,
+		Transport:            transport,
+		RingSizeMB:           ringMB,
+		BTFFile:              c.String("btf-file"),
+		MaxProcesses:         maxProcs,
+		WatchPaths:           watchPaths,
+		NoDefaultWatch:       c.Bool("no-default-watch"),
+		FoldWindow:           c.Duration("fold-window"),
+		UnixSockets:          c.StringSlice("watch-socket"),
+		MetricsAddr:          c.String("metrics-addr"),
+		DockerSocket:         c.String("docker-socket"),
+		OwnNamespacesAreHost: hostNS == "self",
+		ContainersOnly:       c.Bool("containers-only"),
+		HostOnly:             c.Bool("host-only"),
+		Container:            c.String("container"),
+		Stdout:               os.Stdout,
+		StdoutTTY:            isatty.IsTerminal(os.Stdout.Fd()),
 	}
 	return cfg, nil
 }

@@ -41,6 +41,10 @@ type Config struct {
 	Syslogs        []*output.Syslog  // --syslog destinations, not started
 	Webhooks       []*output.Webhook // --webhook destinations, not started
 	DockerSocket   string            // Docker Engine's API: containers' names and images; "" for none
+	// OwnNamespacesAreHost takes the monitor's own namespaces for the
+	// host's (a container that stands for a machine) instead of the
+	// initial ones (proc.HostNamespaces)
+	OwnNamespacesAreHost bool
 	// which records are written (console and log file): --containers-only,
 	// --host-only, --container (an id prefix, a name or an image)
 	ContainersOnly, HostOnly bool

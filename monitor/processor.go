@@ -95,7 +95,7 @@ func newProcessor(cfg *Config, outq chan<- *record.Record) *processor {
 		intervalStart: time.Now(),
 	}
 	p.calibrate()
-	p.hostNS = proc.HostNamespaces()
+	p.hostNS = proc.HostNamespaces(cfg.OwnNamespacesAreHost)
 	p.hostIno = hostInodes(p.hostNS)
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		p.table.BootID = strings.TrimSpace(string(b))

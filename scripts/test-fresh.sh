@@ -15,8 +15,9 @@
 # processes as such, and the suite is written for a host.  So the test
 # shell leaves the container's cgroup for the host's root cgroup (the
 # container shares the host's cgroup namespace for this), and the fresh
-# root's namespaces stand for the host's (init's cannot be read here, so
-# the monitor takes its own).  What cannot be made host-like is the Docker
+# root's namespaces stand for the host's (EBPF_LOG_MONITOR_HOST_NAMESPACES=self:
+# left to itself, the monitor would find the host's through a kernel
+# thread, and every test process would be in a mount namespace of its own).  What cannot be made host-like is the Docker
 # engine: it runs outside the fresh mount namespace, and would look like a
 # process of another one entering the host's.  The tests that drive it
 # (E2E_SKIP below) run in CI's host phase (make test), not here.
@@ -45,5 +46,5 @@ docker_log "sudo make test from a clean clone of $(git rev-parse --short HEAD) i
 		git clone -q /src /home/dev/ebpf-log-monitor   # /src is root'"'"'s: dev may not read it
 		chown -R dev: /home/dev/ebpf-log-monitor
 		cd /home/dev/ebpf-log-monitor
-		su dev -c "sudo make test E2E_SKIP=\"$E2E_SKIP\""
+		su dev -c "sudo EBPF_LOG_MONITOR_HOST_NAMESPACES=self make test E2E_SKIP=\"$E2E_SKIP\""
 	'

@@ -16,7 +16,7 @@ func TestHostNamespacesFromInitOrAKernelThread(t *testing.T) {
 	if b, err := os.ReadFile("/proc/2/comm"); err == nil && strings.TrimSpace(string(b)) == "kthreadd" && !isKernelThread(2) {
 		t.Fatal("kthreadd (pid 2) is not seen as a kernel thread")
 	}
-	ns := HostNamespaces()
+	ns := HostNamespaces(false)
 	for _, kind := range []string{"mnt", "pid", "net", "user"} {
 		if ns[kind] == 0 {
 			t.Errorf("no host %s namespace in %v", kind, ns)
@@ -27,5 +27,16 @@ func TestHostNamespacesFromInitOrAKernelThread(t *testing.T) {
 		if l, err := os.Readlink("/proc/2/ns/mnt"); err == nil && !strings.HasSuffix(l, ":["+strconv.FormatUint(ns["mnt"], 10)+"]") {
 			t.Errorf("host mnt namespace %d, kthreadd's %s", ns["mnt"], l)
 		}
+	}
+}
+
+// With own, the monitor's own namespaces are the host's, whatever init's.
+func TestHostNamespacesOwn(t *testing.T) {
+	l, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns := HostNamespaces(true); !strings.HasSuffix(l, ":["+strconv.FormatUint(ns["mnt"], 10)+"]") {
+		t.Errorf("own: host mnt namespace %d, the monitor's %s", ns["mnt"], l)
 	}
 }
