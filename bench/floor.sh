@@ -1,55 +1,98 @@
 #!/bin/bash
-# bench/floor.sh [MONITOR...]: open+close pairs of an ordinary file in a C
-# loop, alternating: no observer, two empty raw_syscalls programs (the
-# floor of any design on these hooks), one empty sys_exit program (the
-# floor of a design without entry programs), and each monitor binary given
-# (default bin/ebpf-log-monitor).  ROUNDS rounds (default 7) of N pairs
-# (default 500,000); prints each run, then per observer the median time
-# and the median over rounds of its slowdown against the run with no
-# observer in the same round.  The machine is a shared VM whose speed
-# drifts: ratios within a round, medians over rounds, never one run.  Run as root; needs
-# clang, bpftool and a mounted bpffs (make deps).
+# bench/floor.sh [MONITOR...]: what the hooks cost the syscalls they watch
+# and those they do not, in C loops with no runtime in the way:
+#   open   open+close pairs of an ordinary file (N pairs, default 500,000)
+#   ppid   getppid calls, which nothing reports (P calls, default 4,000,000)
+# Observers: two empty raw_syscalls programs (the floor of the current
+# design), one empty sys_exit program (the floor of a design with no entry
+# programs), two empty per-syscall tracepoint programs on openat (the floor
+# of a design that hooks only the watched calls through tracepoints), and
+# each monitor binary given (default bin/ebpf-log-monitor).  Each observer
+# is measured right after a run with no observer, ROUNDS times (default 7),
+# alternating; the slowdown is the median over rounds of the ratio within a
+# round (the machine is a shared VM whose speed drifts: never one run).
+# For a monitor, also the time from its launch to its start record and from
+# SIGTERM to its exit.  Run as root; needs clang, bpftool and gcc (make deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- bin/ebpf-log-monitor
 ROUNDS=${ROUNDS:-7}
 N=${N:-500000}
+P=${P:-4000000}
 T=$(mktemp -d)
 trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-floor' EXIT
 gcc -O2 -o "$T/openloop" bench/floor/openloop.c
+gcc -O2 -o "$T/ppidloop" bench/floor/ppidloop.c
 CLANG=$(command -v clang-19 || command -v clang)
-"$CLANG" -g -O2 -target bpf -I bpf -c bench/floor/empty.bpf.c -o "$T/empty.bpf.o"
-"$CLANG" -g -O2 -target bpf -I bpf -c bench/floor/empty-exit.bpf.c -o "$T/empty-exit.bpf.o"
-echo x > "$T/ordinary"
+for o in empty empty-exit empty-tp; do
+	"$CLANG" -g -O2 -target bpf -I bpf -c "bench/floor/$o.bpf.c" -o "$T/$o.bpf.o"
+done
+echo x >"$T/ordinary"
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-loop() { local s e; s=$(date +%s%N); "$T/openloop" "$T/ordinary" "$N"; e=$(date +%s%N); echo $(((e - s) / 1000)); }
-declare -A runs ratios
-names=(none empty empty-exit)
-for m in "$@"; do names+=("$(basename "$m")"); done
+now() { date +%s%N; }
+
+# start OBSERVER / stop OBSERVER: attach and detach it
+declare -A start_ms stop_ms
+MON=
+start() {
+	case $1 in
+	empty | empty-exit | empty-tp) bpftool prog loadall "$T/$1.bpf.o" /sys/fs/bpf/elm-floor autoattach ;;
+	*)
+		local t0 i
+		t0=$(now)
+		"$1" -f json >"$T/mon.json" 2>"$T/mon.err" &
+		MON=$!
+		# the start record says every hook is attached
+		for i in $(seq 600); do
+			grep -q '"event":"start"' "$T/mon.json" && break
+			kill -0 $MON 2>/dev/null || { cat "$T/mon.err" >&2; exit 1; }
+			sleep 0.05
+		done
+		grep -q '"event":"start"' "$T/mon.json" || { echo "floor: $1 never started" >&2; exit 1; }
+		start_ms[$1]+=" $((($(now) - t0) / 1000000))"
+		;;
+	esac
+}
+stop() {
+	case $1 in
+	empty | empty-exit | empty-tp) rm -rf /sys/fs/bpf/elm-floor ;;
+	*)
+		local t0
+		t0=$(now)
+		kill -TERM $MON
+		wait $MON || true
+		stop_ms[$1]+=" $((($(now) - t0) / 1000000))"
+		;;
+	esac
+}
+loop() { # loop open|ppid: the loop's time in ns
+	case $1 in
+	open) "$T/openloop" "$T/ordinary" "$N" ;;
+	ppid) "$T/ppidloop" "$P" ;;
+	esac
+}
+
+observers=(empty empty-exit empty-tp "$@")
+declare -A ratio added
 for round in $(seq "$ROUNDS"); do
-  t=$(loop); none=$t; runs[none]+=" $t"; echo "round $round none  $t us"
-  bpftool prog loadall "$T/empty.bpf.o" /sys/fs/bpf/elm-floor autoattach
-  t=$(loop); runs[empty]+=" $t"; ratios[empty]+=" $(echo "scale=4; ($t / $none - 1) * 100" | bc)"
-  echo "round $round empty $t us"
-  rm -rf /sys/fs/bpf/elm-floor
-  bpftool prog loadall "$T/empty-exit.bpf.o" /sys/fs/bpf/elm-floor autoattach
-  t=$(loop); runs[empty-exit]+=" $t"; ratios[empty-exit]+=" $(echo "scale=4; ($t / $none - 1) * 100" | bc)"
-  echo "round $round empty-exit $t us"
-  rm -rf /sys/fs/bpf/elm-floor
-  for m in "$@"; do
-    n=$(basename "$m")
-    "$m" -f json >/dev/null 2>&1 & p=$!
-    sleep 2
-    t=$(loop); runs[$n]+=" $t"; ratios[$n]+=" $(echo "scale=4; ($t / $none - 1) * 100" | bc)"
-    echo "round $round $n $t us"
-    kill -TERM $p; wait $p || true
-  done
+	for o in "${observers[@]}"; do
+		no=$(loop open) np=$(loop ppid)
+		start "$o"
+		yo=$(loop open) yp=$(loop ppid)
+		stop "$o"
+		ratio[$o,open]+=" $(echo "scale=4; ($yo / $no - 1) * 100" | bc)"
+		ratio[$o,ppid]+=" $(echo "scale=4; ($yp / $np - 1) * 100" | bc)"
+		added[$o,open]+=" $(((yo - no) / N))"
+		added[$o,ppid]+=" $(((yp - np) / P))"
+		echo "round $round $o: open $((no / N)) -> $((yo / N)) ns/pair, getppid $((no / P)) -> $((yp / P)) ns/call"
+	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '%-24s %12s %10s %16s\n' observer "median us" "ns/pair" "slowdown (median)"
-for n in "${names[@]}"; do
-  med=$(echo "${runs[$n]}" | median)
-  r=0
-  [ "$n" = none ] || r=$(echo "${ratios[$n]}" | median)
-  printf '%-24s %12d %10d %+15.1f%%\n' "$n" "$med" $((med * 1000 / N)) "$r"
+printf '\n%-28s %14s %10s %14s %10s %9s %8s\n' observer "open+close" "added ns" "getppid" "added ns" "start ms" "stop ms"
+for o in "${observers[@]}"; do
+	s=- e=-
+	[ -n "${start_ms[$o]:-}" ] && s=$(echo "${start_ms[$o]}" | median) && e=$(echo "${stop_ms[$o]}" | median)
+	printf '%-28s %+13.1f%% %10d %+13.1f%% %10d %9s %8s\n' "$o" \
+		"$(echo "${ratio[$o,open]}" | median)" "$(echo "${added[$o,open]}" | median)" \
+		"$(echo "${ratio[$o,ppid]}" | median)" "$(echo "${added[$o,ppid]}" | median)" "$s" "$e"
 done

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -253,6 +254,13 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	if err := mod.InitGlobalVariable("self_pgid", uint32(unix.Getpgrp())); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_pgid: %v", err)
+	}
+	// the syscall numbers worth a second look (bpf/syscalls.h: our_nr)
+	for name, bits := range map[string]syscalls.Bits{"table_bits": syscalls.TableBits(), "compat_bits": syscalls.CompatBits()} {
+		if err := mod.InitGlobalVariable(name, bits); err != nil {
+			l.Close()
+			return nil, errorf(ExitRuntime, "set %s: %v", name, err)
+		}
 	}
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()

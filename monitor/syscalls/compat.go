@@ -75,3 +75,37 @@ func (c CompatCall) KernelValue() uint32 {
 	}
 	return c.Nr
 }
+
+// Bits is one bit per syscall number, as the kernel side's table_bits and
+// compat_bits (bpf/syscalls.h) hold them.
+type Bits [event.SyscallTableLen / 64]uint64
+
+// set sets nr's bit; a number beyond the table has none (the loader
+// refuses it: loadSyscallTable).
+func (b *Bits) set(nr uint32) {
+	if nr < event.SyscallTableLen {
+		b[nr/64] |= 1 << (nr % 64)
+	}
+}
+
+// Has says whether nr's bit is set.
+func (b *Bits) Has(nr uint32) bool { return nr < event.SyscallTableLen && b[nr/64]&(1<<(nr%64)) != 0 }
+
+// TableBits are the x86-64 numbers of Table: with the calls the kernel
+// side handles itself, the first test each syscall meets.
+func TableBits() Bits {
+	var b Bits
+	for i := range Table {
+		b.set(Table[i].Nr)
+	}
+	return b
+}
+
+// CompatBits are the i386 numbers Compat translates.
+func CompatBits() Bits {
+	var b Bits
+	for _, c := range Compat {
+		b.set(c.Nr32)
+	}
+	return b
+}

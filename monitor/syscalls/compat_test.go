@@ -78,3 +78,25 @@ func TestCompatCoversTheSyscallTable(t *testing.T) {
 		}
 	}
 }
+
+// The kernel side's first test lets through exactly the numbers of the
+// two tables: a number left out would be a call never reported.
+func TestBitsHoldEveryNumberOfTheTables(t *testing.T) {
+	tb, cb := TableBits(), CompatBits()
+	want := map[uint32]bool{}
+	for i := range Table {
+		want[Table[i].Nr] = true
+	}
+	wantCompat := map[uint32]bool{}
+	for _, c := range Compat {
+		wantCompat[c.Nr32] = true
+	}
+	for nr := uint32(0); nr < event.SyscallTableLen+8; nr++ {
+		if tb.Has(nr) != want[nr] {
+			t.Errorf("table bit %d: %v, table has it: %v", nr, tb.Has(nr), want[nr])
+		}
+		if cb.Has(nr) != wantCompat[nr] {
+			t.Errorf("compat bit %d: %v, compat table has it: %v", nr, cb.Has(nr), wantCompat[nr])
+		}
+	}
+}
