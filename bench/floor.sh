@@ -84,7 +84,7 @@ for round in $(seq "$ROUNDS"); do
 		ratio[$o,ppid]+=" $(echo "scale=4; ($yp / $np - 1) * 100" | bc)"
 		added[$o,open]+=" $(((yo - no) / N))"
 		added[$o,ppid]+=" $(((yp - np) / P))"
-		echo "round $round $o: open $((no / N)) -> $((yo / N)) ns/pair, getppid $((no / P)) -> $((yp / P)) ns/call"
+		echo "round $round $o: open $((no / N)) -> $((yo / N)) ns/pair, getppid $((np / P)) -> $((yp / P)) ns/call"
 	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
