@@ -49,7 +49,7 @@ FUZZTIME ?= 200000x
 # doubled make test's time once the policy parser grew the rule language.
 FUZZMINIMIZE ?= 100x
 
-.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules vmtest test-fresh bpf-headers precision bench-containers bench-outputs \
+.PHONY: all build deps vmlinux run test unit e2e vet fmt clean bpf fuzz bench bench-rules bench-vm vmtest test-fresh bpf-headers precision bench-containers bench-outputs \
 	package test-install ecs-fields
 
 all: build
@@ -152,6 +152,13 @@ bench: deps build
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null; done
 	$(Q)$(GO) run ./bench -monitor $(BIN) $(if $(BENCH_BASELINE),-baseline $$(bench/baseline.sh $(BENCH_BASELINE))) $(BENCH_ARGS)
 	$(Q)$(if $(BENCH_ARGS),,$(MAKE) --no-print-directory bench-outputs)
+
+# make bench-vm: bench/floor.sh (the open+close and getppid loops against
+# no observer, the empty floors and the monitor) inside Debian's 6.1 and
+# 6.12 under QEMU, timed and instruction-counted (bench/vm.sh).  Not part
+# of test.
+bench-vm: deps
+	$(Q)./bench/vm.sh $(BENCH_VM_KERNELS)
 
 # Containers: identity's cost per record (host against container), a start
 # storm of 50 with every record's container checked, RSS with 100 known.

@@ -24,6 +24,7 @@
 #            LSM, needed on 5.10 whose CONFIG_LSM lacks it; VM_LSM=none keeps the kernel default)
 #   VM_APPEND='...'  extra kernel command line;  VM_VERBOSE=1 print guest console log
 #   VM_CONSOLE=FILE  copy the guest console log (kernel messages, oopses) to FILE
+#   VM_QEMU_EXTRA='...'  extra QEMU arguments (bench/vm.sh: -icount shift=0,sleep=off)
 #
 # Exit status: the command's status; 124 = host-side timeout; 125 = VM/boot failure.
 set -uo pipefail
@@ -36,11 +37,11 @@ while getopts "w:e:h" o; do
   case $o in
     w) RW+=("$(readlink -f "$OPTARG")");;
     e) ENVV+=("$OPTARG");;
-    *) sed -n '2,24p' "$0"; exit 2;;
+    *) sed -n '2,25p' "$0"; exit 2;;
   esac
 done
 shift $((OPTIND-1))
-[ $# -ge 2 ] || { sed -n '2,24p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,25p' "$0"; exit 2; }
 KARG=$1; shift; CMD="$*"
 
 if [ -d "$KARG" ]; then KDIR=$(readlink -f "$KARG"); else KDIR=$KDIRS/$KARG; fi
@@ -204,7 +205,7 @@ timeout -k 5 "${VM_TIMEOUT:-900}" qemu-system-x86_64 -nodefaults -no-user-config
   -device virtio-rng-pci \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$RUN,mount_tag=vmrun,security_model=none,multidevs=remap" \
-  "${VIRTFS[@]}" </dev/null
+  "${VIRTFS[@]}" ${VM_QEMU_EXTRA:-} </dev/null
 QRC=$?
 T1=$(date +%s.%N)
 UP=$(cat "$RUN/uptime" 2>/dev/null || echo "?")
