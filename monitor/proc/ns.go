@@ -80,16 +80,6 @@ func isKernelThread(pid int) bool {
 	if err != nil {
 		return false
 	}
-	// the fields after the command, which may hold spaces and parentheses
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// state ppid pgrp session tty_nr tpgid flags: flags is the 7th after ')'
-	if len(f) < 7 {
-		return false
-	}
-	flags, err := strconv.ParseUint(f[6], 10, 64)
+	flags, err := strconv.ParseUint(statField(b, 6), 10, 64) // field 9
 	return err == nil && flags&pfKthread != 0
 }

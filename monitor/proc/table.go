@@ -210,16 +210,26 @@ func parseStat(b []byte) (comm string, ppid uint32, ok bool) {
 	if open < 0 || end < open {
 		return "", 0, false
 	}
-	comm = string(b[open+1 : end])
-	rest := strings.Fields(string(b[end+1:]))
-	if len(rest) < 2 {
-		return "", 0, false
-	}
-	v, err := strconv.ParseUint(rest[1], 10, 32)
+	v, err := strconv.ParseUint(statField(b, 1), 10, 32)
 	if err != nil {
 		return "", 0, false
 	}
-	return comm, uint32(v), true
+	return string(b[open+1 : end]), uint32(v), true
+}
+
+// statField is field i after the command in /proc/PID/stat (0: the
+// state, 1: ppid, ...; proc(5) numbers them from 3), "" when there is none.
+// The command may hold spaces and parentheses: it ends at the last ')'.
+func statField(b []byte, i int) string {
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 {
+		return ""
+	}
+	rest := strings.Fields(string(b[end+1:]))
+	if i >= len(rest) {
+		return ""
+	}
+	return rest[i]
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
@@ -229,15 +239,7 @@ const clockTicks = 100
 // startTicks reads field 22 of /proc/PID/stat, the start time in ticks
 // after boot; 0 when unreadable.
 func startTicks(b []byte) uint64 {
-	end := bytes.LastIndexByte(b, ')')
-	if end < 0 {
-		return 0
-	}
-	rest := strings.Fields(string(b[end+1:]))
-	if len(rest) < 20 {
-		return 0
-	}
-	v, _ := strconv.ParseUint(rest[19], 10, 64)
+	v, _ := strconv.ParseUint(statField(b, 19), 10, 64)
 	return v
 }
 
