@@ -69,6 +69,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "container", Usage: "write only the records of one container: `ID` (a prefix of 4 or more), its name or its image (name or name:tag; a name or image matches once the engine answered)"},
 			&cli.StringFlag{Name: "docker-socket", Value: container.DefaultDockerSocket, Usage: "Docker Engine's API socket, asked for containers' names and images in the background (\"\": never)"},
 			&cli.StringFlag{Name: "host-namespaces", Value: "auto", EnvVars: []string{"EBPF_LOG_MONITOR_HOST_NAMESPACES"}, Usage: "which namespaces are the host's, the others named in records: auto (init's, else a kernel thread's: the initial ones) or self (the monitor's own: a container that stands for a machine)"},
+			&cli.StringFlag{Name: "syscall-hooks", Value: "auto", EnvVars: []string{"EBPF_LOG_MONITOR_SYSCALL_HOOKS"}, Usage: "how syscalls are seen: auto (functions where the kernel allows them, else tracepoints), functions (fentry/fexit on the kernel functions of the watched calls: other syscalls pay nothing; refuse to start without them) or tracepoints (raw_syscalls: every syscall pays a little)"},
 			&cli.StringSliceFlag{Name: "watch-socket", Usage: "also report connects to the unix socket `PATH` (container runtimes are watched by default); repeatable"},
 			&cli.BoolFlag{Name: "no-default-watch", Usage: "watch only the --watch-path entries, not the built-in sensitive paths"},
 			&cli.DurationFlag{Name: "fold-window", Value: 10 * time.Second, Usage: "UDP sends to one destination within this window are one event plus a count"},
@@ -134,6 +135,10 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 	hostNS := c.String("host-namespaces")
 	if hostNS != "auto" && hostNS != "self" {
 		return cfg, fmt.Errorf("invalid --host-namespaces %q: use auto or self", hostNS)
+	}
+	syscallHooks := c.String("syscall-hooks")
+	if syscallHooks != "auto" && syscallHooks != "functions" && syscallHooks != "tracepoints" {
+		return cfg, fmt.Errorf("invalid --syscall-hooks %q: use auto, functions or tracepoints", syscallHooks)
 	}
 	transport := c.String("transport")
 	if transport != "ringbuf" && transport != "perf" {
@@ -225,6 +230,7 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		MetricsAddr:          c.String("metrics-addr"),
 		DockerSocket:         c.String("docker-socket"),
 		OwnNamespacesAreHost: hostNS == "self",
+		SyscallHooks:         syscallHooks,
 		ContainersOnly:       c.Bool("containers-only"),
 		HostOnly:             c.Bool("host-only"),
 		Container:            c.String("container"),

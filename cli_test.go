@@ -138,6 +138,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{"syslog CA that is no certificate", []string{"--syslog", "tls://127.0.0.1:6514", "--syslog-ca", "/etc/hosts"}, "no PEM certificate"},
 		{"syslog queue of zero", []string{"--syslog", "udp://127.0.0.1:514", "--syslog-queue-size", "0"}, "invalid --syslog-queue-size"},
 		{"webhook not http", []string{"--webhook", "ftp://x/"}, "http:// or https://"},
+		{"syscall hooks of no known kind", []string{"--syscall-hooks", "kprobes"}, `invalid --syscall-hooks "kprobes"`},
 		{"host namespaces neither auto nor self", []string{"--host-namespaces", "init"}, `invalid --host-namespaces "init"`},
 		{"webhook header without a colon", []string{"--webhook", "http://127.0.0.1:1/", "--webhook-header", "Bearer x"}, "Name: value"},
 		{"webhook header without the webhook", []string{"--webhook-header", "A: b"}, "--webhook-header is for --webhook"},

@@ -4,7 +4,7 @@
  *
  * This file only puts the topic headers together: each program, a thin
  * entry point named after its section, lives in the header of its topic
- * (process.h, file.h, net.h, syscall.h, kprobes.h), with the helpers it
+ * (process.h, file.h, net.h, syscall.h, kprobes.h, fnhooks.h), with the helpers it
  * calls.  Records are defined in log_monitor.h and travel to user space
  * through the ring buffer (or the "events" perf buffer); every map is
  * defined in maps.h.
@@ -18,6 +18,7 @@
 #include "net.h"
 #include "syscall.h"
 #include "syscalls.h"
+#include "fnhooks.h"
 #include "kprobes.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -169,8 +169,26 @@ static __always_inline long socketcall_args(__u64 *a)
 	return nr;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
+/*
+ * The handlers a program runs.  The raw_syscalls programs run them all; a
+ * program on a syscall function (fnhooks.h) is attached to the functions
+ * of one class and holds only that class's handlers: the class is a
+ * compile-time constant, so the verifier sees each body once per class.
+ */
+enum hook_class {
+	HC_OPEN = 1,   /* open, openat, openat2, creat: nothing to do at entry */
+	HC_EXEC = 2,   /* execve, execveat */
+	HC_FILE = 4,   /* the other file calls of HANDLED_SYSCALLS */
+	HC_NET = 8,    /* connect, accept, listen, bind, sendto, sendmsg (socketcall) */
+	HC_TABLE = 16, /* syscall_table's calls */
+	HC_ALL = HC_OPEN | HC_EXEC | HC_FILE | HC_NET | HC_TABLE,
+};
+
+/*
+ * A syscall's entry: @regs are its user registers (BTF pointer), @raw its
+ * number as the task issued it.
+ */
+static __always_inline int sys_enter_body(struct pt_regs *regs, long raw, const int classes)
 {
 	struct syscall_spec *spec = NULL;
 	struct task_struct *task;
@@ -190,6 +208,8 @@ int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
 		return 0;
 	syscall_args(regs, compat, a);
 	if (nr == COMPAT_SOCKETCALL) {
+		if (!(classes & HC_NET))
+			return 0;
 		nr = socketcall_args(a);
 		if (nr < 0)
 			return 0;
@@ -198,6 +218,8 @@ int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
 		widen_ids16(raw, a);
 
 	if (!has_handler(nr)) {
+		if (!(classes & HC_TABLE))
+			return 0;
 		spec = sc_spec(nr);
 		if (!spec)
 			return 0;
@@ -207,18 +229,26 @@ int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
 
 	switch (nr) {
 	case NR_execve:
+		if (!(classes & HC_EXEC))
+			return 0;
 		return exec_enter((const char *)a[0], (const char *const *)a[1], exec_compat);
 	case NR_execveat:
+		if (!(classes & HC_EXEC))
+			return 0;
 		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT | exec_compat);
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg:
+		if (!(classes & HC_NET))
+			return 0;
 		return net_syscall_enter(nr, a, compat);
 	}
+	if (!(classes & HC_FILE))
+		return 0;
 	return file_syscall_enter(nr, a);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
+/* A syscall's exit with its result @ret. */
+static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long ret, const int classes)
 {
 	struct syscall_spec *spec;
 	struct task_struct *task;
@@ -229,9 +259,13 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	switch (nr) {
 	case NR_execve: case NR_execveat:
+		if (!(classes & HC_EXEC))
+			return 0;
 		exec_exit(ctx, ret);
 		break;
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
+		if (!(classes & HC_OPEN))
+			return 0;
 		return file_open_exit(ctx, ret, nr, regs, compat, task);
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 	case NR_rename: case NR_renameat: case NR_renameat2:
@@ -242,13 +276,19 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 	case NR_mknod: case NR_mknodat:
 	case NR_mkdir: case NR_mkdirat:
 	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat:
+		if (!(classes & HC_FILE))
+			return 0;
 		file_change_exit(ctx, ret);
 		break;
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg: case COMPAT_SOCKETCALL:
+		if (!(classes & HC_NET))
+			return 0;
 		net_exit(ctx, ret);
 		break;
 	default:
+		if (!(classes & HC_TABLE))
+			return 0;
 		spec = sc_spec(nr);
 		if (!spec)
 			return 0;
@@ -262,6 +302,18 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 	if (!task_is_self(task))
 		check_creds(ctx, (struct task_struct *)bpf_get_current_task(), nr);
 	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
+{
+	return sys_enter_body(regs, raw, HC_ALL);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
+{
+	return sys_exit_body(ctx, regs, ret, HC_ALL);
 }
 
 #endif /* __LOG_MONITOR_SYSCALLS_H */

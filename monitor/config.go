@@ -45,6 +45,10 @@ type Config struct {
 	// host's (a container that stands for a machine) instead of the
 	// initial ones (proc.HostNamespaces)
 	OwnNamespacesAreHost bool
+	// SyscallHooks is how syscalls are seen: "auto", "functions" (fentry
+	// and fexit on the kernel functions of the watched calls) or
+	// "tracepoints" (raw_syscalls)
+	SyscallHooks string
 	// which records are written (console and log file): --containers-only,
 	// --host-only, --container (an id prefix, a name or an image)
 	ContainersOnly, HostOnly bool

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	bpf "github.com/aquasecurity/libbpfgo"
 	"github.com/rs/zerolog"
@@ -61,6 +62,9 @@ type loaded struct {
 	maps    *kernelMaps // typed handles of the maps user space touches
 	memfd   *os.File
 	tracefs string
+	// how syscalls are seen ("functions" or "tracepoints") and why not
+	// functions when they were not chosen
+	syscallHooks, syscallHooksReason string
 }
 
 // routeLibbpfLog sends libbpf's own messages to the diagnostics logger at
@@ -164,6 +168,9 @@ func (h hookSpec) available(tracefs string) error {
 }
 
 // load opens, loads and attaches every program; optional hooks fail soft.
+// Syscalls are seen through function hooks where the kernel allows them
+// (fnhooks.go): when that fails with --syscall-hooks auto, the object is
+// loaded again with the raw_syscalls programs instead.
 func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded, error) {
 	if err := preflight(cfg); err != nil {
 		return nil, err
@@ -175,11 +182,40 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	ensureBpffs(log)
 	routeLibbpfLog(log)
 
+	plan, reason, err := planFunctionHooks(cfg, tracefs)
+	if err != nil {
+		return nil, err
+	}
+	l, err := loadWith(cfg, watchList, log, tracefs, plan)
+	if err != nil && plan != nil && cfg.SyscallHooks != "functions" {
+		log.Info().Str("reason", err.Error()).Msg("the kernel refused function hooks; seeing syscalls through raw_syscalls instead")
+		reason = "function hooks refused: " + err.Error()
+		plan = nil
+		l, err = loadWith(cfg, watchList, log, tracefs, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.syscallHooks, l.syscallHooksReason = "tracepoints", reason
+	if plan != nil {
+		l.syscallHooks = "functions"
+	}
+	return l, nil
+}
+
+// loadWith loads the object with the function hooks of plan, or with the
+// raw_syscalls programs when plan is nil.
+func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan []syscalls.FuncHook) (*loaded, error) {
 	mod, memfd, err := openModule(cfg)
 	if err != nil {
 		return nil, err
 	}
 	l := &loaded{mod: mod, memfd: memfd, tracefs: tracefs}
+	fnHooks, err := l.assignFunctionHooks(fnPlan)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
 
 	type planned struct {
 		prog *bpf.BPFProg
@@ -197,6 +233,9 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	usable := map[string]bool{}
 	it := mod.Iterator()
 	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
+		if isFunctionStub(prog.Name()) {
+			continue // assignFunctionHooks decided
+		}
 		spec, err := parseSection(prog.SectionName())
 		if err == nil {
 			err = spec.available(tracefs)
@@ -215,6 +254,10 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		// matter when a better hook does its job
 		if by := supersededBy[prog.Name()]; usable[by] {
 			err = fmt.Errorf("superseded by %s", by)
+			h.Superseded = true
+		}
+		if fnPlan != nil && (prog.Name() == "tp_btf__sys_enter" || prog.Name() == "tp_btf__sys_exit") {
+			err = errors.New("superseded by function hooks")
 			h.Superseded = true
 		}
 		if err != nil {
@@ -262,6 +305,7 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 			return nil, errorf(ExitRuntime, "set %s: %v", name, err)
 		}
 	}
+	loadStart := time.Now()
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()
 		// EPERM is a missing privilege; EACCES is the verifier saying no,
@@ -275,6 +319,7 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, errorf(ExitNoHooks, "load BPF programs: %v (run with --debug to see the verifier log)", err)
 	}
 
+	log.Debug().Dur("took", time.Since(loadStart)).Int("function_hooks", len(fnHooks)).Msg("BPF object loaded")
 	if l.maps, err = resolveMaps(mod); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "%v", err)
@@ -324,6 +369,12 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.links = append(l.links, link)
 		l.hooks[p.hook].Attached = true
 	}
+	attachStart := time.Now()
+	if err := l.attachFunctionHooks(fnHooks); err != nil {
+		l.Close()
+		return nil, err
+	}
+	log.Debug().Dur("took", time.Since(attachStart)).Int("function_hooks", len(fnHooks)).Msg("function hooks attached")
 	for _, h := range l.hooks {
 		if !h.Attached && !h.Superseded {
 			log.Warn().Str("hook", h.Name).Str("capability", h.Capability).Str("reason", h.Reason).

@@ -228,6 +228,9 @@ func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
 			PID:         os.Getpid(),
 			Hooks:       l.hooks,
 			ProcsSeeded: seeded,
+
+			SyscallHooks:       l.syscallHooks,
+			SyscallHooksReason: l.syscallHooksReason,
 		}},
 	}
 }

@@ -77,6 +77,9 @@ type hooksArray []record.Hook
 func (a hooksArray) MarshalZerologArray(arr *zerolog.Array) {
 	for _, h := range a {
 		d := zerolog.Dict().Str("name", h.Name).Str("capability", h.Capability)
+		if len(h.Functions) > 0 {
+			d = d.Strs("functions", h.Functions)
+		}
 		switch {
 		case h.Attached:
 			d = d.Str("status", "attached")
@@ -542,6 +545,12 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 		d = d.Str("version", s.Version).Str("kernel", s.Kernel).Str("transport", s.Transport).
 			Int("perf_pages", s.PerfPages).Int("pid", s.PID).Int("processes_seeded", s.ProcsSeeded).
 			Array("hooks", hooksArray(s.Hooks))
+		if s.SyscallHooks != "" {
+			d = d.Str("syscall_hooks", s.SyscallHooks)
+		}
+		if s.SyscallHooksReason != "" {
+			d = d.Str("syscall_hooks_reason", s.SyscallHooksReason)
+		}
 	}
 	if s := m.Stats; s != nil {
 		ev := zerolog.Dict()

@@ -371,6 +371,9 @@ func (t *textEncoder) monitor(b []byte, r *record.Record) []byte {
 		b = kvs(b, "kernel", s.Kernel)
 		b = kvs(b, "transport", s.Transport)
 		b = kvs(b, "hooks", strconv.Itoa(len(attached))+"/"+strconv.Itoa(wanted))
+		if s.SyscallHooks != "" {
+			b = kvs(b, "syscalls", s.SyscallHooks)
+		}
 		if len(unavailable) > 0 {
 			b = kvs(b, "unavailable", strings.Join(unavailable, ", "))
 		}

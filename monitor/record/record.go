@@ -376,6 +376,9 @@ type Hook struct {
 	Attached   bool
 	Superseded bool   // not loaded: a better hook does its job here
 	Reason     string // why it is unavailable or superseded
+	// the kernel functions a function hook is attached to (one Hook per
+	// class of bpf/fnhooks.h)
+	Functions []string
 }
 
 // Start describes the running monitor once every hook is attached.
@@ -387,6 +390,10 @@ type Start struct {
 	PID         int
 	Hooks       []Hook
 	ProcsSeeded int
+	// how syscalls are seen: "functions" or "tracepoints", and why
+	// tracepoints when functions were possible choices
+	SyscallHooks       string
+	SyscallHooksReason string
 }
 
 // Stats is the periodic (and final) report.

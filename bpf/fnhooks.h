@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Syscalls seen through the kernel functions that carry them out, instead
+ * of the raw_syscalls tracepoints (syscalls.h).
+ *
+ * Why: a raw_syscalls program runs for every syscall on the machine, and
+ * attaching it sends every task through the kernel's slow syscall path: a
+ * database's millions of read, futex and epoll_wait calls pay for hooks
+ * that never report them (bench/README: getppid +45 ns on the host, +113 %
+ * in the 6.1 guest).  An fentry/fexit program runs only when its function
+ * does; every other syscall pays nothing.
+ *
+ * How: the programs below are stubs without a target.  The loader gives
+ * each one a kernel function (monitor/syscalls/functions.go: the x86-64
+ * and i386 syscall entry points, or a function inside the kernel that every
+ * variant of a call passes through once, such as do_renameat2 for rename,
+ * renameat and renameat2 of both ABIs) and leaves the unused ones out.
+ * A stub reads the syscall's user registers (bpf_task_pt_regs) and number
+ * (orig_ax), and runs the same handlers as the raw_syscalls programs, so
+ * both designs report the same records: failed calls with their errno,
+ * i386 calls, arguments from user memory.  The result of an inner function
+ * is the syscall's when the loader picked it (the syscall returns what it
+ * returns); its int is widened here.
+ *
+ * A stub is generic within its class (hook_class): its body holds only
+ * that class's handlers, which keeps the verifier's work per program small.
+ * The number of stubs per class bounds how many functions the loader can
+ * hook for it (checked by monitor/syscalls' tests against the tables).
+ *
+ * Needs: fentry/fexit (5.5), bpf_task_pt_regs (5.15), bpf_get_func_ret
+ * (5.17).  Older kernels, and kernels that refuse tracing programs, keep
+ * the raw_syscalls design: the loader decides at start.
+ */
+#ifndef __LOG_MONITOR_FNHOOKS_H
+#define __LOG_MONITOR_FNHOOKS_H
+
+#include "base.h"
+#include "syscalls.h"
+
+/*
+ * Set by the loader when every i386 syscall is seen through the one
+ * function the kernel dispatches them from (ia32_sys_call, Linux 6.9 and
+ * the stable kernels that took its backport: Debian's 6.1 and 6.12).  One
+ * hook then serves the ~100 i386 entry points, and only 32-bit programs pay
+ * for it; the inner functions (do_renameat2, ...) leave i386 calls to it.
+ */
+const volatile __u32 ia32_dispatch_hooked = 0;
+
+/* the user registers of the syscall the current task is in */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* an i386 call that the ia32_sys_call hook handles, met again in an inner
+ * function */
+static __always_inline int seen_by_dispatch(const int classes)
+{
+	return classes != HC_ALL && ia32_dispatch_hooked && current_in_compat();
+}
+
+static __always_inline int fn_enter(const int classes)
+{
+	struct pt_regs *regs = user_regs();
+
+	if (seen_by_dispatch(classes))
+		return 0;
+	return sys_enter_body(regs, regs->orig_ax, classes);
+}
+
+static __always_inline int fn_exit(void *ctx, const int classes)
+{
+	struct pt_regs *regs = user_regs();
+	__u64 ret = 0;
+
+	if (seen_by_dispatch(classes))
+		return 0;
+	/* the hooked function's result: a syscall entry point's long, or an
+	 * inner function's int (every result we report fits in 32 bits) */
+	bpf_get_func_ret(ctx, &ret);
+	return sys_exit_body(ctx, regs, (long)(int)ret, classes);
+}
+
+/*
+ * One body per class, called by every stub of the class: the object holds
+ * each body once (libbpf copies it into each program at load).
+ */
+#define FN_CLASS(cls, C)                                     \
+	static __noinline __attribute__((unused)) int fn_enter_##cls(void) \
+	{                                                    \
+		return fn_enter(C);                          \
+	}                                                    \
+	static __noinline int fn_exit_##cls(void *ctx)       \
+	{                                                    \
+		return fn_exit(ctx, C);                      \
+	}
+FN_CLASS(open, HC_OPEN)
+FN_CLASS(exec, HC_EXEC)
+FN_CLASS(file, HC_FILE)
+FN_CLASS(net, HC_NET)
+FN_CLASS(table, HC_TABLE)
+FN_CLASS(i386, HC_ALL)
+
+#define FN_ENTER(cls, C, i)                          \
+	SEC("fentry")                                \
+	int fn_enter_##cls##_##i(void *ctx)          \
+	{                                            \
+		return fn_enter_##cls();             \
+	}
+#define FN_EXIT(cls, C, i)                           \
+	SEC("fexit")                                 \
+	int fn_exit_##cls##_##i(void *ctx)           \
+	{                                            \
+		return fn_exit_##cls(ctx);           \
+	}
+#define FN_BOTH(cls, C, i) FN_ENTER(cls, C, i) FN_EXIT(cls, C, i)
+
+/* stub names count in base 4: fn_exit_file_0 .. fn_exit_file_333 */
+#define FN_REP4(M, cls, C, p) M(cls, C, p##0) M(cls, C, p##1) M(cls, C, p##2) M(cls, C, p##3)
+#define FN_REP16(M, cls, C, p) \
+	FN_REP4(M, cls, C, p##0) FN_REP4(M, cls, C, p##1) FN_REP4(M, cls, C, p##2) FN_REP4(M, cls, C, p##3)
+#define FN_REP64(M, cls, C) \
+	FN_REP16(M, cls, C, 0) FN_REP16(M, cls, C, 1) FN_REP16(M, cls, C, 2) FN_REP16(M, cls, C, 3)
+
+/* every i386 syscall (ia32_sys_call), all handlers */
+FN_BOTH(i386, HC_ALL, 0)
+/* opens: the exit only (8 entry points: open, openat, openat2, creat of
+ * both ABIs) */
+FN_REP4(FN_EXIT, open, HC_OPEN, 0)
+FN_REP4(FN_EXIT, open, HC_OPEN, 1)
+/* execve, execveat of both ABIs */
+FN_REP4(FN_BOTH, exec, HC_EXEC, 0)
+FN_REP64(FN_BOTH, file, HC_FILE)
+FN_REP16(FN_BOTH, net, HC_NET, 0)
+FN_REP64(FN_BOTH, table, HC_TABLE)
+FN_REP16(FN_BOTH, table, HC_TABLE, 4)
+FN_REP16(FN_BOTH, table, HC_TABLE, 5)
+FN_REP16(FN_BOTH, table, HC_TABLE, 6)
+
+#endif /* __LOG_MONITOR_FNHOOKS_H */

@@ -1,0 +1,234 @@
+package syscalls
+
+import (
+	"fmt"
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+// The kernel functions that carry out the calls the monitor watches, for
+// the function-hook design (bpf/fnhooks.h): the kernel side runs a stub of
+// a hook class on each function, and the stub dispatches on the syscall
+// number, so any function that runs once inside each call, with the call's
+// result as its own, can stand for it.
+
+// Hook classes: which of the kernel side's handlers a function's stub runs
+// (enum hook_class in bpf/syscalls.h; the stubs are named fn_enter_<class>_N
+// and fn_exit_<class>_N).
+const (
+	ClassOpen  = "open"  // the exit only
+	ClassExec  = "exec"  // entry and exit
+	ClassFile  = "file"  // entry and exit
+	ClassNet   = "net"   // entry and exit
+	ClassTable = "table" // entry and exit: the calls of Table
+	ClassI386  = "i386"  // entry and exit: every i386 call, every handler
+)
+
+// IA32Dispatch is the function every i386 syscall passes through on its
+// way to its entry point (Linux 6.9, and the stable kernels that took the
+// backport, among them Debian's 6.1 and 6.12): where it can be hooked, one
+// hook replaces the ~100 i386 entry points.
+const IA32Dispatch = "ia32_sys_call"
+
+// Handled are the calls the kernel side handles itself (HANDLED_SYSCALLS
+// in bpf/syscalls.h; a test holds the two lists together), with their
+// x86-64 numbers (the kernel's, from x/sys/unix) and classes; every other
+// watched call is in Table.
+var Handled = []struct {
+	Nr    int
+	Name  string
+	Class string
+}{
+	{unix.SYS_OPEN, "open", ClassOpen}, {unix.SYS_OPENAT, "openat", ClassOpen}, {unix.SYS_OPENAT2, "openat2", ClassOpen},
+	{unix.SYS_CREAT, "creat", ClassOpen}, {unix.SYS_EXECVE, "execve", ClassExec}, {unix.SYS_EXECVEAT, "execveat", ClassExec},
+	{unix.SYS_UNLINK, "unlink", ClassFile}, {unix.SYS_UNLINKAT, "unlinkat", ClassFile}, {unix.SYS_RMDIR, "rmdir", ClassFile},
+	{unix.SYS_RENAME, "rename", ClassFile}, {unix.SYS_RENAMEAT, "renameat", ClassFile}, {unix.SYS_RENAMEAT2, "renameat2", ClassFile},
+	{unix.SYS_CHMOD, "chmod", ClassFile}, {unix.SYS_FCHMOD, "fchmod", ClassFile}, {unix.SYS_FCHMODAT, "fchmodat", ClassFile},
+	{unix.SYS_FCHMODAT2, "fchmodat2", ClassFile}, {unix.SYS_CHOWN, "chown", ClassFile}, {unix.SYS_LCHOWN, "lchown", ClassFile},
+	{unix.SYS_FCHOWN, "fchown", ClassFile}, {unix.SYS_FCHOWNAT, "fchownat", ClassFile}, {unix.SYS_TRUNCATE, "truncate", ClassFile},
+	{unix.SYS_FTRUNCATE, "ftruncate", ClassFile}, {unix.SYS_LINK, "link", ClassFile}, {unix.SYS_LINKAT, "linkat", ClassFile},
+	{unix.SYS_SYMLINK, "symlink", ClassFile}, {unix.SYS_SYMLINKAT, "symlinkat", ClassFile}, {unix.SYS_MKNOD, "mknod", ClassFile},
+	{unix.SYS_MKNODAT, "mknodat", ClassFile}, {unix.SYS_MKDIR, "mkdir", ClassFile}, {unix.SYS_MKDIRAT, "mkdirat", ClassFile},
+	{unix.SYS_UTIME, "utime", ClassFile}, {unix.SYS_UTIMES, "utimes", ClassFile}, {unix.SYS_FUTIMESAT, "futimesat", ClassFile},
+	{unix.SYS_UTIMENSAT, "utimensat", ClassFile}, {unix.SYS_CONNECT, "connect", ClassNet}, {unix.SYS_ACCEPT, "accept", ClassNet},
+	{unix.SYS_ACCEPT4, "accept4", ClassNet}, {unix.SYS_LISTEN, "listen", ClassNet}, {unix.SYS_BIND, "bind", ClassNet},
+	{unix.SYS_SENDTO, "sendto", ClassNet}, {unix.SYS_SENDMSG, "sendmsg", ClassNet},
+}
+
+// inner are functions inside the kernel that every variant of some calls,
+// of both ABIs, passes through exactly once, with nothing between the
+// syscall's entry and the function that can fail: the function's result is
+// the call's.  One hook then serves what would take a hook per entry
+// point.  Where a call checks something first (unlinkat's flags,
+// utimensat's copy of the times, openat2's struct), or an inner function
+// also runs for other calls we watch (do_truncate for open with O_TRUNC),
+// the entry points are hooked instead.  Read from Linux 6.1 and 6.12.
+var inner = []struct {
+	Func  string
+	Class string
+	Calls []string
+}{
+	{"do_renameat2", ClassFile, []string{"rename", "renameat", "renameat2"}},
+	{"do_mkdirat", ClassFile, []string{"mkdir", "mkdirat"}},
+	{"do_mknodat", ClassFile, []string{"mknod", "mknodat"}},
+	{"do_symlinkat", ClassFile, []string{"symlink", "symlinkat"}},
+	{"do_linkat", ClassFile, []string{"link", "linkat"}},
+	{"do_fchmodat", ClassFile, []string{"chmod", "fchmodat", "fchmodat2"}},
+	{"do_fchownat", ClassFile, []string{"chown", "lchown", "fchownat"}},
+	{"ksys_fchown", ClassFile, []string{"fchown"}},
+	{"do_sys_truncate", ClassFile, []string{"truncate"}},
+	{"do_sys_ftruncate", ClassFile, []string{"ftruncate"}},
+	{"__sys_connect", ClassNet, []string{"connect"}},
+	{"__sys_accept4", ClassNet, []string{"accept", "accept4"}},
+	{"__sys_bind", ClassNet, []string{"bind"}},
+	{"__sys_listen", ClassNet, []string{"listen"}},
+	{"__sys_sendto", ClassNet, []string{"sendto"}},
+	{"__sys_sendmsg", ClassNet, []string{"sendmsg"}},
+}
+
+// FuncHook is one kernel function to hook and the stub class it gets.
+type FuncHook struct {
+	Func  string
+	Class string
+	Calls []string // the calls it stands for ("socketcall" for i386's)
+}
+
+// Entry says whether the class's stubs have an fentry program too.
+func (h FuncHook) Entry() bool { return h.Class != ClassOpen }
+
+// x64Entry is the x86-64 entry point of the call name.
+func x64Entry(name string) string {
+	if name == "umount2" {
+		name = "umount" // SYSCALL_DEFINE2(umount, ...) is umount2
+	}
+	return "__x64_sys_" + name
+}
+
+// i386Entries are the candidates, in order, for the i386 entry point of c:
+// a call with a compat variant enters through it.
+func i386Entries(c CompatCall) []string {
+	name := c.Name
+	switch name {
+	case "umount2":
+		name = "umount"
+	case "pwrite64":
+		return []string{"__ia32_sys_ia32_pwrite64"} // arch/x86/kernel/sys_ia32.c
+	case "utimensat_time64":
+		return []string{"__ia32_sys_utimensat"}
+	}
+	if c.ID16 {
+		return []string{"__ia32_sys_" + name + "16"}
+	}
+	return []string{"__ia32_compat_sys_" + name, "__ia32_sys_" + name}
+}
+
+// classOf is the class of the x86-64 call name, "" when it is not watched.
+func classOf(name string) string {
+	for _, h := range Handled {
+		if h.Name == name {
+			return h.Class
+		}
+	}
+	if name == "socketcall" {
+		return ClassNet
+	}
+	for i := range Table {
+		if Table[i].Name == name {
+			return ClassTable
+		}
+	}
+	return ""
+}
+
+// FunctionHooks plans the function hooks for a kernel whose traceable
+// functions are those for which has returns true (tracefs's
+// available_filter_functions).  missing lists the calls no function could
+// be found for: a kernel the plan does not cover.
+func FunctionHooks(has func(string) bool) (hooks []FuncHook, missing []string) {
+	byFunc := map[string]int{}
+	add := func(fn, class, call string) {
+		if i, ok := byFunc[fn]; ok {
+			hooks[i].Calls = append(hooks[i].Calls, call)
+			return
+		}
+		byFunc[fn] = len(hooks)
+		hooks = append(hooks, FuncHook{Func: fn, Class: class, Calls: []string{call}})
+	}
+	covered := map[string]bool{} // calls an inner function serves, both ABIs
+	for _, in := range inner {
+		if !has(in.Func) {
+			continue
+		}
+		for _, call := range in.Calls {
+			add(in.Func, in.Class, call)
+			covered[call] = true
+		}
+	}
+	var natives []string
+	for _, h := range Handled {
+		natives = append(natives, h.Name)
+	}
+	for i := range Table {
+		natives = append(natives, Table[i].Name)
+	}
+	sort.Strings(natives)
+	for _, name := range natives {
+		if covered[name] {
+			continue
+		}
+		fn := x64Entry(name)
+		if !has(fn) {
+			// a call newer than the kernel (fchmodat2 before 6.6) has no
+			// entry point and nothing to miss
+			continue
+		}
+		add(fn, classOf(name), name)
+	}
+	if has(IA32Dispatch) {
+		hooks = append(hooks, FuncHook{Func: IA32Dispatch, Class: ClassI386, Calls: []string{"i386"}})
+		return hooks, nil
+	}
+	for _, c := range Compat {
+		native := c.Name
+		if c.Nr == CompatSocketcall {
+			native = "socketcall"
+		} else if n := nameOf(c.Nr); n != "" {
+			native = n
+		}
+		if covered[native] {
+			continue
+		}
+		class := classOf(native)
+		if class == "" {
+			missing = append(missing, fmt.Sprintf("i386 %s: not a watched call", c.Name))
+			continue
+		}
+		found := false
+		for _, fn := range i386Entries(c) {
+			if has(fn) {
+				add(fn, class, "i386 "+c.Name)
+				found = true
+				break
+			}
+		}
+		// an i386 call is missing only where its x86-64 twin exists
+		if !found && has(x64Entry(native)) {
+			missing = append(missing, "i386 "+c.Name)
+		}
+	}
+	return hooks, missing
+}
+
+// nameOf is the x86-64 name of the handled or table call nr.
+func nameOf(nr uint32) string {
+	if s := Lookup(nr); s != nil {
+		return s.Name
+	}
+	for _, h := range Handled {
+		if uint32(h.Nr) == nr {
+			return h.Name
+		}
+	}
+	return ""
+}
