@@ -68,17 +68,24 @@ static __always_inline int fn_enter(const int classes)
 	return sys_enter_body(regs, regs->orig_ax, classes);
 }
 
-static __always_inline int fn_exit(void *ctx, const int classes)
+/* the exit, @ret the hooked function's result: a syscall entry point's
+ * long, or an inner function's int (every result we report fits in 32
+ * bits) */
+static __always_inline int fn_exit_ret(void *ctx, __u64 ret, const int classes)
 {
 	struct pt_regs *regs = user_regs();
-	__u64 ret = 0;
 
 	if (seen_by_dispatch(classes))
 		return 0;
-	/* the hooked function's result: a syscall entry point's long, or an
-	 * inner function's int (every result we report fits in 32 bits) */
-	bpf_get_func_ret(ctx, &ret);
 	return sys_exit_body(ctx, regs, (long)(int)ret, classes);
+}
+
+static __always_inline int fn_exit(void *ctx, const int classes)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return fn_exit_ret(ctx, ret, classes);
 }
 
 /*
@@ -136,5 +143,45 @@ FN_REP64(FN_BOTH, table, HC_TABLE)
 FN_REP16(FN_BOTH, table, HC_TABLE, 4)
 FN_REP16(FN_BOTH, table, HC_TABLE, 5)
 FN_REP16(FN_BOTH, table, HC_TABLE, 6)
+
+/*
+ * The same handlers on kprobes, for the calls that are rare (the file
+ * changes and the syscall table): one program serves every function,
+ * verified once, and where the kernel has fprobes (6.12, not Debian's 6.1)
+ * one kprobe.multi link serves them all, attached and released as one: each
+ * trampoline waits for an RCU-tasks grace period when it goes (about 145 ms
+ * per function in Debian's 6.12 under QEMU, in a row: 82 functions took
+ * 12 s to detach), and each perf-event kprobe for two RCU grace periods,
+ * also in a row.  A kprobe costs about twice a trampoline on the call it
+ * hooks (bench/README), which these calls can afford.  Blocking calls stay
+ * on trampolines (accept, connect: a kretprobe has a bounded number of
+ * calls in flight) and so do the opens (the most frequent) and execs.
+ */
+#define HC_KPROBED (HC_FILE | HC_TABLE)
+
+SEC("kprobe.multi")
+int fn_kmenter_calls(struct pt_regs *ctx)
+{
+	return fn_enter(HC_KPROBED);
+}
+
+SEC("kretprobe.multi")
+int fn_kmexit_calls(struct pt_regs *ctx)
+{
+	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_KPROBED);
+}
+
+/* one kprobe per function, where there are no fprobes */
+SEC("kprobe")
+int fn_kenter_calls(struct pt_regs *ctx)
+{
+	return fn_enter(HC_KPROBED);
+}
+
+SEC("kretprobe")
+int fn_kexit_calls(struct pt_regs *ctx)
+{
+	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_KPROBED);
+}
 
 #endif /* __LOG_MONITOR_FNHOOKS_H */

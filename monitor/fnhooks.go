@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 
 	bpf "github.com/aquasecurity/libbpfgo"
+	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
@@ -37,14 +40,40 @@ var hookClassCapability = map[string]string{
 }
 
 func isFunctionStub(prog string) bool {
-	return strings.HasPrefix(prog, "fn_enter_") || strings.HasPrefix(prog, "fn_exit_")
+	return strings.HasPrefix(prog, "fn_enter_") || strings.HasPrefix(prog, "fn_exit_") ||
+		strings.HasPrefix(prog, "fn_kenter_") || strings.HasPrefix(prog, "fn_kexit_") ||
+		strings.HasPrefix(prog, "fn_kmenter_") || strings.HasPrefix(prog, "fn_kmexit_")
 }
+
+// kprobedClasses are the classes seen through kprobes where the kernel has
+// them (bpf/fnhooks.h says why): one kprobe.multi link for all their
+// functions where the kernel has fprobes, else a kprobe per function.
+var kprobedClasses = map[string]bool{syscalls.ClassFile: true, syscalls.ClassTable: true}
+
+// how a function is hooked
+const (
+	viaTrampoline  = iota // fentry and fexit stubs of its class
+	viaKprobe             // fn_kenter_calls, fn_kexit_calls
+	viaKprobeMulti        // fn_kmenter_calls, fn_kmexit_calls, one link for all
+)
+
+// fnPlan is what the function-hook design attaches on this kernel.
+type fnPlan struct {
+	hooks   []syscalls.FuncHook
+	fprobes bool // kprobe.multi links can be made (CONFIG_FPROBE)
+}
+
+// fprobeSyntax is the line of tracefs's README that documents fprobe
+// events: a kernel that has it has fprobes, which kprobe.multi links are
+// built on (a kernel with fprobes but without fprobe events is taken for
+// one without: per-function kprobes then, slower to attach and detach).
+const fprobeSyntax = "f[:[<group>/][<event>]] <func-name>"
 
 // planFunctionHooks decides whether syscalls are seen through function
 // hooks: the plan, or nil with the reason (empty when tracepoints were
 // asked for).  With --syscall-hooks functions a kernel that cannot is an
 // error.
-func planFunctionHooks(cfg *Config, tracefs string) ([]syscalls.FuncHook, string, error) {
+func planFunctionHooks(cfg *Config, tracefs string) (*fnPlan, string, error) {
 	if cfg.SyscallHooks == "tracepoints" {
 		return nil, "", nil
 	}
@@ -55,7 +84,7 @@ func planFunctionHooks(cfg *Config, tracefs string) ([]syscalls.FuncHook, string
 	return plan, reason, nil
 }
 
-func functionHooksPlan(tracefs string) ([]syscalls.FuncHook, string) {
+func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	if rel, ok := kernelAtLeast(functionHooksMinMajor, functionHooksMinMinor); !ok {
 		return nil, fmt.Sprintf("kernel %s: function hooks need %d.%d", rel, functionHooksMinMajor, functionHooksMinMinor)
 	}
@@ -78,24 +107,29 @@ func functionHooksPlan(tracefs string) ([]syscalls.FuncHook, string) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Sprintf("read %s: %v", file, err)
 	}
-	plan, missing := syscalls.FunctionHooks(func(fn string) bool { return funcs[fn] })
+	hooks, missing := syscalls.FunctionHooks(func(fn string) bool { return funcs[fn] })
 	if len(missing) > 0 {
 		return nil, "no kernel function for " + strings.Join(missing, ", ")
 	}
-	return plan, ""
+	readme, _ := os.ReadFile(tracefs + "/README")
+	return &fnPlan{hooks: hooks, fprobes: strings.Contains(string(readme), fprobeSyntax)}, ""
 }
 
 // fnHook is one planned function with its programs.
 type fnHook struct {
 	fn          syscalls.FuncHook
 	enter, exit *bpf.BPFProg // enter is nil for the open class
+	via         int          // viaTrampoline, ...
 	hook        int          // index in l.hooks of its class
 }
 
 // assignFunctionHooks gives each function of plan its stubs, leaves every
 // other stub out of the load, and adds a hook per class to l.hooks.
-func (l *loaded) assignFunctionHooks(plan []syscalls.FuncHook) ([]fnHook, error) {
+func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 	stubs := map[string][]*bpf.BPFProg{} // "enter/file" -> programs, in name order
+	kprobeProgs := map[string]*bpf.BPFProg{}
+	_, kerr := os.Stat(kprobePMU)
+	haveKprobes := kerr == nil
 	it := l.mod.Iterator()
 	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
 		name := prog.Name()
@@ -104,6 +138,10 @@ func (l *loaded) assignFunctionHooks(plan []syscalls.FuncHook) ([]fnHook, error)
 		}
 		if err := prog.SetAutoload(false); err != nil {
 			return nil, errorf(ExitRuntime, "disable program %s: %v", name, err)
+		}
+		if strings.HasPrefix(name, "fn_k") {
+			kprobeProgs[name] = prog
+			continue
 		}
 		dir, rest, _ := strings.Cut(strings.TrimPrefix(name, "fn_"), "_")
 		class := rest[:strings.LastIndexByte(rest, '_')]
@@ -122,8 +160,31 @@ func (l *loaded) assignFunctionHooks(plan []syscalls.FuncHook) ([]fnHook, error)
 		stubs[key] = progs[1:]
 		return progs[0]
 	}
-	for _, fn := range plan {
+	if p == nil {
+		return nil, nil
+	}
+	for _, fn := range p.hooks {
 		h := fnHook{fn: fn}
+		if kprobedClasses[fn.Class] && (p.fprobes || haveKprobes) {
+			names, kind := [2]string{"fn_kenter_calls", "fn_kexit_calls"}, "kprobe+kretprobe/"
+			h.via = viaKprobe
+			if p.fprobes {
+				names, kind = [2]string{"fn_kmenter_calls", "fn_kmexit_calls"}, "kprobe.multi+kretprobe.multi/"
+				h.via = viaKprobeMulti
+			}
+			h.enter, h.exit = kprobeProgs[names[0]], kprobeProgs[names[1]]
+			if h.enter == nil || h.exit == nil {
+				return nil, errorf(ExitRuntime, "the object lacks %v", names)
+			}
+			for _, p := range []*bpf.BPFProg{h.enter, h.exit} {
+				if err := p.SetAutoload(true); err != nil {
+					return nil, errorf(ExitRuntime, "enable program %s: %v", p.Name(), err)
+				}
+			}
+			l.addFunctionHook(&h, classHook, kind+fn.Class)
+			out = append(out, h)
+			continue
+		}
 		if h.exit = take("exit/" + fn.Class); h.exit == nil {
 			return nil, errorf(ExitRuntime, "no %s stub left for %s: bpf/fnhooks.h needs more", fn.Class, fn.Func)
 		}
@@ -143,26 +204,34 @@ func (l *loaded) assignFunctionHooks(plan []syscalls.FuncHook) ([]fnHook, error)
 				return nil, errorf(ExitRuntime, "enable program %s: %v", p.Name(), err)
 			}
 		}
-		if fn.Class == syscalls.ClassI386 {
+		name := "fexit/" + fn.Class
+		if fn.Entry() {
+			name = "fentry+fexit/" + fn.Class
+		}
+		l.addFunctionHook(&h, classHook, name)
+		out = append(out, h)
+	}
+	for _, h := range out {
+		if h.fn.Class == syscalls.ClassI386 {
 			if err := l.mod.InitGlobalVariable("ia32_dispatch_hooked", uint32(1)); err != nil {
 				return nil, errorf(ExitRuntime, "set ia32_dispatch_hooked: %v", err)
 			}
 		}
-		i, ok := classHook[fn.Class]
-		if !ok {
-			name := "fexit/" + fn.Class
-			if fn.Entry() {
-				name = "fentry+fexit/" + fn.Class
-			}
-			l.hooks = append(l.hooks, record.Hook{Name: name, Capability: hookClassCapability[fn.Class]})
-			i = len(l.hooks) - 1
-			classHook[fn.Class] = i
-		}
-		l.hooks[i].Functions = append(l.hooks[i].Functions, fn.Func)
-		h.hook = i
-		out = append(out, h)
 	}
 	return out, nil
+}
+
+// addFunctionHook lists h's function under the start record's hook of its
+// kind and class (classHook: hook name -> index in l.hooks).
+func (l *loaded) addFunctionHook(h *fnHook, classHook map[string]int, name string) {
+	i, ok := classHook[name]
+	if !ok {
+		l.hooks = append(l.hooks, record.Hook{Name: name, Capability: hookClassCapability[h.fn.Class]})
+		i = len(l.hooks) - 1
+		classHook[name] = i
+	}
+	l.hooks[i].Functions = append(l.hooks[i].Functions, h.fn.Func)
+	h.hook = i
 }
 
 // attachFunctionHooks attaches every planned function's programs.  A
@@ -174,21 +243,48 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		link *bpf.BPFLink
 		err  error
 	}
-	var progs []*bpf.BPFProg
-	var funcs []string
-	for _, h := range hooks {
-		if h.enter != nil {
-			progs, funcs = append(progs, h.enter), append(funcs, "fentry/"+h.fn.Func)
-		}
-		progs, funcs = append(progs, h.exit), append(funcs, "fexit/"+h.fn.Func)
+	type attach struct {
+		name string
+		do   func() (*bpf.BPFLink, error)
 	}
-	results := make([]result, len(progs))
+	var todo []attach
+	var multi []string // the functions of the kprobe.multi links
+	var multiEnter, multiExit *bpf.BPFProg
+	for _, h := range hooks {
+		fn := h.fn.Func
+		switch h.via {
+		case viaKprobeMulti:
+			multi, multiEnter, multiExit = append(multi, fn), h.enter, h.exit
+		case viaKprobe:
+			todo = append(todo, attach{"kprobe/" + fn, func() (*bpf.BPFLink, error) { return h.enter.AttachKprobe(fn) }},
+				attach{"kretprobe/" + fn, func() (*bpf.BPFLink, error) { return h.exit.AttachKretprobe(fn) }})
+		default:
+			if h.enter != nil {
+				todo = append(todo, attach{"fentry/" + fn, h.enter.AttachGeneric}) // the target set before load
+			}
+			todo = append(todo, attach{"fexit/" + fn, h.exit.AttachGeneric})
+		}
+	}
+	if len(multi) > 0 {
+		for _, ret := range []bool{false, true} {
+			prog, name := multiEnter, "kprobe.multi"
+			if ret {
+				prog, name = multiExit, "kretprobe.multi"
+			}
+			fd, err := kprobeMultiLink(prog.FileDescriptor(), multi, ret)
+			if err != nil {
+				return errorf(ExitNoHooks, "attach %s to %d functions: %v", name, len(multi), err)
+			}
+			l.fdLinks = append(l.fdLinks, fd)
+		}
+	}
+	results := make([]result, len(todo))
 	var wg sync.WaitGroup
-	for i, p := range progs {
+	for i, a := range todo {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			link, err := p.AttachGeneric() // the target set before load
+			link, err := a.do()
 			results[i] = result{link, err}
 		}()
 	}
@@ -196,7 +292,7 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 	var failed []string
 	for i, r := range results {
 		if r.err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", funcs[i], r.err))
+			failed = append(failed, fmt.Sprintf("%s: %v", todo[i].name, r.err))
 			continue
 		}
 		l.links = append(l.links, r.link)
@@ -208,4 +304,44 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		l.hooks[h.hook].Attached = true
 	}
 	return nil
+}
+
+// kprobeMultiLink attaches prog (loaded as kprobe.multi) to every function
+// of funcs at once, to their returns when ret: one fprobe, registered and
+// released as one.  libbpfgo has no call for it, so the link is made with
+// bpf(BPF_LINK_CREATE) (union bpf_attr's link_create.kprobe_multi) and its
+// fd is ours to close.
+func kprobeMultiLink(progFD int, funcs []string, ret bool) (int, error) {
+	const (
+		bpfLinkCreate         = 28 // BPF_LINK_CREATE
+		bpfTraceKprobeMulti   = 42 // BPF_TRACE_KPROBE_MULTI
+		bpfFKprobeMultiReturn = 1  // BPF_F_KPROBE_MULTI_RETURN
+	)
+	names := make([][]byte, len(funcs))
+	ptrs := make([]uintptr, len(funcs))
+	for i, f := range funcs {
+		names[i] = append([]byte(f), 0)
+		ptrs[i] = uintptr(unsafe.Pointer(&names[i][0]))
+	}
+	attr := struct {
+		progFD, targetFD, attachType, flags uint32
+		kmFlags, cnt                        uint32
+		syms, addrs, cookies                uint64
+		_                                   [16]byte // the rest of union bpf_attr's link_create, zero
+	}{
+		progFD:     uint32(progFD),
+		attachType: bpfTraceKprobeMulti,
+		cnt:        uint32(len(funcs)),
+		syms:       uint64(uintptr(unsafe.Pointer(&ptrs[0]))),
+	}
+	if ret {
+		attr.kmFlags = bpfFKprobeMultiReturn
+	}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, bpfLinkCreate, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(names)
+	runtime.KeepAlive(ptrs)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
 }

@@ -62,6 +62,7 @@ type loaded struct {
 	maps    *kernelMaps // typed handles of the maps user space touches
 	memfd   *os.File
 	tracefs string
+	fdLinks []int // links made without libbpf (kprobe.multi), closed by detach
 	// how syscalls are seen ("functions" or "tracepoints") and why not
 	// functions when they were not chosen
 	syscallHooks, syscallHooksReason string
@@ -205,7 +206,7 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 
 // loadWith loads the object with the function hooks of plan, or with the
 // raw_syscalls programs when plan is nil.
-func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan []syscalls.FuncHook) (*loaded, error) {
+func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan) (*loaded, error) {
 	mod, memfd, err := openModule(cfg)
 	if err != nil {
 		return nil, err
@@ -426,12 +427,23 @@ func (l *loaded) detach() {
 			link.Destroy()
 		}()
 	}
+	for _, fd := range l.fdLinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unix.Close(fd)
+		}()
+	}
 	wg.Wait()
-	l.links = nil
+	l.links, l.fdLinks = nil, nil
 }
 
 // Close releases the perf buffer, links, programs, maps and the memfd.
 func (l *loaded) Close() {
+	for _, fd := range l.fdLinks {
+		unix.Close(fd)
+	}
+	l.fdLinks = nil
 	if l.mod != nil {
 		l.mod.Close() // perf buffer, remaining links, object
 		l.mod = nil

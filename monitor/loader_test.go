@@ -41,7 +41,8 @@ func TestEveryProgramIsAHookTheLoaderKnows(t *testing.T) {
 	for name, sec := range progs {
 		if isFunctionStub(name) {
 			// a stub of bpf/fnhooks.h: the plan gives it its function
-			if want := strings.SplitN(name, "_", 3)[1]; (want == "enter") != (sec == "fentry") || (want == "exit") != (sec == "fexit") {
+			want := map[string]string{"enter": "fentry", "exit": "fexit", "kenter": "kprobe", "kexit": "kretprobe", "kmenter": "kprobe.multi", "kmexit": "kretprobe.multi"}[strings.SplitN(name, "_", 3)[1]]
+			if sec != want {
 				t.Errorf("stub %s is in section %s", name, sec)
 			}
 			continue
