@@ -12,15 +12,13 @@
  *
  * How: the programs below are stubs without a target.  The loader gives
  * each one a kernel function (monitor/syscalls/functions.go: the x86-64
- * and i386 syscall entry points, or a function inside the kernel that every
- * variant of a call passes through once, such as do_renameat2 for rename,
- * renameat and renameat2 of both ABIs) and leaves the unused ones out.
- * A stub reads the syscall's user registers (bpf_task_pt_regs) and number
- * (orig_ax), and runs the same handlers as the raw_syscalls programs, so
- * both designs report the same records: failed calls with their errno,
- * i386 calls, arguments from user memory.  The result of an inner function
- * is the syscall's when the loader picked it (the syscall returns what it
- * returns); its int is widened here.
+ * entry points of the watched calls, and ia32_sys_call, which every i386
+ * call passes through, where the kernel has it; else the i386 entry
+ * points) and leaves the unused ones out.  A stub reads the syscall's user
+ * registers (bpf_task_pt_regs) and number (orig_ax), and runs the same
+ * handlers as the raw_syscalls programs, so both designs report the same
+ * records: failed calls with their errno, i386 calls, arguments from user
+ * memory.
  *
  * A stub is generic within its class (hook_class): its body holds only
  * that class's handlers, which keeps the verifier's work per program small.
@@ -37,47 +35,25 @@
 #include "base.h"
 #include "syscalls.h"
 
-/*
- * Set by the loader when every i386 syscall is seen through the one
- * function the kernel dispatches them from (ia32_sys_call, Linux 6.9 and
- * the stable kernels that took its backport: Debian's 6.1 and 6.12).  One
- * hook then serves the ~100 i386 entry points, and only 32-bit programs pay
- * for it; the inner functions (do_renameat2, ...) leave i386 calls to it.
- */
-const volatile __u32 ia32_dispatch_hooked = 0;
-
 /* the user registers of the syscall the current task is in */
 static __always_inline struct pt_regs *user_regs(void)
 {
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
-/* an i386 call that the ia32_sys_call hook handles, met again in an inner
- * function */
-static __always_inline int seen_by_dispatch(const int classes)
-{
-	return classes != HC_ALL && ia32_dispatch_hooked && current_in_compat();
-}
-
 static __always_inline int fn_enter(const int classes)
 {
 	struct pt_regs *regs = user_regs();
 
-	if (seen_by_dispatch(classes))
-		return 0;
 	return sys_enter_body(regs, regs->orig_ax, classes);
 }
 
-/* the exit, @ret the hooked function's result: a syscall entry point's
- * long, or an inner function's int (every result we report fits in 32
- * bits) */
+/* the exit, @ret the syscall's result (what its entry point returns) */
 static __always_inline int fn_exit_ret(void *ctx, __u64 ret, const int classes)
 {
 	struct pt_regs *regs = user_regs();
 
-	if (seen_by_dispatch(classes))
-		return 0;
-	return sys_exit_body(ctx, regs, (long)(int)ret, classes);
+	return sys_exit_body(ctx, regs, (long)ret, classes);
 }
 
 static __always_inline int fn_exit(void *ctx, const int classes)
@@ -129,7 +105,8 @@ FN_CLASS(i386, HC_ALL)
 #define FN_REP64(M, cls, C) \
 	FN_REP16(M, cls, C, 0) FN_REP16(M, cls, C, 1) FN_REP16(M, cls, C, 2) FN_REP16(M, cls, C, 3)
 
-/* every i386 syscall (ia32_sys_call), all handlers */
+/* every i386 syscall (ia32_sys_call), all handlers: only 32-bit programs
+ * pay for it */
 FN_BOTH(i386, HC_ALL, 0)
 /* opens: the exit only (8 entry points: open, openat, openat2, creat of
  * both ABIs) */

@@ -211,13 +211,6 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 		l.addFunctionHook(&h, classHook, name)
 		out = append(out, h)
 	}
-	for _, h := range out {
-		if h.fn.Class == syscalls.ClassI386 {
-			if err := l.mod.InitGlobalVariable("ia32_dispatch_hooked", uint32(1)); err != nil {
-				return nil, errorf(ExitRuntime, "set ia32_dispatch_hooked: %v", err)
-			}
-		}
-	}
 	return out, nil
 }
 

@@ -10,8 +10,7 @@ import (
 // The kernel functions that carry out the calls the monitor watches, for
 // the function-hook design (bpf/fnhooks.h): the kernel side runs a stub of
 // a hook class on each function, and the stub dispatches on the syscall
-// number, so any function that runs once inside each call, with the call's
-// result as its own, can stand for it.
+// number.
 
 // Hook classes: which of the kernel side's handlers a function's stub runs
 // (enum hook_class in bpf/syscalls.h; the stubs are named fn_enter_<class>_N
@@ -56,36 +55,13 @@ var Handled = []struct {
 	{unix.SYS_SENDTO, "sendto", ClassNet}, {unix.SYS_SENDMSG, "sendmsg", ClassNet},
 }
 
-// inner are functions inside the kernel that every variant of some calls,
-// of both ABIs, passes through exactly once, with nothing between the
-// syscall's entry and the function that can fail: the function's result is
-// the call's.  One hook then serves what would take a hook per entry
-// point.  Where a call checks something first (unlinkat's flags,
-// utimensat's copy of the times, openat2's struct), or an inner function
-// also runs for other calls we watch (do_truncate for open with O_TRUNC),
-// the entry points are hooked instead.  Read from Linux 6.1 and 6.12.
-var inner = []struct {
-	Func  string
-	Class string
-	Calls []string
-}{
-	{"do_renameat2", ClassFile, []string{"rename", "renameat", "renameat2"}},
-	{"do_mkdirat", ClassFile, []string{"mkdir", "mkdirat"}},
-	{"do_mknodat", ClassFile, []string{"mknod", "mknodat"}},
-	{"do_symlinkat", ClassFile, []string{"symlink", "symlinkat"}},
-	{"do_linkat", ClassFile, []string{"link", "linkat"}},
-	{"do_fchmodat", ClassFile, []string{"chmod", "fchmodat", "fchmodat2"}},
-	{"do_fchownat", ClassFile, []string{"chown", "lchown", "fchownat"}},
-	{"ksys_fchown", ClassFile, []string{"fchown"}},
-	{"do_sys_truncate", ClassFile, []string{"truncate"}},
-	{"do_sys_ftruncate", ClassFile, []string{"ftruncate"}},
-	{"__sys_connect", ClassNet, []string{"connect"}},
-	{"__sys_accept4", ClassNet, []string{"accept", "accept4"}},
-	{"__sys_bind", ClassNet, []string{"bind"}},
-	{"__sys_listen", ClassNet, []string{"listen"}},
-	{"__sys_sendto", ClassNet, []string{"sendto"}},
-	{"__sys_sendmsg", ClassNet, []string{"sendmsg"}},
-}
+// Only entry points are hooked, never a function inside the kernel that
+// the variants of a call share (do_fchmodat for chmod, fchmodat and
+// fchmodat2): such a function may be inlined into some of its callers and
+// kept out of line for others, and a hook on the out-of-line copy then
+// misses the inlined calls.  Measured: with do_fchmodat hooked in Debian's
+// 6.12, chmod(1)'s fchmodat was never seen.  Since the i386 calls come
+// through one function (IA32Dispatch), sharing buys little.
 
 // FuncHook is one kernel function to hook and the stub class it gets.
 type FuncHook struct {
@@ -155,16 +131,6 @@ func FunctionHooks(has func(string) bool) (hooks []FuncHook, missing []string) {
 		byFunc[fn] = len(hooks)
 		hooks = append(hooks, FuncHook{Func: fn, Class: class, Calls: []string{call}})
 	}
-	covered := map[string]bool{} // calls an inner function serves, both ABIs
-	for _, in := range inner {
-		if !has(in.Func) {
-			continue
-		}
-		for _, call := range in.Calls {
-			add(in.Func, in.Class, call)
-			covered[call] = true
-		}
-	}
 	var natives []string
 	for _, h := range Handled {
 		natives = append(natives, h.Name)
@@ -174,9 +140,6 @@ func FunctionHooks(has func(string) bool) (hooks []FuncHook, missing []string) {
 	}
 	sort.Strings(natives)
 	for _, name := range natives {
-		if covered[name] {
-			continue
-		}
 		fn := x64Entry(name)
 		if !has(fn) {
 			// a call newer than the kernel (fchmodat2 before 6.6) has no
@@ -195,9 +158,6 @@ func FunctionHooks(has func(string) bool) (hooks []FuncHook, missing []string) {
 			native = "socketcall"
 		} else if n := nameOf(c.Nr); n != "" {
 			native = n
-		}
-		if covered[native] {
-			continue
 		}
 		class := classOf(native)
 		if class == "" {
