@@ -25,9 +25,9 @@
  * The number of stubs per class bounds how many functions the loader can
  * hook for it (checked by monitor/syscalls' tests against the tables).
  *
- * Needs: fentry/fexit (5.5), bpf_task_pt_regs (5.15), bpf_get_func_ret
- * (5.17).  Older kernels, and kernels that refuse tracing programs, keep
- * the raw_syscalls design: the loader decides at start.
+ * Needs: fentry/fexit (5.5), bpf_task_pt_regs (5.15).  Older kernels, and
+ * kernels that refuse tracing programs, keep the raw_syscalls design: the
+ * loader decides at start.
  */
 #ifndef __LOG_MONITOR_FNHOOKS_H
 #define __LOG_MONITOR_FNHOOKS_H
@@ -56,33 +56,34 @@ static __always_inline int fn_exit_ret(void *ctx, __u64 ret, const int classes)
 	return sys_exit_body(ctx, regs, (long)ret, classes);
 }
 
-static __always_inline int fn_exit(void *ctx, const int classes)
+/* an fexit program's @ctx holds the hooked function's @nargs arguments,
+ * then its result: read in place (bpf_get_func_ret would need a stack slot,
+ * and the deepest handler has none to spare on 6.1) */
+static __always_inline int fn_exit(void *ctx, const int nargs, const int classes)
 {
-	__u64 ret = 0;
-
-	bpf_get_func_ret(ctx, &ret);
-	return fn_exit_ret(ctx, ret, classes);
+	return fn_exit_ret(ctx, ((__u64 *)ctx)[nargs], classes);
 }
 
 /*
  * One body per class, called by every stub of the class: the object holds
  * each body once (libbpf copies it into each program at load).
  */
-#define FN_CLASS(cls, C)                                     \
+#define FN_CLASS(cls, C, nargs)                              \
 	static __noinline __attribute__((unused)) int fn_enter_##cls(void) \
 	{                                                    \
 		return fn_enter(C);                          \
 	}                                                    \
 	static __noinline int fn_exit_##cls(void *ctx)       \
 	{                                                    \
-		return fn_exit(ctx, C);                      \
+		return fn_exit(ctx, nargs, C);               \
 	}
-FN_CLASS(open, HC_OPEN)
-FN_CLASS(exec, HC_EXEC)
-FN_CLASS(file, HC_FILE)
-FN_CLASS(net, HC_NET)
-FN_CLASS(table, HC_TABLE)
-FN_CLASS(i386, HC_ALL)
+/* an entry point takes one argument, the user registers; ia32_sys_call
+ * takes them and the number */
+FN_CLASS(open, HC_OPEN, 1)
+FN_CLASS(exec, HC_EXEC, 1)
+FN_CLASS(file, HC_FILE, 1)
+FN_CLASS(net, HC_NET, 1)
+FN_CLASS(table, HC_TABLE, 1)
 
 #define FN_ENTER(cls, C, i)                          \
 	SEC("fentry")                                \
@@ -106,8 +107,20 @@ FN_CLASS(i386, HC_ALL)
 	FN_REP16(M, cls, C, 0) FN_REP16(M, cls, C, 1) FN_REP16(M, cls, C, 2) FN_REP16(M, cls, C, 3)
 
 /* every i386 syscall (ia32_sys_call), all handlers: only 32-bit programs
- * pay for it */
-FN_BOTH(i386, HC_ALL, 0)
+ * pay for it.  One stub, so its body is its own: a call through a class
+ * body would add a frame, and the deepest handler's stack fills the 512
+ * bytes on 6.1. */
+SEC("fentry")
+int fn_enter_i386_0(void *ctx)
+{
+	return fn_enter(HC_ALL);
+}
+
+SEC("fexit")
+int fn_exit_i386_0(void *ctx)
+{
+	return fn_exit(ctx, 2, HC_ALL);
+}
 /* opens: the exit only (8 entry points: open, openat, openat2, creat of
  * both ABIs) */
 FN_REP4(FN_EXIT, open, HC_OPEN, 0)
@@ -123,29 +136,34 @@ FN_REP16(FN_BOTH, table, HC_TABLE, 6)
 
 /*
  * The same handlers on kprobes, for the calls that are rare (the file
- * changes and the syscall table): one program serves every function,
- * verified once, and where the kernel has fprobes (6.12, not Debian's 6.1)
- * one kprobe.multi link serves them all, attached and released as one: each
- * trampoline waits for an RCU-tasks grace period when it goes (about 145 ms
- * per function in Debian's 6.12 under QEMU, in a row: 82 functions took
- * 12 s to detach), and each perf-event kprobe for two RCU grace periods,
+ * changes and the syscall table) and, where the kernel has fprobes (6.12,
+ * not Debian's 6.1), for every watched call but the opens: then one
+ * kprobe.multi link (and its kretprobe.multi twin) serves them all,
+ * attached and released as one, and one program, verified once.  The
+ * reason is the detach: each trampoline waits for an RCU-tasks grace
+ * period when it goes, one after the other (about 145 ms per function in
+ * Debian's 6.12 under QEMU: 82 functions took 12 s), and so does each
+ * fprobe, while a per-function perf kprobe waits for two RCU grace periods,
  * also in a row.  A kprobe costs about twice a trampoline on the call it
- * hooks (bench/README), which these calls can afford.  Blocking calls stay
- * on trampolines (accept, connect: a kretprobe has a bounded number of
- * calls in flight) and so do the opens (the most frequent) and execs.
+ * hooks (bench/README), which these calls can afford; the opens, by far
+ * the most frequent, keep their fexit.  Without fprobes, the network calls
+ * (accept and connect block: a kretprobe has a bounded number of calls in
+ * flight), the execs and the i386 dispatcher stay on trampolines too.
  */
 #define HC_KPROBED (HC_FILE | HC_TABLE)
 
+/* where there are fprobes, every watched call but the opens: two fprobes in
+ * all, whatever the number of functions */
 SEC("kprobe.multi")
 int fn_kmenter_calls(struct pt_regs *ctx)
 {
-	return fn_enter(HC_KPROBED);
+	return fn_enter(HC_ALL);
 }
 
 SEC("kretprobe.multi")
 int fn_kmexit_calls(struct pt_regs *ctx)
 {
-	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_KPROBED);
+	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_ALL);
 }
 
 /* one kprobe per function, where there are no fprobes */

@@ -24,9 +24,9 @@ import (
 // plan (syscalls.FunctionHooks) gives each function of a class the next
 // stubs of that class.
 
-// functionHooksMinMajor/Minor: bpf_get_func_ret, the newest helper the
-// stubs call, came in 5.17 (bpf_task_pt_regs in 5.15).
-const functionHooksMinMajor, functionHooksMinMinor = 5, 17
+// functionHooksMinMajor/Minor: bpf_task_pt_regs, the newest helper the
+// stubs call, came in 5.15.
+const functionHooksMinMajor, functionHooksMinMinor = 5, 15
 
 // hookClassCapability is what each class gives the user, as the start
 // record names it.
@@ -45,9 +45,9 @@ func isFunctionStub(prog string) bool {
 		strings.HasPrefix(prog, "fn_kmenter_") || strings.HasPrefix(prog, "fn_kmexit_")
 }
 
-// kprobedClasses are the classes seen through kprobes where the kernel has
-// them (bpf/fnhooks.h says why): one kprobe.multi link for all their
-// functions where the kernel has fprobes, else a kprobe per function.
+// kprobedClasses are the classes seen through a kprobe per function where
+// the kernel has kprobes but no fprobes; with fprobes, every class but the
+// opens is on one kprobe.multi link (bpf/fnhooks.h says why).
 var kprobedClasses = map[string]bool{syscalls.ClassFile: true, syscalls.ClassTable: true}
 
 // how a function is hooked
@@ -165,7 +165,7 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 	}
 	for _, fn := range p.hooks {
 		h := fnHook{fn: fn}
-		if kprobedClasses[fn.Class] && (p.fprobes || haveKprobes) {
+		if (p.fprobes && fn.Class != syscalls.ClassOpen) || (kprobedClasses[fn.Class] && haveKprobes) {
 			names, kind := [2]string{"fn_kenter_calls", "fn_kexit_calls"}, "kprobe+kretprobe/"
 			h.via = viaKprobe
 			if p.fprobes {

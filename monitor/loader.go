@@ -390,6 +390,18 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 	return l, nil
 }
 
+// attachedHooks counts the hooks the start record lists as attached (a
+// function hook of many functions is one; links are more).
+func (l *loaded) attachedHooks() int {
+	n := 0
+	for _, h := range l.hooks {
+		if h.Attached {
+			n++
+		}
+	}
+	return n
+}
+
 // startRing opens the BPF ring buffer reader.
 func (l *loaded) startRing() (*ringReader, error) {
 	m, err := l.mod.GetMap("ringbuf")

@@ -104,7 +104,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer l.Close()
-	healthState.Attached(len(l.links))
+	healthState.Attached(l.attachedHooks())
 	for _, h := range l.hooks {
 		m.Hook(h.Name, h.Attached)
 	}
@@ -253,7 +253,8 @@ loop:
 	t0 := time.Now()
 	healthState.Attached(0)
 	l.detach()
-	log.Debug().Dur("took", time.Since(t0)).Msg("detached")
+	p.detachTime = time.Since(t0)
+	log.Debug().Dur("took", p.detachTime).Msg("detached")
 	if ring != nil {
 		ring.shutdown() // a last read, then out is closed
 		for b := range ring.out {

@@ -89,9 +89,9 @@ for pkg in "$@"; do
     rows+=("| $rel | - | - | cannot download $pkg |"); fail=1; continue; }
   log=$OUT/$rel.log dmesg=$OUT/$rel.dmesg
   # the design each kernel must give (--syscall-hooks auto): function hooks
-  # from 5.17 (bpf_get_func_ret); the suite fails if the monitor fell back
+  # from 5.15 (bpf_task_pt_regs); the suite fails if the monitor fell back
   expect=functions
-  case $rel in 5.*) [ "$(echo "$rel" | cut -d. -f2)" -ge 17 ] || expect=tracepoints ;; esac
+  case $rel in 5.*) [ "$(echo "$rel" | cut -d. -f2)" -ge 15 ] || expect=tracepoints ;; esac
   rm -f "$log" "$dmesg"
   echo "vmtest: $rel ..."
   t0=$(date +%s)

@@ -561,6 +561,9 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 		for _, k := range sortedKeys(s.LostKernel) {
 			kern = kern.Uint64(k, s.LostKernel[k])
 		}
+		if s.Final {
+			d = d.Int64("detach_ms", s.DetachTime.Milliseconds())
+		}
 		d = d.Bool("final", s.Final).
 			Float64("interval_s", s.Interval.Seconds()).
 			Float64("uptime_s", s.Uptime.Seconds()).

@@ -399,6 +399,7 @@ type Start struct {
 // Stats is the periodic (and final) report.
 type Stats struct {
 	Final        bool
+	DetachTime   time.Duration // final only: how long the kernel took to release the hooks
 	Interval     time.Duration
 	Uptime       time.Duration
 	Events       map[string]uint64 // by event name, this interval

@@ -260,9 +260,11 @@ func (m *monitor) stop(t *testing.T) int {
 	go func() { <-m.done; exited <- m.cmd.Wait() }()
 	select {
 	case <-exited:
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
+		// a hang, not a slow stop: a kernel without fprobes releases its
+		// per-function kprobes in ~9 s under emulation (detach_ms)
 		m.cmd.Process.Kill()
-		t.Fatalf("monitor did not exit within 10s of SIGTERM; stderr:\n%s", m.stderr.String())
+		t.Fatalf("monitor did not exit within 30s of SIGTERM; stderr:\n%s", m.stderr.String())
 	}
 	return m.cmd.ProcessState.ExitCode()
 }
