@@ -66,8 +66,8 @@ export VM_TCG_THREAD=${VM_TCG_THREAD:-single}
 # "capability|hook|status" lines of a start record
 hooks_of() {
   grep -m1 '"event":"start"' "$1" 2>/dev/null |
-    grep -o '{"name":"[^"]*","capability":"[^"]*","status":"[^"]*"' |
-    sed -E 's/\{"name":"([^"]*)","capability":"([^"]*)","status":"([^"]*)"/\2|\1|\3/'
+    grep -oE '\{"name":"[^"]*","capability":"[^"]*"(,"functions":\[[^]]*\])?,"status":"[^"]*"' |
+    sed -E 's/\{"name":"([^"]*)","capability":"([^"]*)"(,"functions":\[[^]]*\])?,"status":"([^"]*)"/\2|\1|\4/'
 }
 
 mkdir -p "$OUT"
