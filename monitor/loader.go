@@ -40,6 +40,7 @@ var hookCapability = map[string]string{
 	"raw_tracepoint__task_newtask":          "credential-tracking",
 	"raw_tracepoint__io_uring_complete":     "file-io_uring",
 	"kprobe__security_file_open":            "file-any-open",
+	"fentry__security_file_open":            "file-any-open",
 	"kprobe__commit_creds":                  "privilege-at-commit",
 }
 
@@ -126,6 +127,8 @@ func parseSection(sec string) (hookSpec, error) {
 		return hookSpec{kind: "tp_btf", name: parts[1]}, nil
 	case len(parts) == 2 && parts[0] == "kprobe":
 		return hookSpec{kind: "kprobe", name: parts[1]}, nil
+	case len(parts) == 2 && parts[0] == "fentry":
+		return hookSpec{kind: "fentry", name: parts[1]}, nil
 	}
 	return hookSpec{}, fmt.Errorf("unsupported section %q", sec)
 }
@@ -261,6 +264,20 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 			err = errors.New("superseded by function hooks")
 			h.Superseded = true
 		}
+		// trampolines where function hooks are in use (a kernel that
+		// refuses them would refuse the whole object), kprobes elsewhere
+		if spec.kind == "fentry" && fnPlan == nil {
+			err = errors.New("function hooks not in use")
+			h.Superseded = true
+		}
+		if fnPlan != nil && prog.Name() == "kprobe__security_file_open" {
+			err = errors.New("superseded by fentry/security_file_open")
+			h.Superseded = true
+		}
+		if fnPlan != nil && prog.Name() == "raw_tracepoint__io_uring_complete" {
+			err = errors.New("superseded by fentry/security_file_open")
+			h.Superseded = true
+		}
 		if err != nil {
 			h.Reason = err.Error()
 			if aerr := prog.SetAutoload(false); aerr != nil {
@@ -362,6 +379,8 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 			link, err = p.prog.AttachGeneric() // the target is in the program's BTF
 		case "kprobe":
 			link, err = p.prog.AttachKprobe(p.spec.name)
+		case "fentry":
+			link, err = p.prog.AttachGeneric() // the target is in the section
 		}
 		if err != nil {
 			l.hooks[p.hook].Reason = err.Error()
