@@ -61,6 +61,7 @@ const (
 type fnPlan struct {
 	hooks   []syscalls.FuncHook
 	fprobes bool // kprobe.multi links can be made (CONFIG_FPROBE)
+	funcArg bool // bpf_get_func_arg (5.17): security_file_open on fentry
 }
 
 // fprobeSyntax is the line of tracefs's README that documents fprobe
@@ -112,7 +113,8 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 		return nil, "no kernel function for " + strings.Join(missing, ", ")
 	}
 	readme, _ := os.ReadFile(tracefs + "/README")
-	return &fnPlan{hooks: hooks, fprobes: strings.Contains(string(readme), fprobeSyntax)}, ""
+	_, funcArg := kernelAtLeast(5, 17)
+	return &fnPlan{hooks: hooks, fprobes: strings.Contains(string(readme), fprobeSyntax), funcArg: funcArg}, ""
 }
 
 // fnHook is one planned function with its programs.

@@ -266,15 +266,12 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 		}
 		// trampolines where function hooks are in use (a kernel that
 		// refuses them would refuse the whole object), kprobes elsewhere
-		if spec.kind == "fentry" && fnPlan == nil {
-			err = errors.New("function hooks not in use")
+		fentryOK := fnPlan != nil && fnPlan.funcArg
+		if spec.kind == "fentry" && !fentryOK {
+			err = errors.New("function hooks not in use, or no bpf_get_func_arg (5.17)")
 			h.Superseded = true
 		}
-		if fnPlan != nil && prog.Name() == "kprobe__security_file_open" {
-			err = errors.New("superseded by fentry/security_file_open")
-			h.Superseded = true
-		}
-		if fnPlan != nil && prog.Name() == "raw_tracepoint__io_uring_complete" {
+		if fentryOK && (prog.Name() == "kprobe__security_file_open" || prog.Name() == "raw_tracepoint__io_uring_complete") {
 			err = errors.New("superseded by fentry/security_file_open")
 			h.Superseded = true
 		}
