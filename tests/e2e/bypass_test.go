@@ -189,6 +189,13 @@ func TestIOUringIsSeen(t *testing.T) {
 	if kp == nil {
 		t.Fatal("the start record does not list kprobe/security_file_open")
 	}
+	// with function hooks the same hook is an fentry
+	if fe := hookStatus(m, t, "fentry/security_file_open"); fe != nil && fe["status"] == "attached" {
+		if kp["status"] != "superseded" {
+			t.Errorf("kprobe/security_file_open is %v beside the fentry", kp)
+		}
+		kp = fe
+	}
 	t.Run("IORING_OP_OPENAT of /etc/shadow", func(t *testing.T) {
 		pid, out := run(t, u, "open", "/etc/shadow")
 		if strings.TrimSpace(out) == "" || strings.HasPrefix(out, "-") {
@@ -343,8 +350,9 @@ func TestExecVariantsResolveTheExe(t *testing.T) {
 
 // TestKprobeHooksAttachWhereKprobesExist: on a kernel with kprobes (the
 // Debian guests of make vmtest) the security_file_open and commit_creds
-// hooks must attach, not just be tried; without kprobes (this project's
-// build host) the start record must say so for each.
+// hooks must attach, not just be tried (security_file_open as an fentry
+// where function hooks are in use); without kprobes (this project's build
+// host) the start record must say so for each.
 func TestKprobeHooksAttachWhereKprobesExist(t *testing.T) {
 	m := startMonitor(t)
 	defer m.stop(t)
@@ -357,6 +365,13 @@ func TestKprobeHooksAttachWhereKprobesExist(t *testing.T) {
 			continue
 		}
 		reason, _ := h["reason"].(string)
+		if fe := hookStatus(m, t, "fentry/security_file_open"); name == "kprobe/security_file_open" && fe != nil && fe["status"] == "attached" {
+			// function hooks: the same program on a trampoline
+			if h["status"] != "superseded" {
+				t.Errorf("%s: %v beside fentry/security_file_open", name, h)
+			}
+			continue
+		}
 		switch {
 		case haveKprobes && h["status"] != "attached":
 			t.Errorf("%s: %v on a kernel with kprobes", name, h)
