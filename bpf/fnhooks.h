@@ -24,6 +24,9 @@
  * that class's handlers, which keeps the verifier's work per program small.
  * The number of stubs per class bounds how many functions the loader can
  * hook for it (checked by monitor/syscalls' tests against the tables).
+ * The file changes and the syscall table have no stubs: they are always on
+ * kprobes (below), and a kernel with neither kprobes nor fprobes keeps the
+ * raw_syscalls design.
  *
  * Needs: fentry/fexit (5.5), bpf_task_pt_regs (5.15).  Older kernels, and
  * kernels that refuse tracing programs, keep the raw_syscalls design: the
@@ -81,9 +84,7 @@ static __always_inline int fn_exit(void *ctx, const int nargs, const int classes
  * takes them and the number */
 FN_CLASS(open, HC_OPEN, 1)
 FN_CLASS(exec, HC_EXEC, 1)
-FN_CLASS(file, HC_FILE, 1)
 FN_CLASS(net, HC_NET, 1)
-FN_CLASS(table, HC_TABLE, 1)
 
 #define FN_ENTER(cls, C, i)                          \
 	SEC("fentry")                                \
@@ -99,7 +100,7 @@ FN_CLASS(table, HC_TABLE, 1)
 	}
 #define FN_BOTH(cls, C, i) FN_ENTER(cls, C, i) FN_EXIT(cls, C, i)
 
-/* stub names count in base 4: fn_exit_file_0 .. fn_exit_file_333 */
+/* stub names count in base 4: fn_exit_net_00 .. fn_exit_net_33 */
 #define FN_REP4(M, cls, C, p) M(cls, C, p##0) M(cls, C, p##1) M(cls, C, p##2) M(cls, C, p##3)
 #define FN_REP16(M, cls, C, p) \
 	FN_REP4(M, cls, C, p##0) FN_REP4(M, cls, C, p##1) FN_REP4(M, cls, C, p##2) FN_REP4(M, cls, C, p##3)
@@ -127,16 +128,13 @@ FN_REP4(FN_EXIT, open, HC_OPEN, 0)
 FN_REP4(FN_EXIT, open, HC_OPEN, 1)
 /* execve, execveat of both ABIs */
 FN_REP4(FN_BOTH, exec, HC_EXEC, 0)
-FN_REP64(FN_BOTH, file, HC_FILE)
+/* 7 network calls and socketcall, of both ABIs */
 FN_REP16(FN_BOTH, net, HC_NET, 0)
-FN_REP64(FN_BOTH, table, HC_TABLE)
-FN_REP16(FN_BOTH, table, HC_TABLE, 4)
-FN_REP16(FN_BOTH, table, HC_TABLE, 5)
-FN_REP16(FN_BOTH, table, HC_TABLE, 6)
 
 /*
  * The same handlers on kprobes, for the calls that are rare (the file
- * changes and the syscall table) and, where the kernel has fprobes (6.12,
+ * changes and the syscall table: syscalls.ClassOnKprobes) and, where the
+ * kernel has fprobes (6.12,
  * not Debian's 6.1), for every watched call but the opens: then one
  * kprobe.multi link (and its kretprobe.multi twin) serves them all,
  * attached and released as one, and one program, verified once.  The

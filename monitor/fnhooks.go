@@ -45,11 +45,6 @@ func isFunctionStub(prog string) bool {
 		strings.HasPrefix(prog, "fn_kmenter_") || strings.HasPrefix(prog, "fn_kmexit_")
 }
 
-// kprobedClasses are the classes seen through a kprobe per function where
-// the kernel has kprobes but no fprobes; with fprobes, every class but the
-// opens is on one kprobe.multi link (bpf/fnhooks.h says why).
-var kprobedClasses = map[string]bool{syscalls.ClassFile: true, syscalls.ClassTable: true}
-
 // how a function is hooked
 const (
 	viaTrampoline  = iota // fentry and fexit stubs of its class
@@ -61,6 +56,7 @@ const (
 type fnPlan struct {
 	hooks   []syscalls.FuncHook
 	fprobes bool // kprobe.multi links can be made (CONFIG_FPROBE)
+	kprobes bool // the kprobe PMU: a kprobe per function otherwise
 	funcArg bool // bpf_get_func_arg (5.17): security_file_open on fentry
 }
 
@@ -95,6 +91,8 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 		return nil, fmt.Sprintf("no traceable functions: %v", err)
 	}
 	defer f.Close()
+	// the list has some 60,000 names: keep the few the plan may ask for
+	candidates := syscalls.Candidates()
 	funcs := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -103,7 +101,9 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 		if i := strings.IndexByte(line, ' '); i >= 0 {
 			line = line[:i]
 		}
-		funcs[line] = true
+		if candidates[line] {
+			funcs[line] = true
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Sprintf("read %s: %v", file, err)
@@ -113,8 +113,14 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 		return nil, "no kernel function for " + strings.Join(missing, ", ")
 	}
 	readme, _ := os.ReadFile(tracefs + "/README")
-	_, funcArg := kernelAtLeast(5, 17)
-	return &fnPlan{hooks: hooks, fprobes: strings.Contains(string(readme), fprobeSyntax), funcArg: funcArg}, ""
+	p := &fnPlan{hooks: hooks, fprobes: strings.Contains(string(readme), fprobeSyntax)}
+	_, kerr := os.Stat(kprobePMU)
+	p.kprobes = kerr == nil
+	_, p.funcArg = kernelAtLeast(5, 17)
+	if !p.fprobes && !p.kprobes {
+		return nil, "neither fprobes nor kprobes: the file changes and the syscall table are hooked with them"
+	}
+	return p, ""
 }
 
 // fnHook is one planned function with its programs.
@@ -130,8 +136,6 @@ type fnHook struct {
 func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 	stubs := map[string][]*bpf.BPFProg{} // "enter/file" -> programs, in name order
 	kprobeProgs := map[string]*bpf.BPFProg{}
-	_, kerr := os.Stat(kprobePMU)
-	haveKprobes := kerr == nil
 	it := l.mod.Iterator()
 	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
 		name := prog.Name()
@@ -167,7 +171,10 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 	}
 	for _, fn := range p.hooks {
 		h := fnHook{fn: fn}
-		if (p.fprobes && fn.Class != syscalls.ClassOpen) || (kprobedClasses[fn.Class] && haveKprobes) {
+		// with fprobes every class but the opens is on one kprobe.multi
+		// link; without, the file changes and the table get a kprobe per
+		// function (bpf/fnhooks.h says why)
+		if (p.fprobes && fn.Class != syscalls.ClassOpen) || syscalls.ClassOnKprobes(fn.Class) {
 			names, kind := [2]string{"fn_kenter_calls", "fn_kexit_calls"}, "kprobe+kretprobe/"
 			h.via = viaKprobe
 			if p.fprobes {

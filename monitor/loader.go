@@ -48,11 +48,23 @@ var hookCapability = map[string]string{
 // when kprobes are not built in.
 const kprobePMU = "/sys/bus/event_source/devices/kprobe"
 
-// supersededBy names, for a program, the hook that does its job better
-// when that hook is available: it is then not loaded.
-var supersededBy = map[string]string{
-	"raw_tracepoint__io_uring_complete": "kprobe/security_file_open",
+// supersededBy names, for a program, the hooks that do its job better, best
+// first: when one of them is usable the program is not loaded.
+// functionHooks stands for the stubs of bpf/fnhooks.h, usable when the
+// plan uses them.
+var supersededBy = map[string][]string{
+	"raw_tracepoint__io_uring_complete": {"fentry/security_file_open", "kprobe/security_file_open"},
+	"kprobe__security_file_open":        {"fentry/security_file_open"},
+	"tp_btf__sys_enter":                 {functionHooks},
+	"tp_btf__sys_exit":                  {functionHooks},
 }
+
+const functionHooks = "function hooks"
+
+// errTrampolineUnused: a trampoline program outside the function-hook
+// design (a kernel that refuses trampolines would refuse the whole object),
+// or before bpf_get_func_arg (5.17); its kprobe twin serves instead.
+var errTrampolineUnused = errors.New("trampolines are used with function hooks on 5.17+ only")
 
 // loaded is the BPF side once attached; Close releases everything.
 type loaded struct {
@@ -234,7 +246,7 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 	// every program's availability first: a program's fate can depend on
 	// another's (supersededBy)
 	var cands []candidate
-	usable := map[string]bool{}
+	usable := map[string]bool{functionHooks: fnPlan != nil}
 	it := mod.Iterator()
 	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
 		if isFunctionStub(prog.Name()) {
@@ -243,6 +255,9 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 		spec, err := parseSection(prog.SectionName())
 		if err == nil {
 			err = spec.available(tracefs)
+		}
+		if err == nil && spec.kind == "fentry" && (fnPlan == nil || !fnPlan.funcArg) {
+			err = errTrampolineUnused
 		}
 		usable[prog.SectionName()] = err == nil
 		cands = append(cands, candidate{prog, spec, err})
@@ -256,25 +271,15 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 		}
 		// superseded first: whether this one could load does not
 		// matter when a better hook does its job
-		if by := supersededBy[prog.Name()]; usable[by] {
-			err = fmt.Errorf("superseded by %s", by)
-			h.Superseded = true
+		for _, by := range supersededBy[prog.Name()] {
+			if usable[by] {
+				err = fmt.Errorf("superseded by %s", by)
+				h.Superseded = true
+				break
+			}
 		}
-		if fnPlan != nil && (prog.Name() == "tp_btf__sys_enter" || prog.Name() == "tp_btf__sys_exit") {
-			err = errors.New("superseded by function hooks")
-			h.Superseded = true
-		}
-		// trampolines where function hooks are in use (a kernel that
-		// refuses them would refuse the whole object), kprobes elsewhere
-		fentryOK := fnPlan != nil && fnPlan.funcArg
-		if spec.kind == "fentry" && !fentryOK {
-			err = errors.New("function hooks not in use, or no bpf_get_func_arg (5.17)")
-			h.Superseded = true
-		}
-		if fentryOK && (prog.Name() == "kprobe__security_file_open" || prog.Name() == "raw_tracepoint__io_uring_complete") {
-			err = errors.New("superseded by fentry/security_file_open")
-			h.Superseded = true
-		}
+		// not a missing hook: its twin of the other design serves
+		h.Superseded = h.Superseded || errors.Is(err, errTrampolineUnused)
 		if err != nil {
 			h.Reason = err.Error()
 			if aerr := prog.SetAutoload(false); aerr != nil {

@@ -24,14 +24,14 @@ const unsetLoginUID = ^uint32(0)
 // processor turns raw records into enriched records.  It is owned by one
 // goroutine: the process table and the counters need no locks.
 type processor struct {
+	cfg     *Config
+	dec     event.Decoder
+	table   *proc.Table
+	outq    chan<- *record.Record
+	started time.Time
 	// how long the kernel took to release the hooks at stop (the stop
 	// record says it)
 	detachTime time.Duration
-	cfg        *Config
-	dec        event.Decoder
-	table      *proc.Table
-	outq       chan<- *record.Record
-	started    time.Time
 
 	bootOffset int64          // wall ns - boottime ns
 	hostIno    hostNamespaces // init's: others are named in records

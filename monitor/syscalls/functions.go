@@ -63,6 +63,20 @@ var Handled = []struct {
 // 6.12, chmod(1)'s fchmodat was never seen.  Since the i386 calls come
 // through one function (IA32Dispatch), sharing buys little.
 
+// ClassOnKprobes says whether the class's functions are always hooked with
+// kprobes (one program for all, bpf/fnhooks.h says why), never with
+// trampolines: the object has no fentry/fexit stubs for them.
+func ClassOnKprobes(class string) bool { return class == ClassFile || class == ClassTable }
+
+// Candidates are every kernel function FunctionHooks may ask about: a
+// reader of the kernel's list of traceable functions keeps only these.
+func Candidates() map[string]bool {
+	asked := map[string]bool{}
+	// with none found, every candidate is asked for in turn
+	FunctionHooks(func(fn string) bool { asked[fn] = true; return false })
+	return asked
+}
+
 // FuncHook is one kernel function to hook and the stub class it gets.
 type FuncHook struct {
 	Func  string
