@@ -12,7 +12,9 @@
 # programs), two empty per-syscall tracepoint programs on openat (the floor
 # of a design that hooks only the watched calls through tracepoints), one
 # empty fexit program on __x64_sys_openat (the floor of the function-hook
-# design; skipped where the kernel refuses it, as on this project's CI VM),
+# design's hook; skipped where the kernel refuses it, as on this project's
+# CI VM), the same with an empty fentry on security_file_open (the floor of
+# that design as the monitor runs it: every open passes both),
 # and each monitor given (default bin/ebpf-log-monitor): a path, with
 # arguments if any ("bin/ebpf-log-monitor --syscall-hooks tracepoints").  Each observer
 # is measured right after a run with no observer, ROUNDS times (default 7),
@@ -87,7 +89,7 @@ loop() { # loop open|ppid: the loop's time in ns
 	esac
 }
 
-observers=(empty empty-exit empty-tp empty-fexit "$@")
+observers=(empty empty-exit empty-tp empty-fexit empty-fexit-sfo "$@")
 # a floor the kernel refuses (fexit on a host without trampolines) is left out
 for o in "${observers[@]}"; do
 	case $o in

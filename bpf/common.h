@@ -300,9 +300,9 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 #define NAME_MASK 255 /* NAME_MAX */
 
 /*
- * walk_path() is a global (non-inlined) function so the verifier checks it
+ * walk_dentry() is a global (non-inlined) function so the verifier checks it
  * once, not once per caller and per loop state.  Global functions on 5.10
- * may only take scalars, so the path pointer comes in as a number, the
+ * may only take scalars, so the dentry and mount come in as numbers, the
  * scratch buffer is looked up inside, and the result is packed:
  * bits 0-15 start offset, 16-31 length, bit 32 truncated, 33-48 the bytes
  * of the path that are the task's root (0 when the walk never met it);
@@ -316,24 +316,19 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 #define WALK_TRUNCATED(r) (((r) >> 32) & 1)
 #define WALK_ROOT_LEN(r) ((__u32)(((r) >> 33) & 0xFFFF))
 
-__noinline long walk_path(__u64 path_ptr)
+__noinline long walk_dentry(__u64 dentry_ptr, __u64 vfsmnt_ptr)
 {
-	const struct path *path = (const struct path *)path_ptr;
 	__u32 zero = 0;
 	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
-	struct dentry *dentry, *mnt_root, *parent;
-	struct vfsmount *vfsmnt;
+	struct dentry *dentry = (struct dentry *)dentry_ptr, *mnt_root, *parent;
+	struct vfsmount *vfsmnt = (struct vfsmount *)vfsmnt_ptr;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct path root = {};
 	struct mount *mnt, *mnt_parent;
 	__u32 off;
 	long truncated = 1;
 
-	if (!pb)
-		return -1;
-	dentry = BPF_CORE_READ(path, dentry);
-	vfsmnt = BPF_CORE_READ(path, mnt);
-	if (!dentry || !vfsmnt)
+	if (!pb || !dentry || !vfsmnt)
 		return -1;
 	mnt = container_of(vfsmnt, struct mount, mnt);
 	mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
@@ -391,6 +386,14 @@ __noinline long walk_path(__u64 path_ptr)
 		pb->buf[off & PATH_MASK] = '/';
 	}
 	return WALK_WITH_ROOT(WALK_PACK(off & PATH_MASK, MAX_PATH_LEN - off, truncated), root_len);
+}
+
+/* walk_dentry for the struct path at @path_ptr */
+static __always_inline long walk_path(__u64 path_ptr)
+{
+	const struct path *path = (const struct path *)path_ptr;
+
+	return walk_dentry((__u64)BPF_CORE_READ(path, dentry), (__u64)BPF_CORE_READ(path, mnt));
 }
 
 /*

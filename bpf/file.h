@@ -4,9 +4,9 @@
  *
  * Why these hooks: only tracepoints load on every kernel we target, so
  * the file syscalls are seen at raw_syscalls:sys_{enter,exit} (syscalls.h).
- * The entry of a change (unlink, rename, ...) keeps its arguments in
- * file_pending; an open keeps nothing (its exit reads the argument
- * registers back: file_open_exit).  The exit resolves the path and filters:
+ * Nothing is kept at entry: the exit reads the arguments back from the
+ * user registers, which a syscall leaves as they were (file_open_exit,
+ * file_change_exit).  The exit resolves the path and filters:
  *  - a successful open is resolved from the new descriptor's struct file
  *    (walk_path), i.e. the file the kernel actually opened: relative paths,
  *    "..", dirfds and symlinks all end up as the real absolute path, and a
@@ -104,59 +104,51 @@ static __always_inline void bump_gen(void)
 		__sync_fetch_and_add(g, 1);
 }
 
-/* The directory a relative path of @dfd is resolved against. */
-static __always_inline __u64 base_path(struct task_struct *task, __s32 dfd)
+/* The requested name of the scratch @ns into @dst: from the key when it
+ * fits there, else from the task's memory. */
+static __always_inline long read_name(void *dst, struct name_scratch *ns)
 {
-	if (dfd == AT_FDCWD) {
-		struct fs_struct *fs = BPF_CORE_READ(task, fs);
-
-		return fs ? (__u64)&fs->pwd : 0;
-	}
-	struct file *f = fd_file(dfd);
-
-	return f ? (__u64)&f->f_path : 0;
-}
-
-/* The task's root directory, which an absolute name starts from. */
-static __always_inline __u64 root_path(struct task_struct *task)
-{
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
-
-	return fs ? (__u64)&fs->root : 0;
+	if (ns->in_key)
+		return bpf_probe_read_kernel_str(dst, MAX_REQUESTED_LEN, ns->key.name);
+	return bpf_probe_read_user_str(dst, MAX_REQUESTED_LEN, (void *)ns->uname);
 }
 
 /*
- * Path of a requested name: the name itself when absolute (after the task's
- * root, walked from @root, when that is not "/": a chroot), else the base
- * directory's walked path, '/', the name.  Same packed result as walk_path.
+ * Path of the requested name in name_key_scratch (name_key_of): the name
+ * itself when absolute (after the task's root, walked from the key's root,
+ * when that is not "/": a chroot), else the base directory's walked path,
+ * '/', the name.  Same packed result as walk_path.  Everything comes from
+ * the scratch, none of it from the task again: the key cached is the key
+ * built from.
  */
-__noinline long build_path_at(__u64 base, __u64 name, __u64 root)
+__noinline long build_path_at(void)
 {
 	__u32 zero = 0;
 	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	struct name_scratch *ns = bpf_map_lookup_elem(&name_key_scratch, &zero);
 	long n, walked;
 	__u32 start, len;
 
-	if (!pb || !name)
+	if (!pb || !ns)
 		return -1;
-	n = bpf_probe_read_user_str(&pb->buf[MAX_PATH_LEN + 1], MAX_REQUESTED_LEN, (void *)name);
+	n = read_name(&pb->buf[MAX_PATH_LEN + 1], ns);
 	if (n <= 1)
 		return -1;
 	n -= 1; /* drop the NUL */
-	if (pb->buf[MAX_PATH_LEN + 1] == '/' || !base) {
-		if (!root || pb->buf[MAX_PATH_LEN + 1] != '/')
+	if (pb->buf[MAX_PATH_LEN + 1] == '/' || !ns->key.base_dentry) {
+		if (!ns->key.root_dentry || pb->buf[MAX_PATH_LEN + 1] != '/')
 			return WALK_PACK(MAX_PATH_LEN + 1, n, 0);
-		walked = walk_path(root);
+		walked = walk_dentry(ns->key.root_dentry, ns->key.root_mnt);
 		len = WALK_ROOT_LEN(walked);
 		if (walked < 0 || len == 0)
 			return WALK_PACK(MAX_PATH_LEN + 1, n, 0);
 		/* chrooted: the root's path, then the name from its own '/' */
-		n = bpf_probe_read_user_str(&pb->buf[MAX_PATH_LEN], MAX_REQUESTED_LEN, (void *)name);
+		n = read_name(&pb->buf[MAX_PATH_LEN], ns);
 		if (n <= 1)
 			return -1;
 		return WALK_WITH_ROOT(WALK_PACK(WALK_START(walked), len + n - 1, WALK_TRUNCATED(walked)), len);
 	}
-	walked = walk_path(base);
+	walked = walk_dentry(ns->key.base_dentry, ns->key.base_mnt);
 	if (walked < 0)
 		return -1;
 	pb->buf[MAX_PATH_LEN] = '/';
@@ -279,19 +271,6 @@ static __always_inline __u32 open_access(__u32 flags)
 	return acc;
 }
 
-/* Entry of every other file operation: @p is filled by the caller. */
-static __always_inline int file_change_enter(struct file_pending *p)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-
-	if ((id >> 32) == self_tgid)
-		return 0;
-	if (bpf_map_update_elem(&file_pending, &tid, p, BPF_ANY))
-		stat_inc(STAT_PENDING_FULL);
-	return 0;
-}
-
 /* Copy the path packed in @walked from the scratch buffer to e->data[off];
  * returns the bytes copied (at most MAX_PATH_LEN). */
 static __always_inline __u32 put_path(struct file_event *e, struct path_buf *pb, __u64 off,
@@ -343,6 +322,91 @@ static __always_inline void file_event_init(struct file_event *e, struct task_st
 	e->mtime = p->mtime;
 }
 
+/*
+ * The name cache (name_verdicts, maps.h).  name_key_of puts @name, relative
+ * to @dfd, of @task into the scratch build_path_at reads (NULL only if the
+ * scratch is missing); when the scratch is cacheable, name_cached says
+ * whether its slot (name_slot_of) knows the path unwatched for @access,
+ * and name_store files the verdict of a path built from it.
+ */
+static __always_inline struct name_scratch *name_key_of(struct task_struct *task, __s32 dfd, __u64 name)
+{
+	__u32 zero = 0;
+	struct name_scratch *s = bpf_map_lookup_elem(&name_key_scratch, &zero);
+	struct name_key *k;
+	struct fs_struct *fs;
+	long n;
+
+	if (!s)
+		return NULL;
+	k = &s->key;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->uname = name;
+	n = bpf_probe_read_user_str(k->name, sizeof(k->name), (void *)name);
+	/* a name that fills the key may have been cut */
+	s->in_key = n > 1 && n < sizeof(k->name);
+	if (!s->in_key)
+		__builtin_memset(k->name, 0, sizeof(k->name));
+	fs = BPF_CORE_READ(task, fs);
+	if (!fs)
+		return s;
+	k->root_dentry = (__u64)BPF_CORE_READ(fs, root.dentry);
+	k->root_mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
+	if (s->in_key && k->name[0] == '/') {
+		s->cacheable = 1;
+		return s;
+	}
+	if (dfd == AT_FDCWD) {
+		k->base_dentry = (__u64)BPF_CORE_READ(fs, pwd.dentry);
+		k->base_mnt = (__u64)BPF_CORE_READ(fs, pwd.mnt);
+	} else {
+		struct file *f = fd_file(dfd);
+
+		if (f) {
+			k->base_dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+			k->base_mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+		}
+	}
+	s->cacheable = s->in_key && k->base_dentry;
+	return s;
+}
+
+static __always_inline struct name_slot *name_slot_of(const struct name_key *k)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = 0;
+	__u32 i;
+
+	for (int j = 0; j < sizeof(*k) / 8; j++)
+		h = (h ^ w[j]) * 0x9E3779B97F4A7C15ULL;
+	i = (h >> 53) & (NAME_SLOTS - 1);
+	return bpf_map_lookup_elem(&name_verdicts, &i);
+}
+
+static __always_inline int name_cached(const struct name_slot *s, const struct name_key *k, __u64 gen,
+				       __u32 access)
+{
+	const __u64 *a, *b = (const __u64 *)k;
+
+	if (!s || s->gen != gen || ((__u32)s->match & access))
+		return 0;
+	a = (const __u64 *)&s->key;
+	for (int j = 0; j < sizeof(*k) / 8; j++) {
+		if (a[j] != b[j])
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline void name_store(struct name_slot *s, const struct name_key *k, __u64 gen, __u64 m)
+{
+	if (!s)
+		return;
+	s->key = *k;
+	s->gen = gen;
+	s->match = m;
+}
+
 /* The current process has created something: its explicit file times are
  * restores from now on (creators, maps.h). */
 static __always_inline void note_creator(void)
@@ -373,7 +437,6 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 	access = open_access(p.flags);
 	if (!access)
 		return 0;
-	stat_inc(STAT_FILE_CHECKED);
 	if (ret >= 0) {
 		struct file *f = opened ? opened : fd_file_view(cur, ret);
 		struct verdict_key vk = {};
@@ -391,9 +454,12 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		vs = verdict_slot_of(verdict_key_of(f, &vk));
 		if (vs && vs->gen == gen && verdict_key_eq(&vs->key, &vk) &&
 		    !((__u32)vs->match & access)) {
+			/* the only counter this path pays: user space adds
+			 * it to STAT_FILE_CHECKED */
 			stat_inc(STAT_FILE_CACHED);
 			return 0; /* known not to be watched for this access */
 		}
+		stat_inc(STAT_FILE_CHECKED);
 		/* a number walk_path takes; and the key again from it, so a
 		 * thread swapping the descriptor meanwhile cannot file one
 		 * file's verdict under another's key */
@@ -413,11 +479,28 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 			vs->match = m;
 		}
 	} else {
+		struct name_scratch *nk;
+		struct name_slot *ns = NULL;
+		__u64 gen = current_gen();
+
 		task = (struct task_struct *)bpf_get_current_task();
-		walked = build_path_at(base_path(task, p.dfd), p.name, root_path(task));
+		nk = name_key_of(task, p.dfd, p.name);
+		if (!nk)
+			return 0;
+		if (nk->cacheable) {
+			ns = name_slot_of(&nk->key);
+			if (name_cached(ns, &nk->key, gen, access)) {
+				stat_inc(STAT_FILE_CACHED);
+				return 0;
+			}
+		}
+		stat_inc(STAT_FILE_CHECKED);
+		walked = build_path_at();
 		if (walked < 0)
 			return 0;
 		m = match_path(WALK_START(walked), WALK_LEN(walked));
+		if (nk->cacheable)
+			name_store(ns, &nk->key, gen, m);
 	}
 	if (!((__u32)m & access))
 		return 0;
@@ -526,136 +609,6 @@ int raw_tracepoint__io_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
- * Exit of unlink, rmdir, rename, chmod, chown, truncate, link, symlink,
- * mknod, mkdir and the utimes family.  Paths given as strings are joined to
- * their dirfd or the cwd in the kernel (not through symlinks or ".."); fchmod,
- * fchown, ftruncate and futimens are resolved from their descriptor.
- * Reported when the path or the other end (rename/link destination, symlink
- * target) is watched for this access; a set-id bit added, and explicit
- * times set by a process that has created nothing, wherever they are.
- *
- * Why "has created nothing": tar x, cp -p, rsync -t, unzip and dpkg set
- * explicit times on every file they write, through the same calls as
- * touch -d and touch -r.  What tells them apart is that a restorer has
- * made the files it dates, and a stomper dates a file someone else made.
- * A process that both creates a file and dates it (a dropper that stomps
- * its own payload) is missed: README, Coverage.
- */
-static __always_inline int file_change_exit(void *ctx, long ret)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct file_pending *pending, p;
-	struct file_event *e;
-	struct path_buf *pb;
-	__u32 access, access2, fflags = 0, len;
-	__u64 off, m1 = 0, m2 = 0;
-	long walked, n;
-
-	pending = bpf_map_lookup_elem(&file_pending, &tid);
-	if (!pending)
-		return 0;
-	p = *pending;
-	bpf_map_delete_elem(&file_pending, &tid);
-	stat_inc(STAT_FILE_CHECKED);
-
-	/* access: of the path acted on; access2: of the other end */
-	access = access2 = ACC_CHANGE;
-	switch (p.op) {
-	case FILE_OP_TRUNCATE:
-		access = ACC_TRUNC;
-		break;
-	case FILE_OP_MKDIR: case FILE_OP_MKNOD: case FILE_OP_SYMLINK:
-		access |= ACC_CREATE;
-		if (ret == 0)
-			note_creator();
-		break;
-	case FILE_OP_LINK: case FILE_OP_RENAME:
-		access2 |= ACC_CREATE;
-		break;
-	case FILE_OP_UTIMES:
-		/* explicit times (the entry kept no other): a failure changed
-		 * nothing, and a process that created files restores them */
-		if (ret != 0 || bpf_map_lookup_elem(&creators, &(__u32){ bpf_get_current_pid_tgid() >> 32 }))
-			return 0;
-		fflags |= p.times_set;
-		break;
-	}
-	if (p.op == FILE_OP_RENAME && ret == 0)
-		bump_gen(); /* paths below a renamed directory moved */
-	e = bpf_map_lookup_elem(&file_scratch, &zero);
-	pb = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!e || !pb) {
-		stat_inc(STAT_SCRATCH_MISS);
-		return 0;
-	}
-
-	/* the path acted on, copied out before the scratch is reused */
-	if (p.name) {
-		walked = build_path_at(base_path(task, p.dfd), p.name, root_path(task));
-	} else {
-		struct file *f = fd_file(p.fd);
-
-		walked = f ? walk_path((__u64)&f->f_path) : -1;
-		if (walked >= 0)
-			fflags |= FILE_F_RESOLVED;
-	}
-	if (walked >= 0)
-		m1 = match_path(WALK_START(walked), WALK_LEN(walked));
-	len = put_path(e, pb, 0, walked, &fflags);
-	e->path_len = len;
-	e->path_root_len = walked >= 0 ? WALK_ROOT_LEN(walked) : 0;
-	off = len;
-
-	e->requested_len = 0;
-	if (p.name) {
-		n = bpf_probe_read_user_str(&e->data[off & FILE_DATA_MASK], MAX_REQUESTED_LEN,
-					    (void *)p.name);
-		if (n > 0) {
-			e->requested_len = n - 1;
-			if (n == MAX_REQUESTED_LEN)
-				fflags |= FILE_F_REQUESTED_TRUNCATED;
-			off += n - 1;
-		}
-	}
-
-	e->target_len = 0;
-	e->target_root_len = 0;
-	if (p.name2) {
-		walked = build_path_at(base_path(task, p.dfd2), p.name2, root_path(task));
-		if (walked >= 0) {
-			m2 = match_path(WALK_START(walked), WALK_LEN(walked));
-			len = put_path(e, pb, off, walked, &fflags);
-			e->target_len = len;
-			e->target_root_len = WALK_ROOT_LEN(walked);
-			off += len;
-		}
-	}
-	/* a set-uid or set-gid bit, and times set by a process that created
-	 * nothing, are news wherever they are */
-	if (!(((__u32)m1 & access) | ((__u32)m2 & access2))) {
-		if (p.op == FILE_OP_CHMOD ? !(p.mode & (S_ISUID | S_ISGID)) : p.op != FILE_OP_UTIMES)
-			return 0;
-		fflags |= FILE_F_UNWATCHED;
-	}
-
-	/* header and fields last: the data above is already in place */
-	__u16 path_len = e->path_len, req_len = e->requested_len, tgt_len = e->target_len;
-	__u16 path_root = e->path_root_len, tgt_root = e->target_root_len;
-
-	file_event_init(e, task, &p, ret, access);
-	e->path_len = path_len;
-	e->requested_len = req_len;
-	e->target_len = tgt_len;
-	e->path_root_len = path_root;
-	e->target_root_len = tgt_root;
-	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : ((__u32)m2 & access2) ? m2 >> 32 : 0;
-	e->flags = fflags;
-	send_file_event(ctx, e, off);
-	return 0;
-}
-
-/*
  * The times a utimes-family call at @ptr asks for, into p->atime, mtime and
  * times_set; returns 0 when it sets none explicitly ("now" or "leave
  * alone": touch without -d, -r or -t).  Layouts: utimensat's two
@@ -688,111 +641,263 @@ static __always_inline int times_of(long nr, __u64 ptr, struct file_pending *p)
 }
 
 /*
- * Entry of every file syscall: record what the exit needs.  @a holds the
- * six syscall arguments.
+ * What a file change @nr asks, from its six arguments @a, into @p (set to
+ * its defaults by the caller); 0 for a call not to report (times set to
+ * "now", an unknown number).
  */
-static __always_inline int file_syscall_enter(long nr, const __u64 *a)
+static __always_inline int file_change_args(long nr, const __u64 *a, struct file_pending *p)
 {
-	struct file_pending p = {
-		.dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .uid = -1, .gid = -1,
-	};
-
 	switch (nr) {
-	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-		return 0; /* the exit reads the arguments back (file_open_exit) */
 	case NR_unlink:
-		p.op = FILE_OP_UNLINK, p.name = a[0];
+		p->op = FILE_OP_UNLINK, p->name = a[0];
 		break;
 	case NR_unlinkat:
-		p.op = (a[2] & AT_REMOVEDIR) ? FILE_OP_RMDIR : FILE_OP_UNLINK;
-		p.dfd = a[0], p.name = a[1], p.flags = a[2];
+		p->op = (a[2] & AT_REMOVEDIR) ? FILE_OP_RMDIR : FILE_OP_UNLINK;
+		p->dfd = a[0], p->name = a[1], p->flags = a[2];
 		break;
 	case NR_rmdir:
-		p.op = FILE_OP_RMDIR, p.name = a[0];
+		p->op = FILE_OP_RMDIR, p->name = a[0];
 		break;
 	case NR_rename:
-		p.op = FILE_OP_RENAME, p.name = a[0], p.name2 = a[1];
+		p->op = FILE_OP_RENAME, p->name = a[0], p->name2 = a[1];
 		break;
 	case NR_renameat:
 	case NR_renameat2:
-		p.op = FILE_OP_RENAME, p.dfd = a[0], p.name = a[1], p.dfd2 = a[2], p.name2 = a[3];
+		p->op = FILE_OP_RENAME, p->dfd = a[0], p->name = a[1], p->dfd2 = a[2], p->name2 = a[3];
 		if (nr == NR_renameat2)
-			p.flags = a[4];
+			p->flags = a[4];
 		break;
 	case NR_chmod:
-		p.op = FILE_OP_CHMOD, p.name = a[0], p.mode = a[1];
+		p->op = FILE_OP_CHMOD, p->name = a[0], p->mode = a[1];
 		break;
 	case NR_fchmod:
-		p.op = FILE_OP_CHMOD, p.fd = a[0], p.mode = a[1];
+		p->op = FILE_OP_CHMOD, p->fd = a[0], p->mode = a[1];
 		break;
 	case NR_fchmodat:
 	case NR_fchmodat2:
-		p.op = FILE_OP_CHMOD, p.dfd = a[0], p.name = a[1], p.mode = a[2];
+		p->op = FILE_OP_CHMOD, p->dfd = a[0], p->name = a[1], p->mode = a[2];
 		if (nr == NR_fchmodat2)
-			p.flags = a[3];
+			p->flags = a[3];
 		break;
 	case NR_chown:
 	case NR_lchown:
-		p.op = FILE_OP_CHOWN, p.name = a[0], p.uid = a[1], p.gid = a[2];
+		p->op = FILE_OP_CHOWN, p->name = a[0], p->uid = a[1], p->gid = a[2];
 		break;
 	case NR_fchown:
-		p.op = FILE_OP_CHOWN, p.fd = a[0], p.uid = a[1], p.gid = a[2];
+		p->op = FILE_OP_CHOWN, p->fd = a[0], p->uid = a[1], p->gid = a[2];
 		break;
 	case NR_fchownat:
-		p.op = FILE_OP_CHOWN, p.dfd = a[0], p.name = a[1], p.uid = a[2], p.gid = a[3];
-		p.flags = a[4];
+		p->op = FILE_OP_CHOWN, p->dfd = a[0], p->name = a[1], p->uid = a[2], p->gid = a[3];
+		p->flags = a[4];
 		break;
 	case NR_truncate:
-		p.op = FILE_OP_TRUNCATE, p.name = a[0];
+		p->op = FILE_OP_TRUNCATE, p->name = a[0];
 		break;
 	case NR_ftruncate:
-		p.op = FILE_OP_TRUNCATE, p.fd = a[0];
+		p->op = FILE_OP_TRUNCATE, p->fd = a[0];
 		break;
 	case NR_link:
-		p.op = FILE_OP_LINK, p.name = a[0], p.name2 = a[1];
+		p->op = FILE_OP_LINK, p->name = a[0], p->name2 = a[1];
 		break;
 	case NR_linkat:
-		p.op = FILE_OP_LINK, p.dfd = a[0], p.name = a[1], p.dfd2 = a[2], p.name2 = a[3];
-		p.flags = a[4];
+		p->op = FILE_OP_LINK, p->dfd = a[0], p->name = a[1], p->dfd2 = a[2], p->name2 = a[3];
+		p->flags = a[4];
 		break;
 	/* symlink(target, linkpath): the path acted on is the new link */
 	case NR_symlink:
-		p.op = FILE_OP_SYMLINK, p.name = a[1], p.name2 = a[0];
+		p->op = FILE_OP_SYMLINK, p->name = a[1], p->name2 = a[0];
 		break;
 	case NR_symlinkat:
-		p.op = FILE_OP_SYMLINK, p.dfd = a[1], p.name = a[2], p.name2 = a[0];
+		p->op = FILE_OP_SYMLINK, p->dfd = a[1], p->name = a[2], p->name2 = a[0];
 		break;
 	case NR_mknod:
-		p.op = FILE_OP_MKNOD, p.name = a[0], p.mode = a[1];
+		p->op = FILE_OP_MKNOD, p->name = a[0], p->mode = a[1];
 		break;
 	case NR_mknodat:
-		p.op = FILE_OP_MKNOD, p.dfd = a[0], p.name = a[1], p.mode = a[2];
+		p->op = FILE_OP_MKNOD, p->dfd = a[0], p->name = a[1], p->mode = a[2];
 		break;
 	case NR_mkdir:
-		p.op = FILE_OP_MKDIR, p.name = a[0], p.mode = a[1];
+		p->op = FILE_OP_MKDIR, p->name = a[0], p->mode = a[1];
 		break;
 	case NR_mkdirat:
-		p.op = FILE_OP_MKDIR, p.dfd = a[0], p.name = a[1], p.mode = a[2];
+		p->op = FILE_OP_MKDIR, p->dfd = a[0], p->name = a[1], p->mode = a[2];
 		break;
 	/* times: only explicit ones are kept (times_of) */
 	case NR_utimensat:
-		p.op = FILE_OP_UTIMES, p.dfd = a[0], p.name = a[1], p.flags = a[3];
-		if (!p.name)
-			p.fd = a[0]; /* futimens */
+		p->op = FILE_OP_UTIMES, p->dfd = a[0], p->name = a[1], p->flags = a[3];
+		if (!p->name)
+			p->fd = a[0]; /* futimens */
 		break;
 	case NR_futimesat:
-		p.op = FILE_OP_UTIMES, p.dfd = a[0], p.name = a[1];
+		p->op = FILE_OP_UTIMES, p->dfd = a[0], p->name = a[1];
 		break;
 	case NR_utimes:
 	case NR_utime:
-		p.op = FILE_OP_UTIMES, p.name = a[0];
+		p->op = FILE_OP_UTIMES, p->name = a[0];
 		break;
 	default:
 		return 0;
 	}
-	if (p.op == FILE_OP_UTIMES && !times_of(nr, nr == NR_utimes || nr == NR_utime ? a[1] : a[2], &p))
+	if (p->op == FILE_OP_UTIMES && !times_of(nr, nr == NR_utimes || nr == NR_utime ? a[1] : a[2], p))
 		return 0;
-	return file_change_enter(&p);
+	return 1;
+}
+
+/*
+ * Exit of unlink, rmdir, rename, chmod, chown, truncate, link, symlink,
+ * mknod, mkdir and the utimes family.  Paths given as strings are joined to
+ * their dirfd or the cwd in the kernel (not through symlinks or ".."); fchmod,
+ * fchown, ftruncate and futimens are resolved from their descriptor.
+ * Reported when the path or the other end (rename/link destination, symlink
+ * target) is watched for this access; a set-id bit added, and explicit
+ * times set by a process that has created nothing, wherever they are.
+ *
+ * Why "has created nothing": tar x, cp -p, rsync -t, unzip and dpkg set
+ * explicit times on every file they write, through the same calls as
+ * touch -d and touch -r.  What tells them apart is that a restorer has
+ * made the files it dates, and a stomper dates a file someone else made.
+ * A process that both creates a file and dates it (a dropper that stomps
+ * its own payload) is missed: README, Coverage.
+ *
+ * @nr and @a are the call and its six arguments, read back at exit: the
+ * entry keeps nothing (a hash update, lookup and delete per call were most
+ * of what a chmod of an unwatched file cost, and a function hook needs no
+ * entry program for these calls).
+ */
+static __always_inline int file_change_exit(void *ctx, long ret, long nr, const __u64 *a)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0;
+	struct file_pending p = {
+		.dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .uid = -1, .gid = -1,
+	};
+	struct name_scratch *nk = NULL;
+	struct name_slot *ns = NULL;
+	struct file_event *e;
+	int cache = 0;
+	struct path_buf *pb;
+	__u32 access, access2, fflags = 0, len;
+	__u64 off, gen, m1 = 0, m2 = 0;
+	long walked, n;
+
+	if (!file_change_args(nr, a, &p))
+		return 0;
+
+	/* access: of the path acted on; access2: of the other end */
+	access = access2 = ACC_CHANGE;
+	switch (p.op) {
+	case FILE_OP_TRUNCATE:
+		access = ACC_TRUNC;
+		break;
+	case FILE_OP_MKDIR: case FILE_OP_MKNOD: case FILE_OP_SYMLINK:
+		access |= ACC_CREATE;
+		if (ret == 0)
+			note_creator();
+		break;
+	case FILE_OP_LINK: case FILE_OP_RENAME:
+		access2 |= ACC_CREATE;
+		break;
+	case FILE_OP_UTIMES:
+		/* explicit times (the entry kept no other): a failure changed
+		 * nothing, and a process that created files restores them */
+		if (ret != 0 || bpf_map_lookup_elem(&creators, &(__u32){ bpf_get_current_pid_tgid() >> 32 }))
+			return 0;
+		fflags |= p.times_set;
+		break;
+	}
+	if (p.op == FILE_OP_RENAME && ret == 0)
+		bump_gen(); /* paths below a renamed directory moved */
+	/* a change by name whose only question is whether that path is
+	 * watched (no other end, no set-id bit, no explicit times: those are
+	 * news wherever they are): the name cache may know the answer */
+	gen = current_gen();
+	if (p.name) {
+		nk = name_key_of(task, p.dfd, p.name);
+		if (!nk)
+			return 0;
+		cache = nk->cacheable && !p.name2 && p.op != FILE_OP_UTIMES &&
+			!(p.op == FILE_OP_CHMOD && (p.mode & (S_ISUID | S_ISGID)));
+		if (cache) {
+			ns = name_slot_of(&nk->key);
+			if (name_cached(ns, &nk->key, gen, access)) {
+				stat_inc(STAT_FILE_CACHED);
+				return 0;
+			}
+		}
+	}
+	stat_inc(STAT_FILE_CHECKED);
+	e = bpf_map_lookup_elem(&file_scratch, &zero);
+	pb = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!e || !pb) {
+		stat_inc(STAT_SCRATCH_MISS);
+		return 0;
+	}
+
+	/* the path acted on, copied out before the scratch is reused */
+	if (p.name) {
+		walked = build_path_at();
+	} else {
+		struct file *f = fd_file(p.fd);
+
+		walked = f ? walk_path((__u64)&f->f_path) : -1;
+		if (walked >= 0)
+			fflags |= FILE_F_RESOLVED;
+	}
+	if (walked >= 0)
+		m1 = match_path(WALK_START(walked), WALK_LEN(walked));
+	if (cache)
+		name_store(ns, &nk->key, gen, m1);
+	len = put_path(e, pb, 0, walked, &fflags);
+	e->path_len = len;
+	e->path_root_len = walked >= 0 ? WALK_ROOT_LEN(walked) : 0;
+	off = len;
+
+	e->requested_len = 0;
+	if (p.name) {
+		n = bpf_probe_read_user_str(&e->data[off & FILE_DATA_MASK], MAX_REQUESTED_LEN,
+					    (void *)p.name);
+		if (n > 0) {
+			e->requested_len = n - 1;
+			if (n == MAX_REQUESTED_LEN)
+				fflags |= FILE_F_REQUESTED_TRUNCATED;
+			off += n - 1;
+		}
+	}
+
+	e->target_len = 0;
+	e->target_root_len = 0;
+	if (p.name2) {
+		walked = name_key_of(task, p.dfd2, p.name2) ? build_path_at() : -1;
+		if (walked >= 0) {
+			m2 = match_path(WALK_START(walked), WALK_LEN(walked));
+			len = put_path(e, pb, off, walked, &fflags);
+			e->target_len = len;
+			e->target_root_len = WALK_ROOT_LEN(walked);
+			off += len;
+		}
+	}
+	/* a set-uid or set-gid bit, and times set by a process that created
+	 * nothing, are news wherever they are */
+	if (!(((__u32)m1 & access) | ((__u32)m2 & access2))) {
+		if (p.op == FILE_OP_CHMOD ? !(p.mode & (S_ISUID | S_ISGID)) : p.op != FILE_OP_UTIMES)
+			return 0;
+		fflags |= FILE_F_UNWATCHED;
+	}
+
+	/* header and fields last: the data above is already in place */
+	__u16 path_len = e->path_len, req_len = e->requested_len, tgt_len = e->target_len;
+	__u16 path_root = e->path_root_len, tgt_root = e->target_root_len;
+
+	file_event_init(e, task, &p, ret, access);
+	e->path_len = path_len;
+	e->requested_len = req_len;
+	e->target_len = tgt_len;
+	e->path_root_len = path_root;
+	e->target_root_len = tgt_root;
+	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : ((__u32)m2 & access2) ? m2 >> 32 : 0;
+	e->flags = fflags;
+	send_file_event(ctx, e, off);
+	return 0;
 }
 
 #endif /* __LOG_MONITOR_FILE_H */

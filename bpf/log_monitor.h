@@ -80,7 +80,8 @@ enum stat_counter {
 	STAT_SCRATCH_MISS = 3,   /* per-CPU scratch lookup failed */
 	STAT_CREDS_FULL = 4,     /* a task's credentials not stored (table full): its gains go unseen */
 	/* not losses: how much the in-kernel file filter kept back */
-	STAT_FILE_CHECKED = 5,   /* file operations compared with the watch list */
+	STAT_FILE_CHECKED = 5,   /* file operations compared with the watch list,
+				  * but for the opens of STAT_FILE_CACHED */
 	STAT_FILE_SENT = 6,      /* ... that matched and were sent */
 	STAT_NET_FOLDED = 7,     /* UDP sends folded into an earlier event */
 	STAT_FILE_CACHED = 8,    /* opens judged from the verdict cache, no walk */

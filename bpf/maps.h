@@ -77,6 +77,34 @@ struct verdict_slot {
 	__u64 match; /* match_path's result */
 };
 
+/* A key of the name cache (name_verdicts, below): what a requested
+ * name's path is built from. */
+#define NAME_KEY_LEN 64
+#define NAME_SLOTS 1024
+
+struct name_key {
+	/* the directory a relative name starts from (zero for an absolute
+	 * one), and the task's root: dentry and vfsmount addresses */
+	__u64 base_dentry, base_mnt;
+	__u64 root_dentry, root_mnt;
+	char name[NAME_KEY_LEN]; /* as the call gave it, zero padded */
+};
+
+/* build_path_at's input (name_key_scratch): the key, and the name in the
+ * task's memory for one too long for the key */
+struct name_scratch {
+	struct name_key key;
+	__u64 uname;    /* the name's address in the task */
+	__u32 in_key;   /* key.name holds the whole name */
+	__u32 cacheable; /* the key is the path's: in_key, and the base known */
+};
+
+struct name_slot {
+	struct name_key key;
+	__u64 gen;
+	__u64 match; /* match_path's result */
+};
+
 struct net_pending {
 	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
 	__u64 buf;      /* sendto: the message; sendmsg: its iovec array */
@@ -214,18 +242,6 @@ struct {
 } exec_scratch SEC(".maps");
 
 /*
- * File access (file.h): the file syscalls at raw_syscalls, io_uring_complete
- * and the security_file_open kprobe (kprobes.h).
- */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32); /* tid */
-	__type(value, struct file_pending);
-} file_pending SEC(".maps");
-
-/*
  * The names of each cgroup a record came from, by cgroup id (filled by
  * fill_header, read by user space on its first record from that cgroup).
  * LRU: a cgroup gone long ago makes room.
@@ -243,6 +259,11 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cgroup_names);
 } cgroup_scratch SEC(".maps");
+
+/*
+ * File access (file.h): the file syscalls' exits, io_uring_complete and
+ * security_file_open (kprobes.h).
+ */
 
 /*
  * Processes that have created a file or directory (an open that created
@@ -311,6 +332,39 @@ struct {
 	__type(key, __u32);
 	__type(value, struct verdict_slot);
 } path_verdicts SEC(".maps");
+
+/*
+ * The same for requested names (name_key): a file change by name (chmod,
+ * chown, unlink, mkdir, ...) and a failed open have no struct file, and
+ * their path used to be built and matched at every call (a chmod of an
+ * unwatched file: about 4,500 guest instructions of our programs on 6.12,
+ * bench/README).  The key is what the path is built from: the base
+ * directory and the task's root (dentry and mount each, so another mount
+ * namespace or chroot is another key) and the name itself, whole; names of
+ * NAME_KEY_LEN bytes or more are not cached.  The path is then built from
+ * the key (name_key_scratch), not from the task and user memory again, so
+ * a thread changing its cwd or rewriting the name meanwhile cannot file
+ * one path's verdict under another's key (every name is built through
+ * this scratch, cached or not).  Direct-mapped per CPU and
+ * invalidated by verdict_gen like path_verdicts; a name is compared whole,
+ * so a hash collision only evicts.  The verdict of a path string is as
+ * stable as the string: what can move it (a rename of a directory above, a
+ * mount change, a new watch list) bumps the generation.  1,024 slots of
+ * 112 bytes per CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NAME_SLOTS);
+	__type(key, __u32);
+	__type(value, struct name_slot);
+} name_verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct name_scratch);
+} name_key_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -178,7 +178,7 @@ static __always_inline long socketcall_args(__u64 *a)
 enum hook_class {
 	HC_OPEN = 1,   /* open, openat, openat2, creat: nothing to do at entry */
 	HC_EXEC = 2,   /* execve, execveat */
-	HC_FILE = 4,   /* the other file calls of HANDLED_SYSCALLS */
+	HC_FILE = 4,   /* the other file calls of HANDLED_SYSCALLS: nothing at entry either */
 	HC_NET = 8,    /* connect, accept, listen, bind, sendto, sendmsg (socketcall) */
 	HC_TABLE = 16, /* syscall_table's calls */
 	HC_ALL = HC_OPEN | HC_EXEC | HC_FILE | HC_NET | HC_TABLE,
@@ -242,9 +242,7 @@ static __always_inline int sys_enter_body(struct pt_regs *regs, long raw, const 
 			return 0;
 		return net_syscall_enter(nr, a, compat);
 	}
-	if (!(classes & HC_FILE))
-		return 0;
-	return file_syscall_enter(nr, a);
+	return 0; /* the file changes: their exit reads the arguments back */
 }
 
 /* A syscall's exit with its result @ret. */
@@ -275,11 +273,17 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
 	case NR_mkdir: case NR_mkdirat:
-	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat:
-		if (!(classes & HC_FILE))
+	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat: {
+		__u64 a[6];
+
+		if (!(classes & HC_FILE) || task_is_self(task))
 			return 0;
-		file_change_exit(ctx, ret);
+		syscall_args(regs, compat, a);
+		if (compat)
+			widen_ids16(regs->orig_ax, a);
+		file_change_exit(ctx, ret, nr, a);
 		break;
+	}
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg: case COMPAT_SOCKETCALL:
 		if (!(classes & HC_NET))

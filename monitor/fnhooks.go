@@ -126,7 +126,7 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 // fnHook is one planned function with its programs.
 type fnHook struct {
 	fn          syscalls.FuncHook
-	enter, exit *bpf.BPFProg // enter is nil for the open class
+	enter, exit *bpf.BPFProg // enter is nil for the opens and the file changes (FuncHook.Entry)
 	via         int          // viaTrampoline, ...
 	hook        int          // index in l.hooks of its class
 }
@@ -175,10 +175,10 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 		// link; without, the file changes and the table get a kprobe per
 		// function (bpf/fnhooks.h says why)
 		if (p.fprobes && fn.Class != syscalls.ClassOpen) || syscalls.ClassOnKprobes(fn.Class) {
-			names, kind := [2]string{"fn_kenter_calls", "fn_kexit_calls"}, "kprobe+kretprobe/"
+			names, kinds := [2]string{"fn_kenter_calls", "fn_kexit_calls"}, [2]string{"kprobe", "kretprobe"}
 			h.via = viaKprobe
 			if p.fprobes {
-				names, kind = [2]string{"fn_kmenter_calls", "fn_kmexit_calls"}, "kprobe.multi+kretprobe.multi/"
+				names, kinds = [2]string{"fn_kmenter_calls", "fn_kmexit_calls"}, [2]string{"kprobe.multi", "kretprobe.multi"}
 				h.via = viaKprobeMulti
 			}
 			h.enter, h.exit = kprobeProgs[names[0]], kprobeProgs[names[1]]
@@ -189,6 +189,12 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 				if err := p.SetAutoload(true); err != nil {
 					return nil, errorf(ExitRuntime, "enable program %s: %v", p.Name(), err)
 				}
+			}
+			kind := kinds[1] + "/"
+			if fn.Entry() {
+				kind = kinds[0] + "+" + kind
+			} else {
+				h.enter = nil
 			}
 			l.addFunctionHook(&h, classHook, kind+fn.Class)
 			out = append(out, h)
@@ -250,16 +256,21 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		do   func() (*bpf.BPFLink, error)
 	}
 	var todo []attach
-	var multi []string // the functions of the kprobe.multi links
-	var multiEnter, multiExit *bpf.BPFProg
+	var multi [2][]string // the functions of the kprobe.multi and kretprobe.multi links
+	var multiProg [2]*bpf.BPFProg
 	for _, h := range hooks {
 		fn := h.fn.Func
 		switch h.via {
 		case viaKprobeMulti:
-			multi, multiEnter, multiExit = append(multi, fn), h.enter, h.exit
+			if h.enter != nil {
+				multi[0], multiProg[0] = append(multi[0], fn), h.enter
+			}
+			multi[1], multiProg[1] = append(multi[1], fn), h.exit
 		case viaKprobe:
-			todo = append(todo, attach{"kprobe/" + fn, func() (*bpf.BPFLink, error) { return h.enter.AttachKprobe(fn) }},
-				attach{"kretprobe/" + fn, func() (*bpf.BPFLink, error) { return h.exit.AttachKretprobe(fn) }})
+			if h.enter != nil {
+				todo = append(todo, attach{"kprobe/" + fn, func() (*bpf.BPFLink, error) { return h.enter.AttachKprobe(fn) }})
+			}
+			todo = append(todo, attach{"kretprobe/" + fn, func() (*bpf.BPFLink, error) { return h.exit.AttachKretprobe(fn) }})
 		default:
 			if h.enter != nil {
 				todo = append(todo, attach{"fentry/" + fn, h.enter.AttachGeneric}) // the target set before load
@@ -267,18 +278,15 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 			todo = append(todo, attach{"fexit/" + fn, h.exit.AttachGeneric})
 		}
 	}
-	if len(multi) > 0 {
-		for _, ret := range []bool{false, true} {
-			prog, name := multiEnter, "kprobe.multi"
-			if ret {
-				prog, name = multiExit, "kretprobe.multi"
-			}
-			fd, err := kprobeMultiLink(prog.FileDescriptor(), multi, ret)
-			if err != nil {
-				return errorf(ExitNoHooks, "attach %s to %d functions: %v", name, len(multi), err)
-			}
-			l.fdLinks = append(l.fdLinks, fd)
+	for i, name := range []string{"kprobe.multi", "kretprobe.multi"} {
+		if len(multi[i]) == 0 {
+			continue
 		}
+		fd, err := kprobeMultiLink(multiProg[i].FileDescriptor(), multi[i], i == 1)
+		if err != nil {
+			return errorf(ExitNoHooks, "attach %s to %d functions: %v", name, len(multi[i]), err)
+		}
+		l.fdLinks = append(l.fdLinks, fd)
 	}
 	results := make([]result, len(todo))
 	var wg sync.WaitGroup

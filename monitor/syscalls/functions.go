@@ -18,7 +18,7 @@ import (
 const (
 	ClassOpen  = "open"  // the exit only
 	ClassExec  = "exec"  // entry and exit
-	ClassFile  = "file"  // entry and exit
+	ClassFile  = "file"  // the exit only
 	ClassNet   = "net"   // entry and exit
 	ClassTable = "table" // entry and exit: the calls of Table
 	ClassI386  = "i386"  // entry and exit: every i386 call, every handler
@@ -84,8 +84,9 @@ type FuncHook struct {
 	Calls []string // the calls it stands for ("socketcall" for i386's)
 }
 
-// Entry says whether the class's stubs have an fentry program too.
-func (h FuncHook) Entry() bool { return h.Class != ClassOpen }
+// Entry says whether the function needs a program at its entry too: the
+// opens and the file changes read their arguments back at exit.
+func (h FuncHook) Entry() bool { return h.Class != ClassOpen && h.Class != ClassFile }
 
 // x64Entry is the x86-64 entry point of the call name.
 func x64Entry(name string) string {

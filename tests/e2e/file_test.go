@@ -310,6 +310,68 @@ func TestVerdictCacheFollowsRenames(t *testing.T) {
 	}
 }
 
+// The kernel also caches "not watched" verdicts of requested names (a file
+// change by name, a failed open), keyed by the base directory, the root and
+// the name.  The same name from the same directory must be reported once the
+// directory has moved under a watched one; the same name from another
+// directory is another key.
+func TestNameCacheFollowsRenamesAndDirectories(t *testing.T) {
+	watched := t.TempDir()
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	writePolicy(t, pol, "rules:\n  watched-path-modified:\n    enabled: false\n")
+	m := startMonitor(t, "--watch-path", watched, "--policy", pol)
+	dir := filepath.Join(t.TempDir(), "dir")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := "cat missing 2>/dev/null; :"
+	for i := 0; i < 3; i++ { // cached as not watched
+		runIn(t, dir, "chmod", "600", "f")
+		runIn(t, dir, "sh", "-c", missing)
+	}
+	moved := filepath.Join(watched, "dir")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	pid := runIn(t, moved, "chmod", "644", "f")
+	r := m.exactlyOne(t, "chmod after the rename", and(eventIs("chmod"), pidIs(pid)))
+	if r.str("file", "path") != filepath.Join(moved, "f") {
+		t.Errorf("path = %q, want %q", r.str("file", "path"), filepath.Join(moved, "f"))
+	}
+	runIn(t, moved, "sh", "-c", missing)
+	r = m.waitFor(t, 10*time.Second, "failed open after the rename", and(eventIs("open"), pathIs(filepath.Join(moved, "missing"))))
+	if r.str("error") == "" {
+		t.Errorf("open of a missing file without its error: %v", r.get("file"))
+	}
+
+	// the same name in another directory, watched: another key
+	other := filepath.Join(watched, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unwatched := t.TempDir()
+	if err := os.WriteFile(filepath.Join(unwatched, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runIn(t, unwatched, "chmod", "600", "f")
+	runIn(t, unwatched, "chmod", "644", "f")
+	pid = runIn(t, other, "chmod", "600", "f")
+	r = m.exactlyOne(t, "chmod of the same name elsewhere", and(eventIs("chmod"), pidIs(pid)))
+	if r.str("file", "path") != filepath.Join(other, "f") {
+		t.Errorf("path = %q, want %q", r.str("file", "path"), filepath.Join(other, "f"))
+	}
+	m.stop(t)
+	if n := len(m.find(and(eventIs("chmod"), func(r rec) bool { return strings.HasPrefix(r.str("file", "path"), unwatched) }))); n != 0 {
+		t.Errorf("%d chmods of an unwatched file reported", n)
+	}
+}
+
 // Short-lived processes free their /proc dentries and inodes, and the next
 // process's /proc/<pid>/mem can get the very addresses of the last one's
 // /proc/<pid>/stat, whose verdict is "not watched": the cache must tell
