@@ -76,6 +76,9 @@ type loaded struct {
 	memfd   *os.File
 	tracefs string
 	fdLinks []int // links made without libbpf (kprobe.multi), closed by detach
+	// the returns those links had missed when detach closed them
+	// (skippedRuns)
+	missedAtDetach uint64
 	// how syscalls are seen ("functions" or "tracepoints") and why not
 	// functions when they were not chosen
 	syscallHooks, syscallHooksReason string
@@ -461,6 +464,7 @@ func (l *loaded) detach() {
 		}()
 	}
 	for _, fd := range l.fdLinks {
+		l.missedAtDetach += kmultiMissed(fd)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -165,6 +165,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.maps.kernelStats
+	p.skippedRuns = l.skippedRuns
 	p.containers.names = l.maps.namesOfCgroup
 	var found chan container.Meta // the runtime API's answers; nil: none
 	if cfg.DockerSocket != "" {

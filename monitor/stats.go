@@ -247,6 +247,9 @@ func (p *processor) fillKernelStats(s *record.Stats) {
 	// an open judged from the cache counts only there, to spare the
 	// kernel's most frequent path a second counter
 	s.FileChecked = ks[event.StatFileChecked] + ks[event.StatFileCached]
+	if p.skippedRuns != nil {
+		s.LostKernel["runs_skipped"] = p.skippedRuns()
+	}
 	s.FileSent = ks[event.StatFileSent]
 	s.NetFolded = ks[event.StatNetFolded]
 	s.FileCached = ks[event.StatFileCached]

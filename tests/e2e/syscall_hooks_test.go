@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The start record says how syscalls are seen, and why not through
@@ -79,4 +85,121 @@ func TestSyscallHooksAsked(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "--syscall-hooks functions") {
 		t.Errorf("--syscall-hooks functions on a kernel without them: exit %d, stderr %q", code, stderr)
 	}
+}
+
+// A kretprobe.multi link has a fixed number of return instances (twice
+// the CPUs per function): calls blocked in its functions beyond that have
+// their return missed, and with it their record.  The kernel counts those
+// (Linux 6.7 and later), and the monitor must say so, as
+// lost.kernel.runs_skipped, rather than lose them silently.  Here more
+// threads than there are instances block in accept(2) at once.
+func TestMissedReturnsAreCountedAsLost(t *testing.T) {
+	m := startMonitor(t)
+	start := m.waitFor(t, 5*time.Second, "start record", func(r rec) bool { return r.str("event") == "start" })
+	funcs := 0
+	hooks, _ := start.get("monitor", "hooks").([]any)
+	for _, h := range hooks {
+		hm := h.(map[string]any)
+		if name, _ := hm["name"].(string); strings.Contains(name, "kretprobe.multi/") {
+			fs, _ := hm["functions"].([]any)
+			funcs += len(fs)
+		}
+	}
+	if funcs == 0 {
+		m.stop(t)
+		t.Skipf("no kretprobe.multi link here (syscall_hooks %q): nothing has a bound to exceed", start.str("monitor", "syscall_hooks"))
+	}
+	instances := funcs * 2 * possibleCPUs(t)
+	n := instances + 64
+
+	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0) // blocking: accept sleeps in the kernel
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ln)
+	if err := unix.Bind(ln, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(ln, 16); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread() // one thread per blocked call
+			unix.Accept(ln)        // accept4; EINVAL once the socket is shut down
+		}()
+	}
+	// the marker: n of our threads are in accept4 (x/sys's Accept; x86-64
+	// 288) in the kernel
+	deadline := time.Now().Add(60 * time.Second)
+	for blockedIn(t, 288) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d threads blocked in accept4", blockedIn(t, 288), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	unix.Shutdown(ln, unix.SHUT_RDWR)
+	wg.Wait()
+	m.stop(t)
+	stop := m.find(eventIs("stop"))[0]
+	skipped := stop.num("monitor", "lost", "kernel", "runs_skipped")
+	t.Logf("%d threads blocked in accept4, %d return instances over %d functions: runs_skipped %v", n, instances, funcs, skipped)
+	if !kernelAtLeast(t, 6, 7) {
+		t.Skipf("kernel %s does not count missed returns (6.7 and later do)", release(t))
+	}
+	if skipped < float64(n-instances) {
+		t.Errorf("runs_skipped = %v, want at least %d (%d calls blocked, %d instances)", skipped, n-instances, n, instances)
+	}
+}
+
+// possibleCPUs is how many CPUs the kernel sized its per-CPU pools for.
+func possibleCPUs(t *testing.T) int {
+	b, err := os.ReadFile("/sys/devices/system/cpu/possible")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		lo, hi, found := strings.Cut(r, "-")
+		a, _ := strconv.Atoi(lo)
+		z := a
+		if found {
+			z, _ = strconv.Atoi(hi)
+		}
+		n += z - a + 1
+	}
+	return n
+}
+
+// blockedIn counts this process's threads inside syscall nr.
+func blockedIn(t *testing.T, nr int) int {
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := 0
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/self/task/" + e.Name() + "/syscall")
+		if err == nil && strings.HasPrefix(string(b), strconv.Itoa(nr)+" ") {
+			c++
+		}
+	}
+	return c
+}
+
+func release(t *testing.T) string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func kernelAtLeast(t *testing.T, major, minor int) bool {
+	var a, b int
+	fmt.Sscanf(release(t), "%d.%d", &a, &b)
+	return a > major || a == major && b >= minor
 }
