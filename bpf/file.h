@@ -534,13 +534,13 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
  * An open's exit reads its arguments back from the user registers
  * (syscall_args) instead of carrying them from the entry in a map: a hash
  * update, lookup and delete per open were most of what an ordinary open
- * used to cost us.
+ * used to cost us.  @a: room for them, the caller's (one array for every
+ * handler of a program keeps the stack within 512 bytes).
  */
 static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct pt_regs *regs, int compat,
-					  struct task_struct *task)
+					  struct task_struct *task, __u64 *a)
 {
 	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
-	__u64 a[6];
 
 	if (task_is_self(task))
 		return 0;

@@ -6,9 +6,9 @@
  * whether it is reported, which arguments are strings to copy, which is an
  * fd whose path to resolve, and a filter.  User space writes it into the
  * syscall_table array before the hooks attach; the code here is generic.
- * The entry keeps the arguments (and the credentials, for set*id and
- * capset), the exit reports them with the result: a failed attempt is
- * evidence too.
+ * The exit reports each call with its result (a failed attempt is evidence
+ * too), from its arguments read back at exit; only the credential changes
+ * and clone keep something at entry (SC_ENTRY_FLAGS).
  */
 #ifndef __LOG_MONITOR_SYSCALL_H
 #define __LOG_MONITOR_SYSCALL_H
@@ -107,14 +107,37 @@ static __always_inline int is_proc_mem(long fd)
 	return buf[0] == 'm' && buf[1] == 'e' && buf[2] == 'm' && buf[3] == 0;
 }
 
-static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec *spec)
+/* An i386 16-bit-id call (setuid, chown, ... without "32"): its -1 is
+ * 0xffff; widen it to the 32-bit -1 the handlers and decoders know. */
+static __always_inline void widen_ids16(long raw, __u64 *a)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct sc_pending p = { .nr = nr };
+	__u32 key = raw, *v;
 
-	if ((id >> 32) == self_tgid)
-		return 0;
+	if (raw < 0 || raw >= COMPAT_TABLE_LEN)
+		return;
+	v = bpf_map_lookup_elem(&compat_syscalls, &key);
+	if (!v || !(*v & COMPAT_ID16))
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (a[i] == 0xffff)
+			a[i] = 0xffffffff;
+	}
+}
+
+/*
+ * Which calls keep something at entry: the credential changes (the
+ * credentials before, to compare) and clone (in the tracepoint design a
+ * new task's first sys_exit is its parent's clone: the entry tells the
+ * parent's exit from the child's).  Every other call of the table is
+ * judged and reported at exit from its arguments read back there, as the
+ * file calls are; with function hooks those get no entry program at all
+ * (monitor/syscalls: FuncHook.Entry, the same rule).
+ */
+#define SC_ENTRY_FLAGS (SC_CREDS | SC_CLONE_NS)
+
+/* Whether call @nr with arguments @a is one to report (its filters pass). */
+static __always_inline int sc_wanted(long nr, const __u64 *a, struct syscall_spec *spec)
+{
 	if (spec->flags & SC_SELF_TARGET) {
 		/* kill(pid) and tgkill(tgid): the process; tkill(tid): any of its
 		 * threads; kill(-pgid) its group; kill(-1) everyone */
@@ -172,6 +195,19 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 		if (!(flags & CLONE_NS_MASK))
 			return 0; /* an ordinary fork or thread */
 	}
+	return 1;
+}
+
+static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec *spec)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct sc_pending p = { .nr = nr };
+
+	if ((id >> 32) == self_tgid || !(spec->flags & SC_ENTRY_FLAGS))
+		return 0;
+	if (!sc_wanted(nr, a, spec))
+		return 0;
 	for (int i = 0; i < 6; i++)
 		p.args[i] = a[i];
 	if (spec->flags & SC_CREDS)
@@ -181,24 +217,43 @@ static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec
 	return 0;
 }
 
-/* Returns whether the entry kept the call (its filters passed). */
-static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_spec *spec)
+/* The exit of call @nr, whose user registers are @regs; returns whether
+ * the call was kept (its filters passed).  The arguments are read back
+ * into the event itself (sc_scratch): no room for them on the stack, which
+ * the deepest handler of sys_exit fills. */
+static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_spec *spec,
+				   struct pt_regs *regs, int compat)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct sc_pending *pending;
+	struct sc_pending *pending = NULL;
 	struct syscall_event *e;
 	__u64 off = 0;
 	long n;
 
-	pending = bpf_map_lookup_elem(&sc_pending, &tid);
-	if (!pending || pending->nr != nr)
-		return 0;
+	if (spec->flags & SC_ENTRY_FLAGS) {
+		pending = bpf_map_lookup_elem(&sc_pending, &tid);
+		if (!pending || pending->nr != nr)
+			return 0;
+	} else {
+		if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+			return 0;
+		e = bpf_map_lookup_elem(&sc_scratch, &zero);
+		if (!e) {
+			stat_inc(STAT_SCRATCH_MISS);
+			return 1;
+		}
+		syscall_args(regs, compat, e->args);
+		if (compat)
+			widen_ids16(regs->orig_ax, e->args);
+		if (!sc_wanted(nr, e->args, spec))
+			return 0;
+	}
 	/* a mount change moves paths: cached open verdicts are stale */
 	if (ret == 0 && (nr == NR_mount || nr == NR_umount2 || nr == NR_move_mount || nr == NR_pivot_root))
 		bump_gen();
 
-	if (spec->flags & SC_CREDS) {
+	if ((spec->flags & SC_CREDS) && pending) {
 		struct cred_snap cur;
 
 		read_creds(task, &cur);
@@ -215,15 +270,17 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 		stat_inc(STAT_SCRATCH_MISS);
 		goto out;
 	}
+	if (pending) {
+		for (int i = 0; i < 6; i++)
+			e->args[i] = pending->args[i];
+	}
 	fill_header(&e->hdr, EVENT_SYSCALL, task);
 	e->ret = ret;
 	e->nr = nr;
 	e->flags = 0;
-	for (int i = 0; i < 6; i++)
-		e->args[i] = pending->args[i];
 	e->deref = 0;
 	if (spec->deref >= 1 && spec->deref <= 6) {
-		void *ptr = (void *)pending->args[(spec->deref - 1) & 7];
+		void *ptr = (void *)e->args[(spec->deref - 1) & 7];
 
 		if (ptr)
 			bpf_probe_read_user(&e->deref, sizeof(e->deref), ptr);
@@ -234,7 +291,7 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 		e->str_len[i] = 0;
 		if (idx < 1 || idx > 6)
 			continue;
-		void *ptr = (void *)pending->args[(idx - 1) & 7];
+		void *ptr = (void *)e->args[(idx - 1) & 7];
 
 		if (!ptr)
 			continue;
@@ -246,7 +303,7 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	}
 	e->path_len = 0;
 	if (spec->fd_arg >= 1 && spec->fd_arg <= 6) {
-		struct file *f = fd_file((int)pending->args[(spec->fd_arg - 1) & 7]);
+		struct file *f = fd_file((int)e->args[(spec->fd_arg - 1) & 7]);
 		long walked = f ? walk_path((__u64)&f->f_path) : -1;
 
 		/* a namespace fd (setns) has no useful path: its inode number
@@ -279,7 +336,8 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	e->hdr.size = off;
 	emit(ctx, e, off);
 out:
-	bpf_map_delete_elem(&sc_pending, &tid);
+	if (pending)
+		bpf_map_delete_elem(&sc_pending, &tid);
 	return 1;
 }
 

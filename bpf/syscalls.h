@@ -118,23 +118,6 @@ static __always_inline long our_nr(long nr, int *compat, struct task_struct **ta
 	return native && *native ? (*native & ~COMPAT_ID16) : -1;
 }
 
-/* An i386 16-bit-id call (setuid, chown, ... without "32"): its -1 is
- * 0xffff; widen it to the 32-bit -1 the handlers and decoders know. */
-static __always_inline void widen_ids16(long raw, __u64 *a)
-{
-	__u32 key = raw, *v;
-
-	if (raw < 0 || raw >= COMPAT_TABLE_LEN)
-		return;
-	v = bpf_map_lookup_elem(&compat_syscalls, &key);
-	if (!v || !(*v & COMPAT_ID16))
-		return;
-	for (int i = 0; i < 3; i++) {
-		if (a[i] == 0xffff)
-			a[i] = 0xffffffff;
-	}
-}
-
 /* i386 socketcall(call, args): which call, and its arguments (32-bit words
  * in user memory) widened into @a.  Returns the x86-64 number or -1. */
 #define SYS_BIND 2
@@ -250,6 +233,7 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 {
 	struct syscall_spec *spec;
 	struct task_struct *task;
+	__u64 a[6]; /* the arguments, read back (a syscall leaves them as they were) */
 	int compat;
 	long nr = our_nr(regs->orig_ax, &compat, &task);
 
@@ -264,7 +248,7 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
 		if (!(classes & HC_OPEN))
 			return 0;
-		return file_open_exit(ctx, ret, nr, regs, compat, task);
+		return file_open_exit(ctx, ret, nr, regs, compat, task, a);
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
@@ -273,9 +257,7 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
 	case NR_mkdir: case NR_mkdirat:
-	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat: {
-		__u64 a[6];
-
+	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat:
 		if (!(classes & HC_FILE) || task_is_self(task))
 			return 0;
 		syscall_args(regs, compat, a);
@@ -283,7 +265,6 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 			widen_ids16(regs->orig_ax, a);
 		file_change_exit(ctx, ret, nr, a);
 		break;
-	}
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg: case COMPAT_SOCKETCALL:
 		if (!(classes & HC_NET))
@@ -298,7 +279,7 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 			return 0;
 		/* a frequent call with a filter of its own (pwrite64, socket)
 		 * that the filter left out costs no more */
-		if (!sc_exit(ctx, ret, nr, spec) && spec->filter)
+		if (!sc_exit(ctx, ret, nr, spec, regs, compat) && spec->filter)
 			return 0;
 	}
 	/* every monitored syscall but the opens (the most frequent by far,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"golang.org/x/sys/unix"
 )
 
@@ -85,8 +86,33 @@ type FuncHook struct {
 }
 
 // Entry says whether the function needs a program at its entry too: the
-// opens and the file changes read their arguments back at exit.
-func (h FuncHook) Entry() bool { return h.Class != ClassOpen && h.Class != ClassFile }
+// opens, the file changes and the table's calls read their arguments back
+// at exit, but for the table's credential changes and clone
+// (SC_ENTRY_FLAGS in bpf/syscall.h).
+func (h FuncHook) Entry() bool {
+	switch h.Class {
+	case ClassOpen, ClassFile:
+		return false
+	case ClassTable:
+		for _, c := range h.Calls {
+			if s := tableByName(c); s == nil || s.Flags&(event.ScCreds|event.ScCloneNS) != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// tableByName is the Table entry of the x86-64 call name, or nil.
+func tableByName(name string) *Spec {
+	for i := range Table {
+		if Table[i].Name == name {
+			return &Table[i]
+		}
+	}
+	return nil
+}
 
 // x64Entry is the x86-64 entry point of the call name.
 func x64Entry(name string) string {
