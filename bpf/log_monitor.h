@@ -84,7 +84,8 @@ enum stat_counter {
 				  * but for the opens of STAT_FILE_CACHED */
 	STAT_FILE_SENT = 6,      /* ... that matched and were sent */
 	STAT_NET_FOLDED = 7,     /* UDP sends folded into an earlier event */
-	STAT_FILE_CACHED = 8,    /* opens judged from the verdict cache, no walk */
+	STAT_FILE_CACHED = 8,    /* judged from a verdict cache, no walk: opens,
+				  * failed opens and changes by name */
 	STAT_MAX,
 };
 
