@@ -325,9 +325,8 @@ static __always_inline void file_event_init(struct file_event *e, struct task_st
 /*
  * The name cache (name_verdicts, maps.h).  name_key_of puts @name, relative
  * to @dfd, of @task into the scratch build_path_at reads (NULL only if the
- * scratch is missing); when the scratch is cacheable, name_cached says
- * whether its slot (name_slot_of) knows the path unwatched for @access,
- * and name_store files the verdict of a path built from it.
+ * scratch is missing); name_known_unwatched asks the cache, and name_store
+ * files the verdict of the path built from the scratch.
  */
 static __always_inline struct name_scratch *name_key_of(struct task_struct *task, __s32 dfd, __u64 name)
 {
@@ -345,8 +344,6 @@ static __always_inline struct name_scratch *name_key_of(struct task_struct *task
 	n = bpf_probe_read_user_str(k->name, sizeof(k->name), (void *)name);
 	/* a name that fills the key may have been cut */
 	s->in_key = n > 1 && n < sizeof(k->name);
-	if (!s->in_key)
-		__builtin_memset(k->name, 0, sizeof(k->name));
 	fs = BPF_CORE_READ(task, fs);
 	if (!fs)
 		return s;
@@ -383,26 +380,40 @@ static __always_inline struct name_slot *name_slot_of(const struct name_key *k)
 	return bpf_map_lookup_elem(&name_verdicts, &i);
 }
 
-static __always_inline int name_cached(const struct name_slot *s, const struct name_key *k, __u64 gen,
-				       __u32 access)
+/*
+ * Whether the cache knows the name in @nk (name_key_of) unwatched for
+ * @access.  Otherwise *@slot is where name_store files the verdict once
+ * the path is built: NULL when the key cannot be cached, or when @use is 0
+ * (a call whose report does not hang on that path's verdict alone).
+ */
+static __always_inline int name_known_unwatched(struct name_scratch *nk, int use, __u64 gen, __u32 access,
+						struct name_slot **slot)
 {
-	const __u64 *a, *b = (const __u64 *)k;
+	const __u64 *a, *b = (const __u64 *)&nk->key;
+	struct name_slot *s;
 
-	if (!s || s->gen != gen || ((__u32)s->match & access))
+	*slot = NULL;
+	if (!use || !nk->cacheable)
+		return 0;
+	s = name_slot_of(&nk->key);
+	if (!s)
+		return 0;
+	*slot = s;
+	if (s->gen != gen || ((__u32)s->match & access))
 		return 0;
 	a = (const __u64 *)&s->key;
-	for (int j = 0; j < sizeof(*k) / 8; j++) {
+	for (int j = 0; j < sizeof(nk->key) / 8; j++) {
 		if (a[j] != b[j])
 			return 0;
 	}
 	return 1;
 }
 
-static __always_inline void name_store(struct name_slot *s, const struct name_key *k, __u64 gen, __u64 m)
+static __always_inline void name_store(struct name_slot *s, const struct name_scratch *nk, __u64 gen, __u64 m)
 {
 	if (!s)
 		return;
-	s->key = *k;
+	s->key = nk->key;
 	s->gen = gen;
 	s->match = m;
 }
@@ -480,27 +491,23 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		}
 	} else {
 		struct name_scratch *nk;
-		struct name_slot *ns = NULL;
+		struct name_slot *ns;
 		__u64 gen = current_gen();
 
 		task = (struct task_struct *)bpf_get_current_task();
 		nk = name_key_of(task, p.dfd, p.name);
 		if (!nk)
 			return 0;
-		if (nk->cacheable) {
-			ns = name_slot_of(&nk->key);
-			if (name_cached(ns, &nk->key, gen, access)) {
-				stat_inc(STAT_FILE_CACHED);
-				return 0;
-			}
+		if (name_known_unwatched(nk, 1, gen, access, &ns)) {
+			stat_inc(STAT_FILE_CACHED);
+			return 0;
 		}
 		stat_inc(STAT_FILE_CHECKED);
 		walked = build_path_at();
 		if (walked < 0)
 			return 0;
 		m = match_path(WALK_START(walked), WALK_LEN(walked));
-		if (nk->cacheable)
-			name_store(ns, &nk->key, gen, m);
+		name_store(ns, nk, gen, m);
 	}
 	if (!((__u32)m & access))
 		return 0;
@@ -534,13 +541,13 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
  * An open's exit reads its arguments back from the user registers
  * (syscall_args) instead of carrying them from the entry in a map: a hash
  * update, lookup and delete per open were most of what an ordinary open
- * used to cost us.  @a: room for them, the caller's (one array for every
- * handler of a program keeps the stack within 512 bytes).
+ * used to cost us.
  */
 static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct pt_regs *regs, int compat,
-					  struct task_struct *task, __u64 *a)
+					  struct task_struct *task)
 {
 	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
+	__u64 a[6];
 
 	if (task_is_self(task))
 		return 0;
@@ -774,7 +781,6 @@ static __always_inline int file_change_exit(void *ctx, long ret, long nr, const 
 	struct name_scratch *nk = NULL;
 	struct name_slot *ns = NULL;
 	struct file_event *e;
-	int cache = 0;
 	struct path_buf *pb;
 	__u32 access, access2, fflags = 0, len;
 	__u64 off, gen, m1 = 0, m2 = 0;
@@ -815,14 +821,11 @@ static __always_inline int file_change_exit(void *ctx, long ret, long nr, const 
 		nk = name_key_of(task, p.dfd, p.name);
 		if (!nk)
 			return 0;
-		cache = nk->cacheable && !p.name2 && p.op != FILE_OP_UTIMES &&
-			!(p.op == FILE_OP_CHMOD && (p.mode & (S_ISUID | S_ISGID)));
-		if (cache) {
-			ns = name_slot_of(&nk->key);
-			if (name_cached(ns, &nk->key, gen, access)) {
-				stat_inc(STAT_FILE_CACHED);
-				return 0;
-			}
+		if (name_known_unwatched(nk, !p.name2 && p.op != FILE_OP_UTIMES &&
+					 !(p.op == FILE_OP_CHMOD && (p.mode & (S_ISUID | S_ISGID))),
+					 gen, access, &ns)) {
+			stat_inc(STAT_FILE_CACHED);
+			return 0;
 		}
 	}
 	stat_inc(STAT_FILE_CHECKED);
@@ -845,8 +848,7 @@ static __always_inline int file_change_exit(void *ctx, long ret, long nr, const 
 	}
 	if (walked >= 0)
 		m1 = match_path(WALK_START(walked), WALK_LEN(walked));
-	if (cache)
-		name_store(ns, &nk->key, gen, m1);
+	name_store(ns, nk, gen, m1);
 	len = put_path(e, pb, 0, walked, &fflags);
 	e->path_len = len;
 	e->path_root_len = walked >= 0 ? WALK_ROOT_LEN(walked) : 0;

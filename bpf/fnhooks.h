@@ -96,11 +96,10 @@ static __noinline int fn_exit_open(void *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	long ret = ((__u64 *)ctx)[1];
-	__u64 a[6];
 
 	if (task_in_compat(task))
 		return sys_exit_body(ctx, regs, ret, HC_OPEN);
-	return file_open_exit(ctx, ret, regs->orig_ax, regs, 0, task, a);
+	return file_open_exit(ctx, ret, regs->orig_ax, regs, 0, task);
 }
 
 #define FN_ENTER(cls, C, i)                          \

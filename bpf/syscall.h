@@ -231,6 +231,11 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	__u64 off = 0;
 	long n;
 
+	e = bpf_map_lookup_elem(&sc_scratch, &zero);
+	if (!e) {
+		stat_inc(STAT_SCRATCH_MISS);
+		return 1;
+	}
 	if (spec->flags & SC_ENTRY_FLAGS) {
 		pending = bpf_map_lookup_elem(&sc_pending, &tid);
 		if (!pending || pending->nr != nr)
@@ -238,11 +243,6 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	} else {
 		if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 			return 0;
-		e = bpf_map_lookup_elem(&sc_scratch, &zero);
-		if (!e) {
-			stat_inc(STAT_SCRATCH_MISS);
-			return 1;
-		}
 		syscall_args(regs, compat, e->args);
 		if (compat)
 			widen_ids16(regs->orig_ax, e->args);
@@ -265,11 +265,6 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	if ((spec->flags & SC_NONROOT_ONLY) && BPF_CORE_READ(task, cred, euid.val) == 0)
 		goto out;
 
-	e = bpf_map_lookup_elem(&sc_scratch, &zero);
-	if (!e) {
-		stat_inc(STAT_SCRATCH_MISS);
-		goto out;
-	}
 	if (pending) {
 		for (int i = 0; i < 6; i++)
 			e->args[i] = pending->args[i];

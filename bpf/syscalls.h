@@ -233,7 +233,6 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 {
 	struct syscall_spec *spec;
 	struct task_struct *task;
-	__u64 a[6]; /* the arguments, read back (a syscall leaves them as they were) */
 	int compat;
 	long nr = our_nr(regs->orig_ax, &compat, &task);
 
@@ -248,7 +247,7 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
 		if (!(classes & HC_OPEN))
 			return 0;
-		return file_open_exit(ctx, ret, nr, regs, compat, task, a);
+		return file_open_exit(ctx, ret, nr, regs, compat, task);
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
@@ -257,7 +256,9 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
 	case NR_mknod: case NR_mknodat:
 	case NR_mkdir: case NR_mkdirat:
-	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat:
+	case NR_utime: case NR_utimes: case NR_futimesat: case NR_utimensat: {
+		__u64 a[6]; /* read back: a syscall leaves its registers as they were */
+
 		if (!(classes & HC_FILE) || task_is_self(task))
 			return 0;
 		syscall_args(regs, compat, a);
@@ -265,6 +266,7 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 			widen_ids16(regs->orig_ax, a);
 		file_change_exit(ctx, ret, nr, a);
 		break;
+	}
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
 	case NR_sendto: case NR_sendmsg: case COMPAT_SOCKETCALL:
 		if (!(classes & HC_NET))
