@@ -76,9 +76,10 @@ type loaded struct {
 	memfd   *os.File
 	tracefs string
 	fdLinks []int // links made without libbpf (kprobe.multi), closed by detach
-	// the returns those links had missed when detach closed them
-	// (skippedRuns)
+	// the returns those links had missed when detach closed them, and the
+	// loaded programs' descriptors (skippedRuns)
 	missedAtDetach uint64
+	progFDs        []int
 	// how syscalls are seen ("functions" or "tracepoints") and why not
 	// functions when they were not chosen
 	syscallHooks, syscallHooksReason string

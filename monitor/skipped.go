@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"unsafe"
 
-	bpf "github.com/aquasecurity/libbpfgo"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,32 +71,28 @@ func kmultiMissed(fd int) uint64 {
 }
 
 // skippedRuns sums both kinds over the loaded programs and the links made
-// here, plus what links already closed had counted (detach keeps it).
+// here, plus what links already closed had counted (detach keeps it).  It
+// runs with every stats record and metrics update: the loaded programs'
+// descriptors are listed once.
 func (l *loaded) skippedRuns() uint64 {
 	total := l.missedAtDetach
 	for _, fd := range l.fdLinks {
 		total += kmultiMissed(fd)
 	}
-	if l.mod == nil {
-		return total
+	if l.progFDs == nil && l.mod != nil {
+		it := l.mod.Iterator()
+		for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
+			if fd := prog.FileDescriptor(); fd >= 0 { // else not loaded
+				l.progFDs = append(l.progFDs, fd)
+			}
+		}
 	}
 	buf := make([]byte, progInfoSize)
-	it := l.mod.Iterator()
-	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
-		total += recursionMisses(prog, buf)
+	for _, fd := range l.progFDs {
+		clear(buf)
+		if n, err := objInfo(fd, buf); err == nil {
+			total += field(buf, n, progInfoRecursionMisses)
+		}
 	}
 	return total
-}
-
-func recursionMisses(prog *bpf.BPFProg, buf []byte) uint64 {
-	fd := prog.FileDescriptor()
-	if fd < 0 {
-		return 0 // not loaded
-	}
-	clear(buf)
-	n, err := objInfo(fd, buf)
-	if err != nil {
-		return 0
-	}
-	return field(buf, n, progInfoRecursionMisses)
 }
