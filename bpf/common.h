@@ -101,6 +101,39 @@ static __always_inline int current_in_compat(void)
 	return task_in_compat(current_btf());
 }
 
+/*
+ * The syscall the current task is in.  Outside the syscall hooks (a kprobe, a
+ * tracepoint inside the call) there are no user registers at hand: from
+ * 5.15 bpf_task_pt_regs finds them; before, they are at the top of the
+ * task's kernel stack (x86-64: THREAD_SIZE 16 KiB, no padding above
+ * pt_regs).
+ */
+#define X86_64_THREAD_SIZE 16384
+#define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
+
+/* the current task's user registers, to read with probe reads */
+static __always_inline struct pt_regs *task_user_regs(void)
+{
+	struct task_struct *task;
+
+	if (HAVE_TASK_PT_REGS)
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	task = (struct task_struct *)bpf_get_current_task();
+	return (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) + X86_64_THREAD_SIZE) - 1;
+}
+
+static __always_inline long task_syscall_nr(void)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+
+	if (HAVE_TASK_PT_REGS)
+		return ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
+	task = (struct task_struct *)bpf_get_current_task();
+	regs = (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) + X86_64_THREAD_SIZE) - 1;
+	return BPF_CORE_READ(regs, orig_ax);
+}
+
 /* Whether the current task (@t from current_btf) is the monitor itself. */
 static __always_inline int task_is_self(struct task_struct *t)
 {

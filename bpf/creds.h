@@ -4,8 +4,8 @@
  * kernel and compared at each transition we can see.
  *
  * Why: only tracepoints are available here, so there is no hook on
- * commit_creds.  Instead the credentials are read (a) around set*id,
- * setgroups and capset (syscall.h), (b) around exec (process.h), and (c) at
+ * commit_creds.  Instead the credentials are read (a) after set*id,
+ * setgroups and capset (syscall.h), (b) after exec (process.h), and (c) at
  * the exit of every monitored syscall and at fork: a task that became root
  * with none of (a) or (b) in between changed credentials behind the
  * kernel's back, the signature of a kernel exploit (PRIV_UNEXPLAINED).
@@ -40,6 +40,16 @@ static __always_inline void read_cred(const struct cred *c, struct cred_snap *s)
 static __always_inline void read_creds(struct task_struct *task, struct cred_snap *s)
 {
 	read_cred(BPF_CORE_READ(task, cred), s);
+}
+
+/* Are the capabilities of @c those of @s? */
+static __always_inline int same_caps(const struct cred *c, const struct cred_snap *s)
+{
+	__u64 eff = 0, prm = 0;
+
+	bpf_probe_read_kernel(&eff, 8, __builtin_preserve_access_index(&c->cap_effective));
+	bpf_probe_read_kernel(&prm, 8, __builtin_preserve_access_index(&c->cap_permitted));
+	return eff == s->cap_effective && prm == s->cap_permitted;
 }
 
 /* Did @a become root where @b was not (uid, euid or fsuid 0)? */
@@ -105,6 +115,35 @@ static __always_inline void forget_creds(__u32 tid)
 }
 
 /*
+ * The task changed its credentials by a means we see (@means: a set*id
+ * call, a set-uid exec) and is back from it: compare the credentials now
+ * with the last known ones of thread @before_tid (an exec by a non-leader
+ * thread takes its leader's tid), report a gain, and keep the new ones.
+ * Nothing is kept at the call's entry: the last known credentials are the
+ * ones before it, for the table is kept current at every new task, exec
+ * and monitored syscall, and seeded at start (monitor/creds.go).  Where
+ * none are known (the table was full: STAT_CREDS_FULL), the change is only
+ * recorded.
+ */
+static __always_inline void creds_explained(void *ctx, struct task_struct *task, __u32 before_tid,
+					    __u32 means, __u32 nr, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct cred_snap cur, *old = bpf_map_lookup_elem(&task_creds, &before_tid);
+
+	read_creds(task, &cur);
+	if (old && creds_gained(old, &cur))
+		emit_priv(ctx, task, old, &cur, means, nr, ret);
+	if (old && before_tid == tid) {
+		*old = cur;
+		return;
+	}
+	if (old)
+		forget_creds(before_tid);
+	store_creds(tid, &cur);
+}
+
+/*
  * Compare the current credentials with the last known ones: a gain nobody
  * explained is reported.  Called after the explained transitions of this
  * syscall have been recorded.
@@ -116,9 +155,12 @@ static __always_inline void check_creds(void *ctx, struct task_struct *task, __u
 	struct cred_snap cur, *old;
 
 	old = bpf_map_lookup_elem(&task_creds, &tid);
-	/* the common case in three reads: nothing that matters changed */
+	/* the common case in five reads: nothing that matters changed.  The
+	 * capabilities too: they are the "before" of the next set*id call or
+	 * exec (creds_explained), so a change of theirs alone (unshare of a
+	 * user namespace) must be kept */
 	if (old && BPF_CORE_READ(c, euid.val) == old->euid && BPF_CORE_READ(c, uid.val) == old->uid &&
-	    BPF_CORE_READ(c, fsuid.val) == old->fsuid)
+	    BPF_CORE_READ(c, fsuid.val) == old->fsuid && same_caps(c, old))
 		return;
 	read_creds(task, &cur);
 	if (!old) {
@@ -129,10 +171,7 @@ static __always_inline void check_creds(void *ctx, struct task_struct *task, __u
 	 * capability inside it, but never uid 0 outside */
 	if (creds_gained_root(old, &cur))
 		emit_priv(ctx, task, old, &cur, PRIV_UNEXPLAINED, nr, 0);
-	if (old->uid != cur.uid || old->euid != cur.euid || old->fsuid != cur.fsuid ||
-	    old->cap_effective != cur.cap_effective || old->suid != cur.suid ||
-	    old->gid != cur.gid || old->egid != cur.egid)
-		*old = cur;
+	*old = cur;
 }
 
 #endif /* __LOG_MONITOR_CREDS_H */

@@ -7,8 +7,9 @@
  * attaching it sends every task through the kernel's slow syscall path: a
  * database's millions of read, futex and epoll_wait calls pay for hooks
  * that never report them (bench/README: getppid +45 ns on the host, +113 %
- * in the 6.1 guest).  An fentry/fexit program runs only when its function
- * does; every other syscall pays nothing.
+ * in the 6.1 guest).  An fexit program runs only when its function does;
+ * every other syscall pays nothing.  Only exits are hooked: the handlers
+ * read the call's arguments back from its user registers (syscalls.h).
  *
  * How: the programs below are stubs without a target.  The loader gives
  * each one a kernel function (monitor/syscalls/functions.go: the x86-64
@@ -16,7 +17,7 @@
  * call passes through, where the kernel has it; else the i386 entry
  * points) and leaves the unused ones out.  A stub reads the syscall's user
  * registers (bpf_task_pt_regs) and number (orig_ax), and runs the same
- * handlers as the raw_syscalls programs, so both designs report the same
+ * handlers as the raw_syscalls program, so both designs report the same
  * records: failed calls with their errno, i386 calls, arguments from user
  * memory.
  *
@@ -44,13 +45,6 @@ static __always_inline struct pt_regs *user_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
-static __always_inline int fn_enter(const int classes)
-{
-	struct pt_regs *regs = user_regs();
-
-	return sys_enter_body(regs, regs->orig_ax, classes);
-}
-
 /* the exit, @ret the syscall's result (what its entry point returns) */
 static __always_inline int fn_exit_ret(void *ctx, __u64 ret, const int classes)
 {
@@ -72,10 +66,6 @@ static __always_inline int fn_exit(void *ctx, const int nargs, const int classes
  * each body once (libbpf copies it into each program at load).
  */
 #define FN_CLASS(cls, C, nargs)                              \
-	static __noinline __attribute__((unused)) int fn_enter_##cls(void) \
-	{                                                    \
-		return fn_enter(C);                          \
-	}                                                    \
 	static __noinline int fn_exit_##cls(void *ctx)       \
 	{                                                    \
 		return fn_exit(ctx, nargs, C);               \
@@ -102,19 +92,12 @@ static __noinline int fn_exit_open(void *ctx)
 	return file_open_exit(ctx, ret, regs->orig_ax, regs, 0, task);
 }
 
-#define FN_ENTER(cls, C, i)                          \
-	SEC("fentry")                                \
-	int fn_enter_##cls##_##i(void *ctx)          \
-	{                                            \
-		return fn_enter_##cls();             \
-	}
 #define FN_EXIT(cls, C, i)                           \
 	SEC("fexit")                                 \
 	int fn_exit_##cls##_##i(void *ctx)           \
 	{                                            \
 		return fn_exit_##cls(ctx);           \
 	}
-#define FN_BOTH(cls, C, i) FN_ENTER(cls, C, i) FN_EXIT(cls, C, i)
 
 /* stub names count in base 4: fn_exit_net_00 .. fn_exit_net_33 */
 #define FN_REP4(M, cls, C, p) M(cls, C, p##0) M(cls, C, p##1) M(cls, C, p##2) M(cls, C, p##3)
@@ -127,12 +110,6 @@ static __noinline int fn_exit_open(void *ctx)
  * pay for it.  One stub, so its body is its own: a call through a class
  * body would add a frame, and the deepest handler's stack fills the 512
  * bytes on 6.1. */
-SEC("fentry")
-int fn_enter_i386_0(void *ctx)
-{
-	return fn_enter(HC_ALL);
-}
-
 SEC("fexit")
 int fn_exit_i386_0(void *ctx)
 {
@@ -143,17 +120,16 @@ int fn_exit_i386_0(void *ctx)
 FN_REP4(FN_EXIT, open, HC_OPEN, 0)
 FN_REP4(FN_EXIT, open, HC_OPEN, 1)
 /* execve, execveat of both ABIs */
-FN_REP4(FN_BOTH, exec, HC_EXEC, 0)
+FN_REP4(FN_EXIT, exec, HC_EXEC, 0)
 /* 7 network calls and socketcall, of both ABIs */
-FN_REP16(FN_BOTH, net, HC_NET, 0)
+FN_REP16(FN_EXIT, net, HC_NET, 0)
 
 /*
  * The same handlers on kprobes, for the calls that are rare (the file
  * changes and the syscall table: syscalls.ClassOnKprobes) and, where the
- * kernel has fprobes (6.12,
- * not Debian's 6.1), for every watched call but the opens: then one
- * kprobe.multi link (and its kretprobe.multi twin) serves them all,
- * attached and released as one, and one program, verified once.  The
+ * kernel has fprobes (6.12, not Debian's 6.1), for every watched call but
+ * the opens: then one kretprobe.multi link serves them all, attached and
+ * released as one, and one program, verified once.  The
  * reason is the detach: each trampoline waits for an RCU-tasks grace
  * period when it goes, one after the other (about 145 ms per function in
  * Debian's 6.12 under QEMU: 82 functions took 12 s), and so does each
@@ -166,27 +142,15 @@ FN_REP16(FN_BOTH, net, HC_NET, 0)
  */
 #define HC_KPROBED (HC_FILE | HC_TABLE)
 
-/* where there are fprobes, every watched call but the opens: two fprobes in
+/* where there are fprobes, every watched call but the opens: one fprobe in
  * all, whatever the number of functions */
-SEC("kprobe.multi")
-int fn_kmenter_calls(struct pt_regs *ctx)
-{
-	return fn_enter(HC_ALL);
-}
-
 SEC("kretprobe.multi")
 int fn_kmexit_calls(struct pt_regs *ctx)
 {
 	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_ALL);
 }
 
-/* one kprobe per function, where there are no fprobes */
-SEC("kprobe")
-int fn_kenter_calls(struct pt_regs *ctx)
-{
-	return fn_enter(HC_KPROBED);
-}
-
+/* one kretprobe per function, where there are no fprobes */
 SEC("kretprobe")
 int fn_kexit_calls(struct pt_regs *ctx)
 {

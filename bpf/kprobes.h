@@ -15,27 +15,6 @@
 #include "syscalls.h"
 
 /*
- * The syscall the current task is in.  A kprobe gets no user registers: from
- * 5.15 bpf_task_pt_regs finds them; before, they are at the top of the
- * task's kernel stack (x86-64: THREAD_SIZE 16 KiB, no padding above
- * pt_regs).
- */
-#define X86_64_THREAD_SIZE 16384
-#define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
-
-static __always_inline long task_syscall_nr(void)
-{
-	struct task_struct *task;
-	struct pt_regs *regs;
-
-	if (HAVE_TASK_PT_REGS)
-		return ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
-	task = (struct task_struct *)bpf_get_current_task();
-	regs = (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) + X86_64_THREAD_SIZE) - 1;
-	return BPF_CORE_READ(regs, orig_ax);
-}
-
-/*
  * security_file_open, where the kernel has kprobes (most distribution
  * kernels; not the host this was written on): every open of a file passes
  * here with the struct file the kernel resolved, whatever started it -- an

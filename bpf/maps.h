@@ -34,15 +34,6 @@ struct path_buf {
 	__u32 root_at; /* the cursor where the walk met the task's root, or 0 */
 };
 
-/* What sys_enter_execve* saw, kept until the matching exit. */
-struct exec_pending {
-	__u64 filename; /* user pointer */
-	__u64 argv;     /* user pointer */
-	__u32 flags;    /* enum exec_flags */
-	__u32 pad;
-	struct cred_snap before; /* to see what a set-uid binary changed */
-};
-
 struct file_pending {
 	__u64 name;   /* user pointer: the path acted on (0: use fd) */
 	__u64 name2;  /* user pointer: rename/link destination, symlink target */
@@ -105,28 +96,12 @@ struct name_slot {
 	__u64 match; /* match_path's result */
 };
 
-struct net_pending {
-	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
-	__u64 buf;      /* sendto: the message; sendmsg: its iovec array */
-	__u32 op;       /* enum net_op */
-	__s32 fd;
-	__u32 addrlen;
-	__u32 backlog;
-	__u32 is_msg;   /* addr is a user_msghdr (sendmsg): 1, or an i386
-			 * compat_msghdr (32-bit msg_name first): 2 */
-	__u32 have_kernel;
-	/* the kernel's view, filled by inet_sock_set_state during connect */
-	__u16 ksport;
-	__u16 kdport;
-	__u8 ksaddr[16];
-	__u8 kdaddr[16];
-};
-
-struct sc_pending {
-	__u64 args[6];
-	__u32 nr;
-	__u32 pad;
-	struct cred_snap before;
+/* What sock:inet_sock_set_state saw of a handshake inside a connect
+ * syscall, for that call's exit (net.h). */
+struct net_handshake {
+	__u64 sk;     /* the socket, to match the exit's */
+	__u16 sport;  /* 0 at SYN_SENT (kept for the kernels that set it) */
+	__u16 pad[3];
 };
 
 /*
@@ -220,18 +195,19 @@ struct {
 } priv_scratch SEC(".maps");
 
 /*
- * Process lifecycle (process.h): execve/execveat at raw_syscalls, and
+ * Process lifecycle (process.h): the execs' exits (failures), and
  * sched_process_exec.
  */
 
-/* LRU: an entry whose exit we never see (task killed inside exec) must not
- * fill the table for good. */
+/* The exec syscall of each exec in flight (enum exec_flags), from
+ * task_rename to sched_process_exec.  LRU: an exec that fails after the
+ * rename (the task is killed) leaves its entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32); /* tid */
-	__type(value, struct exec_pending);
-} exec_pending SEC(".maps");
+	__type(value, __u32);
+} exec_calls SEC(".maps");
 
 /* One exec record per CPU: too big for the 512-byte stack. */
 struct {
@@ -385,12 +361,14 @@ struct {
  * sock:inet_sock_set_state.
  */
 
+/* LRU: an entry whose exit we never see (a task killed inside connect)
+ * must not fill the table for good. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32); /* tid */
-	__type(value, struct net_pending);
-} net_pending SEC(".maps");
+	__type(value, struct net_handshake);
+} net_handshakes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -416,8 +394,8 @@ struct {
 } unix_watch SEC(".maps");
 
 /*
- * Table syscalls (syscall.h): entry and exit at raw_syscalls; the
- * commit_creds kprobe reads the table too.
+ * Table syscalls (syscall.h): judged at their exit; the commit_creds
+ * kprobe reads the table too.
  */
 
 struct {
@@ -426,13 +404,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct syscall_spec);
 } syscall_table SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32); /* tid */
-	__type(value, struct sc_pending);
-} sc_pending SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

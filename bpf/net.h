@@ -6,17 +6,17 @@
  *
  * Why these hooks:
  *  - connect, accept, accept4, listen, bind, sendto and sendmsg are seen at
- *    raw_syscalls (syscalls.h): the entry keeps the arguments, the exit
- *    reports with the result (success, EINPROGRESS, ECONNREFUSED, ...),
- *    the destination from the caller's sockaddr and the local end from the
- *    socket the kernel bound;
+ *    their exit (syscalls.h), with the arguments read back there: the
+ *    result (success, EINPROGRESS, ECONNREFUSED, ...), the destination
+ *    from the caller's sockaddr and the local end from the socket the
+ *    kernel bound;
  *  - sock:inet_sock_set_state, transition to SYN_SENT, is the kernel's own
- *    view of an outgoing TCP handshake with the 4-tuple it really used.  It
- *    fires inside the connect syscall, where it only completes the pending
- *    syscall record (one connection, one event, both sources marked); a
- *    SYN_SENT with no connect syscall in flight (io_uring, a 32-bit call,
- *    sendto with MSG_FASTOPEN) is reported on its own, without a source
- *    port (not chosen yet at SYN_SENT).
+ *    view of an outgoing TCP handshake with the 4-tuple it really used.
+ *    Inside a connect syscall (the task's registers say so) it only leaves
+ *    a note for that call's exit (one connection, one event, both sources
+ *    marked); a SYN_SENT outside one (io_uring, sendto with MSG_FASTOPEN)
+ *    is reported on its own, without a source port (not chosen yet at
+ *    SYN_SENT).
  * UDP sends and UDP connects are folded per (process, destination): the
  * first is reported, repeats are counted in the fold map until user space
  * closes the window and reports the count.
@@ -31,16 +31,73 @@
 #include "common.h"
 #include "maps.h"
 
-static __always_inline int net_enter(struct net_pending *p)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+/* i386 socketcall's calls (linux/net.h) */
+#define SYS_BIND 2
+#define SYS_CONNECT 3
+#define SYS_LISTEN 4
+#define SYS_ACCEPT 5
+#define SYS_SENDTO 11
+#define SYS_SENDMSG 16
+#define SYS_ACCEPT4 18
 
-	if ((id >> 32) == self_tgid)
-		return 0;
-	if (bpf_map_update_elem(&net_pending, &tid, p, BPF_ANY))
-		stat_inc(STAT_PENDING_FULL);
+/* A socket call's arguments, as the exit reads them back. */
+struct net_call {
+	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
+	__u64 buf;      /* sendto: the message; sendmsg: its iovec array */
+	__u32 op;       /* enum net_op */
+	__s32 fd;
+	__u32 addrlen;
+	__u32 backlog;
+	__u32 is_msg;   /* addr is a user_msghdr (sendmsg): 1, or an i386
+			 * compat_msghdr (32-bit msg_name first): 2 */
+	__u32 pad;
+};
+
+/* The call @nr with arguments @a as a struct net_call: returns 0 for none
+ * we report (sendto without a destination: a connected socket). */
+static __always_inline int net_args(long nr, const __u64 *a, int compat, struct net_call *p)
+{
+	p->fd = a[0];
+	switch (nr) {
+	case NR_connect:
+		p->op = NET_OP_CONNECT, p->addr = a[1], p->addrlen = a[2];
+		return 1;
+	case NR_accept:
+	case NR_accept4:
+		p->op = NET_OP_ACCEPT;
+		return 1;
+	case NR_listen:
+		p->op = NET_OP_LISTEN, p->backlog = a[1];
+		return 1;
+	case NR_bind:
+		p->op = NET_OP_BIND, p->addr = a[1], p->addrlen = a[2];
+		return 1;
+	case NR_sendto:
+		if (!a[4])
+			return 0;
+		p->op = NET_OP_SEND, p->addr = a[4], p->addrlen = a[5], p->buf = a[1];
+		return 1;
+	case NR_sendmsg:
+		p->op = NET_OP_SEND, p->addr = a[1], p->is_msg = compat ? 2 : 1;
+		return 1;
+	}
 	return 0;
+}
+
+/*
+ * Whether the current task is inside a connect syscall, of either ABI
+ * (i386: connect, or socketcall(SYS_CONNECT)), from the number its user
+ * registers hold.
+ */
+static __always_inline int in_connect_call(void)
+{
+	long raw = task_syscall_nr();
+
+	if (!current_in_compat())
+		return raw == NR_connect;
+	if (raw == I386_NR_connect)
+		return 1;
+	return raw == I386_NR_socketcall && BPF_CORE_READ(task_user_regs(), bx) == SYS_CONNECT;
 }
 
 /* The struct sock behind descriptor @fd, or NULL if it is not a socket. */
@@ -170,7 +227,7 @@ static __always_inline int fold_send(struct net_event *e)
  * decoded.
  */
 static __always_inline int audit_message(struct net_event *e, struct task_struct *task,
-					 struct net_pending *p)
+					 struct net_call *p)
 {
 	struct {
 		struct nlmsghdr h;
@@ -212,20 +269,27 @@ static __always_inline int audit_message(struct net_event *e, struct task_struct
 	return 1;
 }
 
-static __always_inline int net_exit(void *ctx, long ret)
+/*
+ * The exit of socket call @nr (x86-64 number; socketcall decoded) with
+ * arguments @a read back there, and its result @ret.
+ */
+static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a, int compat)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct net_pending *pending, p;
+	struct net_handshake *syn = NULL;
+	struct net_call p = {};
 	struct net_event *e;
 	struct sock *sk;
 	__u64 uaddr;
 
-	pending = bpf_map_lookup_elem(&net_pending, &tid);
-	if (!pending)
+	if (!net_args(nr, a, compat, &p))
 		return 0;
-	p = *pending;
-	bpf_map_delete_elem(&net_pending, &tid);
+	if (p.op == NET_OP_CONNECT) {
+		syn = bpf_map_lookup_elem(&net_handshakes, &tid);
+		if (syn)
+			bpf_map_delete_elem(&net_handshakes, &tid);
+	}
 
 	switch (p.op) {
 	case NET_OP_ACCEPT:
@@ -310,12 +374,12 @@ static __always_inline int net_exit(void *ctx, long ret)
 			else
 				BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
 		}
-		if (p.have_kernel) {
+		if (syn && sk && syn->sk == (__u64)sk) {
 			/* TCP's own view: at SYN_SENT the source address is chosen
 			 * but the port is not yet (inet_hash_connect comes after), so
 			 * the socket, read now, has the final 4-tuple */
 			if (!e->sport)
-				e->sport = p.ksport;
+				e->sport = syn->sport;
 			e->flags |= NET_F_KERNEL;
 		}
 		if (e->protocol == IPPROTO_UDP && fold_send(e))
@@ -331,39 +395,6 @@ static __always_inline int net_exit(void *ctx, long ret)
 	return 0;
 }
 
-/* Entry of the socket syscalls; @a holds the six arguments. */
-static __always_inline int net_syscall_enter(long nr, const __u64 *a, int compat)
-{
-	struct net_pending p = { .fd = a[0] };
-
-	switch (nr) {
-	case NR_connect:
-		p.op = NET_OP_CONNECT, p.addr = a[1], p.addrlen = a[2];
-		break;
-	case NR_accept:
-	case NR_accept4:
-		p.op = NET_OP_ACCEPT;
-		break;
-	case NR_listen:
-		p.op = NET_OP_LISTEN, p.backlog = a[1];
-		break;
-	case NR_bind:
-		p.op = NET_OP_BIND, p.addr = a[1], p.addrlen = a[2];
-		break;
-	case NR_sendto:
-		if (!a[4])
-			return 0; /* no destination: a connected socket */
-		p.op = NET_OP_SEND, p.addr = a[4], p.addrlen = a[5], p.buf = a[1];
-		break;
-	case NR_sendmsg:
-		p.op = NET_OP_SEND, p.addr = a[1], p.is_msg = compat ? 2 : 1;
-		break;
-	default:
-		return 0;
-	}
-	return net_enter(&p);
-}
-
 /*
  * The kernel starts a TCP handshake.  Inside a connect syscall this only
  * completes the pending record; otherwise it is the only witness.  (The
@@ -374,7 +405,6 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int tracepoint__sock__inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	struct task_struct *task;
-	struct net_pending *pending;
 	struct net_event *e;
 	__u64 id;
 	__u32 tid;
@@ -385,18 +415,11 @@ int tracepoint__sock__inet_sock_set_state(struct trace_event_raw_inet_sock_set_s
 	if ((id >> 32) == self_tgid)
 		return 0;
 	tid = (__u32)id;
-	pending = bpf_map_lookup_elem(&net_pending, &tid);
-	if (pending && pending->op == NET_OP_CONNECT) {
-		pending->have_kernel = 1;
-		pending->ksport = ctx->sport;
-		pending->kdport = ctx->dport;
-		if (ctx->family == AF_INET6) {
-			bpf_probe_read_kernel(pending->ksaddr, 16, ctx->saddr_v6);
-			bpf_probe_read_kernel(pending->kdaddr, 16, ctx->daddr_v6);
-		} else {
-			bpf_probe_read_kernel(pending->ksaddr, 4, ctx->saddr);
-			bpf_probe_read_kernel(pending->kdaddr, 4, ctx->daddr);
-		}
+	if (in_connect_call()) {
+		struct net_handshake syn = { .sk = (__u64)ctx->skaddr, .sport = ctx->sport };
+
+		if (bpf_map_update_elem(&net_handshakes, &tid, &syn, BPF_ANY))
+			stat_inc(STAT_PENDING_FULL);
 		return 0;
 	}
 

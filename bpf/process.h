@@ -8,10 +8,10 @@
  *    helpers, compat calls), after mm->exe_file and the argument pages are
  *    set.  argv is read from the new mm (what the kernel copied), so a thread
  *    rewriting the caller's buffers cannot change what we report.
- *  - the execve/execveat syscalls (raw_syscalls, syscalls.h) are only used
- *    to see failures (sched_process_exec never fires for them) and to mark
- *    execveat.  32-bit compat calls are skipped there; when they succeed
- *    they still reach sched_process_exec.
+ *  - the execve/execveat syscalls' exits (syscalls.h) are only used to see
+ *    failures (sched_process_exec never fires for them), from the
+ *    arguments read back there.  Which call a successful exec came
+ *    through (execveat, i386) is read at task_rename, inside the exec.
  *  - sched:sched_process_exit fires per thread: we report only the last
  *    thread of a group (signal->live reached zero), i.e. the process exit.
  *  - raw_tracepoint/sched_process_fork gives the child task, so threads
@@ -25,17 +25,38 @@
 #include "creds.h"
 #include "maps.h"
 
-static __always_inline int exec_enter(const char *filename, const char *const *argv, __u32 flags)
+/*
+ * Which exec syscall an exec in flight came through, for its
+ * sched_process_exec: the number in the task's registers, and TS_COMPAT.
+ * Both are the caller's until the new image is set up (load_elf_binary
+ * then sets TS_COMPAT, and orig_ax, for the new image's ABI: measured on
+ * 6.18, an execveat reads as execve there), so they are read at the
+ * rename of the task to the new program's name in begin_new_exec, the
+ * last event of every exec before that.  A rename outside an exec
+ * (prctl(PR_SET_NAME), /proc/<pid>/comm) is in another syscall.
+ */
+SEC("raw_tracepoint/task_rename")
+int raw_tracepoint__task_rename(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct exec_pending p = {
-		.filename = (__u64)filename,
-		.argv = (__u64)argv,
-		.flags = flags,
-	};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), flags;
+	long nr = task_syscall_nr();
 
-	read_creds((struct task_struct *)bpf_get_current_task(), &p.before);
-	if (bpf_map_update_elem(&exec_pending, &tid, &p, BPF_ANY))
+	if (current_in_compat()) {
+		if (nr == I386_NR_execve)
+			flags = EXEC_F_COMPAT;
+		else if (nr == I386_NR_execveat)
+			flags = EXEC_F_EXECVEAT | EXEC_F_COMPAT;
+		else
+			return 0;
+	} else {
+		if (nr == NR_execve)
+			flags = 0;
+		else if (nr == NR_execveat)
+			flags = EXEC_F_EXECVEAT;
+		else
+			return 0;
+	}
+	if (bpf_map_update_elem(&exec_calls, &tid, &flags, BPF_ANY))
 		stat_inc(STAT_PENDING_FULL);
 	return 0;
 }
@@ -201,11 +222,9 @@ SEC("tracepoint/sched/sched_process_exec")
 int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 zero = 0, old_tid = ctx->old_pid;
-	struct exec_pending *pending;
+	__u32 zero = 0, old_tid = ctx->old_pid, tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_event *e;
-	struct cred_snap before = {}, after;
-	int have_before = 0;
+	__u32 *calls;
 	__u64 arg_start, arg_end, len, preload;
 	__u32 off = 0;
 	long n;
@@ -217,21 +236,17 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	}
 	fill_header(&e->hdr, EVENT_EXEC, task);
 	e->ret = 0;
-	e->flags = 0;
-
-	/* a multi-threaded caller has changed tid (de_thread): key by old_pid */
-	pending = bpf_map_lookup_elem(&exec_pending, &old_tid);
-	if (pending) {
-		e->flags |= pending->flags;
-		/* a 64-bit image cleared TS_COMPAT: the call was still i386 */
-		if (pending->flags & EXEC_F_COMPAT)
-			e->hdr.flags |= HDR_F_COMPAT;
-		before = pending->before;
-		have_before = 1;
-		bpf_map_delete_elem(&exec_pending, &old_tid);
+	/* de_thread is behind us: the tid is the one task_rename saw */
+	calls = bpf_map_lookup_elem(&exec_calls, &tid);
+	if (calls) {
+		e->flags = *calls;
+		bpf_map_delete_elem(&exec_calls, &tid);
 	} else {
-		e->flags |= EXEC_F_NO_SYSCALL;
+		e->flags = EXEC_F_NO_SYSCALL; /* an exec the kernel started */
 	}
+	/* a 64-bit image cleared TS_COMPAT: the call was still i386 */
+	if (e->flags & EXEC_F_COMPAT)
+		e->hdr.flags |= HDR_F_COMPAT;
 	e->flags |= exe_kind(BPF_CORE_READ(task, mm, exe_file, f_inode));
 	/* an audit or logging daemon starting: signals to it are reported
 	 * (the header's name is zero-padded: fill_header) */
@@ -286,11 +301,10 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	exec_send(ctx, e, off);
 
 	/* a set-uid/set-gid or file-capability binary: after the exec record,
-	 * on the same CPU, so user space sees them in this order */
-	read_creds(task, &after);
-	if (have_before && creds_gained(&before, &after))
-		emit_priv(ctx, task, &before, &after, PRIV_EXEC, 0, 0);
-	store_creds((__u32)bpf_get_current_pid_tgid(), &after);
+	 * on the same CPU, so user space sees them in this order.  A
+	 * multi-threaded caller has changed tid (de_thread): its credentials
+	 * were known under old_pid. */
+	creds_explained(ctx, task, old_tid, PRIV_EXEC, 0, 0);
 	return 0;
 }
 
@@ -309,40 +323,40 @@ static __always_inline long argv_at(__u64 argv, __u32 i, __u32 ptr_size, const c
 }
 
 /*
- * Failed exec: the caller's image is still in place, so argv is read from
- * the pointers it passed.  Successful execs were reported above and their
- * pending entry is gone by now.
+ * Failed exec (@ret < 0) of call @nr with arguments @a, read back at exit:
+ * the caller's image is still in place, so argv is read from the pointers
+ * it passed.  Successful execs were reported by sched_process_exec.
  */
-static __always_inline int exec_exit(void *ctx, long ret)
+static __always_inline int exec_exit(void *ctx, long ret, long nr, const __u64 *a, int compat)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct exec_pending *pending;
+	__u64 off = 0, pos, argv, filename;
+	__u32 zero = 0, ptr_size, flags;
 	struct exec_event *e;
 	const char *arg;
-	__u64 off = 0, pos, argv;
-	__u32 ptr_size;
 	long n;
 
-	pending = bpf_map_lookup_elem(&exec_pending, &tid);
-	if (!pending)
+	if (ret >= 0 || (bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	if (ret >= 0)
-		goto out;
-
+	if (nr == NR_execveat) {
+		filename = a[1], argv = a[2], flags = EXEC_F_EXECVEAT;
+	} else {
+		filename = a[0], argv = a[1], flags = 0;
+	}
+	if (compat)
+		flags |= EXEC_F_COMPAT;
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!e) {
 		stat_inc(STAT_SCRATCH_MISS);
-		goto out;
+		return 0;
 	}
 	fill_header(&e->hdr, EVENT_EXEC, task);
 	e->ret = ret;
-	e->flags = pending->flags;
+	e->flags = flags;
 	e->stdin_pipe = 0; /* the scratch holds the last exec's */
 	e->stdout_pipe = 0;
 
-	argv = pending->argv;
-	ptr_size = current_in_compat() ? 4 : 8;
+	ptr_size = compat ? 4 : 8;
 	for (int i = 0; i < MAX_ARGS; i++) {
 		if (argv_at(argv, i, ptr_size, &arg) || !arg)
 			break;
@@ -373,7 +387,7 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	off = append_exe_cwd(e, task);
 
 	n = bpf_probe_read_user_str(&e->data[off & EXEC_DATA_MASK], MAX_FILENAME_LEN,
-				    (const void *)pending->filename);
+				    (const void *)filename);
 	if (n > 0) {
 		e->filename_len = n - 1;
 		if (n == MAX_FILENAME_LEN)
@@ -385,8 +399,6 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	e->preload_len = 0;
 	e->pad = 0;
 	exec_send(ctx, e, off);
-out:
-	bpf_map_delete_elem(&exec_pending, &tid);
 	return 0;
 }
 

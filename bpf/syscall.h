@@ -7,8 +7,13 @@
  * fd whose path to resolve, and a filter.  User space writes it into the
  * syscall_table array before the hooks attach; the code here is generic.
  * The exit reports each call with its result (a failed attempt is evidence
- * too), from its arguments read back at exit; only the credential changes
- * and clone keep something at entry (SC_ENTRY_FLAGS).
+ * too), from its arguments read back there: a syscall leaves its registers
+ * as they were.  Nothing is kept at entry:
+ *  - a credential change is compared with the task's last known
+ *    credentials (creds.h), which every new task, exec, monitored syscall
+ *    and the start (user space, from /proc) keep current;
+ *  - clone's child returns from the same call in the tracepoint design (its
+ *    first sys_exit, with 0): only the parent's return is the call.
  */
 #ifndef __LOG_MONITOR_SYSCALL_H
 #define __LOG_MONITOR_SYSCALL_H
@@ -124,17 +129,6 @@ static __always_inline void widen_ids16(long raw, __u64 *a)
 	}
 }
 
-/*
- * Which calls keep something at entry: the credential changes (the
- * credentials before, to compare) and clone (in the tracepoint design a
- * new task's first sys_exit is its parent's clone: the entry tells the
- * parent's exit from the child's).  Every other call of the table is
- * judged and reported at exit from its arguments read back there, as the
- * file calls are; with function hooks those get no entry program at all
- * (monitor/syscalls: FuncHook.Entry, the same rule).
- */
-#define SC_ENTRY_FLAGS (SC_CREDS | SC_CLONE_NS)
-
 /* Whether call @nr with arguments @a is one to report (its filters pass). */
 static __always_inline int sc_wanted(long nr, const __u64 *a, struct syscall_spec *spec)
 {
@@ -198,25 +192,6 @@ static __always_inline int sc_wanted(long nr, const __u64 *a, struct syscall_spe
 	return 1;
 }
 
-static __always_inline int sc_enter(long nr, const __u64 *a, struct syscall_spec *spec)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct sc_pending p = { .nr = nr };
-
-	if ((id >> 32) == self_tgid || !(spec->flags & SC_ENTRY_FLAGS))
-		return 0;
-	if (!sc_wanted(nr, a, spec))
-		return 0;
-	for (int i = 0; i < 6; i++)
-		p.args[i] = a[i];
-	if (spec->flags & SC_CREDS)
-		read_creds((struct task_struct *)bpf_get_current_task(), &p.before);
-	if (bpf_map_update_elem(&sc_pending, &tid, &p, BPF_ANY))
-		stat_inc(STAT_PENDING_FULL);
-	return 0;
-}
-
 /* The exit of call @nr, whose user registers are @regs; returns whether
  * the call was kept (its filters passed).  The arguments are read back
  * into the event itself (sc_scratch): no room for them on the stack, which
@@ -226,49 +201,34 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct sc_pending *pending = NULL;
 	struct syscall_event *e;
 	__u64 off = 0;
 	long n;
 
+	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	if ((spec->flags & SC_CLONE_NS) && ret == 0)
+		return 0; /* clone's child */
 	e = bpf_map_lookup_elem(&sc_scratch, &zero);
 	if (!e) {
 		stat_inc(STAT_SCRATCH_MISS);
 		return 1;
 	}
-	if (spec->flags & SC_ENTRY_FLAGS) {
-		pending = bpf_map_lookup_elem(&sc_pending, &tid);
-		if (!pending || pending->nr != nr)
-			return 0;
-	} else {
-		if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
-			return 0;
-		syscall_args(regs, compat, e->args);
-		if (compat)
-			widen_ids16(regs->orig_ax, e->args);
-		if (!sc_wanted(nr, e->args, spec))
-			return 0;
-	}
+	syscall_args(regs, compat, e->args);
+	if (compat)
+		widen_ids16(regs->orig_ax, e->args);
+	if (!sc_wanted(nr, e->args, spec))
+		return 0;
 	/* a mount change moves paths: cached open verdicts are stale */
 	if (ret == 0 && (nr == NR_mount || nr == NR_umount2 || nr == NR_move_mount || nr == NR_pivot_root))
 		bump_gen();
 
-	if ((spec->flags & SC_CREDS) && pending) {
-		struct cred_snap cur;
-
-		read_creds(task, &cur);
-		if (creds_gained(&pending->before, &cur))
-			emit_priv(ctx, task, &pending->before, &cur, PRIV_SYSCALL, nr, ret);
-		store_creds(tid, &cur);
-	}
+	if (spec->flags & SC_CREDS)
+		creds_explained(ctx, task, tid, PRIV_SYSCALL, nr, ret);
 
 	if ((spec->flags & SC_NONROOT_ONLY) && BPF_CORE_READ(task, cred, euid.val) == 0)
-		goto out;
+		return 1;
 
-	if (pending) {
-		for (int i = 0; i < 6; i++)
-			e->args[i] = pending->args[i];
-	}
 	fill_header(&e->hdr, EVENT_SYSCALL, task);
 	e->ret = ret;
 	e->nr = nr;
@@ -330,9 +290,6 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 		off = sizeof(*e);
 	e->hdr.size = off;
 	emit(ctx, e, off);
-out:
-	if (pending)
-		bpf_map_delete_elem(&sc_pending, &tid);
 	return 1;
 }
 

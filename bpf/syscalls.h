@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Syscall entry and exit: two programs on the raw_syscalls tracepoints
- * dispatch to the handlers of process.h and file.h by syscall number.
+ * Syscall exit: one program on the raw_syscalls sys_exit tracepoint
+ * dispatches to the handlers of process.h, file.h, net.h and syscall.h by
+ * syscall number.  Every handler reads the call's arguments back from its
+ * user registers, which a syscall leaves as they were, so there is no
+ * program at sys_enter: every syscall of the machine runs one program, not
+ * two (bench/README: getppid +14 ns for one empty program, +31 ns for two).
  *
- * Why raw_syscalls and not one syscalls:sys_enter_X tracepoint per call:
- *  - both run for every syscall anyway: the per-syscall tracepoints are
- *    built on the same raw sys_enter/sys_exit hooks, behind a bitmap test
- *    and a copy of the arguments into a perf record;
- *  - 2 links instead of ~60: a perf tracepoint link waits for an RCU grace
+ * Why raw_syscalls and not one syscalls:sys_exit_X tracepoint per call:
+ *  - the per-syscall tracepoints are built on the same raw hooks, behind a
+ *    bitmap test, and never fire for i386 calls;
+ *  - 1 link instead of ~60: a perf tracepoint link waits for an RCU grace
  *    period when it is destroyed (4.7 s for 59 links measured here), a raw
- *    tracepoint link does not, so the monitor stops at once;
- *  - one program to load and verify.
- * The cost for an unrelated syscall is this switch (a few compares).
+ *    tracepoint link does not, so the monitor stops at once.
+ * The cost for an unrelated syscall is three bitmap loads (our_nr).
  *
  * Why tp_btf and not raw_tracepoint (same hook, same cost to enter): the
  * context is typed, so the user registers are a BTF pointer and reading
@@ -20,12 +22,12 @@
  * 5.15).  On the ordinary-open loop of bench/floor.sh the monitor's cost
  * above no observer fell from +26 % to +21 % with this alone.
  *
- * 32-bit programs (int 0x80, sysenter) enter the same two tracepoints with
+ * 32-bit programs (int 0x80, sysenter) leave through the same tracepoint with
  * i386 numbers: when the task is in a compat syscall, the number is
  * translated through compat_syscalls (filled from monitor/syscalls/compat.go)
  * and the arguments are read from the i386 registers, so the same handlers
  * run and the events carry HDR_F_COMPAT.  The per-syscall tracepoints
- * (syscalls:sys_enter_X) never fire for compat calls; these do.
+ * (syscalls:sys_exit_X) never fire for compat calls; this one does.
  *
  * compat sendmsg's msghdr has 32-bit pointers: net.h reads it so.  The
  * 16-bit-id calls (setuid, chown, ... without "32") have their -1 widened.
@@ -118,15 +120,9 @@ static __always_inline long our_nr(long nr, int *compat, struct task_struct **ta
 	return native && *native ? (*native & ~COMPAT_ID16) : -1;
 }
 
-/* i386 socketcall(call, args): which call, and its arguments (32-bit words
- * in user memory) widened into @a.  Returns the x86-64 number or -1. */
-#define SYS_BIND 2
-#define SYS_CONNECT 3
-#define SYS_LISTEN 4
-#define SYS_ACCEPT 5
-#define SYS_SENDTO 11
-#define SYS_SENDMSG 16
-#define SYS_ACCEPT4 18
+/* i386 socketcall(call, args): which call (SYS_*: net.h), and its
+ * arguments (32-bit words in user memory) widened into @a.  Returns the
+ * x86-64 number or -1. */
 
 static __always_inline long socketcall_args(__u64 *a)
 {
@@ -159,74 +155,13 @@ static __always_inline long socketcall_args(__u64 *a)
  * compile-time constant, so the verifier sees each body once per class.
  */
 enum hook_class {
-	HC_OPEN = 1,   /* open, openat, openat2, creat: nothing to do at entry */
-	HC_EXEC = 2,   /* execve, execveat */
-	HC_FILE = 4,   /* the other file calls of HANDLED_SYSCALLS: nothing at entry either */
+	HC_OPEN = 1,   /* open, openat, openat2, creat */
+	HC_EXEC = 2,   /* execve, execveat: their failures */
+	HC_FILE = 4,   /* the other file calls of HANDLED_SYSCALLS */
 	HC_NET = 8,    /* connect, accept, listen, bind, sendto, sendmsg (socketcall) */
 	HC_TABLE = 16, /* syscall_table's calls */
 	HC_ALL = HC_OPEN | HC_EXEC | HC_FILE | HC_NET | HC_TABLE,
 };
-
-/*
- * A syscall's entry: @regs are its user registers (BTF pointer), @raw its
- * number as the task issued it.
- */
-static __always_inline int sys_enter_body(struct pt_regs *regs, long raw, const int classes)
-{
-	struct syscall_spec *spec = NULL;
-	struct task_struct *task;
-	__u64 a[6];
-	int compat;
-	long nr;
-
-	/* the most frequent calls we hook have nothing to do at entry: their
-	 * exit reads the arguments back (file_open_exit); an i386 call with
-	 * one of these numbers is none we hook either */
-	switch (raw) {
-	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-		return 0;
-	}
-	nr = our_nr(raw, &compat, &task);
-	if (nr < 0)
-		return 0;
-	syscall_args(regs, compat, a);
-	if (nr == COMPAT_SOCKETCALL) {
-		if (!(classes & HC_NET))
-			return 0;
-		nr = socketcall_args(a);
-		if (nr < 0)
-			return 0;
-	}
-	if (compat)
-		widen_ids16(raw, a);
-
-	if (!has_handler(nr)) {
-		if (!(classes & HC_TABLE))
-			return 0;
-		spec = sc_spec(nr);
-		if (!spec)
-			return 0;
-		return sc_enter(nr, a, spec);
-	}
-	__u32 exec_compat = compat ? EXEC_F_COMPAT : 0;
-
-	switch (nr) {
-	case NR_execve:
-		if (!(classes & HC_EXEC))
-			return 0;
-		return exec_enter((const char *)a[0], (const char *const *)a[1], exec_compat);
-	case NR_execveat:
-		if (!(classes & HC_EXEC))
-			return 0;
-		return exec_enter((const char *)a[1], (const char *const *)a[2], EXEC_F_EXECVEAT | exec_compat);
-	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
-	case NR_sendto: case NR_sendmsg:
-		if (!(classes & HC_NET))
-			return 0;
-		return net_syscall_enter(nr, a, compat);
-	}
-	return 0; /* the file changes: their exit reads the arguments back */
-}
 
 /* A syscall's exit with its result @ret. */
 static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long ret, const int classes)
@@ -239,11 +174,15 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 	if (nr < 0)
 		return 0;
 	switch (nr) {
-	case NR_execve: case NR_execveat:
+	case NR_execve: case NR_execveat: {
+		__u64 a[6];
+
 		if (!(classes & HC_EXEC))
 			return 0;
-		exec_exit(ctx, ret);
+		syscall_args(regs, compat, a);
+		exec_exit(ctx, ret, nr, a, compat);
 		break;
+	}
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
 		if (!(classes & HC_OPEN))
 			return 0;
@@ -268,11 +207,20 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 		break;
 	}
 	case NR_connect: case NR_accept: case NR_accept4: case NR_listen: case NR_bind:
-	case NR_sendto: case NR_sendmsg: case COMPAT_SOCKETCALL:
-		if (!(classes & HC_NET))
+	case NR_sendto: case NR_sendmsg: case COMPAT_SOCKETCALL: {
+		__u64 a[6];
+
+		if (!(classes & HC_NET) || task_is_self(task))
 			return 0;
-		net_exit(ctx, ret);
+		syscall_args(regs, compat, a);
+		if (nr == COMPAT_SOCKETCALL) {
+			nr = socketcall_args(a);
+			if (nr < 0)
+				return 0;
+		}
+		net_exit(ctx, ret, nr, a, compat);
 		break;
+	}
 	default:
 		if (!(classes & HC_TABLE))
 			return 0;
@@ -289,12 +237,6 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 	if (!task_is_self(task))
 		check_creds(ctx, (struct task_struct *)bpf_get_current_task(), nr);
 	return 0;
-}
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long raw)
-{
-	return sys_enter_body(regs, raw, HC_ALL);
 }
 
 SEC("tp_btf/sys_exit")

@@ -20,9 +20,10 @@ import (
 // Function hooks (bpf/fnhooks.h): syscalls seen through fentry/fexit on
 // the kernel functions of the watched calls instead of the raw_syscalls
 // tracepoints, so that every other syscall pays nothing.  The object holds
-// stubs without a target, fn_enter_<class>_N and fn_exit_<class>_N; the
-// plan (syscalls.FunctionHooks) gives each function of a class the next
-// stubs of that class.
+// exit stubs without a target, fn_exit_<class>_N (nothing is kept at a
+// call's entry: its exit reads the arguments back); the plan
+// (syscalls.FunctionHooks) gives each function of a class the next stub
+// of that class.
 
 // functionHooksMinMajor/Minor: bpf_task_pt_regs, the newest helper the
 // stubs call, came in 5.15.
@@ -40,16 +41,15 @@ var hookClassCapability = map[string]string{
 }
 
 func isFunctionStub(prog string) bool {
-	return strings.HasPrefix(prog, "fn_enter_") || strings.HasPrefix(prog, "fn_exit_") ||
-		strings.HasPrefix(prog, "fn_kenter_") || strings.HasPrefix(prog, "fn_kexit_") ||
-		strings.HasPrefix(prog, "fn_kmenter_") || strings.HasPrefix(prog, "fn_kmexit_")
+	return strings.HasPrefix(prog, "fn_exit_") || strings.HasPrefix(prog, "fn_kexit_") ||
+		strings.HasPrefix(prog, "fn_kmexit_")
 }
 
 // how a function is hooked
 const (
-	viaTrampoline  = iota // fentry and fexit stubs of its class
-	viaKprobe             // fn_kenter_calls, fn_kexit_calls
-	viaKprobeMulti        // fn_kmenter_calls, fn_kmexit_calls, one link for all
+	viaTrampoline  = iota // an fexit stub of its class
+	viaKprobe             // fn_kexit_calls on a kretprobe per function
+	viaKprobeMulti        // fn_kmexit_calls, one kretprobe.multi link for all
 )
 
 // fnPlan is what the function-hook design attaches on this kernel.
@@ -125,16 +125,16 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 
 // fnHook is one planned function with its programs.
 type fnHook struct {
-	fn          syscalls.FuncHook
-	enter, exit *bpf.BPFProg // enter is nil for the opens and the file changes (FuncHook.Entry)
-	via         int          // viaTrampoline, ...
-	hook        int          // index in l.hooks of its class
+	fn   syscalls.FuncHook
+	exit *bpf.BPFProg
+	via  int // viaTrampoline, ...
+	hook int // index in l.hooks of its class
 }
 
 // assignFunctionHooks gives each function of plan its stubs, leaves every
 // other stub out of the load, and adds a hook per class to l.hooks.
 func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
-	stubs := map[string][]*bpf.BPFProg{} // "enter/file" -> programs, in name order
+	stubs := map[string][]*bpf.BPFProg{} // class -> exit stubs, in name order
 	kprobeProgs := map[string]*bpf.BPFProg{}
 	it := l.mod.Iterator()
 	for prog := it.NextProgram(); prog != nil; prog = it.NextProgram() {
@@ -149,9 +149,9 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 			kprobeProgs[name] = prog
 			continue
 		}
-		dir, rest, _ := strings.Cut(strings.TrimPrefix(name, "fn_"), "_")
+		rest := strings.TrimPrefix(name, "fn_exit_")
 		class := rest[:strings.LastIndexByte(rest, '_')]
-		stubs[dir+"/"+class] = append(stubs[dir+"/"+class], prog)
+		stubs[class] = append(stubs[class], prog)
 	}
 	for _, progs := range stubs {
 		sort.Slice(progs, func(i, j int) bool { return progs[i].Name() < progs[j].Name() })
@@ -175,54 +175,32 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 		// link; without, the file changes and the table get a kprobe per
 		// function (bpf/fnhooks.h says why)
 		if (p.fprobes && fn.Class != syscalls.ClassOpen) || syscalls.ClassOnKprobes(fn.Class) {
-			names, kinds := [2]string{"fn_kenter_calls", "fn_kexit_calls"}, [2]string{"kprobe", "kretprobe"}
+			name, kind := "fn_kexit_calls", "kretprobe/"
 			h.via = viaKprobe
 			if p.fprobes {
-				names, kinds = [2]string{"fn_kmenter_calls", "fn_kmexit_calls"}, [2]string{"kprobe.multi", "kretprobe.multi"}
+				name, kind = "fn_kmexit_calls", "kretprobe.multi/"
 				h.via = viaKprobeMulti
 			}
-			h.enter, h.exit = kprobeProgs[names[0]], kprobeProgs[names[1]]
-			if h.enter == nil || h.exit == nil {
-				return nil, errorf(ExitRuntime, "the object lacks %v", names)
+			if h.exit = kprobeProgs[name]; h.exit == nil {
+				return nil, errorf(ExitRuntime, "the object lacks %s", name)
 			}
-			for _, p := range []*bpf.BPFProg{h.enter, h.exit} {
-				if err := p.SetAutoload(true); err != nil {
-					return nil, errorf(ExitRuntime, "enable program %s: %v", p.Name(), err)
-				}
-			}
-			kind := kinds[1] + "/"
-			if fn.Entry() {
-				kind = kinds[0] + "+" + kind
-			} else {
-				h.enter = nil
+			if err := h.exit.SetAutoload(true); err != nil {
+				return nil, errorf(ExitRuntime, "enable program %s: %v", name, err)
 			}
 			l.addFunctionHook(&h, classHook, kind+fn.Class)
 			out = append(out, h)
 			continue
 		}
-		if h.exit = take("exit/" + fn.Class); h.exit == nil {
+		if h.exit = take(fn.Class); h.exit == nil {
 			return nil, errorf(ExitRuntime, "no %s stub left for %s: bpf/fnhooks.h needs more", fn.Class, fn.Func)
 		}
-		if fn.Entry() {
-			if h.enter = take("enter/" + fn.Class); h.enter == nil {
-				return nil, errorf(ExitRuntime, "no %s entry stub left for %s: bpf/fnhooks.h needs more", fn.Class, fn.Func)
-			}
+		if err := h.exit.SetAttachTarget(0, fn.Func); err != nil {
+			return nil, fmt.Errorf("target %s for %s: %w", fn.Func, h.exit.Name(), err)
 		}
-		for _, p := range []*bpf.BPFProg{h.enter, h.exit} {
-			if p == nil {
-				continue
-			}
-			if err := p.SetAttachTarget(0, fn.Func); err != nil {
-				return nil, fmt.Errorf("target %s for %s: %w", fn.Func, p.Name(), err)
-			}
-			if err := p.SetAutoload(true); err != nil {
-				return nil, errorf(ExitRuntime, "enable program %s: %v", p.Name(), err)
-			}
+		if err := h.exit.SetAutoload(true); err != nil {
+			return nil, errorf(ExitRuntime, "enable program %s: %v", h.exit.Name(), err)
 		}
 		name := "fexit/" + fn.Class
-		if fn.Entry() {
-			name = "fentry+fexit/" + fn.Class
-		}
 		l.addFunctionHook(&h, classHook, name)
 		out = append(out, h)
 	}
@@ -256,35 +234,23 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		do   func() (*bpf.BPFLink, error)
 	}
 	var todo []attach
-	var multi [2][]string // the functions of the kprobe.multi and kretprobe.multi links
-	var multiProg [2]*bpf.BPFProg
+	var multi []string // the functions of the kretprobe.multi link
+	var multiProg *bpf.BPFProg
 	for _, h := range hooks {
 		fn := h.fn.Func
 		switch h.via {
 		case viaKprobeMulti:
-			if h.enter != nil {
-				multi[0], multiProg[0] = append(multi[0], fn), h.enter
-			}
-			multi[1], multiProg[1] = append(multi[1], fn), h.exit
+			multi, multiProg = append(multi, fn), h.exit
 		case viaKprobe:
-			if h.enter != nil {
-				todo = append(todo, attach{"kprobe/" + fn, func() (*bpf.BPFLink, error) { return h.enter.AttachKprobe(fn) }})
-			}
 			todo = append(todo, attach{"kretprobe/" + fn, func() (*bpf.BPFLink, error) { return h.exit.AttachKretprobe(fn) }})
 		default:
-			if h.enter != nil {
-				todo = append(todo, attach{"fentry/" + fn, h.enter.AttachGeneric}) // the target set before load
-			}
-			todo = append(todo, attach{"fexit/" + fn, h.exit.AttachGeneric})
+			todo = append(todo, attach{"fexit/" + fn, h.exit.AttachGeneric}) // the target set before load
 		}
 	}
-	for i, name := range []string{"kprobe.multi", "kretprobe.multi"} {
-		if len(multi[i]) == 0 {
-			continue
-		}
-		fd, err := kprobeMultiLink(multiProg[i].FileDescriptor(), multi[i], i == 1)
+	if len(multi) > 0 {
+		fd, err := kprobeMultiLink(multiProg.FileDescriptor(), multi, true)
 		if err != nil {
-			return errorf(ExitNoHooks, "attach %s to %d functions: %v", name, len(multi[i]), err)
+			return errorf(ExitNoHooks, "attach kretprobe.multi to %d functions: %v", len(multi), err)
 		}
 		l.fdLinks = append(l.fdLinks, fd)
 	}

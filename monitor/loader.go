@@ -34,10 +34,10 @@ var hookCapability = map[string]string{
 	"tracepoint__sched__sched_process_exec": "exec",
 	"tracepoint__sched__sched_process_exit": "exit",
 	"raw_tracepoint__sched_process_fork":    "fork",
-	"tp_btf__sys_enter":                     "exec-failures,file,network",
 	"tp_btf__sys_exit":                      "exec-failures,file,network",
 	"tracepoint__sock__inet_sock_set_state": "network-kernel-view",
 	"raw_tracepoint__task_newtask":          "credential-tracking",
+	"raw_tracepoint__task_rename":           "exec-call",
 	"raw_tracepoint__io_uring_complete":     "file-io_uring",
 	"kprobe__security_file_open":            "file-any-open",
 	"fentry__security_file_open":            "file-any-open",
@@ -55,7 +55,6 @@ const kprobePMU = "/sys/bus/event_source/devices/kprobe"
 var supersededBy = map[string][]string{
 	"raw_tracepoint__io_uring_complete": {"fentry/security_file_open", "kprobe/security_file_open"},
 	"kprobe__security_file_open":        {"fentry/security_file_open"},
-	"tp_btf__sys_enter":                 {functionHooks},
 	"tp_btf__sys_exit":                  {functionHooks},
 }
 
@@ -401,6 +400,12 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 		return nil, err
 	}
 	log.Debug().Dur("took", time.Since(attachStart)).Int("function_hooks", len(fnHooks)).Msg("function hooks attached")
+	// after the attach: what the kernel learnt meanwhile is newer
+	if n, err := l.maps.seedCreds("/proc"); err != nil {
+		log.Warn().Err(err).Int("seeded", n).Msg("credentials of the running tasks: a change by one of them before its first monitored call is not judged")
+	} else {
+		log.Debug().Int("threads", n).Msg("credentials of the running tasks recorded")
+	}
 	for _, h := range l.hooks {
 		if !h.Attached && !h.Superseded {
 			log.Warn().Str("hook", h.Name).Str("capability", h.Capability).Str("reason", h.Reason).

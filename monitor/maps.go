@@ -28,7 +28,7 @@ type kernelMaps struct {
 	watchExact, watchPrefix, verdictGen    *bpf.BPFMap
 	unixWatch, netFold, stats              *bpf.BPFMap
 	protectedComms, protectedTgids         *bpf.BPFMap
-	cgroupNames                            *bpf.BPFMap
+	cgroupNames, taskCreds                 *bpf.BPFMap
 }
 
 // mapNames are the maps resolveMaps takes from the object, by role.
@@ -45,6 +45,7 @@ var mapNames = map[string]func(*kernelMaps) **bpf.BPFMap{
 	"protected_comms": func(k *kernelMaps) **bpf.BPFMap { return &k.protectedComms },
 	"protected_tgids": func(k *kernelMaps) **bpf.BPFMap { return &k.protectedTgids },
 	"cgroup_names":    func(k *kernelMaps) **bpf.BPFMap { return &k.cgroupNames },
+	"task_creds":      func(k *kernelMaps) **bpf.BPFMap { return &k.taskCreds },
 }
 
 // resolveMaps finds each map of mapNames in the loaded object.

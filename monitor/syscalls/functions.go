@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,15 +13,16 @@ import (
 // number.
 
 // Hook classes: which of the kernel side's handlers a function's stub runs
-// (enum hook_class in bpf/syscalls.h; the stubs are named fn_enter_<class>_N
-// and fn_exit_<class>_N).
+// (enum hook_class in bpf/syscalls.h; the stubs are named
+// fn_exit_<class>_N).  Every class is hooked at the function's exit only:
+// the handlers read the call's arguments back from its user registers.
 const (
-	ClassOpen  = "open"  // the exit only
-	ClassExec  = "exec"  // entry and exit
-	ClassFile  = "file"  // the exit only
-	ClassNet   = "net"   // entry and exit
-	ClassTable = "table" // entry and exit: the calls of Table
-	ClassI386  = "i386"  // entry and exit: every i386 call, every handler
+	ClassOpen  = "open"
+	ClassExec  = "exec"
+	ClassFile  = "file"
+	ClassNet   = "net"
+	ClassTable = "table" // the calls of Table
+	ClassI386  = "i386"  // every i386 call, every handler
 )
 
 // IA32Dispatch is the function every i386 syscall passes through on its
@@ -83,35 +83,6 @@ type FuncHook struct {
 	Func  string
 	Class string
 	Calls []string // the calls it stands for ("socketcall" for i386's)
-}
-
-// Entry says whether the function needs a program at its entry too: the
-// opens, the file changes and the table's calls read their arguments back
-// at exit, but for the table's credential changes and clone
-// (SC_ENTRY_FLAGS in bpf/syscall.h).
-func (h FuncHook) Entry() bool {
-	switch h.Class {
-	case ClassOpen, ClassFile:
-		return false
-	case ClassTable:
-		for _, c := range h.Calls {
-			if s := tableByName(c); s == nil || s.Flags&(event.ScCreds|event.ScCloneNS) != 0 {
-				return true
-			}
-		}
-		return false
-	}
-	return true
-}
-
-// tableByName is the Table entry of the x86-64 call name, or nil.
-func tableByName(name string) *Spec {
-	for i := range Table {
-		if Table[i].Name == name {
-			return &Table[i]
-		}
-	}
-	return nil
 }
 
 // x64Entry is the x86-64 entry point of the call name.

@@ -156,26 +156,3 @@ func TestHandledIsTheKernelSidesList(t *testing.T) {
 		t.Errorf("%s is in HANDLED_SYSCALLS, not in Handled", name)
 	}
 }
-
-// Which functions get an entry program: only those whose entry keeps
-// something (bpf/syscall.h SC_ENTRY_FLAGS, bpf/syscalls.h).
-func TestFunctionsWithAnEntryProgram(t *testing.T) {
-	for _, c := range []struct {
-		h    FuncHook
-		want bool
-	}{
-		{FuncHook{"__x64_sys_openat", ClassOpen, []string{"openat"}}, false},
-		{FuncHook{"__x64_sys_fchmodat", ClassFile, []string{"fchmodat"}}, false},
-		{FuncHook{"__x64_sys_kill", ClassTable, []string{"kill"}}, false},
-		{FuncHook{"__x64_sys_mount", ClassTable, []string{"mount"}}, false},
-		{FuncHook{"__x64_sys_setuid", ClassTable, []string{"setuid"}}, true},
-		{FuncHook{"__x64_sys_clone3", ClassTable, []string{"clone3"}}, true},
-		{FuncHook{"__x64_sys_execve", ClassExec, []string{"execve"}}, true},
-		{FuncHook{"__x64_sys_connect", ClassNet, []string{"connect"}}, true},
-		{FuncHook{"ia32_sys_call", ClassI386, nil}, true},
-	} {
-		if got := c.h.Entry(); got != c.want {
-			t.Errorf("%s (%s): entry program %v, want %v", c.h.Func, c.h.Class, got, c.want)
-		}
-	}
-}
