@@ -304,3 +304,57 @@ func TestCredentialTableHoldsLiveTasksOnly(t *testing.T) {
 		}
 	}
 }
+
+// A credential change is judged against the task's last known credentials
+// (nothing is kept at a call's entry), and the kernel learns a task's at
+// its birth, exec or monitored syscall.  A task older than the monitor
+// whose first monitored call is a set-uid exec is known only because the
+// monitor seeds the table from /proc at start: without the seed, this
+// gain would pass unjudged.
+func TestCredentialsOfTasksOlderThanTheMonitor(t *testing.T) {
+	h := helper(t)
+	dir, err := os.MkdirTemp("", "e2e-suid-old-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	suid := filepath.Join(dir, "suid-helper")
+	copyFile(t, h, suid, 0o755)
+	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	// nobody's shell, started and waiting before the monitor exists; its
+	// next call after the read is the exec
+	cmd := exec.Command(nobody[0], append(nobody[1:], "sh", "-c", `echo ready; read x; exec "$0" print-id`, suid)...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || sc.Text() != "ready" {
+		t.Fatalf("the shell said %q", sc.Text())
+	}
+	m := startMonitor(t)
+	if _, err := stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Scan() || sc.Text() != "65534 0" {
+		t.Fatalf("the set-uid copy did not run as euid 0: %q", sc.Text())
+	}
+	pid := cmd.Process.Pid
+	r := m.waitFor(t, 10*time.Second, "privilege gain by exec", and(eventIs("privilege"), pidIs(pid)))
+	if r.str("privilege", "means") != "exec" || r.num("privilege", "before", "euid") != 65534 ||
+		r.num("privilege", "after", "euid") != 0 {
+		t.Errorf("means=%q before=%v after=%v, want exec, euid 65534 -> 0", r.str("privilege", "means"),
+			r.get("privilege", "before"), r.get("privilege", "after"))
+	}
+}
