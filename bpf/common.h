@@ -124,14 +124,10 @@ static __always_inline struct pt_regs *task_user_regs(void)
 
 static __always_inline long task_syscall_nr(void)
 {
-	struct task_struct *task;
-	struct pt_regs *regs;
-
+	/* a BTF pointer: a plain load, where the fallback needs a probe read */
 	if (HAVE_TASK_PT_REGS)
 		return ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->orig_ax;
-	task = (struct task_struct *)bpf_get_current_task();
-	regs = (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) + X86_64_THREAD_SIZE) - 1;
-	return BPF_CORE_READ(regs, orig_ax);
+	return BPF_CORE_READ(task_user_regs(), orig_ax);
 }
 
 /* Whether the current task (@t from current_btf) is the monitor itself. */

@@ -336,7 +336,7 @@ static __always_inline int exec_exit(void *ctx, long ret, long nr, const __u64 *
 	const char *arg;
 	long n;
 
-	if (ret >= 0 || (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
 	if (nr == NR_execveat) {
 		filename = a[1], argv = a[2], flags = EXEC_F_EXECVEAT;

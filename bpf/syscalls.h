@@ -179,8 +179,11 @@ static __always_inline int sys_exit_body(void *ctx, struct pt_regs *regs, long r
 
 		if (!(classes & HC_EXEC))
 			return 0;
-		syscall_args(regs, compat, a);
-		exec_exit(ctx, ret, nr, a, compat);
+		/* a success was reported by sched_process_exec */
+		if (ret < 0) {
+			syscall_args(regs, compat, a);
+			exec_exit(ctx, ret, nr, a, compat);
+		}
 		break;
 	}
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
