@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +60,18 @@ var nobody = []string{"setpriv", "--reuid", "65534", "--regid", "65534", "--clea
 // really ran with euid 0.
 func nobodyRunsSetuidCopy(t *testing.T, h, prefix string) (int, string) {
 	t.Helper()
+	suid := setuidCopy(t, h, prefix)
+	pid, out := run(t, append(nobody, suid, "print-id")...)
+	if strings.TrimSpace(out) != "65534 0" {
+		t.Fatalf("the set-uid copy did not run as euid 0: %q", out)
+	}
+	return pid, suid
+}
+
+// setuidCopy copies the helper to a new temporary directory as a
+// set-uid-root file and returns its path.
+func setuidCopy(t *testing.T, h, prefix string) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -70,11 +83,31 @@ func nobodyRunsSetuidCopy(t *testing.T, h, prefix string) (int, string) {
 	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
 		t.Fatal(err)
 	}
-	pid, out := run(t, append(nobody, suid, "print-id")...)
-	if strings.TrimSpace(out) != "65534 0" {
-		t.Fatalf("the set-uid copy did not run as euid 0: %q", out)
+	return suid
+}
+
+// startPiped starts cmd with its stdin and stdout as pipes; the process is
+// killed at the test's end if it is still running.
+func startPiped(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Scanner) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return pid, suid
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return stdin, bufio.NewScanner(stdout)
 }
 
 // run runs a command (errors are allowed: attempts are the point) and
@@ -263,19 +296,8 @@ func TestCredentialTableHoldsLiveTasksOnly(t *testing.T) {
 	h := helper(t)
 	startMonitor(t)
 	cmd := exec.Command(h, "threads", "64")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, sc := startPiped(t, cmd)
 	var tids []int
-	sc := bufio.NewScanner(stdout)
 	for len(tids) < 64 && sc.Scan() {
 		tid, err := strconv.Atoi(sc.Text())
 		if err != nil {
@@ -312,34 +334,11 @@ func TestCredentialTableHoldsLiveTasksOnly(t *testing.T) {
 // monitor seeds the table from /proc at start: without the seed, this
 // gain would pass unjudged.
 func TestCredentialsOfTasksOlderThanTheMonitor(t *testing.T) {
-	h := helper(t)
-	dir, err := os.MkdirTemp("", "e2e-suid-old-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	suid := filepath.Join(dir, "suid-helper")
-	copyFile(t, h, suid, 0o755)
-	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
-		t.Fatal(err)
-	}
+	suid := setuidCopy(t, helper(t), "e2e-suid-old-")
 	// nobody's shell, started and waiting before the monitor exists; its
 	// next call after the read is the exec
 	cmd := exec.Command(nobody[0], append(nobody[1:], "sh", "-c", `echo ready; read x; exec "$0" print-id`, suid)...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
+	stdin, sc := startPiped(t, cmd)
 	if !sc.Scan() || sc.Text() != "ready" {
 		t.Fatalf("the shell said %q", sc.Text())
 	}
