@@ -46,7 +46,6 @@ const volatile struct btf_anchor {
 	enum syscall_event_flags syscall_event_flags;
 	enum priv_means priv_means;
 	enum syscall_nr syscall_nr;
-	enum i386_nr i386_nr;
 	enum syscall_filters syscall_filters;
 	enum prctl_reported prctl_reported;
 	enum ptrace_reported ptrace_reported;

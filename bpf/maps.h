@@ -96,14 +96,6 @@ struct name_slot {
 	__u64 match; /* match_path's result */
 };
 
-/* What sock:inet_sock_set_state saw of a handshake inside a connect
- * syscall, for that call's exit (net.h). */
-struct net_handshake {
-	__u64 sk;     /* the socket, to match the exit's */
-	__u16 sport;  /* 0 at SYN_SENT (kept for the kernels that set it) */
-	__u16 pad[3];
-};
-
 /*
  * Every hook family: the transport to user space and the loss counters
  * (emit, common.h), the monitor's own threads (task_newtask adds them, the
@@ -367,7 +359,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32); /* tid */
-	__type(value, struct net_handshake);
+	__type(value, __u64); /* the socket sock:inet_sock_set_state saw start
+			       * a handshake inside that thread's connect (net.h) */
 } net_handshakes SEC(".maps");
 
 struct {

@@ -30,6 +30,7 @@
 #include "base.h"
 #include "common.h"
 #include "maps.h"
+#include "ournr.h"
 
 /* i386 socketcall's calls (linux/net.h) */
 #define SYS_BIND 2
@@ -91,13 +92,16 @@ static __always_inline int net_args(long nr, const __u64 *a, int compat, struct 
  */
 static __always_inline int in_connect_call(void)
 {
-	long raw = task_syscall_nr();
+	struct task_struct *task;
+	int compat;
 
-	if (!current_in_compat())
-		return raw == NR_connect;
-	if (raw == I386_NR_connect)
+	switch (our_nr(task_syscall_nr(), &compat, &task)) {
+	case NR_connect:
 		return 1;
-	return raw == I386_NR_socketcall && BPF_CORE_READ(task_user_regs(), bx) == SYS_CONNECT;
+	case COMPAT_SOCKETCALL:
+		return BPF_CORE_READ(task_user_regs(), bx) == SYS_CONNECT;
+	}
+	return 0;
 }
 
 /* The struct sock behind descriptor @fd, or NULL if it is not a socket. */
@@ -277,7 +281,7 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct net_handshake *syn = NULL;
+	__u64 *syn_sk = NULL;
 	struct net_call p = {};
 	struct net_event *e;
 	struct sock *sk;
@@ -286,8 +290,8 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 	if (!net_args(nr, a, compat, &p))
 		return 0;
 	if (p.op == NET_OP_CONNECT) {
-		syn = bpf_map_lookup_elem(&net_handshakes, &tid);
-		if (syn)
+		syn_sk = bpf_map_lookup_elem(&net_handshakes, &tid);
+		if (syn_sk)
 			bpf_map_delete_elem(&net_handshakes, &tid);
 	}
 
@@ -374,14 +378,11 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 			else
 				BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
 		}
-		if (syn && sk && syn->sk == (__u64)sk) {
-			/* TCP's own view: at SYN_SENT the source address is chosen
-			 * but the port is not yet (inet_hash_connect comes after), so
-			 * the socket, read now, has the final 4-tuple */
-			if (!e->sport)
-				e->sport = syn->sport;
+		/* TCP's own view of this socket's handshake: at SYN_SENT the
+		 * port is not chosen yet (inet_hash_connect comes after), so the
+		 * socket, read now, has the final 4-tuple */
+		if (syn_sk && sk && *syn_sk == (__u64)sk)
 			e->flags |= NET_F_KERNEL;
-		}
 		if (e->protocol == IPPROTO_UDP && fold_send(e))
 			return 0;
 		if (p.op == NET_OP_SEND && e->protocol != IPPROTO_UDP)
@@ -397,7 +398,7 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 
 /*
  * The kernel starts a TCP handshake.  Inside a connect syscall this only
- * completes the pending record; otherwise it is the only witness.  (The
+ * notes the socket for the call's exit; otherwise it is the only witness.  (The
  * address arrays are copied with a helper: the verifier refuses loads
  * through a ctx pointer plus an offset.)
  */
@@ -416,9 +417,9 @@ int tracepoint__sock__inet_sock_set_state(struct trace_event_raw_inet_sock_set_s
 		return 0;
 	tid = (__u32)id;
 	if (in_connect_call()) {
-		struct net_handshake syn = { .sk = (__u64)ctx->skaddr, .sport = ctx->sport };
+		__u64 sk = (__u64)ctx->skaddr;
 
-		if (bpf_map_update_elem(&net_handshakes, &tid, &syn, BPF_ANY))
+		if (bpf_map_update_elem(&net_handshakes, &tid, &sk, BPF_ANY))
 			stat_inc(STAT_PENDING_FULL);
 		return 0;
 	}

@@ -24,10 +24,12 @@
 #include "common.h"
 #include "creds.h"
 #include "maps.h"
+#include "ournr.h"
 
 /*
  * Which exec syscall an exec in flight came through, for its
- * sched_process_exec: the number in the task's registers, and TS_COMPAT.
+ * sched_process_exec: the number in the task's registers, and TS_COMPAT
+ * (our_nr).
  * Both are the caller's until the new image is set up (load_elf_binary
  * then sets TS_COMPAT, and orig_ax, for the new image's ABI: measured on
  * 6.18, an execveat reads as execve there), so they are read at the
@@ -39,23 +41,21 @@ SEC("raw_tracepoint/task_rename")
 int raw_tracepoint__task_rename(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), flags;
-	long nr = task_syscall_nr();
+	struct task_struct *task;
+	int compat;
 
-	if (current_in_compat()) {
-		if (nr == I386_NR_execve)
-			flags = EXEC_F_COMPAT;
-		else if (nr == I386_NR_execveat)
-			flags = EXEC_F_EXECVEAT | EXEC_F_COMPAT;
-		else
-			return 0;
-	} else {
-		if (nr == NR_execve)
-			flags = 0;
-		else if (nr == NR_execveat)
-			flags = EXEC_F_EXECVEAT;
-		else
-			return 0;
+	switch (our_nr(task_syscall_nr(), &compat, &task)) {
+	case NR_execve:
+		flags = 0;
+		break;
+	case NR_execveat:
+		flags = EXEC_F_EXECVEAT;
+		break;
+	default:
+		return 0;
 	}
+	if (compat)
+		flags |= EXEC_F_COMPAT;
 	if (bpf_map_update_elem(&exec_calls, &tid, &flags, BPF_ANY))
 		stat_inc(STAT_PENDING_FULL);
 	return 0;

@@ -53,15 +53,4 @@ enum syscall_nr {
 	NR_utimensat = 280,
 };
 
-/* i386 numbers (syscall_32.tbl) read where no syscall hook translates them:
- * task_rename which exec call is in flight, and inet_sock_set_state
- * whether it is inside a connect; monitor/syscalls
- * checks them against its compat table */
-enum i386_nr {
-	I386_NR_execve = 11,
-	I386_NR_socketcall = 102,
-	I386_NR_execveat = 358,
-	I386_NR_connect = 362,
-};
-
 #endif /* __LOG_MONITOR_SYSCALL_NR_H */

@@ -321,7 +321,7 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_pgid: %v", err)
 	}
-	// the syscall numbers worth a second look (bpf/syscalls.h: our_nr)
+	// the syscall numbers worth a second look (bpf/ournr.h: our_nr)
 	for name, bits := range map[string]syscalls.Bits{"table_bits": syscalls.TableBits(), "compat_bits": syscalls.CompatBits()} {
 		if err := mod.InitGlobalVariable(name, bits); err != nil {
 			l.Close()

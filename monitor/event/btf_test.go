@@ -163,7 +163,7 @@ var goEnums = map[string]map[string]int64{
 // monitor/bpf_constants_test.go compares with the kernel's headers and the
 // rules rather than with a Go mirror.
 var checkedElsewhere = map[string]bool{
-	"syscall_nr": true, "i386_nr": true, "syscall_filters": true, "prctl_reported": true, "ptrace_reported": true,
+	"syscall_nr": true, "syscall_filters": true, "prctl_reported": true, "ptrace_reported": true,
 	"syslog_reported": true, "audit_reported": true,
 }
 

@@ -32,29 +32,3 @@ func TestSyscallNumbersAreTheKernels(t *testing.T) {
 		}
 	}
 }
-
-// The i386 numbers the kernel side reads where no syscall hook translates
-// them (bpf/syscall_nr.h enum i386_nr) are those of the compat table.
-func TestI386NumbersAreTheCompatTables(t *testing.T) {
-	spec, err := btf.LoadSpec("../log_monitor.bpf.o")
-	if err != nil {
-		t.Fatalf("BTF of ../log_monitor.bpf.o (make bpf): %v", err)
-	}
-	var e *btf.Enum
-	if err := spec.TypeByName("i386_nr", &e); err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string]uint32{}
-	for _, c := range Compat {
-		byName[c.Name] = c.Nr32
-	}
-	if len(e.Values) == 0 {
-		t.Fatal("enum i386_nr is empty")
-	}
-	for _, v := range e.Values {
-		name := strings.TrimPrefix(v.Name, "I386_NR_")
-		if k, ok := byName[name]; !ok || uint64(k) != v.Value {
-			t.Errorf("bpf/syscall_nr.h: %s = %d, the compat table's is %d (found %v)", v.Name, v.Value, k, ok)
-		}
-	}
-}

@@ -77,7 +77,7 @@ func (c CompatCall) KernelValue() uint32 {
 }
 
 // Bits is one bit per syscall number, as the kernel side's table_bits and
-// compat_bits (bpf/syscalls.h) hold them.
+// compat_bits (bpf/ournr.h) hold them.
 type Bits [event.SyscallTableLen / 64]uint64
 
 // set sets nr's bit; a number beyond the table has none (the loader

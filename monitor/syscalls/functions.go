@@ -32,7 +32,7 @@ const (
 const IA32Dispatch = "ia32_sys_call"
 
 // Handled are the calls the kernel side handles itself (HANDLED_SYSCALLS
-// in bpf/syscalls.h; a test holds the two lists together), with their
+// in bpf/ournr.h; a test holds the two lists together), with their
 // x86-64 numbers (the kernel's, from x/sys/unix) and classes; every other
 // watched call is in Table.
 var Handled = []struct {

@@ -127,16 +127,16 @@ func TestCandidatesHoldEveryPlannedFunction(t *testing.T) {
 	}
 }
 
-// Handled is HANDLED_SYSCALLS of bpf/syscalls.h, and each number is the
+// Handled is HANDLED_SYSCALLS of bpf/ournr.h, and each number is the
 // kernel's.
 func TestHandledIsTheKernelSidesList(t *testing.T) {
-	src, err := os.ReadFile("../../bpf/syscalls.h")
+	src, err := os.ReadFile("../../bpf/ournr.h")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(?s)#define HANDLED_SYSCALLS\(X, w\)(.*?)\n\n`).FindSubmatch(src)
 	if m == nil {
-		t.Fatal("HANDLED_SYSCALLS not found in bpf/syscalls.h")
+		t.Fatal("HANDLED_SYSCALLS not found in bpf/ournr.h")
 	}
 	inC := map[string]bool{}
 	for _, x := range regexp.MustCompile(`X\(NR_(\w+), w\)`).FindAllSubmatch(m[1], -1) {
