@@ -89,7 +89,10 @@ loop() { # loop open|ppid: the loop's time in ns
 	esac
 }
 
-observers=(empty empty-exit empty-tp empty-fexit empty-fexit-sfo "$@")
+# FLOORS and LOOPS narrow a run to some floors and loops (a quick check of
+# one change: FLOORS=empty-exit LOOPS=open)
+read -ra floors <<<"${FLOORS-empty empty-exit empty-tp empty-fexit empty-fexit-sfo}"
+observers=("${floors[@]}" "$@")
 # a floor the kernel refuses (fexit on a host without trampolines) is left out
 for o in "${observers[@]}"; do
 	case $o in
@@ -97,7 +100,7 @@ for o in "${observers[@]}"; do
 	esac
 done
 declare -A ratio added
-loops=(open ppid chmod exec)
+read -ra loops <<<"${LOOPS:-open ppid chmod exec}"
 declare -A per=([open]=$N [ppid]=$P [chmod]=$C [exec]=$E)
 for round in $(seq "$ROUNDS"); do
 	for o in "${observers[@]}"; do
@@ -124,7 +127,8 @@ for o in "${observers[@]}"; do
 	s=- e=-
 	[ -n "${start_ms[$o]:-}" ] && s=$(echo "${start_ms[$o]}" | median) && e=$(echo "${stop_ms[$o]}" | median)
 	row=$(printf '%-50s' "${o##*/}")
-	for l in "${loops[@]}"; do
+	for l in open ppid chmod exec; do
+		[ -n "${ratio[$o,$l]:-}" ] || { row+=$(printf ' %12s %9s' - -); continue; }
 		row+=$(printf ' %+11.1f%% %9d' "$(echo "${ratio[$o,$l]}" | median)" "$(echo "${added[$o,$l]}" | median)")
 	done
 	printf '%s %9s %8s\n' "$row" "$s" "$e"

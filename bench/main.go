@@ -20,6 +20,7 @@ var (
 	lossPhase  = flag.Duration("loss-phase", 10*time.Second, "length of one step of the zero-loss rate search")
 	outPath    = flag.String("out", "bench/results.json", "JSON results")
 	peers      = flag.Bool("peers", true, "also measure auditd and libbpf-tools")
+	floor      = flag.Bool("floor", true, "on the flat-out workloads, also measure one empty sys_exit program: the floor of a tracepoint monitor")
 	only       = flag.String("only", "", "measure only the workloads whose name contains this")
 	noLoss     = flag.Bool("no-loss-search", false, "skip the zero-loss rate search")
 	churnFor   = flag.Duration("churn", 0, "instead: run the mixed load this long under the monitor and sample its RSS (memory growth)")
@@ -62,6 +63,14 @@ func main() {
 	if *baseline != "" {
 		observers = append(observers, &ours{bin: *baseline, dir: dir, label: "baseline"})
 	}
+	var flat []observer // on the flat-out workloads only
+	if *floor {
+		if f, err := newFloor(dir); err == nil {
+			flat = append(flat, f)
+		} else {
+			fmt.Fprintln(os.Stderr, "bench: the empty-program floor not measured:", err)
+		}
+	}
 	if *peers {
 		if a, err := newAuditd(); err == nil {
 			observers = append(observers, a)
@@ -98,7 +107,11 @@ func main() {
 		}
 		for r := 0; r < *rounds; r++ {
 			base := 0.0 // this round's ops/s with no observer
-			for _, o := range observers {
+			obs := observers
+			if j.rate == 0 {
+				obs = append(obs[:len(obs):len(obs)], flat...)
+			}
+			for _, o := range obs {
 				s, err := measure(o, j.w, j.rate, *phase)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "bench: %s %s: %v\n", j.w.name, o.name(), err)

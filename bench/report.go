@@ -56,7 +56,7 @@ func report(all []sample, zl []lossStep) {
 			events = a.Ops
 		}
 		perEv, bpfEv := "-", "-"
-		if k.obs != "none" && events > 0 {
+		if k.obs != "none" && k.obs != floorName && events > 0 {
 			perEv = fmt.Sprintf("%.1fus", a.CPUSec/float64(events)*1e6)
 			if a.BPFOps > 0 {
 				bpfEv = fmt.Sprintf("%.0fns", float64(a.BPFns)/float64(a.BPFOps))
