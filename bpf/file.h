@@ -55,7 +55,7 @@ static __always_inline int verdict_key_eq(const struct verdict_key *a, const str
  * The cache key of the opened file @f; returns a number mixing it, for the
  * slot (verdict_slot_of).  Where the kernel has bpf_rdonly_cast (6.2+;
  * have_rdonly_cast, resolved at load time), @f becomes a BTF pointer and
- * the fields are plain loads; elsewhere they are three probe reads, each a
+ * the fields are plain loads; elsewhere they are probe reads, each a
  * helper call.  Every successful ordinary open pays this (bench/README).
  */
 static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *vk)
@@ -74,16 +74,35 @@ static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *
 		 * mix the inode number and the name's hash instead */
 		return vk->id;
 	}
-	struct path fp;
+	/* Three helper calls, not five: struct file holds f_path (mount,
+	 * dentry) and f_inode side by side, and struct dentry d_parent and
+	 * d_name (its hash first) -- checked at load: CO-RE offsets are
+	 * constants to the verifier, which drops the branch not taken. */
+	__u64 fp[3], dp[2]; /* mnt, dentry, inode; parent, name hash */
+	struct dentry *d;
 
-	BPF_CORE_READ_INTO(&fp, f, f_path); /* dentry and mount in one read */
-	vk->dentry = (__u64)fp.dentry;
-	vk->mnt = (__u64)fp.mnt;
-	vk->parent = (__u64)BPF_CORE_READ(fp.dentry, d_parent);
-	vk->ino = (__u64)BPF_CORE_READ(f, f_inode); /* the inode itself */
-	struct inode *in = (struct inode *)vk->ino;
-
-	vk->id = BPF_CORE_READ(in, i_ino) ^ BPF_CORE_READ(fp.dentry, d_name.hash_len);
+	if (bpf_core_field_offset(struct file, f_inode) ==
+		    bpf_core_field_offset(struct file, f_path) + 16 &&
+	    bpf_core_field_offset(struct path, dentry) == 8) {
+		bpf_probe_read_kernel(fp, sizeof(fp), (void *)f + bpf_core_field_offset(struct file, f_path));
+	} else {
+		fp[0] = (__u64)BPF_CORE_READ(f, f_path.mnt);
+		fp[1] = (__u64)BPF_CORE_READ(f, f_path.dentry);
+		fp[2] = (__u64)BPF_CORE_READ(f, f_inode);
+	}
+	d = (struct dentry *)fp[1];
+	if (bpf_core_field_offset(struct dentry, d_name) == bpf_core_field_offset(struct dentry, d_parent) + 8 &&
+	    bpf_core_field_offset(struct dentry, d_name.hash_len) == bpf_core_field_offset(struct dentry, d_name)) {
+		bpf_probe_read_kernel(dp, sizeof(dp), (void *)d + bpf_core_field_offset(struct dentry, d_parent));
+	} else {
+		dp[0] = (__u64)BPF_CORE_READ(d, d_parent);
+		dp[1] = BPF_CORE_READ(d, d_name.hash_len);
+	}
+	vk->dentry = fp[1];
+	vk->mnt = fp[0];
+	vk->parent = dp[0];
+	vk->ino = fp[2]; /* the inode itself */
+	vk->id = BPF_CORE_READ((struct inode *)fp[2], i_ino) ^ dp[1];
 	return vk->dentry ^ (vk->ino >> 4); /* slab addresses: low bits alike */
 }
 
