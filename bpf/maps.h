@@ -193,12 +193,22 @@ struct {
 
 /* The exec syscall of each exec in flight (enum exec_flags), from
  * task_rename to sched_process_exec.  LRU: an exec that fails after the
- * rename (the task is killed) leaves its entry. */
+ * rename (the task is killed) leaves its entry, so an entry holds the
+ * task's start time too: a later task given the same tid, whose exec the
+ * kernel starts (no rename in an exec syscall), does not take the dead
+ * one's flags.  (de_thread, before the rename, gives an exec'ing thread
+ * its leader's tid and start time: both ends see the same pair.) */
+struct exec_call {
+	__u64 start_time; /* task_struct.start_time */
+	__u32 flags;      /* enum exec_flags */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32); /* tid */
-	__type(value, __u32);
+	__type(value, struct exec_call);
 } exec_calls SEC(".maps");
 
 /* One exec record per CPU: too big for the 512-byte stack. */

@@ -40,8 +40,10 @@
 SEC("raw_tracepoint/task_rename")
 int raw_tracepoint__task_rename(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), flags;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct exec_call call = {};
 	struct task_struct *task;
+	__u32 flags;
 	int compat;
 
 	switch (our_nr(task_syscall_nr(), &compat, &task)) {
@@ -56,7 +58,9 @@ int raw_tracepoint__task_rename(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (compat)
 		flags |= EXEC_F_COMPAT;
-	if (bpf_map_update_elem(&exec_calls, &tid, &flags, BPF_ANY))
+	call.flags = flags;
+	call.start_time = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), start_time);
+	if (bpf_map_update_elem(&exec_calls, &tid, &call, BPF_ANY))
 		stat_inc(STAT_PENDING_FULL);
 	return 0;
 }
@@ -224,7 +228,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 zero = 0, old_tid = ctx->old_pid, tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_event *e;
-	__u32 *calls;
+	struct exec_call *call;
 	__u64 arg_start, arg_end, len, preload;
 	__u32 off = 0;
 	long n;
@@ -237,12 +241,12 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	fill_header(&e->hdr, EVENT_EXEC, task);
 	e->ret = 0;
 	/* de_thread is behind us: the tid is the one task_rename saw */
-	calls = bpf_map_lookup_elem(&exec_calls, &tid);
-	if (calls) {
-		e->flags = *calls;
+	call = bpf_map_lookup_elem(&exec_calls, &tid);
+	e->flags = EXEC_F_NO_SYSCALL; /* an exec the kernel started */
+	if (call) {
+		if (call->start_time == BPF_CORE_READ(task, start_time))
+			e->flags = call->flags;
 		bpf_map_delete_elem(&exec_calls, &tid);
-	} else {
-		e->flags = EXEC_F_NO_SYSCALL; /* an exec the kernel started */
 	}
 	/* a 64-bit image cleared TS_COMPAT: the call was still i386 */
 	if (e->flags & EXEC_F_COMPAT)
