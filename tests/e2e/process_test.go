@@ -274,3 +274,68 @@ func TestAPathSearchIsOneRecord(t *testing.T) {
 	}
 	m.stop(t)
 }
+
+// An exec killed after task_rename (past the point of no return) leaves its
+// note in exec_calls, the map that tells sched_process_exec which syscall
+// an exec came through.  A later task given the same tid whose exec the
+// kernel starts (no syscall: here the core-dump helper, which a kworker
+// spawns) must not take that dead note's flags.  The stale note is planted
+// with bpftool for the tid the helper will get (ns_last_pid), claiming an
+// i386 execveat; the helper's exec must say neither.
+func TestStaleExecNoteIsNotTaken(t *testing.T) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const corePattern = "/proc/sys/kernel/core_pattern"
+	const lastPid = "/proc/sys/kernel/ns_last_pid"
+	saved, err := os.ReadFile(corePattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := startMonitor(t)
+	for attempt := 1; attempt <= 10; attempt++ {
+		marker := fmt.Sprintf("e2e-core-%d-%d", os.Getpid(), attempt)
+		if err := os.WriteFile(corePattern, []byte("|"+truePath+" "+marker), 0o644); err != nil {
+			t.Fatalf("core_pattern: %v", err)
+		}
+		t.Cleanup(func() { os.WriteFile(corePattern, saved, 0o644) })
+		// the process that will crash exists before the tid is chosen
+		crasher := exec.Command("sh", "-c", "read x; kill -SEGV $$")
+		stdin, _ := startPiped(t, crasher)
+		b, err := os.ReadFile(lastPid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		tid := last + 50
+		// struct exec_call: start_time (a time no live task has), flags
+		// (EXEC_F_EXECVEAT | EXEC_F_COMPAT), pad
+		key := fmt.Sprintf("%d %d %d %d", tid&0xff, tid>>8&0xff, tid>>16&0xff, tid>>24&0xff)
+		value := "1 0 0 0 0 0 0 0  16 8 0 0  0 0 0 0"
+		if out, err := exec.Command("sh", "-c", "bpftool map update name exec_calls key "+key+" value "+value).CombinedOutput(); err != nil {
+			t.Fatalf("planting a stale note: %v: %s", err, out)
+		}
+		if err := os.WriteFile(lastPid, []byte(strconv.Itoa(tid-1)), 0o644); err != nil {
+			t.Fatalf("ns_last_pid: %v", err)
+		}
+		stdin.Write([]byte("go\n"))
+		crasher.Wait()
+		r := m.waitFor(t, 10*time.Second, "the core-dump helper's exec", func(r rec) bool {
+			a := r.strs("process", "args")
+			return r.str("event") == "exec" && len(a) == 2 && a[1] == marker
+		})
+		exec.Command("sh", "-c", "bpftool map delete name exec_calls key "+key).Run()
+		if got := int(r.num("process", "pid")); got != tid {
+			t.Logf("attempt %d: the helper got tid %d, not %d (another task was created between): again", attempt, got, tid)
+			continue
+		}
+		if r.get("exec", "execveat") == true || r.get("process", "compat") == true {
+			t.Fatalf("the kernel-started exec took a dead task's note (execveat %v, compat %v): %v",
+				r.get("exec", "execveat"), r.get("process", "compat"), r)
+		}
+		m.stop(t)
+		return
+	}
+	t.Fatal("in 10 attempts the core-dump helper never got the tid chosen for it")
+}
