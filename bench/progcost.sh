@@ -5,6 +5,10 @@
 # QEMU with -icount shift=0 a nanosecond is one guest instruction, so the
 # figures count instructions (plus the statistics' own clock reads, about
 # 66 per run in Debian's 6.1: compare with an empty program's row).
+# A guide to where the cost is, not the measure of it: a change that made
+# the open's program read its fields with plain loads instead of helper
+# calls showed 40 instructions more per run here and 289 fewer per pair in
+# bench/floor.sh's loop (6.1); the loop is what the suite reports.
 # OBSERVER: a monitor command line ("bin/ebpf-log-monitor --syscall-hooks
 # functions") or an empty object of bench/floor (empty-fexit-sfo, ...).
 # Programs that ran less than once per 200 pairs are left out.  N pairs

@@ -491,16 +491,43 @@ static __always_inline struct file *fd_file(long fd)
 }
 
 /*
- * fd_file for reading fields, on every open's exit (@t as for fd_slot):
- * where bpf_rdonly_cast exists, the slot's address is viewed as element 0
- * of files_struct's fd_array (an array of struct file *, whatever table
- * the slot is really in) and read with a plain, fault-checked load instead
- * of a helper call.  The result is a BTF pointer: fields only, it cannot be
- * handed on as a number (to walk_path, a map); use fd_file for that.
+ * Descriptor @fd's file as a BTF pointer, where the kernel has no
+ * bpf_rdonly_cast (5.11-6.1): only while the task's table is the one
+ * embedded in its files_struct (the first 64 descriptors; a process that
+ * opens more gets a table of its own), whose slots are fields at constant
+ * offsets -- the verifier allows no variable index into a BTF pointer, so
+ * the switch gives each descriptor its own constant.  NULL otherwise.
+ */
+#define FD_CASE(i) case i: return files->fd_array[i];
+#define FD_CASE4(i) FD_CASE(i) FD_CASE(i + 1) FD_CASE(i + 2) FD_CASE(i + 3)
+#define FD_CASE16(i) FD_CASE4(i) FD_CASE4(i + 4) FD_CASE4(i + 8) FD_CASE4(i + 12)
+
+static __always_inline struct file *fd_file_embedded(struct task_struct *t, long fd)
+{
+	struct files_struct *files = t->files;
+
+	if ((__u64)files->fdt->fd != (__u64)&files->fd_array[0])
+		return NULL;
+	switch (fd) {
+	FD_CASE16(0) FD_CASE16(16) FD_CASE16(32) FD_CASE16(48)
+	}
+	return NULL;
+}
+
+/*
+ * fd_file for reading fields, on every open's exit (@t as for fd_slot): a
+ * BTF pointer, whose fields are plain, fault-checked loads instead of
+ * helper calls, or NULL where none can be had (use fd_file then).  Where
+ * bpf_rdonly_cast exists, the slot's address is viewed as element 0 of
+ * files_struct's fd_array (an array of struct file *, whatever table the
+ * slot is really in); before, fd_file_embedded.  A BTF pointer cannot be
+ * handed on as a number (to walk_path, a map): use fd_file for that.
  */
 static __always_inline struct file *fd_file_view(struct task_struct *t, long fd)
 {
-	if (have_rdonly_cast && HAVE_CURRENT_TASK_BTF) {
+	if (!HAVE_CURRENT_TASK_BTF || fd < 0)
+		return NULL;
+	if (have_rdonly_cast) {
 		__u64 slot = fd_slot(t, fd);
 
 		if (!slot)
@@ -508,7 +535,7 @@ static __always_inline struct file *fd_file_view(struct task_struct *t, long fd)
 		return bpf_core_cast((void *)slot - bpf_core_field_offset(struct files_struct, fd_array),
 				     struct files_struct)->fd_array[0];
 	}
-	return fd_file(fd);
+	return fd_file_embedded(t ? t : bpf_get_current_task_btf(), fd);
 }
 
 #endif /* __LOG_MONITOR_COMMON_H */

@@ -52,28 +52,39 @@ static __always_inline int verdict_key_eq(const struct verdict_key *a, const str
 }
 
 /*
- * The cache key of the opened file @f; returns a number mixing it, for the
- * slot (verdict_slot_of).  Where the kernel has bpf_rdonly_cast (6.2+;
- * have_rdonly_cast, resolved at load time), @f becomes a BTF pointer and
- * the fields are plain loads; elsewhere they are probe reads, each a
- * helper call.  Every successful ordinary open pays this (bench/README).
+ * The cache key of the opened file @bf, a BTF pointer (fd_file_view):
+ * plain loads.  Returns a number mixing it, for the slot (verdict_slot_of):
+ * BTF pointers cannot be hashed (no arithmetic on them), so the inode
+ * number and the name's hash are mixed instead.
+ */
+static __always_inline __u64 verdict_key_btf(struct file *bf, struct verdict_key *vk)
+{
+	struct dentry *d = bf->f_path.dentry;
+	struct inode *ino = bf->f_inode;
+
+	vk->dentry = (__u64)d;
+	vk->mnt = (__u64)bf->f_path.mnt;
+	vk->parent = (__u64)d->d_parent;
+	vk->ino = (__u64)ino;
+	/* hash_len: the 6.1 verifier resolves the union to its first member,
+	 * the 32-bit hash, and refuses an 8-byte load there: two loads on
+	 * kernels without bpf_rdonly_cast (a load-time constant) */
+	if (have_rdonly_cast)
+		vk->id = ino->i_ino ^ d->d_name.hash_len;
+	else
+		vk->id = ino->i_ino ^ ((__u64)d->d_name.len << 32 | d->d_name.hash);
+	return vk->id;
+}
+
+/*
+ * The same of @f, a number: where the kernel has bpf_rdonly_cast (6.2+;
+ * have_rdonly_cast, resolved at load time) it becomes a BTF pointer;
+ * elsewhere the fields are probe reads, each a helper call.
  */
 static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *vk)
 {
-	if (have_rdonly_cast) {
-		struct file *bf = bpf_core_cast(f, struct file);
-		struct dentry *d = bf->f_path.dentry;
-		struct inode *ino = bf->f_inode;
-
-		vk->dentry = (__u64)d;
-		vk->mnt = (__u64)bf->f_path.mnt;
-		vk->parent = (__u64)d->d_parent;
-		vk->ino = (__u64)ino;
-		vk->id = ino->i_ino ^ d->d_name.hash_len;
-		/* BTF pointers cannot be hashed (no arithmetic on them):
-		 * mix the inode number and the name's hash instead */
-		return vk->id;
-	}
+	if (have_rdonly_cast)
+		return verdict_key_btf(bpf_core_cast(f, struct file), vk);
 	/* Three helper calls, not five: struct file holds f_path (mount,
 	 * dentry) and f_inode side by side, and struct dentry d_parent and
 	 * d_name (its hash first) -- checked at load: CO-RE offsets are
@@ -103,7 +114,9 @@ static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *
 	vk->parent = dp[0];
 	vk->ino = fp[2]; /* the inode itself */
 	vk->id = BPF_CORE_READ((struct inode *)fp[2], i_ino) ^ dp[1];
-	return vk->dentry ^ (vk->ino >> 4); /* slab addresses: low bits alike */
+	/* the mix of verdict_key_btf: one file is one slot, whichever way
+	 * its key was read */
+	return vk->id;
 }
 
 static __always_inline __u64 current_gen(void)
@@ -468,20 +481,32 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 	if (!access)
 		return 0;
 	if (ret >= 0) {
-		struct file *f = opened ? opened : fd_file_view(cur, ret);
+		/* the file as a BTF pointer where one can be had (plain
+		 * loads), else as a number (helper calls) */
+		struct file *bf = opened ? NULL : fd_file_view(cur, ret);
 		struct verdict_key vk = {};
 		struct verdict_slot *vs;
 		__u64 gen = current_gen(), mix;
+		__u32 created;
+		struct file *f;
 
-		if (!f)
-			return 0;
-		/* only an open that may create pays this read */
-		if ((p.flags & O_CREAT) && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)) {
+		if (bf) {
+			/* only an open that may create pays this read */
+			created = (p.flags & O_CREAT) && (bf->f_mode & FMODE_CREATED);
+			mix = verdict_key_btf(bf, &vk);
+		} else {
+			f = opened ? opened : fd_file(ret);
+			if (!f)
+				return 0;
+			created = (p.flags & O_CREAT) && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED);
+			mix = verdict_key_of(f, &vk);
+		}
+		if (created) {
 			access |= ACC_CREATE;
 			fflags |= FILE_F_CREATED;
 			note_creator();
 		}
-		vs = verdict_slot_of(verdict_key_of(f, &vk));
+		vs = verdict_slot_of(mix);
 		if (vs && vs->gen == gen && verdict_key_eq(&vs->key, &vk) &&
 		    !((__u32)vs->match & access)) {
 			/* the only counter this path pays: user space adds
