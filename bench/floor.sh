@@ -25,6 +25,7 @@
 # Under QEMU: make bench-vm (bench/vm.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 [ $# -gt 0 ] || set -- bin/ebpf-log-monitor
 ROUNDS=${ROUNDS:-7}
 N=${N:-500000}
@@ -52,18 +53,12 @@ start() {
 	case $1 in
 	empty*) bpftool prog loadall "$T/$1.bpf.o" /sys/fs/bpf/elm-floor autoattach 2>"$T/floor.err" ;;
 	*)
-		local t0 i cmd
+		local t0 cmd
 		read -ra cmd <<<"$1"
 		t0=$(now)
 		"${cmd[@]}" -f json >"$T/mon.json" 2>"$T/mon.err" &
 		MON=$!
-		# the start record says every hook is attached
-		for i in $(seq 600); do
-			grep -q '"event":"start"' "$T/mon.json" && break
-			kill -0 $MON 2>/dev/null || { cat "$T/mon.err" >&2; exit 1; }
-			sleep 0.05
-		done
-		grep -q '"event":"start"' "$T/mon.json" || { echo "floor: $1 never started" >&2; exit 1; }
+		wait_started "$T/mon.json" "$T/mon.err" $MON
 		start_ms[$1]+=" $((($(now) - t0) / 1000000))"
 		;;
 	esac

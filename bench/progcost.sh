@@ -15,6 +15,7 @@
 # (default 20,000); FLOOR_BIN as for bench/floor.sh.  Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 N=${N:-20000}
 T=$(mktemp -d)
 trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-progcost; sysctl -qw kernel.bpf_stats_enabled=0' EXIT
@@ -38,11 +39,7 @@ for o in "$@"; do
 		read -ra cmd <<<"$o"
 		"${cmd[@]}" -f json >"$T/mon.json" 2>"$T/mon.err" &
 		pid=$!
-		for _ in $(seq 600); do
-			grep -q '"event":"start"' "$T/mon.json" && break
-			kill -0 $pid 2>/dev/null || { cat "$T/mon.err" >&2; exit 1; }
-			sleep 0.1
-		done
+		wait_started "$T/mon.json" "$T/mon.err" $pid
 		;;
 	esac
 	"$T/openloop" "$T/ordinary" 2000 >/dev/null # warm the caches

@@ -6,6 +6,7 @@
 #     6.1.0-57-amd64 "bench/startstop.sh bin/ebpf-log-monitor --syscall-hooks functions"
 # Run as root.
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || set -- bin/ebpf-log-monitor
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -14,11 +15,7 @@ for r in $(seq "${ROUNDS:-3}"); do
 	t0=$(date +%s%N)
 	"$@" -f json >"$T/out.json" 2>"$T/err" &
 	m=$!
-	for _ in $(seq 1200); do
-		grep -q '"event":"start"' "$T/out.json" && break
-		kill -0 $m 2>/dev/null || { cat "$T/err" >&2; exit 1; }
-		sleep 0.05
-	done
+	wait_started "$T/out.json" "$T/err" $m
 	t1=$(date +%s%N)
 	kill -TERM $m
 	wait $m
