@@ -293,13 +293,13 @@ func TestStaleExecNoteIsNotTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.WriteFile(corePattern, saved, 0o644) })
 	m := startMonitor(t)
 	for attempt := 1; attempt <= 10; attempt++ {
 		marker := fmt.Sprintf("e2e-core-%d-%d", os.Getpid(), attempt)
 		if err := os.WriteFile(corePattern, []byte("|"+truePath+" "+marker), 0o644); err != nil {
 			t.Fatalf("core_pattern: %v", err)
 		}
-		t.Cleanup(func() { os.WriteFile(corePattern, saved, 0o644) })
 		// the process that will crash exists before the tid is chosen
 		crasher := exec.Command("sh", "-c", "read x; kill -SEGV $$")
 		stdin, _ := startPiped(t, crasher)
