@@ -7,6 +7,9 @@
 #          reported (C calls, default 300,000)
 #   exec   fork+exec+wait of a static program that exits at once (E runs,
 #          default 2,000)
+#   send   UDP sendto calls of one byte to the loop's own socket on
+#          127.0.0.1: a network call hooked and reported (S calls, default
+#          300,000)
 # Observers: two empty raw_syscalls programs (the floor of the tracepoint
 # design), one empty sys_exit program (the floor of a design with no entry
 # programs), two empty per-syscall tracepoint programs on openat (the floor
@@ -32,13 +35,14 @@ N=${N:-500000}
 P=${P:-4000000}
 C=${C:-300000}
 E=${E:-2000}
+S=${S:-300000}
 T=$(mktemp -d)
 trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-floor' EXIT
 # FLOOR_BIN: the loops and the empty objects built already (bench/vm.sh
 # builds them on the host: a guest under emulation would take minutes)
 if [ -n "${FLOOR_BIN:-}" ]; then
 	cp "$FLOOR_BIN"/openloop "$FLOOR_BIN"/ppidloop "$FLOOR_BIN"/chmodloop "$FLOOR_BIN"/execloop \
-		"$FLOOR_BIN"/nothing "$FLOOR_BIN"/*.bpf.o "$T"/
+		"$FLOOR_BIN"/sendloop "$FLOOR_BIN"/nothing "$FLOOR_BIN"/*.bpf.o "$T"/
 else
 	FLOOR_OUT=$T bench/floor/build.sh
 fi
@@ -81,6 +85,7 @@ loop() { # loop open|ppid: the loop's time in ns
 	ppid) "$T/ppidloop" "$P" ;;
 	chmod) "$T/chmodloop" "$T/ordinary" "$C" ;;
 	exec) "$T/execloop" "$T/nothing" "$E" ;;
+	send) "$T/sendloop" "$S" ;;
 	esac
 }
 
@@ -95,8 +100,8 @@ for o in "${observers[@]}"; do
 	esac
 done
 declare -A ratio added
-read -ra loops <<<"${LOOPS:-open ppid chmod exec}"
-declare -A per=([open]=$N [ppid]=$P [chmod]=$C [exec]=$E)
+read -ra loops <<<"${LOOPS:-open ppid chmod exec send}"
+declare -A per=([open]=$N [ppid]=$P [chmod]=$C [exec]=$E [send]=$S)
 for round in $(seq "$ROUNDS"); do
 	for o in "${observers[@]}"; do
 		[ -z "${skip[$o]:-}" ] || continue
@@ -115,14 +120,14 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '\n%-50s %12s %9s %12s %9s %12s %9s %12s %9s %9s %8s\n' observer "open+close" "added ns" "getppid" "added ns" \
-	"chmod" "added ns" "exec" "added ns" "start ms" "stop ms"
+printf '\n%-50s %12s %9s %12s %9s %12s %9s %12s %9s %12s %9s %9s %8s\n' observer "open+close" "added ns" "getppid" "added ns" \
+	"chmod" "added ns" "exec" "added ns" "sendto" "added ns" "start ms" "stop ms"
 for o in "${observers[@]}"; do
 	[ -z "${skip[$o]:-}" ] || continue
 	s=- e=-
 	[ -n "${start_ms[$o]:-}" ] && s=$(echo "${start_ms[$o]}" | median) && e=$(echo "${stop_ms[$o]}" | median)
 	row=$(printf '%-50s' "${o##*/}")
-	for l in open ppid chmod exec; do
+	for l in open ppid chmod exec send; do
 		[ -n "${ratio[$o,$l]:-}" ] || { row+=$(printf ' %12s %9s' - -); continue; }
 		row+=$(printf ' %+11.1f%% %9d' "$(echo "${ratio[$o,$l]}" | median)" "$(echo "${added[$o,$l]}" | median)")
 	done

@@ -2,8 +2,8 @@
 # bench/vm.sh [KERNEL-PACKAGE...] (make bench-vm): bench/floor.sh inside
 # Debian's kernels under QEMU, where function hooks load: what the monitor
 # in each of its designs (--syscall-hooks tracepoints and functions) and
-# the empty floors of both cost an open+close pair, a getppid call, a chmod
-# and an exec there.
+# the empty floors of both cost an open+close pair, a getppid call, a chmod,
+# an exec and a UDP sendto there.
 # Default kernels: the newest Debian 6.1 and 6.12 (vmtest's).  Each kernel
 # boots twice:
 #   tcg     2 vCPUs, one host thread: times, noisy to a few points
@@ -13,7 +13,8 @@
 # Ratios only, medians of alternating rounds (bench/floor.sh).  Results in
 # $BENCH_VM_OUT (default /tmp/bench-vm)/<release>.<mode>.txt, and the two
 # tables printed at the end.  ROUNDS (5), N (100,000 pairs), P (1,000,000
-# calls), C (50,000 chmods), E (300 execs), BENCH_VM_MODES ("tcg icount").
+# calls), C (50,000 chmods), E (300 execs), S (50,000 sendtos),
+# BENCH_VM_MODES ("tcg icount").
 # Run as root.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -51,7 +52,7 @@ for pkg in "$@"; do
 		echo "bench-vm: $rel ($mode) ..."
 		VM_SMP=$smp VM_QEMU_EXTRA=$extra VM_CONSOLE=$OUT/$rel.$mode.console \
 			"$ROOT/vmtest/run-in-vm.sh" -w "$OUT" "$rel" "
-			FLOOR_BIN=$STAGE ROUNDS=${ROUNDS:-5} N=${N:-100000} P=${P:-1000000} C=${C:-50000} E=${E:-300} \
+			FLOOR_BIN=$STAGE ROUNDS=${ROUNDS:-5} N=${N:-100000} P=${P:-1000000} C=${C:-50000} E=${E:-300} S=${S:-50000} \
 				bench/floor.sh '$STAGE/ebpf-log-monitor --syscall-hooks tracepoints' \
 				'$STAGE/ebpf-log-monitor --syscall-hooks functions' > $res 2>&1" || { fail=1; echo "bench-vm: $rel ($mode) failed: $(tail -3 "$res")"; }
 	done

@@ -26,8 +26,8 @@
  * The number of stubs per class bounds how many functions the loader can
  * hook for it (checked by monitor/syscalls' tests against the tables).
  * The file changes and the syscall table have no stubs: they are always on
- * kprobes (below), and a kernel with neither kprobes nor fprobes keeps the
- * raw_syscalls design.
+ * kretprobes (below), and a kernel with neither kprobes nor fprobes keeps
+ * the raw_syscalls design.
  *
  * Needs: fentry/fexit (5.5), bpf_task_pt_regs (5.15).  Older kernels, and
  * kernels that refuse tracing programs, keep the raw_syscalls design: the
@@ -125,36 +125,40 @@ FN_REP4(FN_EXIT, exec, HC_EXEC, 0)
 FN_REP16(FN_EXIT, net, HC_NET, 0)
 
 /*
- * The same handlers on kprobes, for the calls that are rare (the file
- * changes and the syscall table: syscalls.ClassOnKprobes) and, where the
- * kernel has fprobes (6.12, not Debian's 6.1), for every watched call but
- * the opens: then one kretprobe.multi link serves them all, attached and
- * released as one, and one program, verified once.  The
- * reason is the detach: each trampoline waits for an RCU-tasks grace
- * period when it goes, one after the other (about 145 ms per function in
- * Debian's 6.12 under QEMU: 82 functions took 12 s), and so does each
- * fprobe, while a per-function perf kprobe waits for two RCU grace periods,
- * also in a row.  A kprobe costs about twice a trampoline on the call it
- * hooks (bench/README), which these calls can afford; the opens, by far
- * the most frequent, keep their fexit.  Without fprobes, the network calls
- * (accept and connect block: a kretprobe has a bounded number of calls in
- * flight), the execs and the i386 dispatcher stay on trampolines too.
+ * The same handlers on kretprobes, for every watched call but the opens:
+ * one program, verified once, on one kretprobe.multi link where the kernel
+ * has fprobes (6.12), else on one tracefs kretprobe event that carries a
+ * probe per function (Debian's 6.1: monitor/kprobe_event.go), each attached
+ * and released as one.  The reason is the detach: each trampoline waits
+ * for an RCU-tasks grace period when it goes, one after the other (about
+ * 130-145 ms per function in Debian's 6.1 and 6.12 under QEMU: 82
+ * functions took 12 s), while the event's probes wait for a plain grace
+ * period each (16 ms there) and the fprobe for one in all.  A kretprobe
+ * costs about twice a trampoline on the call it hooks (bench/README),
+ * which these calls can afford; the opens, by far the most frequent, keep
+ * their fexit.  A kretprobe has a bounded number of calls in flight in its
+ * functions (README, known limits): past it a return is missed, and
+ * counted.
+ *
+ * Where neither link can be made (tracefs read-only, in a container), each
+ * function gets a perf kprobe of its own, attached and released one by
+ * one; the fexit stubs above then serve the execs, the network calls and
+ * i386, and these only the file changes and the table (syscalls.
+ * ClassOnKprobes).
  */
-#define HC_KPROBED (HC_FILE | HC_TABLE)
 
-/* where there are fprobes, every watched call but the opens: one fprobe in
- * all, whatever the number of functions */
+/* with fprobes: one fprobe in all, whatever the number of functions */
 SEC("kretprobe.multi")
 int fn_kmexit_calls(struct pt_regs *ctx)
 {
 	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_ALL);
 }
 
-/* one kretprobe per function, where there are no fprobes */
+/* without: a kretprobe per function, in one tracefs event or each its own */
 SEC("kretprobe")
 int fn_kexit_calls(struct pt_regs *ctx)
 {
-	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_KPROBED);
+	return fn_exit_ret(ctx, PT_REGS_RC(ctx), HC_ALL);
 }
 
 #endif /* __LOG_MONITOR_FNHOOKS_H */

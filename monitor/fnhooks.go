@@ -56,8 +56,11 @@ const (
 type fnPlan struct {
 	hooks   []syscalls.FuncHook
 	fprobes bool // kprobe.multi links can be made (CONFIG_FPROBE)
-	kprobes bool // the kprobe PMU: a kprobe per function otherwise
-	funcArg bool // bpf_get_func_arg (5.17): security_file_open on fentry
+	// tracefs kprobe events can be made (kprobe_event.go): one for all
+	// the kretprobes; else the kprobe PMU, a perf kprobe per function
+	kprobeEvents bool
+	kprobes      bool
+	funcArg      bool // bpf_get_func_arg (5.17): security_file_open on fentry
 }
 
 // fprobeSyntax is the line of tracefs's README that documents fprobe
@@ -116,8 +119,9 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	p := &fnPlan{hooks: hooks, fprobes: strings.Contains(string(readme), fprobeSyntax)}
 	_, kerr := os.Stat(kprobePMU)
 	p.kprobes = kerr == nil
+	p.kprobeEvents = unix.Access(tracefs+"/kprobe_events", unix.W_OK) == nil
 	_, p.funcArg = kernelAtLeast(5, 17)
-	if !p.fprobes && !p.kprobes {
+	if !p.fprobes && !p.kprobes && !p.kprobeEvents {
 		return nil, "neither fprobes nor kprobes: the file changes and the syscall table are hooked with them"
 	}
 	return p, ""
@@ -171,10 +175,10 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 	}
 	for _, fn := range p.hooks {
 		h := fnHook{fn: fn}
-		// with fprobes every class but the opens is on one kprobe.multi
-		// link; without, the file changes and the table get a kprobe per
-		// function (bpf/fnhooks.h says why)
-		if (p.fprobes && fn.Class != syscalls.ClassOpen) || syscalls.ClassOnKprobes(fn.Class) {
+		// every class but the opens is on one kprobe.multi link, or on one
+		// tracefs kretprobe event; without either, the file changes and
+		// the table get a perf kprobe per function (bpf/fnhooks.h says why)
+		if ((p.fprobes || p.kprobeEvents) && fn.Class != syscalls.ClassOpen) || syscalls.ClassOnKprobes(fn.Class) {
 			name, kind := "fn_kexit_calls", "kretprobe/"
 			h.via = viaKprobe
 			if p.fprobes {
@@ -234,15 +238,16 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		do   func() (*bpf.BPFLink, error)
 	}
 	var todo []attach
-	var multi []string // the functions of the kretprobe.multi link
-	var multiProg *bpf.BPFProg
+	var multi []string           // the functions of the kretprobe.multi link
+	var kret []syscalls.FuncHook // the functions of the kretprobes
+	var multiProg, kretProg *bpf.BPFProg
 	for _, h := range hooks {
 		fn := h.fn.Func
 		switch h.via {
 		case viaKprobeMulti:
 			multi, multiProg = append(multi, fn), h.exit
 		case viaKprobe:
-			todo = append(todo, attach{"kretprobe/" + fn, func() (*bpf.BPFLink, error) { return h.exit.AttachKretprobe(fn) }})
+			kret, kretProg = append(kret, h.fn), h.exit
 		default:
 			todo = append(todo, attach{"fexit/" + fn, h.exit.AttachGeneric}) // the target set before load
 		}
@@ -253,6 +258,23 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 			return errorf(ExitNoHooks, "attach kretprobe.multi to %d functions: %v", len(multi), err)
 		}
 		l.fdLinks = append(l.fdLinks, fd)
+	}
+	if len(kret) > 0 {
+		// one tracefs event for all (kprobe_event.go); a perf kprobe per
+		// function where tracefs cannot be written
+		if err := l.attachKretprobeEvent(kretProg, kret); err != nil {
+			l.kprobeEventReason = err.Error()
+			for _, h := range kret {
+				fn := h.Func
+				todo = append(todo, attach{"kretprobe/" + fn, func() (*bpf.BPFLink, error) { return kretProg.AttachKretprobe(fn) }})
+			}
+		} else {
+			for _, h := range hooks {
+				if h.via == viaKprobe {
+					l.hooks[h.hook].Name = strings.Replace(l.hooks[h.hook].Name, "kretprobe/", "kretprobe_event/", 1)
+				}
+			}
+		}
 	}
 	results := make([]result, len(todo))
 	var wg sync.WaitGroup
@@ -280,6 +302,27 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		l.hooks[h.hook].Attached = true
 	}
 	return nil
+}
+
+// attachKretprobeEvent attaches prog to the returns of funcs through one
+// tracefs kretprobe event of ours; on an error nothing of it is left.
+func (l *loaded) attachKretprobeEvent(prog *bpf.BPFProg, funcs []syscalls.FuncHook) error {
+	ev, err := createKretprobeEvent(l.tracefs, funcs)
+	if err != nil {
+		return err
+	}
+	pfd, err := ev.open()
+	if err == nil {
+		var link *bpf.BPFLink
+		if link, err = prog.AttachPerfEvent(pfd); err == nil {
+			l.links = append(l.links, link) // its Destroy closes pfd
+			l.kprobeEvent = ev
+			return nil
+		}
+		unix.Close(pfd)
+	}
+	ev.remove()
+	return fmt.Errorf("attach %s: %w", ev, err)
 }
 
 // kprobeMultiLink attaches prog (loaded as kprobe.multi) to every function

@@ -79,6 +79,10 @@ type loaded struct {
 	// loaded programs' descriptors (skippedRuns)
 	missedAtDetach uint64
 	progFDs        []int
+	// the tracefs kretprobe event of the per-function kretprobes
+	// (kprobe_event.go), deleted after detach; or why there is none
+	kprobeEvent       *kprobeEvent
+	kprobeEventReason string
 	// how syscalls are seen ("functions" or "tracepoints") and why not
 	// functions when they were not chosen
 	syscallHooks, syscallHooksReason string
@@ -400,6 +404,12 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 		return nil, err
 	}
 	log.Debug().Dur("took", time.Since(attachStart)).Int("function_hooks", len(fnHooks)).Msg("function hooks attached")
+	if l.kprobeEvent != nil {
+		log.Debug().Str("event", l.kprobeEvent.String()).Msg("kretprobes through a tracefs event")
+	}
+	if l.kprobeEventReason != "" {
+		log.Info().Str("reason", l.kprobeEventReason).Msg("kretprobes through the perf kprobe PMU, one per function: slower to release, 10 or twice the CPUs return instances each, misses not counted")
+	}
 	// after the attach: what the kernel learnt meanwhile is newer
 	if n, err := l.maps.seedCreds("/proc"); err != nil {
 		log.Warn().Err(err).Int("seeded", n).Msg("credentials of the running tasks: a change by one of them before its first monitored call is not judged")
@@ -479,6 +489,18 @@ func (l *loaded) detach() {
 	}
 	wg.Wait()
 	l.links, l.fdLinks = nil, nil
+	l.removeKprobeEvent()
+}
+
+// removeKprobeEvent deletes our tracefs kretprobe event once nothing is
+// attached to it, keeping what its probes had missed.
+func (l *loaded) removeKprobeEvent() {
+	if l.kprobeEvent == nil {
+		return
+	}
+	l.missedAtDetach += l.kprobeEvent.missed()
+	l.kprobeEvent.remove()
+	l.kprobeEvent = nil
 }
 
 // Close releases the perf buffer, links, programs, maps and the memfd.
@@ -491,6 +513,7 @@ func (l *loaded) Close() {
 		l.mod.Close() // perf buffer, remaining links, object
 		l.mod = nil
 	}
+	l.removeKprobeEvent()
 	if l.memfd != nil {
 		l.memfd.Close()
 		l.memfd = nil

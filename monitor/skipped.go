@@ -10,15 +10,17 @@ import (
 // Runs of our programs that the kernel skipped: records lost before any of
 // our code ran, so no counter of the stats map can hold them.  Two kinds,
 // both kept by the kernel and read here:
-//   - a kretprobe.multi link whose return instances ran out (more calls
-//     blocked in its functions at once than it has instances: README,
-//     known limits) misses those calls' exits, and with them their
-//     records; the link's info counts them (Linux 6.7 and later);
+//   - a kretprobe whose return instances ran out (more calls blocked in
+//     its functions at once than it has instances: README, known limits)
+//     misses those calls' exits, and with them their records; a
+//     kretprobe.multi link's info counts them (Linux 6.7 and later), and
+//     so does kprobe_profile for our tracefs event (kprobe_event.go);
 //   - a program not run because one of ours was already running on that
 //     CPU (bpf_prog_info.recursion_misses: trampolines from 5.12, kprobes
 //     and tracepoints from 6.7).
 //
-// Older kernels count neither: the figure is then 0, and README says so.
+// Older kernels count neither, nor does a perf kprobe of its own per
+// function: the figure is then 0, and README says so.
 // Read from the main loop only (stats, metrics, detach), as the maps are.
 
 // bpf(2) commands and the offsets of the fields read, from the kernel's
@@ -78,6 +80,9 @@ func (l *loaded) skippedRuns() uint64 {
 	total := l.missedAtDetach
 	for _, fd := range l.fdLinks {
 		total += kmultiMissed(fd)
+	}
+	if l.kprobeEvent != nil {
+		total += l.kprobeEvent.missed()
 	}
 	if l.progFDs == nil && l.mod != nil {
 		it := l.mod.Iterator()

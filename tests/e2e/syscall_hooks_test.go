@@ -3,7 +3,9 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,6 +155,137 @@ func TestMissedReturnsAreCountedAsLost(t *testing.T) {
 	if skipped < float64(n-instances) {
 		t.Errorf("runs_skipped = %v, want at least %d (%d calls blocked, %d instances)", skipped, n-instances, n, instances)
 	}
+}
+
+// Without fprobes (Debian's 6.1) the kretprobes are one tracefs event of
+// the monitor's, a probe per function, each with its own number of return
+// instances, written in kprobe_events ("r256:group/event function").  The
+// kernel counts the calls that found none in kprobe_profile, and the
+// monitor must report them as lost.kernel.runs_skipped.  Here more threads
+// than sendmsg's probe has instances block in sendmsg(2), on a Unix
+// datagram socket whose peer's queue is full.  At exit the event is gone.
+func TestMissedReturnsOfAKretprobeEventAreCountedAsLost(t *testing.T) {
+	m := startMonitor(t)
+	start := m.waitFor(t, 5*time.Second, "start record", func(r rec) bool { return r.str("event") == "start" })
+	event := ""
+	hooks, _ := start.get("monitor", "hooks").([]any)
+	for _, h := range hooks {
+		if name, _ := h.(map[string]any)["name"].(string); strings.HasPrefix(name, "kretprobe_event/") {
+			event = "found"
+		}
+	}
+	if event == "" {
+		m.stop(t)
+		t.Skipf("no kretprobe event here (syscall_hooks %q)", start.str("monitor", "syscall_hooks"))
+	}
+	const fn = "__x64_sys_sendmsg"
+	defs, err := os.ReadFile("/sys/kernel/tracing/kprobe_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	instances := 0
+	for _, line := range strings.Split(string(defs), "\n") {
+		// r256:ebpf_log_monitor/calls_4026531836_42 __x64_sys_sendmsg
+		def, target, _ := strings.Cut(line, " ")
+		kind, ev, _ := strings.Cut(def, ":")
+		if target == fn && strings.HasPrefix(ev, "ebpf_log_monitor/") {
+			instances, _ = strconv.Atoi(strings.TrimPrefix(kind, "r"))
+			event = ev
+		}
+	}
+	if instances == 0 {
+		t.Fatalf("no kretprobe of ours on %s in kprobe_events:\n%s", fn, defs)
+	}
+	n := instances + 64
+
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	// fill the peer's queue without blocking (and without sendmsg)
+	for {
+		if err := unix.Sendto(fds[0], []byte("x"), unix.MSG_DONTWAIT, nil); err != nil {
+			if err != unix.EAGAIN {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()                          // one thread per blocked call
+			unix.SendmsgN(fds[0], []byte("y"), nil, nil, 0) // fails once the peer is closed
+		}()
+	}
+	// the marker: n of our threads are in sendmsg (x86-64 46)
+	deadline := time.Now().Add(60 * time.Second)
+	for blockedIn(t, 46) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d threads blocked in sendmsg", blockedIn(t, 46), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	unix.Close(fds[1])
+	wg.Wait()
+	m.stop(t)
+	stop := m.find(eventIs("stop"))[0]
+	skipped := stop.num("monitor", "lost", "kernel", "runs_skipped")
+	t.Logf("%d threads blocked in sendmsg, %d return instances: runs_skipped %v", n, instances, skipped)
+	if skipped < float64(n-instances) {
+		t.Errorf("runs_skipped = %v, want at least %d (%d calls blocked, %d instances)", skipped, n-instances, n, instances)
+	}
+	if defs, _ := os.ReadFile("/sys/kernel/tracing/kprobe_events"); strings.Contains(string(defs), event+" ") {
+		t.Errorf("the monitor left its kretprobe event %s in kprobe_events", event)
+	}
+}
+
+// A monitor killed with SIGKILL cannot delete its tracefs kretprobe event:
+// the next start deletes it (its pid is not alive), and makes its own.
+func TestKilledMonitorsKretprobeEventIsDeletedAtTheNextStart(t *testing.T) {
+	m := startMonitor(t)
+	first := ourKprobeEvents(t)
+	if len(first) == 0 {
+		m.stop(t)
+		t.Skip("no kretprobe event here (a kernel with fprobes, or without function hooks)")
+	}
+	m.cmd.Process.Kill()
+	m.cmd.Wait()
+	left := ourKprobeEvents(t)
+	if !reflect.DeepEqual(left, first) {
+		t.Fatalf("after SIGKILL, events %v, want the killed monitor's %v left", left, first)
+	}
+	m = startMonitor(t)
+	now := ourKprobeEvents(t)
+	if len(now) != 1 || now[0] == first[0] {
+		t.Errorf("events at the next start: %v, want one, not the killed monitor's %s", now, first[0])
+	}
+	m.stop(t)
+	if left := ourKprobeEvents(t); len(left) != 0 {
+		t.Errorf("events after a clean stop: %v, want none", left)
+	}
+}
+
+// ourKprobeEvents are the monitor's events in kprobe_events.
+func ourKprobeEvents(t *testing.T) []string {
+	b, err := os.ReadFile("/sys/kernel/tracing/kprobe_events")
+	if err != nil {
+		t.Skipf("no tracefs kprobe_events: %v", err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		def, _, _ := strings.Cut(line, " ")
+		if _, ev, _ := strings.Cut(def, ":"); strings.HasPrefix(ev, "ebpf_log_monitor/") && !seen[ev] {
+			seen[ev] = true
+			out = append(out, ev)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // possibleCPUs is how many CPUs the kernel sized its per-CPU pools for.

@@ -1,0 +1,34 @@
+package monitor
+
+import (
+	"bufio"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestStaleKprobeEvents(t *testing.T) {
+	text := strings.Join([]string{
+		"r256:ebpf_log_monitor/calls_4026531836_42 __x64_sys_kill",
+		"r256:ebpf_log_monitor/calls_4026531836_42 __x64_sys_mount", // the same event again
+		"r256:ebpf_log_monitor/calls_4026531836_43 __x64_sys_kill",  // alive
+		"r256:ebpf_log_monitor/calls_4026532000_42 __x64_sys_kill",  // another pid namespace
+		"r:kprobes/calls_4026531836_42 __x64_sys_kill",              // not our group
+		"r256:ebpf_log_monitor/other __x64_sys_kill",
+		"",
+	}, "\n")
+	got := staleKprobeEvents(text, 4026531836, func(pid int) bool { return pid == 43 })
+	if want := []string{"calls_4026531836_42"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stale = %q, want %q", got, want)
+	}
+}
+
+func TestParseKprobeProfile(t *testing.T) {
+	text := "  calls_1_2                                   10               3\n" +
+		"  calls_1_2                                    0               4\n" +
+		"  calls_1_3                                    5             100\n" +
+		"  p_vfs_read_0                                 7               9\n"
+	if got := parseKprobeProfile(bufio.NewScanner(strings.NewReader(text)), "calls_1_2"); got != 7 {
+		t.Errorf("missed = %d, want 7", got)
+	}
+}
