@@ -222,6 +222,46 @@ static __always_inline int fold_send(struct net_event *e)
 }
 
 /*
+ * A repeat of a folded UDP send or connect (a DNS client's thousandth query
+ * to its resolver) is only counted: checked from the caller's sockaddr
+ * before a record is built, as a record's header alone takes a few
+ * thousand instructions (ownership, credentials, namespaces, root).
+ * Returns 1 when it counted.  The fold map holds UDP destinations only,
+ * but a TCP call may name one too: the socket's protocol decides.
+ */
+static __always_inline int fold_repeat(struct task_struct *task, long fd, __u64 uaddr)
+{
+	struct sockaddr_in6 sa = {};
+	struct fold_key k = {};
+	struct fold_value *v;
+	struct sock *sk;
+
+	/* the largest inet sockaddr: a shorter one at the end of a page
+	 * fails here and takes the full path, which reads by family */
+	if (bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr))
+		return 0;
+	if (sa.sin6_family == AF_INET)
+		__builtin_memcpy(k.addr, &((struct sockaddr_in *)&sa)->sin_addr, 4);
+	else if (sa.sin6_family == AF_INET6)
+		__builtin_memcpy(k.addr, &sa.sin6_addr, 16);
+	else
+		return 0;
+	k.pid = bpf_get_current_pid_tgid() >> 32;
+	k.family = sa.sin6_family;
+	k.port = bpf_ntohs(sa.sin6_port); /* where sin_port is too */
+	v = bpf_map_lookup_elem(&net_fold, &k);
+	if (!v)
+		return 0;
+	sk = fd_sock(task, fd);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+		return 0;
+	__sync_fetch_and_add(&v->count, 1);
+	v->last_ns = bpf_ktime_get_boot_ns();
+	stat_inc(STAT_NET_FOLDED);
+	return 1;
+}
+
+/*
  * A send to the kernel's audit netlink socket: is it a message that
  * changes the audit system (enum audit_reported)?  If so, its type, and
  * for AUDIT_SET the status words, go into @e.  What auditctl -e 0, -D and
@@ -352,6 +392,8 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 		}
 		if (!uaddr)
 			return 0; /* a send on a connected socket: reported at connect */
+		if (fold_repeat(task, p.fd, uaddr))
+			return 0;
 		e = net_event_new(task, p.op, ret);
 		if (!e)
 			return 0;

@@ -193,6 +193,37 @@ func TestNetworkEvents(t *testing.T) {
 		}
 	})
 
+	// UDP repeats are counted before a record is built, from the caller's
+	// sockaddr: a TCP connect to a destination the same process just sent
+	// UDP to must not pass for one (the socket's protocol decides).
+	t.Run("a TCP connect to a destination with folded UDP sends is still reported", func(t *testing.T) {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		port := l.Addr().(*net.TCPAddr).Port
+		to := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+		u, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(u)
+		if err := unix.Sendto(u, []byte("x"), 0, to); err != nil {
+			t.Fatal(err)
+		}
+		m.waitFor(t, 10*time.Second, "the first UDP send", and(eventIs("send"), self(), dstPortIs(port)))
+		fd, _, err := tcpConnect(t, unix.AF_INET, to, 0)
+		defer unix.Close(fd)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		r := m.exactlyOne(t, "TCP connect", and(eventIs("connect"), self(), dstPortIs(port)))
+		if r.str("network", "protocol") != "tcp" {
+			t.Errorf("connect = %v", r.get("network"))
+		}
+	})
+
 	t.Run("TCP Fast Open without connect() is seen by the kernel hook alone", func(t *testing.T) {
 		l, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
