@@ -307,7 +307,8 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 // attachKretprobeEvent attaches prog to the returns of funcs through one
 // tracefs kretprobe event of ours; on an error nothing of it is left.
 func (l *loaded) attachKretprobeEvent(prog *bpf.BPFProg, funcs []syscalls.FuncHook) error {
-	ev, err := createKretprobeEvent(l.tracefs, funcs)
+	ev, stale, err := createKretprobeEvent(l.tracefs, funcs)
+	l.staleKprobeEvents = stale
 	if err != nil {
 		return err
 	}
@@ -316,7 +317,7 @@ func (l *loaded) attachKretprobeEvent(prog *bpf.BPFProg, funcs []syscalls.FuncHo
 		var link *bpf.BPFLink
 		if link, err = prog.AttachPerfEvent(pfd); err == nil {
 			l.links = append(l.links, link) // its Destroy closes pfd
-			l.kprobeEvent = ev
+			l.kprobeEvent, l.kprobeEventLink = ev, link
 			return nil
 		}
 		unix.Close(pfd)

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -84,23 +85,24 @@ func writeKprobeEvents(tracefs, line string) error {
 }
 
 // createKretprobeEvent defines our event over funcs, each probe with
-// its kretprobeInstances.  On an error nothing of it is left.
-func createKretprobeEvent(tracefs string, funcs []syscalls.FuncHook) (*kprobeEvent, error) {
+// its kretprobeInstances, after deleting those killed monitors left
+// (stale: what became of each).  On an error nothing of it is left.
+func createKretprobeEvent(tracefs string, funcs []syscalls.FuncHook) (e *kprobeEvent, stale map[string]error, err error) {
 	ns, err := pidNamespace()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	removeStaleKprobeEvents(tracefs, ns)
-	e := &kprobeEvent{tracefs: tracefs, name: fmt.Sprintf("%s%d_%d", kprobeEventPrefix, ns, os.Getpid())}
+	stale = removeStaleKprobeEvents(tracefs, ns)
+	e = &kprobeEvent{tracefs: tracefs, name: fmt.Sprintf("%s%d_%d", kprobeEventPrefix, ns, os.Getpid())}
 	for i, fn := range funcs {
 		if err := writeKprobeEvents(tracefs, fmt.Sprintf("r%d:%s %s", kretprobeInstances(fn), e, fn.Func)); err != nil {
 			if i > 0 {
 				e.remove()
 			}
-			return nil, fmt.Errorf("kprobe_events: add %s to %s: %w", fn.Func, e, err)
+			return nil, stale, fmt.Errorf("kprobe_events: add %s to %s: %w", fn.Func, e, err)
 		}
 	}
-	return e, nil
+	return e, stale, nil
 }
 
 // open returns a perf event of the kretprobe event, for a BPF link: one
@@ -178,18 +180,40 @@ func pidNamespace() (uint64, error) {
 // removeStaleKprobeEvents deletes the events left in kprobe_events by
 // monitors of pid namespace ns no longer alive (killed before they could
 // delete their own).
-func removeStaleKprobeEvents(tracefs string, ns uint64) {
+func removeStaleKprobeEvents(tracefs string, ns uint64) map[string]error {
 	b, err := os.ReadFile(tracefs + "/kprobe_events")
 	if err != nil {
-		return
+		return nil
 	}
 	self := os.Getpid()
+	out := map[string]error{}
 	for _, name := range staleKprobeEvents(string(b), ns, func(pid int) bool {
 		// our own pid is a previous process's: ours is not made yet
-		return pid != self && unix.Kill(pid, 0) != unix.ESRCH
+		return pid != self && processAlive("/proc", pid)
 	}) {
-		(&kprobeEvent{tracefs: tracefs, name: name}).remove()
+		e := &kprobeEvent{tracefs: tracefs, name: name}
+		out[e.String()] = e.remove()
 	}
+	return out
+}
+
+// processAlive says whether pid (of the pid namespace procfs shows) is a
+// process that runs: a zombie, killed but not yet reaped by its parent,
+// has released its descriptors, and with them its hold on an event.  The
+// leader of a process whose other threads still run is a zombie too, so
+// a zombie with threads left counts as alive.  Unreadable: alive.
+func processAlive(procfs string, pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("%s/%d/stat", procfs, pid))
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	// "pid (comm) S ...": the state follows the comm's last ')'
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) || b[i+2] != 'Z' {
+		return true
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("%s/%d/task", procfs, pid))
+	return err == nil && len(tasks) > 1
 }
 
 // staleKprobeEvents are the names of our group's events in kprobe_events's

@@ -83,7 +83,7 @@ func TestHostileBytesInTextStayOneSafeLine(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }() // reaped: a zombie would look alive
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	lines := make(chan string, 10000)

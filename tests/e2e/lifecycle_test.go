@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -146,7 +147,7 @@ func TestTextOutputIsOneLinePerEvent(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }() // reaped: a zombie would look alive
 	lines := make(chan string, 1000)
 	go func() {
 		buf := make([]byte, 0, 1<<16)
@@ -200,6 +201,8 @@ func TestTextOutputIsOneLinePerEvent(t *testing.T) {
 	if strings.ContainsAny(l, "\x1b\r") {
 		t.Errorf("exec line carries a raw control byte: %q", l)
 	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {

@@ -3,9 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,47 +243,61 @@ func TestMissedReturnsOfAKretprobeEventAreCountedAsLost(t *testing.T) {
 
 // A monitor killed with SIGKILL cannot delete its tracefs kretprobe event:
 // the next start deletes it (its pid is not alive), and makes its own.
+// The killed one stays a zombie meanwhile, as a parent slow to reap it
+// leaves it: its pid still exists, but its descriptors are gone.
 func TestKilledMonitorsKretprobeEventIsDeletedAtTheNextStart(t *testing.T) {
-	m := startMonitor(t)
-	first := ourKprobeEvents(t)
-	if len(first) == 0 {
-		m.stop(t)
+	first := startMonitor(t)
+	killed := eventOf(t, first.cmd.Process.Pid)
+	if killed == "" {
+		first.stop(t)
 		t.Skip("no kretprobe event here (a kernel with fprobes, or without function hooks)")
 	}
-	m.cmd.Process.Kill()
-	m.cmd.Wait()
-	left := ourKprobeEvents(t)
-	if !reflect.DeepEqual(left, first) {
-		t.Fatalf("after SIGKILL, events %v, want the killed monitor's %v left", left, first)
+	first.cmd.Process.Kill()
+	// the marker: the kernel has it a zombie
+	stat := fmt.Sprintf("/proc/%d/stat", first.cmd.Process.Pid)
+	deadline := time.Now().Add(30 * time.Second)
+	for b, _ := os.ReadFile(stat); !strings.Contains(string(b), ") Z "); b, _ = os.ReadFile(stat) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed monitor is not a zombie after 30 s: %s", b)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	m = startMonitor(t)
-	now := ourKprobeEvents(t)
-	if len(now) != 1 || now[0] == first[0] {
-		t.Errorf("events at the next start: %v, want one, not the killed monitor's %s", now, first[0])
+	if eventOf(t, first.cmd.Process.Pid) != killed {
+		t.Fatalf("after SIGKILL the killed monitor's event %s is gone: nothing to test", killed)
+	}
+	m := startMonitor(t)
+	first.cmd.Wait()
+	if eventOf(t, m.cmd.Process.Pid) == "" {
+		t.Errorf("the next monitor made no event of its own")
+	}
+	if eventOf(t, eventPid(killed)) != "" {
+		t.Errorf("the killed monitor's event %s is still there at the next start; stderr:\n%s", killed, m.stderr.String())
 	}
 	m.stop(t)
-	if left := ourKprobeEvents(t); len(left) != 0 {
-		t.Errorf("events after a clean stop: %v, want none", left)
+	if ev := eventOf(t, m.cmd.Process.Pid); ev != "" {
+		t.Errorf("event %s left after a clean stop", ev)
 	}
 }
 
-// ourKprobeEvents are the monitor's events in kprobe_events.
-func ourKprobeEvents(t *testing.T) []string {
+// eventOf is the monitor pid's event in kprobe_events, "" if none.
+func eventOf(t *testing.T, pid int) string {
 	b, err := os.ReadFile("/sys/kernel/tracing/kprobe_events")
 	if err != nil {
 		t.Skipf("no tracefs kprobe_events: %v", err)
 	}
-	seen := map[string]bool{}
-	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		def, _, _ := strings.Cut(line, " ")
-		if _, ev, _ := strings.Cut(def, ":"); strings.HasPrefix(ev, "ebpf_log_monitor/") && !seen[ev] {
-			seen[ev] = true
-			out = append(out, ev)
+		if _, ev, _ := strings.Cut(def, ":"); strings.HasPrefix(ev, "ebpf_log_monitor/") && eventPid(ev) == pid {
+			return ev
 		}
 	}
-	sort.Strings(out)
-	return out
+	return ""
+}
+
+// eventPid is the pid in an event's name (ebpf_log_monitor/calls_<pidns>_<pid>).
+func eventPid(ev string) int {
+	pid, _ := strconv.Atoi(ev[strings.LastIndexByte(ev, '_')+1:])
+	return pid
 }
 
 // possibleCPUs is how many CPUs the kernel sized its per-CPU pools for.
