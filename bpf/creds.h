@@ -148,19 +148,42 @@ static __always_inline void creds_explained(void *ctx, struct task_struct *task,
  * explained is reported.  Called after the explained transitions of this
  * syscall have been recorded.
  */
+/*
+ * The common case of check_creds: nothing that matters changed.  The
+ * capabilities too: they are the "before" of the next set*id call or exec
+ * (creds_explained), so a change of theirs alone (unshare of a user
+ * namespace) must be kept.  Where the current task is a BTF pointer (5.11)
+ * the fields are plain loads, and so are the capabilities where they are
+ * one u64 (6.3); elsewhere a helper call each (six per monitored call).
+ */
+static __always_inline int creds_unchanged(const struct cred_snap *old)
+{
+	struct task_struct *t = current_btf();
+
+	if (t) {
+		const struct cred *c = t->cred;
+
+		if (c->euid.val != old->euid || c->uid.val != old->uid || c->fsuid.val != old->fsuid)
+			return 0;
+		if (bpf_core_field_exists(c->cap_effective.val))
+			return c->cap_effective.val == old->cap_effective &&
+			       c->cap_permitted.val == old->cap_permitted;
+		return same_caps(c, old);
+	}
+	t = (struct task_struct *)bpf_get_current_task();
+	const struct cred *c = BPF_CORE_READ(t, cred);
+
+	return BPF_CORE_READ(c, euid.val) == old->euid && BPF_CORE_READ(c, uid.val) == old->uid &&
+	       BPF_CORE_READ(c, fsuid.val) == old->fsuid && same_caps(c, old);
+}
+
 static __always_inline void check_creds(void *ctx, struct task_struct *task, __u32 nr)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	const struct cred *c = BPF_CORE_READ(task, cred);
 	struct cred_snap cur, *old;
 
 	old = bpf_map_lookup_elem(&task_creds, &tid);
-	/* the common case in five reads: nothing that matters changed.  The
-	 * capabilities too: they are the "before" of the next set*id call or
-	 * exec (creds_explained), so a change of theirs alone (unshare of a
-	 * user namespace) must be kept */
-	if (old && BPF_CORE_READ(c, euid.val) == old->euid && BPF_CORE_READ(c, uid.val) == old->uid &&
-	    BPF_CORE_READ(c, fsuid.val) == old->fsuid && same_caps(c, old))
+	if (old && creds_unchanged(old))
 		return;
 	read_creds(task, &cur);
 	if (!old) {

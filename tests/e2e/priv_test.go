@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -356,4 +357,52 @@ func TestCredentialsOfTasksOlderThanTheMonitor(t *testing.T) {
 		t.Errorf("means=%q before=%v after=%v, want exec, euid 65534 -> 0", r.str("privilege", "means"),
 			r.get("privilege", "before"), r.get("privilege", "after"))
 	}
+}
+
+// Root gained behind the kernel's back (a kernel exploit writing a task's
+// credentials in place, with no set*id call, exec or commit_creds) is seen
+// at the task's next monitored call: its credentials no longer match the
+// last ones recorded.  The record is planted with bpftool: the shell's
+// entry says it was nobody (65534), with the capabilities it really has,
+// so only the user ids tell.  Its next monitored call, kill -0, must raise
+// an unexplained privilege gain.
+func TestRootGainedBehindTheKernelsBackIsUnexplained(t *testing.T) {
+	m := startMonitor(t)
+	sh := exec.Command("sh", "-c", "read x; kill -0 $$; echo done; read y")
+	stdin, stdout := startPiped(t, sh)
+	pid := sh.Process.Pid
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := map[string]uint64{}
+	for _, line := range strings.Split(string(status), "\n") {
+		if k, v, ok := strings.Cut(line, ":\t"); ok && (k == "CapEff" || k == "CapPrm") {
+			caps[k], _ = strconv.ParseUint(v, 16, 64)
+		}
+	}
+	le := func(v uint64, n int) string {
+		var b []string
+		for i := 0; i < n; i++ {
+			b = append(b, strconv.FormatUint(v>>(8*i)&0xff, 10))
+		}
+		return strings.Join(b, " ")
+	}
+	// struct cred_snap: uid, euid, suid, fsuid, gid, egid, sgid, fsgid,
+	// cap_effective, cap_permitted
+	value := strings.Repeat(le(65534, 4)+" ", 8) + le(caps["CapEff"], 8) + " " + le(caps["CapPrm"], 8)
+	if out, err := exec.Command("sh", "-c", "bpftool map update name task_creds key "+le(uint64(pid), 4)+" value "+value).CombinedOutput(); err != nil {
+		t.Fatalf("planting nobody's credentials: %v: %s", err, out)
+	}
+	stdin.Write([]byte("go\n"))
+	if !stdout.Scan() || stdout.Text() != "done" {
+		t.Fatalf("the shell did not run kill -0: %v", stdout.Err())
+	}
+	r := m.waitFor(t, 10*time.Second, "unexplained privilege gain", and(eventIs("privilege"), pidIs(pid)))
+	if r.str("privilege", "means") != "unexplained" || r.str("severity") != "critical" {
+		t.Errorf("privilege record = %v, severity %s", r.get("privilege"), r.str("severity"))
+	}
+	stdin.Close()
+	sh.Wait()
+	m.stop(t)
 }
