@@ -98,6 +98,7 @@ func main() {
 		{workload{"pwrite", pwriteStorm(ordinary)}, 0},
 		{workload{"open-watched", openStorm("/etc/shadow")}, 20000},
 		{workload{"connect", connectStorm}, 2000},
+		{workload{"udp-send", udpStorm}, 0},
 		{workload{"mixed", mixed(ordinary)}, 3000},
 	}
 	var all []sample

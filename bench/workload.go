@@ -146,6 +146,29 @@ func connectStorm(rate int, d time.Duration) uint64 {
 	})
 }
 
+// udpStorm sends one byte at a time from a UDP socket to itself on
+// 127.0.0.1, never read (the kernel drops what the full buffer cannot
+// take): a network call hooked, reported once, then only counted in the
+// kernel's fold map.
+func udpStorm(rate int, d time.Duration) uint64 {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return 0
+	}
+	to, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0
+	}
+	b := []byte("x")
+	return paced(rate, 1, d, func() error {
+		return unix.Sendto(fd, b, unix.MSG_DONTWAIT, to)
+	})
+}
+
 // mixed runs an exec, file and connect storm side by side.
 func mixed(ordinary string) func(int, time.Duration) uint64 {
 	return func(rate int, d time.Duration) uint64 {

@@ -66,7 +66,8 @@ type fnPlan struct {
 // fprobeSyntax is the line of tracefs's README that documents fprobe
 // events: a kernel that has it has fprobes, which kprobe.multi links are
 // built on (a kernel with fprobes but without fprobe events is taken for
-// one without: per-function kprobes then, slower to attach and detach).
+// one without: the kretprobes of one tracefs event then, slower to
+// detach).
 const fprobeSyntax = "f[:[<group>/][<event>]] <func-name>"
 
 // planFunctionHooks decides whether syscalls are seen through function

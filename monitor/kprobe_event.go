@@ -24,8 +24,8 @@ import (
 // a perf kprobe per function (perf_event_open's kprobe PMU), measured in
 // Debian's 6.1 under emulation:
 //   - release: each perf kprobe waits for its grace periods under the
-//     kernel's event_mutex, one after the other (4-5 s for 78); the event
-//     waits once, and deleting its probes once each (about 1.4 s for 78);
+//     kernel's event_mutex, one after the other (45 ms each); the event
+//     waits once, and deleting its probes once each (16 ms each);
 //   - misses: a kretprobe has a fixed number of return instances, and the
 //     PMU gives each max(10, 2 x CPUs), and says nowhere how many calls
 //     found none; here each gets kretprobeInstances, and kprobe_profile
@@ -37,8 +37,9 @@ import (
 // and is deleted at exit; one left by a monitor that was killed is
 // deleted by the next start in the same pid namespace.  Another
 // monitor's must never be: deleting an event whose probes are in use
-// removes all but one of them (the kernel refuses only the last).  Where kprobe_events cannot be written (a read-only /sys in a
-// container), the perf kprobes per function serve instead.
+// removes all but one of them (the kernel refuses only the last).
+// Where kprobe_events cannot be written (a read-only /sys in a
+// container), a perf kprobe per function serves instead.
 
 const (
 	kprobeEventGroup  = "ebpf_log_monitor"

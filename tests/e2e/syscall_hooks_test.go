@@ -123,26 +123,10 @@ func TestMissedReturnsAreCountedAsLost(t *testing.T) {
 	if err := unix.Listen(ln, 16); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.LockOSThread() // one thread per blocked call
-			unix.Accept(ln)        // accept4; EINVAL once the socket is shut down
-		}()
-	}
-	// the marker: n of our threads are in accept4 (x/sys's Accept; x86-64
-	// 288) in the kernel
-	deadline := time.Now().Add(60 * time.Second)
-	for blockedIn(t, 288) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d threads blocked in accept4", blockedIn(t, 288), n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// accept4 (x/sys's Accept; x86-64 288); EINVAL once the socket is shut down
+	done := blockThreads(t, n, 288, "accept4", func() { unix.Accept(ln) })
 	unix.Shutdown(ln, unix.SHUT_RDWR)
-	wg.Wait()
+	done()
 	m.stop(t)
 	stop := m.find(eventIs("stop"))[0]
 	skipped := stop.num("monitor", "lost", "kernel", "runs_skipped")
@@ -210,25 +194,10 @@ func TestMissedReturnsOfAKretprobeEventAreCountedAsLost(t *testing.T) {
 			break
 		}
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.LockOSThread()                          // one thread per blocked call
-			unix.SendmsgN(fds[0], []byte("y"), nil, nil, 0) // fails once the peer is closed
-		}()
-	}
-	// the marker: n of our threads are in sendmsg (x86-64 46)
-	deadline := time.Now().Add(60 * time.Second)
-	for blockedIn(t, 46) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d threads blocked in sendmsg", blockedIn(t, 46), n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// sendmsg (x86-64 46), which fails once the peer is closed
+	done := blockThreads(t, n, 46, "sendmsg", func() { unix.SendmsgN(fds[0], []byte("y"), nil, nil, 0) })
 	unix.Close(fds[1])
-	wg.Wait()
+	done()
 	m.stop(t)
 	stop := m.find(eventIs("stop"))[0]
 	skipped := stop.num("monitor", "lost", "kernel", "runs_skipped")
@@ -298,6 +267,30 @@ func eventOf(t *testing.T, pid int) string {
 func eventPid(ev string) int {
 	pid, _ := strconv.Atoi(ev[strings.LastIndexByte(ev, '_')+1:])
 	return pid
+}
+
+// blockThreads runs call on n threads of their own and returns once all n
+// are inside syscall nr in the kernel (the marker: /proc's syscall of each
+// thread); the function it returns waits for the calls to return.
+func blockThreads(t *testing.T, n, nr int, name string, call func()) (wait func()) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread() // one thread per blocked call
+			call()
+		}()
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for blockedIn(t, nr) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d threads blocked in %s", blockedIn(t, nr), n, name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return wg.Wait
 }
 
 // possibleCPUs is how many CPUs the kernel sized its per-CPU pools for.
