@@ -192,6 +192,14 @@ static __always_inline struct net_event *net_event_new(struct task_struct *task,
 	return e;
 }
 
+/* A repeat of a folded send, at @now: counted only. */
+static __always_inline void fold_count(struct fold_value *v, __u64 now)
+{
+	__sync_fetch_and_add(&v->count, 1);
+	v->last_ns = now;
+	stat_inc(STAT_NET_FOLDED);
+}
+
 /* Fold a UDP send: returns 1 when it only counted a repeat. */
 static __always_inline int fold_send(struct net_event *e)
 {
@@ -205,9 +213,7 @@ static __always_inline int fold_send(struct net_event *e)
 	__builtin_memcpy(k.addr, e->daddr, 16);
 	v = bpf_map_lookup_elem(&net_fold, &k);
 	if (v) {
-		__sync_fetch_and_add(&v->count, 1);
-		v->last_ns = e->hdr.ts_ns;
-		stat_inc(STAT_NET_FOLDED);
+		fold_count(v, e->hdr.ts_ns);
 		return 1;
 	}
 	nv.first_ns = e->hdr.ts_ns;
@@ -255,9 +261,7 @@ static __always_inline int fold_repeat(struct task_struct *task, long fd, __u64 
 	sk = fd_sock(task, fd);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
 		return 0;
-	__sync_fetch_and_add(&v->count, 1);
-	v->last_ns = bpf_ktime_get_boot_ns();
-	stat_inc(STAT_NET_FOLDED);
+	fold_count(v, bpf_ktime_get_boot_ns());
 	return 1;
 }
 

@@ -488,10 +488,13 @@ func (l *loaded) detach() {
 	// ftrace_lock first (detach 2.6-2.7 s -> 2.2-2.4 s in 6.1 under TCG)
 	if l.kprobeEventLink != nil {
 		l.kprobeEventLink.Destroy()
+		ev := l.kprobeEvent
+		l.missedAtDetach += ev.missed() // final: nothing runs on it now
+		l.kprobeEvent = nil
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l.removeKprobeEvent()
+			ev.remove()
 		}()
 	}
 	for _, link := range l.links {
@@ -514,11 +517,11 @@ func (l *loaded) detach() {
 	}
 	wg.Wait()
 	l.links, l.fdLinks, l.kprobeEventLink = nil, nil, nil
-	l.removeKprobeEvent()
 }
 
 // removeKprobeEvent deletes our tracefs kretprobe event once nothing is
-// attached to it, keeping what its probes had missed.
+// attached to it, keeping what its probes had missed (Close, on the
+// paths that never reached detach).
 func (l *loaded) removeKprobeEvent() {
 	if l.kprobeEvent == nil {
 		return
