@@ -37,18 +37,24 @@ static __always_inline void stat_inc(__u32 counter)
 }
 
 /*
- * Send @size bytes of @rec.  A full perf ring returns -ENOSPC and is also
+ * Send @size bytes of @rec; with @wake, wake the reader now rather than at
+ * its next poll (up to 100 ms later): for a record whose judgement reads
+ * a file that the next change may rewrite (a change of /etc/passwd:
+ * monitor/accounts.go).  Only for those: records wait for their batch
+ * everywhere else, and user space's judgement of some of them (a
+ * container's first records: monitor/containers.go) has come to lean on
+ * that wait.  A full perf ring returns -ENOSPC and is also
  * counted by perf itself as a lost sample (user space reads that count),
  * so the two kinds of failure are kept apart.
  */
-static __always_inline void emit(void *ctx, void *rec, __u64 size)
+static __always_inline void emit_wake(void *ctx, void *rec, __u64 size, int wake)
 {
 	long err;
 
 	if (use_ringbuf) {
 		__u64 flags = BPF_RB_NO_WAKEUP;
 
-		if (bpf_ringbuf_query(&ringbuf, BPF_RB_AVAIL_DATA) + size >= ringbuf_wakeup_bytes)
+		if (wake || bpf_ringbuf_query(&ringbuf, BPF_RB_AVAIL_DATA) + size >= ringbuf_wakeup_bytes)
 			flags = BPF_RB_FORCE_WAKEUP;
 		if (bpf_ringbuf_output(&ringbuf, rec, size, flags))
 			stat_inc(STAT_OUTPUT_NOSPC); /* the ring is full */
@@ -60,6 +66,11 @@ static __always_inline void emit(void *ctx, void *rec, __u64 size)
 		stat_inc(STAT_OUTPUT_NOSPC);
 	else if (err)
 		stat_inc(STAT_OUTPUT_ERROR);
+}
+
+static __always_inline void emit(void *ctx, void *rec, __u64 size)
+{
+	emit_wake(ctx, rec, size, 0);
 }
 
 #define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */

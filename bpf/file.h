@@ -324,13 +324,15 @@ static __always_inline __u32 put_path(struct file_event *e, struct path_buf *pb,
 	return len;
 }
 
-static __always_inline void send_file_event(void *ctx, struct file_event *e, __u64 off)
+/* @m: the watch entry's match (match_path); an entry with ACC_WAKE wakes
+ * the reader for its records (emit_wake). */
+static __always_inline void send_file_event(void *ctx, struct file_event *e, __u64 off, __u64 m)
 {
 	off += FILE_EVENT_FIXED_LEN;
 	if (off > sizeof(*e))
 		off = sizeof(*e);
 	e->hdr.size = off;
-	emit(ctx, e, off);
+	emit_wake(ctx, e, off, (__u32)m & ACC_WAKE);
 	stat_inc(STAT_FILE_SENT);
 }
 
@@ -577,7 +579,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 		off += n - 1;
 	}
 	e->flags = fflags;
-	send_file_event(ctx, e, off);
+	send_file_event(ctx, e, off, m);
 	return 0;
 }
 
@@ -942,7 +944,7 @@ static __always_inline int file_change_exit(void *ctx, long ret, long nr, const 
 	e->target_root_len = tgt_root;
 	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : ((__u32)m2 & access2) ? m2 >> 32 : 0;
 	e->flags = fflags;
-	send_file_event(ctx, e, off);
+	send_file_event(ctx, e, off, m1 | m2);
 	return 0;
 }
 

@@ -232,6 +232,8 @@ enum file_access {
 			       * times set */
 	ACC_CREATE = 1 << 4,  /* a new name: an open that created the file, mkdir,
 			       * mknod, symlink, the new end of a link or rename */
+	ACC_WAKE = 1 << 5,    /* not an access, a watch entry's flag: its
+			       * records wake the reader (emit_wake) */
 };
 
 /* Flags in file_event.flags. */

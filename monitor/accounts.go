@@ -3,7 +3,18 @@
 // an append is written after its open), then the file is compared with
 // what it held before and the record names the accounts it added
 // (file.accounts_added; rules: account-created, root-account-created),
-// whichever tool made the change.
+// whichever tool made the change.  A rename or link onto the file (how
+// shadow-utils and vipw write it) is judged at once: the content is whole
+// when it takes the name.
+//
+// The file is read when the record is judged, which is later than the
+// change: a `useradd X; userdel X` can be over by then, and X never seen
+// (20 add-change-remove rounds as fast as a shell runs them: 7 seen).  So
+// the backup that shadow-utils rewrites at each change (/etc/passwd-, the
+// file as it was just before) is read too.  When it is not the one read
+// last time, it was written after that read, so it holds a version of the
+// file at least as new as the one known: what it has beyond the known
+// accounts was added since, even when the file itself no longer has it.
 
 package monitor
 
@@ -26,7 +37,11 @@ type accounts struct {
 	path  string            // the host's passwd file
 	known map[string]uint32 // its accounts (name -> uid) when last read; nil: not read
 	names map[uint32]string // uid -> the first name the file gives it, when last read
-	held  map[uint32][]heldChange
+	// backup is the content of path+"-" as read just after the file (nil:
+	// none).  Read after, never before: a change between the two reads
+	// leaves a backup that is the file as read, not an older one.
+	backup []byte
+	held   map[uint32][]heldChange
 }
 
 // nameOf is the host account name of uid, as the passwd file last read
@@ -42,6 +57,7 @@ type heldChange struct {
 func (a *accounts) load(path string) {
 	a.path = path
 	a.known, a.names, _ = readPasswd(path)
+	a.backup, _ = os.ReadFile(path + "-")
 }
 
 // changes says whether r modifies the host's passwd file.
@@ -52,6 +68,12 @@ func (a *accounts) changes(r *record.Record) bool {
 		return false
 	}
 	return string(f.Path) == a.path || string(f.TargetPath) == a.path
+}
+
+// whole says whether r, a change, gave the file its final content: a
+// rename or link onto it.  It is judged at once, not at its process's exit.
+func (a *accounts) whole(r *record.Record) bool {
+	return (r.Event == "rename" || r.Event == "link") && string(r.File.TargetPath) == a.path
 }
 
 // hold keeps r, a change of the passwd file, until its process exits.
@@ -93,11 +115,24 @@ func (a *accounts) release(pid uint32, now time.Time, timeout time.Duration) []*
 	if err != nil {
 		return out
 	}
-	var added []record.Account
-	for name, uid := range now2 {
-		if old, ok := a.known[name]; !ok || (uid == 0 && old != 0) {
-			added = append(added, record.Account{Name: name, UID: uid})
+	gained := map[string]uint32{}
+	gain := func(m map[string]uint32) {
+		for name, uid := range m {
+			if old, ok := a.known[name]; !ok || (uid == 0 && old != 0) {
+				gained[name] = uid
+			}
 		}
+	}
+	gain(now2)
+	if b, err := os.ReadFile(a.path + "-"); err == nil {
+		if !bytes.Equal(b, a.backup) {
+			gain(parsePasswd(b))
+		}
+		a.backup = b
+	}
+	var added []record.Account
+	for name, uid := range gained {
+		added = append(added, record.Account{Name: name, UID: uid})
 	}
 	sort.Slice(added, func(i, j int) bool { return added[i].Name < added[j].Name })
 	a.known, a.names = now2, names
@@ -113,8 +148,26 @@ func readPasswd(path string) (map[string]uint32, map[uint32]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	m, names := map[string]uint32{}, map[uint32]string{}
+	forEachAccount(b, func(name string, uid uint32) {
+		m[name] = uid
+		if _, ok := names[uid]; !ok {
+			names[uid] = name
+		}
+	})
+	return m, names, nil
+}
+
+// parsePasswd is name -> uid of a passwd file's content.  A line cut short
+// (a file read while it is written) counts only with its uid whole: four
+// fields at least.
+func parsePasswd(b []byte) map[string]uint32 {
 	m := map[string]uint32{}
-	names := map[uint32]string{}
+	forEachAccount(b, func(name string, uid uint32) { m[name] = uid })
+	return m
+}
+
+func forEachAccount(b []byte, fn func(name string, uid uint32)) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		f := bytes.SplitN(sc.Bytes(), []byte(":"), 4)
@@ -125,12 +178,8 @@ func readPasswd(path string) (map[string]uint32, map[uint32]string, error) {
 		if err != nil {
 			continue
 		}
-		m[string(f[0])] = uint32(uid)
-		if _, ok := names[uint32(uid)]; !ok {
-			names[uint32(uid)] = string(f[0])
-		}
+		fn(string(f[0]), uint32(uid))
 	}
-	return m, names, nil
 }
 
 // sweepAccounts judges the changes of /etc/passwd held longer than timeout

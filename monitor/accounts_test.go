@@ -74,3 +74,54 @@ func TestAUidIsNamedByItsFirstAccount(t *testing.T) {
 		t.Errorf("names: 0=%q 1=%q 4242=%q", a.nameOf(0), a.nameOf(1), a.nameOf(4242))
 	}
 }
+
+// An account added and removed before the change was judged is named from
+// the backup shadow-utils leaves (passwd-, the file before the last
+// change), but only from a backup written since the last read: an old one
+// holds accounts removed long ago.
+func TestAnAccountGoneBeforeTheReadIsFoundInANewBackup(t *testing.T) {
+	dir := t.TempDir()
+	passwd := filepath.Join(dir, "passwd")
+	write := func(path, s string) {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const root = "root:x:0:0::/root:/bin/bash\n"
+	write(passwd, root)
+	write(passwd+"-", root+"old:x:1000:1000::/:/bin/sh\n") // removed before the monitor started
+	var a accounts
+	a.load(passwd)
+	now := time.Unix(1000, 0)
+	judge := func() []record.Account {
+		t.Helper()
+		r := &record.Record{Event: "rename", Process: &record.Process{PID: 7},
+			File: &record.File{Path: []byte(passwd + "+"), TargetPath: []byte(passwd), Class: "accounts", Operation: "rename"}}
+		if !a.changes(r) || !a.whole(r) {
+			t.Fatal("a rename onto the passwd file is not a whole change")
+		}
+		a.hold(r, now)
+		if got := a.release(7, now, 0); len(got) != 1 {
+			t.Fatalf("released %v", got)
+		}
+		return r.File.AccountsAdded
+	}
+
+	// a change that added nothing: the old backup's account is not news
+	write(passwd, root+"svc:x:999:999::/:/bin/false\n")
+	if got, want := judge(), []record.Account{{Name: "svc", UID: 999}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("added = %v, want %v", got, want)
+	}
+	// useradd, usermod, userdel before the next judgement: the file has
+	// lost the account, the backup (usermod's version) still has it; a
+	// line cut short by a write in progress is no account
+	write(passwd, root+"svc:x:999:999::/:/bin/false\n")
+	write(passwd+"-", root+"svc:x:999:999::/:/bin/false\nmallory:x:0:0:changed::/bin/sh\nhalf:x:10")
+	if got, want := judge(), []record.Account{{Name: "mallory", UID: 0}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("added = %v, want %v", got, want)
+	}
+	// the same backup at the next judgement is not news again
+	if got := judge(); len(got) != 0 {
+		t.Errorf("added = %v, want none", got)
+	}
+}

@@ -180,6 +180,11 @@ func (p *processor) emitAt(r *record.Record, now time.Time) {
 	}
 	if p.accts.changes(r) && !p.blocking {
 		p.accts.hold(r, now)
+		if p.accts.whole(r) {
+			for _, h := range p.accts.release(r.Process.PID, now, 0) {
+				p.judge(h, now)
+			}
+		}
 		return
 	}
 	if p.searching(r, now) {

@@ -131,7 +131,7 @@ var goEnums = map[string]map[string]int64{
 		"FILE_OP_MAX": FileOpMax,
 	},
 	"file_access": {"ACC_READ": AccRead, "ACC_WRITE": AccWrite, "ACC_TRUNC": AccTrunc, "ACC_CHANGE": AccChange,
-		"ACC_CREATE": AccCreate},
+		"ACC_CREATE": AccCreate, "ACC_WAKE": AccWake},
 	"file_flags": {
 		"FILE_F_RESOLVED": FileFlagResolved, "FILE_F_PATH_TRUNCATED": FileFlagPathTruncated,
 		"FILE_F_REQUESTED_TRUNCATED": FileFlagRequestedTruncated, "FILE_F_IO_URING": FileFlagIOUring,

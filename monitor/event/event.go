@@ -190,6 +190,7 @@ const (
 	AccTrunc  = 1 << 2
 	AccChange = 1 << 3
 	AccCreate = 1 << 4
+	AccWake   = 1 << 5 // a watch entry's flag, not an access: its records wake the reader
 )
 
 // File flags (enum file_flags).

@@ -24,6 +24,10 @@ const (
 	Trunc  = event.AccTrunc
 	Change = event.AccChange
 	Create = event.AccCreate // a new name only: not its later opens or changes
+	// Wake is no access: an entry with it wakes the reader for each of its
+	// records instead of leaving them for the next batch (up to 100 ms),
+	// for a change whose judgement reads the file (accounts.go).
+	Wake = event.AccWake
 
 	Modify = Write | Trunc | Change
 	All    = Read | Modify
@@ -78,7 +82,7 @@ func Defaults() []Entry {
 		exact("/etc/sudoers", All, ClassCredentials),
 		dir("/etc/sudoers.d/", All, ClassCredentials),
 		dir("/etc/ssh/ssh_host_", All, ClassCredentials), // host keys
-		exact("/etc/passwd", Modify, ClassAccounts),
+		exact("/etc/passwd", Modify|Wake, ClassAccounts), // read back at each change
 		exact("/etc/group", Modify, ClassAccounts),
 		dir("/etc/pam.d/", Modify, ClassAuthConfig),
 		dir("/etc/security/", Modify, ClassAuthConfig),
