@@ -24,16 +24,41 @@ const metaWorkers = 4
 // (bpf/common.h, note_cgroup), so a process that lived a millisecond still
 // has its container; this reads the map once per cgroup, never per record.
 // Names and images come from the runtime's API, asked in the background
-// (metaLoop), whose answers the processor's loop hands to learn: a record
-// never waits for them, and the records of a container's first
-// milliseconds may go without.
+// (metaLoop), whose answers the processor's loop hands to learn.  The
+// engine's create event usually brings them before a container's first
+// process runs; when it has not (a build step's container, an engine
+// slow to answer), the container's records wait for the answer, in order,
+// up to containerWait (waiting.go): judged without it, a build step's copy
+// into /usr/local/bin is a dropped binary.
 type containers struct {
 	names func(id uint64) ([]string, bool) // the kernel's map; nil: none (replay)
 	byID  map[uint64]*record.Container     // nil value: the host's cgroup
 
-	ask   chan<- string // container ids to look up; nil: no API
-	meta  map[string]*container.Meta
-	asked map[string]bool
+	ask    chan<- string // container ids to look up; nil: no API
+	meta   map[string]*container.Meta
+	asked  map[string]bool
+	gaveUp map[string]bool // asked, and the API had no answer
+}
+
+// metaAnswer is the API's answer about container id: nil meta when it had
+// none (an error, an unknown id).
+type metaAnswer struct {
+	id   string
+	meta *container.Meta
+}
+
+// unanswered says whether ct's lookup is on its way: asked, neither
+// answered nor failed.
+func (c *containers) unanswered(ct *record.Container) bool {
+	return ct != nil && c.asked[ct.ID] && c.meta[ct.ID] == nil && !c.gaveUp[ct.ID]
+}
+
+// failed notes that the API had no answer about id.
+func (c *containers) failed(id string) {
+	if c.gaveUp == nil || len(c.gaveUp) >= maxCgroups {
+		c.gaveUp = make(map[string]bool)
+	}
+	c.gaveUp[id] = true
 }
 
 // of returns the container of cgroup id, or nil for the host's own
@@ -121,7 +146,7 @@ func withMeta(ct *record.Container, m *container.Meta) *record.Container {
 // then each container the engine creates (its events: read before its
 // first process runs, so its first records have it) and each id asked.
 // An engine that is absent or fails costs a lookup.
-func metaLoop(ctx context.Context, api *container.DockerAPI, ask <-chan string, found chan<- container.Meta) {
+func metaLoop(ctx context.Context, api *container.DockerAPI, ask <-chan string, found chan<- metaAnswer) {
 	created := make(chan string, 64)
 	go func() {
 		for ctx.Err() == nil {
@@ -133,12 +158,12 @@ func metaLoop(ctx context.Context, api *container.DockerAPI, ask <-chan string, 
 		}
 	}()
 	answer := func(id string) {
-		m, err := api.Inspect(ctx, id)
-		if err != nil {
-			return
+		a := metaAnswer{id: id}
+		if m, err := api.Inspect(ctx, id); err == nil {
+			a.meta = &m
 		}
 		select {
-		case found <- m:
+		case found <- a:
 		case <-ctx.Done():
 		}
 	}

@@ -75,6 +75,8 @@ type processor struct {
 
 	blocking bool // replay: queue waits for room rather than drop
 
+	waiting map[string]*containerQueue // records waiting for their container's answer, by id (waiting.go)
+
 	// the monitor's own records that found the output queue full, oldest
 	// first, sent before anything else when room comes (flushMonitor)
 	pendingMonitor []*record.Record
@@ -157,6 +159,9 @@ func (p *processor) handle(b []byte) {
 	}
 	if r != nil {
 		r.Container = p.containers.of(hdr.CgroupID)
+		if p.waits(r, hdr.CgroupID, time.Now()) {
+			return // for its container's name (waiting.go)
+		}
 		p.fromContainer(r)
 	}
 	p.emit(r)

@@ -167,11 +167,11 @@ func Run(ctx context.Context, cfg Config) error {
 	p.kernelStats = l.maps.kernelStats
 	p.skippedRuns = l.skippedRuns
 	p.containers.names = l.maps.namesOfCgroup
-	var found chan container.Meta // the runtime API's answers; nil: none
+	var found chan metaAnswer // the runtime API's answers; nil: none
 	if cfg.DockerSocket != "" {
 		if _, err := os.Stat(cfg.DockerSocket); err == nil {
 			ask := make(chan string, 256)
-			found = make(chan container.Meta, 256)
+			found = make(chan metaAnswer, 256)
 			p.containers.ask = ask
 			metaCtx, stopMeta := context.WithCancel(context.Background())
 			defer stopMeta()
@@ -206,6 +206,7 @@ func Run(ctx context.Context, cfg Config) error {
 			p.emit(p.onFoldSummary(f))
 		}
 		p.sweepSearches(time.Now(), searchTimeout)
+		p.sweepWaiting(time.Now(), containerWait)
 		p.sweepAccounts(time.Now(), accountsHold)
 		p.sweepAlerts(time.Now(), p.engine.Policy().FoldWindow)
 	}
@@ -222,8 +223,13 @@ loop:
 			splitBatch(b, p.handle)
 		case n := <-lost:
 			p.lostPerf += n
-		case m := <-found:
-			p.onContainerMeta(m)
+		case a := <-found:
+			if a.meta == nil {
+				p.containers.failed(a.id)
+			} else {
+				p.onContainerMeta(*a.meta)
+			}
+			p.endWait(a.id)
 		case <-tick:
 			p.emitMonitor(p.statsRecord(false))
 		case <-calib.C:
@@ -290,6 +296,7 @@ loop:
 		}
 	}
 	log.Debug().Dur("took", time.Since(t0)).Msg("drained")
+	p.sweepWaiting(time.Now(), 0) // what waits for a container's name goes first: it is older
 	// every open fold window is reported now, whatever its age
 	foldWindow = 0
 	for _, f := range l.maps.sweepFolds(bootNow(), 0) {

@@ -101,7 +101,8 @@ type Container struct {
 	ID      string // 64 hex digits
 	Runtime string // docker, containerd, cri-o, podman; "" when the cgroup layout does not say
 	PodUID  string // Kubernetes: the pod's uid
-	// from the runtime's API, once it answered (never waited for)
+	// from the runtime's API: a container's records wait a second at most
+	// for its answer (monitor/waiting.go)
 	Name, Image, ImageID string
 	Pod, Namespace       string   // Kubernetes labels
 	Build                bool     // a step of docker build, not a running workload

@@ -332,9 +332,10 @@ func handMadeOverlay(t *testing.T) string {
 // containers a test sets, 404 for any other: for the QEMU guests, which
 // run no Docker (the real engine's answers are TestContainerRulesOnARealDockerd's).
 type fakeDockerAPI struct {
-	sock string
-	mu   sync.Mutex
-	byID map[string]string
+	sock  string
+	mu    sync.Mutex
+	byID  map[string]string
+	delay time.Duration // before each inspect's answer
 }
 
 func newFakeDockerAPI(t *testing.T) *fakeDockerAPI {
@@ -352,7 +353,9 @@ func newFakeDockerAPI(t *testing.T) *fakeDockerAPI {
 		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")
 		api.mu.Lock()
 		body, ok := api.byID[id]
+		delay := api.delay
 		api.mu.Unlock()
+		time.Sleep(delay) // an engine slow to answer (the test's own server, not a wait for an outcome)
 		if !ok {
 			http.NotFound(w, r)
 			return
