@@ -15,6 +15,9 @@
 // last time, it was written after that read, so it holds a version of the
 // file at least as new as the one known: what it has beyond the known
 // accounts was added since, even when the file itself no longer has it.
+// Who added it is then a guess: the change judged first (more than a
+// second behind, a write in place still held may be judged before the
+// rename that added it).
 
 package monitor
 

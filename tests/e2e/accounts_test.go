@@ -72,8 +72,13 @@ func TestAccountsAddedAndRemovedAtOnceAreReported(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// restored by a rename, judged at once: a write in place would be
+		// held while this process lives, and judged a second later, in the
+		// middle of the next subtest
 		defer func() {
-			if err := os.WriteFile("/etc/passwd", orig, 0o644); err != nil {
+			if err := os.WriteFile("/etc/passwd.e2e-orig", orig, 0o644); err != nil {
+				t.Errorf("/etc/passwd not restored: %v", err)
+			} else if err := os.Rename("/etc/passwd.e2e-orig", "/etc/passwd"); err != nil {
 				t.Errorf("/etc/passwd not restored: %v", err)
 			}
 		}()
@@ -119,6 +124,9 @@ sys.stdin.read()
 	// backup has it.
 	t.Run("stopped", func(t *testing.T) {
 		name := base + "s"
+		// every earlier change of the file judged first: judged after the
+		// round, it would be named as the one that added the account
+		m.drain(t)
 		if err := m.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
