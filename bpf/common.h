@@ -73,6 +73,13 @@ static __always_inline void emit(void *ctx, void *rec, __u64 size)
 	emit_wake(ctx, rec, size, 0);
 }
 
+/* A syscall's result that says a signal interrupted it (enum restart_errno). */
+static __always_inline int is_restart(long ret)
+{
+	return ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
+	       ret == -ERESTART_RESTARTBLOCK;
+}
+
 #define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 
 /*

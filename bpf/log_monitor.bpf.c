@@ -40,6 +40,7 @@ const volatile struct btf_anchor {
 	enum file_access file_access;
 	enum file_flags file_flags;
 	enum net_op net_op;
+	enum restart_errno restart_errno;
 	enum net_flags net_flags;
 	enum syscall_spec_flags syscall_spec_flags;
 	enum syscall_spec_filter syscall_spec_filter;

@@ -312,6 +312,20 @@ enum net_op {
 	NET_OP_MAX,
 };
 
+/*
+ * The kernel's own errnos for a call a signal interrupted
+ * (include/linux/errno.h): never seen by the program, which gets the
+ * call's restart or EINTR, but seen at a syscall's exit, before the
+ * signal is handled.  A record of such an exit names them
+ * (monitor/output: ErrnoName).
+ */
+enum restart_errno {
+	ERESTARTSYS = 512,
+	ERESTARTNOINTR = 513,
+	ERESTARTNOHAND = 514,
+	ERESTART_RESTARTBLOCK = 516,
+};
+
 /* Flags in net_event.flags. */
 enum net_flags {
 	NET_F_SYSCALL = 1 << 0,   /* seen at the syscall */

@@ -335,7 +335,10 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 		return 0;
 	if (p.op == NET_OP_CONNECT) {
 		syn_sk = bpf_map_lookup_elem(&net_handshakes, &tid);
-		if (syn_sk)
+		/* a connect a signal interrupted (-ERESTARTSYS) is usually
+		 * restarted, and goes on with the same handshake: its exit
+		 * needs the note too (a stale one names another socket) */
+		if (syn_sk && !is_restart(ret))
 			bpf_map_delete_elem(&net_handshakes, &tid);
 	}
 

@@ -78,7 +78,7 @@ type loaded struct {
 	// the returns those links had missed when detach closed them, and the
 	// loaded programs' descriptors (skippedRuns)
 	missedAtDetach uint64
-	progFDs        []int
+	progFDs        []progFD
 	// the tracefs kretprobe event of the per-function kretprobes
 	// (kprobe_event.go), deleted after detach; or why there is none
 	kprobeEvent       *kprobeEvent

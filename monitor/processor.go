@@ -47,7 +47,7 @@ type processor struct {
 	lastTop             string            // the last ranking reported (suspects and rule counts)
 	intervalStart       time.Time
 	kernelStats         func() [statMax]uint64
-	skippedRuns         func() uint64 // runs the kernel skipped (skipped.go)
+	skippedRuns         func() (lost, harmless uint64) // runs the kernel skipped (skipped.go)
 	containers          containers
 	lostReported        uint64     // losses already announced in-stream
 	lostAtInterval      uint64     // lostSoFar() when the stats interval began

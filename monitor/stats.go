@@ -248,7 +248,7 @@ func (p *processor) fillKernelStats(s *record.Stats) {
 	// kernel's most frequent path a second counter
 	s.FileChecked = ks[event.StatFileChecked] + ks[event.StatFileCached]
 	if p.skippedRuns != nil {
-		s.LostKernel["runs_skipped"] = p.skippedRuns()
+		s.LostKernel["runs_skipped"], s.TCPStatesSkipped = p.skippedRuns()
 	}
 	s.FileSent = ks[event.StatFileSent]
 	s.NetFolded = ks[event.StatNetFolded]

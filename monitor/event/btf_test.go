@@ -142,6 +142,10 @@ var goEnums = map[string]map[string]int64{
 		"NET_OP_CONNECT": NetOpConnect, "NET_OP_ACCEPT": NetOpAccept, "NET_OP_LISTEN": NetOpListen,
 		"NET_OP_BIND": NetOpBind, "NET_OP_SEND": NetOpSend, "NET_OP_MAX": NetOpMax,
 	},
+	"restart_errno": {
+		"ERESTARTSYS": ErrRestartSys, "ERESTARTNOINTR": ErrRestartNoIntr, "ERESTARTNOHAND": ErrRestartNoHand,
+		"ERESTART_RESTARTBLOCK": ErrRestartRestartBlock,
+	},
 	"net_flags": {
 		"NET_F_SYSCALL": NetFlagSyscall, "NET_F_KERNEL": NetFlagKernel, "NET_F_NO_RESULT": NetFlagNoResult,
 		"NET_F_FOLDED": NetFlagFolded,

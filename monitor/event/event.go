@@ -118,6 +118,14 @@ const (
 	NetOpMax     = 6 // NET_OP_MAX: every op is below it
 )
 
+// The kernel's errnos of a call a signal interrupted (enum restart_errno).
+const (
+	ErrRestartSys          = 512
+	ErrRestartNoIntr       = 513
+	ErrRestartNoHand       = 514
+	ErrRestartRestartBlock = 516
+)
+
 // Network flags (enum net_flags).
 const (
 	NetFlagSyscall  = 1 << 0

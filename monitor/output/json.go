@@ -582,6 +582,7 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 			Dict("process_table", zerolog.Dict().Int("size", s.ProcTableSize).Uint64("evictions", s.ProcEvictions)).
 			Dict("file_filter", zerolog.Dict().Uint64("checked", s.FileChecked).Uint64("sent", s.FileSent).Uint64("cached", s.FileCached)).
 			Uint64("udp_sends_folded", s.NetFolded).
+			Uint64("tcp_states_skipped", s.TCPStatesSkipped).
 			Uint64("syscalls_repeated", s.SyscallsRepeated).
 			Uint64("alerts_folded", s.AlertsFolded).
 			Dict("analytics", zerolog.Dict().Int("tracked", s.Tracked).Uint64("evicted", s.TrackedEvicted)).

@@ -411,7 +411,7 @@ func TestJSONStatsCountsLosses(t *testing.T) {
 	r.Monitor.Stats.OutputDropped = map[string]uint64{"tcp://127.0.0.1:514": 7}
 	m := jsonObject(t, r)
 	mon := obj(t, m, "monitor")
-	wantKeys(t, "monitor", mon, "final", "file_filter", "udp_sends_folded", "syscalls_repeated", "alerts_folded", "analytics", "top", "interval_s", "uptime_s", "events", "severity",
+	wantKeys(t, "monitor", mon, "final", "file_filter", "udp_sends_folded", "tcp_states_skipped", "syscalls_repeated", "alerts_folded", "analytics", "top", "interval_s", "uptime_s", "events", "severity",
 		"events_per_sec", "events_total", "lost", "process_table")
 	want(t, "final", mon["final"], false)
 	want(t, "interval_s", mon["interval_s"], 5.0)
@@ -911,6 +911,9 @@ func TestErrnoAndSignalNames(t *testing.T) {
 		{output.ErrnoName(13), "EACCES"},
 		{output.ErrnoName(8), "ENOEXEC"},
 		{output.ErrnoName(9999), "E9999"},
+		{output.ErrnoName(512), "ERESTARTSYS"}, // a call a signal interrupted, seen at its exit
+		{output.ErrnoName(516), "ERESTART_RESTARTBLOCK"},
+		{output.ErrnoName(515), "E515"}, // ENOIOCTLCMD: never a syscall's result
 		{output.SignalName(9), "SIGKILL"},
 		{output.SignalName(11), "SIGSEGV"},
 		{output.SignalName(15), "SIGTERM"},

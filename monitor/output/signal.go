@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/event"
 )
 
 // SignalName returns "SIGKILL" for 9, or "SIG<n>" for an unknown number.
@@ -15,12 +17,25 @@ func SignalName(sig int) string {
 	return "SIG" + strconv.Itoa(sig)
 }
 
-// ErrnoName returns "ENOENT" for 2 (positive errno), or "E<n>".
+// ErrnoName returns "ENOENT" for 2 (positive errno), or "E<n>".  The
+// kernel's own errnos of a call a signal interrupted are named too: a
+// syscall's exit sees them before the signal is handled, and the program
+// gets the call restarted (it is then seen again) or EINTR.
 func ErrnoName(errno int) string {
 	if n := unix.ErrnoName(unix.Errno(errno)); n != "" {
 		return n
 	}
+	if n := restartNames[errno]; n != "" {
+		return n
+	}
 	return "E" + strconv.Itoa(errno)
+}
+
+var restartNames = map[int]string{
+	event.ErrRestartSys:          "ERESTARTSYS",
+	event.ErrRestartNoIntr:       "ERESTARTNOINTR",
+	event.ErrRestartNoHand:       "ERESTARTNOHAND",
+	event.ErrRestartRestartBlock: "ERESTART_RESTARTBLOCK",
 }
 
 func sortedKeys(m map[string]uint64) []string {

@@ -413,13 +413,17 @@ type Stats struct {
 	DecodeErrors uint64
 	// records a sink dropped (syslog down past its queue, a file that
 	// kept failing), by sink: written elsewhere, so not in Lost()
-	OutputDropped    map[string]uint64
-	ProcTableSize    int
-	ProcEvictions    uint64
-	FileChecked      uint64 // file operations the kernel compared with the watch list
-	FileSent         uint64 // ... that matched and were sent
-	FileCached       uint64 // ... judged from the verdict cache, without a walk
-	NetFolded        uint64 // UDP sends folded into an earlier event
+	OutputDropped map[string]uint64
+	ProcTableSize int
+	ProcEvictions uint64
+	FileChecked   uint64 // file operations the kernel compared with the watch list
+	FileSent      uint64 // ... that matched and were sent
+	FileCached    uint64 // ... judged from the verdict cache, without a walk
+	NetFolded     uint64 // UDP sends folded into an earlier event
+	// runs of the TCP state-change program the kernel skipped: other
+	// sockets' changes in a softirq, never a connect's (not a loss:
+	// monitor/skipped.go)
+	TCPStatesSkipped uint64
 	SyscallsRepeated uint64 // identical syscall events of one process not printed again
 	AlertsFolded     uint64 // alerts folded into an earlier one (same rules, same process)
 	Top              []Suspect
