@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -91,22 +90,11 @@ print("renamed", flush=True)
 sys.stdin.read()
 `
 		cmd := exec.Command("python3", "-c", script)
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		stdin, stdout := startPiped(t, cmd)
 		defer cmd.Wait()
 		defer stdin.Close()
-		line := make([]byte, 8)
-		if n, err := io.ReadFull(stdout, line); err != nil || string(line[:n]) != "renamed\n" {
-			t.Fatalf("python: %q, %v", line[:n], err)
+		if !stdout.Scan() || stdout.Text() != "renamed" {
+			t.Fatalf("python: %q, %v", stdout.Text(), stdout.Err())
 		}
 		m.drain(t) // python still runs
 		got := m.find(func(r rec) bool {

@@ -264,11 +264,21 @@ func TestPathRewriteRaceReportsTheOpenedFile(t *testing.T) {
 	if v := os.Getenv("E2E_RACE_OPENS"); v != "" {
 		n = v // make vmtest: fewer under emulation
 	}
-	pid, out := run(t, h, "open-race", n)
-	want, err := strconv.Atoi(strings.TrimSpace(out))
-	if err != nil || want == 0 || strconv.Itoa(want) == n {
-		m.stop(t)
-		t.Fatalf("open-race: %q (all or none of the opens got /etc/shadow: no race to judge)", out)
+	// under emulation the two threads may not interleave in a run (5.10,
+	// 2026-12-02: 500 of 500): run again, the last run is the one judged
+	var pid, want int
+	for try := 1; ; try++ {
+		var out string
+		pid, out = run(t, h, "open-race", n)
+		w, err := strconv.Atoi(strings.TrimSpace(out))
+		if err == nil && w > 0 && strconv.Itoa(w) != n {
+			want = w
+			break
+		}
+		if try == 5 {
+			m.stop(t)
+			t.Fatalf("open-race, 5 runs: last %q (all or none of the opens got /etc/shadow: no race to judge)", out)
+		}
 	}
 	m.waitFor(t, 10*time.Second, "first /etc/shadow open", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
 	m.drain(t)

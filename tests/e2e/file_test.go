@@ -199,13 +199,7 @@ func TestWatchedPathChanges(t *testing.T) {
 // were seen and kept back.
 func TestOrdinaryOpensAreFilteredInTheKernel(t *testing.T) {
 	m := startMonitor(t, "-i", "1")
-	statsAfter := func(after time.Time) rec {
-		return m.waitFor(t, 10*time.Second, "stats record", func(r rec) bool {
-			ts, _ := time.Parse(time.RFC3339Nano, r.str("time"))
-			return r.str("event") == "stats" && ts.After(after)
-		})
-	}
-	before := statsAfter(time.Now())
+	before := m.statsAfter(t, time.Now())
 
 	path := filepath.Join(t.TempDir(), "ordinary")
 	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
@@ -219,7 +213,7 @@ func TestOrdinaryOpensAreFilteredInTheKernel(t *testing.T) {
 		}
 		unix.Close(fd)
 	}
-	after := statsAfter(time.Now().Add(100 * time.Millisecond))
+	after := m.statsAfter(t, time.Now().Add(100*time.Millisecond))
 
 	checked := after.num("monitor", "file_filter", "checked") - before.num("monitor", "file_filter", "checked")
 	sent := after.num("monitor", "file_filter", "sent") - before.num("monitor", "file_filter", "sent")

@@ -217,6 +217,16 @@ func (m *monitor) waitFor(t *testing.T, timeout time.Duration, what string, pred
 	}
 }
 
+// statsAfter waits for the first stats record made after a time (the
+// monitor runs with -i).
+func (m *monitor) statsAfter(t *testing.T, after time.Time) rec {
+	t.Helper()
+	return m.waitFor(t, 10*time.Second, "stats record", func(r rec) bool {
+		ts, _ := time.Parse(time.RFC3339Nano, r.str("time"))
+		return r.str("event") == "stats" && ts.After(after)
+	})
+}
+
 func (m *monitor) tail(n int) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -22,6 +22,19 @@ func dstPortIs(port int) func(rec) bool {
 
 func self() func(rec) bool { return pidIs(os.Getpid()) }
 
+// closeEachConn accepts on l until it is closed, closing each connection.
+func closeEachConn(l net.Listener) {
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
 // tcpConnect makes a blocking connect(2) (Go's net package never does: it
 // connects non-blocking) and returns the local port and the error.
 func tcpConnect(t *testing.T, family int, sa unix.Sockaddr, flags int) (int, int, error) {
@@ -311,15 +324,7 @@ func TestSkippedTCPStateChangesAreNotLosses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	closeEachConn(l)
 	sa := &unix.SockaddrInet4{Port: l.Addr().(*net.TCPAddr).Port, Addr: [4]byte{127, 0, 0, 1}}
 	connects := func(n int) {
 		done := make(chan error, 2)
@@ -347,12 +352,6 @@ func TestSkippedTCPStateChangesAreNotLosses(t *testing.T) {
 			}
 		}
 	}
-	statsAfter := func(after time.Time) rec {
-		return m.waitFor(t, 10*time.Second, "stats record", func(r rec) bool {
-			ts, _ := time.Parse(time.RFC3339Nano, r.str("time"))
-			return r.str("event") == "stats" && ts.After(after)
-		})
-	}
 	// the kernel counts the skipped runs of a tracepoint program from 6.7:
 	// before, one round (the loss count is all there is to check)
 	const round = 5000
@@ -364,7 +363,7 @@ func TestSkippedTCPStateChangesAreNotLosses(t *testing.T) {
 	for total < rounds*round && skipped == 0 {
 		connects(round)
 		total += round
-		skipped = statsAfter(time.Now()).num("monitor", "tcp_states_skipped")
+		skipped = m.statsAfter(t, time.Now()).num("monitor", "tcp_states_skipped")
 	}
 	m.stop(t)
 	stop := m.find(eventIs("stop"))

@@ -144,15 +144,7 @@ func TestRuntimeSocketFromAContainerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	closeEachConn(l)
 	pol := filepath.Join(dir, "policy.yaml")
 	writePolicy(t, pol, "lists:\n  runtime_sockets:\n    append: ["+sock+"]\n")
 	m := startMonitor(t, "--policy", pol, "--watch-socket", sock)

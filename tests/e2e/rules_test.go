@@ -191,15 +191,7 @@ func loopbackListener(t *testing.T, suspicious map[int]bool) (net.Listener, int)
 			l.Close()
 			continue
 		}
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		closeEachConn(l)
 		t.Cleanup(func() { l.Close() })
 		return l, port
 	}
