@@ -34,10 +34,9 @@ type containers struct {
 	names func(id uint64) ([]string, bool) // the kernel's map; nil: none (replay)
 	byID  map[uint64]*record.Container     // nil value: the host's cgroup
 
-	ask    chan<- string // container ids to look up; nil: no API
-	meta   map[string]*container.Meta
-	asked  map[string]bool
-	gaveUp map[string]bool // asked, and the API had no answer
+	ask   chan<- string // container ids to look up; nil: no API
+	meta  map[string]*container.Meta
+	asked map[string]bool // ids asked about, until the API says it has no answer
 }
 
 // metaAnswer is the API's answer about container id: nil meta when it had
@@ -47,19 +46,14 @@ type metaAnswer struct {
 	meta *container.Meta
 }
 
-// unanswered says whether ct's lookup is on its way: asked, neither
-// answered nor failed.
+// unanswered says whether ct's lookup is on its way: asked, not answered.
 func (c *containers) unanswered(ct *record.Container) bool {
-	return ct != nil && c.asked[ct.ID] && c.meta[ct.ID] == nil && !c.gaveUp[ct.ID]
+	return ct != nil && c.asked[ct.ID] && c.meta[ct.ID] == nil
 }
 
-// failed notes that the API had no answer about id.
-func (c *containers) failed(id string) {
-	if c.gaveUp == nil || len(c.gaveUp) >= maxCgroups {
-		c.gaveUp = make(map[string]bool)
-	}
-	c.gaveUp[id] = true
-}
+// failed notes that the API had no answer about id (or none in time): its
+// records no longer wait, and a cgroup of it met later asks again.
+func (c *containers) failed(id string) { delete(c.asked, id) }
 
 // of returns the container of cgroup id, or nil for the host's own
 // cgroups and for an id the kernel left no names for.

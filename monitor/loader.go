@@ -35,7 +35,7 @@ var hookCapability = map[string]string{
 	"tracepoint__sched__sched_process_exit": "exit",
 	"raw_tracepoint__sched_process_fork":    "fork",
 	"tp_btf__sys_exit":                      "exec-failures,file,network",
-	"tracepoint__sock__inet_sock_set_state": "network-kernel-view",
+	tcpStateProgram:                         "network-kernel-view",
 	"raw_tracepoint__task_newtask":          "credential-tracking",
 	"raw_tracepoint__task_rename":           "exec-call",
 	"raw_tracepoint__io_uring_complete":     "file-io_uring",
@@ -488,9 +488,7 @@ func (l *loaded) detach() {
 	// ftrace_lock first (detach 2.6-2.7 s -> 2.2-2.4 s in 6.1 under TCG)
 	if l.kprobeEventLink != nil {
 		l.kprobeEventLink.Destroy()
-		ev := l.kprobeEvent
-		l.missedAtDetach += ev.missed() // final: nothing runs on it now
-		l.kprobeEvent = nil
+		ev := l.takeKprobeEvent()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -523,12 +521,21 @@ func (l *loaded) detach() {
 // attached to it, keeping what its probes had missed (Close, on the
 // paths that never reached detach).
 func (l *loaded) removeKprobeEvent() {
-	if l.kprobeEvent == nil {
-		return
+	if ev := l.takeKprobeEvent(); ev != nil {
+		ev.remove()
 	}
-	l.missedAtDetach += l.kprobeEvent.missed()
-	l.kprobeEvent.remove()
-	l.kprobeEvent = nil
+}
+
+// takeKprobeEvent hands over our tracefs event for deletion, once nothing
+// runs on it, keeping what its probes had missed (final then); nil when
+// there is none.
+func (l *loaded) takeKprobeEvent() *kprobeEvent {
+	ev := l.kprobeEvent
+	if ev != nil {
+		l.missedAtDetach += ev.missed()
+		l.kprobeEvent = nil
+	}
+	return ev
 }
 
 // Close releases the perf buffer, links, programs, maps and the memfd.

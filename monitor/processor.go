@@ -159,7 +159,7 @@ func (p *processor) handle(b []byte) {
 	}
 	if r != nil {
 		r.Container = p.containers.of(hdr.CgroupID)
-		if p.waits(r, hdr.CgroupID, time.Now()) {
+		if p.waits(r, time.Now()) {
 			return // for its container's name (waiting.go)
 		}
 		p.fromContainer(r)

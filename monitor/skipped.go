@@ -83,7 +83,10 @@ func kmultiMissed(fd int) uint64 {
 }
 
 // harmlessSkips names the programs whose skipped runs are no loss (above).
-var harmlessSkips = map[string]bool{"tracepoint__sock__inet_sock_set_state": true}
+var harmlessSkips = map[string]bool{tcpStateProgram: true}
+
+// tcpStateProgram is the TCP state change's program (bpf/net.h).
+const tcpStateProgram = "tracepoint__sock__inet_sock_set_state"
 
 // skippedRuns sums both kinds over the loaded programs and the links made
 // here, plus what links already closed had counted (detach keeps it): lost

@@ -21,19 +21,14 @@ const (
 	containerWaitMax = 4096
 )
 
-type waitingRecord struct {
-	r      *record.Record
-	cgroup uint64 // its cgroup id: its container again, with the answer
-}
-
 type containerQueue struct {
 	since time.Time
-	recs  []waitingRecord
+	recs  []*record.Record
 }
 
-// waits keeps r, from cgroup, when its container's answer is on its way
-// or records of that container already wait (their order is kept).
-func (p *processor) waits(r *record.Record, cgroup uint64, now time.Time) bool {
+// waits keeps r when its container's answer is on its way or records of
+// that container already wait (their order is kept).
+func (p *processor) waits(r *record.Record, now time.Time) bool {
 	ct := r.Container
 	if ct == nil {
 		return false
@@ -49,7 +44,7 @@ func (p *processor) waits(r *record.Record, cgroup uint64, now time.Time) bool {
 		q = &containerQueue{since: now}
 		p.waiting[ct.ID] = q
 	}
-	q.recs = append(q.recs, waitingRecord{r: r, cgroup: cgroup})
+	q.recs = append(q.recs, r)
 	if len(q.recs) >= containerWaitMax {
 		p.endWait(ct.ID)
 	}
@@ -64,10 +59,12 @@ func (p *processor) endWait(id string) {
 		return
 	}
 	delete(p.waiting, id)
-	for _, w := range q.recs {
-		w.r.Container = p.containers.of(w.cgroup)
-		p.fromContainer(w.r)
-		p.emit(w.r)
+	for _, r := range q.recs {
+		if m := p.containers.metaOf(r.Container); m != nil {
+			r.Container = withMeta(r.Container, m)
+		}
+		p.fromContainer(r)
+		p.emit(r)
 	}
 }
 

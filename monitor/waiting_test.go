@@ -27,7 +27,7 @@ func TestContainerRecordsWaitForTheAnswerInOrder(t *testing.T) {
 	rec := func(cg uint64, pid uint32) bool {
 		r := &record.Record{Event: "exec", Process: &record.Process{PID: pid}, Message: "m"}
 		r.Container = p.containers.of(cg)
-		return p.waits(r, cg, now)
+		return p.waits(r, now)
 	}
 	out := func() (pids []uint32, names []string) {
 		for len(outq) > 0 {
