@@ -364,7 +364,15 @@ func diagLogger(debug bool) zerolog.Logger {
 	if debug || strings.EqualFold(os.Getenv("LOG_LEVEL"), "debug") {
 		level = zerolog.DebugLevel
 	}
-	w := zerolog.ConsoleWriter{Out: os.Stderr, NoColor: !isatty.IsTerminal(os.Stderr.Fd()), TimeFormat: time.RFC3339}
+	// milliseconds under debug: the start's phases (load, attach, seed)
+	// are told apart by their times
+	format := time.RFC3339
+	if level == zerolog.DebugLevel {
+		format = "2006-01-02T15:04:05.000Z07:00"
+		// the timestamp field keeps them (zerolog's default drops them)
+		zerolog.TimeFieldFormat = time.RFC3339Nano
+	}
+	w := zerolog.ConsoleWriter{Out: os.Stderr, NoColor: !isatty.IsTerminal(os.Stderr.Fd()), TimeFormat: format}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 

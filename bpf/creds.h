@@ -71,16 +71,19 @@ static __always_inline int creds_gained(const struct cred_snap *b, const struct 
 	return (a->cap_effective & ~(b->cap_effective | b->cap_permitted)) != 0;
 }
 
-static __always_inline void emit_priv(void *ctx, struct task_struct *task,
-				      const struct cred_snap *before, const struct cred_snap *after,
-				      __u32 means, __u32 nr, long ret)
+/* The record of a gain, built in priv_scratch; NULL when there is no
+ * scratch (counted). */
+static __always_inline struct priv_event *fill_priv(struct task_struct *task,
+						    const struct cred_snap *before,
+						    const struct cred_snap *after,
+						    __u32 means, __u32 nr, long ret)
 {
 	__u32 zero = 0;
 	struct priv_event *e = bpf_map_lookup_elem(&priv_scratch, &zero);
 
 	if (!e) {
 		stat_inc(STAT_SCRATCH_MISS);
-		return;
+		return NULL;
 	}
 	fill_header(&e->hdr, EVENT_PRIV, task);
 	e->hdr.size = sizeof(*e);
@@ -99,7 +102,17 @@ static __always_inline void emit_priv(void *ctx, struct task_struct *task,
 			e->exe_mode = BPF_CORE_READ(ino, i_mode);
 		}
 	}
-	emit(ctx, e, sizeof(*e));
+	return e;
+}
+
+static __always_inline void emit_priv(void *ctx, struct task_struct *task,
+				      const struct cred_snap *before, const struct cred_snap *after,
+				      __u32 means, __u32 nr, long ret)
+{
+	struct priv_event *e = fill_priv(task, before, after, means, nr, ret);
+
+	if (e)
+		emit(ctx, e, sizeof(*e));
 }
 
 static __always_inline void store_creds(__u32 tid, const struct cred_snap *c)
@@ -177,24 +190,43 @@ static __always_inline int creds_unchanged(const struct cred_snap *old)
 	       BPF_CORE_READ(c, fsuid.val) == old->fsuid && same_caps(c, old);
 }
 
-static __always_inline void check_creds(void *ctx, struct task_struct *task, __u32 nr)
+/*
+ * Whether the current task's credentials gained root since they were last
+ * seen, with no means we see (the signature of a kernel exploit): if so the
+ * record is built in priv_scratch, for the caller to send, and 1 returned.
+ * @nr is the syscall it was noticed at.
+ */
+static __always_inline int creds_unexplained(__u32 nr)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct cred_snap cur, *old;
+	int gained = 0;
 
 	old = bpf_map_lookup_elem(&task_creds, &tid);
 	if (old && creds_unchanged(old))
-		return;
+		return 0;
 	read_creds(task, &cur);
 	if (!old) {
 		store_creds(tid, &cur); /* first sight: nothing to compare */
-		return;
+		return 0;
 	}
 	/* root only: a new user namespace legitimately grants every
 	 * capability inside it, but never uid 0 outside */
 	if (creds_gained_root(old, &cur))
-		emit_priv(ctx, task, old, &cur, PRIV_UNEXPLAINED, nr, 0);
+		gained = fill_priv(task, old, &cur, PRIV_UNEXPLAINED, nr, 0) != NULL;
 	*old = cur;
+	return gained;
+}
+
+/* Send the record creds_unexplained built. */
+static __always_inline void emit_priv_scratch(void *ctx)
+{
+	__u32 zero = 0;
+	struct priv_event *e = bpf_map_lookup_elem(&priv_scratch, &zero);
+
+	if (e)
+		emit(ctx, e, sizeof(*e));
 }
 
 #endif /* __LOG_MONITOR_CREDS_H */

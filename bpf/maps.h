@@ -358,6 +358,15 @@ struct {
 	__type(value, struct file_event);
 } file_scratch SEC(".maps");
 
+/* A file change's arguments, parsed (file_change_args), for its judgement
+ * (file_change_judge, a global function: file.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_pending);
+} file_change_scratch SEC(".maps");
+
 /*
  * Network (net.h): the socket syscalls at raw_syscalls, and
  * sock:inet_sock_set_state.

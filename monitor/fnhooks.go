@@ -128,6 +128,29 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	return p, ""
 }
 
+// openStubsNativeOnly says whether no open stub is given an i386 entry
+// point (the i386 calls come through syscalls.IA32Dispatch, or the plan has
+// no function hooks): the stubs' i386 path is then left out at load
+// (open_stubs_native_only, bpf/fnhooks.h).
+func (p *fnPlan) openStubsNativeOnly() bool {
+	if p == nil {
+		return true
+	}
+	for _, fn := range p.hooks {
+		if fn.Class == syscalls.ClassOpen && strings.HasPrefix(fn.Func, "__ia32_") {
+			return false
+		}
+	}
+	return true
+}
+
+func boolU32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // fnHook is one planned function with its programs.
 type fnHook struct {
 	fn   syscalls.FuncHook

@@ -100,6 +100,10 @@ func routeLibbpfLog(log zerolog.Logger) {
 	})
 }
 
+// bpfLogStats is BPF_LOG_STATS: the verifier's statistics only, not its
+// walk.
+const bpfLogStats = 4
+
 // openModule opens the embedded object through a memfd.  libbpfgo's
 // NewModuleFromBufferArgs always raises RLIMIT_MEMLOCK, which fails in many
 // containers and is not needed on kernels >= 5.11 (memcg accounting), so
@@ -118,6 +122,11 @@ func openModule(cfg *Config) (*bpf.Module, *os.File, error) {
 		BPFObjPath:      fmt.Sprintf("/proc/self/fd/%d", fd),
 		BPFObjName:      objectNameInMfd,
 		SkipMemlockBump: true,
+	}
+	if cfg.Log.GetLevel() <= zerolog.DebugLevel {
+		// the verifier's statistics per program (time, instructions
+		// walked, states) in the debug log: what the start costs where
+		args.KernelLogLevel = bpfLogStats
 	}
 	if cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile {
 		args.BTFObjPath = cfg.BTFFile
@@ -322,6 +331,10 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 			l.Close()
 			return nil, errorf(ExitRuntime, "ring buffer size %d: %v", ringBytes, err)
 		}
+	}
+	if err := mod.InitGlobalVariable("open_stubs_native_only", boolU32(fnPlan.openStubsNativeOnly())); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "set open_stubs_native_only: %v", err)
 	}
 	if err := mod.InitGlobalVariable("self_pgid", uint32(unix.Getpgrp())); err != nil {
 		l.Close()
