@@ -358,14 +358,24 @@ struct {
 	__type(value, struct file_event);
 } file_scratch SEC(".maps");
 
-/* A file change's arguments, parsed (file_change_args), for its judgement
- * (file_change_judge, a global function: file.h). */
+/*
+ * A file operation's arguments on their way to its judgement (file.h:
+ * file_change_judge, file_open_judge).  They pass through this map so that
+ * the verifier, which reads them back as unknown numbers, walks the
+ * judgement once, not once per call.
+ */
+struct file_judged {
+	struct file_pending p;
+	__u32 access;  /* an open's (enum file_access), ACC_CREATE included */
+	__u32 fflags;  /* an open's FILE_F_* so far */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct file_pending);
-} file_change_scratch SEC(".maps");
+	__type(value, struct file_judged);
+} judge_scratch SEC(".maps");
 
 /*
  * Network (net.h): the socket syscalls at raw_syscalls, and
