@@ -128,22 +128,6 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	return p, ""
 }
 
-// openStubsNativeOnly says whether no open stub is given an i386 entry
-// point (the i386 calls come through syscalls.IA32Dispatch, or the plan has
-// no function hooks): the stubs' i386 path is then left out at load
-// (open_stubs_native_only, bpf/fnhooks.h).
-func (p *fnPlan) openStubsNativeOnly() bool {
-	if p == nil {
-		return true
-	}
-	for _, fn := range p.hooks {
-		if fn.Class == syscalls.ClassOpen && strings.HasPrefix(fn.Func, "__ia32_") {
-			return false
-		}
-	}
-	return true
-}
-
 func boolU32(b bool) uint32 {
 	if b {
 		return 1
@@ -221,6 +205,9 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 		}
 		if h.exit = take(fn.Class); h.exit == nil {
 			return nil, errorf(ExitRuntime, "no %s stub left for %s: bpf/fnhooks.h needs more", fn.Class, fn.Func)
+		}
+		if fn.Class == syscalls.ClassOpen && strings.HasPrefix(fn.Func, "__ia32_") {
+			l.openStubI386 = true
 		}
 		if err := h.exit.SetAttachTarget(0, fn.Func); err != nil {
 			return nil, fmt.Errorf("target %s for %s: %w", fn.Func, h.exit.Name(), err)

@@ -85,6 +85,8 @@ type loaded struct {
 	kprobeEventLink   *bpf.BPFLink     // in links too
 	staleKprobeEvents map[string]error // killed monitors' events, deleted or not
 	kprobeEventReason string
+	// an open stub serves an i386 entry point (assignFunctionHooks)
+	openStubI386 bool
 	// how syscalls are seen ("functions" or "tracepoints") and why not
 	// functions when they were not chosen
 	syscallHooks, syscallHooksReason string
@@ -332,7 +334,9 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 			return nil, errorf(ExitRuntime, "ring buffer size %d: %v", ringBytes, err)
 		}
 	}
-	if err := mod.InitGlobalVariable("open_stubs_native_only", boolU32(fnPlan.openStubsNativeOnly())); err != nil {
+	// the open stubs' i386 path is left out at load when no stub serves
+	// an i386 entry point (bpf/fnhooks.h)
+	if err := mod.InitGlobalVariable("open_stubs_native_only", boolU32(!l.openStubI386)); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "set open_stubs_native_only: %v", err)
 	}
