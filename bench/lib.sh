@@ -13,3 +13,11 @@ wait_started() {
 	echo "$0: the monitor never started" >&2
 	exit 1
 }
+
+# bench_scratch: a scratch directory $T, removed at exit, and bpffs mounted
+# (the monitor pins there).
+bench_scratch() {
+	T=$(mktemp -d)
+	trap 'rm -rf "$T"' EXIT
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+}

@@ -8,9 +8,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || set -- bin/ebpf-log-monitor
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+bench_scratch
 for r in $(seq "${ROUNDS:-3}"); do
 	t0=$(date +%s%N)
 	"$@" -f json >"$T/out.json" 2>"$T/err" &

@@ -12,9 +12,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || set -- bin/ebpf-log-monitor
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+bench_scratch
 "$@" --debug -f json >"$T/out.json" 2>"$T/err" &
 m=$!
 wait_started "$T/out.json" "$T/err" $m

@@ -128,13 +128,6 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	return p, ""
 }
 
-func boolU32(b bool) uint32 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // fnHook is one planned function with its programs.
 type fnHook struct {
 	fn   syscalls.FuncHook

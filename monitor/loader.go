@@ -110,7 +110,7 @@ const bpfLogStats = 4
 // NewModuleFromBufferArgs always raises RLIMIT_MEMLOCK, which fails in many
 // containers and is not needed on kernels >= 5.11 (memcg accounting), so
 // the object is handed over as a file with SkipMemlockBump.
-func openModule(cfg *Config) (*bpf.Module, *os.File, error) {
+func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
 	fd, err := unix.MemfdCreate(objectNameInMfd, unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, nil, errorf(ExitRuntime, "memfd_create for the BPF object: %v", err)
@@ -125,7 +125,7 @@ func openModule(cfg *Config) (*bpf.Module, *os.File, error) {
 		BPFObjName:      objectNameInMfd,
 		SkipMemlockBump: true,
 	}
-	if cfg.Log.GetLevel() <= zerolog.DebugLevel {
+	if stats {
 		// the verifier's statistics per program (time, instructions
 		// walked, states) in the debug log: what the start costs where
 		args.KernelLogLevel = bpfLogStats
@@ -239,10 +239,30 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	return l, nil
 }
 
+// errStatsOnly: a load asked the verifier for its statistics only
+// (bpfLogStats) and was refused, so libbpf's log holds the refusal but not
+// the walk that led to it.
+var errStatsOnly = errors.New("load refused with the verifier's statistics only")
+
 // loadWith loads the object with the function hooks of plan, or with the
-// raw_syscalls programs when plan is nil.
+// raw_syscalls programs when plan is nil.  Under --debug the verifier is
+// asked for its statistics per program; a refused load is then made once
+// more without, so that libbpf asks for the verifier's whole log and shows
+// it (what "run with --debug" promises).
 func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan) (*loaded, error) {
-	mod, memfd, err := openModule(cfg)
+	stats := cfg.Log.GetLevel() <= zerolog.DebugLevel
+	l, err := loadObject(cfg, watchList, log, tracefs, fnPlan, stats)
+	if errors.Is(err, errStatsOnly) {
+		log.Debug().Msg("the verifier refused a program: loading again for its whole log")
+		l, err = loadObject(cfg, watchList, log, tracefs, fnPlan, false)
+	}
+	return l, err
+}
+
+// loadObject is one try of loadWith; stats: ask for the verifier's
+// statistics.
+func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan, stats bool) (*loaded, error) {
+	mod, memfd, err := openModule(cfg, stats)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +356,11 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 	}
 	// the open stubs' i386 path is left out at load when no stub serves
 	// an i386 entry point (bpf/fnhooks.h)
-	if err := mod.InitGlobalVariable("open_stubs_native_only", boolU32(!l.openStubI386)); err != nil {
+	nativeOnly := uint32(1)
+	if l.openStubI386 {
+		nativeOnly = 0
+	}
+	if err := mod.InitGlobalVariable("open_stubs_native_only", nativeOnly); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "set open_stubs_native_only: %v", err)
 	}
@@ -354,6 +378,9 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 	loadStart := time.Now()
 	if err := mod.BPFLoadObject(); err != nil {
 		l.Close()
+		if stats {
+			return nil, errStatsOnly
+		}
 		// EPERM is a missing privilege; EACCES is the verifier saying no,
 		// which no capability fixes (a kernel this build does not handle).
 		if errors.Is(err, syscall.EPERM) {
