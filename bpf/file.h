@@ -634,8 +634,13 @@ static __always_inline int file_open_exit(void *ctx, long ret, long nr, struct p
 	struct file_pending p = { .dfd = AT_FDCWD, .dfd2 = AT_FDCWD, .fd = -1, .op = FILE_OP_OPEN };
 	__u64 a[6];
 
-	if (task_is_self(task))
+	if (task_is_self(task)) {
+		__u32 key = nr;
+		__u8 seen = 1;
+
+		bpf_map_update_elem(&self_opens, &key, &seen, BPF_ANY);
 		return 0;
+	}
 	syscall_args(regs, compat, a);
 	switch (nr) {
 	case NR_open:

@@ -13,9 +13,9 @@
  *
  * How: the programs below are stubs without a target.  The loader gives
  * each one a kernel function (monitor/syscalls/functions.go: the x86-64
- * entry points of the watched calls, and ia32_sys_call, which every i386
- * call passes through, where the kernel has it; else the i386 entry
- * points) and leaves the unused ones out.  A stub reads the syscall's user
+ * entry points of the watched calls, do_sys_openat2 for the opens, and
+ * ia32_sys_call, which every i386 call passes through, where the kernel
+ * has them; else the i386 entry points) and leaves the unused ones out.  A stub reads the syscall's user
  * registers (bpf_task_pt_regs) and number (orig_ax), and runs the same
  * handlers as the raw_syscalls program, so both designs report the same
  * records: failed calls with their errno, i386 calls, arguments from user
@@ -101,6 +101,27 @@ static __noinline int fn_exit_open(void *ctx)
 	return file_open_exit(ctx, ret, regs->orig_ax, regs, 0, task);
 }
 
+/*
+ * The opens of both ABIs through the function they share (OpenShared in
+ * monitor/syscalls/functions.go), one trampoline instead of four.  It
+ * returns the call's result: a failed openat2 is seen unless its struct
+ * open_how itself was refused (its size, an unreadable copy), which the
+ * syscall does before.  The loader hooks it only with ia32_sys_call, which
+ * sees the i386 opens: they are left to it here.
+ */
+SEC("fexit")
+int fn_exit_open_shared_0(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+
+	if (task_in_compat(task))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	/* do_sys_openat2(dfd, filename, how): the result follows them */
+	return file_open_exit(ctx, ((__u64 *)ctx)[3], regs->orig_ax, regs, 0, task);
+}
+
 #define FN_EXIT(cls, C, i)                           \
 	SEC("fexit")                                 \
 	int fn_exit_##cls##_##i(void *ctx)           \
@@ -125,7 +146,7 @@ int fn_exit_i386_0(void *ctx)
 	return fn_exit(ctx, 2, HC_ALL);
 }
 /* opens: the exit only (8 entry points: open, openat, openat2, creat of
- * both ABIs) */
+ * both ABIs), where the loader does not hook fn_exit_open_shared_0 */
 FN_REP4(FN_EXIT, open, HC_OPEN, 0)
 FN_REP4(FN_EXIT, open, HC_OPEN, 1)
 /* execve, execveat of both ABIs */

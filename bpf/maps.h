@@ -124,6 +124,19 @@ struct {
 } self_tids SEC(".maps");
 
 /*
+ * The open calls the monitor made itself, by syscall number (a value of 1:
+ * seen).  The loader's proof that a hook on the function the opens share
+ * (do_sys_openat2, monitor/syscalls/functions.go) sees each of them: it
+ * makes each call and looks here.  Written only by the monitor's threads.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u8);
+} self_opens SEC(".maps");
+
+/*
  * Processes whose stopping is news: the audit and logging daemons.  A
  * signal to one is reported like a signal to the monitor (SC_SELF_TARGET).
  * User space writes their names (protected_comms, task comm as the kernel

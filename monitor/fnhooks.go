@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -60,7 +61,16 @@ type fnPlan struct {
 	// the kretprobes; else the kprobe PMU, a perf kprobe per function
 	kprobeEvents bool
 	kprobes      bool
-	funcArg      bool // bpf_get_func_arg (5.17): security_file_open on fentry
+	funcArg      bool              // bpf_get_func_arg (5.17): security_file_open on fentry
+	has          func(string) bool // the kernel's traceable functions, as planned
+}
+
+// withoutSharedOpen is p with the opens on their entry points, not on
+// syscalls.OpenShared (which the kernel was found to bypass).
+func (p *fnPlan) withoutSharedOpen() *fnPlan {
+	q := *p
+	q.hooks, _ = syscalls.FunctionHooks(func(fn string) bool { return fn != syscalls.OpenShared && p.has(fn) })
+	return &q
 }
 
 // fprobeSyntax is the line of tracefs's README that documents fprobe
@@ -112,12 +122,13 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Sprintf("read %s: %v", file, err)
 	}
-	hooks, missing := syscalls.FunctionHooks(func(fn string) bool { return funcs[fn] })
+	has := func(fn string) bool { return funcs[fn] }
+	hooks, missing := syscalls.FunctionHooks(has)
 	if len(missing) > 0 {
 		return nil, "no kernel function for " + strings.Join(missing, ", ")
 	}
 	readme, _ := os.ReadFile(tracefs + "/README")
-	p := &fnPlan{hooks: hooks, fprobes: strings.Contains(string(readme), fprobeSyntax)}
+	p := &fnPlan{hooks: hooks, has: has, fprobes: strings.Contains(string(readme), fprobeSyntax)}
 	_, kerr := os.Stat(kprobePMU)
 	p.kprobes = kerr == nil
 	p.kprobeEvents = unix.Access(tracefs+"/kprobe_events", unix.W_OK) == nil
@@ -196,7 +207,11 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 			out = append(out, h)
 			continue
 		}
-		if h.exit = take(fn.Class); h.exit == nil {
+		stub := fn.Class
+		if fn.Func == syscalls.OpenShared {
+			stub = "open_shared" // its own program: the result is its fourth word
+		}
+		if h.exit = take(stub); h.exit == nil {
 			return nil, errorf(ExitRuntime, "no %s stub left for %s: bpf/fnhooks.h needs more", fn.Class, fn.Func)
 		}
 		if fn.Class == syscalls.ClassOpen && strings.HasPrefix(fn.Func, "__ia32_") {
@@ -368,4 +383,72 @@ func kprobeMultiLink(progFD int, funcs []string, ret bool) (int, error) {
 		return -1, errno
 	}
 	return int(fd), nil
+}
+
+// errSharedOpenMissed: the hook on syscalls.OpenShared did not see an open
+// it stands for, made by the monitor itself (the kernel inlined the
+// function into that call's entry point): load plans the entry points.
+var errSharedOpenMissed = errors.New("an open did not pass through " + syscalls.OpenShared)
+
+// sharedOpenProbe is where the proof's opens look: a name nothing can
+// create (procfs refuses), so every call fails and changes nothing.
+const sharedOpenProbe = "/proc/self/ebpf-log-monitor-open-probe"
+
+// proveSharedOpen makes each open that the hook on syscalls.OpenShared
+// stands for, and checks that the hook saw it (self_opens, bpf/maps.h).
+// Nothing to prove where the opens are on their entry points.
+func (l *loaded) proveSharedOpen(hooks []fnHook) error {
+	var calls []string
+	for _, h := range hooks {
+		if h.fn.Func == syscalls.OpenShared {
+			calls = h.fn.Calls
+		}
+	}
+	if calls == nil {
+		return nil
+	}
+	m, err := l.mod.GetMap("self_opens")
+	if err != nil {
+		return errorf(ExitRuntime, "the object lacks self_opens: %v", err)
+	}
+	path, err := unix.BytePtrFromString(sharedOpenProbe)
+	if err != nil {
+		return err
+	}
+	cwd := unix.AT_FDCWD
+	var missed []string
+	for _, call := range calls {
+		var nr uintptr
+		var r uintptr
+		switch call {
+		case "open":
+			nr = unix.SYS_OPEN
+			r, _, _ = unix.Syscall(nr, uintptr(unsafe.Pointer(path)), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		case "openat":
+			nr = unix.SYS_OPENAT
+			r, _, _ = unix.Syscall6(nr, uintptr(cwd), uintptr(unsafe.Pointer(path)), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+		case "creat":
+			nr = unix.SYS_CREAT
+			r, _, _ = unix.Syscall(nr, uintptr(unsafe.Pointer(path)), 0o600, 0)
+		case "openat2":
+			nr = unix.SYS_OPENAT2
+			how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC}
+			r, _, _ = unix.Syscall6(nr, uintptr(cwd), uintptr(unsafe.Pointer(path)),
+				uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
+		default:
+			return errorf(ExitRuntime, "%s stands for %s, which the proof cannot make", syscalls.OpenShared, call)
+		}
+		runtime.KeepAlive(path)
+		if int(r) >= 0 {
+			unix.Close(int(r))
+		}
+		key := uint32(nr)
+		if _, err := m.GetValue(unsafe.Pointer(&key)); err != nil {
+			missed = append(missed, call)
+		}
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("%w: %s", errSharedOpenMissed, strings.Join(missed, ", "))
+	}
+	return nil
 }

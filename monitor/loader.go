@@ -223,6 +223,11 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, err
 	}
 	l, err := loadWith(cfg, watchList, log, tracefs, plan)
+	if errors.Is(err, errSharedOpenMissed) {
+		log.Info().Str("reason", err.Error()).Msg("hooking the opens' entry points instead")
+		plan = plan.withoutSharedOpen()
+		l, err = loadWith(cfg, watchList, log, tracefs, plan)
+	}
 	if err != nil && plan != nil && cfg.SyscallHooks != "functions" {
 		log.Info().Str("reason", err.Error()).Msg("the kernel refused function hooks; seeing syscalls through raw_syscalls instead")
 		reason = "function hooks refused: " + err.Error()
@@ -450,6 +455,10 @@ func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tra
 		return nil, err
 	}
 	log.Debug().Dur("took", time.Since(attachStart)).Int("function_hooks", len(fnHooks)).Msg("function hooks attached")
+	if err := l.proveSharedOpen(fnHooks); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if l.kprobeEvent != nil {
 		log.Debug().Str("event", l.kprobeEvent.String()).Msg("kretprobes through a tracefs event")
 	}

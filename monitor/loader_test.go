@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 )
 
 // objectPrograms returns each program of the embedded BPF object, by
@@ -106,5 +108,38 @@ func TestTypedMapsAreInTheObject(t *testing.T) {
 	}
 	if !have["ringbuf"] {
 		t.Error("no ringbuf map")
+	}
+}
+
+// When the proof at start finds a call that bypassed the shared open
+// function, the plan loaded next hooks the four entry points, and the
+// rest of the plan is unchanged.
+func TestWithoutSharedOpenPlansTheEntryPoints(t *testing.T) {
+	have := map[string]bool{syscalls.OpenShared: true, syscalls.IA32Dispatch: true}
+	for _, h := range syscalls.Handled {
+		have["__x64_sys_"+h.Name] = true
+	}
+	has := func(fn string) bool { return have[fn] }
+	hooks, _ := syscalls.FunctionHooks(has)
+	p := &fnPlan{hooks: hooks, has: has, fprobes: true}
+	q := p.withoutSharedOpen()
+	funcs := func(p *fnPlan) map[string]string {
+		m := map[string]string{}
+		for _, h := range p.hooks {
+			m[h.Func] = h.Class
+		}
+		return m
+	}
+	before, after := funcs(p), funcs(q)
+	if before[syscalls.OpenShared] != syscalls.ClassOpen || after[syscalls.OpenShared] != "" {
+		t.Fatalf("%s: before %q, after %q", syscalls.OpenShared, before[syscalls.OpenShared], after[syscalls.OpenShared])
+	}
+	for _, call := range []string{"open", "openat", "creat", "openat2"} {
+		if after["__x64_sys_"+call] != syscalls.ClassOpen || before["__x64_sys_"+call] != "" {
+			t.Errorf("%s: entry point before %q, after %q", call, before["__x64_sys_"+call], after["__x64_sys_"+call])
+		}
+	}
+	if len(after) != len(before)+3 || !q.fprobes {
+		t.Errorf("%d functions -> %d, fprobes %v: only the opens may change", len(before), len(after), q.fprobes)
 	}
 }

@@ -56,13 +56,25 @@ var Handled = []struct {
 	{unix.SYS_SENDTO, "sendto", ClassNet}, {unix.SYS_SENDMSG, "sendmsg", ClassNet},
 }
 
-// Only entry points are hooked, never a function inside the kernel that
-// the variants of a call share (do_fchmodat for chmod, fchmodat and
+// Entry points are hooked, not the functions inside the kernel that the
+// variants of a call share (do_fchmodat for chmod, fchmodat and
 // fchmodat2): such a function may be inlined into some of its callers and
 // kept out of line for others, and a hook on the out-of-line copy then
 // misses the inlined calls.  Measured: with do_fchmodat hooked in Debian's
 // 6.12, chmod(1)'s fchmodat was never seen.  Since the i386 calls come
-// through one function (IA32Dispatch), sharing buys little.
+// through one function (IA32Dispatch), sharing buys little, with one
+// exception, OpenShared.
+
+// OpenShared is the function the four opens (open, openat, creat,
+// openat2) of both ABIs share (fs/open.c).  The opens are on trampolines,
+// and each trampoline costs the start a verified stub and the stop an
+// RCU-tasks grace period (about 130 ms under QEMU): one hook instead of
+// four saves both three times.  Because it could be inlined into some of
+// its callers, the loader proves at start that it sees each of the four
+// (the monitor makes each call itself), and plans the entry points again
+// where it does not.  It is taken only with IA32Dispatch: the i386 opens
+// pass through it too, and are seen there.
+const OpenShared = "do_sys_openat2"
 
 // ClassOnKprobes says whether the class's functions are always hooked with
 // kprobes (one program for all, bpf/fnhooks.h says why), never with
@@ -151,6 +163,9 @@ func FunctionHooks(has func(string) bool) (hooks []FuncHook, missing []string) {
 		natives = append(natives, Table[i].Name)
 	}
 	sort.Strings(natives)
+	// both asked, whatever the answers: Candidates lists what is asked
+	dispatch, sharedOpen := has(IA32Dispatch), has(OpenShared)
+	sharedOpen = sharedOpen && dispatch
 	for _, name := range natives {
 		fn := x64Entry(name)
 		if !has(fn) {
@@ -158,9 +173,13 @@ func FunctionHooks(has func(string) bool) (hooks []FuncHook, missing []string) {
 			// entry point and nothing to miss
 			continue
 		}
-		add(fn, classOf(name), name)
+		class := classOf(name)
+		if class == ClassOpen && sharedOpen {
+			fn = OpenShared
+		}
+		add(fn, class, name)
 	}
-	if has(IA32Dispatch) {
+	if dispatch {
 		hooks = append(hooks, FuncHook{Func: IA32Dispatch, Class: ClassI386, Calls: []string{"i386"}})
 		return hooks, nil
 	}

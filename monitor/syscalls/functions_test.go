@@ -3,6 +3,7 @@ package syscalls
 import (
 	"bufio"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -154,5 +155,44 @@ func TestHandledIsTheKernelSidesList(t *testing.T) {
 	}
 	for name := range inC {
 		t.Errorf("%s is in HANDLED_SYSCALLS, not in Handled", name)
+	}
+}
+
+// On Debian's 6.1 and 6.12 the four opens share one hook, OpenShared;
+// without it, or without IA32Dispatch (the i386 opens would then pass
+// through it unseen by their own hooks), each has its entry point.
+func TestOpensShareOneFunctionOnlyWithTheI386Dispatch(t *testing.T) {
+	opens := func(hooks []FuncHook) map[string][]string {
+		m := map[string][]string{}
+		for _, h := range hooks {
+			if h.Class == ClassOpen {
+				m[h.Func] = append(m[h.Func], h.Calls...)
+			}
+		}
+		return m
+	}
+	for _, k := range []string{"6.1", "6.12"} {
+		has := kernelFunctions(t, "testdata/functions-"+k+".txt")
+		hooks, _ := FunctionHooks(has)
+		got := opens(hooks)
+		want := map[string][]string{OpenShared: {"creat", "open", "openat", "openat2"}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: opens on %v, want %v", k, got, want)
+		}
+		for what, without := range map[string]string{"without " + OpenShared: OpenShared, "without " + IA32Dispatch: IA32Dispatch} {
+			hooks, missing := FunctionHooks(func(fn string) bool { return fn != without && has(fn) })
+			if len(missing) > 0 {
+				t.Errorf("%s %s: missing %v", k, what, missing)
+			}
+			got := opens(hooks)
+			for _, call := range []string{"creat", "open", "openat", "openat2"} {
+				if fn := x64Entry(call); !reflect.DeepEqual(got[fn], []string{call}) {
+					t.Errorf("%s %s: %s on %v, want its entry point %s", k, what, call, got[fn], fn)
+				}
+			}
+			if _, ok := got[OpenShared]; ok {
+				t.Errorf("%s %s: %s still hooked", k, what, OpenShared)
+			}
+		}
 	}
 }
