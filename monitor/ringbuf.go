@@ -64,6 +64,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -74,11 +75,14 @@ import (
 // processor is behind, it waits and the kernel's ring absorbs the burst or
 // counts what it drops.
 type ringReader struct {
-	rb      *C.struct_ring_buffer
-	batch   *C.struct_lm_batch
-	out     chan []byte
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	rb    *C.struct_ring_buffer
+	batch *C.struct_lm_batch
+	out   chan []byte
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	// each poll's wait for the kernel's wakeup, in ms: pollTimeoutMs, and
+	// pollHurriedMs once hurry says the stop is near
+	waitMs  atomic.Int32
 	dropped uint64
 
 	// poll reads the ring into batch (lm_ring_read) and after waits out a
@@ -104,6 +108,7 @@ func newRingReader(mapFD int) (*ringReader, error) {
 		return nil, fmt.Errorf("ring_buffer__new: %v", err)
 	}
 	r := &ringReader{rb: rb, batch: b, out: make(chan []byte, 64), stop: make(chan struct{}), after: time.After}
+	r.waitMs.Store(pollTimeoutMs)
 	r.poll = func(timeoutMs int) error {
 		if n := C.lm_ring_read(r.rb, C.int(timeoutMs)); n < 0 && syscall.Errno(-n) != syscall.EINTR {
 			return fmt.Errorf("ring buffer poll: %w", syscall.Errno(-n))
@@ -134,7 +139,7 @@ func (r *ringReader) start() {
 				return
 			case <-r.after(backoff):
 			}
-			if err := r.read(100); err != nil {
+			if err := r.read(int(r.waitMs.Load())); err != nil {
 				backoff = min(max(2*backoff, pollBackoffMin), pollBackoffMax)
 			} else {
 				backoff = 0
@@ -168,6 +173,15 @@ func (r *ringReader) failing() (error, uint64) {
 	defer r.mu.Unlock()
 	return r.pollErr, r.pollErrs
 }
+
+// pollHurriedMs: a poll's wait once the stop is near.
+const pollHurriedMs = 5
+
+// hurry shortens each poll's wait from now on: called before the links are
+// destroyed, so that the poll under way when shutdown comes ends within
+// pollHurriedMs rather than pollTimeoutMs (the stop waited for it after
+// the detach, 50 ms on average).
+func (r *ringReader) hurry() { r.waitMs.Store(pollHurriedMs) }
 
 // shutdown asks for a last read; out is closed after it.  The processor
 // keeps reading out until then, so nothing in the ring is left behind.

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"reflect"
 	"syscall"
 	"testing"
 	"time"
@@ -57,5 +58,41 @@ func TestRingPollErrorsBackOffAndStayVisible(t *testing.T) {
 	}
 	if _, n := r.failing(); n != 9 {
 		t.Errorf("%d poll errors counted, want 9", n)
+	}
+}
+
+// Once hurry is called (before the detach), each poll waits pollHurriedMs,
+// and the last read after shutdown does not wait at all.
+func TestRingPollsHurryBeforeTheStop(t *testing.T) {
+	r := &ringReader{batch: newBatch(), out: make(chan []byte, 1), stop: make(chan struct{})}
+	r.waitMs.Store(pollTimeoutMs)
+	ready := make(chan time.Time)
+	close(ready)
+	r.after = func(time.Duration) <-chan time.Time { return ready }
+	var waits []int
+	r.poll = func(ms int) error {
+		waits = append(waits, ms)
+		switch len(waits) {
+		case 2:
+			r.hurry()
+		case 4:
+			r.shutdown()
+		}
+		return nil
+	}
+	r.start()
+	for range r.out {
+	}
+	r.free()
+	// after shutdown, the loop may poll again before it sees stop (select
+	// picks at random among ready cases): hurried ones, then the last read
+	n := len(waits)
+	want := []int{pollTimeoutMs, pollTimeoutMs}
+	for len(want) < n-1 {
+		want = append(want, pollHurriedMs)
+	}
+	want = append(want, 0)
+	if n < 5 || !reflect.DeepEqual(waits, want) {
+		t.Errorf("poll waits %v, want %v", waits, want)
 	}
 }

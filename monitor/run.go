@@ -259,6 +259,9 @@ loop:
 	// stop polling, final stats, flush.
 	t0 := time.Now()
 	healthState.Attached(0)
+	if ring != nil {
+		ring.hurry() // its last polls overlap the detach
+	}
 	l.detach()
 	p.detachTime = time.Since(t0)
 	log.Debug().Dur("took", p.detachTime).Msg("detached")
