@@ -138,6 +138,9 @@ func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
 		f.Close()
 		return nil, nil, errorf(ExitRuntime, "open BPF object: %v", err)
 	}
+	if cfg.Log.GetLevel() > zerolog.DebugLevel {
+		silenceLibbpf()
+	}
 	return mod, f, nil
 }
 

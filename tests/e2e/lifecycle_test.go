@@ -249,3 +249,28 @@ func TestHealthzIsOKWhileTheProgramsAreAttached(t *testing.T) {
 		t.Errorf("/healthz still answers after the monitor stopped")
 	}
 }
+
+// libbpf's own messages: with --debug, those of the load (its CO-RE
+// relocations) are in the diagnostics; without, none reach stderr, and
+// libbpf is not asked to format them (the monitor removes its print
+// function once the object is open).
+func TestLibbpfMessagesOnlyWithDebug(t *testing.T) {
+	m := startMonitor(t, "--debug")
+	m.stop(t)
+	if !strings.Contains(m.stderr.String(), "from=libbpf") || !strings.Contains(m.stderr.String(), ": relo #") {
+		t.Errorf("--debug: no libbpf relocation messages on stderr:\n%s", tailLines(m.stderr.String(), 20))
+	}
+	m = startMonitor(t)
+	m.stop(t)
+	if strings.Contains(m.stderr.String(), "libbpf") {
+		t.Errorf("without --debug, libbpf's messages reached stderr:\n%s", tailLines(m.stderr.String(), 20))
+	}
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
