@@ -15,11 +15,11 @@
  * each one a kernel function (monitor/syscalls/functions.go: the x86-64
  * entry points of the watched calls, do_sys_openat2 for the opens, and
  * ia32_sys_call, which every i386 call passes through, where the kernel
- * has them; else the i386 entry points) and leaves the unused ones out.  A stub reads the syscall's user
- * registers (bpf_task_pt_regs) and number (orig_ax), and runs the same
- * handlers as the raw_syscalls program, so both designs report the same
- * records: failed calls with their errno, i386 calls, arguments from user
- * memory.
+ * has them; else the i386 entry points) and leaves the unused ones out.
+ * A stub reads the syscall's user registers (bpf_task_pt_regs) and number
+ * (orig_ax), and runs the same handlers as the raw_syscalls program, so
+ * both designs report the same records: failed calls with their errno,
+ * i386 calls, arguments from user memory.
  *
  * A stub is generic within its class (hook_class): its body holds only
  * that class's handlers, which keeps the verifier's work per program small.
