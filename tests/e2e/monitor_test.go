@@ -140,8 +140,15 @@ func startMonitor(t *testing.T, args ...string) *monitor {
 // record that started says is the start record.
 func startMonitorRaw(t *testing.T, started func(rec) bool, args ...string) *monitor {
 	t.Helper()
+	return startMonitorCmd(t, started, monitorBin, args...)
+}
+
+// startMonitorCmd runs the monitor through name (a wrapper that execs it,
+// or the monitor itself) and waits for the start record.
+func startMonitorCmd(t *testing.T, started func(rec) bool, name string, args ...string) *monitor {
+	t.Helper()
 	m := &monitor{t: t, newLine: make(chan struct{}, 1), done: make(chan struct{})}
-	m.cmd = exec.Command(monitorBin, args...)
+	m.cmd = exec.Command(name, args...)
 	m.cmd.Stderr = &m.stderr
 	out, err := m.cmd.StdoutPipe()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -340,4 +341,53 @@ func kernelAtLeast(t *testing.T, major, minor int) bool {
 	var a, b int
 	fmt.Sscanf(release(t), "%d.%d", &a, &b)
 	return a > major || a == major && b >= minor
+}
+
+// The loader proves at start that the hook on the function the opens share
+// (do_sys_openat2) sees each of them, by making each call itself; a call
+// it did not see makes it hook the opens' entry points instead.  Here a
+// seccomp filter refuses the monitor's own creat(2) before the call
+// reaches the kernel's open code, as a kernel that had inlined that
+// function into creat's entry point would hide it: the monitor must fall
+// back, say so, and still see opens.
+func TestOpensGoToTheirEntryPointsWhenTheSharedHookMissesOne(t *testing.T) {
+	openFuncs := func(start rec) []string {
+		hooks, _ := start.get("monitor", "hooks").([]any)
+		for _, h := range hooks {
+			hm := h.(map[string]any)
+			if hm["name"] == "fexit/open" {
+				var fs []string
+				for _, f := range hm["functions"].([]any) {
+					fs = append(fs, f.(string))
+				}
+				sort.Strings(fs)
+				return fs
+			}
+		}
+		return nil
+	}
+	isStart := func(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
+	m := startMonitor(t)
+	start := m.waitFor(t, 5*time.Second, "start record", isStart)
+	m.stop(t)
+	if fs := openFuncs(start); !equalStrs(fs, []string{"do_sys_openat2"}) {
+		t.Skipf("the opens are not on do_sys_openat2 here (syscall_hooks %q, fexit/open %v)", start.str("monitor", "syscall_hooks"), fs)
+	}
+
+	args := []string{"deny-creat-exec", monitorBin, "-f", "json", "--events", "all", "-i", "0", "--syscall-hooks", "functions"}
+	m = startMonitorCmd(t, isStart, helper(t), args...)
+	start = m.waitFor(t, 5*time.Second, "start record", isStart)
+	want := []string{"__x64_sys_creat", "__x64_sys_open", "__x64_sys_openat", "__x64_sys_openat2"}
+	if fs := openFuncs(start); !equalStrs(fs, want) {
+		t.Errorf("with creat refused to the monitor: fexit/open on %v, want the entry points %v", fs, want)
+	}
+	if got := start.str("monitor", "syscall_hooks"); got != "functions" {
+		t.Errorf("syscall_hooks %q, want functions", got)
+	}
+	pid := runIn(t, "/", "cat", "/etc/shadow")
+	m.exactlyOne(t, "open of /etc/shadow on the entry points", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
+	m.stop(t)
+	if s := m.stderr.String(); !strings.Contains(s, "hooking the opens' entry points instead") || !strings.Contains(s, "creat") {
+		t.Errorf("the fall-back is not said on stderr:\n%s", tailLines(s, 10))
+	}
 }

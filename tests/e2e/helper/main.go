@@ -192,6 +192,10 @@ func main() {
 		remote := []unix.RemoteIovec{{Base: 0, Len: 1}}
 		_, err = unix.ProcessVMReadv(pid, local, remote, 0)
 		fmt.Println("process_vm_readv:", err)
+	case "deny-creat-exec":
+		// run PROG ARGS... with creat(2) refused (EPERM) by a seccomp
+		// filter before the call reaches the kernel's open code
+		denyCreatExec(os.Args[2:])
 	default:
 		fail(fmt.Errorf("unknown action %q", os.Args[1]))
 	}
@@ -272,4 +276,27 @@ func openRace() {
 	close(stop)
 	<-done
 	fmt.Println(got)
+}
+
+// denyCreatExec installs a seccomp filter that refuses the x86-64 creat(2)
+// with EPERM, then execs argv.  The filter is the calling thread's, and
+// exec keeps only that thread.
+func denyCreatExec(argv []string) {
+	runtime.LockOSThread()
+	filter := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 4}, // seccomp_data.arch
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 3, K: unix.AUDIT_ARCH_X86_64},
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_CREAT},
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		fail(err)
+	}
+	if err := unix.Prctl(unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, uintptr(unsafe.Pointer(&prog)), 0, 0); err != nil {
+		fail(err)
+	}
+	fail(unix.Exec(argv[0], argv, os.Environ()))
 }
