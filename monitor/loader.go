@@ -84,6 +84,7 @@ type loaded struct {
 	kprobeEvent       *kprobeEvent
 	kprobeEventLink   *bpf.BPFLink     // in links too
 	staleKprobeEvents map[string]error // killed monitors' events, deleted or not
+	expediteWhyNot    string           // why the detach's grace periods were not expedited
 	kprobeEventReason string
 	// an open stub serves an i386 entry point (assignFunctionHooks)
 	openStubI386 bool
@@ -220,6 +221,7 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	}
 	ensureBpffs(log)
 	routeLibbpfLog(log)
+	restoreStaleExpedite(log)
 
 	plan, reason, err := planFunctionHooks(cfg, tracefs)
 	if err != nil {
@@ -534,8 +536,14 @@ func (l *loaded) startPerf(pages int, events chan []byte, lost chan uint64) erro
 
 // detach destroys every link: no new events are produced after it.  Each
 // tracepoint detach waits for an RCU grace period (~80 ms here, 4.7 s for
-// 59 links in a row); done concurrently the waits overlap.
-func (l *loaded) detach() {
+// 59 links in a row); done concurrently the waits overlap.  With a
+// kretprobe event, whose probes are deleted one grace period each, the
+// grace periods are expedited meanwhile where the administrator allows it
+// (expedite.go): expedited says whether they were, and err is a failure to
+// put the kernel's knob back.
+func (l *loaded) detach() (expedited bool, err error) {
+	restore, expedited := l.expediteGracePeriods()
+	defer func() { err = restore() }()
 	var wg sync.WaitGroup
 	// the kretprobe event first, alone: its probes can be deleted only
 	// once it is detached, a grace period each, the longest wait of all
@@ -571,6 +579,22 @@ func (l *loaded) detach() {
 	}
 	wg.Wait()
 	l.links, l.fdLinks, l.kprobeEventLink = nil, nil, nil
+	return expedited, nil
+}
+
+// expediteGracePeriods expedites the kernel's grace periods until restore,
+// when we hold a kretprobe event (the one release that waits for many).
+func (l *loaded) expediteGracePeriods() (restore func() error, expedited bool) {
+	restore = func() error { return nil }
+	if l.kprobeEvent == nil {
+		return restore, false
+	}
+	ns, err := pidNamespace()
+	if err != nil {
+		return restore, false
+	}
+	restore, expedited, l.expediteWhyNot = hostRCU.expedite(ns, os.Getpid())
+	return restore, expedited
 }
 
 // removeKprobeEvent deletes our tracefs kretprobe event once nothing is
@@ -596,6 +620,8 @@ func (l *loaded) takeKprobeEvent() *kprobeEvent {
 
 // Close releases the perf buffer, links, programs, maps and the memfd.
 func (l *loaded) Close() {
+	restore, _ := l.expediteGracePeriods()
+	defer restore() // a failure leaves the mark, for the next start
 	for _, fd := range l.fdLinks {
 		unix.Close(fd)
 	}

@@ -32,6 +32,8 @@ type processor struct {
 	// how long the kernel took to release the hooks at stop (the stop
 	// record says it)
 	detachTime time.Duration
+	// the kernel's grace periods were expedited for the detach (expedite.go)
+	detachExpedited bool
 
 	bootOffset int64          // wall ns - boottime ns
 	hostIno    hostNamespaces // init's: others are named in records

@@ -262,9 +262,12 @@ loop:
 	if ring != nil {
 		ring.hurry() // its last polls overlap the detach
 	}
-	l.detach()
-	p.detachTime = time.Since(t0)
-	log.Debug().Dur("took", p.detachTime).Msg("detached")
+	expedited, err := l.detach()
+	p.detachTime, p.detachExpedited = time.Since(t0), expedited
+	if err != nil {
+		log.Warn().Err(err).Msg("/sys/kernel/rcu_expedited could not be set back to 0; the next start tries again")
+	}
+	log.Debug().Dur("took", p.detachTime).Bool("expedited", expedited).Str("why_not", l.expediteWhyNot).Msg("detached")
 	if ring != nil {
 		ring.shutdown() // a last read, then out is closed
 		for b := range ring.out {

@@ -27,7 +27,7 @@ func (p *processor) statsRecord(final bool) *record.Record {
 	s.Events, s.BySeverity = p.byEvent, p.bySeverity
 	if final {
 		s.BySeverity = p.severityTotal // the stop record's counts are totals
-		s.DetachTime = p.detachTime
+		s.DetachTime, s.DetachExpedited = p.detachTime, p.detachExpedited
 	}
 	s.SyscallsRepeated, s.AlertsFolded = p.syscallsRepeated, p.alertsFolded
 	if p.tracker != nil {

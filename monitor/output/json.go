@@ -562,7 +562,7 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 			kern = kern.Uint64(k, s.LostKernel[k])
 		}
 		if s.Final {
-			d = d.Int64("detach_ms", s.DetachTime.Milliseconds())
+			d = d.Int64("detach_ms", s.DetachTime.Milliseconds()).Bool("detach_expedited", s.DetachExpedited)
 		}
 		d = d.Bool("final", s.Final).
 			Float64("interval_s", s.Interval.Seconds()).

@@ -399,18 +399,21 @@ type Start struct {
 
 // Stats is the periodic (and final) report.
 type Stats struct {
-	Final        bool
-	DetachTime   time.Duration // final only: how long the kernel took to release the hooks
-	Interval     time.Duration
-	Uptime       time.Duration
-	Events       map[string]uint64 // by event name, this interval
-	BySeverity   [3]uint64         // this interval; since start in the final record
-	EventsPerSec float64
-	Total        uint64 // events since start
-	LostPerf     uint64 // perf ring full: samples lost (since start)
-	LostKernel   map[string]uint64
-	LostQueue    uint64 // dropped in user space: output too slow (since start)
-	DecodeErrors uint64
+	Final      bool
+	DetachTime time.Duration // final only: how long the kernel took to release the hooks
+	// final only: the kernel's grace periods were expedited for the
+	// release (rcu_expedited, set for it or already)
+	DetachExpedited bool
+	Interval        time.Duration
+	Uptime          time.Duration
+	Events          map[string]uint64 // by event name, this interval
+	BySeverity      [3]uint64         // this interval; since start in the final record
+	EventsPerSec    float64
+	Total           uint64 // events since start
+	LostPerf        uint64 // perf ring full: samples lost (since start)
+	LostKernel      map[string]uint64
+	LostQueue       uint64 // dropped in user space: output too slow (since start)
+	DecodeErrors    uint64
 	// records a sink dropped (syslog down past its queue, a file that
 	// kept failing), by sink: written elsewhere, so not in Lost()
 	OutputDropped map[string]uint64
