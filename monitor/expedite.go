@@ -95,10 +95,9 @@ func (k rcuKnobs) restoreStale(ns uint64, alive func(int) bool) (restored []int,
 		return nil, err
 	}
 	for _, e := range ents {
-		var markNS uint64
-		var pid int
-		if n, err := fmt.Sscanf(e.Name(), "%d_%d", &markNS, &pid); n != 2 || err != nil || markNS != ns || pid <= 0 || alive(pid) {
-			continue // another namespace's: its liveness cannot be known here
+		pid, dead := deadOwner(e.Name(), "", ns, alive)
+		if !dead {
+			continue
 		}
 		if err := k.setExpedited("0"); err != nil {
 			return restored, err

@@ -67,6 +67,7 @@ func kretprobeInstances(fn syscalls.FuncHook) int {
 type kprobeEvent struct {
 	tracefs string
 	name    string // calls_<pidns>_<pid>
+	ns      uint64 // our pid namespace (0 for a killed monitor's)
 }
 
 func (e *kprobeEvent) String() string { return kprobeEventGroup + "/" + e.name }
@@ -94,7 +95,7 @@ func createKretprobeEvent(tracefs string, funcs []syscalls.FuncHook) (e *kprobeE
 		return nil, nil, err
 	}
 	stale = removeStaleKprobeEvents(tracefs, ns)
-	e = &kprobeEvent{tracefs: tracefs, name: fmt.Sprintf("%s%d_%d", kprobeEventPrefix, ns, os.Getpid())}
+	e = &kprobeEvent{tracefs: tracefs, name: fmt.Sprintf("%s%d_%d", kprobeEventPrefix, ns, os.Getpid()), ns: ns}
 	for i, fn := range funcs {
 		if err := writeKprobeEvents(tracefs, fmt.Sprintf("r%d:%s %s", kretprobeInstances(fn), e, fn.Func)); err != nil {
 			if i > 0 {
@@ -234,14 +235,21 @@ func staleKprobeEvents(text string, ns uint64, alive func(int) bool) []string {
 			continue
 		}
 		seen[name] = true
-		var evNS uint64
-		var pid int
-		if n, err := fmt.Sscanf(name, kprobeEventPrefix+"%d_%d", &evNS, &pid); n != 2 || err != nil || evNS != ns || pid <= 0 {
-			continue // another namespace's: its liveness cannot be known here
-		}
-		if !alive(pid) {
+		if _, dead := deadOwner(name, kprobeEventPrefix, ns, alive); dead {
 			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// deadOwner says whether name (prefix, then "<pidns>_<pid>": a kretprobe
+// event's, or a mark of expedite.go's) was made in pid namespace ns by a
+// process no longer alive, and which; another namespace's is never dead:
+// its liveness cannot be known here.
+func deadOwner(name, prefix string, ns uint64, alive func(int) bool) (pid int, dead bool) {
+	var owner uint64
+	if n, err := fmt.Sscanf(name, prefix+"%d_%d", &owner, &pid); n != 2 || err != nil || owner != ns || pid <= 0 {
+		return 0, false
+	}
+	return pid, !alive(pid)
 }

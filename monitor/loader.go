@@ -589,11 +589,7 @@ func (l *loaded) expediteGracePeriods() (restore func() error, expedited bool) {
 	if l.kprobeEvent == nil {
 		return restore, false
 	}
-	ns, err := pidNamespace()
-	if err != nil {
-		return restore, false
-	}
-	restore, expedited, l.expediteWhyNot = hostRCU.expedite(ns, os.Getpid())
+	restore, expedited, l.expediteWhyNot = hostRCU.expedite(l.kprobeEvent.ns, os.Getpid())
 	return restore, expedited
 }
 

@@ -150,14 +150,7 @@ func TestMissedReturnsAreCountedAsLost(t *testing.T) {
 func TestMissedReturnsOfAKretprobeEventAreCountedAsLost(t *testing.T) {
 	m := startMonitor(t)
 	start := m.waitFor(t, 5*time.Second, "start record", func(r rec) bool { return r.str("event") == "start" })
-	event := ""
-	hooks, _ := start.get("monitor", "hooks").([]any)
-	for _, h := range hooks {
-		if name, _ := h.(map[string]any)["name"].(string); strings.HasPrefix(name, "kretprobe_event/") {
-			event = "found"
-		}
-	}
-	if event == "" {
+	if !usesKretprobeEvent(start) {
 		m.stop(t)
 		t.Skipf("no kretprobe event here (syscall_hooks %q)", start.str("monitor", "syscall_hooks"))
 	}
@@ -166,7 +159,7 @@ func TestMissedReturnsOfAKretprobeEventAreCountedAsLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	instances := 0
+	instances, event := 0, ""
 	for _, line := range strings.Split(string(defs), "\n") {
 		// r256:ebpf_log_monitor/calls_4026531836_42 __x64_sys_sendmsg
 		def, target, _ := strings.Cut(line, " ")
