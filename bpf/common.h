@@ -471,6 +471,21 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
 }
 
 /*
+ * @t to walk from.  From 6.5, the verifier checks each load of a pointer
+ * through a trusted pointer (the current task is one) against its lists of
+ * trusted fields: four searches of the kernel's BTF by name, one type at a
+ * time, at every visit of the load -- in Debian's 6.12 under emulation, a
+ * fifth of the monitor's start for task->files alone (bench/README).  A
+ * read-only cast (6.2+) makes the walk untrusted: its loads stay
+ * fault-checked, the verifier inlines the cast to a move, and searches
+ * nothing.  Kernels without the cast have no such searches.
+ */
+static __always_inline struct task_struct *task_walk(struct task_struct *t)
+{
+	return have_rdonly_cast ? bpf_core_cast(t, struct task_struct) : t;
+}
+
+/*
  * The address of descriptor @fd's slot in the current task's table (@t:
  * the task from current_btf, or NULL to fetch it), or 0.  The slot itself
  * is not read here: a variable index into a BTF pointer is not a load the
@@ -485,7 +500,7 @@ static __always_inline __u64 fd_slot(struct task_struct *t, long fd)
 	if (HAVE_CURRENT_TASK_BTF) {
 		if (!t)
 			t = bpf_get_current_task_btf();
-		fdt = t->files->fdt;
+		fdt = task_walk(t)->files->fdt;
 		if (fd >= fdt->max_fds)
 			return 0;
 		return (__u64)&fdt->fd[fd];
