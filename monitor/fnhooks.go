@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -99,28 +98,9 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	if rel, ok := kernelAtLeast(functionHooksMinMajor, functionHooksMinMinor); !ok {
 		return nil, fmt.Sprintf("kernel %s: function hooks need %d.%d", rel, functionHooksMinMajor, functionHooksMinMinor)
 	}
-	file := tracefs + "/available_filter_functions"
-	f, err := os.Open(file)
+	funcs, _, err := hostTraceable(tracefs).traceable(syscalls.Candidates())
 	if err != nil {
 		return nil, fmt.Sprintf("no traceable functions: %v", err)
-	}
-	defer f.Close()
-	// the list has some 60,000 names: keep the few the plan may ask for
-	candidates := syscalls.Candidates()
-	funcs := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// "name" or "name [module]"
-		line := sc.Text()
-		if i := strings.IndexByte(line, ' '); i >= 0 {
-			line = line[:i]
-		}
-		if candidates[line] {
-			funcs[line] = true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Sprintf("read %s: %v", file, err)
 	}
 	has := func(fn string) bool { return funcs[fn] }
 	hooks, missing := syscalls.FunctionHooks(has)

@@ -336,6 +336,22 @@ func kernelAtLeast(t *testing.T, major, minor int) bool {
 	return a > major || a == major && b >= minor
 }
 
+// hookFunctions is the sorted functions of the start record's hook name.
+func hookFunctions(start rec, name string) []string {
+	hooks, _ := start.get("monitor", "hooks").([]any)
+	for _, h := range hooks {
+		if hm := h.(map[string]any); hm["name"] == name {
+			var fs []string
+			for _, f := range hm["functions"].([]any) {
+				fs = append(fs, f.(string))
+			}
+			sort.Strings(fs)
+			return fs
+		}
+	}
+	return nil
+}
+
 // The loader proves at start that the hook on the function the opens share
 // (do_sys_openat2) sees each of them, by making each call itself; a call
 // it did not see makes it hook the opens' entry points instead.  Here a
@@ -344,21 +360,7 @@ func kernelAtLeast(t *testing.T, major, minor int) bool {
 // function into creat's entry point would hide it: the monitor must fall
 // back, say so, and still see opens.
 func TestOpensGoToTheirEntryPointsWhenTheSharedHookMissesOne(t *testing.T) {
-	openFuncs := func(start rec) []string {
-		hooks, _ := start.get("monitor", "hooks").([]any)
-		for _, h := range hooks {
-			hm := h.(map[string]any)
-			if hm["name"] == "fexit/open" {
-				var fs []string
-				for _, f := range hm["functions"].([]any) {
-					fs = append(fs, f.(string))
-				}
-				sort.Strings(fs)
-				return fs
-			}
-		}
-		return nil
-	}
+	openFuncs := func(start rec) []string { return hookFunctions(start, "fexit/open") }
 	isStart := func(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
 	m := startMonitor(t)
 	start := m.waitFor(t, 5*time.Second, "start record", isStart)
@@ -382,5 +384,71 @@ func TestOpensGoToTheirEntryPointsWhenTheSharedHookMissesOne(t *testing.T) {
 	m.stop(t)
 	if s := m.stderr.String(); !strings.Contains(s, "hooking the opens' entry points instead") || !strings.Contains(s, "creat") {
 		t.Errorf("the fall-back is not said on stderr:\n%s", tailLines(s, 10))
+	}
+}
+
+// traceableCache is where a start keeps the functions it found traceable
+// (monitor/traceable.go), for the next start to read instead of tracefs.
+const traceableCache = "/run/ebpf-log-monitor/traceable"
+
+// TestTraceableFunctionsAreKeptForTheNextStart: a start with function
+// hooks keeps what it read of available_filter_functions, every hooked
+// function among it, and the next start plans from that.  The proof: the
+// kept answer, edited to lack do_sys_openat2, moves the next start's opens
+// to their entry points.
+func TestTraceableFunctionsAreKeptForTheNextStart(t *testing.T) {
+	os.Remove(traceableCache)
+	t.Cleanup(func() { os.Remove(traceableCache) }) // an edited answer must not outlive the test
+	isStart := func(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
+	m := startMonitor(t)
+	start := m.waitFor(t, 5*time.Second, "start record", isStart)
+	m.stop(t)
+	if got := start.str("monitor", "syscall_hooks"); got != "functions" {
+		if _, err := os.Stat(traceableCache); err == nil {
+			t.Errorf("syscall_hooks %q, yet %s was written", got, traceableCache)
+		}
+		t.Skipf("no function hooks here (syscall_hooks %q): nothing is read or kept", got)
+	}
+	b, err := os.ReadFile(traceableCache)
+	if err != nil {
+		t.Fatalf("a start with function hooks kept nothing: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "key ") {
+		t.Fatalf("%s is not a key and names:\n%s", traceableCache, b)
+	}
+	kept := map[string]bool{}
+	for _, name := range lines[1:] {
+		kept[name] = true
+	}
+	hooks, _ := start.get("monitor", "hooks").([]any)
+	for _, h := range hooks {
+		hm := h.(map[string]any)
+		fs, _ := hm["functions"].([]any)
+		for _, f := range fs {
+			if name := f.(string); !kept[name] {
+				t.Errorf("%s hooks %s, which %s lacks", hm["name"], name, traceableCache)
+			}
+		}
+	}
+	if opens := hookFunctions(start, "fexit/open"); !equalStrs(opens, []string{"do_sys_openat2"}) {
+		t.Skipf("the opens are not on do_sys_openat2 here (fexit/open %v): the kept answer was checked, not its use", opens)
+	}
+
+	var edited []string
+	for _, line := range lines {
+		if line != "do_sys_openat2" {
+			edited = append(edited, line)
+		}
+	}
+	if err := os.WriteFile(traceableCache, []byte(strings.Join(edited, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = startMonitor(t)
+	start = m.waitFor(t, 5*time.Second, "start record", isStart)
+	m.stop(t)
+	opens := hookFunctions(start, "fexit/open")
+	if want := []string{"__x64_sys_creat", "__x64_sys_open", "__x64_sys_openat", "__x64_sys_openat2"}; !equalStrs(opens, want) {
+		t.Errorf("the next start, told do_sys_openat2 is not traceable: fexit/open on %v, want the entry points %v", opens, want)
 	}
 }
