@@ -278,15 +278,16 @@ func TestDaemonSetIsWhatANodeMonitorNeeds(t *testing.T) {
 	}
 
 	// requests and limits of both CPU and memory; the memory request covers
-	// the measured footprint (values.yaml: 33 MiB RSS + 26 MiB of BPF maps)
+	// the measured footprint on a small node (values.yaml: 49 MiB RSS + 25.5 MB
+	// of BPF maps with 2 possible CPUs, about 74 MiB)
 	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		req, lim := c.Resources.Requests[r], c.Resources.Limits[r]
 		if req.IsZero() || lim.IsZero() || lim.Cmp(req) < 0 {
 			t.Errorf("%s: request %s, limit %s", r, req.String(), lim.String())
 		}
 	}
-	if req := c.Resources.Requests[corev1.ResourceMemory]; req.Cmp(resource.MustParse("59Mi")) < 0 {
-		t.Errorf("memory request %s is below the measured 59 MiB", req.String())
+	if req := c.Resources.Requests[corev1.ResourceMemory]; req.Cmp(resource.MustParse("74Mi")) < 0 {
+		t.Errorf("memory request %s is below the measured 74 MiB", req.String())
 	}
 
 	// the liveness probe asks the port --metrics-addr serves /healthz on
