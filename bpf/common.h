@@ -471,14 +471,14 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
 }
 
 /*
- * @t to walk from.  From 6.5, the verifier checks each load of a pointer
- * through a trusted pointer (the current task is one) against its lists of
- * trusted fields: four searches of the kernel's BTF by name, one type at a
- * time, at every visit of the load -- in Debian's 6.12 under emulation, a
- * fifth of the monitor's start for task->files alone (bench/README).  A
- * read-only cast (6.2+) makes the walk untrusted: its loads stay
- * fault-checked, the verifier inlines the cast to a move, and searches
- * nothing.  Kernels without the cast have no such searches.
+ * @t to walk from.  In 6.5 and later (not 6.2), the verifier checks each
+ * load of a pointer through a trusted pointer (the current task is one)
+ * against its lists of trusted fields: four searches of the kernel's BTF
+ * by name, one type at a time, at every visit of the load -- in Debian's
+ * 6.12 under emulation, a fifth of the monitor's start for task->files
+ * alone (bench/README).  A read-only cast (6.2+) makes the walk untrusted:
+ * its loads stay fault-checked, the verifier inlines the cast to a move,
+ * and searches nothing.  Kernels without the cast have no such searches.
  */
 static __always_inline struct task_struct *task_walk(struct task_struct *t)
 {
