@@ -27,7 +27,11 @@ import (
 // leaves the knob set, and the next start in the same pid namespace puts
 // it back and says so.  Without a mark, no setting.
 
-const expediteMarkDir = "/run/ebpf-log-monitor/rcu_expedited"
+// runDir is where the monitor keeps state between starts: a tmpfs,
+// emptied at each boot.
+const runDir = "/run/ebpf-log-monitor"
+
+const expediteMarkDir = runDir + "/rcu_expedited"
 
 // rcuKnobs is where the kernel's RCU knobs are, and where our marks go
 // (a test points both at directories of its own).

@@ -26,7 +26,7 @@ import (
 // reads it instead.
 
 // traceableCache is the kept answer: a "key" line, then one name a line.
-const traceableCache = "/run/ebpf-log-monitor/traceable"
+const traceableCache = runDir + "/traceable"
 
 // traceableFiles are where the answer and its key come from (tests give
 // their own).

@@ -19,13 +19,13 @@ func traceableFixture(t *testing.T) traceableFiles {
 		modules: filepath.Join(dir, "modules"),
 		kernel:  "6.12.0-test",
 	}
-	write(t, f.list, "do_one_initcall\n__x64_sys_openat\n__x64_sys_open\nsecurity_file_open\nnf_hook [nf_tables]\n")
-	write(t, f.bootID, "0b0e5c5e-1111-2222-3333-444455556666\n")
-	write(t, f.modules, "nf_tables 352256 0 - Live 0x0000000000000000\nloop 40960 0 - Live 0x0000000000000000\n")
+	writeFixture(t, f.list, "do_one_initcall\n__x64_sys_openat\n__x64_sys_open\nsecurity_file_open\nnf_hook [nf_tables]\n")
+	writeFixture(t, f.bootID, "0b0e5c5e-1111-2222-3333-444455556666\n")
+	writeFixture(t, f.modules, "nf_tables 352256 0 - Live 0x0000000000000000\nloop 40960 0 - Live 0x0000000000000000\n")
 	return f
 }
 
-func write(t *testing.T, path, s string) {
+func writeFixture(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestTraceableIsReadOnceAndThenKept(t *testing.T) {
 		t.Fatalf("cache: %v, %v; want a file of mode 0600", fi, err)
 	}
 	// the next start does not read the list: an empty one shows it
-	write(t, f.list, "")
+	writeFixture(t, f.list, "")
 	got, cached, err = f.traceable(traceableCandidates)
 	if err != nil || !cached || !reflect.DeepEqual(got, want) {
 		t.Fatalf("second start: %v cached=%v err=%v, want %v from the cache", got, cached, err, want)
@@ -55,8 +55,8 @@ func TestTraceableIsReadOnceAndThenKept(t *testing.T) {
 
 func TestTraceableIsReadAgainWhenItsKeyChanges(t *testing.T) {
 	for name, change := range map[string]func(f *traceableFiles, t *testing.T){
-		"a new boot":       func(f *traceableFiles, t *testing.T) { write(t, f.bootID, "another boot\n") },
-		"other modules":    func(f *traceableFiles, t *testing.T) { write(t, f.modules, "loop 40960 0 - Live 0x0\n") },
+		"a new boot":       func(f *traceableFiles, t *testing.T) { writeFixture(t, f.bootID, "another boot\n") },
+		"other modules":    func(f *traceableFiles, t *testing.T) { writeFixture(t, f.modules, "loop 40960 0 - Live 0x0\n") },
 		"another kernel":   func(f *traceableFiles, t *testing.T) { f.kernel = "6.13.0-test" },
 		"other candidates": func(f *traceableFiles, t *testing.T) {},
 	} {
@@ -65,7 +65,7 @@ func TestTraceableIsReadAgainWhenItsKeyChanges(t *testing.T) {
 			if _, _, err := f.traceable(traceableCandidates); err != nil {
 				t.Fatal(err)
 			}
-			write(t, f.list, "__x64_sys_creat\n")
+			writeFixture(t, f.list, "__x64_sys_creat\n")
 			change(&f, t)
 			candidates := traceableCandidates
 			if name == "other candidates" {
@@ -84,7 +84,7 @@ func TestTraceableCacheOthersCouldWriteIsPassedOver(t *testing.T) {
 	if _, _, err := f.traceable(traceableCandidates); err != nil {
 		t.Fatal(err)
 	}
-	write(t, f.list, "__x64_sys_creat\n")
+	writeFixture(t, f.list, "__x64_sys_creat\n")
 	if err := os.Chmod(f.cache, 0o666); err != nil {
 		t.Fatal(err)
 	}
