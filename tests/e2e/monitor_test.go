@@ -175,9 +175,10 @@ func (m *monitor) read(out io.Reader) {
 	for sc.Scan() {
 		line := sc.Text()
 		var r rec
+		err := json.Unmarshal([]byte(line), &r)
 		m.mu.Lock()
 		m.lines = append(m.lines, line)
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
+		if err != nil {
 			m.bad = append(m.bad, line)
 		} else {
 			m.records = append(m.records, r)
@@ -188,6 +189,21 @@ func (m *monitor) read(out io.Reader) {
 		default:
 		}
 	}
+}
+
+// firstFrom returns the first record from index *seen on that matches pred,
+// and moves *seen past what it read: a wait reads each record once, so a
+// long run's output is not scanned again for every new line (which held the
+// lock long enough to slow the reader below the monitor's pace).
+func (m *monitor) firstFrom(seen *int, pred func(rec) bool) (rec, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for ; *seen < len(m.records); *seen++ {
+		if r := m.records[*seen]; pred(r) {
+			return r, true
+		}
+	}
+	return nil, false
 }
 
 // find returns the records matching pred so far.
@@ -207,15 +223,16 @@ func (m *monitor) find(pred func(rec) bool) []rec {
 func (m *monitor) waitFor(t *testing.T, timeout time.Duration, what string, pred func(rec) bool) rec {
 	t.Helper()
 	deadline := time.After(timeout)
+	seen := 0
 	for {
-		if got := m.find(pred); len(got) > 0 {
-			return got[0]
+		if r, ok := m.firstFrom(&seen, pred); ok {
+			return r
 		}
 		select {
 		case <-m.newLine:
 		case <-m.done:
-			if got := m.find(pred); len(got) > 0 {
-				return got[0]
+			if r, ok := m.firstFrom(&seen, pred); ok {
+				return r
 			}
 			t.Fatalf("monitor exited before %s; stderr:\n%s", what, m.stderr.String())
 		case <-deadline:
@@ -229,8 +246,11 @@ func (m *monitor) waitFor(t *testing.T, timeout time.Duration, what string, pred
 func (m *monitor) statsAfter(t *testing.T, after time.Time) rec {
 	t.Helper()
 	return m.waitFor(t, 10*time.Second, "stats record", func(r rec) bool {
+		if r.str("event") != "stats" {
+			return false
+		}
 		ts, _ := time.Parse(time.RFC3339Nano, r.str("time"))
-		return r.str("event") == "stats" && ts.After(after)
+		return ts.After(after)
 	})
 }
 
