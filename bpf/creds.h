@@ -82,7 +82,7 @@ static __always_inline struct priv_event *fill_priv(struct task_struct *task,
 	struct priv_event *e = bpf_map_lookup_elem(&priv_scratch, &zero);
 
 	if (!e) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return NULL;
 	}
 	fill_header(&e->hdr, EVENT_PRIV, task);
@@ -118,7 +118,7 @@ static __always_inline void emit_priv(void *ctx, struct task_struct *task,
 static __always_inline void store_creds(__u32 tid, const struct cred_snap *c)
 {
 	if (bpf_map_update_elem(&task_creds, &tid, c, BPF_ANY))
-		stat_inc(STAT_CREDS_FULL);
+		stat_miss(STAT_CREDS_FULL);
 }
 
 /* the task is gone: its tid may be reused by a task with other credentials */

@@ -535,7 +535,7 @@ static __always_inline int file_open_judge(void *ctx, long ret, struct file *f)
 	e = bpf_map_lookup_elem(&file_scratch, &zero);
 	pb = bpf_map_lookup_elem(&path_scratch, &zero);
 	if (!e || !pb) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
 	}
 	task = (struct task_struct *)bpf_get_current_task();
@@ -613,7 +613,7 @@ static __always_inline int file_open_result(void *ctx, struct file_pending *pp, 
 	}
 	j = bpf_map_lookup_elem(&judge_scratch, &zero);
 	if (!j) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
 	}
 	j->p = *pp;
@@ -915,7 +915,7 @@ static __always_inline long file_change_judge(long ret)
 	e = bpf_map_lookup_elem(&file_scratch, &zero);
 	pb = bpf_map_lookup_elem(&path_scratch, &zero);
 	if (!e || !pb) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return -1;
 	}
 
@@ -1015,7 +1015,7 @@ static __always_inline int file_change_exit(void *ctx, long ret, long nr, const 
 	long sent;
 
 	if (!j) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
 	}
 	p = &j->p;

@@ -181,7 +181,7 @@ static __always_inline struct net_event *net_event_new(struct task_struct *task,
 	struct net_event *e = bpf_map_lookup_elem(&net_scratch, &zero);
 
 	if (!e) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return NULL;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
@@ -469,7 +469,7 @@ int tracepoint__sock__inet_sock_set_state(struct trace_event_raw_inet_sock_set_s
 		__u64 sk = (__u64)ctx->skaddr;
 
 		if (bpf_map_update_elem(&net_handshakes, &tid, &sk, BPF_ANY))
-			stat_inc(STAT_PENDING_FULL);
+			stat_miss(STAT_PENDING_FULL);
 		return 0;
 	}
 

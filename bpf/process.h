@@ -61,7 +61,7 @@ int raw_tracepoint__task_rename(struct bpf_raw_tracepoint_args *ctx)
 	call.flags = flags;
 	call.start_time = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), start_time);
 	if (bpf_map_update_elem(&exec_calls, &tid, &call, BPF_ANY))
-		stat_inc(STAT_PENDING_FULL);
+		stat_miss(STAT_PENDING_FULL);
 	return 0;
 }
 
@@ -235,7 +235,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!e) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
 	}
 	fill_header(&e->hdr, EVENT_EXEC, task);
@@ -351,7 +351,7 @@ static __always_inline int exec_exit(void *ctx, long ret, long nr, const __u64 *
 		flags |= EXEC_F_COMPAT;
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!e) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
 	}
 	fill_header(&e->hdr, EVENT_EXEC, task);

@@ -211,7 +211,7 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 		return 0; /* clone's child */
 	e = bpf_map_lookup_elem(&sc_scratch, &zero);
 	if (!e) {
-		stat_inc(STAT_SCRATCH_MISS);
+		stat_miss(STAT_SCRATCH_MISS);
 		return 1;
 	}
 	syscall_args(regs, compat, e->args);
