@@ -364,6 +364,16 @@ func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tra
 			return nil, errorf(ExitRuntime, "ring buffer size %d: %v", ringBytes, err)
 		}
 	}
+	// the record header out of line where the verifier tracks precision
+	// across calls (6.4+), inline before (bpf/common.h, fill_header)
+	outline := uint32(0)
+	if _, ok := kernelAtLeast(6, 4); ok {
+		outline = 1
+	}
+	if err := mod.InitGlobalVariable("outline_header", outline); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "set outline_header: %v", err)
+	}
 	// the open stubs' i386 path is left out at load when no stub serves
 	// an i386 entry point (bpf/fnhooks.h)
 	nativeOnly := uint32(1)
