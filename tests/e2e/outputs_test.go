@@ -386,6 +386,13 @@ func checkSyslog(t *testing.T, m *monitor, got []syslogLine) []string {
 // never came.
 func inOrder(t *testing.T, m *monitor, msgs []string) (missing int) {
 	t.Helper()
+	return len(missingLines(t, m, msgs))
+}
+
+// missingLines is inOrder's check, returning the indices of the monitor's
+// lines that rsyslog lacks.
+func missingLines(t *testing.T, m *monitor, msgs []string) (missing []int) {
+	t.Helper()
 	m.mu.Lock()
 	lines := append([]string{}, m.lines...)
 	m.mu.Unlock()
@@ -398,7 +405,9 @@ func inOrder(t *testing.T, m *monitor, msgs []string) (missing int) {
 		if j == len(lines) {
 			t.Fatalf("syslog message %d is not the monitor's next line (after line %d): %q", k, i, msg)
 		}
-		missing += j - i
+		for ; i < j; i++ {
+			missing = append(missing, i)
+		}
 		i = j + 1
 	}
 	return missing
@@ -533,6 +542,12 @@ func TestSyslogToARealRsyslog(t *testing.T) {
 		rs.stop(t)
 		// ~1,500 execs and their exits: more than the 1 MiB queue holds
 		m.drain(t)
+		// what the monitor wrote before here may have been in the relay's
+		// socket when it stopped: plain TCP syslog has no acknowledgement,
+		// so that is lost unseen (README, "Fleet outputs")
+		m.mu.Lock()
+		beforeStop := len(m.lines)
+		m.mu.Unlock()
 		markerExecs(t, "down", 1500)
 		m.waitFor(t, 15*time.Second, "a loss record for the syslog sink", func(r rec) bool {
 			return r.str("event") == "loss" && strings.Contains(r.str("message"), url)
@@ -548,13 +563,23 @@ func TestSyslogToARealRsyslog(t *testing.T) {
 			return len(ls) > 0 && ls[len(ls)-1].msgid == "stop"
 		})
 		msgs := checkSyslog(t, m, got)
-		missing := inOrder(t, m, msgs)
+		lacking := missingLines(t, m, msgs)
+		inFlight := 0 // lacking, and written before the relay stopped
+		for _, i := range lacking {
+			if i < beforeStop {
+				inFlight++
+			}
+		}
+		missing := len(lacking)
 		stop := m.waitFor(t, time.Second, "stop record", eventIs("stop"))
 		counted, _ := stop.get("monitor", "lost", "outputs", url).(float64)
-		if missing == 0 || float64(missing) != counted {
-			t.Errorf("%d of the monitor's lines never reached rsyslog; the stop record counts %v dropped for %s", missing, counted, url)
+		// every record dropped from the queue is counted; uncounted, only
+		// what may have been in flight at the stop
+		if counted == 0 || float64(missing) < counted || float64(missing)-counted > float64(inFlight) {
+			t.Errorf("%d of the monitor's lines never reached rsyslog (%d of them from before the relay stopped); the stop record counts %v dropped for %s",
+				missing, inFlight, counted, url)
 		}
-		t.Logf("rsyslog took %d records, %d dropped and counted", len(msgs), missing)
+		t.Logf("rsyslog took %d records, %v dropped and counted, %v lost in flight at the relay's stop", len(msgs), counted, float64(missing)-counted)
 	})
 }
 
