@@ -37,6 +37,7 @@ C=${C:-300000}
 E=${E:-2000}
 S=${S:-300000}
 T=$(mktemp -d)
+mkfifo "$T/nap"
 trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-floor' EXIT
 # FLOOR_BIN: the loops and the empty objects built already (bench/vm.sh
 # builds them on the host: a guest under emulation would take minutes)
@@ -60,6 +61,7 @@ start() {
 		local t0 cmd
 		read -ra cmd <<<"$1"
 		t0=$(now)
+		rm -f "$T/mon.json" # wait_started must not find the last round's start
 		"${cmd[@]}" -f json >"$T/mon.json" 2>"$T/mon.err" &
 		MON=$!
 		wait_started "$T/mon.json" "$T/mon.err" $MON

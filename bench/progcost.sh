@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 N=${N:-20000}
 T=$(mktemp -d)
+mkfifo "$T/nap"
 trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-progcost; sysctl -qw kernel.bpf_stats_enabled=0' EXIT
 if [ -n "${FLOOR_BIN:-}" ]; then
 	cp "$FLOOR_BIN"/openloop "$FLOOR_BIN"/*.bpf.o "$T"/
@@ -37,6 +38,7 @@ for o in "$@"; do
 	empty*) bpftool prog loadall "$T/$o.bpf.o" /sys/fs/bpf/elm-progcost autoattach ;;
 	*)
 		read -ra cmd <<<"$o"
+		rm -f "$T/mon.json" # wait_started must not find the last round's start
 		"${cmd[@]}" -f json >"$T/mon.json" 2>"$T/mon.err" &
 		pid=$!
 		wait_started "$T/mon.json" "$T/mon.err" $pid

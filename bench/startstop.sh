@@ -15,6 +15,7 @@ bench_scratch
 us() { local t=${1/./}; echo $((10#$t)); }
 for r in $(seq "${ROUNDS:-3}"); do
 	t0=$EPOCHREALTIME
+	rm -f "$T/out.json" # wait_started must not find the last round's start
 	"$@" -f json >"$T/out.json" 2>"$T/err" &
 	m=$!
 	wait_started "$T/out.json" "$T/err" $m
