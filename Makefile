@@ -27,7 +27,11 @@ GOFMT = "$$($(GO) env GOROOT)/bin/gofmt"
 ARCH := x86
 
 BIN := bin/ebpf-log-monitor
-BPF_OBJ := monitor/log_monitor.bpf.o
+# One source, two objects: the record header inline for kernels before 6.4,
+# out of line for 6.4 and later (bpf/common.h, fill_header); the loader
+# embeds both and takes one.  DWARF is stripped: libbpf reads the BTF only.
+BPF_OBJ := monitor/log_monitor.bpf.o monitor/log_monitor.outlined.bpf.o
+LLVM_STRIP ?= $(shell command -v llvm-strip-19 || command -v llvm-strip)
 BPF_SRC := bpf/log_monitor.bpf.c $(wildcard bpf/*.h)
 GO_SRC := $(shell find . -name '*.go' -not -path './bench/*' 2>/dev/null) go.mod go.sum
 
@@ -59,9 +63,17 @@ deps:
 
 bpf: $(BPF_OBJ)
 
-$(BPF_OBJ): $(BPF_SRC)
+define bpf_compile
 	@echo "  CLANG   $@"
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c bpf/log_monitor.bpf.c -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(1) -c bpf/log_monitor.bpf.c -o $@
+	$(Q)$(LLVM_STRIP) --strip-debug -R .rel.BTF -R .rel.BTF.ext $@
+endef
+
+monitor/log_monitor.bpf.o: $(BPF_SRC)
+	$(call bpf_compile,)
+
+monitor/log_monitor.outlined.bpf.o: $(BPF_SRC)
+	$(call bpf_compile,-DOUTLINE_HEADER)
 
 build: $(BIN)
 

@@ -335,16 +335,6 @@ static __always_inline void fill_header_body(struct event_header *h, __u32 type,
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* The header out of line (set at load: the kernel is 6.4 or later). */
-const volatile __u32 outline_header = 0;
-
-static __noinline int fill_header_call(struct event_header *h, __u32 type,
-				       struct task_struct *task)
-{
-	fill_header_body(h, type, task);
-	return 0;
-}
-
 /*
  * Nine call sites.  Inlined, each carries its own map lookups, which the
  * verifier rewrites into the kernel's code (copying the whole program and
@@ -353,17 +343,32 @@ static __noinline int fill_header_call(struct event_header *h, __u32 type,
  * one copy, but before 6.4 the verifier cannot track a value's precision
  * back across a call of a subprogram, marks every number precise instead,
  * and prunes less: 6.1 then walks 129,000 instructions of the syscall exit
- * instead of 77,000.  So the loader chooses; the copy not chosen is dead
- * code, removed before the rewrites.
+ * instead of 77,000.  So the object is built twice (Makefile): with
+ * OUTLINE_HEADER for 6.4 and later, without it for older kernels, and the
+ * loader takes the one for the running kernel.  (One object with both
+ * forms, chosen by a constant at load, left the dead copies for libbpf to
+ * relocate and the verifier to remove: 0.1 s of a 6.12 start.)
  */
+#ifdef OUTLINE_HEADER
+static __noinline int fill_header_call(struct event_header *h, __u32 type,
+				       struct task_struct *task)
+{
+	fill_header_body(h, type, task);
+	return 0;
+}
+
 static __always_inline void fill_header(struct event_header *h, __u32 type,
 					struct task_struct *task)
 {
-	if (outline_header)
-		fill_header_call(h, type, task);
-	else
-		fill_header_body(h, type, task);
+	fill_header_call(h, type, task);
 }
+#else
+static __always_inline void fill_header(struct event_header *h, __u32 type,
+					struct task_struct *task)
+{
+	fill_header_body(h, type, task);
+}
+#endif
 
 /*
  * Path walker.  bpf_d_path() is only callable from fentry/LSM programs on a

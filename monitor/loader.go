@@ -107,7 +107,7 @@ func routeLibbpfLog(log zerolog.Logger) {
 // walk.
 const bpfLogStats = 4
 
-// openModule opens the embedded object through a memfd.  libbpfgo's
+// openModule opens the embedded object for this kernel through a memfd.  libbpfgo's
 // NewModuleFromBufferArgs always raises RLIMIT_MEMLOCK, which fails in many
 // containers and is not needed on kernels >= 5.11 (memcg accounting), so
 // the object is handed over as a file with SkipMemlockBump.
@@ -117,7 +117,7 @@ func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
 		return nil, nil, errorf(ExitRuntime, "memfd_create for the BPF object: %v", err)
 	}
 	f := os.NewFile(uintptr(fd), objectNameInMfd)
-	if _, err := f.Write(bpfObject); err != nil {
+	if _, err := f.Write(objectForKernel()); err != nil {
 		f.Close()
 		return nil, nil, errorf(ExitRuntime, "write BPF object to memfd: %v", err)
 	}
@@ -363,16 +363,6 @@ func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tra
 			l.Close()
 			return nil, errorf(ExitRuntime, "ring buffer size %d: %v", ringBytes, err)
 		}
-	}
-	// the record header out of line where the verifier tracks precision
-	// across calls (6.4+), inline before (bpf/common.h, fill_header)
-	outline := uint32(0)
-	if _, ok := kernelAtLeast(6, 4); ok {
-		outline = 1
-	}
-	if err := mod.InitGlobalVariable("outline_header", outline); err != nil {
-		l.Close()
-		return nil, errorf(ExitRuntime, "set outline_header: %v", err)
 	}
 	// the open stubs' i386 path is left out at load when no stub serves
 	// an i386 entry point (bpf/fnhooks.h)

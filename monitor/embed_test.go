@@ -1,0 +1,83 @@
+package monitor
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// The two embedded objects differ only in where the record header is
+// filled (embed.go): the same programs, and the same layout of every
+// named struct, union and enum, so what the tests check in one holds for
+// the other.
+func TestBothObjectsShareProgramsAndLayouts(t *testing.T) {
+	layouts := func(obj []byte) (map[string]string, []string) {
+		t.Helper()
+		spec, err := btf.LoadSpecFromReader(bytes.NewReader(obj))
+		if err != nil {
+			t.Fatalf("BTF of an embedded object: %v", err)
+		}
+		out := map[string]string{}
+		for typ, err := range spec.All() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ.TypeName() == "" {
+				continue // anonymous: compared inside the named ones
+			}
+			switch v := typ.(type) {
+			case *btf.Struct, *btf.Union:
+				var members []btf.Member
+				if s, ok := v.(*btf.Struct); ok {
+					members = s.Members
+				} else {
+					members = v.(*btf.Union).Members
+				}
+				size, _ := btf.Sizeof(v)
+				desc := fmt.Sprintf("%d:", size)
+				for _, m := range members {
+					msize, _ := btf.Sizeof(m.Type)
+					desc += fmt.Sprintf(" %s@%d/%d", m.Name, m.Offset, msize)
+				}
+				out[fmt.Sprintf("%T %s", v, typ.TypeName())] = desc
+			case *btf.Enum:
+				out["enum "+v.Name] = fmt.Sprint(v.Values)
+			}
+		}
+		f, err := elf.NewFile(bytes.NewReader(obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sections []string
+		for _, s := range f.Sections {
+			if s.Type == elf.SHT_PROGBITS {
+				sections = append(sections, s.Name)
+			}
+		}
+		return out, sections
+	}
+	inline, inlineSecs := layouts(bpfObject)
+	outlined, outlinedSecs := layouts(bpfObjectOutlined)
+	if !slices.Equal(inlineSecs, outlinedSecs) {
+		t.Errorf("sections differ:\n inline   %v\n outlined %v", inlineSecs, outlinedSecs)
+	}
+	if len(inline) < 50 {
+		t.Fatalf("only %d named types in the object's BTF", len(inline))
+	}
+	for name, l := range inline {
+		if o, ok := outlined[name]; !ok {
+			t.Errorf("%s: only in the inline object", name)
+		} else if o != l {
+			t.Errorf("%s differs:\n inline   %s\n outlined %s", name, l, o)
+		}
+	}
+	for name := range outlined {
+		if _, ok := inline[name]; !ok {
+			t.Errorf("%s: only in the outlined object", name)
+		}
+	}
+}
