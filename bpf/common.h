@@ -23,10 +23,15 @@ const volatile __u64 ringbuf_wakeup_bytes = 256 * 1024;
 const volatile __u32 self_tgid = 0;
 /* and its process group: kill(-pgid) reaches it too */
 const volatile __u32 self_pgid = 0;
-/* The kernel has the bpf_rdonly_cast kfunc (6.2+).  vmlinux.h declares it
- * weak: where the kernel lacks it, libbpf resolves it to 0, this is false
- * at load time, and the verifier drops the branches that use it. */
-#define have_rdonly_cast bpf_ksym_exists(bpf_rdonly_cast)
+/* A BTF file was given (--btf-file): libbpf relocates against it instead
+ * of the kernel's, so a type id from bpf_core_type_id_kernel() would be the
+ * file's, not the kernel's, and a cast with it wrong. */
+const volatile __u32 custom_btf = 0;
+/* The kernel has the bpf_rdonly_cast kfunc (6.2+) and its type ids are the
+ * ones relocated.  vmlinux.h declares the kfunc weak: where the kernel lacks
+ * it, libbpf resolves it to 0, this is false at load time, and the verifier
+ * drops the branches that use it. */
+#define have_rdonly_cast (!custom_btf && bpf_ksym_exists(bpf_rdonly_cast))
 
 /* A count kept on a path that every call of some kind takes (a file
  * checked, a send folded): inline, no call on the way. */

@@ -374,6 +374,16 @@ func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tra
 		l.Close()
 		return nil, errorf(ExitRuntime, "set open_stubs_native_only: %v", err)
 	}
+	// a BTF file for CO-RE: its type ids are not the kernel's, so no casts
+	// with them (bpf/common.h, have_rdonly_cast)
+	customBTF := uint32(0)
+	if cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile {
+		customBTF = 1
+	}
+	if err := mod.InitGlobalVariable("custom_btf", customBTF); err != nil {
+		l.Close()
+		return nil, errorf(ExitRuntime, "set custom_btf: %v", err)
+	}
 	if err := mod.InitGlobalVariable("self_pgid", uint32(unix.Getpgrp())); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "set self_pgid: %v", err)

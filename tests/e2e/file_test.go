@@ -468,3 +468,29 @@ done`
 	}
 	m.stop(t)
 }
+
+// A BTF file given with --btf-file (here the kernel's own types, cut to
+// what the objects use by bpftool, as BTFHub's files are) is what libbpf
+// relocates against.  Its type ids are not the kernel's: the programs must
+// not hand them to the kernel (bpf_rdonly_cast, 6.2+), and opens must still
+// come with their paths and descriptors.
+func TestABTFFileForCORE(t *testing.T) {
+	bpftool, err := exec.LookPath("bpftool")
+	if err != nil {
+		t.Fatalf("bpftool (make deps installs it): %v", err)
+	}
+	btfFile := filepath.Join(t.TempDir(), "min.btf")
+	out, err := exec.Command(bpftool, "gen", "min_core_btf", "/sys/kernel/btf/vmlinux", btfFile,
+		"../../monitor/log_monitor.bpf.o", "../../monitor/log_monitor.outlined.bpf.o").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bpftool gen min_core_btf: %v\n%s", err, out)
+	}
+	m := startMonitor(t, "--btf-file", btfFile)
+	pid := runIn(t, "/etc", "cat", "shadow")
+	r := m.exactlyOne(t, "open of /etc/shadow", and(eventIs("open"), pidIs(pid)))
+	if r.str("file", "path") != "/etc/shadow" || r.get("file", "fd") == nil || r.get("file", "resolved") != true {
+		t.Errorf("file = %v, want /etc/shadow resolved with its fd", r.get("file"))
+	}
+	m.stop(t)
+	m.assertAllJSON(t)
+}
