@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -358,8 +359,9 @@ func parseEvents(s string) (map[string]bool, error) {
 	return m, nil
 }
 
-// diagLogger is the monitor's own log on stderr (not the event stream).
-func diagLogger(debug bool) zerolog.Logger {
+// diagLogger is the monitor's own log on stderr (not the event stream),
+// through out.
+func diagLogger(debug bool, out io.Writer) zerolog.Logger {
 	level := zerolog.InfoLevel
 	if debug || strings.EqualFold(os.Getenv("LOG_LEVEL"), "debug") {
 		level = zerolog.DebugLevel
@@ -372,7 +374,7 @@ func diagLogger(debug bool) zerolog.Logger {
 		// the timestamp field keeps them (zerolog's default drops them)
 		zerolog.TimeFieldFormat = time.RFC3339Nano
 	}
-	w := zerolog.ConsoleWriter{Out: os.Stderr, NoColor: !isatty.IsTerminal(os.Stderr.Fd()), TimeFormat: format}
+	w := zerolog.ConsoleWriter{Out: out, NoColor: !isatty.IsTerminal(os.Stderr.Fd()), TimeFormat: format}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 
@@ -391,12 +393,10 @@ func action(c *cli.Context) error {
 	}
 	cfg.PolicyPath, cfg.RulesDir = c.String("policy"), c.String("rules-dir")
 	p, err := policy.Build(cfg.PolicyPath, cfg.RulesDir)
-	if err == nil {
-		cfg.Engine, err = rules.Compile(p)
-	}
 	if err != nil {
 		return &monitor.Error{Code: monitor.ExitPolicy, Err: fmt.Errorf("policy: %w", err)}
 	}
+	// its rules are compiled by monitor.Run while the programs load
 	cfg.Policy = p
 	cfg.Reload = hangups()
 	if path := c.String("cpuprofile"); path != "" {
@@ -410,7 +410,8 @@ func action(c *cli.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg.Log = diagLogger(c.Bool("debug"))
+	cfg.LogHeld = monitor.NewHeldWriter(os.Stderr)
+	cfg.Log = diagLogger(c.Bool("debug"), cfg.LogHeld)
 	ctx, stop := signalContext()
 	defer stop()
 	return monitor.Run(ctx, cfg)

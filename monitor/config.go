@@ -33,14 +33,17 @@ type Config struct {
 	FoldWindow     time.Duration // UDP sends to one destination folded this long
 	UnixSockets    []string      // --watch-socket, besides the runtime sockets
 	Policy         *policy.Policy
-	PolicyPath     string            // "" for the embedded default
-	RulesDir       string            // rules files loaded after the policy
-	Engine         *rules.Engine     // Policy compiled (nil: compiled at start)
-	Reload         <-chan struct{}   // SIGHUP: reload the policy
-	MetricsAddr    string            // --metrics-addr: serve /metrics and /healthz there; "" for none
-	Syslogs        []*output.Syslog  // --syslog destinations, not started
-	Webhooks       []*output.Webhook // --webhook destinations, not started
-	DockerSocket   string            // Docker Engine's API: containers' names and images; "" for none
+	PolicyPath     string          // "" for the embedded default
+	RulesDir       string          // rules files loaded after the policy
+	Engine         *rules.Engine   // Policy compiled (nil: compiled by Run while the programs load)
+	Reload         <-chan struct{} // SIGHUP: reload the policy
+	// LogHeld holds Log's output until the rules have compiled (nil: Log
+	// is not held)
+	LogHeld      *HeldWriter
+	MetricsAddr  string            // --metrics-addr: serve /metrics and /healthz there; "" for none
+	Syslogs      []*output.Syslog  // --syslog destinations, not started
+	Webhooks     []*output.Webhook // --webhook destinations, not started
+	DockerSocket string            // Docker Engine's API: containers' names and images; "" for none
 	// OwnNamespacesAreHost takes the monitor's own namespaces for the
 	// host's (a container that stands for a machine) instead of the
 	// initial ones (proc.HostNamespaces)

@@ -12,6 +12,7 @@ package monitor
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"time"
 	"unsafe"
@@ -58,6 +59,7 @@ func leUint64(b []byte) uint64               { return binary.LittleEndian.Uint64
 // and detaches everything.  The returned error is an *Error with an exit code.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
+	defer cfg.LogHeld.Release() // whatever the return: below, only a policy error drops it
 	if cfg.PerfPages <= 0 || cfg.PerfPages&(cfg.PerfPages-1) != 0 {
 		return errorf(ExitUsage, "--perf-pages %d: must be a power of two", cfg.PerfPages)
 	}
@@ -99,7 +101,31 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return errorf(ExitUsage, "%v", err)
 	}
+	// The rules compile (CEL: a tenth of a start) while the programs load.
+	// A policy error still comes first and alone: the log is held until
+	// they have compiled (cfg.LogHeld).
+	engine, pol, held := cfg.Engine, cfg.Policy, cfg.LogHeld
+	compiled := make(chan error, 1)
+	if engine != nil {
+		held.Release()
+		compiled <- nil
+	} else {
+		go func() {
+			var err error
+			if engine, err = rules.Compile(pol); err == nil {
+				held.Release()
+			}
+			compiled <- err
+		}()
+	}
 	l, err := load(&cfg, mapEntries, log)
+	if perr := <-compiled; perr != nil {
+		if l != nil {
+			l.Close()
+		}
+		held.Discard()
+		return &Error{Code: ExitPolicy, Err: fmt.Errorf("policy: %w", perr)}
+	}
 	if err != nil {
 		return err
 	}
@@ -159,10 +185,7 @@ func Run(ctx context.Context, cfg Config) error {
 	p.sinks = w.Sinks
 	p.watch = watchIDs
 	p.accts.load("/etc/passwd") // what a later change adds is judged against this
-	p.engine = cfg.Engine
-	if p.engine == nil {
-		p.engine = rules.NewEngine(cfg.Policy)
-	}
+	p.engine = engine
 	p.tracker = analytics.New(cfg.Policy.HalfLife, cfg.Policy.MaxTracked)
 	p.kernelStats = l.maps.kernelStats
 	p.skippedRuns = l.skippedRuns
