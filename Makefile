@@ -27,10 +27,11 @@ GOFMT = "$$($(GO) env GOROOT)/bin/gofmt"
 ARCH := x86
 
 BIN := bin/ebpf-log-monitor
-# One source, two objects: the record header inline for kernels before 6.4,
-# out of line for 6.4 and later (bpf/common.h, fill_header); the loader
-# embeds both and takes one.  DWARF is stripped: libbpf reads the BTF only.
-BPF_OBJ := monitor/log_monitor.bpf.o monitor/log_monitor.outlined.bpf.o
+# One source, two objects: one for every kernel from 5.10, one for 6.4 and
+# later (BUILD_6_4: what those kernels settle is settled when compiling;
+# bpf/common.h).  The binary embeds both, the loader takes one.  DWARF is
+# stripped: libbpf reads the BTF only.
+BPF_OBJ := monitor/log_monitor.bpf.o monitor/log_monitor.6.4.bpf.o
 LLVM_STRIP ?= $(shell command -v llvm-strip-19 || command -v llvm-strip)
 BPF_SRC := bpf/log_monitor.bpf.c $(wildcard bpf/*.h)
 GO_SRC := $(shell find . -name '*.go' -not -path './bench/*' 2>/dev/null) go.mod go.sum
@@ -72,8 +73,8 @@ endef
 monitor/log_monitor.bpf.o: $(BPF_SRC)
 	$(call bpf_compile,)
 
-monitor/log_monitor.outlined.bpf.o: $(BPF_SRC)
-	$(call bpf_compile,-DOUTLINE_HEADER)
+monitor/log_monitor.6.4.bpf.o: $(BPF_SRC)
+	$(call bpf_compile,-DBUILD_6_4)
 
 build: $(BIN)
 

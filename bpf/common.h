@@ -23,15 +23,24 @@ const volatile __u64 ringbuf_wakeup_bytes = 256 * 1024;
 const volatile __u32 self_tgid = 0;
 /* and its process group: kill(-pgid) reaches it too */
 const volatile __u32 self_pgid = 0;
-/* A BTF file was given (--btf-file): libbpf relocates against it instead
- * of the kernel's, so a type id from bpf_core_type_id_kernel() would be the
- * file's, not the kernel's, and a cast with it wrong. */
-const volatile __u32 custom_btf = 0;
-/* The kernel has the bpf_rdonly_cast kfunc (6.2+) and its type ids are the
- * ones relocated.  vmlinux.h declares the kfunc weak: where the kernel lacks
- * it, libbpf resolves it to 0, this is false at load time, and the verifier
- * drops the branches that use it. */
-#define have_rdonly_cast (!custom_btf && bpf_ksym_exists(bpf_rdonly_cast))
+/*
+ * Two objects are built from this source (Makefile).  BUILD_6_4 is the one
+ * for 6.4 and later, loaded only with the kernel's own BTF; the other
+ * serves every kernel from 5.10, and any kernel given a --btf-file.  What
+ * a kernel version settles is settled when compiling, not left to a CO-RE
+ * or load-time constant: the verifier removes each dead branch by copying
+ * the whole program (bench/README.md, 2026-12-03).
+ *
+ * have_rdonly_cast: bpf_rdonly_cast (6.2+) is used.  Only in the 6.4
+ * object: with a --btf-file, bpf_core_type_id_kernel() would give the
+ * file's type ids, not the kernel's, and before 6.5 the cast saves nothing
+ * (the verifier's searches of trusted fields it avoids came in 6.5).
+ */
+#ifdef BUILD_6_4
+#define have_rdonly_cast 1
+#else
+#define have_rdonly_cast 0
+#endif
 
 /* A count kept on a path that every call of some kind takes (a file
  * checked, a send folded): inline, no call on the way. */
@@ -104,11 +113,16 @@ static __always_inline int is_restart(long ret)
  * The hot path (every syscall whose number means something to us) wants
  * the current task without a helper call per field: from 5.11 the task
  * is a BTF pointer whose fields are plain loads (its user registers come
- * typed in the tp_btf context on every kernel).  The check is a CO-RE
- * constant: on an older kernel the branch is dead before the verifier sees
- * it, and the probe-read path runs.
+ * typed in the tp_btf context on every kernel).  The object for 6.4 has
+ * it always; in the other the check is a CO-RE constant: on an older
+ * kernel the branch is dead before the verifier sees it, and the
+ * probe-read path runs.
  */
+#ifdef BUILD_6_4
+#define HAVE_CURRENT_TASK_BTF 1
+#else
 #define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
+#endif
 
 /*
  * The current task as a BTF pointer, or NULL before 5.11 (the callers then
@@ -348,13 +362,12 @@ static __always_inline void fill_header_body(struct event_header *h, __u32 type,
  * one copy, but before 6.4 the verifier cannot track a value's precision
  * back across a call of a subprogram, marks every number precise instead,
  * and prunes less: 6.1 then walks 129,000 instructions of the syscall exit
- * instead of 77,000.  So the object is built twice (Makefile): with
- * OUTLINE_HEADER for 6.4 and later, without it for older kernels, and the
- * loader takes the one for the running kernel.  (One object with both
- * forms, chosen by a constant at load, left the dead copies for libbpf to
- * relocate and the verifier to remove: 0.1 s of a 6.12 start.)
+ * instead of 77,000.  So only the object for 6.4 and later (BUILD_6_4)
+ * has it out of line.  (One object with both forms, chosen by a constant
+ * at load, left the dead copies for libbpf to relocate and the verifier to
+ * remove: 0.1 s of a 6.12 start.)
  */
-#ifdef OUTLINE_HEADER
+#ifdef BUILD_6_4
 static __noinline int fill_header_call(struct event_header *h, __u32 type,
 				       struct task_struct *task)
 {

@@ -77,9 +77,9 @@ static __always_inline __u64 verdict_key_btf(struct file *bf, struct verdict_key
 }
 
 /*
- * The same of @f, a number: where the kernel has bpf_rdonly_cast (6.2+;
- * have_rdonly_cast, resolved at load time) it becomes a BTF pointer;
- * elsewhere the fields are probe reads, each a helper call.
+ * The same of @f, a number: in the object for 6.4 and later
+ * (have_rdonly_cast, bpf/common.h) it becomes a BTF pointer; elsewhere the
+ * fields are probe reads, each a helper call.
  */
 static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *vk)
 {

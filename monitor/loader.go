@@ -117,7 +117,10 @@ func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
 		return nil, nil, errorf(ExitRuntime, "memfd_create for the BPF object: %v", err)
 	}
 	f := os.NewFile(uintptr(fd), objectNameInMfd)
-	if _, err := f.Write(objectForKernel()); err != nil {
+	customBTF := cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile
+	name, obj := objectFor(customBTF)
+	cfg.Log.Debug().Str("object", name).Msg("BPF object for this kernel")
+	if _, err := f.Write(obj); err != nil {
 		f.Close()
 		return nil, nil, errorf(ExitRuntime, "write BPF object to memfd: %v", err)
 	}
@@ -131,7 +134,7 @@ func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
 		// walked, states) in the debug log: what the start costs where
 		args.KernelLogLevel = bpfLogStats
 	}
-	if cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile {
+	if customBTF {
 		args.BTFObjPath = cfg.BTFFile
 	}
 	mod, err := bpf.NewModuleFromFileArgs(args)
@@ -373,16 +376,6 @@ func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tra
 	if err := mod.InitGlobalVariable("open_stubs_native_only", nativeOnly); err != nil {
 		l.Close()
 		return nil, errorf(ExitRuntime, "set open_stubs_native_only: %v", err)
-	}
-	// a BTF file for CO-RE: its type ids are not the kernel's, so no casts
-	// with them (bpf/common.h, have_rdonly_cast)
-	customBTF := uint32(0)
-	if cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile {
-		customBTF = 1
-	}
-	if err := mod.InitGlobalVariable("custom_btf", customBTF); err != nil {
-		l.Close()
-		return nil, errorf(ExitRuntime, "set custom_btf: %v", err)
 	}
 	if err := mod.InitGlobalVariable("self_pgid", uint32(unix.Getpgrp())); err != nil {
 		l.Close()
