@@ -159,7 +159,11 @@ static __always_inline int current_in_compat(void)
  * pt_regs).
  */
 #define X86_64_THREAD_SIZE 16384
+#ifdef BUILD_6_4
+#define HAVE_TASK_PT_REGS 1
+#else
 #define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
+#endif
 
 /* the current task's user registers, to read with probe reads */
 static __always_inline struct pt_regs *task_user_regs(void)

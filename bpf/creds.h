@@ -178,7 +178,12 @@ static __always_inline int creds_unchanged(const struct cred_snap *old)
 
 		if (c->euid.val != old->euid || c->uid.val != old->uid || c->fsuid.val != old->fsuid)
 			return 0;
+		/* kernel_cap_t is one u64 from 6.3 */
+#ifdef BUILD_6_4
+		if (1)
+#else
 		if (bpf_core_field_exists(c->cap_effective.val))
+#endif
 			return c->cap_effective.val == old->cap_effective &&
 			       c->cap_permitted.val == old->cap_permitted;
 		return same_caps(c, old);
