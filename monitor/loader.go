@@ -73,6 +73,7 @@ type loaded struct {
 	perf    *bpf.PerfBuffer
 	maps    *kernelMaps // typed handles of the maps user space touches
 	memfd   *os.File
+	object  string // the embedded build loaded (objectFor)
 	tracefs string
 	fdLinks []int // links made without libbpf (kprobe.multi), closed by detach
 	// the returns those links had missed when detach closed them, and the
@@ -111,10 +112,10 @@ const bpfLogStats = 4
 // NewModuleFromBufferArgs always raises RLIMIT_MEMLOCK, which fails in many
 // containers and is not needed on kernels >= 5.11 (memcg accounting), so
 // the object is handed over as a file with SkipMemlockBump.
-func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
+func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, string, error) {
 	fd, err := unix.MemfdCreate(objectNameInMfd, unix.MFD_CLOEXEC)
 	if err != nil {
-		return nil, nil, errorf(ExitRuntime, "memfd_create for the BPF object: %v", err)
+		return nil, nil, "", errorf(ExitRuntime, "memfd_create for the BPF object: %v", err)
 	}
 	f := os.NewFile(uintptr(fd), objectNameInMfd)
 	customBTF := cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile
@@ -122,7 +123,7 @@ func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
 	cfg.Log.Debug().Str("object", name).Msg("BPF object for this kernel")
 	if _, err := f.Write(obj); err != nil {
 		f.Close()
-		return nil, nil, errorf(ExitRuntime, "write BPF object to memfd: %v", err)
+		return nil, nil, "", errorf(ExitRuntime, "write BPF object to memfd: %v", err)
 	}
 	args := bpf.NewModuleArgs{
 		BPFObjPath:      fmt.Sprintf("/proc/self/fd/%d", fd),
@@ -140,12 +141,12 @@ func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, error) {
 	mod, err := bpf.NewModuleFromFileArgs(args)
 	if err != nil {
 		f.Close()
-		return nil, nil, errorf(ExitRuntime, "open BPF object: %v", err)
+		return nil, nil, "", errorf(ExitRuntime, "open BPF object: %v", err)
 	}
 	if cfg.Log.GetLevel() > zerolog.DebugLevel {
 		silenceLibbpf()
 	}
-	return mod, f, nil
+	return mod, f, name, nil
 }
 
 // hookOf parses a program's section into how to attach it.
@@ -275,11 +276,11 @@ func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, trace
 // loadObject is one try of loadWith; stats: ask for the verifier's
 // statistics.
 func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan, stats bool) (*loaded, error) {
-	mod, memfd, err := openModule(cfg, stats)
+	mod, memfd, object, err := openModule(cfg, stats)
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{mod: mod, memfd: memfd, tracefs: tracefs}
+	l := &loaded{mod: mod, memfd: memfd, object: object, tracefs: tracefs}
 	fnHooks, err := l.assignFunctionHooks(fnPlan)
 	if err != nil {
 		l.Close()

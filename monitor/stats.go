@@ -232,6 +232,7 @@ func startRecord(cfg *Config, l *loaded, seeded int) *record.Record {
 
 			SyscallHooks:       l.syscallHooks,
 			SyscallHooksReason: l.syscallHooksReason,
+			BPFObject:          l.object,
 		}},
 	}
 }

@@ -551,6 +551,9 @@ func monitorDict(m *record.Monitor) *zerolog.Event {
 		if s.SyscallHooksReason != "" {
 			d = d.Str("syscall_hooks_reason", s.SyscallHooksReason)
 		}
+		if s.BPFObject != "" {
+			d = d.Str("bpf_object", s.BPFObject)
+		}
 	}
 	if s := m.Stats; s != nil {
 		ev := zerolog.Dict()

@@ -395,6 +395,8 @@ type Start struct {
 	// tracepoints when functions were possible choices
 	SyscallHooks       string
 	SyscallHooksReason string
+	// which build of the BPF programs was loaded (monitor/embed.go)
+	BPFObject string
 }
 
 // Stats is the periodic (and final) report.

@@ -486,6 +486,10 @@ func TestABTFFileForCORE(t *testing.T) {
 		t.Fatalf("bpftool gen min_core_btf: %v\n%s", err, out)
 	}
 	m := startMonitor(t, "--btf-file", btfFile)
+	start := m.waitFor(t, 5*time.Second, "start record", eventIs("start"))
+	if got := start.str("monitor", "bpf_object"); got != "log_monitor.bpf.o" {
+		t.Errorf("monitor.bpf_object is %q with a --btf-file, want the build that never casts", got)
+	}
 	pid := runIn(t, "/etc", "cat", "shadow")
 	r := m.exactlyOne(t, "open of /etc/shadow", and(eventIs("open"), pidIs(pid)))
 	if r.str("file", "path") != "/etc/shadow" || r.get("file", "fd") == nil || r.get("file", "resolved") != true {

@@ -60,6 +60,14 @@ func TestStartRecordSaysHowSyscallsAreSeen(t *testing.T) {
 	if want := os.Getenv("E2E_EXPECT_SYSCALL_HOOKS"); want != "" && how != want {
 		t.Errorf("syscalls seen through %s (%s), this kernel should give %s", how, why, want)
 	}
+	// the build of the programs for this kernel (monitor/embed.go)
+	object := "log_monitor.bpf.o"
+	if kernelAtLeast(t, 6, 4) {
+		object = "log_monitor.6.4.bpf.o"
+	}
+	if got := start.str("monitor", "bpf_object"); got != object {
+		t.Errorf("monitor.bpf_object is %q on %s, want %s", got, release(t), object)
+	}
 	m.stop(t)
 }
 
