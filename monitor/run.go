@@ -61,10 +61,11 @@ func leUint64(b []byte) uint64               { return binary.LittleEndian.Uint64
 // and detaches everything.  The returned error is an *Error with an exit code.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
-	// No collection until the start record: a start allocates about 20 MB
-	// that is garbage at once (the rules' parse above all), and six
-	// collections of a 4 MB heap took 3 % of a start on one CPU.  The
-	// spike is handed back right after the start record.
+	// No collection until the start record: a start allocates much that
+	// is garbage at once (the rules' parse above all), and six collections
+	// of a 4 MB heap took 3 % of a start on one CPU.  The spike (5 MB of
+	// resident set on this host) is handed back right after the start
+	// record.
 	gcPercent := debug.SetGCPercent(-1)
 	gcOn := sync.OnceFunc(func() {
 		debug.SetGCPercent(gcPercent)
