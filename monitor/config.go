@@ -10,7 +10,6 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/output"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/record"
-	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/watch"
 )
 
@@ -35,7 +34,6 @@ type Config struct {
 	Policy         *policy.Policy
 	PolicyPath     string          // "" for the embedded default
 	RulesDir       string          // rules files loaded after the policy
-	Engine         *rules.Engine   // Policy compiled (nil: compiled by Run while the programs load)
 	Reload         <-chan struct{} // SIGHUP: reload the policy
 	// LogHeld holds Log's output until the rules have compiled (nil: Log
 	// is not held)

@@ -117,20 +117,16 @@ func Run(ctx context.Context, cfg Config) error {
 	// The rules compile (CEL: a tenth of a start) while the programs load.
 	// A policy error still comes first and alone: the log is held until
 	// they have compiled (cfg.LogHeld).
-	engine, pol, held := cfg.Engine, cfg.Policy, cfg.LogHeld
+	var engine *rules.Engine
+	pol, held := cfg.Policy, cfg.LogHeld
 	compiled := make(chan error, 1)
-	if engine != nil {
-		held.Release()
-		compiled <- nil
-	} else {
-		go func() {
-			var err error
-			if engine, err = rules.Compile(pol); err == nil {
-				held.Release()
-			}
-			compiled <- err
-		}()
-	}
+	go func() {
+		var err error
+		if engine, err = rules.Compile(pol); err == nil {
+			held.Release()
+		}
+		compiled <- err
+	}()
 	l, err := load(&cfg, mapEntries, log)
 	if perr := <-compiled; perr != nil {
 		if l != nil {
