@@ -27,11 +27,12 @@ GOFMT = "$$($(GO) env GOROOT)/bin/gofmt"
 ARCH := x86
 
 BIN := bin/ebpf-log-monitor
-# One source, two objects: one for every kernel from 5.10, one for 6.4 and
-# later (BUILD_6_4: what those kernels settle is settled when compiling;
-# bpf/common.h).  The binary embeds both, the loader takes one.  DWARF is
-# stripped: libbpf reads the BTF only.
-BPF_OBJ := monitor/log_monitor.bpf.o monitor/log_monitor.6.4.bpf.o
+# One source, three objects: one for every kernel from 5.10, one for 5.17
+# and later, one for 6.4 and later (BUILD_5_17, BUILD_6_4: what those
+# kernels settle is settled when compiling; bpf/common.h).  The binary
+# embeds all three, the loader takes one.  DWARF is stripped: libbpf reads
+# the BTF only.
+BPF_OBJ := monitor/log_monitor.bpf.o monitor/log_monitor.5.17.bpf.o monitor/log_monitor.6.4.bpf.o
 LLVM_STRIP ?= $(shell command -v llvm-strip-19 || command -v llvm-strip)
 BPF_SRC := bpf/log_monitor.bpf.c $(wildcard bpf/*.h)
 GO_SRC := $(shell find . -name '*.go' -not -path './bench/*' 2>/dev/null) go.mod go.sum
@@ -73,8 +74,11 @@ endef
 monitor/log_monitor.bpf.o: $(BPF_SRC)
 	$(call bpf_compile,)
 
+monitor/log_monitor.5.17.bpf.o: $(BPF_SRC)
+	$(call bpf_compile,-DBUILD_5_17)
+
 monitor/log_monitor.6.4.bpf.o: $(BPF_SRC)
-	$(call bpf_compile,-DBUILD_6_4)
+	$(call bpf_compile,-DBUILD_5_17 -DBUILD_6_4)
 
 build: $(BIN)
 

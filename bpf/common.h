@@ -24,22 +24,34 @@ const volatile __u32 self_tgid = 0;
 /* and its process group: kill(-pgid) reaches it too */
 const volatile __u32 self_pgid = 0;
 /*
- * Two objects are built from this source (Makefile).  BUILD_6_4 is the one
- * for 6.4 and later, loaded only with the kernel's own BTF; the other
- * serves every kernel from 5.10, and any kernel given a --btf-file.  What
+ * Three objects are built from this source (Makefile): BUILD_6_4 for 6.4
+ * and later, BUILD_5_17 (without BUILD_6_4) for 5.17 to 6.3, both loaded
+ * only with the kernel's own BTF; the third serves every kernel from 5.10,
+ * and any kernel given a --btf-file.  BUILD_6_4 implies BUILD_5_17.  What
  * a kernel version settles is settled when compiling, not left to a CO-RE
  * or load-time constant: the verifier removes each dead branch by copying
  * the whole program (bench/README.md, 2026-12-03).
+ *
+ * HAVE_BPF_LOOP: bpf_loop (5.17+) walks a path (walk_dentry), so the
+ * verifier checks one step instead of MAX_PATH_DEPTH of them.  An object
+ * for 5.10 cannot hold it even as dead code: 5.10 refuses the instruction
+ * that loads the callback's address wherever it is.
  *
  * have_rdonly_cast: bpf_rdonly_cast (6.2+) is used.  Only in the 6.4
  * object: with a --btf-file, bpf_core_type_id_kernel() would give the
  * file's type ids, not the kernel's, and before 6.5 the cast saves nothing
  * (the verifier's searches of trusted fields it avoids came in 6.5).
  */
+#if defined(BUILD_6_4) && !defined(BUILD_5_17)
+#error "BUILD_6_4 implies BUILD_5_17"
+#endif
 #ifdef BUILD_6_4
 #define have_rdonly_cast 1
 #else
 #define have_rdonly_cast 0
+#endif
+#ifdef BUILD_5_17
+#define HAVE_BPF_LOOP 1
 #endif
 
 /* A count kept on a path that every call of some kind takes (a file
@@ -113,12 +125,12 @@ static __always_inline int is_restart(long ret)
  * The hot path (every syscall whose number means something to us) wants
  * the current task without a helper call per field: from 5.11 the task
  * is a BTF pointer whose fields are plain loads (its user registers come
- * typed in the tp_btf context on every kernel).  The object for 6.4 has
- * it always; in the other the check is a CO-RE constant: on an older
- * kernel the branch is dead before the verifier sees it, and the
+ * typed in the tp_btf context on every kernel).  The objects for 5.17 and
+ * 6.4 have it always; in the other the check is a CO-RE constant: on an
+ * older kernel the branch is dead before the verifier sees it, and the
  * probe-read path runs.
  */
-#ifdef BUILD_6_4
+#ifdef BUILD_5_17
 #define HAVE_CURRENT_TASK_BTF 1
 #else
 #define HAVE_CURRENT_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
@@ -159,7 +171,7 @@ static __always_inline int current_in_compat(void)
  * pt_regs).
  */
 #define X86_64_THREAD_SIZE 16384
-#ifdef BUILD_6_4
+#ifdef BUILD_5_17
 #define HAVE_TASK_PT_REGS 1
 #else
 #define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
@@ -433,11 +445,74 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 #define WALK_TRUNCATED(r) (((r) >> 32) & 1)
 #define WALK_ROOT_LEN(r) ((__u32)(((r) >> 33) & 0xFFFF))
 
+#ifdef HAVE_BPF_LOOP
+/* What crosses from one step of walk_dentry's loop to the next. */
+struct walk_state {
+	struct path_buf *pb;
+	struct dentry *dentry, *mnt_root, *root_dentry;
+	struct vfsmount *vfsmnt, *root_mnt;
+	struct mount *mnt, *mnt_parent;
+	long truncated;
+};
+
+/*
+ * One turn of walk_dentry's loop as bpf_loop's callback (1 ends the walk):
+ * the verifier checks it once, where it walks a loop of ours once per turn
+ * (MAX_PATH_DEPTH).  The object for 5.10 keeps the loop, written out in
+ * walk_dentry: as a function on a struct like this one, its loop cost the
+ * 5.10 verifier 15 % more instructions (bench/README.md, 2026-12-03).  The
+ * two must do the same; TestProcessEvents walks a path deeper than
+ * MAX_PATH_DEPTH with each.
+ */
+static long walk_step(__u32 i, void *data)
+{
+	struct walk_state *s = data;
+	/* locals: a CO-RE read of a field of s would be relocated too */
+	struct dentry *dentry = s->dentry, *parent;
+	struct mount *mnt = s->mnt, *mnt_parent = s->mnt_parent;
+	struct path_buf *pb = s->pb;
+
+	if (dentry == s->root_dentry && s->vfsmnt == s->root_mnt && !pb->root_at)
+		pb->root_at = pb->off;
+	if (dentry == s->mnt_root) {
+		if (mnt == mnt_parent) {
+			s->truncated = 0; /* the global root */
+			return 1;
+		}
+		/* cross into the parent mount */
+		s->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		s->vfsmnt = (struct vfsmount *)&mnt_parent->mnt;
+		s->mnt = mnt_parent;
+		s->mnt_parent = BPF_CORE_READ(mnt_parent, mnt_parent);
+		s->mnt_root = BPF_CORE_READ(mnt_parent, mnt.mnt_root);
+		return 0;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+
+	struct qstr d_name = BPF_CORE_READ(dentry, d_name);
+	__u32 len = d_name.len & NAME_MASK;
+	__u32 off = pb->off;
+
+	if (off > MAX_PATH_LEN || len + 1 > off)
+		return 1;
+	off -= len + 1;
+	pb->buf[off & PATH_MASK] = '/';
+	bpf_probe_read_kernel(&pb->buf[(off + 1) & PATH_MASK], len, d_name.name);
+	pb->off = off;
+	if (dentry == parent) {
+		s->truncated = 0;
+		return 1;
+	}
+	s->dentry = parent;
+	return 0;
+}
+#endif
+
 __noinline long walk_dentry(__u64 dentry_ptr, __u64 vfsmnt_ptr)
 {
 	__u32 zero = 0;
 	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
-	struct dentry *dentry = (struct dentry *)dentry_ptr, *mnt_root, *parent;
+	struct dentry *dentry = (struct dentry *)dentry_ptr, *mnt_root;
 	struct vfsmount *vfsmnt = (struct vfsmount *)vfsmnt_ptr;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct path root = {};
@@ -454,6 +529,16 @@ __noinline long walk_dentry(__u64 dentry_ptr, __u64 vfsmnt_ptr)
 	BPF_CORE_READ_INTO(&root, task, fs, root);
 	pb->off = MAX_PATH_LEN;
 	pb->root_at = 0;
+#ifdef HAVE_BPF_LOOP
+	struct walk_state s = {
+		.pb = pb, .dentry = dentry, .mnt_root = mnt_root, .root_dentry = root.dentry,
+		.vfsmnt = vfsmnt, .root_mnt = root.mnt, .mnt = mnt, .mnt_parent = mnt_parent,
+		.truncated = 1,
+	};
+
+	bpf_loop(MAX_PATH_DEPTH, walk_step, &s, 0);
+	truncated = s.truncated;
+#else
 	for (int i = 0; i < MAX_PATH_DEPTH; i++) {
 		if (dentry == root.dentry && vfsmnt == root.mnt && !pb->root_at)
 			pb->root_at = pb->off;
@@ -470,7 +555,7 @@ __noinline long walk_dentry(__u64 dentry_ptr, __u64 vfsmnt_ptr)
 			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
 			continue;
 		}
-		parent = BPF_CORE_READ(dentry, d_parent);
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
 
 		struct qstr d_name = BPF_CORE_READ(dentry, d_name);
 		__u32 len = d_name.len & NAME_MASK;
@@ -491,6 +576,7 @@ __noinline long walk_dentry(__u64 dentry_ptr, __u64 vfsmnt_ptr)
 		}
 		dentry = parent;
 	}
+#endif
 	off = pb->off;
 	if (off > MAX_PATH_LEN)
 		return -1;

@@ -3,23 +3,45 @@ package monitor
 import _ "embed"
 
 // The compiled bpf/log_monitor.bpf.c (make bpf), embedded so the binary is
-// self-contained.  Built twice: for every kernel from 5.10, and for 6.4
-// and later (BUILD_6_4 in bpf/common.h: the record header out of line, the
-// task and file read through bpf_rdonly_cast, no CO-RE alternatives for
-// what 6.4 always has).
+// self-contained.  Built three times (bpf/common.h): for every kernel from
+// 5.10; for 5.17 and later (BUILD_5_17: bpf_loop walks paths, the BTF task
+// and bpf_task_pt_regs without CO-RE alternatives); for 6.4 and later
+// (BUILD_6_4 too: the record header out of line, the task and file read
+// through bpf_rdonly_cast, one-word capabilities).
 var (
 	//go:embed log_monitor.bpf.o
 	bpfObject []byte
+	//go:embed log_monitor.5.17.bpf.o
+	bpfObject517 []byte
 	//go:embed log_monitor.6.4.bpf.o
 	bpfObject64 []byte
 )
 
-// objectFor is the object for the running kernel.  The 6.4 object casts
-// with the kernel's own type ids, so a --btf-file (customBTF), whose ids
-// are not the kernel's, takes the other.
+// bpfObjects are the embedded objects, newest first: the first whose
+// kernel the running one reaches is taken; the last serves any kernel.
+var bpfObjects = []struct {
+	name         string
+	major, minor int
+	obj          []byte
+}{
+	{"log_monitor.6.4.bpf.o", 6, 4, bpfObject64},
+	{"log_monitor.5.17.bpf.o", 5, 17, bpfObject517},
+	{"log_monitor.bpf.o", 0, 0, bpfObject},
+}
+
+// objectFor is the object for the running kernel.  The objects for 5.17
+// and 6.4 are checked with the kernel's own BTF only (the 6.4 one casts
+// with the kernel's type ids), so a --btf-file (customBTF), whose types
+// are not the kernel's, takes the one for every kernel.
 func objectFor(customBTF bool) (name string, obj []byte) {
-	if _, ok := kernelAtLeast(6, 4); ok && !customBTF {
-		return "log_monitor.6.4.bpf.o", bpfObject64
+	oldest := bpfObjects[len(bpfObjects)-1]
+	if customBTF {
+		return oldest.name, oldest.obj
 	}
-	return "log_monitor.bpf.o", bpfObject
+	for _, o := range bpfObjects {
+		if _, ok := kernelAtLeast(o.major, o.minor); ok {
+			return o.name, o.obj
+		}
+	}
+	return oldest.name, oldest.obj
 }

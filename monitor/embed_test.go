@@ -12,12 +12,12 @@ import (
 	"github.com/cilium/ebpf/btf"
 )
 
-// The two embedded objects (embed.go) differ only in code that a kernel
+// The embedded objects (embed.go) differ only in code that a kernel
 // version settles: the same programs, every record layout of
-// bpf/log_monitor.h in both, and the same layout of every named struct,
+// bpf/log_monitor.h in each, and the same layout of every named struct,
 // union and enum they share, so what the tests check in one holds for the
-// other.
-func TestBothObjectsShareProgramsAndLayouts(t *testing.T) {
+// others.
+func TestObjectsShareProgramsAndLayouts(t *testing.T) {
 	layouts := func(obj []byte) (map[string]string, []string) {
 		t.Helper()
 		spec, err := btf.LoadSpecFromReader(bytes.NewReader(obj))
@@ -63,21 +63,28 @@ func TestBothObjectsShareProgramsAndLayouts(t *testing.T) {
 		}
 		return out, sections
 	}
-	base, baseSecs := layouts(bpfObject)
-	v64, v64Secs := layouts(bpfObject64)
-	if !slices.Equal(baseSecs, v64Secs) {
-		t.Errorf("sections differ:\n 5.10 %v\n 6.4  %v", baseSecs, v64Secs)
+	if len(bpfObjects) != 3 {
+		t.Fatalf("%d embedded objects, want 3", len(bpfObjects))
 	}
+	base, baseSecs := layouts(bpfObject)
 	if len(base) < 50 {
 		t.Fatalf("only %d named types in the object's BTF", len(base))
 	}
-	for name, l := range base {
-		if o, ok := v64[name]; ok && o != l {
-			t.Errorf("%s differs:\n 5.10 %s\n 6.4  %s", name, l, o)
+	others := map[string]map[string]string{}
+	for _, o := range bpfObjects[:len(bpfObjects)-1] {
+		types, secs := layouts(o.obj)
+		others[o.name] = types
+		if !slices.Equal(baseSecs, secs) {
+			t.Errorf("sections differ:\n log_monitor.bpf.o %v\n %s %v", baseSecs, o.name, secs)
+		}
+		for name, l := range base {
+			if other, ok := types[name]; ok && other != l {
+				t.Errorf("%s differs:\n log_monitor.bpf.o %s\n %s %s", name, l, o.name, other)
+			}
 		}
 	}
-	// A kernel type may be in one only (a CO-RE check settled when
-	// compiling the 6.4 object); every record layout must be in both.
+	// A kernel type may be in some only (a CO-RE check settled when
+	// compiling); every record layout must be in each.
 	h, err := os.ReadFile("../bpf/log_monitor.h")
 	if err != nil {
 		t.Fatal(err)
@@ -91,9 +98,13 @@ func TestBothObjectsShareProgramsAndLayouts(t *testing.T) {
 		if d[1] == "struct" {
 			name = "*btf.Struct " + d[2]
 		}
-		_, in64 := v64[name]
-		if _, inBase := base[name]; !inBase || !in64 {
-			t.Errorf("%s of bpf/log_monitor.h: in the object for any kernel %v, for 6.4 %v", name, inBase, in64)
+		if _, ok := base[name]; !ok {
+			t.Errorf("%s of bpf/log_monitor.h is not in log_monitor.bpf.o", name)
+		}
+		for obj, types := range others {
+			if _, ok := types[name]; !ok {
+				t.Errorf("%s of bpf/log_monitor.h is not in %s", name, obj)
+			}
 		}
 	}
 }

@@ -481,7 +481,8 @@ func TestABTFFileForCORE(t *testing.T) {
 	}
 	btfFile := filepath.Join(t.TempDir(), "min.btf")
 	out, err := exec.Command(bpftool, "gen", "min_core_btf", "/sys/kernel/btf/vmlinux", btfFile,
-		"../../monitor/log_monitor.bpf.o", "../../monitor/log_monitor.6.4.bpf.o").CombinedOutput()
+		"../../monitor/log_monitor.bpf.o", "../../monitor/log_monitor.5.17.bpf.o",
+		"../../monitor/log_monitor.6.4.bpf.o").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bpftool gen min_core_btf: %v\n%s", err, out)
 	}

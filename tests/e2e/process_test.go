@@ -74,6 +74,38 @@ func TestProcessEvents(t *testing.T) {
 		}
 	})
 
+	// The kernel walks at most MAX_PATH_DEPTH (64) names of a path
+	// (bpf/common.h, walk_dentry): a deeper one is cut at the top.  A
+	// loop of ours walks it before 5.17, bpf_loop from 5.17: both must
+	// stop at the same name.
+	t.Run("the exe of a program 70 directories down is its last 64 names", func(t *testing.T) {
+		var names []string
+		for i := range 70 {
+			names = append(names, fmt.Sprintf("d%d", i))
+		}
+		deep := filepath.Join(append([]string{t.TempDir()}, names...)...)
+		if err := os.MkdirAll(deep, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bin, err := os.ReadFile("/bin/true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		exe := filepath.Join(deep, "true")
+		if err := os.WriteFile(exe, bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe)
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		r := m.waitFor(t, 10*time.Second, "exec of the deep true", and(eventIs("exec"), pidIs(cmd.Process.Pid)))
+		want := "/" + strings.Join(append(names[len(names)-63:], "true"), "/")
+		if got := r.str("process", "exe"); got != want {
+			t.Errorf("exe = %q, want its last 64 names %q", got, want)
+		}
+	})
+
 	t.Run("failed exec of a missing path is reported with ENOENT", func(t *testing.T) {
 		missing := fmt.Sprintf("/nonexistent-%d/missing-binary", time.Now().UnixNano())
 		cmd := exec.Command(missing, "x", "y")

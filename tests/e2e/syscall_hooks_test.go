@@ -64,6 +64,8 @@ func TestStartRecordSaysHowSyscallsAreSeen(t *testing.T) {
 	object := "log_monitor.bpf.o"
 	if kernelAtLeast(t, 6, 4) {
 		object = "log_monitor.6.4.bpf.o"
+	} else if kernelAtLeast(t, 5, 17) {
+		object = "log_monitor.5.17.bpf.o"
 	}
 	if got := start.str("monitor", "bpf_object"); got != object {
 		t.Errorf("monitor.bpf_object is %q on %s, want %s", got, release(t), object)
