@@ -38,7 +38,9 @@ E=${E:-2000}
 S=${S:-300000}
 T=$(mktemp -d)
 mkfifo "$T/nap"
-trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-floor' EXIT
+# a monitor still running when the script ends (an error, ^C) is stopped:
+# one left behind would load its programs beside every later run's
+trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-floor; [ -z "${MON:-}" ] || kill -TERM "$MON" 2>/dev/null' EXIT
 # FLOOR_BIN: the loops and the empty objects built already (bench/vm.sh
 # builds them on the host: a guest under emulation would take minutes)
 if [ -n "${FLOOR_BIN:-}" ]; then
@@ -77,6 +79,7 @@ stop() {
 		t0=$(now)
 		kill -TERM $MON
 		wait $MON || true
+		MON=
 		stop_ms[$1]+=" $((($(now) - t0) / 1000000))"
 		;;
 	esac

@@ -21,6 +21,7 @@ wait_started() {
 		read -r -t 0.01 -u $nap line || true
 	done
 	echo "$0: the monitor never started" >&2
+	kill -TERM "$3" 2>/dev/null
 	exit 1
 }
 

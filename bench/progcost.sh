@@ -19,7 +19,8 @@ cd "$(dirname "$0")/.."
 N=${N:-20000}
 T=$(mktemp -d)
 mkfifo "$T/nap"
-trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-progcost; sysctl -qw kernel.bpf_stats_enabled=0' EXIT
+# a monitor still running when the script ends is stopped (bench/floor.sh)
+trap 'rm -rf "$T"; rm -rf /sys/fs/bpf/elm-progcost; sysctl -qw kernel.bpf_stats_enabled=0; [ -z "${pid:-}" ] || kill -TERM "$pid" 2>/dev/null' EXIT
 if [ -n "${FLOOR_BIN:-}" ]; then
 	cp "$FLOOR_BIN"/openloop "$FLOOR_BIN"/*.bpf.o "$T"/
 else
@@ -54,6 +55,7 @@ for o in "$@"; do
 	if [ -n "$pid" ]; then
 		kill -TERM $pid
 		wait $pid || true
+		pid=
 	else
 		rm -rf /sys/fs/bpf/elm-progcost
 	fi
