@@ -53,6 +53,8 @@ func (p *processor) onExec(e *event.Exec) *record.Record {
 			LDPreload:         e.Flags&event.ExecFlagLDPreload != 0,
 			LDPreloadValue:    e.Preload,
 			FilenameTruncated: e.Flags&event.ExecFlagFilenameTruncated != 0,
+			ExeTruncated:      e.Flags&event.ExecFlagExeTruncated != 0,
+			CwdTruncated:      e.Flags&event.ExecFlagCwdTruncated != 0,
 		},
 	}
 	if e.Ret == 0 {

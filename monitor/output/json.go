@@ -338,6 +338,12 @@ func execDict(x *record.Exec) *zerolog.Event {
 	if x.FilenameTruncated {
 		d = d.Bool("filename_truncated", true)
 	}
+	if x.ExeTruncated {
+		d = d.Bool("exe_truncated", true)
+	}
+	if x.CwdTruncated {
+		d = d.Bool("cwd_truncated", true)
+	}
 	if x.ExeDeleted {
 		d = d.Bool("exe_deleted", true)
 	}

@@ -115,6 +115,8 @@ type jsonExec struct {
 	Ret               int32        `json:"ret"`
 	Execveat          bool         `json:"execveat"`
 	FilenameTruncated bool         `json:"filename_truncated"`
+	ExeTruncated      bool         `json:"exe_truncated"`
+	CwdTruncated      bool         `json:"cwd_truncated"`
 	ExeDeleted        bool         `json:"exe_deleted"`
 	ExeUpperLayer     bool         `json:"exe_upper_layer"`
 	ExeTmpfs          bool         `json:"exe_tmpfs"`
@@ -370,6 +372,7 @@ func ParseJSON(line []byte) (*record.Record, error) {
 	}
 	if x := j.Exec; x != nil {
 		e := &record.Exec{Ret: x.Ret, Execveat: x.Execveat, FilenameTruncated: x.FilenameTruncated,
+			ExeTruncated: x.ExeTruncated, CwdTruncated: x.CwdTruncated,
 			ExeDeleted: x.ExeDeleted, ExeUpperLayer: x.ExeUpperLayer, ExeTmpfs: x.ExeTmpfs, Healthcheck: x.Healthcheck, StdioSockets: x.StdioSockets, LDPreload: x.LDPreload,
 			PathMisses: x.PathMisses}
 		e.Filename, err = untrusted(x.Filename, x.FilenameHex)

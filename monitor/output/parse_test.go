@@ -36,10 +36,12 @@ func TestJSONReadsBackExactly(t *testing.T) {
 	started.Process.EntityID, started.Process.ParentEntityID = "f3Vn4Xq0mN2aZ8cL1bQk", "a1b2c3d4e5f6g7h8i9j0"
 	started.Process.User = "root"
 	started.Process.StartTime = time.Date(2026, 12, 1, 3, 4, 5, 123456789, time.UTC)
+	deep := simpleExec() // a path deeper than the kernel walks
+	deep.Exec.ExeTruncated, deep.Exec.CwdTruncated = true, true
 	recs := []*record.Record{openShadow(), deniedShadow(), chmodSetuid(), chownShadow(), renameIntoCron(),
 		reverseShell(), refused(), sshdAccept(), ncListen(), dockerSocket(), firstDNSSend(), dnsFoldSummary(),
 		simpleExec(), failedExec(), forkRecord(), hostileRecord(), tmpfsMount(), gdbAttach(), deniedModule(),
-		sudoExec(), pythonSetuid(), touchStomp(), hiddenCreate(), auditDisable(), containerShadow(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot, failed, started}
+		sudoExec(), pythonSetuid(), touchStomp(), hiddenCreate(), auditDisable(), containerShadow(), exitRecord(record.Exit{Code: 0, Signal: 9, CoreDumped: true}), setns, ssh, chroot, failed, started, deep}
 	for _, r := range recs {
 		line := writeLines(t, output.FormatJSON, false, r)
 		back, err := output.ParseJSON([]byte(line))

@@ -176,6 +176,8 @@ type Exec struct {
 	Ret               int32  // 0 or -errno
 	Execveat          bool
 	FilenameTruncated bool
+	ExeTruncated      bool     // the process's exe is its last names: the kernel cut it at the top
+	CwdTruncated      bool     // and its cwd
 	ExeDeleted        bool     // the executable has no link: deleted, or a memfd
 	ExeUpperLayer     bool     // the executable is in an overlayfs upper layer: not in a container's image
 	ExeTmpfs          bool     // the executable is on tmpfs (/dev/shm, /run)

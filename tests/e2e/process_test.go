@@ -36,6 +36,9 @@ func TestProcessEvents(t *testing.T) {
 		if got := r.str("exec", "filename"); got != "/bin/true" {
 			t.Errorf("exec.filename = %q, want the path passed, /bin/true", got)
 		}
+		if r.get("exec", "exe_truncated") != nil {
+			t.Errorf("exec.exe_truncated = %v on /bin/true, want it absent", r.get("exec", "exe_truncated"))
+		}
 		if got := int(r.num("process", "ppid")); got != os.Getpid() {
 			t.Errorf("ppid = %d, want the test's pid %d", got, os.Getpid())
 		}
@@ -78,7 +81,7 @@ func TestProcessEvents(t *testing.T) {
 	// (bpf/common.h, walk_dentry): a deeper one is cut at the top.  A
 	// loop of ours walks it before 5.17, bpf_loop from 5.17: both must
 	// stop at the same name.
-	t.Run("the exe of a program 70 directories down is its last 64 names", func(t *testing.T) {
+	t.Run("the exe of a program 70 directories down is its last 64 names, flagged", func(t *testing.T) {
 		var names []string
 		for i := range 70 {
 			names = append(names, fmt.Sprintf("d%d", i))
@@ -103,6 +106,13 @@ func TestProcessEvents(t *testing.T) {
 		want := "/" + strings.Join(append(names[len(names)-63:], "true"), "/")
 		if got := r.str("process", "exe"); got != want {
 			t.Errorf("exe = %q, want its last 64 names %q", got, want)
+		}
+		if r.get("exec", "exe_truncated") != true {
+			t.Errorf("exec.exe_truncated = %v, want true: the exe is cut", r.get("exec", "exe_truncated"))
+		}
+		// the cwd (the test's) is whole
+		if r.get("exec", "cwd_truncated") != nil {
+			t.Errorf("exec.cwd_truncated = %v, want it absent", r.get("exec", "cwd_truncated"))
 		}
 	})
 
