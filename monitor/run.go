@@ -122,7 +122,7 @@ func Run(ctx context.Context, cfg Config) error {
 	compiled := make(chan error, 1)
 	go func() {
 		var err error
-		if engine, err = rules.Compile(pol); err == nil {
+		if engine, err = compileRules(pol); err == nil {
 			held.Release()
 		}
 		compiled <- err

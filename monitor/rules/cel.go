@@ -195,6 +195,9 @@ type macro struct {
 type language struct {
 	env    *cel.Env
 	macros map[string]*macro
+	keep   *keptASTs          // nil: nothing kept (kept.go)
+	scope  string             // with keep: what env declares (scopeOf)
+	consts map[string]ref.Val // with keep: env's constants
 }
 
 func policyConstants(p *policy.Policy) []cel.EnvOption {
@@ -219,7 +222,7 @@ func policyConstants(p *policy.Policy) []cel.EnvOption {
 
 // newLanguage declares the fields, the lists and the policy's settings,
 // then compiles the macros (each may use those before it, in any order).
-func newLanguage(p *policy.Policy) (*language, error) {
+func newLanguage(p *policy.Policy, keep *keptASTs) (*language, error) {
 	opts := helperOptions()
 	for _, f := range Fields {
 		opts = append(opts, cel.Variable(f.Name, f.Type))
@@ -243,7 +246,10 @@ func newLanguage(p *policy.Policy) (*language, error) {
 	if err != nil {
 		return nil, err
 	}
-	lang := &language{env: env, macros: map[string]*macro{}}
+	lang := &language{env: env, macros: map[string]*macro{}, keep: keep}
+	if keep != nil {
+		lang.scope, lang.consts = scopeOf(env)
+	}
 
 	// macros in dependency order: compile those whose references are
 	// declared, declare them, repeat; what is left has a real error
@@ -256,7 +262,7 @@ func newLanguage(p *policy.Policy) (*language, error) {
 			if p.Lists[name] != nil || fieldByName[name] != nil {
 				return nil, &policy.Error{File: m.File, Line: m.Line, Msg: fmt.Sprintf("macro %q has the name of a list or a field", name)}
 			}
-			ast, iss := lang.env.Compile(m.Expr)
+			ast, iss := lang.check(m.Expr)
 			if iss.Err() != nil {
 				next = append(next, name)
 				if firstErr == nil {
@@ -271,6 +277,9 @@ func newLanguage(p *policy.Policy) (*language, error) {
 			lang.macros[name] = &macro{name: name, fast: fast, id: len(lang.macros)}
 			if lang.env, err = lang.env.Extend(cel.Variable(name, ast.OutputType())); err != nil {
 				return nil, err
+			}
+			if keep != nil {
+				lang.scope = extendScope(lang.scope, name, ast.OutputType())
 			}
 		}
 		if len(next) == len(pending) {
@@ -295,7 +304,7 @@ func (l *language) program(ast *cel.Ast) (cel.Program, error) {
 }
 
 func (l *language) compile(expr, file string, line int, what string) (*condition, *guard, error) {
-	ast, iss := l.env.Compile(expr)
+	ast, iss := l.check(expr)
 	if iss.Err() != nil {
 		if name := unknownField(expr, iss.Err().Error()); name != "" {
 			return nil, nil, &policy.Error{File: file, Line: line, Msg: fmt.Sprintf("%s: unknown field %q (README lists the fields)", what, name)}

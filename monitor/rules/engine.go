@@ -72,6 +72,7 @@ type Engine struct {
 	self    uint32
 	act     activation
 	errors  uint64
+	keep    *keptASTs // KeepChecked: checked expressions kept between runs
 }
 
 // NewEngine returns an engine for a policy that is known to compile (the
@@ -87,7 +88,21 @@ func NewEngine(p *policy.Policy) *Engine {
 // Compile checks and compiles a policy's rules.  A policy that is one
 // layer (Parse, Load) is put over the built-in rules first.
 func Compile(p *policy.Policy) (*Engine, error) {
-	e := &Engine{self: uint32(os.Getpid())}
+	return compile(p, nil)
+}
+
+// CompileKeeping is Compile, with the checked expressions kept in the
+// file at path between runs of one binary (kept.go), for this compile and
+// every SetPolicy after it.  binary identifies the build: a new one must
+// not read an old one's file.  The file is the caller's to place where
+// only root writes; one that cannot be read is passed over, and one that
+// cannot be written is not an error.
+func CompileKeeping(p *policy.Policy, path, binary string) (*Engine, error) {
+	return compile(p, &keptASTs{path: path, binary: binary})
+}
+
+func compile(p *policy.Policy, keep *keptASTs) (*Engine, error) {
+	e := &Engine{self: uint32(os.Getpid()), keep: keep}
 	if err := e.SetPolicy(p); err != nil {
 		return nil, err
 	}
@@ -104,7 +119,10 @@ func (e *Engine) SetPolicy(p *policy.Policy) error {
 			return err
 		}
 	}
-	lang, err := newLanguage(full)
+	if e.keep != nil {
+		e.keep.load()
+	}
+	lang, err := newLanguage(full, e.keep)
 	if err != nil {
 		return err
 	}
@@ -147,6 +165,9 @@ func (e *Engine) SetPolicy(p *policy.Policy) error {
 	}
 	e.policy, e.lang, e.byEvent, e.any, e.byName = p, lang, byEvent, anyEvent, byName
 	e.act = newActivation(lang)
+	if e.keep != nil {
+		e.keep.save() // best effort: the next start compiles again
+	}
 	return nil
 }
 

@@ -33,3 +33,8 @@ func (e *Engine) Disagreements(r *record.Record) []string {
 	}
 	return out
 }
+
+// KeptMisses is how many expressions the last compile of e had to parse
+// and check, with CompileKeeping (kept.go), and how many of those did not
+// check.
+func KeptMisses(e *Engine) (misses, failed int) { return e.keep.misses, e.keep.failed }

@@ -344,7 +344,7 @@ func (l *language) slow(a *celast.AST, e celast.Expr) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ast, iss := l.env.Compile(text)
+	ast, iss := l.check(text)
 	if iss.Err() != nil {
 		return nil, iss.Err()
 	}

@@ -1,0 +1,26 @@
+package monitor
+
+import (
+	"fmt"
+	"syscall"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+)
+
+// keptRules is where the rules' checked expressions are kept between
+// starts (rules.CompileKeeping, monitor/rules/kept.go): parsing and
+// checking them again is most of compiling the policy.
+const keptRules = runDir + "/rules"
+
+// compileRules compiles the policy, keeping its checked expressions for
+// this build of the monitor (a rebuilt or replaced binary has another
+// inode, size or time, and reads none of them).
+func compileRules(p *policy.Policy) (*rules.Engine, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/exe", &st); err != nil {
+		return rules.Compile(p)
+	}
+	id := fmt.Sprintf("ebpf-log-monitor %d:%d %d %d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	return rules.CompileKeeping(p, keptRules, id)
+}

@@ -1,0 +1,215 @@
+package rules
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types/ref"
+	exprpb "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
+	"google.golang.org/protobuf/proto"
+)
+
+// Checked expressions kept between starts.  Parsing and checking a
+// policy's expressions is most of compiling it (CEL's parser about half,
+// its checker a quarter: bench/README), and the monitor compiles the same
+// policy at every start.  So a start keeps the checked form of each
+// expression (CEL's CheckedExpr) in a file, and the next start reads it
+// back instead of parsing and checking again.
+//
+// A checked expression depends on its text and on what was declared when
+// it was checked: the fields and functions (the binary), and the lists,
+// the policy's settings and the macros declared so far (their names, types
+// and, for the lists and settings, their values, which the checker puts
+// in the expression).  Each kept expression is found by its text and a
+// hash of those declarations (language.scope); the file is keyed on the
+// binary, so a new build starts afresh.
+
+// keptASTs is one file of kept checked expressions.
+type keptASTs struct {
+	path   string
+	binary string            // what identifies the binary: only its own file is read
+	kept   map[string][]byte // from the file: scope and text -> CheckedExpr
+	used   map[string][]byte // what this compile used or made
+	misses int               // expressions parsed and checked
+	failed int               // of which did not check (not kept: a macro tried before one it uses)
+}
+
+// load reads the kept expressions of this binary; anything else reads as
+// none.
+func (k *keptASTs) load() {
+	k.kept, k.used, k.misses, k.failed = map[string][]byte{}, map[string][]byte{}, 0, 0
+	f, err := os.Open(k.path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o022 != 0 {
+		return
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || st.Uid != uint32(os.Geteuid()) {
+		return
+	}
+	r := bufio.NewReader(io.LimitReader(f, 16<<20))
+	if head, err := readChunk(r); err != nil || string(head) != k.binary {
+		return
+	}
+	for {
+		key, err := readChunk(r)
+		if err != nil {
+			return // io.EOF after the last, or a cut file: what was read stands
+		}
+		val, err := readChunk(r)
+		if err != nil {
+			return
+		}
+		k.kept[string(key)] = val
+	}
+}
+
+func readChunk(r *bufio.Reader) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1<<20 {
+		return nil, fmt.Errorf("a chunk of %d bytes", n)
+	}
+	b := make([]byte, n)
+	_, err = io.ReadFull(r, b)
+	return b, err
+}
+
+// check is l.env.Compile(text), from the kept form when there is one.
+func (l *language) check(text string) (*cel.Ast, *cel.Issues) {
+	k := l.keep
+	if k == nil {
+		return l.env.Compile(text)
+	}
+	key := l.scope + "\x00" + text
+	if b, ok := k.kept[key]; ok {
+		var ce exprpb.CheckedExpr
+		if proto.Unmarshal(b, &ce) == nil {
+			ast := cel.CheckedExprToAst(&ce)
+			// the constants' values were not kept: this env's, by name
+			for _, r := range ast.NativeRep().ReferenceMap() {
+				if v, ok := l.consts[r.Name]; ok && r.Value == nil {
+					r.Value = v
+				}
+			}
+			k.used[key] = b
+			return ast, nil
+		}
+	}
+	k.misses++
+	ast, iss := l.env.Compile(text)
+	if iss.Err() != nil {
+		k.failed++
+	} else if b, err := l.keepable(ast); err == nil {
+		k.used[key] = b
+	}
+	return ast, iss
+}
+
+// keepable is ast as kept: without the values of the env's constants,
+// which a CheckedExpr cannot hold (a list) and check() puts back.
+func (l *language) keepable(ast *cel.Ast) ([]byte, error) {
+	nat := ast.NativeRep()
+	refs := map[int64]*celast.ReferenceInfo{}
+	for id, r := range nat.ReferenceMap() {
+		if _, ok := l.consts[r.Name]; ok && r.Value != nil {
+			c := *r
+			c.Value = nil
+			r = &c
+		}
+		refs[id] = r
+	}
+	ce, err := celast.ToProto(celast.NewCheckedAST(nat, nat.TypeMap(), refs))
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(ce)
+}
+
+// save writes what this compile used, when it differs from what was read:
+// written aside, then renamed, so a reader sees one whole file or the
+// other.
+func (k *keptASTs) save() error {
+	if k.misses == k.failed && len(k.used) == len(k.kept) {
+		return nil
+	}
+	dir := filepath.Dir(k.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".rules-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, nothing
+	w := bufio.NewWriter(tmp)
+	writeChunk(w, []byte(k.binary))
+	keys := make([]string, 0, len(k.used))
+	for key := range k.used {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		writeChunk(w, []byte(key))
+		writeChunk(w, k.used[key])
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), k.path)
+}
+
+func writeChunk(w *bufio.Writer, b []byte) {
+	var n [binary.MaxVarintLen64]byte
+	w.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+	w.Write(b)
+}
+
+// scopeOf hashes what env declares beyond the binary's own fields and
+// functions: every variable's name, type and value (a list's items are
+// put in the checked expression); and its constants by name.
+func scopeOf(env *cel.Env) (string, map[string]ref.Val) {
+	vars := env.Variables()
+	lines := make([]string, 0, len(vars))
+	consts := map[string]ref.Val{}
+	for _, v := range vars {
+		val := ""
+		if v.Value() != nil {
+			val = fmt.Sprintf("%#v", v.Value().Value())
+			consts[v.Name()] = v.Value()
+		}
+		lines = append(lines, fmt.Sprintf("%s %s %s", v.Name(), v.Type(), val))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, s := range lines {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)), consts
+}
+
+// extendScope is the scope once the macro name is declared with type t.
+func extendScope(scope, name string, t *cel.Type) string {
+	h := sha256.Sum256([]byte(scope + "\x00" + name + " " + t.String()))
+	return hex.EncodeToString(h[:])
+}

@@ -1,0 +1,118 @@
+package rules_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
+)
+
+func compileKeeping(t *testing.T, p *policy.Policy, path, binary string) *rules.Engine {
+	t.Helper()
+	e, err := rules.CompileKeeping(p, path, binary)
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	return e
+}
+
+// A second compile of the same policy by the same build reads every
+// checked expression back, and judges every case of the rules' table as a
+// compile from the text does.
+func TestKeptCheckedExpressionsJudgeAsFreshOnes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules")
+	p := policy.Default(rules.Names())
+	first := compileKeeping(t, p, path, "build-1")
+	misses, failed := rules.KeptMisses(first)
+	if misses < 50 {
+		t.Fatalf("the first compile parsed %d expressions, want every one (50 or more)", misses)
+	}
+	// a macro tried before a macro it uses does not check: that try is
+	// not kept, and is made again
+	e := compileKeeping(t, p, path, "build-1")
+	if again, _ := rules.KeptMisses(e); again != failed {
+		t.Fatalf("the second compile parsed %d expressions again, want only the %d that did not check", again, failed)
+	}
+	for _, tt := range ruleCases() {
+		r := tt.rec
+		// the kept expressions run through cel-go too, with their lists
+		for _, d := range e.Disagreements(&r) {
+			t.Errorf("%s/%s: %s", tt.rule, tt.name, d)
+		}
+		e.Evaluate(&r)
+		if got := ruleNames(&r); !slices.Equal(got, tt.want) {
+			t.Errorf("%s/%s: rules = %q, want %q", tt.rule, tt.name, got, tt.want)
+		}
+	}
+}
+
+// A list's items are in the checked expressions that use it: a policy
+// whose list changed must not judge by the old items.
+func TestKeptCheckedExpressionsFollowTheLists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules")
+	server := connectTo(proc(10, 1000, "/opt/app/bin/server"), "192.0.2.7", 443)
+	for _, tt := range []struct {
+		servers string
+		want    []string
+	}{
+		{"/opt/app/bin/server", nil},
+		{"/opt/other/bin/server", []string{"app-egress"}},
+		{"/opt/app/bin/server", nil},
+	} {
+		p, err := layer(t, strings.Replace(teamRules, "app_servers: [/opt/app/bin/server]", "app_servers: ["+tt.servers+"]", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := compileKeeping(t, p, path, "build-1")
+		r := server
+		e.Evaluate(&r)
+		if got := ruleNames(&r); !slices.Equal(got, tt.want) {
+			t.Errorf("app_servers [%s]: rules = %q, want %q", tt.servers, got, tt.want)
+		}
+	}
+}
+
+// What another build wrote, a file anyone may write, and a damaged file
+// are passed over: the policy compiles from its text.
+func TestKeptFilesNotTrustedArePassedOver(t *testing.T) {
+	p := policy.Default(rules.Names())
+	dir := t.TempDir()
+	good := filepath.Join(dir, "rules")
+	compileKeeping(t, p, good, "build-1")
+	whole, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte, mode os.FileMode) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tt := range []struct {
+		name, path, binary string
+	}{
+		{"another build's", good, "build-2"},
+		{"world-writable", write("open", whole, 0o666), "build-1"},
+		{"cut short", write("cut", whole[:len(whole)/2], 0o600), "build-1"},
+		{"garbage", write("garbage", []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"), 0o600), "build-1"},
+	} {
+		e := compileKeeping(t, p, tt.path, tt.binary)
+		if misses, _ := rules.KeptMisses(e); misses < 50 {
+			t.Errorf("%s file: every expression was read back", tt.name)
+		}
+		r := shadowRead(1000, "/usr/bin/cat", "/usr/bin/bash")
+		e.Evaluate(&r)
+		if got := ruleNames(&r); !slices.Equal(got, []string{"credential-read"}) {
+			t.Errorf("%s file: rules = %q, want credential-read", tt.name, got)
+		}
+	}
+}
