@@ -139,6 +139,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer l.Close()
+	if read, parsed := engine.Kept(); read+parsed > 0 {
+		log.Debug().Int("read_back", read).Int("parsed", parsed).Str("file", keptRules).Msg("rules' checked expressions")
+	}
 	healthState.Attached(l.attachedHooks())
 	for _, h := range l.hooks {
 		m.Hook(h.Name, h.Attached)

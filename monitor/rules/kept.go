@@ -40,14 +40,25 @@ type keptASTs struct {
 	binary string            // what identifies the binary: only its own file is read
 	kept   map[string][]byte // from the file: scope and text -> CheckedExpr
 	used   map[string][]byte // what this compile used or made
+	hits   int               // expressions read back
 	misses int               // expressions parsed and checked
 	failed int               // of which did not check (not kept: a macro tried before one it uses)
+}
+
+// Kept says how many of the last compile's expressions were read back
+// from the kept file and how many were parsed and checked (CompileKeeping;
+// 0, 0 otherwise).
+func (e *Engine) Kept() (read, parsed int) {
+	if e.keep == nil {
+		return 0, 0
+	}
+	return e.keep.hits, e.keep.misses
 }
 
 // load reads the kept expressions of this binary; anything else reads as
 // none.
 func (k *keptASTs) load() {
-	k.kept, k.used, k.misses, k.failed = map[string][]byte{}, map[string][]byte{}, 0, 0
+	k.kept, k.used, k.hits, k.misses, k.failed = map[string][]byte{}, map[string][]byte{}, 0, 0, 0
 	f, err := os.Open(k.path)
 	if err != nil {
 		return
@@ -108,6 +119,7 @@ func (l *language) check(text string) (*cel.Ast, *cel.Issues) {
 				}
 			}
 			k.used[key] = b
+			k.hits++
 			return ast, nil
 		}
 	}

@@ -843,3 +843,46 @@ func TestRules(t *testing.T) {
 	m.stop(t)
 	m.assertAllJSON(t)
 }
+
+// The policy's checked expressions are kept in /run between starts
+// (monitor/rules/kept.go): a damaged file there is passed over and
+// replaced, and the next start judges from what the first one kept.
+func TestKeptRulesAreReadBackAndADamagedFileReplaced(t *testing.T) {
+	const kept = "/run/ebpf-log-monitor/rules"
+	if old, err := os.ReadFile(kept); err == nil {
+		t.Cleanup(func() { os.WriteFile(kept, old, 0o600) })
+	}
+	if err := os.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kept, []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`rules' checked expressions .*parsed=(\d+) read_back=(\d+)`)
+	for i, round := range []string{"a damaged file", "the file the first start kept"} {
+		m := startMonitor(t, "--debug")
+		pid := runIn(t, "/", "cat", "/etc/shadow")
+		r := m.waitFor(t, 10*time.Second, "open of /etc/shadow by cat ("+round+")", and(eventIs("open"), pidIs(pid)))
+		assertFired(t, r, "credential-read")
+		m.stop(t)
+		got := line.FindStringSubmatch(m.stderr.String())
+		if got == nil {
+			t.Fatalf("%s: no debug line on the rules' checked expressions in:\n%s", round, m.stderr.String())
+		}
+		parsed, _ := strconv.Atoi(got[1])
+		read, _ := strconv.Atoi(got[2])
+		if i == 0 && (read != 0 || parsed < 50) {
+			t.Errorf("%s: read back %d, parsed %d: want every expression parsed", round, read, parsed)
+		}
+		if i == 1 && (read < 50 || parsed > 5) {
+			t.Errorf("%s: read back %d, parsed %d: want them read back", round, read, parsed)
+		}
+		fi, err := os.Stat(kept)
+		if err != nil {
+			t.Fatalf("%s: nothing kept: %v", round, err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %s has mode %v, want 0600", round, kept, fi.Mode().Perm())
+		}
+	}
+}
