@@ -5,14 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/runfile"
 )
 
 // Which of the plan's candidate functions the kernel can trace: those in
@@ -114,23 +113,10 @@ func scanTraceable(list string, candidates map[string]bool) (map[string]bool, er
 	return found, nil
 }
 
-// readTraceableCache returns the kept answer if its key is key.  Only a
-// regular file of our own user that nobody else may write is believed: the
-// plan follows it.
+// readTraceableCache returns the kept answer if its key is key (only a
+// file runfile.Read believes: the plan follows it).
 func readTraceableCache(path, key string) (map[string]bool, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o022 != 0 {
-		return nil, false
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || st.Uid != uint32(os.Geteuid()) {
-		return nil, false
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	b, err := runfile.Read(path, 1<<20)
 	if err != nil {
 		return nil, false
 	}
@@ -147,29 +133,12 @@ func readTraceableCache(path, key string) (map[string]bool, bool) {
 	return found, true
 }
 
-// writeTraceableCache keeps found under key: written aside, then renamed,
-// so that a reader sees the old answer or the new one.
+// writeTraceableCache keeps found under key.
 func writeTraceableCache(path, key string, found map[string]bool) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".traceable-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, nothing
 	var b strings.Builder
 	b.WriteString("key " + key + "\n")
 	for _, name := range slices.Sorted(maps.Keys(found)) {
 		b.WriteString(name + "\n")
 	}
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return runfile.Write(path, []byte(b.String()))
 }

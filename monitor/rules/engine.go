@@ -72,7 +72,7 @@ type Engine struct {
 	self    uint32
 	act     activation
 	errors  uint64
-	keep    *keptASTs // KeepChecked: checked expressions kept between runs
+	keep    *keptASTs // CompileKeeping: checked expressions kept between runs
 }
 
 // NewEngine returns an engine for a policy that is known to compile (the

@@ -1,22 +1,23 @@
 package rules
 
 import (
-	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"maps"
+	"slices"
 	"sort"
-	"syscall"
 
 	"github.com/google/cel-go/cel"
 	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types/ref"
 	exprpb "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/runfile"
 )
 
 // Checked expressions kept between starts.  Parsing and checking a
@@ -55,23 +56,15 @@ func (e *Engine) Kept() (read, parsed int) {
 	return e.keep.hits, e.keep.misses
 }
 
-// load reads the kept expressions of this binary; anything else reads as
-// none.
+// load reads the kept expressions of this binary (only a file
+// runfile.Read believes); anything else reads as none.
 func (k *keptASTs) load() {
 	k.kept, k.used, k.hits, k.misses, k.failed = map[string][]byte{}, map[string][]byte{}, 0, 0, 0
-	f, err := os.Open(k.path)
+	b, err := runfile.Read(k.path, 16<<20)
 	if err != nil {
 		return
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o022 != 0 {
-		return
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || st.Uid != uint32(os.Geteuid()) {
-		return
-	}
-	r := bufio.NewReader(io.LimitReader(f, 16<<20))
+	r := bytes.NewReader(b)
 	if head, err := readChunk(r); err != nil || string(head) != k.binary {
 		return
 	}
@@ -88,13 +81,13 @@ func (k *keptASTs) load() {
 	}
 }
 
-func readChunk(r *bufio.Reader) ([]byte, error) {
+func readChunk(r *bytes.Reader) ([]byte, error) {
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
 		return nil, err
 	}
-	if n > 1<<20 {
-		return nil, fmt.Errorf("a chunk of %d bytes", n)
+	if n > uint64(r.Len()) {
+		return nil, io.ErrUnexpectedEOF
 	}
 	b := make([]byte, n)
 	_, err = io.ReadFull(r, b)
@@ -153,47 +146,24 @@ func (l *language) keepable(ast *cel.Ast) ([]byte, error) {
 	return proto.Marshal(ce)
 }
 
-// save writes what this compile used, when it differs from what was read:
-// written aside, then renamed, so a reader sees one whole file or the
-// other.
+// save writes what this compile used, when it differs from what was
+// read.
 func (k *keptASTs) save() error {
 	if k.misses == k.failed && len(k.used) == len(k.kept) {
 		return nil
 	}
-	dir := filepath.Dir(k.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	var b bytes.Buffer
+	writeChunk(&b, []byte(k.binary))
+	for _, key := range slices.Sorted(maps.Keys(k.used)) {
+		writeChunk(&b, []byte(key))
+		writeChunk(&b, k.used[key])
 	}
-	tmp, err := os.CreateTemp(dir, ".rules-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, nothing
-	w := bufio.NewWriter(tmp)
-	writeChunk(w, []byte(k.binary))
-	keys := make([]string, 0, len(k.used))
-	for key := range k.used {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		writeChunk(w, []byte(key))
-		writeChunk(w, k.used[key])
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), k.path)
+	return runfile.Write(k.path, b.Bytes())
 }
 
-func writeChunk(w *bufio.Writer, b []byte) {
-	var n [binary.MaxVarintLen64]byte
-	w.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
-	w.Write(b)
+func writeChunk(b *bytes.Buffer, chunk []byte) {
+	b.Write(binary.AppendUvarint(nil, uint64(len(chunk))))
+	b.Write(chunk)
 }
 
 // scopeOf hashes what env declares beyond the binary's own fields and
