@@ -100,6 +100,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "btf-file", Value: monitor.DefaultBTFFile, Usage: "kernel BTF `FILE` (for kernels without /sys/kernel/btf/vmlinux)"},
 			&cli.IntFlag{Name: "max-processes", Value: 16384, Usage: "capacity of the process table (ancestry); oldest entries are evicted"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (benchmarking)"},
+			&cli.StringFlag{Name: "core-btf", Hidden: true, Value: monitor.CoreBTFCut, Usage: "what libbpf relocates the object against: cut (the kernel's types the object names) or whole (the whole kernel BTF; to compare, benchmarking and tests)"},
 			&cli.BoolFlag{Name: "debug", Usage: "show the monitor's debug log, libbpf's messages and verifier logs (also LOG_LEVEL=debug)"},
 		},
 		HideHelpCommand: true,
@@ -189,6 +190,9 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 	if c.Duration("fold-window") < 100*time.Millisecond {
 		return cfg, fmt.Errorf("invalid --fold-window %v: must be at least 100ms", c.Duration("fold-window"))
 	}
+	if cb := c.String("core-btf"); cb != monitor.CoreBTFCut && cb != monitor.CoreBTFWhole {
+		return cfg, fmt.Errorf("invalid --core-btf %q: cut or whole", cb)
+	}
 	if c.String("log-file") == "" && c.IsSet("log-file") {
 		return cfg, fmt.Errorf("invalid --log-file: empty path")
 	}
@@ -223,6 +227,7 @@ func parseConfig(c *cli.Context) (monitor.Config, error) {
 		Transport:            transport,
 		RingSizeMB:           ringMB,
 		BTFFile:              c.String("btf-file"),
+		CoreBTF:              c.String("core-btf"),
 		MaxProcesses:         maxProcs,
 		WatchPaths:           watchPaths,
 		NoDefaultWatch:       c.Bool("no-default-watch"),

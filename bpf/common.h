@@ -38,9 +38,9 @@ const volatile __u32 self_pgid = 0;
  * that loads the callback's address wherever it is.
  *
  * have_rdonly_cast: bpf_rdonly_cast (6.2+) is used.  Only in the 6.4
- * object: with a --btf-file, bpf_core_type_id_kernel() would give the
- * file's type ids, not the kernel's, and before 6.5 the cast saves nothing
- * (the verifier's searches of trusted fields it avoids came in 6.5).
+ * object: before 6.5 the cast saves nothing (the verifier's searches of
+ * trusted fields it avoids came in 6.5), and a --btf-file is not the
+ * kernel's BTF, whose type ids the cast takes.
  */
 #if defined(BUILD_6_4) && !defined(BUILD_5_17)
 #error "BUILD_6_4 implies BUILD_5_17"
@@ -53,6 +53,16 @@ const volatile __u32 self_pgid = 0;
 #ifdef BUILD_5_17
 #define HAVE_BPF_LOOP 1
 #endif
+
+/*
+ * The kernel's type ids of the structs cast (KCAST), set by the loader
+ * from the kernel's BTF (monitor/kerneltypes.go), not by CO-RE: libbpf
+ * then relocates against the few kernel types the object names (a cut of
+ * the kernel's BTF, monitor/corebtf), where a CO-RE type id would need
+ * them all.  A constant to the verifier (read-only data), as the cast asks.
+ */
+const volatile __u32 btf_id_task_struct, btf_id_files_struct, btf_id_file;
+#define KCAST(p, type) ((struct type *)bpf_rdonly_cast((p), btf_id_##type))
 
 /* A count kept on a path that every call of some kind takes (a file
  * checked, a send folded): inline, no call on the way. */
@@ -638,7 +648,7 @@ static __always_inline __u32 copy_path(char *dst, __u32 off, __u32 cap, long wal
  */
 static __always_inline struct task_struct *task_walk(struct task_struct *t)
 {
-	return have_rdonly_cast ? bpf_core_cast(t, struct task_struct) : t;
+	return have_rdonly_cast ? KCAST(t, task_struct) : t;
 }
 
 /*
@@ -721,8 +731,8 @@ static __always_inline struct file *fd_file_view(struct task_struct *t, long fd)
 
 		if (!slot)
 			return NULL;
-		return bpf_core_cast((void *)slot - bpf_core_field_offset(struct files_struct, fd_array),
-				     struct files_struct)->fd_array[0];
+		return KCAST((void *)slot - bpf_core_field_offset(struct files_struct, fd_array),
+			     files_struct)->fd_array[0];
 	}
 	return fd_file_embedded(t ? t : bpf_get_current_task_btf(), fd);
 }

@@ -84,7 +84,7 @@ static __always_inline __u64 verdict_key_btf(struct file *bf, struct verdict_key
 static __always_inline __u64 verdict_key_of(struct file *f, struct verdict_key *vk)
 {
 	if (have_rdonly_cast)
-		return verdict_key_btf(bpf_core_cast(f, struct file), vk);
+		return verdict_key_btf(KCAST(f, file), vk);
 	/* Three helper calls, not five: struct file holds f_path (mount,
 	 * dentry) and f_inode side by side, and struct dentry d_parent and
 	 * d_name (its hash first) -- checked at load: CO-RE offsets are

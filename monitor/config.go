@@ -26,6 +26,7 @@ type Config struct {
 	Transport      string          // ring_buffer transport unless "perf"
 	RingSizeMB     int             // BPF ring buffer size in MiB (power of two)
 	BTFFile        string          // kernel BTF; default /sys/kernel/btf/vmlinux
+	CoreBTF        string          // CoreBTFCut or CoreBTFWhole: what libbpf relocates against
 	MaxProcesses   int             // process table capacity
 	WatchPaths     []watch.Entry   // --watch-path entries, before the defaults
 	NoDefaultWatch bool

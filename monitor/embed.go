@@ -17,31 +17,36 @@ var (
 	bpfObject64 []byte
 )
 
-// bpfObjects are the embedded objects, newest first: the first whose
-// kernel the running one reaches is taken; the last serves any kernel.
-var bpfObjects = []struct {
+// embeddedObject is one embedded build.
+type embeddedObject struct {
 	name         string
-	major, minor int
+	major, minor int  // the oldest kernel it loads on
+	casts        bool // to the kernel's type ids (castStructs)
 	obj          []byte
-}{
-	{"log_monitor.6.4.bpf.o", 6, 4, bpfObject64},
-	{"log_monitor.5.17.bpf.o", 5, 17, bpfObject517},
-	{"log_monitor.bpf.o", 0, 0, bpfObject},
 }
 
-// objectFor is the object for the running kernel.  The objects for 5.17
-// and 6.4 are checked with the kernel's own BTF only (the 6.4 one casts
-// with the kernel's type ids), so a --btf-file (customBTF), whose types
-// are not the kernel's, takes the one for every kernel.
-func objectFor(customBTF bool) (name string, obj []byte) {
-	oldest := bpfObjects[len(bpfObjects)-1]
+// bpfObjects are the embedded objects, newest first: the first whose
+// kernel the running one reaches is taken; the last serves any kernel.
+var bpfObjects = []embeddedObject{
+	{"log_monitor.6.4.bpf.o", 6, 4, true, bpfObject64},
+	{"log_monitor.5.17.bpf.o", 5, 17, false, bpfObject517},
+	{"log_monitor.bpf.o", 0, 0, false, bpfObject},
+}
+
+// objectsFor are the objects for the running kernel, the best first: the
+// next stands in where one cannot be used (an object that casts, without
+// the kernel's type ids).  The objects for 5.17 and 6.4 are checked with
+// the kernel's own BTF only, so a --btf-file (customBTF), whose types are
+// not the kernel's, takes the one for every kernel.
+func objectsFor(customBTF bool) []embeddedObject {
+	oldest := len(bpfObjects) - 1
 	if customBTF {
-		return oldest.name, oldest.obj
+		return bpfObjects[oldest:]
 	}
-	for _, o := range bpfObjects {
+	for i, o := range bpfObjects {
 		if _, ok := kernelAtLeast(o.major, o.minor); ok {
-			return o.name, o.obj
+			return bpfObjects[i:]
 		}
 	}
-	return oldest.name, oldest.obj
+	return bpfObjects[oldest:]
 }

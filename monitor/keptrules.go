@@ -1,9 +1,6 @@
 package monitor
 
 import (
-	"fmt"
-	"syscall"
-
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/policy"
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/rules"
 )
@@ -17,10 +14,9 @@ const keptRules = runDir + "/rules"
 // this build of the monitor (a rebuilt or replaced binary has another
 // inode, size or time, and reads none of them).
 func compileRules(p *policy.Policy) (*rules.Engine, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat("/proc/self/exe", &st); err != nil {
+	id, err := binaryID()
+	if err != nil {
 		return rules.Compile(p)
 	}
-	id := fmt.Sprintf("ebpf-log-monitor %d:%d %d %d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
 	return rules.CompileKeeping(p, keptRules, id)
 }

@@ -111,22 +111,25 @@ const bpfLogStats = 4
 // openModule opens the embedded object for this kernel through a memfd.  libbpfgo's
 // NewModuleFromBufferArgs always raises RLIMIT_MEMLOCK, which fails in many
 // containers and is not needed on kernels >= 5.11 (memcg accounting), so
-// the object is handed over as a file with SkipMemlockBump.
-func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, string, error) {
-	fd, err := unix.MemfdCreate(objectNameInMfd, unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, nil, "", errorf(ExitRuntime, "memfd_create for the BPF object: %v", err)
-	}
-	f := os.NewFile(uintptr(fd), objectNameInMfd)
+// the object is handed over as a file with SkipMemlockBump.  libbpf
+// relocates it against the kernel's BTF cut down for it (kt).
+func openModule(cfg *Config, kt *kernelTypes, stats bool) (*bpf.Module, *os.File, string, map[string]uint32, error) {
 	customBTF := cfg.BTFFile != "" && cfg.BTFFile != DefaultBTFFile
-	name, obj := objectFor(customBTF)
-	cfg.Log.Debug().Str("object", name).Msg("BPF object for this kernel")
-	if _, err := f.Write(obj); err != nil {
-		f.Close()
-		return nil, nil, "", errorf(ExitRuntime, "write BPF object to memfd: %v", err)
+	var o embeddedObject
+	var types *objectTypes
+	for _, o = range objectsFor(customBTF) {
+		var err error
+		if types, err = kt.forObject(o.name, o.obj, o.casts); err == nil {
+			break
+		}
+	}
+	cfg.Log.Debug().Str("object", o.name).Msg("BPF object for this kernel")
+	f, err := memfdWith(objectNameInMfd, o.obj)
+	if err != nil {
+		return nil, nil, "", nil, errorf(ExitRuntime, "the BPF object: %v", err)
 	}
 	args := bpf.NewModuleArgs{
-		BPFObjPath:      fmt.Sprintf("/proc/self/fd/%d", fd),
+		BPFObjPath:      fmt.Sprintf("/proc/self/fd/%d", f.Fd()),
 		BPFObjName:      objectNameInMfd,
 		SkipMemlockBump: true,
 	}
@@ -135,18 +138,25 @@ func openModule(cfg *Config, stats bool) (*bpf.Module, *os.File, string, error) 
 		// walked, states) in the debug log: what the start costs where
 		args.KernelLogLevel = bpfLogStats
 	}
-	if customBTF {
+	cut, err := kt.cutPath(cfg, types)
+	switch {
+	case err != nil:
+		cfg.Log.Info().Err(err).Msg("kernel BTF cut not handed over: libbpf searches the whole of it")
+	case cut != "":
+		args.BTFObjPath = cut
+	}
+	if args.BTFObjPath == "" && customBTF {
 		args.BTFObjPath = cfg.BTFFile
 	}
 	mod, err := bpf.NewModuleFromFileArgs(args)
 	if err != nil {
 		f.Close()
-		return nil, nil, "", errorf(ExitRuntime, "open BPF object: %v", err)
+		return nil, nil, "", nil, errorf(ExitRuntime, "open BPF object: %v", err)
 	}
 	if cfg.Log.GetLevel() > zerolog.DebugLevel {
 		silenceLibbpf()
 	}
-	return mod, f, name, nil
+	return mod, f, o.name, types.castIDs, nil
 }
 
 // hookOf parses a program's section into how to attach it.
@@ -231,17 +241,19 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	if err != nil {
 		return nil, err
 	}
-	l, err := loadWith(cfg, watchList, log, tracefs, plan)
+	kt := newKernelTypes(cfg, log)
+	defer kt.Close()
+	l, err := loadWith(cfg, kt, watchList, log, tracefs, plan)
 	if errors.Is(err, errSharedOpenMissed) {
 		log.Info().Str("reason", err.Error()).Msg("hooking the opens' entry points instead")
 		plan = plan.withoutSharedOpen()
-		l, err = loadWith(cfg, watchList, log, tracefs, plan)
+		l, err = loadWith(cfg, kt, watchList, log, tracefs, plan)
 	}
 	if err != nil && plan != nil && cfg.SyscallHooks != "functions" {
 		log.Info().Str("reason", err.Error()).Msg("the kernel refused function hooks; seeing syscalls through raw_syscalls instead")
 		reason = "function hooks refused: " + err.Error()
 		plan = nil
-		l, err = loadWith(cfg, watchList, log, tracefs, nil)
+		l, err = loadWith(cfg, kt, watchList, log, tracefs, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -263,20 +275,20 @@ var errStatsOnly = errors.New("load refused with the verifier's statistics only"
 // asked for its statistics per program; a refused load is then made once
 // more without, so that libbpf asks for the verifier's whole log and shows
 // it (what "run with --debug" promises).
-func loadWith(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan) (*loaded, error) {
+func loadWith(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan) (*loaded, error) {
 	stats := cfg.Log.GetLevel() <= zerolog.DebugLevel
-	l, err := loadObject(cfg, watchList, log, tracefs, fnPlan, stats)
+	l, err := loadObject(cfg, kt, watchList, log, tracefs, fnPlan, stats)
 	if errors.Is(err, errStatsOnly) {
 		log.Debug().Msg("the verifier refused a program: loading again for its whole log")
-		l, err = loadObject(cfg, watchList, log, tracefs, fnPlan, false)
+		l, err = loadObject(cfg, kt, watchList, log, tracefs, fnPlan, false)
 	}
 	return l, err
 }
 
 // loadObject is one try of loadWith; stats: ask for the verifier's
 // statistics.
-func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan, stats bool) (*loaded, error) {
-	mod, memfd, object, err := openModule(cfg, stats)
+func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log zerolog.Logger, tracefs string, fnPlan *fnPlan, stats bool) (*loaded, error) {
+	mod, memfd, object, castIDs, err := openModule(cfg, kt, stats)
 	if err != nil {
 		return nil, err
 	}
@@ -347,6 +359,12 @@ func loadObject(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger, tra
 		plan = append(plan, planned{prog: prog, spec: spec, hook: len(l.hooks) - 1})
 	}
 
+	for _, name := range castStructs {
+		if err := mod.InitGlobalVariable("btf_id_"+name, castIDs[name]); err != nil {
+			l.Close()
+			return nil, errorf(ExitRuntime, "set btf_id_%s: %v", name, err)
+		}
+	}
 	// never report the monitor's own activity (its log file, /proc reads)
 	if err := mod.InitGlobalVariable("self_tgid", uint32(os.Getpid())); err != nil {
 		l.Close()
