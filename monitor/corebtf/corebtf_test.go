@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -158,15 +159,7 @@ func TestParseRefusesWhatIsNotBTF(t *testing.T) {
 // The objects' relocations are all of kinds a cut serves, and name the
 // types the monitor reads.
 func TestObjectsRelocateTypesACutServes(t *testing.T) {
-	for _, path := range objects(t) {
-		obj, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots, err := ObjectRoots(obj)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+	for path, roots := range objectRoots(t) {
 		for _, name := range []string{"task_struct", "file", "dentry", "mount"} {
 			if !roots[name] {
 				t.Errorf("%s: %s not among the relocated types %v", path, name, roots)
@@ -229,15 +222,7 @@ func TestCutOfTheKernelHoldsEachCandidateWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := load(t, raw)
-	for _, path := range objects(t) {
-		obj, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots, err := ObjectRoots(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for path, roots := range objectRoots(t) {
 		cutRaw, err := Cut(kernel, roots)
 		if err != nil {
 			t.Fatal(err)
@@ -299,6 +284,15 @@ func sameShape(a, b btf.Type, depth int) string {
 		}
 		return ""
 	}
+	if at, ok := wrapped(a); ok {
+		if bt, ok := wrapped(b); ok && reflect.TypeOf(a) == reflect.TypeOf(b) {
+			if x, ok := a.(*btf.TypeTag); ok && x.Value != b.(*btf.TypeTag).Value {
+				return "type tag " + x.Value
+			}
+			return sameShape(at, bt, depth+1)
+		}
+		return "kind of " + a.TypeName()
+	}
 	switch x := a.(type) {
 	case *btf.Pointer:
 		if _, ok := b.(*btf.Pointer); ok {
@@ -314,26 +308,6 @@ func sameShape(a, b btf.Type, depth int) string {
 		}
 	case *btf.Array:
 		if y, ok := b.(*btf.Array); ok && x.Nelems == y.Nelems {
-			return sameShape(x.Type, y.Type, depth+1)
-		}
-	case *btf.Typedef:
-		if y, ok := b.(*btf.Typedef); ok {
-			return sameShape(x.Type, y.Type, depth+1)
-		}
-	case *btf.Const:
-		if y, ok := b.(*btf.Const); ok {
-			return sameShape(x.Type, y.Type, depth+1)
-		}
-	case *btf.Volatile:
-		if y, ok := b.(*btf.Volatile); ok {
-			return sameShape(x.Type, y.Type, depth+1)
-		}
-	case *btf.Restrict:
-		if y, ok := b.(*btf.Restrict); ok {
-			return sameShape(x.Type, y.Type, depth+1)
-		}
-	case *btf.TypeTag:
-		if y, ok := b.(*btf.TypeTag); ok && x.Value == y.Value {
 			return sameShape(x.Type, y.Type, depth+1)
 		}
 	case *btf.Int:
@@ -365,16 +339,37 @@ func sameShape(a, b btf.Type, depth int) string {
 	return "kind or size of " + a.TypeName()
 }
 
-// objects are the built BPF objects (make bpf).
-func objects(t *testing.T) []string {
+// wrapped is what a typedef or qualifier names.
+func wrapped(t btf.Type) (btf.Type, bool) {
+	switch x := t.(type) {
+	case *btf.Typedef:
+		return x.Type, true
+	case *btf.Const:
+		return x.Type, true
+	case *btf.Volatile:
+		return x.Type, true
+	case *btf.Restrict:
+		return x.Type, true
+	case *btf.TypeTag:
+		return x.Type, true
+	}
+	return nil, false
+}
+
+// objectRoots are the relocated types of each built BPF object (make bpf).
+func objectRoots(t *testing.T) map[string]Roots {
 	t.Helper()
-	paths := []string{"../log_monitor.bpf.o", "../log_monitor.5.17.bpf.o", "../log_monitor.6.4.bpf.o"}
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
+	out := map[string]Roots{}
+	for _, path := range []string{"../log_monitor.bpf.o", "../log_monitor.5.17.bpf.o", "../log_monitor.6.4.bpf.o"} {
+		obj, err := os.ReadFile(path)
+		if err != nil {
 			t.Fatalf("%v (make bpf builds the objects)", err)
 		}
+		if out[path], err = ObjectRoots(obj); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
 	}
-	return paths
+	return out
 }
 
 // objectBTF is an object's own BTF.
