@@ -252,15 +252,27 @@ func newLanguage(p *policy.Policy, keep *keptASTs) (*language, error) {
 	}
 
 	// macros in dependency order: compile those whose references are
-	// declared, declare them, repeat; what is left has a real error
+	// declared, declare them, repeat; what is left has a real error.  A
+	// macro that names one still pending waits without a try (a try that
+	// fails is a whole compile, and is never kept), unless every pending
+	// one does (a cycle, or a name in a string): then all are tried, and
+	// the errors tell.
 	pending := sortedKeys(p.Macros)
 	for len(pending) > 0 {
 		var next []string
 		var firstErr error
+		waits := namesPending(p.Macros, pending)
+		if len(waits) == len(pending) {
+			waits = nil
+		}
 		for _, name := range pending {
 			m := p.Macros[name]
 			if p.Lists[name] != nil || fieldByName[name] != nil {
 				return nil, &policy.Error{File: m.File, Line: m.Line, Msg: fmt.Sprintf("macro %q has the name of a list or a field", name)}
+			}
+			if waits[name] {
+				next = append(next, name)
+				continue
 			}
 			ast, iss := lang.check(m.Expr)
 			if iss.Err() != nil {
@@ -359,6 +371,41 @@ func constList(items []string) ref.Val {
 		vals[i] = types.String(s)
 	}
 	return types.NewRefValList(types.DefaultTypeAdapter, vals)
+}
+
+// namesPending are the pending macros whose text names another pending
+// one, as a whole identifier.
+func namesPending(macros map[string]*policy.Macro, pending []string) map[string]bool {
+	out := map[string]bool{}
+	for _, name := range pending {
+		for _, other := range pending {
+			if other != name && namesIdent(macros[name].Expr, other) {
+				out[name] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+// namesIdent says whether text holds ident with no identifier character
+// on either side.
+func namesIdent(text, ident string) bool {
+	isIdent := func(c byte) bool {
+		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	for from := 0; ; {
+		i := strings.Index(text[from:], ident)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(ident)
+		if (i == 0 || !isIdent(text[i-1])) && (end == len(text) || !isIdent(text[end])) {
+			return true
+		}
+		from = i + 1
+	}
 }
 
 func sortedKeys[T any](m map[string]T) []string {

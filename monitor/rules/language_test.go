@@ -167,6 +167,7 @@ func TestBadRulesAreRefusedWithTheirLine(t *testing.T) {
 		{"tuple of the wrong size", "rules:\n  x:\n    events: [exec]\n    condition: true\n    exceptions:\n      - name: e\n        fields: [process.exe, process.uid]\n        values: [[a]]\n", 8, "has 2 fields, this value has 1"},
 		{"unknown output field", "rules:\n  x:\n    events: [exec]\n    condition: true\n    output: \"{process.nope}\"\n", 4, `output: unknown field "process.nope"`},
 		{"bad macro", "macros:\n  m: process.nope\nrules:\n  x:\n    events: [exec]\n    condition: m\n", 2, "macro m"},
+		{"macros in a cycle", "macros:\n  a: b\n  b: a\nrules:\n  x:\n    events: [exec]\n    condition: a\n", 2, "macro a"},
 		{"bad appended condition", "rules:\n  reverse-shell:\n    append:\n      condition: process.uid == \"0\"\n", 4, "appended condition"},
 		{"bad regexp in a list", "lists:\n  l: [\"re:(\"]\n", 2, "bad regular expression"},
 	}
@@ -187,6 +188,36 @@ func TestBadRulesAreRefusedWithTheirLine(t *testing.T) {
 				t.Errorf("error %q, want one line containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Macros compile whatever order they are written in: each waits for the
+// macros it names (a name in a string is not one).
+func TestMacrosCompileInTheOrderTheyNameEachOther(t *testing.T) {
+	p, err := layer(t, `macros:
+  a_shell: b_interp && process.comm != "c_last"
+  b_interp: c_last || process.comm == "a_shell"
+  c_last: process.comm in ["sh", "bash"]
+rules:
+  x:
+    events: [exec]
+    condition: a_shell
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := rules.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for comm, want := range map[string][]string{"sh": {"x"}, "a_shell": {"x"}, "ls": nil} {
+		p := proc(10, 1000, "/bin/"+comm)
+		p.Comm = []byte(comm)
+		r := execRec(p)
+		e.Evaluate(&r)
+		if got := ruleNames(&r); !slices.Equal(got, want) {
+			t.Errorf("%s: rules = %q, want %q", comm, got, want)
+		}
 	}
 }
 
