@@ -52,16 +52,13 @@ var errNoCastIDs = errors.New("the kernel's type ids to cast with are not known"
 type objectTypes struct {
 	cut     []byte            // nil: libbpf searches the whole BTF
 	castIDs map[string]uint32 // the casting object's; nil for the others
-	kept    bool              // read back from keptKernelTypes
 }
 
 // kernelTypes prepares objectTypes for the objects a start opens (one, or
 // more when a load is tried again), reading the BTF at most once.
 type kernelTypes struct {
-	path   string // the BTF: the kernel's, or --btf-file
-	kept   string // "": keep nothing
-	spec   *corebtf.Spec
-	err    error // why the BTF could not be read
+	path   string        // the BTF: the kernel's, or --btf-file
+	spec   *corebtf.Spec // nil when it could not be read
 	read   bool
 	byName map[string]*objectTypes
 	cuts   []*os.File // memfds handed to libbpf, closed by Close
@@ -73,7 +70,7 @@ func newKernelTypes(cfg *Config, log zerolog.Logger) *kernelTypes {
 	if path == "" {
 		path = DefaultBTFFile
 	}
-	return &kernelTypes{path: path, kept: keptKernelTypes, byName: map[string]*objectTypes{}, log: log}
+	return &kernelTypes{path: path, byName: map[string]*objectTypes{}, log: log}
 }
 
 // forObject is what object name (obj, which casts or not) needs;
@@ -97,8 +94,8 @@ func (kt *kernelTypes) forObject(name string, obj []byte, casts bool) (*objectTy
 func (kt *kernelTypes) prepare(name string, obj []byte, casts bool) *objectTypes {
 	start := time.Now()
 	key, kerr := kt.key(name)
-	if kerr == nil && kt.kept != "" {
-		if ot, ok := readKeptTypes(kt.kept, key); ok {
+	if kerr == nil {
+		if ot, ok := readKeptTypes(keptKernelTypes, key); ok {
 			kt.log.Debug().Dur("took", time.Since(start)).Str("object", name).Int("bytes", len(ot.cut)).
 				Msg("kernel BTF: the cut and the cast ids read back")
 			return ot
@@ -110,10 +107,11 @@ func (kt *kernelTypes) prepare(name string, obj []byte, casts bool) *objectTypes
 		if err == nil {
 			kt.spec, err = corebtf.Parse(raw)
 		}
-		kt.err = err
+		if err != nil {
+			kt.log.Info().Err(err).Str("file", kt.path).Msg("kernel BTF not readable by the monitor: libbpf searches the whole of it")
+		}
 	}
-	if kt.err != nil {
-		kt.log.Info().Err(kt.err).Str("file", kt.path).Msg("kernel BTF not readable by the monitor: libbpf searches the whole of it")
+	if kt.spec == nil {
 		return &objectTypes{}
 	}
 	ot := &objectTypes{}
@@ -131,8 +129,8 @@ func (kt *kernelTypes) prepare(name string, obj []byte, casts bool) *objectTypes
 	if err != nil {
 		kt.log.Info().Err(err).Str("object", name).Msg("kernel BTF not cut: libbpf searches the whole of it")
 	}
-	if kerr == nil && kt.kept != "" {
-		writeKeptTypes(kt.kept, key, ot) // best effort
+	if kerr == nil {
+		writeKeptTypes(keptKernelTypes, key, ot) // best effort
 	}
 	kt.log.Debug().Dur("took", time.Since(start)).Str("object", name).Int("types", kt.spec.Count()).
 		Int("names", len(roots)).Int("bytes", len(ot.cut)).Msg("kernel BTF read and cut to the types the object relocates")
@@ -210,7 +208,7 @@ func readKeptTypes(path, key string) (*objectTypes, bool) {
 	if !ok || !bytes.HasPrefix(idsLine, []byte("ids")) {
 		return nil, false
 	}
-	ot := &objectTypes{kept: true}
+	ot := &objectTypes{}
 	if fields := strings.Fields(string(idsLine[3:])); len(fields) > 0 {
 		ot.castIDs = map[string]uint32{}
 		for _, f := range fields {

@@ -375,11 +375,11 @@ func objectRoots(t *testing.T) map[string]Roots {
 // objectBTF is an object's own BTF.
 func objectBTF(t *testing.T, obj []byte) *Spec {
 	t.Helper()
-	f, err := elfSection(obj, ".BTF")
+	secs, err := elfSections(obj, ".BTF")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Parse(f)
+	s, err := Parse(secs[0])
 	if err != nil {
 		t.Fatal(err)
 	}

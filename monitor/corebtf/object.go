@@ -38,19 +38,15 @@ type Roots map[string]bool
 //   - a type's existence or size asked of anything but a struct, union,
 //     enum, integer or float would compare what the cut drops too.
 func ObjectRoots(obj []byte) (Roots, error) {
-	rawBTF, err := elfSection(obj, ".BTF")
+	secs, err := elfSections(obj, ".BTF", ".BTF.ext")
 	if err != nil {
 		return nil, err
 	}
-	local, err := Parse(rawBTF)
+	local, err := Parse(secs[0])
 	if err != nil {
 		return nil, fmt.Errorf(".BTF: %w", err)
 	}
-	ext, err := elfSection(obj, ".BTF.ext")
-	if err != nil {
-		return nil, err
-	}
-	relos, err := coreRelos(ext)
+	relos, err := coreRelos(secs[1])
 	if err != nil {
 		return nil, fmt.Errorf(".BTF.ext: %w", err)
 	}
@@ -98,18 +94,25 @@ func rootOf(local *Spec, r coreRelo) (string, error) {
 	return string(essentialName(name)), nil
 }
 
-// elfSection is the contents of section name of the ELF object obj.
-func elfSection(obj []byte, name string) ([]byte, error) {
+// elfSections are the contents of the sections names of the ELF object
+// obj, in that order.
+func elfSections(obj []byte, names ...string) ([][]byte, error) {
 	f, err := elf.NewFile(bytes.NewReader(obj))
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sec := f.Section(name)
-	if sec == nil {
-		return nil, fmt.Errorf("no %s section", name)
+	out := make([][]byte, len(names))
+	for i, name := range names {
+		sec := f.Section(name)
+		if sec == nil {
+			return nil, fmt.Errorf("no %s section", name)
+		}
+		if out[i], err = sec.Data(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
-	return sec.Data()
+	return out, nil
 }
 
 // coreRelo is one struct bpf_core_relo (the instruction offset and the
