@@ -83,32 +83,23 @@ const fprobeSyntax = "f[:[<group>/][<event>]] <func-name>"
 // hooks: the plan, or nil with the reason (empty when tracepoints were
 // asked for).  With --syscall-hooks functions a kernel that cannot is an
 // error.
-func planFunctionHooks(cfg *Config, tracefs string) (*fnPlan, string, error) {
+func planFunctionHooks(cfg *Config, tracefs string, kt *kernelTypes) (*fnPlan, string, error) {
 	if cfg.SyscallHooks == "tracepoints" {
 		return nil, "", nil
 	}
-	plan, reason := functionHooksPlan(tracefs)
+	plan, reason := functionHooksPlan(tracefs, kt)
 	if plan == nil && cfg.SyscallHooks == "functions" {
 		return nil, "", errorf(ExitNoHooks, "--syscall-hooks functions: %s (use --syscall-hooks auto or tracepoints)", reason)
 	}
 	return plan, reason, nil
 }
 
-func functionHooksPlan(tracefs string) (*fnPlan, string) {
+func functionHooksPlan(tracefs string, kt *kernelTypes) (*fnPlan, string) {
 	if rel, ok := kernelAtLeast(functionHooksMinMajor, functionHooksMinMinor); !ok {
 		return nil, fmt.Sprintf("kernel %s: function hooks need %d.%d", rel, functionHooksMinMajor, functionHooksMinMinor)
 	}
-	funcs, _, err := hostTraceable(tracefs).traceable(syscalls.Candidates())
-	if err != nil {
-		return nil, fmt.Sprintf("no traceable functions: %v", err)
-	}
-	has := func(fn string) bool { return funcs[fn] }
-	hooks, missing := syscalls.FunctionHooks(has)
-	if len(missing) > 0 {
-		return nil, "no kernel function for " + strings.Join(missing, ", ")
-	}
 	readme, _ := os.ReadFile(tracefs + "/README")
-	p := &fnPlan{hooks: hooks, has: has, fprobes: strings.Contains(string(readme), fprobeSyntax)}
+	p := &fnPlan{fprobes: strings.Contains(string(readme), fprobeSyntax)}
 	_, kerr := os.Stat(kprobePMU)
 	p.kprobes = kerr == nil
 	p.kprobeEvents = unix.Access(tracefs+"/kprobe_events", unix.W_OK) == nil
@@ -116,7 +107,55 @@ func functionHooksPlan(tracefs string) (*fnPlan, string) {
 	if !p.fprobes && !p.kprobes && !p.kprobeEvents {
 		return nil, "neither fprobes nor kprobes: the file changes and the syscall table are hooked with them"
 	}
+	tf := hostTraceable(tracefs)
+	tf.inBTF, tf.onTrampolines = kt.functions, p.onTrampolines
+	tf.plan = fmt.Sprintf("calls on kprobes %v", p.callsOnKprobes())
+	funcs, _, err := tf.traceable(syscalls.Candidates())
+	if err != nil {
+		return nil, fmt.Sprintf("no traceable functions: %v", err)
+	}
+	p.has = func(fn string) bool { return funcs[fn] }
+	var missing []string
+	p.hooks, missing = syscalls.FunctionHooks(p.has)
+	if len(missing) > 0 {
+		return nil, "no kernel function for " + strings.Join(missing, ", ")
+	}
 	return p, ""
+}
+
+// callsOnKprobes says whether every class but the opens is on one
+// kprobe.multi link or one tracefs kretprobe event (bpf/fnhooks.h says
+// why); without either, only the file changes and the table are on
+// kprobes, a perf kprobe per function.
+func (p *fnPlan) callsOnKprobes() bool { return p.fprobes || p.kprobeEvents }
+
+// via is how p hooks fn.
+func (p *fnPlan) via(fn syscalls.FuncHook) int {
+	onKprobes := syscalls.ClassOnKprobes(fn.Class) || (p.callsOnKprobes() && fn.Class != syscalls.ClassOpen)
+	switch {
+	case !onKprobes:
+		return viaTrampoline
+	case p.fprobes:
+		return viaKprobeMulti
+	default:
+		return viaKprobe
+	}
+}
+
+// onTrampolines are the functions p would hook with trampolines were the
+// kernel's functions those for which has is true, the opens' entry points
+// too (withoutSharedOpen): a trampoline needs its function in ftrace's
+// list, a kretprobe only the function (traceable.go).
+func (p *fnPlan) onTrampolines(has func(string) bool) []string {
+	var out []string
+	shared, _ := syscalls.FunctionHooks(has)
+	entries, _ := syscalls.FunctionHooks(func(fn string) bool { return fn != syscalls.OpenShared && has(fn) })
+	for _, fn := range append(shared, entries...) {
+		if p.via(fn) == viaTrampoline {
+			out = append(out, fn.Func)
+		}
+	}
+	return out
 }
 
 // fnHook is one planned function with its programs.
@@ -167,15 +206,10 @@ func (l *loaded) assignFunctionHooks(p *fnPlan) ([]fnHook, error) {
 	}
 	for _, fn := range p.hooks {
 		h := fnHook{fn: fn}
-		// every class but the opens is on one kprobe.multi link, or on one
-		// tracefs kretprobe event; without either, the file changes and
-		// the table get a perf kprobe per function (bpf/fnhooks.h says why)
-		if ((p.fprobes || p.kprobeEvents) && fn.Class != syscalls.ClassOpen) || syscalls.ClassOnKprobes(fn.Class) {
+		if h.via = p.via(fn); h.via != viaTrampoline {
 			name, kind := "fn_kexit_calls", "kretprobe/"
-			h.via = viaKprobe
-			if p.fprobes {
+			if h.via == viaKprobeMulti {
 				name, kind = "fn_kmexit_calls", "kretprobe.multi/"
-				h.via = viaKprobeMulti
 			}
 			if h.exit = kprobeProgs[name]; h.exit == nil {
 				return nil, errorf(ExitRuntime, "the object lacks %s", name)

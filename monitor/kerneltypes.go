@@ -59,6 +59,7 @@ type objectTypes struct {
 type kernelTypes struct {
 	path   string        // the BTF: the kernel's, or --btf-file
 	spec   *corebtf.Spec // nil when it could not be read
+	err    error         // why not
 	read   bool
 	byName map[string]*objectTypes
 	cuts   []*os.File // memfds handed to libbpf, closed by Close
@@ -101,17 +102,7 @@ func (kt *kernelTypes) prepare(name string, obj []byte, casts bool) *objectTypes
 			return ot
 		}
 	}
-	if !kt.read {
-		kt.read = true
-		raw, err := os.ReadFile(kt.path)
-		if err == nil {
-			kt.spec, err = corebtf.Parse(raw)
-		}
-		if err != nil {
-			kt.log.Info().Err(err).Str("file", kt.path).Msg("kernel BTF not readable by the monitor: libbpf searches the whole of it")
-		}
-	}
-	if kt.spec == nil {
+	if kt.load() != nil {
 		return &objectTypes{}
 	}
 	ot := &objectTypes{}
@@ -135,6 +126,43 @@ func (kt *kernelTypes) prepare(name string, obj []byte, casts bool) *objectTypes
 	kt.log.Debug().Dur("took", time.Since(start)).Str("object", name).Int("types", kt.spec.Count()).
 		Int("names", len(roots)).Int("bytes", len(ot.cut)).Msg("kernel BTF read and cut to the types the object relocates")
 	return ot
+}
+
+// load reads and parses the BTF once; the error is kept for every caller
+// and logged once.
+func (kt *kernelTypes) load() error {
+	if !kt.read {
+		kt.read = true
+		var raw []byte
+		if raw, kt.err = os.ReadFile(kt.path); kt.err == nil {
+			kt.spec, kt.err = corebtf.Parse(raw)
+		}
+		if kt.err != nil {
+			kt.log.Info().Err(kt.err).Str("file", kt.path).Msg("kernel BTF not readable by the monitor: libbpf searches the whole of it")
+		}
+	}
+	return kt.err
+}
+
+// functions are the names of want that the running kernel's BTF has as
+// functions, what the function hooks' plan starts from (traceable.go).
+// A --btf-file is not asked: fexit attaches by the kernel's own.
+func (kt *kernelTypes) functions(want map[string]bool) (map[string]bool, error) {
+	if kt.path != DefaultBTFFile {
+		raw, err := os.ReadFile(DefaultBTFFile)
+		if err != nil {
+			return nil, err
+		}
+		spec, err := corebtf.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		return spec.Functions(want), nil
+	}
+	if err := kt.load(); err != nil {
+		return nil, err
+	}
+	return kt.spec.Functions(want), nil
 }
 
 // cutPath is a path to ot's cut for libbpf's btf_custom_path, or "" when

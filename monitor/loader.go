@@ -237,12 +237,12 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 	routeLibbpfLog(log)
 	restoreStaleExpedite(log)
 
-	plan, reason, err := planFunctionHooks(cfg, tracefs)
+	kt := newKernelTypes(cfg, log)
+	defer kt.Close()
+	plan, reason, err := planFunctionHooks(cfg, tracefs, kt)
 	if err != nil {
 		return nil, err
 	}
-	kt := newKernelTypes(cfg, log)
-	defer kt.Close()
 	l, err := loadWith(cfg, kt, watchList, log, tracefs, plan)
 	if errors.Is(err, errSharedOpenMissed) {
 		log.Info().Str("reason", err.Error()).Msg("hooking the opens' entry points instead")

@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"debug/elf"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,5 +143,39 @@ func TestWithoutSharedOpenPlansTheEntryPoints(t *testing.T) {
 	}
 	if len(after) != len(before)+3 || !q.fprobes {
 		t.Errorf("%d functions -> %d, fprobes %v: only the opens may change", len(before), len(after), q.fprobes)
+	}
+}
+
+// What must be in ftrace's list (traceable.go) is what goes on
+// trampolines: the opens (shared, and their entry points for the plan
+// without it); i386's dispatcher, the execs and the network calls too
+// where they cannot be on one kretprobe link or event.
+func TestOnTrampolinesAreWhatTheLoaderPutsOnTrampolines(t *testing.T) {
+	have := map[string]bool{syscalls.OpenShared: true, syscalls.IA32Dispatch: true}
+	for _, h := range syscalls.Handled {
+		have["__x64_sys_"+h.Name] = true
+	}
+	for i := range syscalls.Table {
+		have["__x64_sys_"+syscalls.Table[i].Name] = true
+	}
+	has := func(fn string) bool { return have[fn] }
+	for _, p := range []*fnPlan{{fprobes: true}, {kprobeEvents: true}, {kprobes: true}} {
+		got := map[string]bool{}
+		for _, fn := range p.onTrampolines(has) {
+			got[fn] = true
+		}
+		want := map[string]bool{syscalls.OpenShared: true, "__x64_sys_open": true,
+			"__x64_sys_openat": true, "__x64_sys_openat2": true, "__x64_sys_creat": true}
+		if !p.callsOnKprobes() {
+			want[syscalls.IA32Dispatch] = true
+			for _, h := range syscalls.Handled {
+				if h.Class == syscalls.ClassExec || h.Class == syscalls.ClassNet {
+					want["__x64_sys_"+h.Name] = true
+				}
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("plan %+v: on trampolines %v, want %v", *p, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+		}
 	}
 }

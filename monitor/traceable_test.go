@@ -1,9 +1,12 @@
 package monitor
 
 import (
+	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -111,5 +114,77 @@ func TestTraceableWithoutACacheStillAnswers(t *testing.T) {
 	got, cached, err := f.traceable(traceableCandidates)
 	if err != nil || cached || len(got) != 3 {
 		t.Errorf("%v cached=%v err=%v", got, cached, err)
+	}
+}
+
+// withBTF gives f the kernel's BTF functions btf and a plan that puts
+// trampolines on the functions of onTrampolines it has.
+func withBTF(f traceableFiles, btf []string, btfErr error, trampolines ...string) traceableFiles {
+	f.inBTF = func(candidates map[string]bool) (map[string]bool, error) {
+		if btfErr != nil {
+			return nil, btfErr
+		}
+		out := map[string]bool{}
+		for _, fn := range btf {
+			if candidates[fn] {
+				out[fn] = true
+			}
+		}
+		return out, nil
+	}
+	f.onTrampolines = func(has func(string) bool) []string {
+		var out []string
+		for _, fn := range trampolines {
+			if has(fn) {
+				out = append(out, fn)
+			}
+		}
+		return out
+	}
+	f.plan = "test"
+	return f
+}
+
+func TestTraceableIsReadUpToTheLastTrampoline(t *testing.T) {
+	f := withBTF(traceableFixture(t), []string{"__x64_sys_openat", "__x64_sys_creat", "security_file_open"}, nil,
+		"__x64_sys_openat")
+	// past the trampoline's function, a line too long for the scanner: read,
+	// it fails the scan
+	writeFixture(t, f.list, "do_one_initcall\n__x64_sys_openat\n"+strings.Repeat("x", 70000)+"\n__x64_sys_creat\n")
+	want := map[string]bool{"__x64_sys_openat": true, "__x64_sys_creat": true, "security_file_open": true}
+	got, cached, err := f.traceable(traceableCandidates)
+	if err != nil || cached || !maps.Equal(got, want) {
+		t.Fatalf("%v cached=%v err=%v, want the BTF's %v, the list read up to __x64_sys_openat", got, cached, err, want)
+	}
+	writeFixture(t, f.list, "")
+	if got, cached, err = f.traceable(traceableCandidates); err != nil || !cached || !maps.Equal(got, want) {
+		t.Errorf("next start: %v cached=%v err=%v, want %v kept", got, cached, err, want)
+	}
+	// what the plan puts on trampolines is in the key
+	f.plan = "another"
+	writeFixture(t, f.list, "__x64_sys_openat\n")
+	if got, cached, err = f.traceable(traceableCandidates); err != nil || cached || !maps.Equal(got, want) {
+		t.Errorf("another plan: %v cached=%v err=%v, want %v read again", got, cached, err, want)
+	}
+}
+
+func TestTraceableIsReadWholeWhenPartCannotAnswer(t *testing.T) {
+	list := "__x64_sys_openat\nnf_hook [nf_tables]\n"
+	fromList := map[string]bool{"__x64_sys_openat": true, "nf_hook": true}
+	for name, f := range map[string]traceableFiles{
+		// a trampoline's function the list lacks: the list's answer
+		"a trampoline not traceable": withBTF(traceableFixture(t),
+			[]string{"__x64_sys_openat", "__x64_sys_creat", "security_file_open"}, nil, "__x64_sys_openat", "__x64_sys_creat"),
+		"no BTF":  withBTF(traceableFixture(t), nil, errors.New("no BTF"), "__x64_sys_openat"),
+		"no plan": traceableFixture(t),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f.cache = ""
+			writeFixture(t, f.list, list)
+			got, _, err := f.traceable(traceableCandidates)
+			if err != nil || !maps.Equal(got, fromList) {
+				t.Errorf("%v err=%v, want the whole list's %v", got, err, fromList)
+			}
+		})
 	}
 }

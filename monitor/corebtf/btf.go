@@ -135,6 +135,19 @@ func recordSize(info uint32) (int, error) {
 // Count is how many types the blob holds (the highest id).
 func (s *Spec) Count() int { return len(s.offs) }
 
+// Functions are the names in want that the BTF has as functions.
+func (s *Spec) Functions(want map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for id := uint32(1); int(id) <= s.Count(); id++ {
+		if kindOf(s.types[s.offs[id-1]:]) == kindFunc {
+			if name := s.name(id); want[string(name)] {
+				out[string(name)] = true
+			}
+		}
+	}
+	return out
+}
+
 // record is type id's record (id in 1..Count).
 func (s *Spec) record(id uint32) []byte {
 	off := s.offs[id-1]

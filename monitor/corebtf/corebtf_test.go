@@ -3,6 +3,7 @@ package corebtf
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"os"
 	"reflect"
 	"strings"
@@ -384,4 +385,24 @@ func objectBTF(t *testing.T, obj []byte) *Spec {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestFunctionsAreTheFuncsOfTheNamesAsked(t *testing.T) {
+	i32 := &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
+	proto := &btf.FuncProto{Return: i32}
+	raw := marshal(t,
+		&btf.Func{Name: "__x64_sys_openat", Type: proto},
+		&btf.Func{Name: "do_sys_openat2", Type: proto},
+		&btf.Struct{Name: "ia32_sys_call", Size: 0}, // a name, but not a function
+		&btf.Var{Name: "__x64_sys_creat", Type: i32},
+	)
+	spec, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := spec.Functions(map[string]bool{"__x64_sys_openat": true, "ia32_sys_call": true,
+		"__x64_sys_creat": true, "__x64_sys_open": true})
+	if want := map[string]bool{"__x64_sys_openat": true}; !maps.Equal(got, want) {
+		t.Errorf("Functions: %v, want %v (do_sys_openat2 was not asked; a struct and a var are not functions)", got, want)
+	}
 }

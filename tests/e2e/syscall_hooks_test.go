@@ -431,6 +431,23 @@ func TestTraceableFunctionsAreKeptForTheNextStart(t *testing.T) {
 	for _, name := range lines[1:] {
 		kept[name] = true
 	}
+	// the start read ftrace's list only up to the opens' functions and took
+	// the rest from the kernel's BTF (monitor/traceable.go): on this kernel
+	// everything it kept must be in the whole list
+	list, err := os.ReadFile("/sys/kernel/tracing/available_filter_functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	traceable := map[string]bool{}
+	for _, line := range strings.Split(string(list), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		traceable[name] = true
+	}
+	for name := range kept {
+		if !traceable[name] {
+			t.Errorf("%s keeps %s, which ftrace does not list", traceableCache, name)
+		}
+	}
 	hooks, _ := start.get("monitor", "hooks").([]any)
 	for _, h := range hooks {
 		hm := h.(map[string]any)
