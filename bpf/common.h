@@ -455,32 +455,16 @@ static __always_inline void fill_header(struct event_header *h, __u32 type,
 #define WALK_TRUNCATED(r) (((r) >> 32) & 1)
 #define WALK_ROOT_LEN(r) ((__u32)(((r) >> 33) & 0xFFFF))
 
-#ifdef HAVE_BPF_LOOP
-/* What crosses from one step of walk_dentry's loop to the next. */
-struct walk_state {
-	struct path_buf *pb;
-	struct dentry *dentry, *mnt_root, *root_dentry;
-	struct vfsmount *vfsmnt, *root_mnt;
-	struct mount *mnt, *mnt_parent;
-	long truncated;
-};
-
 /*
- * One turn of walk_dentry's loop as bpf_loop's callback (1 ends the walk):
- * the verifier checks it once, where it walks a loop of ours once per turn
- * (MAX_PATH_DEPTH).  The object for 5.10 keeps the loop, written out in
- * walk_dentry: as a function on a struct like this one, its loop cost the
- * 5.10 verifier 15 % more instructions (bench/README.md, 2026-12-03).  The
- * two must do the same; TestProcessEvents walks a path deeper than
- * MAX_PATH_DEPTH with each.
+ * One turn of the walk: the name of @s->dentry before what is walked, or
+ * the step into the parent mount.  1 ends the walk (@s->truncated says
+ * whether it reached the root).
  */
-static long walk_step(__u32 i, void *data)
+static __always_inline long walk_turn(struct walk_state *s, struct path_buf *pb)
 {
-	struct walk_state *s = data;
 	/* locals: a CO-RE read of a field of s would be relocated too */
 	struct dentry *dentry = s->dentry, *parent;
 	struct mount *mnt = s->mnt, *mnt_parent = s->mnt_parent;
-	struct path_buf *pb = s->pb;
 
 	if (dentry == s->root_dentry && s->vfsmnt == s->root_mnt && !pb->root_at)
 		pb->root_at = pb->off;
@@ -509,11 +493,52 @@ static long walk_step(__u32 i, void *data)
 	pb->buf[off & PATH_MASK] = '/';
 	bpf_probe_read_kernel(&pb->buf[(off + 1) & PATH_MASK], len, d_name.name);
 	pb->off = off;
+	/* a dentry that is its own parent but not a mount root belongs to an
+	 * internal mount (pipe, socket, memfd): its name is all there is */
 	if (dentry == parent) {
 		s->truncated = 0;
 		return 1;
 	}
 	s->dentry = parent;
+	return 0;
+}
+
+#ifdef HAVE_BPF_LOOP
+struct walk_loop {
+	struct path_buf *pb;
+	struct walk_state s;
+};
+
+/* a turn as bpf_loop's callback: the verifier checks it once, where it
+ * walks a loop of ours once per turn (MAX_PATH_DEPTH) */
+static long walk_step(__u32 i, void *data)
+{
+	struct walk_loop *w = data;
+
+	return walk_turn(&w->s, w->pb);
+}
+#else
+/*
+ * Without bpf_loop (5.10): WALK_TURNS turns on the state kept in the
+ * scratch buffer, as a global function, which the verifier checks once
+ * however often it is called: walk_dentry calls it MAX_PATH_DEPTH /
+ * WALK_TURNS times, so the verifier walks WALK_TURNS turns instead of
+ * MAX_PATH_DEPTH (bench/README: 119,384 -> 86,164 instructions on
+ * Debian's 5.10).  1 ends the walk.
+ */
+#define WALK_TURNS 4
+_Static_assert(MAX_PATH_DEPTH % WALK_TURNS == 0, "walk_dentry calls walk_turns MAX_PATH_DEPTH / WALK_TURNS times");
+
+__noinline long walk_turns(void)
+{
+	__u32 zero = 0;
+	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
+
+	if (!pb)
+		return 1;
+	for (int i = 0; i < WALK_TURNS; i++)
+		if (walk_turn(&pb->walk, pb))
+			return 1;
 	return 0;
 }
 #endif
@@ -522,71 +547,42 @@ __noinline long walk_dentry(__u64 dentry_ptr, __u64 vfsmnt_ptr)
 {
 	__u32 zero = 0;
 	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
-	struct dentry *dentry = (struct dentry *)dentry_ptr, *mnt_root;
+	struct dentry *dentry = (struct dentry *)dentry_ptr;
 	struct vfsmount *vfsmnt = (struct vfsmount *)vfsmnt_ptr;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct path root = {};
-	struct mount *mnt, *mnt_parent;
+	struct mount *mnt;
 	__u32 off;
-	long truncated = 1;
+	long truncated;
 
 	if (!pb || !dentry || !vfsmnt)
 		return -1;
 	mnt = container_of(vfsmnt, struct mount, mnt);
-	mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-
 	BPF_CORE_READ_INTO(&root, task, fs, root);
 	pb->off = MAX_PATH_LEN;
 	pb->root_at = 0;
 #ifdef HAVE_BPF_LOOP
-	struct walk_state s = {
-		.pb = pb, .dentry = dentry, .mnt_root = mnt_root, .root_dentry = root.dentry,
-		.vfsmnt = vfsmnt, .root_mnt = root.mnt, .mnt = mnt, .mnt_parent = mnt_parent,
-		.truncated = 1,
-	};
-
-	bpf_loop(MAX_PATH_DEPTH, walk_step, &s, 0);
-	truncated = s.truncated;
+	struct walk_loop w = { .pb = pb };
+	struct walk_state *s = &w.s;
 #else
-	for (int i = 0; i < MAX_PATH_DEPTH; i++) {
-		if (dentry == root.dentry && vfsmnt == root.mnt && !pb->root_at)
-			pb->root_at = pb->off;
-		if (dentry == mnt_root) {
-			if (mnt == mnt_parent) {
-				truncated = 0; /* the global root */
-				break;
-			}
-			/* cross into the parent mount */
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			vfsmnt = (struct vfsmount *)&mnt_parent->mnt;
-			mnt = mnt_parent;
-			mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-			continue;
-		}
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-
-		struct qstr d_name = BPF_CORE_READ(dentry, d_name);
-		__u32 len = d_name.len & NAME_MASK;
-		__u32 off = pb->off;
-
-		if (off > MAX_PATH_LEN || len + 1 > off)
-			break;
-		off -= len + 1;
-		pb->buf[off & PATH_MASK] = '/';
-		bpf_probe_read_kernel(&pb->buf[(off + 1) & PATH_MASK], len, d_name.name);
-		pb->off = off;
-		/* a dentry that is its own parent but not a mount root belongs
-		 * to an internal mount (pipe, socket, memfd): its name is all
-		 * there is */
-		if (dentry == parent) {
-			truncated = 0;
-			break;
-		}
-		dentry = parent;
-	}
+	struct walk_state *s = &pb->walk;
 #endif
+	s->dentry = dentry;
+	s->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	s->root_dentry = root.dentry;
+	s->vfsmnt = vfsmnt;
+	s->root_mnt = root.mnt;
+	s->mnt = mnt;
+	s->mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	s->truncated = 1;
+#ifdef HAVE_BPF_LOOP
+	bpf_loop(MAX_PATH_DEPTH, walk_step, &w, 0);
+#else
+	for (int i = 0; i < MAX_PATH_DEPTH / WALK_TURNS; i++)
+		if (walk_turns())
+			break;
+#endif
+	truncated = s->truncated;
 	off = pb->off;
 	if (off > MAX_PATH_LEN)
 		return -1;

@@ -24,8 +24,19 @@
  * masked offset plus a bounded length stays inside. */
 #define PATH_BUF_LEN (MAX_PATH_LEN * 3)
 
+/* What crosses from one turn of the walk (walk_turn, common.h) to the
+ * next: kernel pointers, read as numbers. */
+struct walk_state {
+	struct dentry *dentry, *mnt_root, *root_dentry;
+	struct vfsmount *vfsmnt, *root_mnt;
+	struct mount *mnt, *mnt_parent;
+	long truncated;
+};
+
 struct path_buf {
 	char buf[PATH_BUF_LEN];
+	/* the walk's state where it is walked in chunks (5.10: walk_turns) */
+	struct walk_state walk;
 	/* The write cursor lives here, not in a register: a value loaded from
 	 * a map is unknown to the verifier, so every loop iteration starts from
 	 * the same state and the walk verifies in linear time instead of
