@@ -68,8 +68,13 @@ type fnPlan struct {
 // syscalls.OpenShared (which the kernel was found to bypass).
 func (p *fnPlan) withoutSharedOpen() *fnPlan {
 	q := *p
-	q.hooks, _ = syscalls.FunctionHooks(func(fn string) bool { return fn != syscalls.OpenShared && p.has(fn) })
+	q.hooks, _ = syscalls.FunctionHooks(withoutShared(p.has))
 	return &q
+}
+
+// withoutShared is has with syscalls.OpenShared taken out.
+func withoutShared(has func(string) bool) func(string) bool {
+	return func(fn string) bool { return fn != syscalls.OpenShared && has(fn) }
 }
 
 // fprobeSyntax is the line of tracefs's README that documents fprobe
@@ -149,7 +154,7 @@ func (p *fnPlan) via(fn syscalls.FuncHook) int {
 func (p *fnPlan) onTrampolines(has func(string) bool) []string {
 	var out []string
 	shared, _ := syscalls.FunctionHooks(has)
-	entries, _ := syscalls.FunctionHooks(func(fn string) bool { return fn != syscalls.OpenShared && has(fn) })
+	entries, _ := syscalls.FunctionHooks(withoutShared(has))
 	for _, fn := range append(shared, entries...) {
 		if p.via(fn) == viaTrampoline {
 			out = append(out, fn.Func)
