@@ -1,0 +1,22 @@
+#!/bin/bash
+# bench/coldstart.sh [MONITOR ARGS...]: what each file the monitor keeps in
+# /run/ebpf-log-monitor saves a start.  With every kept file removed, one
+# start (the first of a boot when run first after booting); then two starts
+# with all kept; then each file removed in turn before one start.  Times
+# from bench/startstop.sh.  In a guest, under icount (guest time):
+#   VM_QEMU_EXTRA='-icount shift=0,sleep=off' VM_TCG_THREAD=single VM_SMP=1 \
+#     VM_MEM=2G vmtest/run-in-vm.sh -w /tmp/ss 6.12.117+deb12-amd64 \
+#     "bench/coldstart.sh /tmp/ss/ebpf-log-monitor --syscall-hooks functions"
+# (copy the binary out of the 9p root first: its reads would be timed.)
+# Removes the kept files: run as root, on a machine whose monitor is stopped.
+set -uo pipefail
+[ $# -gt 0 ] || set -- bin/ebpf-log-monitor
+run=/run/ebpf-log-monitor
+ss=$(dirname "$0")/startstop.sh
+rm -f "$run/traceable" "$run/kernel-btf" "$run/rules"
+echo "== every file made"; ROUNDS=1 "$ss" "$@"
+echo "== every file kept"; ROUNDS=2 "$ss" "$@"
+for f in traceable kernel-btf rules; do
+	rm -f "$run/$f"
+	echo "== $f made"; ROUNDS=1 "$ss" "$@"
+done
