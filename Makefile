@@ -36,6 +36,13 @@ BPF_OBJ := monitor/log_monitor.bpf.o monitor/log_monitor.5.17.bpf.o monitor/log_
 LLVM_STRIP ?= $(shell command -v llvm-strip-19 || command -v llvm-strip)
 BPF_SRC := bpf/log_monitor.bpf.c $(wildcard bpf/*.h)
 GO_SRC := $(shell find . -name '*.go' -not -path './bench/*' 2>/dev/null) go.mod go.sum
+POLICY_SRC := $(wildcard monitor/policy/*.yaml)
+# The built-in policy's expressions as CEL checked them, embedded so that
+# the first start of a boot parses none (monitor/rules/kept.go).  Built, not
+# committed, like the objects: it follows the rules' code and the policy.
+BUILT_CHECKS := monitor/builtin.checks
+# What the monitor package embeds: every target that compiles it needs them.
+EMBEDDED := $(BPF_OBJ) $(BUILT_CHECKS)
 
 include libbpf/libbpf.mk
 
@@ -80,9 +87,13 @@ monitor/log_monitor.5.17.bpf.o: $(BPF_SRC)
 monitor/log_monitor.6.4.bpf.o: $(BPF_SRC)
 	$(call bpf_compile,-DBUILD_5_17 -DBUILD_6_4)
 
+$(BUILT_CHECKS): $(GO_SRC) $(POLICY_SRC)
+	@echo "  CHECKS  $@"
+	$(Q)$(GO) run -trimpath -buildvcs=false ./monitor/rules/builtchecks $@
+
 build: $(BIN)
 
-$(BIN): $(BPF_OBJ) $(GO_SRC) | libbpf-check
+$(BIN): $(EMBEDDED) $(GO_SRC) $(POLICY_SRC) | libbpf-check
 	@echo "  GO      $@ ($(VERSION))"
 	$(Q)mkdir -p bin
 	$(Q)$(CGO_ENV) $(GO) build -trimpath -buildvcs=false -tags $(GO_TAGS) -ldflags "$(GO_LDFLAGS)" -o $@ .
@@ -104,7 +115,7 @@ bpf-headers:
 		echo "#include \"$$(basename $$h)\"" | $(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || \
 		{ echo "error: $$h does not compile on its own" >&2; exit 1; }; done
 
-vet: $(BPF_OBJ) bpf-headers
+vet: $(EMBEDDED) bpf-headers
 	@echo "  VET"
 	$(Q)$(CGO_ENV) $(GO) vet -tags $(GO_TAGS) ./...
 	$(Q)test -z "$$($(GOFMT) -l $$(git ls-files '*.go'))" || { echo "error: gofmt needed:"; $(GOFMT) -l $$(git ls-files '*.go'); exit 1; }
@@ -120,7 +131,7 @@ test: deps build vet
 	$(Q)$(MAKE) --no-print-directory fuzz
 
 # The decoder and the policy parser take untrusted input: no input may panic.
-fuzz: $(BPF_OBJ)
+fuzz: $(EMBEDDED)
 	@echo "  FUZZ    $(FUZZTIME) each"
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/event
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./monitor/policy
@@ -150,7 +161,7 @@ print-pkg-version:
 test-install: $(BIN) package
 	$(Q)scripts/test-install.sh
 
-unit: $(BPF_OBJ)
+unit: $(EMBEDDED)
 	$(Q)$(CGO_ENV) $(GO) test -tags $(GO_TAGS) -count=1 ./...
 
 # The benign-day scenario alone, with its figures (README, "Precision"):
@@ -210,4 +221,4 @@ fmt:
 	$(Q)$(GOFMT) -w $$(git ls-files '*.go')
 
 clean:
-	$(Q)rm -rf bin dist $(BPF_OBJ)
+	$(Q)rm -rf bin dist $(EMBEDDED)

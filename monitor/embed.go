@@ -17,6 +17,14 @@ var (
 	bpfObject64 []byte
 )
 
+// The built-in policy's expressions as CEL checked them when the binary
+// was built (make; monitor/rules/builtchecks), so that a start without
+// /run's kept ones, the first of a boot, parses none of them
+// (keptrules.go).
+//
+//go:embed builtin.checks
+var builtinChecks []byte
+
 // embeddedObject is one embedded build.
 type embeddedObject struct {
 	name         string

@@ -10,13 +10,14 @@ import (
 // checking them again is most of compiling the policy.
 const keptRules = runDir + "/rules"
 
-// compileRules compiles the policy, keeping its checked expressions for
-// this build of the monitor (a rebuilt or replaced binary has another
-// inode, size or time, and reads none of them).
+// compileRules compiles the policy, from the build's checked expressions
+// of the built-in policy (builtinChecks) and those this build of the
+// monitor kept (a rebuilt or replaced binary has another inode, size or
+// time, and reads none of them).
 func compileRules(p *policy.Policy) (*rules.Engine, error) {
 	id, err := binaryID()
 	if err != nil {
-		return rules.Compile(p)
+		return rules.CompileKeeping(p, "", "", builtinChecks)
 	}
-	return rules.CompileKeeping(p, keptRules, id)
+	return rules.CompileKeeping(p, keptRules, id, builtinChecks)
 }

@@ -139,8 +139,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer l.Close()
-	if read, parsed := engine.Kept(); read+parsed > 0 {
-		log.Debug().Int("read_back", read).Int("parsed", parsed).Str("file", keptRules).Msg("rules' checked expressions")
+	if built, read, parsed := engine.Kept(); built+read+parsed > 0 {
+		log.Debug().Int("from_build", built).Int("read_back", read).Int("parsed", parsed).Str("file", keptRules).Msg("rules' checked expressions")
 	}
 	healthState.Attached(l.attachedHooks())
 	for _, h := range l.hooks {

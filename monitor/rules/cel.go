@@ -249,6 +249,7 @@ func newLanguage(p *policy.Policy, keep *keptASTs) (*language, error) {
 	lang := &language{env: env, macros: map[string]*macro{}, keep: keep}
 	if keep != nil {
 		lang.scope, lang.consts = scopeOf(env)
+		keep.useBuild(env)
 	}
 
 	// macros in dependency order: compile those whose references are

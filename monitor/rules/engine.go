@@ -96,9 +96,11 @@ func Compile(p *policy.Policy) (*Engine, error) {
 // every SetPolicy after it.  binary identifies the build: a new one must
 // not read an old one's file.  The file is the caller's to place where
 // only root writes; one that cannot be read is passed over, and one that
-// cannot be written is not an error.
-func CompileKeeping(p *policy.Policy, path, binary string) (*Engine, error) {
-	return compile(p, &keptASTs{path: path, binary: binary})
+// cannot be written is not an error.  build is what BuiltChecks made for
+// the built-in policy when the binary was built (nil: none), read before
+// the file; path "" keeps nothing.
+func CompileKeeping(p *policy.Policy, path, binary string, build []byte) (*Engine, error) {
+	return compile(p, &keptASTs{path: path, binary: binary, build: build})
 }
 
 func compile(p *policy.Policy, keep *keptASTs) (*Engine, error) {

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -844,9 +846,11 @@ func TestRules(t *testing.T) {
 	m.assertAllJSON(t)
 }
 
-// The policy's checked expressions are kept in /run between starts
-// (monitor/rules/kept.go): a damaged file there is passed over and
-// replaced, and the next start judges from what the first one kept.
+// The policy's checked expressions come from the build for the built-in
+// policy and from /run for the rest (monitor/rules/kept.go): a start with
+// no kept file parses none of the built-in ones; a user's rule is parsed
+// once, its file replacing a damaged one, and the next start reads it
+// back and judges by it.
 func TestKeptRulesAreReadBackAndADamagedFileReplaced(t *testing.T) {
 	const kept = "/run/ebpf-log-monitor/rules"
 	if old, err := os.ReadFile(kept); err == nil {
@@ -855,33 +859,83 @@ func TestKeptRulesAreReadBackAndADamagedFileReplaced(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(kept, []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff damaged"), 0o600); err != nil {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	rulesDir := filepath.Join(dir, "rules.d")
+	if err := os.Mkdir(rulesDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	line := regexp.MustCompile(`rules' checked expressions .*parsed=(\d+) read_back=(\d+)`)
-	for i, round := range []string{"a damaged file", "the file the first start kept"} {
-		m := startMonitor(t, "--debug")
+	writePolicy(t, filepath.Join(rulesDir, "10-kept.yaml"), `
+rules:
+  e2e-kept-rule:
+    description: cat read the shadow file
+    severity: warning
+    events: [open]
+    condition: process.comm == "cat" && file.path == "/etc/shadow"
+`)
+	damaged := []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff damaged")
+	line := regexp.MustCompile(`rules' checked expressions .*from_build=(\d+) parsed=(\d+) read_back=(\d+)`)
+	userParsed := 0
+	for i, round := range []string{"the built-in policy, no kept file", "a user's rule, a damaged file", "the user's rule kept"} {
+		args := []string{"--debug"}
+		switch i {
+		case 0:
+			if err := os.Remove(kept); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+		case 1:
+			if err := os.WriteFile(kept, damaged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i > 0 {
+			args = append(args, "--rules-dir", rulesDir)
+		}
+		m := startMonitor(t, args...)
 		pid := runIn(t, "/", "cat", "/etc/shadow")
 		r := m.waitFor(t, 10*time.Second, "open of /etc/shadow by cat ("+round+")", and(eventIs("open"), pidIs(pid)))
 		assertFired(t, r, "credential-read")
+		if _, fired := firedRules(r)["e2e-kept-rule"]; fired != (i > 0) {
+			t.Errorf("%s: rules %v: e2e-kept-rule fired %v, want %v", round, firedNames(r), fired, i > 0)
+		}
 		m.stop(t)
 		got := line.FindStringSubmatch(m.stderr.String())
 		if got == nil {
 			t.Fatalf("%s: no debug line on the rules' checked expressions in:\n%s", round, m.stderr.String())
 		}
-		parsed, _ := strconv.Atoi(got[1])
-		read, _ := strconv.Atoi(got[2])
-		if i == 0 && (read != 0 || parsed < 50) {
-			t.Errorf("%s: read back %d, parsed %d: want every expression parsed", round, read, parsed)
+		built, _ := strconv.Atoi(got[1])
+		parsed, _ := strconv.Atoi(got[2])
+		read, _ := strconv.Atoi(got[3])
+		if built < 50 {
+			t.Errorf("%s: %d expressions from the build, want the built-in policy's (50 or more)", round, built)
 		}
-		if i == 1 && (read < 50 || parsed != 0) {
-			t.Errorf("%s: read back %d, parsed %d: want them read back", round, read, parsed)
+		switch i {
+		case 0:
+			if parsed != 0 || read != 0 {
+				t.Errorf("%s: parsed %d, read back %d: want none", round, parsed, read)
+			}
+			if _, err := os.Stat(kept); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s: %s written (%v), with nothing to keep", round, kept, err)
+			}
+			continue
+		case 1:
+			if read != 0 || parsed == 0 {
+				t.Errorf("%s: read back %d, parsed %d: want the rule's parsed", round, read, parsed)
+			}
+			userParsed = parsed
+		case 2:
+			if read != userParsed || parsed != 0 {
+				t.Errorf("%s: read back %d, parsed %d: want the %d parsed before read back", round, read, parsed, userParsed)
+			}
 		}
-		fi, err := os.Stat(kept)
+		b, err := os.ReadFile(kept)
 		if err != nil {
 			t.Fatalf("%s: nothing kept: %v", round, err)
 		}
-		if fi.Mode().Perm() != 0o600 {
+		if bytes.Equal(b, damaged) {
+			t.Errorf("%s: the damaged file was not replaced", round)
+		}
+		if fi, err := os.Stat(kept); err == nil && fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %s has mode %v, want 0600", round, kept, fi.Mode().Perm())
 		}
 	}
