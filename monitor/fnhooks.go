@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,17 +65,35 @@ type fnPlan struct {
 	has          func(string) bool // the kernel's traceable functions, as planned
 }
 
-// withoutSharedOpen is p with the opens on their entry points, not on
-// syscalls.OpenShared (which the kernel was found to bypass).
-func (p *fnPlan) withoutSharedOpen() *fnPlan {
+// without is p planned again without the functions fns, which the kernel
+// refused to hook or was found to bypass (syscalls.OpenShared: the opens
+// then go to their entry points): nil, with the calls left without a
+// function, when some are.
+func (p *fnPlan) without(fns []string) (*fnPlan, []string) {
 	q := *p
-	q.hooks, _ = syscalls.FunctionHooks(withoutShared(p.has))
-	return &q
-}
-
-// withoutShared is has with syscalls.OpenShared taken out.
-func withoutShared(has func(string) bool) func(string) bool {
-	return func(fn string) bool { return fn != syscalls.OpenShared && has(fn) }
+	has := p.has
+	q.has = func(fn string) bool { return !slices.Contains(fns, fn) && has(fn) }
+	q.hooks, _ = syscalls.FunctionHooks(q.has)
+	// every call p sees, q must see (FunctionHooks takes a call without
+	// an entry point for one newer than the kernel)
+	seen := map[string]bool{}
+	for _, h := range q.hooks {
+		for _, c := range h.Calls {
+			seen[c] = true
+		}
+	}
+	var missing []string
+	for _, h := range p.hooks {
+		for _, c := range h.Calls {
+			if !seen[c] {
+				missing = append(missing, c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, missing
+	}
+	return &q, nil
 }
 
 // fprobeSyntax is the line of tracefs's README that documents fprobe
@@ -113,8 +132,7 @@ func functionHooksPlan(tracefs string, kt *kernelTypes) (*fnPlan, string) {
 		return nil, "neither fprobes nor kprobes: the file changes and the syscall table are hooked with them"
 	}
 	tf := hostTraceable(tracefs)
-	tf.inBTF, tf.onTrampolines = kt.functions, p.onTrampolines
-	tf.plan = fmt.Sprintf("calls on kprobes %v", p.callsOnKprobes())
+	tf.inBTF = kt.functions
 	funcs, _, err := tf.traceable(syscalls.Candidates())
 	if err != nil {
 		return nil, fmt.Sprintf("no traceable functions: %v", err)
@@ -145,22 +163,6 @@ func (p *fnPlan) via(fn syscalls.FuncHook) int {
 	default:
 		return viaKprobe
 	}
-}
-
-// onTrampolines are the functions p would hook with trampolines were the
-// kernel's functions those for which has is true, the opens' entry points
-// too (withoutSharedOpen): a trampoline needs its function in ftrace's
-// list, a kretprobe only the function (traceable.go).
-func (p *fnPlan) onTrampolines(has func(string) bool) []string {
-	var out []string
-	shared, _ := syscalls.FunctionHooks(has)
-	entries, _ := syscalls.FunctionHooks(withoutShared(has))
-	for _, fn := range append(shared, entries...) {
-		if p.via(fn) == viaTrampoline {
-			out = append(out, fn.Func)
-		}
-	}
-	return out
 }
 
 // fnHook is one planned function with its programs.
@@ -262,6 +264,19 @@ func (l *loaded) addFunctionHook(h *fnHook, classHook map[string]int, name strin
 	h.hook = i
 }
 
+// trampolinesRefused: the kernel refused the trampolines on funcs, and
+// nothing else.  The plan came from the kernel's BTF (traceable.go), so a
+// function not among ftrace's records is found here; so is one whose
+// trampoline is full (BPF_MAX_TRAMP_LINKS programs on it already).  The
+// loader plans again without them (load).
+type trampolinesRefused struct {
+	funcs []string
+	err   error
+}
+
+func (e *trampolinesRefused) Error() string { return e.err.Error() }
+func (e *trampolinesRefused) Unwrap() error { return e.err }
+
 // attachFunctionHooks attaches every planned function's programs.  A
 // function left out would be calls never seen, so any failure fails the
 // whole design (and --syscall-hooks auto falls back to tracepoints).
@@ -325,16 +340,23 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		}()
 	}
 	wg.Wait()
-	var failed []string
+	var failed, refused []string
 	for i, r := range results {
 		if r.err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", todo[i].name, r.err))
+			if fn, ok := strings.CutPrefix(todo[i].name, "fexit/"); ok {
+				refused = append(refused, fn)
+			}
 			continue
 		}
 		l.links = append(l.links, r.link)
 	}
 	if len(failed) > 0 {
-		return errorf(ExitNoHooks, "attach function hooks: %s", strings.Join(failed, "; "))
+		err := errorf(ExitNoHooks, "attach function hooks: %s", strings.Join(failed, "; "))
+		if len(refused) == len(failed) {
+			return &trampolinesRefused{funcs: refused, err: err}
+		}
+		return err
 	}
 	for _, h := range hooks {
 		l.hooks[h.hook].Attached = true

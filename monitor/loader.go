@@ -223,8 +223,10 @@ func (h hookSpec) available(tracefs string) error {
 
 // load opens, loads and attaches every program; optional hooks fail soft.
 // Syscalls are seen through function hooks where the kernel allows them
-// (fnhooks.go): when that fails with --syscall-hooks auto, the object is
-// loaded again with the raw_syscalls programs instead.
+// (fnhooks.go).  A plan whose shared open the kernel bypasses, or some of
+// whose trampolines it refuses, is made once more without those functions
+// (functionsToDrop); when function hooks still fail with --syscall-hooks
+// auto, the object is loaded again with the raw_syscalls programs.
 func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded, error) {
 	if err := preflight(cfg); err != nil {
 		return nil, err
@@ -244,10 +246,14 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		return nil, err
 	}
 	l, err := loadWith(cfg, kt, watchList, log, tracefs, plan)
-	if errors.Is(err, errSharedOpenMissed) {
-		log.Info().Str("reason", err.Error()).Msg("hooking the opens' entry points instead")
-		plan = plan.withoutSharedOpen()
-		l, err = loadWith(cfg, kt, watchList, log, tracefs, plan)
+	if drop, what := functionsToDrop(err); plan != nil && drop != nil {
+		log.Info().Str("reason", err.Error()).Strs("functions", drop).Msg(what)
+		if q, missing := plan.without(drop); q != nil {
+			plan = q
+			l, err = loadWith(cfg, kt, watchList, log, tracefs, plan)
+		} else {
+			err = errorf(ExitNoHooks, "%v; without %s, no kernel function for %s", err, strings.Join(drop, ", "), strings.Join(missing, ", "))
+		}
 	}
 	if err != nil && plan != nil && cfg.SyscallHooks != "functions" {
 		log.Info().Str("reason", err.Error()).Msg("the kernel refused function hooks; seeing syscalls through raw_syscalls instead")
@@ -263,6 +269,19 @@ func load(cfg *Config, watchList []watch.MapEntry, log zerolog.Logger) (*loaded,
 		l.syscallHooks = "functions"
 	}
 	return l, nil
+}
+
+// functionsToDrop says which functions a load that failed with err is to
+// be planned again without, and what that does; nil when none.
+func functionsToDrop(err error) ([]string, string) {
+	var refused *trampolinesRefused
+	switch {
+	case errors.Is(err, errSharedOpenMissed):
+		return []string{syscalls.OpenShared}, "hooking the opens' entry points instead"
+	case errors.As(err, &refused):
+		return refused.funcs, "the kernel refused trampolines: planning without their functions"
+	}
+	return nil, ""
 }
 
 // errStatsOnly: a load asked the verifier for its statistics only

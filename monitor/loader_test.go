@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"debug/elf"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -124,7 +123,7 @@ func TestWithoutSharedOpenPlansTheEntryPoints(t *testing.T) {
 	has := func(fn string) bool { return have[fn] }
 	hooks, _ := syscalls.FunctionHooks(has)
 	p := &fnPlan{hooks: hooks, has: has, fprobes: true}
-	q := p.withoutSharedOpen()
+	q, _ := p.without([]string{syscalls.OpenShared})
 	funcs := func(p *fnPlan) map[string]string {
 		m := map[string]string{}
 		for _, h := range p.hooks {
@@ -146,36 +145,26 @@ func TestWithoutSharedOpenPlansTheEntryPoints(t *testing.T) {
 	}
 }
 
-// What must be in ftrace's list (traceable.go) is what goes on
-// trampolines: the opens (shared, and their entry points for the plan
-// without it); i386's dispatcher, the execs and the network calls too
-// where they cannot be on one kretprobe link or event.
-func TestOnTrampolinesAreWhatTheLoaderPutsOnTrampolines(t *testing.T) {
+// A function whose trampoline the kernel refused is planned around: the
+// opens move from the shared function to their entry points, and a call
+// left with no function leaves no plan, but says which.
+func TestWithoutPlansAroundRefusedFunctions(t *testing.T) {
 	have := map[string]bool{syscalls.OpenShared: true, syscalls.IA32Dispatch: true}
 	for _, h := range syscalls.Handled {
 		have["__x64_sys_"+h.Name] = true
 	}
-	for i := range syscalls.Table {
-		have["__x64_sys_"+syscalls.Table[i].Name] = true
-	}
 	has := func(fn string) bool { return have[fn] }
-	for _, p := range []*fnPlan{{fprobes: true}, {kprobeEvents: true}, {kprobes: true}} {
-		got := map[string]bool{}
-		for _, fn := range p.onTrampolines(has) {
-			got[fn] = true
-		}
-		want := map[string]bool{syscalls.OpenShared: true, "__x64_sys_open": true,
-			"__x64_sys_openat": true, "__x64_sys_openat2": true, "__x64_sys_creat": true}
-		if !p.callsOnKprobes() {
-			want[syscalls.IA32Dispatch] = true
-			for _, h := range syscalls.Handled {
-				if h.Class == syscalls.ClassExec || h.Class == syscalls.ClassNet {
-					want["__x64_sys_"+h.Name] = true
-				}
-			}
-		}
-		if !maps.Equal(got, want) {
-			t.Errorf("plan %+v: on trampolines %v, want %v", *p, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
-		}
+	hooks, _ := syscalls.FunctionHooks(has)
+	p := &fnPlan{hooks: hooks, has: has, kprobeEvents: true}
+	q, missing := p.without([]string{syscalls.OpenShared})
+	if q == nil || len(missing) != 0 {
+		t.Fatalf("without %s: plan %v, missing %v", syscalls.OpenShared, q, missing)
+	}
+	if q.has(syscalls.OpenShared) || !q.kprobeEvents || len(q.hooks) != len(p.hooks)+3 {
+		t.Errorf("without %s: has it %v, %d functions (from %d): want the four entry points instead", syscalls.OpenShared,
+			q.has(syscalls.OpenShared), len(q.hooks), len(p.hooks))
+	}
+	if r, missing := q.without([]string{"__x64_sys_creat"}); r != nil || !slices.Contains(missing, "creat") {
+		t.Errorf("without __x64_sys_creat too: plan %v, missing %v; want none, creat missing", r, missing)
 	}
 }

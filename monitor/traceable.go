@@ -14,26 +14,23 @@ import (
 	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/runfile"
 )
 
-// Which of the plan's candidate functions the kernel can hook.  A
-// trampoline (fexit) needs its function in tracefs's
-// available_filter_functions, which is slow to read.  It has 40,000-60,000
-// names, and the kernel walks its records again from the first at each
-// 4 KB read: 0.38 s of a start with function hooks in Debian's 6.12 under
-// emulation (bench/README).  So:
-//   - the list is read only until every function the plan puts on a
-//     trampoline is found: the opens' (fs/open.c) are in its first third
-//     in Debian's 6.1 and 6.12, and the walks grow with the square of how
-//     far the reading goes.  The kernel's BTF, read for the cut
-//     anyway (kerneltypes.go), says which candidates are functions at all:
-//     the calls on kretprobes need no more (a kprobe needs no ftrace
-//     record), and fexit needs the BTF.  Where the BTF cannot be read, or
-//     a trampoline's function is not in the list, the list is read whole,
-//     and its answer is the one kept.
-//   - the answer changes only with the boot and with modules.  So a start
-//     keeps it in /run (a tmpfs, empty at each boot), under a key made of
-//     the boot's id, the kernel, the loaded modules, the candidates asked
-//     for and what the plan puts on trampolines, and the next start with
-//     that key reads it instead.
+// Which of the plan's candidate functions the kernel can hook.  The
+// kernel's BTF says which are functions, and is read for the cut anyway
+// (kerneltypes.go): a kretprobe needs no more (a kprobe needs no ftrace
+// record).  A trampoline (fexit) also needs its function among ftrace's
+// records, which tracefs's available_filter_functions lists; but that
+// list is slow to read: 40,000-60,000 names, and the kernel walks its
+// records again from the first at each 4 KB read (0.38 s of a start in
+// Debian's 6.12 under emulation, bench/README).  In Debian's 5.10, 6.1
+// and 6.12 every candidate the BTF has as a function is in the list, so
+// the BTF's answer is taken; a trampoline the kernel refuses all the same
+// is planned around when attached (load, loader.go).  Where the BTF
+// cannot be read, the list is read whole.
+//
+// The answer changes only with the boot and with modules.  So a start
+// keeps it in /run (a tmpfs, empty at each boot), under a key made of the
+// boot's id, the kernel, the loaded modules and the candidates asked for,
+// and the next start with that key reads it instead.
 
 // traceableCache is the kept answer: a "key" line, then one name a line.
 const traceableCache = runDir + "/traceable"
@@ -47,13 +44,9 @@ type traceableFiles struct {
 	modules string // /proc/modules
 	kernel  string // the release
 
-	// The list may be read in part when both are set: inBTF is which
-	// candidates the kernel's BTF has as functions, onTrampolines which
-	// of those a plan would put on trampolines, and plan what
-	// onTrampolines depends on (in the key).
-	inBTF         func(candidates map[string]bool) (map[string]bool, error)
-	onTrampolines func(has func(string) bool) []string
-	plan          string
+	// which candidates the kernel's BTF has as functions; nil, or an
+	// error: the list is read
+	inBTF func(candidates map[string]bool) (map[string]bool, error)
 }
 
 func hostTraceable(tracefs string) traceableFiles {
@@ -67,8 +60,9 @@ func hostTraceable(tracefs string) traceableFiles {
 }
 
 // traceable returns the candidates the kernel can trace, and whether the
-// answer came from the cache.  Only an unreadable list is an error: a cache
-// that cannot be read or written is passed over.
+// answer came from the cache.  Only an unreadable list where the BTF
+// cannot answer is an error: a cache that cannot be read or written is
+// passed over.
 func (f traceableFiles) traceable(candidates map[string]bool) (map[string]bool, bool, error) {
 	key, kerr := f.key(candidates)
 	if kerr == nil && f.cache != "" {
@@ -105,42 +99,31 @@ func (f traceableFiles) key(candidates map[string]bool) (string, error) {
 	}
 	sort.Strings(names)
 	h := sha256.New()
-	fmt.Fprintf(h, "boot %s\nkernel %s\nmodules %s\ncandidates %s\nplan %s\n", strings.TrimSpace(string(boot)),
-		f.kernel, strings.Join(names, " "), strings.Join(slices.Sorted(maps.Keys(candidates)), " "), f.plan)
+	fmt.Fprintf(h, "boot %s\nkernel %s\nmodules %s\ncandidates %s\n", strings.TrimSpace(string(boot)),
+		f.kernel, strings.Join(names, " "), strings.Join(slices.Sorted(maps.Keys(candidates)), " "))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// scan reads the kernel's list: up to the last function the plan puts on a
-// trampoline, answering the candidates the BTF has, where it can; else
-// whole, answering the candidates in the list.
+// scan answers the candidates the BTF has as functions, or, where it
+// cannot say, those in the kernel's list.  A kernel without the list
+// (no function tracer) has no trampolines: that is an error either way.
 func (f traceableFiles) scan(candidates map[string]bool) (map[string]bool, error) {
 	fh, err := os.Open(f.list)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	var inBTF map[string]bool
-	need := map[string]bool{}
-	if f.inBTF != nil && f.onTrampolines != nil {
-		if inBTF, err = f.inBTF(candidates); err == nil {
-			for _, fn := range f.onTrampolines(func(fn string) bool { return inBTF[fn] }) {
-				need[fn] = true
-			}
+	if f.inBTF != nil {
+		if found, err := f.inBTF(candidates); err == nil {
+			return found, nil
 		}
 	}
 	found := map[string]bool{}
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
 		// "name" or "name [module]"
-		name, _, _ := strings.Cut(sc.Text(), " ")
-		if !candidates[name] {
-			continue
-		}
-		found[name] = true
-		if need[name] {
-			if delete(need, name); len(need) == 0 {
-				return inBTF, nil
-			}
+		if name, _, _ := strings.Cut(sc.Text(), " "); candidates[name] {
+			found[name] = true
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -117,9 +117,8 @@ func TestTraceableWithoutACacheStillAnswers(t *testing.T) {
 	}
 }
 
-// withBTF gives f the kernel's BTF functions btf and a plan that puts
-// trampolines on the functions of onTrampolines it has.
-func withBTF(f traceableFiles, btf []string, btfErr error, trampolines ...string) traceableFiles {
+// withBTF gives f the kernel's BTF functions btf (or btfErr).
+func withBTF(f traceableFiles, btf []string, btfErr error) traceableFiles {
 	f.inBTF = func(candidates map[string]bool) (map[string]bool, error) {
 		if btfErr != nil {
 			return nil, btfErr
@@ -132,59 +131,38 @@ func withBTF(f traceableFiles, btf []string, btfErr error, trampolines ...string
 		}
 		return out, nil
 	}
-	f.onTrampolines = func(has func(string) bool) []string {
-		var out []string
-		for _, fn := range trampolines {
-			if has(fn) {
-				out = append(out, fn)
-			}
-		}
-		return out
-	}
-	f.plan = "test"
 	return f
 }
 
-func TestTraceableIsReadUpToTheLastTrampoline(t *testing.T) {
-	f := withBTF(traceableFixture(t), []string{"__x64_sys_openat", "__x64_sys_creat", "security_file_open"}, nil,
-		"__x64_sys_openat")
-	// past the trampoline's function, a line too long for the scanner: read,
-	// it fails the scan
-	writeFixture(t, f.list, "do_one_initcall\n__x64_sys_openat\n"+strings.Repeat("x", 70000)+"\n__x64_sys_creat\n")
+// With the kernel's BTF, the list is not read: a line too long for the
+// scanner would fail a read.  The BTF's answer is kept like the list's.
+func TestTraceableIsTheBTFsWithoutReadingTheList(t *testing.T) {
+	f := withBTF(traceableFixture(t), []string{"__x64_sys_openat", "__x64_sys_creat", "security_file_open"}, nil)
+	writeFixture(t, f.list, strings.Repeat("x", 70000)+"\n__x64_sys_openat\n")
 	want := map[string]bool{"__x64_sys_openat": true, "__x64_sys_creat": true, "security_file_open": true}
 	got, cached, err := f.traceable(traceableCandidates)
 	if err != nil || cached || !maps.Equal(got, want) {
-		t.Fatalf("%v cached=%v err=%v, want the BTF's %v, the list read up to __x64_sys_openat", got, cached, err, want)
+		t.Fatalf("%v cached=%v err=%v, want the BTF's %v, the list unread", got, cached, err, want)
 	}
-	writeFixture(t, f.list, "")
+	f.inBTF = nil
 	if got, cached, err = f.traceable(traceableCandidates); err != nil || !cached || !maps.Equal(got, want) {
 		t.Errorf("next start: %v cached=%v err=%v, want %v kept", got, cached, err, want)
 	}
-	// what the plan puts on trampolines is in the key
-	f.plan = "another"
-	writeFixture(t, f.list, "__x64_sys_openat\n")
-	if got, cached, err = f.traceable(traceableCandidates); err != nil || cached || !maps.Equal(got, want) {
-		t.Errorf("another plan: %v cached=%v err=%v, want %v read again", got, cached, err, want)
-	}
 }
 
-func TestTraceableIsReadWholeWhenPartCannotAnswer(t *testing.T) {
-	list := "__x64_sys_openat\nnf_hook [nf_tables]\n"
-	fromList := map[string]bool{"__x64_sys_openat": true, "nf_hook": true}
-	for name, f := range map[string]traceableFiles{
-		// a trampoline's function the list lacks: the list's answer
-		"a trampoline not traceable": withBTF(traceableFixture(t),
-			[]string{"__x64_sys_openat", "__x64_sys_creat", "security_file_open"}, nil, "__x64_sys_openat", "__x64_sys_creat"),
-		"no BTF":  withBTF(traceableFixture(t), nil, errors.New("no BTF"), "__x64_sys_openat"),
-		"no plan": traceableFixture(t),
-	} {
-		t.Run(name, func(t *testing.T) {
-			f.cache = ""
-			writeFixture(t, f.list, list)
-			got, _, err := f.traceable(traceableCandidates)
-			if err != nil || !maps.Equal(got, fromList) {
-				t.Errorf("%v err=%v, want the whole list's %v", got, err, fromList)
-			}
-		})
+// Without the BTF the list is read whole; without the list (a kernel with
+// no function tracer has no trampolines) there is no answer.
+func TestTraceableIsTheListsWhereTheBTFCannotAnswer(t *testing.T) {
+	f := withBTF(traceableFixture(t), nil, errors.New("no BTF"))
+	f.cache = ""
+	writeFixture(t, f.list, "__x64_sys_openat\nnf_hook [nf_tables]\n")
+	want := map[string]bool{"__x64_sys_openat": true, "nf_hook": true}
+	if got, _, err := f.traceable(traceableCandidates); err != nil || !maps.Equal(got, want) {
+		t.Errorf("no BTF: %v err=%v, want the whole list's %v", got, err, want)
+	}
+	f = withBTF(traceableFixture(t), []string{"__x64_sys_openat"}, nil)
+	os.Remove(f.list)
+	if got, _, err := f.traceable(traceableCandidates); err == nil {
+		t.Errorf("no list: %v, want an error", got)
 	}
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 )
 
@@ -370,30 +374,84 @@ func hookFunctions(start rec, name string) []string {
 // function into creat's entry point would hide it: the monitor must fall
 // back, say so, and still see opens.
 func TestOpensGoToTheirEntryPointsWhenTheSharedHookMissesOne(t *testing.T) {
-	openFuncs := func(start rec) []string { return hookFunctions(start, "fexit/open") }
-	isStart := func(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
+	skipUnlessOpensShared(t)
+	args := []string{"deny-creat-exec", monitorBin, "-f", "json", "--events", "all", "-i", "0", "--syscall-hooks", "functions"}
+	m := startMonitorCmd(t, isMonitorStart, helper(t), args...)
+	assertOpensOnEntryPoints(t, m, "with creat refused to the monitor")
+	if s := m.stderr.String(); !strings.Contains(s, "hooking the opens' entry points instead") || !strings.Contains(s, "creat") {
+		t.Errorf("the fall-back is not said on stderr:\n%s", tailLines(s, 10))
+	}
+}
+
+func isMonitorStart(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
+
+// skipUnlessOpensShared starts the monitor once and skips the test unless
+// it hooks the opens on do_sys_openat2 here.
+func skipUnlessOpensShared(t *testing.T) {
+	t.Helper()
 	m := startMonitor(t)
-	start := m.waitFor(t, 5*time.Second, "start record", isStart)
+	start := m.waitFor(t, 5*time.Second, "start record", isMonitorStart)
 	m.stop(t)
-	if fs := openFuncs(start); !equalStrs(fs, []string{"do_sys_openat2"}) {
+	if fs := hookFunctions(start, "fexit/open"); !equalStrs(fs, []string{"do_sys_openat2"}) {
 		t.Skipf("the opens are not on do_sys_openat2 here (syscall_hooks %q, fexit/open %v)", start.str("monitor", "syscall_hooks"), fs)
 	}
+}
 
-	args := []string{"deny-creat-exec", monitorBin, "-f", "json", "--events", "all", "-i", "0", "--syscall-hooks", "functions"}
-	m = startMonitorCmd(t, isStart, helper(t), args...)
-	start = m.waitFor(t, 5*time.Second, "start record", isStart)
+// assertOpensOnEntryPoints checks that m, started with function hooks,
+// put the opens on their four entry points (why: what moved them) and
+// sees an open there; m is stopped after.
+func assertOpensOnEntryPoints(t *testing.T, m *monitor, why string) {
+	t.Helper()
+	start := m.waitFor(t, 5*time.Second, "start record", isMonitorStart)
 	want := []string{"__x64_sys_creat", "__x64_sys_open", "__x64_sys_openat", "__x64_sys_openat2"}
-	if fs := openFuncs(start); !equalStrs(fs, want) {
-		t.Errorf("with creat refused to the monitor: fexit/open on %v, want the entry points %v", fs, want)
+	if fs := hookFunctions(start, "fexit/open"); !equalStrs(fs, want) {
+		t.Errorf("%s: fexit/open on %v, want the entry points %v", why, fs, want)
 	}
 	if got := start.str("monitor", "syscall_hooks"); got != "functions" {
-		t.Errorf("syscall_hooks %q, want functions", got)
+		t.Errorf("%s: syscall_hooks %q, want functions", why, got)
 	}
 	pid := runIn(t, "/", "cat", "/etc/shadow")
 	m.exactlyOne(t, "open of /etc/shadow on the entry points", and(eventIs("open"), pidIs(pid), pathIs("/etc/shadow")))
 	m.stop(t)
-	if s := m.stderr.String(); !strings.Contains(s, "hooking the opens' entry points instead") || !strings.Contains(s, "creat") {
-		t.Errorf("the fall-back is not said on stderr:\n%s", tailLines(s, 10))
+}
+
+// fillTrampoline attaches empty fexit programs to fn until the kernel
+// refuses one, as another tool's may have (BPF_MAX_TRAMP_LINKS programs
+// share a function's trampoline), and returns how many it holds; they are
+// detached when the test ends.
+func fillTrampoline(t *testing.T, fn string) int {
+	t.Helper()
+	spec := &ebpf.ProgramSpec{Type: ebpf.Tracing, AttachType: ebpf.AttachTraceFExit, AttachTo: fn, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}}
+	for n := 0; n < 200; n++ {
+		prog, err := ebpf.NewProgram(spec)
+		if err != nil {
+			t.Fatalf("load an fexit program on %s: %v", fn, err)
+		}
+		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
+		prog.Close() // the link holds it
+		if errors.Is(err, unix.E2BIG) {
+			return n
+		}
+		if err != nil {
+			t.Fatalf("attach fexit program %d on %s: %v", n+1, fn, err)
+		}
+		t.Cleanup(func() { l.Close() })
+	}
+	t.Fatalf("the kernel took 200 fexit programs on %s and refused none", fn)
+	return 0
+}
+
+// A trampoline the kernel refuses at start is planned around: with every
+// fexit slot on do_sys_openat2 taken by others, the opens go to their
+// entry points, say so, and are seen.
+func TestARefusedTrampolineIsPlannedAround(t *testing.T) {
+	skipUnlessOpensShared(t)
+	held := fillTrampoline(t, "do_sys_openat2")
+	m := startMonitor(t, "--syscall-hooks", "functions")
+	assertOpensOnEntryPoints(t, m, fmt.Sprintf("do_sys_openat2's trampoline full (%d programs)", held))
+	if s := m.stderr.String(); !strings.Contains(s, "refused trampolines") || !strings.Contains(s, "do_sys_openat2") {
+		t.Errorf("the refusal is not said on stderr:\n%s", tailLines(s, 10))
 	}
 }
 
@@ -431,9 +489,9 @@ func TestTraceableFunctionsAreKeptForTheNextStart(t *testing.T) {
 	for _, name := range lines[1:] {
 		kept[name] = true
 	}
-	// the start read ftrace's list only up to the opens' functions and took
-	// the rest from the kernel's BTF (monitor/traceable.go): on this kernel
-	// everything it kept must be in the whole list
+	// the start took the kernel's BTF's answer without reading ftrace's
+	// list (monitor/traceable.go): on this kernel everything it kept must
+	// be in the list
 	list, err := os.ReadFile("/sys/kernel/tracing/available_filter_functions")
 	if err != nil {
 		t.Fatal(err)
