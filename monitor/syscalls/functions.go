@@ -142,8 +142,8 @@ func classOf(name string) string {
 }
 
 // FunctionHooks plans the function hooks for a kernel whose traceable
-// functions are those for which has returns true (tracefs's
-// available_filter_functions).  missing lists the calls no function could
+// functions are those for which has returns true (the kernel's BTF, or
+// tracefs's available_filter_functions: monitor/traceable.go).  missing lists the calls no function could
 // be found for: a kernel the plan does not cover.
 func FunctionHooks(has func(string) bool) (hooks []FuncHook, missing []string) {
 	byFunc := map[string]int{}
