@@ -15,6 +15,7 @@
 package corebtf
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -92,7 +93,8 @@ func Parse(raw []byte) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{types: types, strs: strs}
+	// records average some 30 bytes in a kernel's BTF
+	s := &Spec{types: types, strs: strs, offs: make([]uint32, 0, len(types)/24)}
 	for off := 0; off < len(types); {
 		if len(types)-off < typeSize {
 			return nil, fmt.Errorf("BTF type %d cut short", len(s.offs)+1)
@@ -138,14 +140,44 @@ func (s *Spec) Count() int { return len(s.offs) }
 // Functions are the names in want that the BTF has as functions.
 func (s *Spec) Functions(want map[string]bool) map[string]bool {
 	out := map[string]bool{}
-	for id := uint32(1); int(id) <= s.Count(); id++ {
-		if kindOf(s.types[s.offs[id-1]:]) == kindFunc {
-			if name := s.name(id); want[string(name)] {
-				out[string(name)] = true
-			}
+	set := newNameSet(want)
+	s.eachNamed(1<<kindFunc, set.has, func(_ uint32, name []byte) { out[string(name)] = true })
+	return out
+}
+
+// eachNamed calls found with each type of the kinds asked (a bit per
+// kind) whose name match takes.
+func (s *Spec) eachNamed(kinds uint32, match func(name []byte) bool, found func(id uint32, name []byte)) {
+	for i, off := range s.offs {
+		rec := s.types[off:]
+		if kinds&(1<<kindOf(rec)) == 0 {
+			continue
+		}
+		if name := s.str(le.Uint32(rec)); len(name) > 0 && match(name) {
+			found(uint32(i+1), name)
 		}
 	}
-	return out
+}
+
+// nameSet is a few names asked for, tested by first byte and length
+// before they are hashed: most names of a kernel's BTF are none of them.
+type nameSet struct {
+	names map[string]bool
+	first [256]uint64 // bit len%64 of the names that begin with each byte
+}
+
+func newNameSet(names map[string]bool) *nameSet {
+	set := &nameSet{names: names}
+	for n := range names {
+		if n != "" {
+			set.first[n[0]] |= 1 << (len(n) % 64)
+		}
+	}
+	return set
+}
+
+func (set *nameSet) has(name []byte) bool {
+	return len(name) > 0 && set.first[name[0]]&(1<<(len(name)%64)) != 0 && set.names[string(name)]
 }
 
 // record is type id's record (id in 1..Count).
@@ -164,10 +196,8 @@ func (s *Spec) str(off uint32) []byte {
 		return nil
 	}
 	b := s.strs[off:]
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
 	}
 	return b
 }

@@ -406,3 +406,32 @@ func TestFunctionsAreTheFuncsOfTheNamesAsked(t *testing.T) {
 		t.Errorf("Functions: %v, want %v (do_sys_openat2 was not asked; a struct and a var are not functions)", got, want)
 	}
 }
+
+// A name may start inside another string (BTF allows a suffix to be
+// shared): it is found all the same, by its own text.
+func TestNamesInsideOtherStringsAreFound(t *testing.T) {
+	i32 := &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
+	proto := &btf.FuncProto{Return: i32}
+	raw := marshal(t, &btf.Func{Name: "__x64_sys_openat", Type: proto}, &btf.Func{Name: "placeholder", Type: proto})
+	spec, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole, other []byte // the records of the two functions
+	for id := uint32(1); int(id) <= spec.Count(); id++ {
+		switch string(spec.name(id)) {
+		case "__x64_sys_openat":
+			whole = spec.record(id)
+		case "placeholder":
+			other = spec.record(id)
+		}
+	}
+	if whole == nil || other == nil {
+		t.Fatal("the functions are not in the BTF written")
+	}
+	le.PutUint32(other, le.Uint32(whole)+uint32(len("__x64_sys_"))) // "openat", inside "__x64_sys_openat"
+	got := spec.Functions(map[string]bool{"openat": true, "__x64_sys_openat": true, "placeholder": true})
+	if want := map[string]bool{"openat": true, "__x64_sys_openat": true}; !maps.Equal(got, want) {
+		t.Errorf("Functions: %v, want %v", got, want)
+	}
+}

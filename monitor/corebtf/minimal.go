@@ -36,18 +36,11 @@ func Cut(target *Spec, roots Roots) ([]byte, error) {
 		}
 		return nil
 	}
-	for id := uint32(1); int(id) <= n; id++ {
-		rec := target.record(id)
-		switch kindOf(rec) {
-		case kindStruct, kindUnion, kindEnum, kindEnum64, kindFwd, kindTypedef, kindInt, kindFloat:
-		default:
-			continue
-		}
-		name := target.str(le.Uint32(rec))
-		if len(name) > 0 && roots[string(essentialName(name))] {
-			visit(id)
-		}
-	}
+	set := newNameSet(roots)
+	candidates := uint32(1<<kindStruct | 1<<kindUnion | 1<<kindEnum | 1<<kindEnum64 | 1<<kindFwd | 1<<kindTypedef |
+		1<<kindInt | 1<<kindFloat)
+	target.eachNamed(candidates, func(name []byte) bool { return set.has(essentialName(name)) },
+		func(id uint32, _ []byte) { visit(id) })
 	for len(queue) > 0 {
 		id := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
@@ -195,19 +188,15 @@ func (s *Spec) StructIDs(names ...string) (map[string]uint32, error) {
 		want[n] = true
 	}
 	ids := map[string]uint32{}
-	for id := uint32(1); int(id) <= s.Count(); id++ {
-		rec := s.record(id)
-		if kindOf(rec) != kindStruct {
-			continue
-		}
-		name := s.str(le.Uint32(rec))
-		if !want[string(name)] {
-			continue
-		}
-		if _, dup := ids[string(name)]; dup {
-			return nil, fmt.Errorf("struct %s: more than one in the kernel's BTF", name)
+	var dup error
+	s.eachNamed(1<<kindStruct, newNameSet(want).has, func(id uint32, name []byte) {
+		if _, seen := ids[string(name)]; seen && dup == nil {
+			dup = fmt.Errorf("struct %s: more than one in the kernel's BTF", name)
 		}
 		ids[string(name)] = id
+	})
+	if dup != nil {
+		return nil, dup
 	}
 	var missing []string
 	for n := range want {
