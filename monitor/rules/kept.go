@@ -48,10 +48,10 @@ type keptASTs struct {
 	path   string
 	binary string // what identifies the binary: only its own file is read
 	// the build's checked expressions of the built-in policy
-	// (BuiltChecks), and what of them this language may read (useBuild)
+	// (BuiltChecks), until useBuild takes into built what of them this
+	// language may read
 	build     []byte
 	built     map[string][]byte
-	buildRead bool
 	kept      map[string][]byte // from the file: scope and text -> CheckedExpr
 	used      map[string][]byte // of the file's or made, what this compile used
 	fromBuild int               // expressions read from the build's
@@ -109,13 +109,13 @@ func readKept(b []byte, head string) (map[string][]byte, bool) {
 // useBuild takes the build's expressions when they were checked in env's
 // language.
 func (k *keptASTs) useBuild(env *cel.Env) {
-	if len(k.build) == 0 || k.buildRead {
-		return
+	if len(k.build) == 0 {
+		return // none, or already taken
 	}
-	k.buildRead = true
 	if built, ok := readKept(k.build, builtHead(env)); ok {
 		k.built = built
 	}
+	k.build = nil
 }
 
 func builtHead(env *cel.Env) string { return "built " + languageID(env) }

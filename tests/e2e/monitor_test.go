@@ -131,10 +131,11 @@ type monitor struct {
 func startMonitor(t *testing.T, args ...string) *monitor {
 	t.Helper()
 	args = append([]string{"-f", "json", "--events", "all", "-i", "0"}, args...)
-	return startMonitorRaw(t, func(r rec) bool {
-		return r.str("event") == "start" && r.str("category") == "monitor"
-	}, args...)
+	return startMonitorRaw(t, isMonitorStart, args...)
 }
+
+// isMonitorStart is the monitor's start record.
+func isMonitorStart(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
 
 // startMonitorRaw runs the binary with exactly args and waits for the
 // record that started says is the start record.

@@ -383,8 +383,6 @@ func TestOpensGoToTheirEntryPointsWhenTheSharedHookMissesOne(t *testing.T) {
 	}
 }
 
-func isMonitorStart(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
-
 // skipUnlessOpensShared starts the monitor once and skips the test unless
 // it hooks the opens on do_sys_openat2 here.
 func skipUnlessOpensShared(t *testing.T) {
@@ -467,9 +465,8 @@ const traceableCache = "/run/ebpf-log-monitor/traceable"
 func TestTraceableFunctionsAreKeptForTheNextStart(t *testing.T) {
 	os.Remove(traceableCache)
 	t.Cleanup(func() { os.Remove(traceableCache) }) // an edited answer must not outlive the test
-	isStart := func(r rec) bool { return r.str("event") == "start" && r.str("category") == "monitor" }
 	m := startMonitor(t)
-	start := m.waitFor(t, 5*time.Second, "start record", isStart)
+	start := m.waitFor(t, 5*time.Second, "start record", isMonitorStart)
 	m.stop(t)
 	if got := start.str("monitor", "syscall_hooks"); got != "functions" {
 		if _, err := os.Stat(traceableCache); err == nil {
@@ -530,7 +527,7 @@ func TestTraceableFunctionsAreKeptForTheNextStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = startMonitor(t)
-	start = m.waitFor(t, 5*time.Second, "start record", isStart)
+	start = m.waitFor(t, 5*time.Second, "start record", isMonitorStart)
 	m.stop(t)
 	opens := hookFunctions(start, "fexit/open")
 	if want := []string{"__x64_sys_creat", "__x64_sys_open", "__x64_sys_openat", "__x64_sys_openat2"}; !equalStrs(opens, want) {
