@@ -381,38 +381,42 @@ static __always_inline void fill_header_body(struct event_header *h, __u32 type,
 }
 
 /*
- * Nine call sites.  Inlined, each carries its own map lookups, which the
- * verifier rewrites into the kernel's code (copying the whole program and
- * its per-instruction data each time), and its own CO-RE alternatives to
- * remove as dead code: on 6.12 a sixth of a start.  Out of line they are
- * one copy, but before 6.4 the verifier cannot track a value's precision
- * back across a call of a subprogram, marks every number precise instead,
- * and prunes less: 6.1 then walks 129,000 instructions of the syscall exit
- * instead of 77,000.  So only the object for 6.4 and later (BUILD_6_4)
- * has it out of line.  (One object with both forms, chosen by a constant
- * at load, left the dead copies for libbpf to relocate and the verifier to
- * remove: 0.1 s of a 6.12 start.)
+ * The header is filled by one global function, which the verifier checks
+ * once per program.  Inlined (or a static subprogram, checked at each
+ * call with the caller's state), it was walked at each of its nine call
+ * sites: a third of what the verifier walked in the syscall exit, which
+ * is itself most of a start under emulation.  Out of line, 5.10's verifier
+ * walks 66,000 instructions at a start instead of 86,000 (643 -> 450 ms
+ * under icount), 6.1's 67,000 instead of 78,000 (529 -> 393 ms), with the
+ * network calls' change below (net_call_scratch, maps.h).  A global
+ * function takes numbers only before 5.12, so it fills header_scratch for
+ * the caller to copy.  Every header is the current task's (a fork's is
+ * the parent's, current at sched_process_fork).
  */
-#ifdef BUILD_6_4
-static __noinline int fill_header_call(struct event_header *h, __u32 type,
-				       struct task_struct *task)
+__noinline int fill_header_current(__u32 type)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0;
+	struct event_header *h = bpf_map_lookup_elem(&header_scratch, &zero);
+
+	if (!h)
+		return 0;
 	fill_header_body(h, type, task);
-	return 0;
+	return 1;
 }
 
-static __always_inline void fill_header(struct event_header *h, __u32 type,
-					struct task_struct *task)
+static __always_inline void fill_header(struct event_header *h, __u32 type)
 {
-	fill_header_call(h, type, task);
+	__u32 zero = 0;
+	struct event_header *s;
+
+	if (fill_header_current(type) && (s = bpf_map_lookup_elem(&header_scratch, &zero))) {
+		__builtin_memcpy(h, s, sizeof(*h));
+		return;
+	}
+	__builtin_memset(h, 0, sizeof(*h));
+	h->type = type;
 }
-#else
-static __always_inline void fill_header(struct event_header *h, __u32 type,
-					struct task_struct *task)
-{
-	fill_header_body(h, type, task);
-}
-#endif
 
 /*
  * Path walker.  bpf_d_path() is only callable from fentry/LSM programs on a

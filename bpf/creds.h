@@ -85,7 +85,7 @@ static __always_inline struct priv_event *fill_priv(struct task_struct *task,
 		stat_miss(STAT_SCRATCH_MISS);
 		return NULL;
 	}
-	fill_header(&e->hdr, EVENT_PRIV, task);
+	fill_header(&e->hdr, EVENT_PRIV);
 	e->hdr.size = sizeof(*e);
 	e->before = *before;
 	e->after = *after;

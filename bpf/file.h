@@ -339,7 +339,7 @@ static __always_inline void send_file_event(void *ctx, struct file_event *e, __u
 static __always_inline void file_event_init(struct file_event *e, struct task_struct *task,
 					    struct file_pending *p, long ret, __u32 access)
 {
-	fill_header(&e->hdr, EVENT_FILE, task);
+	fill_header(&e->hdr, EVENT_FILE);
 	e->ret = ret;
 	e->op = p->op;
 	e->op_flags = p->flags;

@@ -431,6 +431,41 @@ struct {
 	__type(value, struct net_event);
 } net_scratch SEC(".maps");
 
+/* A socket call's arguments, as the exit reads them back. */
+struct net_call {
+	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
+	__u64 buf;      /* sendto: the message; sendmsg: its iovec array */
+	__u32 op;       /* enum net_op */
+	__s32 fd;
+	__u32 addrlen;
+	__u32 backlog;
+	__u32 is_msg;   /* addr is a user_msghdr (sendmsg): 1, or an i386
+			 * compat_msghdr (32-bit msg_name first): 2 */
+	__u32 pad;
+};
+
+/* Every record's header, as fill_header_current fills it (common.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event_header);
+} header_scratch SEC(".maps");
+
+/*
+ * A socket call's arguments as net_args parsed them (struct net_call,
+ * net.h), for net_exit to read back as unknown numbers: carried on the
+ * stack, each call's constants (its operation, whether a msghdr) kept the
+ * verifier walking the judgement once per call, as judge_scratch explains
+ * for the file calls.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct net_call);
+} net_call_scratch SEC(".maps");
+
 /* UDP destinations being folded (see log_monitor.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

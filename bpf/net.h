@@ -41,19 +41,6 @@
 #define SYS_SENDMSG 16
 #define SYS_ACCEPT4 18
 
-/* A socket call's arguments, as the exit reads them back. */
-struct net_call {
-	__u64 addr;     /* user sockaddr (connect, bind, sendto) or msghdr */
-	__u64 buf;      /* sendto: the message; sendmsg: its iovec array */
-	__u32 op;       /* enum net_op */
-	__s32 fd;
-	__u32 addrlen;
-	__u32 backlog;
-	__u32 is_msg;   /* addr is a user_msghdr (sendmsg): 1, or an i386
-			 * compat_msghdr (32-bit msg_name first): 2 */
-	__u32 pad;
-};
-
 /* The call @nr with arguments @a as a struct net_call: returns 0 for none
  * we report (sendto without a destination: a connected socket). */
 static __always_inline int net_args(long nr, const __u64 *a, int compat, struct net_call *p)
@@ -185,7 +172,7 @@ static __always_inline struct net_event *net_event_new(struct task_struct *task,
 		return NULL;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(&e->hdr, EVENT_NET, task);
+	fill_header(&e->hdr, EVENT_NET);
 	e->hdr.size = sizeof(*e);
 	e->op = op;
 	e->ret = ret;
@@ -326,14 +313,22 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 *syn_sk = NULL;
-	struct net_call p = {};
+	__u32 zero = 0;
+	struct net_call *p = bpf_map_lookup_elem(&net_call_scratch, &zero);
 	struct net_event *e;
 	struct sock *sk;
 	__u64 uaddr;
 
-	if (!net_args(nr, a, compat, &p))
+	if (!p) {
+		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
-	if (p.op == NET_OP_CONNECT) {
+	}
+	__builtin_memset(p, 0, sizeof(*p));
+	if (!net_args(nr, a, compat, p))
+		return 0;
+	/* read back from the map, not from what clang knows it stored */
+	asm volatile("" ::: "memory");
+	if (p->op == NET_OP_CONNECT) {
 		syn_sk = bpf_map_lookup_elem(&net_handshakes, &tid);
 		/* a connect a signal interrupted (-ERESTARTSYS) is usually
 		 * restarted, and goes on with the same handshake: its exit
@@ -342,14 +337,14 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 			bpf_map_delete_elem(&net_handshakes, &tid);
 	}
 
-	switch (p.op) {
+	switch (p->op) {
 	case NET_OP_ACCEPT:
 		if (ret < 0)
 			return 0; /* a failed accept says nothing */
 		sk = fd_sock(task, ret);
 		if (!sk)
 			return 0;
-		e = net_event_new(task, p.op, ret);
+		e = net_event_new(task, p->op, ret);
 		if (!e)
 			return 0;
 		net_from_sock(e, sk);
@@ -357,25 +352,25 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 			return 0;
 		break;
 	case NET_OP_LISTEN:
-		sk = fd_sock(task, p.fd);
+		sk = fd_sock(task, p->fd);
 		if (!sk)
 			return 0;
-		e = net_event_new(task, p.op, ret);
+		e = net_event_new(task, p->op, ret);
 		if (!e)
 			return 0;
 		net_from_sock(e, sk);
 		if (e->family != AF_INET && e->family != AF_INET6)
 			return 0;
-		e->backlog = p.backlog;
+		e->backlog = p->backlog;
 		break;
 	case NET_OP_BIND:
-		e = net_event_new(task, p.op, ret);
+		e = net_event_new(task, p->op, ret);
 		if (!e)
 			return 0;
-		e->family = net_from_sockaddr(e, p.addr, 1);
+		e->family = net_from_sockaddr(e, p->addr, 1);
 		if ((e->family != AF_INET && e->family != AF_INET6) || e->sport == 0)
 			return 0; /* ephemeral or not inet: not worth a line */
-		sk = fd_sock(task, p.fd);
+		sk = fd_sock(task, p->fd);
 		if (sk) {
 			e->protocol = BPF_CORE_READ(sk, sk_protocol);
 			e->sock_type = BPF_CORE_READ(sk, sk_type);
@@ -383,41 +378,41 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 		break;
 	case NET_OP_CONNECT:
 	case NET_OP_SEND:
-		uaddr = p.addr;
-		if (p.is_msg == 1) {
+		uaddr = p->addr;
+		if (p->is_msg == 1) {
 			struct user_msghdr msg = {};
 
-			bpf_probe_read_user(&msg, sizeof(msg), (void *)p.addr);
+			bpf_probe_read_user(&msg, sizeof(msg), (void *)p->addr);
 			uaddr = (__u64)msg.msg_name;
 			/* the first iovec: read only for the audit socket */
-			p.buf = msg.msg_iovlen > 0 ? (__u64)msg.msg_iov : 0;
-		} else if (p.is_msg == 2) {
+			p->buf = msg.msg_iovlen > 0 ? (__u64)msg.msg_iov : 0;
+		} else if (p->is_msg == 2) {
 			__u32 name32 = 0;
 
-			bpf_probe_read_user(&name32, sizeof(name32), (void *)p.addr);
+			bpf_probe_read_user(&name32, sizeof(name32), (void *)p->addr);
 			uaddr = name32;
 		}
 		if (!uaddr)
 			return 0; /* a send on a connected socket: reported at connect */
-		if (fold_repeat(task, p.fd, uaddr))
+		if (fold_repeat(task, p->fd, uaddr))
 			return 0;
-		e = net_event_new(task, p.op, ret);
+		e = net_event_new(task, p->op, ret);
 		if (!e)
 			return 0;
 		e->family = net_from_sockaddr(e, uaddr, 0);
 		if (e->family == AF_NETLINK) {
-			if (p.op != NET_OP_SEND || ret < 0 || !audit_message(e, task, &p))
+			if (p->op != NET_OP_SEND || ret < 0 || !audit_message(e, task, p))
 				return 0;
 			break;
 		}
 		if (e->family == AF_UNIX) {
-			if (p.op != NET_OP_CONNECT || !bpf_map_lookup_elem(&unix_watch, e->unix_path))
+			if (p->op != NET_OP_CONNECT || !bpf_map_lookup_elem(&unix_watch, e->unix_path))
 				return 0;
 			break;
 		}
 		if (e->family != AF_INET && e->family != AF_INET6)
 			return 0;
-		sk = fd_sock(task, p.fd);
+		sk = fd_sock(task, p->fd);
 		if (sk) {
 			e->protocol = BPF_CORE_READ(sk, sk_protocol);
 			e->sock_type = BPF_CORE_READ(sk, sk_type);
@@ -434,7 +429,7 @@ static __always_inline int net_exit(void *ctx, long ret, long nr, const __u64 *a
 			e->flags |= NET_F_KERNEL;
 		if (e->protocol == IPPROTO_UDP && fold_send(e))
 			return 0;
-		if (p.op == NET_OP_SEND && e->protocol != IPPROTO_UDP)
+		if (p->op == NET_OP_SEND && e->protocol != IPPROTO_UDP)
 			return 0; /* TCP Fast Open is reported by the SYN_SENT hook */
 		break;
 	default:

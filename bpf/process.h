@@ -238,7 +238,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
 	}
-	fill_header(&e->hdr, EVENT_EXEC, task);
+	fill_header(&e->hdr, EVENT_EXEC);
 	e->ret = 0;
 	/* de_thread is behind us: the tid is the one task_rename saw */
 	call = bpf_map_lookup_elem(&exec_calls, &tid);
@@ -354,7 +354,7 @@ static __always_inline int exec_exit(void *ctx, long ret, long nr, const __u64 *
 		stat_miss(STAT_SCRATCH_MISS);
 		return 0;
 	}
-	fill_header(&e->hdr, EVENT_EXEC, task);
+	fill_header(&e->hdr, EVENT_EXEC);
 	e->ret = ret;
 	e->flags = flags;
 	e->stdin_pipe = 0; /* the scratch holds the last exec's */
@@ -424,7 +424,7 @@ int tracepoint__sched__sched_process_exit(struct trace_event_raw_sched_process_t
 	bpf_map_delete_elem(&protected_tgids, &tgid);
 	bpf_map_delete_elem(&creators, &tgid);
 
-	fill_header(&e.hdr, EVENT_EXIT, task);
+	fill_header(&e.hdr, EVENT_EXIT);
 	e.hdr.size = sizeof(e);
 	start = BPF_CORE_READ(task, group_leader, start_time);
 	e.lifetime_ns = bpf_ktime_get_ns() - start;
@@ -437,7 +437,7 @@ int tracepoint__sched__sched_process_exit(struct trace_event_raw_sched_process_t
 SEC("raw_tracepoint/sched_process_fork")
 int raw_tracepoint__sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	/* args[0], the parent, is the current task: the header's */
 	struct task_struct *child = (struct task_struct *)ctx->args[1];
 	struct fork_event e;
 	__u32 child_pid = BPF_CORE_READ(child, tgid);
@@ -447,7 +447,7 @@ int raw_tracepoint__sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 	if (child_pid != child_tid)
 		return 0;
 
-	fill_header(&e.hdr, EVENT_FORK, parent);
+	fill_header(&e.hdr, EVENT_FORK);
 	e.hdr.size = sizeof(e);
 	e.child_pid = child_pid;
 	e.child_tid = child_tid;

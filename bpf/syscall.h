@@ -229,7 +229,7 @@ static __always_inline int sc_exit(void *ctx, long ret, long nr, struct syscall_
 	if ((spec->flags & SC_NONROOT_ONLY) && BPF_CORE_READ(task, cred, euid.val) == 0)
 		return 1;
 
-	fill_header(&e->hdr, EVENT_SYSCALL, task);
+	fill_header(&e->hdr, EVENT_SYSCALL);
 	e->ret = ret;
 	e->nr = nr;
 	e->flags = 0;
