@@ -357,13 +357,17 @@ static __always_inline void file_event_init(struct file_event *e, struct task_st
 }
 
 /*
- * The name cache (name_verdicts, maps.h).  name_key_of puts @name, relative
- * to @dfd, of @task into the scratch build_path_at reads (NULL only if the
- * scratch is missing); name_known_unwatched asks the cache, and name_store
- * files the verdict of the path built from the scratch.
+ * The name cache (name_verdicts, maps.h).  name_key_at puts @name, relative
+ * to @dfd, of the current task into the scratch build_path_at reads (0 only
+ * if the scratch is missing); name_known_unwatched asks the cache, and
+ * name_store files the verdict of the path built from the scratch.
+ * name_key_at is global, checked once per program instead of at each of
+ * its three callers: 6.1's verifier walks 38,000 instructions of the
+ * function hooks' exit at a start instead of 43,000.
  */
-static __always_inline struct name_scratch *name_key_of(struct task_struct *task, __s32 dfd, __u64 name)
+__noinline int name_key_at(__s32 dfd, __u64 name)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 zero = 0;
 	struct name_scratch *s = bpf_map_lookup_elem(&name_key_scratch, &zero);
 	struct name_key *k;
@@ -371,7 +375,7 @@ static __always_inline struct name_scratch *name_key_of(struct task_struct *task
 	long n;
 
 	if (!s)
-		return NULL;
+		return 0;
 	k = &s->key;
 	__builtin_memset(s, 0, sizeof(*s));
 	s->uname = name;
@@ -380,12 +384,12 @@ static __always_inline struct name_scratch *name_key_of(struct task_struct *task
 	s->in_key = n > 1 && n < sizeof(k->name);
 	fs = BPF_CORE_READ(task, fs);
 	if (!fs)
-		return s;
+		return 1;
 	k->root_dentry = (__u64)BPF_CORE_READ(fs, root.dentry);
 	k->root_mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
 	if (s->in_key && k->name[0] == '/') {
 		s->cacheable = 1;
-		return s;
+		return 1;
 	}
 	if (dfd == AT_FDCWD) {
 		k->base_dentry = (__u64)BPF_CORE_READ(fs, pwd.dentry);
@@ -399,7 +403,17 @@ static __always_inline struct name_scratch *name_key_of(struct task_struct *task
 		}
 	}
 	s->cacheable = s->in_key && k->base_dentry;
-	return s;
+	return 1;
+}
+
+/* name_key_at's scratch, or NULL when it failed */
+static __always_inline struct name_scratch *name_key_of(__s32 dfd, __u64 name)
+{
+	__u32 zero = 0;
+
+	if (!name_key_at(dfd, name))
+		return NULL;
+	return bpf_map_lookup_elem(&name_key_scratch, &zero);
 }
 
 static __always_inline struct name_slot *name_slot_of(const struct name_key *k)
@@ -514,8 +528,7 @@ static __always_inline int file_open_judge(void *ctx, long ret, struct file *f)
 		struct name_scratch *nk;
 		struct name_slot *ns;
 
-		task = (struct task_struct *)bpf_get_current_task();
-		nk = name_key_of(task, p->dfd, p->name);
+		nk = name_key_of(p->dfd, p->name);
 		if (!nk)
 			return 0;
 		if (name_known_unwatched(nk, 1, gen, access, &ns)) {
@@ -901,7 +914,7 @@ static __always_inline long file_change_judge(long ret)
 	 * news wherever they are): the name cache may know the answer */
 	gen = current_gen();
 	if (p->name) {
-		nk = name_key_of(task, p->dfd, p->name);
+		nk = name_key_of(p->dfd, p->name);
 		if (!nk)
 			return -1;
 		if (name_known_unwatched(nk, !p->name2 && p->op != FILE_OP_UTIMES &&
@@ -952,7 +965,7 @@ static __always_inline long file_change_judge(long ret)
 	e->target_len = 0;
 	e->target_root_len = 0;
 	if (p->name2) {
-		walked = name_key_of(task, p->dfd2, p->name2) ? build_path_at() : -1;
+		walked = name_key_of(p->dfd2, p->name2) ? build_path_at() : -1;
 		if (walked >= 0) {
 			m2 = match_path(WALK_START(walked), WALK_LEN(walked));
 			len = put_path(e, pb, off, walked, &fflags);
