@@ -89,6 +89,10 @@ type loaded struct {
 	kprobeEventReason string
 	// an open stub serves an i386 entry point (assignFunctionHooks)
 	openStubI386 bool
+	// kprobes made by name where a kernel's lookups by name are slow: their
+	// addresses are to be kept for the next start (kprobe_addrs.go)
+	keepKprobeAddrs bool
+	kprobesByName   []string
 	// how syscalls are seen ("functions" or "tracepoints") and why not
 	// functions when they were not chosen
 	syscallHooks, syscallHooksReason string
@@ -473,6 +477,11 @@ func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log ze
 		return nil, errorf(ExitRuntime, "load the watched unix sockets into the kernel: %v", err)
 	}
 
+	var keptAddrs map[string]uint64
+	if kprobesByNameSlow() {
+		keptAddrs = hostKprobeAddrs().kept()
+		l.keepKprobeAddrs = true
+	}
 	for _, p := range plan {
 		var link *bpf.BPFLink
 		var err error
@@ -484,7 +493,7 @@ func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log ze
 		case "tp_btf":
 			link, err = p.prog.AttachGeneric() // the target is in the program's BTF
 		case "kprobe":
-			link, err = p.prog.AttachKprobe(p.spec.name)
+			link, err = l.attachKprobe(p.prog, p.spec.name, keptAddrs, log)
 		case "fentry":
 			link, err = p.prog.AttachGeneric() // the target is in the section
 		}
@@ -540,6 +549,38 @@ func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log ze
 
 // attachedHooks counts the hooks the start record lists as attached (a
 // function hook of many functions is one; links are more).
+// attachKprobe makes prog's kprobe on function name: by its kept address
+// where there is one (kprobe_addrs.go), else by name.
+func (l *loaded) attachKprobe(prog *bpf.BPFProg, name string, kept map[string]uint64, log zerolog.Logger) (*bpf.BPFLink, error) {
+	if addr, ok := kept[name]; ok {
+		link, err := prog.AttachKprobeOffset(addr)
+		if err == nil {
+			log.Debug().Str("function", name).Str("address", fmt.Sprintf("%#x", addr)).Msg("kprobe made by its kept address")
+			return link, nil
+		}
+		log.Info().Str("function", name).Err(err).Msg("the kernel refused a kprobe at its kept address; made by name instead")
+	}
+	link, err := prog.AttachKprobe(name)
+	if err == nil && l.keepKprobeAddrs {
+		l.kprobesByName = append(l.kprobesByName, name)
+	}
+	return link, err
+}
+
+// keepKprobeAddresses keeps the addresses of the kprobes made by name, for
+// the next start; called after the start record, off the start's path.
+func (l *loaded) keepKprobeAddresses(log zerolog.Logger) {
+	if len(l.kprobesByName) == 0 {
+		return
+	}
+	addrs, err := hostKprobeAddrs().keep(l.kprobesByName)
+	if err != nil {
+		log.Debug().Err(err).Msg("kprobe addresses not kept: the next start makes its kprobes by name")
+		return
+	}
+	log.Debug().Int("kept", len(addrs)).Strs("functions", l.kprobesByName).Msg("kprobe addresses kept for the next start")
+}
+
 func (l *loaded) attachedHooks() int {
 	n := 0
 	for _, h := range l.hooks {

@@ -220,6 +220,7 @@ func Run(ctx context.Context, cfg Config) error {
 	p.emitMonitor(startRecord(&cfg, l, seeded))
 	gcOn()
 	log.Debug().Int("hooks", len(l.links)).Int("seeded", seeded).Msg("monitor started")
+	go l.keepKprobeAddresses(log)
 
 	var tick <-chan time.Time
 	if cfg.Interval > 0 {
