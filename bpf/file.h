@@ -877,13 +877,14 @@ static __always_inline long file_change_judge(long ret)
 	struct name_slot *ns = NULL;
 	struct file_event *e;
 	struct path_buf *pb;
-	__u32 access, access2, fflags = 0, len;
+	__u32 access, access2, len;
 	__u64 off, gen, m1 = 0, m2 = 0;
 	long walked, n;
 
 	if (!j)
 		return -1;
 	p = &j->p;
+	j->fflags = 0;
 
 	/* access: of the path acted on; access2: of the other end */
 	access = access2 = ACC_CHANGE;
@@ -904,9 +905,19 @@ static __always_inline long file_change_judge(long ret)
 		 * nothing, and a process that created files restores them */
 		if (ret != 0 || bpf_map_lookup_elem(&creators, &(__u32){ bpf_get_current_pid_tgid() >> 32 }))
 			return -1;
-		fflags |= p->times_set;
+		j->fflags |= p->times_set;
 		break;
 	}
+	/* kept in the scratch and read back as unknown numbers, as are the
+	 * flags: as constants (and the flags on the stack) they split the
+	 * verifier's walk of the rest by operation and by flag.  The syscall
+	 * exit at a start, under icount: 5.10 33,000 -> 23,000 instructions
+	 * (230 -> 151 ms), 6.1 44,000 -> 26,000 (275 -> 176 ms) */
+	j->access = access;
+	j->access2 = access2;
+	asm volatile("" ::: "memory");
+	access = j->access;
+	access2 = j->access2;
 	if (p->op == FILE_OP_RENAME && ret == 0)
 		bump_gen(); /* paths below a renamed directory moved */
 	/* a change by name whose only question is whether that path is
@@ -940,12 +951,12 @@ static __always_inline long file_change_judge(long ret)
 
 		walked = f ? walk_path((__u64)&f->f_path) : -1;
 		if (walked >= 0)
-			fflags |= FILE_F_RESOLVED;
+			j->fflags |= FILE_F_RESOLVED;
 	}
 	if (walked >= 0)
 		m1 = match_path(WALK_START(walked), WALK_LEN(walked));
 	name_store(ns, nk, gen, m1);
-	len = put_path(e, pb, 0, walked, &fflags);
+	len = put_path(e, pb, 0, walked, &j->fflags);
 	e->path_len = len;
 	e->path_root_len = walked >= 0 ? WALK_ROOT_LEN(walked) : 0;
 	off = len;
@@ -957,7 +968,7 @@ static __always_inline long file_change_judge(long ret)
 		if (n > 0) {
 			e->requested_len = n - 1;
 			if (n == MAX_REQUESTED_LEN)
-				fflags |= FILE_F_REQUESTED_TRUNCATED;
+				j->fflags |= FILE_F_REQUESTED_TRUNCATED;
 			off += n - 1;
 		}
 	}
@@ -968,7 +979,7 @@ static __always_inline long file_change_judge(long ret)
 		walked = name_key_of(p->dfd2, p->name2) ? build_path_at() : -1;
 		if (walked >= 0) {
 			m2 = match_path(WALK_START(walked), WALK_LEN(walked));
-			len = put_path(e, pb, off, walked, &fflags);
+			len = put_path(e, pb, off, walked, &j->fflags);
 			e->target_len = len;
 			e->target_root_len = WALK_ROOT_LEN(walked);
 			off += len;
@@ -979,7 +990,7 @@ static __always_inline long file_change_judge(long ret)
 	if (!(((__u32)m1 & access) | ((__u32)m2 & access2))) {
 		if (p->op == FILE_OP_CHMOD ? !(p->mode & (S_ISUID | S_ISGID)) : p->op != FILE_OP_UTIMES)
 			return -1;
-		fflags |= FILE_F_UNWATCHED;
+		j->fflags |= FILE_F_UNWATCHED;
 	}
 
 	/* header and fields last: the data above is already in place */
@@ -993,7 +1004,7 @@ static __always_inline long file_change_judge(long ret)
 	e->path_root_len = path_root;
 	e->target_root_len = tgt_root;
 	e->watch_id = ((__u32)m1 & access) ? m1 >> 32 : ((__u32)m2 & access2) ? m2 >> 32 : 0;
-	e->flags = fflags;
+	e->flags = j->fflags;
 	return off | ((__u64)(((__u32)(m1 | m2) & ACC_WAKE) != 0) << 32);
 }
 

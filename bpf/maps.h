@@ -398,8 +398,11 @@ struct {
  */
 struct file_judged {
 	struct file_pending p;
-	__u32 access;  /* an open's (enum file_access), ACC_CREATE included */
-	__u32 fflags;  /* an open's FILE_F_* so far */
+	__u32 access;  /* an open's (enum file_access), ACC_CREATE included;
+			* a change's, of the path acted on */
+	__u32 fflags;  /* FILE_F_* so far */
+	__u32 access2; /* a change's, of the other end */
+	__u32 pad;
 };
 
 struct {
