@@ -118,38 +118,69 @@ static __always_inline void exec_send(void *ctx, struct exec_event *e, __u32 off
 /*
  * Where is the new image's LD_PRELOAD value (its user address; 0 when it
  * sets none)?  The variables are read one string at a time (the helper
- * finds each NUL, so the verifier sees a short loop), up to MAX_ENV_VARS
- * of them.  A global function, verified once.
+ * finds each NUL), up to MAX_ENV_VARS of them, each compared with the name
+ * as three numbers: a string shorter than the name has its NUL where the
+ * name has none, so what the buffer held before cannot match.  From 5.17
+ * the turn is bpf_loop's callback, checked once; on 5.10 the verifier
+ * walks the turns (a global function: once per program).
  */
 #define MAX_ENV_VARS 64
+#define LD_PRELOAD_NAME_8 0x4f4c4552505f444cULL /* "LD_PRELO", little-endian */
+#define LD_PRELOAD_NAME_2 0x4441                /* "AD" */
+
+/* The variable at @p: the next one's address, or 0 to stop (*found then
+ * set when it is LD_PRELOAD's). */
+static __always_inline __u64 env_var(struct path_buf *pb, __u64 p, __u64 end, __u64 *found)
+{
+	long n;
+
+	if (p >= end)
+		return 0;
+	n = bpf_probe_read_user_str(pb->buf, MAX_PATH_LEN, (void *)p);
+	if (n <= 0)
+		return 0;
+	if (*(__u64 *)pb->buf == LD_PRELOAD_NAME_8 && *(__u16 *)&pb->buf[8] == LD_PRELOAD_NAME_2 &&
+	    pb->buf[10] == '=') {
+		*found = p + 11; /* the value */
+		return 0;
+	}
+	return p + n;
+}
+
+#ifdef HAVE_BPF_LOOP
+struct env_loop {
+	struct path_buf *pb;
+	__u64 p, end, found;
+};
+
+static long env_step(__u32 i, void *data)
+{
+	struct env_loop *l = data;
+
+	l->p = env_var(l->pb, l->p, l->end, &l->found);
+	return l->p == 0;
+}
+#endif
 
 __noinline __u64 env_ld_preload(__u64 start, __u64 end)
 {
-	const char needle[] = "LD_PRELOAD=";
 	__u32 zero = 0;
 	struct path_buf *pb = bpf_map_lookup_elem(&path_scratch, &zero);
-	__u64 p = start;
 
 	if (!pb)
 		return 0;
-	for (int i = 0; i < MAX_ENV_VARS; i++) {
-		long n;
-		int j;
+#ifdef HAVE_BPF_LOOP
+	struct env_loop l = { .pb = pb, .p = start, .end = end };
 
-		if (p >= end)
-			break;
-		n = bpf_probe_read_user_str(pb->buf, MAX_PATH_LEN, (void *)p);
-		if (n <= 0)
-			break;
-		for (j = 0; j < sizeof(needle) - 1; j++) {
-			if (pb->buf[j] != needle[j])
-				break;
-		}
-		if (j == sizeof(needle) - 1)
-			return p + sizeof(needle) - 1; /* the value */
-		p += n;
-	}
-	return 0;
+	bpf_loop(MAX_ENV_VARS, env_step, &l, 0);
+	return l.found;
+#else
+	__u64 p = start, found = 0;
+
+	for (int i = 0; i < MAX_ENV_VARS && p; i++)
+		p = env_var(pb, p, end, &found);
+	return found;
+#endif
 }
 
 /*
