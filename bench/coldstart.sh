@@ -1,8 +1,9 @@
 #!/bin/bash
 # bench/coldstart.sh [MONITOR ARGS...]: what each file the monitor keeps in
-# /run/ebpf-log-monitor saves a start (kprobe-addresses: kernels before 6.1).  With every kept file removed, one
-# start (the first of a boot when run first after booting); then two starts
-# with all kept; then each file removed in turn before one start.  Times
+# /run/ebpf-log-monitor saves a start (kprobe-addresses: kernels before
+# 6.1).  With every kept file removed, one start (the first of a boot when
+# run first after booting); then two starts with all kept; then each file
+# removed in turn before one start.  Times
 # from bench/startstop.sh.  In a guest, under icount (guest time):
 #   VM_QEMU_EXTRA='-icount shift=0,sleep=off' VM_TCG_THREAD=single VM_SMP=1 \
 #     VM_MEM=2G vmtest/run-in-vm.sh -w /tmp/ss 6.12.117+deb12-amd64 \

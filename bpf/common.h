@@ -390,8 +390,8 @@ static __always_inline void fill_header_body(struct event_header *h, __u32 type,
  * under icount), 6.1's 67,000 instead of 78,000 (529 -> 393 ms), with
  * the network calls' arguments read back from net_call_scratch (maps.h).
  * A global function takes numbers only before 5.12, so it fills
- * header_scratch for the caller to copy.  Every header is the current task's (a fork's is
- * the parent's, current at sched_process_fork).
+ * header_scratch for the caller to copy.  Every header is the current
+ * task's (a fork's is the parent's, current at sched_process_fork).
  */
 __noinline int fill_header_current(__u32 type)
 {

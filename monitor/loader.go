@@ -89,10 +89,9 @@ type loaded struct {
 	kprobeEventReason string
 	// an open stub serves an i386 entry point (assignFunctionHooks)
 	openStubI386 bool
-	// kprobes made by name where a kernel's lookups by name are slow: their
-	// addresses are to be kept for the next start (kprobe_addrs.go)
-	keepKprobeAddrs bool
-	kprobesByName   []string
+	// the kprobes made by name, whose addresses the next start may use
+	// (kprobe_addrs.go)
+	kprobesByName []string
 	// how syscalls are seen ("functions" or "tracepoints") and why not
 	// functions when they were not chosen
 	syscallHooks, syscallHooksReason string
@@ -480,7 +479,6 @@ func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log ze
 	var keptAddrs map[string]uint64
 	if kprobesByNameSlow() {
 		keptAddrs = hostKprobeAddrs().kept()
-		l.keepKprobeAddrs = true
 	}
 	for _, p := range plan {
 		var link *bpf.BPFLink
@@ -547,8 +545,6 @@ func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log ze
 	return l, nil
 }
 
-// attachedHooks counts the hooks the start record lists as attached (a
-// function hook of many functions is one; links are more).
 // attachKprobe makes prog's kprobe on function name: by its kept address
 // where there is one (kprobe_addrs.go), else by name.
 func (l *loaded) attachKprobe(prog *bpf.BPFProg, name string, kept map[string]uint64, log zerolog.Logger) (*bpf.BPFLink, error) {
@@ -561,16 +557,17 @@ func (l *loaded) attachKprobe(prog *bpf.BPFProg, name string, kept map[string]ui
 		log.Info().Str("function", name).Err(err).Msg("the kernel refused a kprobe at its kept address; made by name instead")
 	}
 	link, err := prog.AttachKprobe(name)
-	if err == nil && l.keepKprobeAddrs {
+	if err == nil {
 		l.kprobesByName = append(l.kprobesByName, name)
 	}
 	return link, err
 }
 
 // keepKprobeAddresses keeps the addresses of the kprobes made by name, for
-// the next start; called after the start record, off the start's path.
+// the next start, where the kernel's lookups by name are slow; called
+// after the start record, off the start's path.
 func (l *loaded) keepKprobeAddresses(log zerolog.Logger) {
-	if len(l.kprobesByName) == 0 {
+	if len(l.kprobesByName) == 0 || !kprobesByNameSlow() {
 		return
 	}
 	addrs, err := hostKprobeAddrs().keep(l.kprobesByName)
@@ -581,6 +578,8 @@ func (l *loaded) keepKprobeAddresses(log zerolog.Logger) {
 	log.Debug().Int("kept", len(addrs)).Strs("functions", l.kprobesByName).Msg("kprobe addresses kept for the next start")
 }
 
+// attachedHooks counts the hooks the start record lists as attached (a
+// function hook of many functions is one; links are more).
 func (l *loaded) attachedHooks() int {
 	n := 0
 	for _, h := range l.hooks {
