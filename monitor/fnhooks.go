@@ -313,9 +313,10 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 		l.fdLinks = append(l.fdLinks, fd)
 	}
 	if len(kret) > 0 {
-		// one tracefs event for all (kprobe_event.go); a perf kprobe per
-		// function where tracefs cannot be written
-		if err := l.attachKretprobeEvent(kretProg, kret); err != nil {
+		// one tracefs event for all (kprobe_event.go), armed while the
+		// object loaded; a perf kprobe per function where tracefs cannot
+		// be written
+		if err := l.attachKretprobeEvent(kretProg); err != nil {
 			l.kprobeEventReason = err.Error()
 			for _, h := range kret {
 				fn := h.Func
@@ -364,26 +365,58 @@ func (l *loaded) attachFunctionHooks(hooks []fnHook) error {
 	return nil
 }
 
-// attachKretprobeEvent attaches prog to the returns of funcs through one
-// tracefs kretprobe event of ours; on an error nothing of it is left.
-func (l *loaded) attachKretprobeEvent(prog *bpf.BPFProg, funcs []syscalls.FuncHook) error {
-	ev, stale, err := createKretprobeEvent(l.tracefs, funcs)
-	l.staleKprobeEvents = stale
-	if err != nil {
-		return err
-	}
-	pfd, err := ev.open()
-	if err == nil {
-		var link *bpf.BPFLink
-		if link, err = prog.AttachPerfEvent(pfd); err == nil {
-			l.links = append(l.links, link) // its Destroy closes pfd
-			l.kprobeEvent, l.kprobeEventLink = ev, link
-			return nil
+// kretprobeFuncs are the functions of hooks whose returns are seen
+// through kretprobes.
+func kretprobeFuncs(hooks []fnHook) []syscalls.FuncHook {
+	var funcs []syscalls.FuncHook
+	for _, h := range hooks {
+		if h.via == viaKprobe {
+			funcs = append(funcs, h.fn)
 		}
-		unix.Close(pfd)
 	}
-	ev.remove()
-	return fmt.Errorf("attach %s: %w", ev, err)
+	return funcs
+}
+
+// armKretprobes starts arming our tracefs kretprobe event over the
+// kretprobe functions of hooks, if any, while the object loads
+// (armKretprobeEvent); attachKretprobeEvent or Close takes it.
+func (l *loaded) armKretprobes(hooks []fnHook) {
+	funcs := kretprobeFuncs(hooks)
+	if len(funcs) == 0 {
+		return
+	}
+	l.arming = make(chan armedEvent, 1)
+	go func() { l.arming <- armKretprobeEvent(l.tracefs, funcs) }()
+}
+
+// takeArmed waits for the armed event, which is then the caller's to
+// attach or release.
+func (l *loaded) takeArmed() armedEvent {
+	if l.arming == nil {
+		return armedEvent{err: errors.New("no kretprobe event was armed")}
+	}
+	a := <-l.arming
+	l.arming = nil
+	l.staleKprobeEvents = a.stale
+	return a
+}
+
+// attachKretprobeEvent attaches prog to the returns of the functions of
+// the kretprobe event armed while the object loaded; on an error nothing
+// of it is left.
+func (l *loaded) attachKretprobeEvent(prog *bpf.BPFProg) error {
+	a := l.takeArmed()
+	if a.err != nil {
+		return a.err
+	}
+	link, err := prog.AttachPerfEvent(a.pfd)
+	if err != nil {
+		a.release()
+		return fmt.Errorf("attach %s: %w", a.ev, err)
+	}
+	l.links = append(l.links, link) // its Destroy closes pfd
+	l.kprobeEvent, l.kprobeEventLink, l.kprobeEventArmed = a.ev, link, a.took
+	return nil
 }
 
 // kprobeMultiLink attaches prog (loaded as kprobe.multi) to every function

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -107,8 +108,52 @@ func createKretprobeEvent(tracefs string, funcs []syscalls.FuncHook) (e *kprobeE
 	return e, stale, nil
 }
 
+// armedEvent is our kretprobe event with its perf event open, its probes
+// armed, before any program is attached (armKretprobeEvent).
+type armedEvent struct {
+	ev    *kprobeEvent
+	pfd   int
+	stale map[string]error // killed monitors' events, deleted or not
+	err   error
+	took  time.Duration // to create and arm it
+}
+
+// armKretprobeEvent creates our event over funcs and opens its perf
+// event, which arms every probe: in a kernel without fprobes each
+// kretprobe is one ftrace update, and each update walks all of the
+// kernel's ftrace records (about 50,000) three times, half of a start's
+// and of a stop's CPU time in Debian's 6.1 under emulation.  Done while
+// the object loads (loadObject), those walks run beside the verifier's on
+// a machine with more than one CPU.  The perf event is opened disabled:
+// the probes fire for nothing until libbpf enables it at the attach.  On
+// an error nothing of it is left.
+func armKretprobeEvent(tracefs string, funcs []syscalls.FuncHook) armedEvent {
+	start := time.Now()
+	ev, stale, err := createKretprobeEvent(tracefs, funcs)
+	if err != nil {
+		return armedEvent{stale: stale, err: err}
+	}
+	pfd, err := ev.open()
+	if err != nil {
+		ev.remove()
+		return armedEvent{stale: stale, err: fmt.Errorf("attach %s: %w", ev, err)}
+	}
+	return armedEvent{ev: ev, pfd: pfd, stale: stale, took: time.Since(start)}
+}
+
+// release closes the perf event, which disarms the probes, and deletes
+// the event.
+func (a armedEvent) release() {
+	if a.ev == nil {
+		return
+	}
+	unix.Close(a.pfd)
+	a.ev.remove()
+}
+
 // open returns a perf event of the kretprobe event, for a BPF link: one
-// for every CPU (a BPF program runs wherever the probe fires).
+// for every CPU (a BPF program runs wherever the probe fires).  It is
+// disabled until the attach enables it; the probes are armed now.
 func (e *kprobeEvent) open() (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("%s/events/%s/%s/id", e.tracefs, kprobeEventGroup, e.name))
 	if err != nil {
@@ -125,6 +170,7 @@ func (e *kprobeEvent) open() (int, error) {
 		Sample_type: unix.PERF_SAMPLE_RAW,
 		Sample:      1,
 		Wakeup:      1,
+		Bits:        unix.PerfBitDisabled,
 	}
 	fd, err := unix.PerfEventOpen(&attr, -1, 0, -1, unix.PERF_FLAG_FD_CLOEXEC)
 	if err != nil {
@@ -191,7 +237,17 @@ func removeStaleKprobeEvents(tracefs string, ns uint64) map[string]error {
 	out := map[string]error{}
 	for _, name := range staleKprobeEvents(string(b), ns, func(pid int) bool {
 		// our own pid is a previous process's: ours is not made yet
-		return pid != self && processAlive("/proc", pid)
+		if pid == self {
+			return false
+		}
+		// a killed monitor's leader is a zombie while its last thread
+		// still releases what it held, our event's perf event among them:
+		// its probes disarmed one ftrace update each, about a second for
+		// 88 in Debian's 6.1 under emulation.  Wait for it, up to 10 s
+		if leaderIsZombie("/proc", pid) {
+			awaitThreadGroupExit(pid, 10*time.Second)
+		}
+		return processAlive("/proc", pid)
 	}) {
 		e := &kprobeEvent{tracefs: tracefs, name: name}
 		out[e.String()] = e.remove()
@@ -209,13 +265,35 @@ func processAlive(procfs string, pid int) bool {
 	if err != nil {
 		return !errors.Is(err, os.ErrNotExist)
 	}
-	// "pid (comm) S ...": the state follows the comm's last ')'
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) || b[i+2] != 'Z' {
+	if !statZombie(b) {
 		return true
 	}
 	tasks, err := os.ReadDir(fmt.Sprintf("%s/%d/task", procfs, pid))
 	return err == nil && len(tasks) > 1
+}
+
+// statZombie says whether a /proc stat line ("pid (comm) S ...") is a
+// zombie's: the state follows the comm's last ')'.
+func statZombie(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
+}
+
+// leaderIsZombie says whether pid's thread-group leader is a zombie.
+func leaderIsZombie(procfs string, pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("%s/%d/stat", procfs, pid))
+	return err == nil && statZombie(b)
+}
+
+// awaitThreadGroupExit waits up to d for every thread of process pid to
+// have exited: a pidfd polls readable then (Linux 5.3).
+func awaitThreadGroupExit(pid int, d time.Duration) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(d.Milliseconds()))
 }
 
 // staleKprobeEvents are the names of our group's events in kprobe_events's

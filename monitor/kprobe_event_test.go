@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ebpf-log-monitor/ebpf-log-monitor/monitor/syscalls"
 )
 
 func TestStaleKprobeEvents(t *testing.T) {
@@ -54,5 +58,87 @@ func TestProcessAlive(t *testing.T) {
 		if got := processAlive(dir, pid); got != want {
 			t.Errorf("processAlive(%d) = %v, want %v", pid, got, want)
 		}
+	}
+}
+
+// An event armed while the object loads, whose perf event cannot be
+// opened, is deleted again; a load that fails (Close) takes what the
+// arming left, and nothing of it stays.
+func TestArmingThatFailsLeavesNoEvent(t *testing.T) {
+	tracefs := t.TempDir()
+	events := tracefs + "/kprobe_events"
+	if err := os.WriteFile(events, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kill := syscalls.FuncHook{Func: "__x64_sys_kill", Calls: []string{"kill"}}
+	connect := syscalls.FuncHook{Func: "__x64_sys_connect", Calls: []string{"connect"}}
+	l := &loaded{tracefs: tracefs}
+	l.armKretprobes([]fnHook{
+		{fn: kill, via: viaKprobe},
+		{fn: syscalls.FuncHook{Func: "do_sys_openat2"}, via: viaTrampoline},
+		{fn: connect, via: viaKprobe},
+	})
+	if l.arming == nil {
+		t.Fatal("no arming for two kretprobe functions")
+	}
+	l.Close()
+	if l.arming != nil {
+		t.Error("Close left the arming")
+	}
+	b, err := os.ReadFile(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := pidNamespace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := fmt.Sprintf("ebpf_log_monitor/calls_%d_%d", ns, os.Getpid())
+	want := fmt.Sprintf("r%d:%s __x64_sys_kill\nr%d:%s __x64_sys_connect\n-:%s\n",
+		kretprobeInstances(kill), ev, kretprobeInstances(connect), ev, ev)
+	if string(b) != want {
+		t.Errorf("kprobe_events written:\n%s\nwant:\n%s", b, want)
+	}
+	// nothing to arm: no channel to wait on
+	l = &loaded{tracefs: tracefs}
+	l.armKretprobes([]fnHook{{fn: syscalls.FuncHook{Func: "do_sys_openat2"}, via: viaTrampoline}})
+	if l.arming != nil {
+		t.Error("an arming with no kretprobe function")
+	}
+}
+
+// A killed process, not yet reaped, is a zombie whose threads are gone:
+// the wait for them ends when it is killed, not at its limit.
+func TestAwaitThreadGroupExit(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	defer cmd.Wait()
+	done := make(chan struct{})
+	go func() {
+		awaitThreadGroupExit(pid, time.Minute)
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("the wait ended while the process runs")
+	default:
+	}
+	if leaderIsZombie("/proc", pid) || !processAlive("/proc", pid) {
+		t.Fatal("a running process taken for a zombie")
+	}
+	cmd.Process.Kill()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("still waiting 30 s after the process was killed")
+	}
+	if !leaderIsZombie("/proc", pid) {
+		t.Error("the killed process, not reaped, is not a zombie")
+	}
+	if processAlive("/proc", pid) {
+		t.Error("the killed process is taken for alive")
 	}
 }

@@ -84,6 +84,8 @@ type loaded struct {
 	// (kprobe_event.go), deleted after detach; or why there is none
 	kprobeEvent       *kprobeEvent
 	kprobeEventLink   *bpf.BPFLink     // in links too
+	arming            chan armedEvent  // the event being armed as the object loads
+	kprobeEventArmed  time.Duration    // how long that took
 	staleKprobeEvents map[string]error // killed monitors' events, deleted or not
 	expediteWhyNot    string           // why the detach's grace periods were not expedited
 	kprobeEventReason string
@@ -320,6 +322,7 @@ func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log ze
 		l.Close()
 		return nil, err
 	}
+	l.armKretprobes(fnHooks)
 
 	type planned struct {
 		prog *bpf.BPFProg
@@ -513,7 +516,7 @@ func loadObject(cfg *Config, kt *kernelTypes, watchList []watch.MapEntry, log ze
 		return nil, err
 	}
 	if l.kprobeEvent != nil {
-		log.Debug().Str("event", l.kprobeEvent.String()).Msg("kretprobes through a tracefs event")
+		log.Debug().Str("event", l.kprobeEvent.String()).Dur("armed_in", l.kprobeEventArmed).Msg("kretprobes through a tracefs event, armed while the object loaded")
 	}
 	for name, err := range l.staleKprobeEvents {
 		if err != nil {
@@ -706,6 +709,9 @@ func (l *loaded) Close() {
 	if l.mod != nil {
 		l.mod.Close() // perf buffer, remaining links, object
 		l.mod = nil
+	}
+	if l.arming != nil {
+		l.takeArmed().release()
 	}
 	l.removeKprobeEvent()
 	if l.memfd != nil {
