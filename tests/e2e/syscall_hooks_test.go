@@ -534,3 +534,57 @@ func TestTraceableFunctionsAreKeptForTheNextStart(t *testing.T) {
 		t.Errorf("the next start, told do_sys_openat2 is not traceable: fexit/open on %v, want the entry points %v", opens, want)
 	}
 }
+
+// Where kprobe_events cannot be written (tracefs read-only, as /sys is in
+// many containers), the kretprobes of a kernel without fprobes are made
+// one perf kprobe per function instead: the start record names them, the
+// calls are still seen, and kprobe_events is left as it was.  The monitor
+// runs in a mount namespace of its own whose tracefs is remounted
+// read-only.
+func TestKretprobesWhereKprobeEventsCannotBeWritten(t *testing.T) {
+	const tracefs = "/sys/kernel/tracing"
+	before, err := os.ReadFile(tracefs + "/kprobe_events")
+	if err != nil {
+		t.Skipf("no tracefs kprobe_events: %v", err)
+	}
+	script := "mountpoint -q " + tracefs + " || mount -t tracefs nodev " + tracefs + " || exit 1; " +
+		"mount -o remount,bind,ro " + tracefs + " || exit 1; exec \"$0\" \"$@\""
+	m := startMonitorCmd(t, isMonitorStart, "unshare",
+		"-m", "sh", "-c", script, monitorBin, "-f", "json", "--events", "all", "-i", "0")
+	start := m.find(isMonitorStart)[0]
+	// a fallback that failed would be the tracepoints: not a skip
+	how := start.str("monitor", "syscall_hooks")
+	if want := os.Getenv("E2E_EXPECT_SYSCALL_HOOKS"); want != "" && how != want {
+		t.Fatalf("syscall_hooks %q with a read-only tracefs, want %q: %s", how, want, start.str("monitor", "syscall_hooks_reason"))
+	}
+	hooks, _ := start.get("monitor", "hooks").([]any)
+	var kret []string
+	for _, h := range hooks {
+		hm := h.(map[string]any)
+		name, _ := hm["name"].(string)
+		if strings.HasPrefix(name, "kretprobe_event/") {
+			t.Fatalf("%s through a read-only tracefs", name)
+		}
+		if strings.HasPrefix(name, "kretprobe/") {
+			kret = append(kret, name)
+			if hm["status"] != "attached" {
+				t.Errorf("%s: %v", name, hm)
+			}
+		}
+	}
+	if len(kret) == 0 {
+		m.stop(t)
+		t.Skipf("no kretprobes here (syscall_hooks %q): only a kernel without fprobes makes them", how)
+	}
+	t.Logf("perf kprobes: %v", kret)
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/f", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid := runIn(t, dir, "chmod", "u+s", "f") // chmod: the file class, on a kretprobe
+	m.exactlyOne(t, "chmod u+s", and(eventIs("chmod"), pidIs(pid)))
+	m.stop(t)
+	if after, _ := os.ReadFile(tracefs + "/kprobe_events"); string(after) != string(before) {
+		t.Errorf("kprobe_events changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
